@@ -1,0 +1,142 @@
+# gtorrent - GNU Makefile.  `make` builds ./gtorrent; `make check` runs every
+# test; see README.md for the rest.
+
+CC		?= cc
+CLANG		?= clang
+PYTHON		?= /usr/bin/python3
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+MANDIR		?= $(PREFIX)/share/man
+DESTDIR		?=
+SAN		?=
+FUZZTIME	?= 600
+
+PKGS		:= libevent libcurl libcrypto
+BUILD		:= build$(if $(SAN),-san)$(if $(findstring clang,$(CC)),-clang)
+
+WARN		:= -Wall -Wextra -Wshadow -Wmissing-prototypes -Wformat=2 \
+		   -Wstrict-prototypes -Wpointer-arith -Werror
+CFLAGS		?= -O2 -g
+ALL_CFLAGS	 = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -MMD -MP \
+		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+		   $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=all)
+ALL_LDFLAGS	 = $(LDFLAGS) $(if $(SAN),-fsanitize=$(SAN))
+LIBS		 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+SRCS		:= $(wildcard src/*.c)
+OBJS		:= $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+DEPSTAMP	:= build/.deps-build
+TESTSTAMP	:= build/.deps-test
+
+.PHONY: all deps test-deps check check-unit check-interop check-fuzz \
+	check-clang fuzz bench demo install uninstall clean
+
+all: gtorrent
+
+deps: $(DEPSTAMP)
+test-deps: $(TESTSTAMP)
+
+$(DEPSTAMP): .ci/install-deps
+	@mkdir -p build
+	@sh .ci/install-deps build
+	@touch $@
+
+$(TESTSTAMP): .ci/install-deps
+	@mkdir -p build
+	@sh .ci/install-deps test
+	@touch $@
+
+ifeq ($(BUILD),build)
+gtorrent: $(OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LIBS)
+else
+gtorrent: $(BUILD)/gtorrent
+endif
+
+$(BUILD)/gtorrent: $(OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(BUILD)/obj/%.o: src/%.c | $(DEPSTAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Unit tests: each links only its module's dependencies, so a layering slip
+# fails to link.
+BASE		:= util err buf log
+DEPS_util	:= $(BASE)
+DEPS_buf	:= $(BASE)
+DEPS_crypto	:= crypto $(BASE)
+DEPS_bencode	:= bencode $(BASE)
+DEPS_metainfo	:= metainfo bencode crypto $(BASE)
+DEPS_filemap	:= filemap $(BASE)
+DEPS_storage	:= storage filemap metainfo bencode crypto $(BASE)
+DEPS_makemeta	:= makemeta bencode crypto $(BASE)
+
+UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
+UNIT_BINS	:= $(UNIT:%=$(BUILD)/test-%)
+
+define unit_rule
+$(BUILD)/test-$(1): tests/unit/test-$(1).c $$(DEPS_$(1):%=$(BUILD)/obj/%.o) | $(TESTSTAMP)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) -Itests/unit $$(ALL_LDFLAGS) -o $$@ $$< \
+	    $$(DEPS_$(1):%=$(BUILD)/obj/%.o) -lcriterion $$(LIBS)
+endef
+$(foreach t,$(UNIT),$(eval $(call unit_rule,$(t))))
+
+check-unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+# Fuzz targets (libFuzzer, clang, ASan+UBSan): one per parser.
+FUZZ		:= $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude \
+		   -fsanitize=fuzzer-no-link,address,undefined \
+		   -fno-sanitize-recover=all
+FUZZ_DEPS_bencode	:= bencode $(BASE)
+FUZZ_DEPS_metainfo	:= metainfo bencode crypto $(BASE)
+
+build-fuzz/obj/%.o: src/%.c | $(TESTSTAMP)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
+
+define fuzz_rule
+build-fuzz/fuzz-$(1): tests/fuzz/fuzz-$(1).c $$(FUZZ_DEPS_$(1):%=build-fuzz/obj/%.o)
+	$$(CLANG) $$(FUZZ_CFLAGS) -fsanitize=fuzzer -o $$@ $$^ -lcrypto
+endef
+$(foreach t,$(FUZZ),$(eval $(call fuzz_rule,$(t))))
+
+fuzz: $(FUZZ:%=build-fuzz/fuzz-%)
+	@sh tests/fuzz/run.sh $(FUZZTIME) $(FUZZ)
+
+check-fuzz: $(FUZZ:%=build-fuzz/fuzz-%)
+	@sh tests/fuzz/run.sh 15 $(FUZZ)
+
+check-clang: | $(TESTSTAMP)
+	$(MAKE) --no-print-directory CC=$(CLANG) build-clang/gtorrent
+
+check-interop: gtorrent | $(TESTSTAMP)
+	@GTORRENT=$(CURDIR)/gtorrent sh tests/run-interop.sh
+
+# Everything, with one closing line of counts.
+check: gtorrent | $(TESTSTAMP)
+	@sh tests/run-check.sh
+
+bench: gtorrent | $(TESTSTAMP)
+	@sh tests/bench/run.sh
+
+demo: gtorrent
+	@sh tests/demo.sh
+
+install: gtorrent
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 gtorrent $(DESTDIR)$(BINDIR)/gtorrent
+	install -m 644 src/gtorrent.1 $(DESTDIR)$(MANDIR)/man1/gtorrent.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/gtorrent $(DESTDIR)$(MANDIR)/man1/gtorrent.1
+
+clean:
+	rm -rf build-san build-clang build-san-clang build-fuzz build/obj \
+	    build/test-* build/gtorrent gtorrent
+
+-include $(wildcard $(BUILD)/obj/*.d build-fuzz/obj/*.d)

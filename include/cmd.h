@@ -1,0 +1,41 @@
+/* cmd.h - subcommands and what they share (layer 4, CLI) */
+#ifndef GT_CMD_H
+#define GT_CMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct metainfo;
+
+/* Exit codes, documented in README.md and gtorrent.1. */
+enum {
+	EXIT_OK = 0,		/* done: complete, verified, written */
+	EXIT_FAIL = 1,		/* ran, but the result is negative (bad pieces) */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_BADINPUT = 3,	/* unreadable or invalid .torrent or input */
+	EXIT_IO = 4,		/* a file could not be read or written */
+	EXIT_INTERRUPTED = 130,	/* stopped by SIGINT/SIGTERM */
+};
+
+/* Each takes argv[0] = the subcommand's name and returns an exit code. */
+int	cmd_create(int argc, char **argv);
+int	cmd_info(int argc, char **argv);
+int	cmd_verify(int argc, char **argv);
+
+/* "gtorrent: " + message + newline on stderr. */
+void	cmd_error(const char *, ...) GT_PRINTF(1, 2);
+/* "gtorrent: warning: " + message. */
+void	cmd_warn(const char *, ...) GT_PRINTF(1, 2);
+/* Number of online CPUs, at least 1. */
+unsigned cmd_ncpu(void);
+/*
+ * Reads and parses a .torrent ("-" = stdin); on failure prints
+ * "gtorrent: PATH: reason" and returns EXIT_BADINPUT (or EXIT_IO).
+ */
+int	cmd_load_torrent(const char *path, struct metainfo *);
+/* Parses "N", "Nk", "NM", "NG" (powers of 1024); -1 if bad. */
+int	cmd_parse_size(const char *, uint64_t *);
+
+#endif /* GT_CMD_H */

@@ -1,0 +1,35 @@
+/* log.h - levelled logging to one sink */
+#ifndef GT_LOG_H
+#define GT_LOG_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+enum log_level {
+	LOG_ERROR,
+	LOG_WARN,
+	LOG_INFO,
+	LOG_DEBUG,
+	LOG_TRACE,
+};
+
+extern enum log_level	log_level_max;	/* messages above this are dropped */
+
+void	log_set_level(enum log_level);
+/* Sends messages to path (appending) instead of stderr; -1 on failure. */
+int	log_open(const char *path);
+void	log_close(void);
+void	log_write(enum log_level, const char *, ...) GT_PRINTF(2, 3);
+
+#define log_at(lvl, ...) do {						\
+	if ((lvl) <= log_level_max)					\
+		log_write((lvl), __VA_ARGS__);				\
+} while (0)
+#define log_error(...)	log_at(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...)	log_at(LOG_WARN, __VA_ARGS__)
+#define log_info(...)	log_at(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)	log_at(LOG_DEBUG, __VA_ARGS__)
+#define log_trace(...)	log_at(LOG_TRACE, __VA_ARGS__)
+
+#endif /* GT_LOG_H */

@@ -1,0 +1,80 @@
+/* util.h - allocation that aborts on OOM, byte order, hex, small helpers */
+#ifndef GT_UTIL_H
+#define GT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#ifndef MIN
+#define MIN(a, b)	((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
+#define MAX(a, b)	((a) > (b) ? (a) : (b))
+#endif
+
+#if defined(__GNUC__)
+#define GT_PRINTF(f, a)	__attribute__((format(printf, f, a)))
+#else
+#define GT_PRINTF(f, a)
+#endif
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) GT_PRINTF(1, 2);
+
+static inline uint16_t
+load_be16(const uint8_t *p)
+{
+	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+load_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t
+load_be64(const uint8_t *p)
+{
+	return (uint64_t)load_be32(p) << 32 | load_be32(p + 4);
+}
+
+static inline void
+store_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void
+store_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline void
+store_be64(uint8_t *p, uint64_t v)
+{
+	store_be32(p, (uint32_t)(v >> 32));
+	store_be32(p + 4, (uint32_t)v);
+}
+
+/* Writes 2 * len hex digits and a NUL to out. */
+void	 hex_encode(char *out, const uint8_t *in, size_t len);
+/* Decodes exactly 2 * len hex digits; -1 on a bad digit. */
+int	 hex_decode(uint8_t *out, const char *in, size_t len);
+
+/* "1.5 GiB" style; buf of at least 16 bytes. */
+const char *human_size(char *buf, size_t bufsz, uint64_t n);
+
+#endif /* GT_UTIL_H */
