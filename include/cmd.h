@@ -5,7 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdio.h>
+
 #include "util.h"
+
+#define GT_VERSION	"0.1.0"
 
 struct metainfo;
 
@@ -37,5 +41,17 @@ unsigned cmd_ncpu(void);
 int	cmd_load_torrent(const char *path, struct metainfo *);
 /* Parses "N", "Nk", "NM", "NG" (powers of 1024); -1 if bad. */
 int	cmd_parse_size(const char *, uint64_t *);
+/*
+ * After getopt_long (optstring starting with ':') returned c = '?' or ':':
+ * one line naming the bad option and pointing at 'gtorrent CMD --help';
+ * returns EXIT_USAGE.
+ */
+int	cmd_bad_option(const char *cmd, int c, char **argv);
+/* One line "gtorrent: CMD: message (see 'gtorrent CMD --help')". */
+int	cmd_usage_error(const char *cmd, const char *, ...) GT_PRINTF(2, 3);
+/* Writes s as a JSON string: escapes, invalid UTF-8 as U+FFFD; NULL: null. */
+void	cmd_json_str(FILE *, const char *s);
+/* Writes s for a terminal: control characters and invalid UTF-8 as '?'. */
+void	cmd_print_safe(FILE *, const char *s);
 
 #endif /* GT_CMD_H */

@@ -1,4 +1,6 @@
 /* err.c - messages for enum gt_err */
+#include <stddef.h>
+
 #include "err.h"
 
 static const char *const gt_err_names[] = {
