@@ -24,6 +24,7 @@ ALL_CFLAGS	 = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -MMD -MP \
 ALL_LDFLAGS	 = $(LDFLAGS) $(if $(SAN),-fsanitize=$(SAN))
 LIBS		 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
+BIN		:= $(if $(filter build,$(BUILD)),gtorrent,$(BUILD)/gtorrent)
 SRCS		:= $(wildcard src/*.c)
 OBJS		:= $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 DEPSTAMP	:= build/.deps-build
@@ -114,8 +115,8 @@ check-fuzz: $(FUZZ:%=build-fuzz/fuzz-%)
 check-clang: | $(TESTSTAMP)
 	$(MAKE) --no-print-directory CC=$(CLANG) build-clang/gtorrent
 
-check-interop: gtorrent | $(TESTSTAMP)
-	@GTORRENT=$(CURDIR)/gtorrent sh tests/run-interop.sh
+check-interop: $(BIN) | $(TESTSTAMP)
+	@GTORRENT=$(CURDIR)/$(BIN) sh tests/run-interop.sh
 
 # Everything, with one closing line of counts.
 check: gtorrent | $(TESTSTAMP)

@@ -1,0 +1,52 @@
+#!/bin/sh
+# What `make check` runs: every stage, then one closing line of counts.
+#   unit tests; the same under ASan+UBSan; a clang build of the binary;
+#   a short run of each fuzz target; the pytest interop tests, also with
+#   gtorrent built with ASan+UBSan.
+cd "$(dirname "$0")/.." || exit 1
+MAKE=${MAKE:-make}
+log=build/check.log
+mkdir -p build
+: >"$log"
+passed=0
+failed=0
+stages_failed=
+
+# count LINE: adds "N passed, M failed" from the stage's closing line
+count() {
+	p=$(printf '%s\n' "$1" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p')
+	f=$(printf '%s\n' "$1" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p')
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+}
+
+stage() {
+	name=$1
+	shift
+	echo "== $name"
+	"$@" >"build/stage.out" 2>&1
+	rc=$?
+	cat build/stage.out >>"$log"
+	grep -E '^(unit|fuzz|interop)[: ]|^clang:' build/stage.out
+	last=$(grep -E '^(unit|fuzz|interop): [0-9]+ passed' build/stage.out |
+	    tail -n 1)
+	count "$last"
+	if [ $rc -ne 0 ]; then
+		tail -n 60 build/stage.out
+		[ -z "$last" ] && failed=$((failed + 1))
+		stages_failed="$stages_failed $name"
+	fi
+}
+
+stage unit $MAKE --no-print-directory check-unit
+stage unit-asan $MAKE --no-print-directory check-unit SAN=address,undefined
+stage clang sh -c "$MAKE --no-print-directory check-clang >/dev/null &&
+    echo 'clang: gtorrent builds warning-free with clang'"
+stage fuzz $MAKE --no-print-directory check-fuzz
+stage interop $MAKE --no-print-directory check-interop
+stage interop-asan $MAKE --no-print-directory check-interop \
+    SAN=address,undefined
+
+[ -n "$stages_failed" ] && echo "failed stages:$stages_failed (full log: $log)"
+echo "check: $passed passed, $failed failed"
+[ -z "$stages_failed" ] && [ "$failed" -eq 0 ]
