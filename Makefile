@@ -73,6 +73,9 @@ DEPS_metainfo	:= metainfo bencode crypto $(BASE)
 DEPS_filemap	:= filemap $(BASE)
 DEPS_storage	:= storage filemap metainfo bencode crypto $(BASE)
 DEPS_makemeta	:= makemeta bencode crypto $(BASE)
+DEPS_bitfield	:= bitfield $(BASE)
+DEPS_wire	:= wire $(BASE)
+DEPS_picker	:= picker bitfield crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_BINS	:= $(UNIT:%=$(BUILD)/test-%)
@@ -95,6 +98,7 @@ FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude \
 		   -fno-sanitize-recover=all
 FUZZ_DEPS_bencode	:= bencode $(BASE)
 FUZZ_DEPS_metainfo	:= metainfo bencode crypto $(BASE)
+FUZZ_DEPS_wire		:= wire $(BASE)
 
 build-fuzz/obj/%.o: src/%.c | $(TESTSTAMP)
 	@mkdir -p $(@D)

@@ -1,0 +1,78 @@
+/* picker.h - block states, rarest-first with random tie-break, end-game */
+#ifndef GT_PICKER_H
+#define GT_PICKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bitfield;
+struct picker;			/* layout lives in picker.c */
+
+struct block_req {
+	uint32_t	piece;
+	uint32_t	offset;		/* multiple of WIRE_BLOCK */
+	uint32_t	length;		/* WIRE_BLOCK, or less at a piece's end */
+};
+
+struct picker_opts {
+	bool		rarest_first;	/* else: in order, random start */
+	bool		end_game;
+	uint32_t	random_first;	/* pick this many whole pieces at random
+					   before rarest-first (e.g. 4) */
+	uint64_t	seed;		/* for the random choices */
+};
+
+/*
+ * npieces pieces of piece_length bytes, the last one last_size bytes
+ * (1 <= last_size <= piece_length).  Blocks are WIRE_BLOCK bytes.
+ */
+struct picker	*picker_new(uint32_t npieces, uint32_t piece_length,
+		    uint32_t last_size, const struct picker_opts *);
+void		 picker_free(struct picker *);
+
+/* A verified piece we hold (from a resume check or a passed hash). */
+void		 picker_have(struct picker *, uint32_t piece);
+bool		 picker_complete(const struct picker *);
+uint32_t	 picker_npieces_have(const struct picker *);
+/* Pieces not yet verified, and whether we want anything that peer has. */
+bool		 picker_interesting(const struct picker *,
+		    const struct bitfield *peer_has);
+
+/* Availability: O(1) per have, O(pieces) per bitfield. */
+void		 picker_peer_add(struct picker *, const struct bitfield *);
+void		 picker_peer_remove(struct picker *, const struct bitfield *);
+void		 picker_peer_have(struct picker *, uint32_t piece);
+uint32_t	 picker_availability(const struct picker *, uint32_t piece);
+
+/*
+ * Chooses up to max blocks to request from a peer that has peer_has:
+ * blocks of pieces already started first (the most complete first), then
+ * new pieces, rarest first with random tie-break (the first random_first
+ * pieces at random).  Chosen blocks count as requested.  In end-game (every
+ * missing block requested at least once) it returns blocks requested from
+ * others, never one this peer already has outstanding: the caller passes
+ * its outstanding requests for that peer in busy[nbusy].
+ */
+size_t		 picker_next(struct picker *, const struct bitfield *peer_has,
+		    const struct block_req *busy, size_t nbusy,
+		    struct block_req *out, size_t max);
+bool		 picker_in_end_game(const struct picker *);
+
+/* A request that will not be answered (choke, reject, timeout, peer gone). */
+void		 picker_abandon(struct picker *, const struct block_req *);
+/*
+ * A block arrived.  Returns true when it was wanted (not a duplicate of one
+ * already received); *piece_done is set when the piece then has every
+ * block and is ready for hashing.
+ */
+bool		 picker_received(struct picker *, const struct block_req *,
+		    bool *piece_done);
+/* Hash result of a piece whose blocks all arrived. */
+void		 picker_piece_passed(struct picker *, uint32_t piece);
+void		 picker_piece_failed(struct picker *, uint32_t piece);
+/* How many peers have requested this block and not yet answered. */
+uint32_t	 picker_requesters(const struct picker *,
+		    const struct block_req *);
+
+#endif /* GT_PICKER_H */
