@@ -74,6 +74,7 @@ DEPS_filemap	:= filemap $(BASE)
 DEPS_storage	:= storage filemap metainfo bencode crypto $(BASE)
 DEPS_makemeta	:= makemeta bencode crypto $(BASE)
 DEPS_bitfield	:= bitfield $(BASE)
+DEPS_addr	:= addr $(BASE)
 DEPS_wire	:= wire $(BASE)
 DEPS_picker	:= picker bitfield crypto $(BASE)
 
