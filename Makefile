@@ -75,6 +75,7 @@ DEPS_storage	:= storage filemap metainfo bencode crypto $(BASE)
 DEPS_makemeta	:= makemeta bencode crypto $(BASE)
 DEPS_bitfield	:= bitfield $(BASE)
 DEPS_addr	:= addr $(BASE)
+DEPS_tracker-http := tracker-http addr bencode $(BASE)
 DEPS_wire	:= wire $(BASE)
 DEPS_picker	:= picker bitfield crypto $(BASE)
 
@@ -100,6 +101,7 @@ FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude \
 FUZZ_DEPS_bencode	:= bencode $(BASE)
 FUZZ_DEPS_metainfo	:= metainfo bencode crypto $(BASE)
 FUZZ_DEPS_wire		:= wire $(BASE)
+FUZZ_DEPS_tracker-http	:= tracker-http addr bencode $(BASE)
 
 build-fuzz/obj/%.o: src/%.c | $(TESTSTAMP)
 	@mkdir -p $(@D)

@@ -1,0 +1,240 @@
+/* tracker-http.c - HTTP announce URL and reply parsing (BEP 3, 7, 23, 48) */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bencode.h"
+#include "buf.h"
+#include "tracker-http.h"
+#include "util.h"
+
+static const char *const tracker_event_names[] = {
+	[TRACKER_EVENT_NONE] = NULL,
+	[TRACKER_EVENT_STARTED] = "started",
+	[TRACKER_EVENT_COMPLETED] = "completed",
+	[TRACKER_EVENT_STOPPED] = "stopped",
+};
+
+static void
+put_escaped(struct buf *b, const uint8_t *p, size_t n)
+{
+	static const char	hexd[] = "0123456789ABCDEF";
+	size_t			i;
+	uint8_t			c;
+
+	for (i = 0; i < n; i++) {
+		c = p[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			buf_putc(b, c);
+		else {
+			buf_putc(b, '%');
+			buf_putc(b, (uint8_t)hexd[c >> 4]);
+			buf_putc(b, (uint8_t)hexd[c & 15]);
+		}
+	}
+}
+
+char *
+tracker_http_announce_url(const char *announce, const struct tracker_req *r)
+{
+	struct buf	 b;
+	const char	*frag;
+	size_t		 baselen;
+
+	buf_init(&b, SIZE_MAX);
+	/* a fragment never goes to the server */
+	frag = strchr(announce, '#');
+	baselen = frag != NULL ? (size_t)(frag - announce) : strlen(announce);
+	buf_append(&b, announce, baselen);
+	buf_putc(&b, memchr(announce, '?', baselen) != NULL ? '&' : '?');
+	buf_puts(&b, "info_hash=");
+	put_escaped(&b, r->info_hash, SHA1_LEN);
+	buf_puts(&b, "&peer_id=");
+	put_escaped(&b, r->peer_id, sizeof(r->peer_id));
+	buf_printf(&b, "&port=%u&uploaded=%" PRIu64 "&downloaded=%" PRIu64
+	    "&left=%" PRIu64 "&corrupt=0&key=%08" PRIX32 "&numwant=%" PRIu32
+	    "&compact=1&no_peer_id=1", r->port, r->uploaded, r->downloaded,
+	    r->left, r->key, r->numwant);
+	if (tracker_event_names[r->event] != NULL)
+		buf_printf(&b, "&event=%s", tracker_event_names[r->event]);
+	if (r->tracker_id != NULL) {
+		buf_puts(&b, "&trackerid=");
+		put_escaped(&b, (const uint8_t *)r->tracker_id,
+		    strlen(r->tracker_id));
+	}
+	return (char *)buf_take(&b, NULL);
+}
+
+/* A tracker's text, capped, with control characters and NULs as '?'. */
+static char *
+safe_text(const struct bencode_node *n)
+{
+	size_t	len = MIN(n->slen, TRACKER_MAX_MSG), i;
+	char	*s = xmalloc(len + 1);
+
+	for (i = 0; i < len; i++) {
+		uint8_t	c = n->s[i];
+
+		s[i] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
+	}
+	s[len] = '\0';
+	return s;
+}
+
+static bool
+have_peer(const struct tracker_reply *r, const struct netaddr *a)
+{
+	size_t	i;
+
+	/* replies are capped at TRACKER_MAX_PEERS, so this stays cheap */
+	for (i = 0; i < r->npeers; i++)
+		if (addr_eq(&r->peers[i], a))
+			return true;
+	return false;
+}
+
+static void
+add_peer(struct tracker_reply *r, const struct netaddr *a)
+{
+	if (r->npeers >= TRACKER_MAX_PEERS || a->port == 0 ||
+	    have_peer(r, a))
+		return;
+	r->peers[r->npeers++] = *a;
+}
+
+static enum gt_err
+parse_compact(struct tracker_reply *r, enum addr_family fam,
+    const struct bencode_node *n, char *err)
+{
+	struct netaddr	a;
+	size_t		step = fam == ADDR_V4 ? 6 : 18, i, got;
+
+	if (n->slen % step != 0) {
+		snprintf(err, TRACKER_ERRLEN, "%s: length %zu is not a multiple of %zu",
+		    fam == ADDR_V4 ? "peers" : "peers6", n->slen, step);
+		return GT_EPROTO;
+	}
+	for (i = 0; i < n->slen && r->npeers < TRACKER_MAX_PEERS; i += step)
+		if (addr_parse_compact(fam, n->s + i, step, &a, 1,
+		    &got) == GT_OK && got == 1)
+			add_peer(r, &a);
+	return GT_OK;
+}
+
+static void
+parse_dict_peers(struct tracker_reply *r, const struct bencode_doc *d,
+    const struct bencode_node *list)
+{
+	const struct bencode_node	*p, *ip, *port;
+	struct netaddr			 a;
+	char				 host[64];
+
+	for (p = bencode_first(d, list); p != NULL &&
+	    r->npeers < TRACKER_MAX_PEERS; p = bencode_next(d, list, p)) {
+		ip = bencode_dict_get_type(d, p, "ip", BENCODE_STR);
+		port = bencode_dict_get_type(d, p, "port", BENCODE_INT);
+		if (ip == NULL || port == NULL || port->i < 1 ||
+		    port->i > 65535 || ip->slen >= sizeof(host))
+			continue;	/* skip what we can't use */
+		memcpy(host, ip->s, ip->slen);
+		host[ip->slen] = '\0';
+		if (addr_parse_ip(host, &a) != GT_OK)
+			continue;	/* host names are not looked up */
+		addr_unmap(&a);
+		a.port = (uint16_t)port->i;
+		add_peer(r, &a);
+	}
+}
+
+static uint32_t
+clamp_interval(int64_t v)
+{
+	if (v < TRACKER_MIN_INTERVAL)
+		return TRACKER_MIN_INTERVAL;
+	if (v > TRACKER_MAX_INTERVAL)
+		return TRACKER_MAX_INTERVAL;
+	return (uint32_t)v;
+}
+
+enum gt_err
+tracker_http_parse(const uint8_t *body, size_t len, struct tracker_reply *out,
+    char *err)
+{
+	static const struct bencode_limits	 lim = {
+		.max_input = TRACKER_MAX_REPLY, .max_depth = 8,
+		.max_nodes = 4 * TRACKER_MAX_PEERS + 64,
+	};
+	struct bencode_doc			 d;
+	struct bencode_error			 be;
+	const struct bencode_node		*root, *n;
+	struct tracker_reply			 r = {
+		.complete = -1, .incomplete = -1,
+	};
+	enum gt_err				 e;
+
+	if ((e = bencode_decode(&d, body, len, &lim, &be)) != GT_OK) {
+		snprintf(err, TRACKER_ERRLEN, "bad reply: %s at byte %zu", be.reason,
+		    be.offset);
+		return GT_EPROTO;
+	}
+	root = bencode_root(&d);
+	if (root->type != BENCODE_DICT) {
+		snprintf(err, TRACKER_ERRLEN, "bad reply: not a dictionary");
+		bencode_doc_clear(&d);
+		return GT_EPROTO;
+	}
+	if ((n = bencode_dict_get_type(&d, root, "failure reason",
+	    BENCODE_STR)) != NULL) {
+		r.failure = safe_text(n);
+		goto done;
+	}
+	if ((n = bencode_dict_get_type(&d, root, "warning message",
+	    BENCODE_STR)) != NULL)
+		r.warning = safe_text(n);
+	n = bencode_dict_get_type(&d, root, "interval", BENCODE_INT);
+	r.interval = clamp_interval(n != NULL ? n->i : 1800);
+	if ((n = bencode_dict_get_type(&d, root, "min interval",
+	    BENCODE_INT)) != NULL)
+		r.min_interval = clamp_interval(n->i);
+	if ((n = bencode_dict_get_type(&d, root, "tracker id",
+	    BENCODE_STR)) != NULL && n->slen > 0)
+		r.tracker_id = safe_text(n);
+	if ((n = bencode_dict_get_type(&d, root, "complete",
+	    BENCODE_INT)) != NULL && n->i >= 0)
+		r.complete = n->i;
+	if ((n = bencode_dict_get_type(&d, root, "incomplete",
+	    BENCODE_INT)) != NULL && n->i >= 0)
+		r.incomplete = n->i;
+	r.peers = xcalloc(TRACKER_MAX_PEERS, sizeof(*r.peers));
+	n = bencode_dict_get(&d, root, "peers");
+	e = GT_OK;
+	if (n != NULL && n->type == BENCODE_STR)
+		e = parse_compact(&r, ADDR_V4, n, err);
+	else if (n != NULL && n->type == BENCODE_LIST)
+		parse_dict_peers(&r, &d, n);
+	if (e == GT_OK && (n = bencode_dict_get_type(&d, root, "peers6",
+	    BENCODE_STR)) != NULL)
+		e = parse_compact(&r, ADDR_V6, n, err);
+	if (e != GT_OK) {
+		tracker_reply_clear(&r);
+		bencode_doc_clear(&d);
+		return e;
+	}
+done:
+	bencode_doc_clear(&d);
+	*out = r;
+	return GT_OK;
+}
+
+void
+tracker_reply_clear(struct tracker_reply *r)
+{
+	free(r->failure);
+	free(r->warning);
+	free(r->tracker_id);
+	free(r->peers);
+	*r = (struct tracker_reply){ .complete = -1, .incomplete = -1 };
+}
