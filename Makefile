@@ -100,7 +100,7 @@ FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude \
 		   -fno-sanitize-recover=all
 FUZZ_DEPS_bencode	:= bencode $(BASE)
 FUZZ_DEPS_metainfo	:= metainfo bencode crypto $(BASE)
-FUZZ_DEPS_wire		:= wire $(BASE)
+FUZZ_DEPS_wire		:= wire bitfield $(BASE)
 FUZZ_DEPS_tracker-http	:= tracker-http addr bencode $(BASE)
 
 build-fuzz/obj/%.o: src/%.c | $(TESTSTAMP)
