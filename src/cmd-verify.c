@@ -65,21 +65,23 @@ static void
 print_piece_files(FILE *f, const struct metainfo *m,
     const struct filemap *fm, uint32_t p)
 {
-	struct filemap_span	 spans[8];
+	struct filemap_span	*spans;
+	uint64_t		 off = (uint64_t)p * m->piece_length;
+	uint32_t		 len = metainfo_piece_size(m, p);
 	size_t			 n, i;
 	bool			 first = true;
 
-	n = filemap_spans(fm, (uint64_t)p * m->piece_length,
-	    metainfo_piece_size(m, p), spans, nitems(spans));
-	for (i = 0; i < MIN(n, nitems(spans)); i++) {
+	n = filemap_spans(fm, off, len, NULL, 0);
+	spans = xcalloc(n, sizeof(*spans));
+	filemap_spans(fm, off, len, spans, n);
+	for (i = 0; i < n; i++) {
 		if (m->files[spans[i].file].attr & MI_ATTR_PAD)
 			continue;
 		fputs(first ? "" : ", ", f);
 		cmd_print_safe(f, m->files[spans[i].file].path);
 		first = false;
 	}
-	if (n > nitems(spans))
-		fprintf(f, " and %zu more files", n - nitems(spans));
+	free(spans);
 }
 
 static void

@@ -1,0 +1,184 @@
+"""Fixtures for gtorrent's interop tests (pytest, /usr/bin/python3).
+
+gtorrent is found through $GTORRENT, else ../../gtorrent from this folder.
+Every test gets its own tmp_path; every process started here has a timeout
+and is killed by PID when it runs over.  A per-test alarm (INTEROP_TIMEOUT
+seconds, default 90; @pytest.mark.timeout(N) for one test) stops a test that
+hangs in Python itself.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import zlib
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import helpers  # noqa: E402
+
+RUN_TIMEOUT = 120          # seconds, one subprocess
+TEST_TIMEOUT = int(os.environ.get("INTEROP_TIMEOUT", "90"))
+
+
+class InteropTimeout(Exception):
+    pass
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "timeout(seconds): alarm for one "
+                            "test instead of INTEROP_TIMEOUT")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    m = item.get_closest_marker("timeout")
+    secs = int(m.args[0]) if m and m.args else TEST_TIMEOUT
+
+    def _alarm(signum, frame):
+        raise InteropTimeout("test ran over %d s" % secs)
+
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(secs)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+class Result:
+    """A finished process: rc, out/err (str), outb/errb (bytes)."""
+
+    def __init__(self, args, rc, outb, errb):
+        self.args = args
+        self.rc = rc
+        self.outb = outb
+        self.errb = errb
+        self.out = outb.decode("utf-8", "replace")
+        self.err = errb.decode("utf-8", "replace")
+
+    def __repr__(self):
+        return "<%s rc=%r\n--- stdout:\n%s\n--- stderr:\n%s>" % (
+            " ".join(self.args), self.rc, self.out[-3000:],
+            self.err[-3000:])
+
+    def json(self):
+        """stdout must be exactly one JSON object."""
+        text = self.outb.decode("utf-8")
+        dec = json.JSONDecoder()
+        obj, end = dec.raw_decode(text.lstrip())
+        assert text.lstrip()[end:].strip() == "", \
+            "more than one JSON value on stdout: %r" % self
+        assert isinstance(obj, dict), "JSON is not an object: %r" % self
+        return obj
+
+    def err_lines(self):
+        return [ln for ln in self.err.splitlines() if ln.strip()]
+
+
+def run_cmd(args, cwd=None, timeout=RUN_TIMEOUT, input=None, env=None):
+    """Runs args; on timeout kills it (by PID) and fails the test."""
+    args = [str(a) for a in args]
+    e = dict(os.environ)
+    e.setdefault("LC_ALL", "C.UTF-8")
+    if env:
+        e.update(env)
+    try:
+        p = subprocess.run(args, cwd=cwd and str(cwd), input=input,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=None if input is not None
+                           else subprocess.DEVNULL,
+                           timeout=timeout, env=e)
+    except subprocess.TimeoutExpired as ex:
+        pytest.fail("%s: timed out after %s s\n--- stdout:\n%s\n--- stderr:\n"
+                    "%s" % (" ".join(args), timeout,
+                            (ex.stdout or b"")[-2000:],
+                            (ex.stderr or b"")[-2000:]))
+    return Result(args, p.returncode, p.stdout, p.stderr)
+
+
+def _default_gtorrent():
+    return os.path.normpath(os.path.join(HERE, "..", "..", "gtorrent"))
+
+
+@pytest.fixture(scope="session")
+def gtorrent_path():
+    p = os.environ.get("GTORRENT") or _default_gtorrent()
+    p = os.path.abspath(p)
+    if not (os.path.isfile(p) and os.access(p, os.X_OK)):
+        pytest.skip("gtorrent binary not found at %s (set GTORRENT)" % p)
+    return p
+
+
+@pytest.fixture
+def gt(gtorrent_path):
+    """gt(*args, cwd=, timeout=, input=) runs gtorrent -> Result."""
+    def _gt(*args, **kw):
+        return run_cmd([gtorrent_path] + list(args), **kw)
+    return _gt
+
+
+@pytest.fixture
+def gt_json(gt):
+    """gt_json(*args) runs gtorrent, expects exit 0, returns its JSON."""
+    def _gt_json(*args, **kw):
+        ok = kw.pop("ok", (0,))
+        r = gt(*args, **kw)
+        assert r.rc in ok, r
+        return r.json()
+    return _gt_json
+
+
+@pytest.fixture
+def run():
+    """run(args, cwd=, timeout=, input=) -> Result, for any program."""
+    return run_cmd
+
+
+@pytest.fixture(scope="session")
+def lt():
+    try:
+        import libtorrent
+    except ImportError as e:
+        pytest.skip("python3-libtorrent not importable: %s" % e)
+    return libtorrent
+
+
+@pytest.fixture(scope="session")
+def mktorrent():
+    p = shutil.which("mktorrent")
+    if p is None:
+        pytest.skip("mktorrent not installed")
+    return p
+
+
+@pytest.fixture
+def mk(mktorrent):
+    """mk(path, out, piece_exp, *extra) runs mktorrent (fails on error)."""
+    def _mk(path, out, piece_exp, *extra, **kw):
+        args = [mktorrent, "-l", str(piece_exp), "-o", str(out)]
+        if not any(str(a).startswith("-a") for a in extra):
+            args += ["-a", helpers.ANNOUNCE]
+        args += [str(a) for a in extra] + [str(path)]
+        r = run_cmd(args, **kw)
+        assert r.rc == 0, r
+        return out
+    return _mk
+
+
+@pytest.fixture
+def seed(request):
+    """A seed stable for each test id, so failures reproduce."""
+    return zlib.crc32(request.node.nodeid.encode("utf-8"))
+
+
+@pytest.fixture
+def rng(seed):
+    import random
+    return random.Random(seed)

@@ -1,0 +1,277 @@
+"""`gtorrent info` against libtorrent's view of the same .torrent.
+
+Torrents come from gtorrent itself, from libtorrent (plain v1, and its
+default v1+v2 hybrid with pad files, an executable attribute, tracker
+tiers, url and http seeds) and from mktorrent (tiers, web seeds, comment,
+private, source).  Fields libtorrent rewrites (it appends '/' to multi-file
+web seeds, shuffles trackers inside a tier) are checked against the raw
+bencoded file instead.
+"""
+
+import hashlib
+import os
+import random
+
+import pytest
+
+from helpers import (ANNOUNCE, KIB, bencode, build_shape,
+                     check_json_against_raw, gt_view, info_hash_hex,
+                     lt_make, lt_view)
+
+ORIGINS = ["gtorrent", "gtorrent-opts", "lt-v1", "lt-hybrid",
+           "lt-hybrid-single", "mktorrent", "mktorrent-opts"]
+TRACKERS = [[ANNOUNCE, "http://127.0.0.1:2/announce"],
+            ["udp://127.0.0.1:3/announce"]]
+
+
+def make_torrent(request, origin, tmp_path, seed):
+    """Builds a torrent of the given origin; returns its path."""
+    gt = request.getfixturevalue("gt")
+    data = tmp_path / "data"
+    data.mkdir()
+    out = tmp_path / "t.torrent"
+    kind = "single-last-byte" if origin.endswith("single") else "multi-nested"
+    pl = 32 * KIB
+    name, files, path = build_shape(data, kind, pl, seed)
+    if origin.startswith("gtorrent"):
+        extra = []
+        if origin == "gtorrent-opts":
+            extra = ["-a", ANNOUNCE, "-a", "udp://127.0.0.1:3/announce",
+                     "-w", "http://127.0.0.1:4/ws", "-c", "comment ü",
+                     "-p", "-s", "SRC"]
+        r = gt("create", "-l", "15", "-o", out, *extra, path)
+        assert r.rc == 0, r
+    elif origin.startswith("lt"):
+        exec_paths = ()
+        if kind == "multi-nested":
+            exec_paths = (name + "/a0.txt",)
+        t = lt_make(data, name, files, pl, v1_only=(origin == "lt-v1"),
+                    trackers=TRACKERS, url_seeds=["http://127.0.0.1:4/ws"],
+                    http_seeds=["http://127.0.0.1:5/hs"],
+                    comment="lt comment", creator="libtorrent test",
+                    priv=(origin == "lt-v1"), exec_paths=exec_paths)
+        out.write_bytes(t)
+    else:
+        args = [request.getfixturevalue("mktorrent"), "-l", "15", "-o", out]
+        if origin == "mktorrent-opts":
+            args += ["-a", ANNOUNCE + ",http://127.0.0.1:2/announce",
+                     "-a", "udp://127.0.0.1:3/announce",
+                     "-w", "http://127.0.0.1:4/ws", "-c", "mk comment",
+                     "-p", "-s", "MKSRC"]
+        else:
+            args += ["-a", ANNOUNCE]
+        r = request.getfixturevalue("run")(args + [path])
+        assert r.rc == 0, r
+    return out
+
+
+@pytest.mark.parametrize("origin", ORIGINS)
+def test_info_json_matches_libtorrent(request, gt_json, lt, tmp_path, seed,
+                                      origin):
+    path = make_torrent(request, origin, tmp_path, seed)
+    j = gt_json("info", "--json", path)
+    want = lt_view(path)
+    assert gt_view(j) == want
+    check_json_against_raw(j, path)
+    if origin.startswith("lt-hybrid"):
+        assert j["info_hash_v2"] is not None
+        assert any("p" in f["attr"] for f in j["files"]) or \
+            origin.endswith("single")
+    else:
+        assert j["info_hash_v2"] is None
+
+
+@pytest.mark.parametrize("origin", ["gtorrent", "lt-hybrid", "mktorrent"])
+def test_info_text(request, gt, lt, tmp_path, seed, origin):
+    path = make_torrent(request, origin, tmp_path, seed)
+    r = gt("info", path)
+    assert r.rc == 0, r
+    want = lt_view(path)
+    assert want["name"] in r.out, r
+    assert want["info_hash"] in r.out.lower(), r
+    for f in want["files"]:
+        assert os.path.basename(f["path"]) in r.out, (f, r)
+
+
+def test_info_single_file_paths(gt_json, gt, tmp_path, seed, lt):
+    data = tmp_path / "data"
+    data.mkdir()
+    name, files, path = build_shape(data, "single-unicode", 16 * KIB, seed)
+    r = gt("create", "-l", "14", "-o", tmp_path / "t.torrent", path)
+    assert r.rc == 0, r
+    j = gt_json("info", "--json", tmp_path / "t.torrent")
+    assert [f["path"] for f in j["files"]] == [name]
+    assert j["files"][0]["length"] == files[0][1]
+    assert gt_view(j) == lt_view(tmp_path / "t.torrent")
+
+
+def test_info_stdin(gt, tmp_path, seed, lt):
+    """cmd.h: "-" reads the torrent from stdin."""
+    data = tmp_path / "data"
+    data.mkdir()
+    name, files, path = build_shape(data, "multi-many", 16 * KIB, seed)
+    t = lt_make(data, name, files, 16 * KIB)
+    r = gt("info", "--json", "-", input=t)
+    assert r.rc == 0, r
+    assert r.json()["info_hash"].lower() == info_hash_hex(t)
+
+
+# --- invalid torrents --------------------------------------------------------
+
+def _valid_torrent(pl=16 * KIB, length=40000):
+    rng = random.Random(7)
+    data = rng.randbytes(length)
+    pieces = b"".join(hashlib.sha1(data[i:i + pl]).digest()
+                      for i in range(0, length, pl))
+    return {b"announce": ANNOUNCE.encode(),
+            b"info": {b"name": b"x.bin", b"length": length,
+                      b"piece length": pl, b"pieces": pieces}}
+
+
+def _with_info(**kw):
+    t = _valid_torrent()
+    for k, v in kw.items():
+        k = k.replace("_", " ").encode()
+        if v is None:
+            del t[b"info"][k]
+        else:
+            t[b"info"][k] = v
+    return bencode(t)
+
+
+BAD_TORRENTS = {
+    "empty": b"",
+    "truncated": bencode(_valid_torrent())[:150],
+    "garbage": random.Random(1).randbytes(3000),
+    "not-a-dict": b"i42e",
+    "no-info": b"d8:announce3:fooe",
+    "info-not-dict": b"d4:infoi1ee",
+    "piece-length-0": _with_info(piece_length=0),
+    "piece-length-negative": _with_info(piece_length=-16384),
+    "pieces-not-20n": _with_info(pieces=b"x" * 50),
+    "too-few-pieces": _with_info(pieces=b"x" * 20),
+    "too-many-pieces": _with_info(pieces=b"x" * 80),
+    "negative-length": _with_info(length=-5),
+    "huge-length": _with_info(length=1 << 62),
+    "no-length-no-files": _with_info(length=None),
+    "deep-nesting": b"d4:info" + b"l" * 100000 + b"e" * 100000 + b"e",
+    "huge-string-length": b"d4:info999999999999:abce",
+    "files-not-list": _with_info(length=None, files=5),
+}
+
+
+def assert_one_error_line(r, rcs=(3,)):
+    assert r.rc in rcs, r
+    lines = r.err_lines()
+    assert len(lines) == 1, r
+    assert lines[0].startswith("gtorrent: "), r
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]], ids=["text", "json"])
+@pytest.mark.parametrize("what", sorted(BAD_TORRENTS))
+def test_info_invalid_torrent(gt, tmp_path, what, json_flag):
+    p = tmp_path / "bad.torrent"
+    p.write_bytes(BAD_TORRENTS[what])
+    r = gt("info", *json_flag, p, timeout=30)
+    assert_one_error_line(r)
+
+
+def test_info_v2_only_rejected(gt, lt, tmp_path, seed):
+    """metainfo.h: v2-only torrents fail ("not supported yet") -> exit 3."""
+    data = tmp_path / "data"
+    data.mkdir()
+    name, files, path = build_shape(data, "multi-nested", 16 * KIB, seed)
+    import libtorrent
+    fs = libtorrent.file_storage()
+    for rel, size in files:
+        fs.add_file(name + "/" + rel, size)
+    ct = libtorrent.create_torrent(fs, 16 * KIB,
+                                   flags=libtorrent.create_torrent.v2_only)
+    libtorrent.set_piece_hashes(ct, str(data))
+    (tmp_path / "v2.torrent").write_bytes(libtorrent.bencode(ct.generate()))
+    r = gt("info", "--json", tmp_path / "v2.torrent")
+    assert_one_error_line(r)
+
+
+def test_info_missing_file(gt, tmp_path):
+    r = gt("info", tmp_path / "nope.torrent")
+    assert_one_error_line(r, (3, 4))
+
+
+def test_info_directory(gt, tmp_path):
+    r = gt("info", tmp_path)
+    assert_one_error_line(r, (3, 4))
+
+
+def test_info_json_escapes_strings(gt_json, tmp_path):
+    """Comment, creator and source with quotes, backslashes, newlines."""
+    t = _valid_torrent()
+    odd = 'a "quoted" \\ back\\slash\nnew line\ttab é 🎉'
+    t[b"comment"] = odd.encode()
+    t[b"created by"] = odd.encode()
+    t[b"info"][b"source"] = odd.encode()
+    t[b"announce"] = b'http://127.0.0.1:1/a?x="y"&z=\\'
+    p = tmp_path / "odd.torrent"
+    p.write_bytes(bencode(t))
+    j = gt_json("info", "--json", p)
+    assert j["comment"] == odd
+    assert j["created_by"] == odd
+    assert j["source"] == odd
+    assert j["trackers"] == [['http://127.0.0.1:1/a?x="y"&z=\\']]
+
+
+def test_info_json_control_characters(gt_json, tmp_path):
+    """Control bytes and invalid UTF-8 still give one valid JSON object."""
+    t = _valid_torrent()
+    t[b"comment"] = b"bell\x07 nul\x00 esc\x1b del\x7f bad\xff\xfe utf8"
+    t[b"info"][b"name"] = b"n\x01a\xffme"
+    p = tmp_path / "ctl.torrent"
+    p.write_bytes(bencode(t))
+    j = gt_json("info", "--json", p)
+    assert isinstance(j["comment"], str)
+    assert "/" not in j["name"] and j["name"]
+
+
+HOSTILE_PATHS = {
+    "dotdot": [[b"..", b"..", b"etc", b"passwd"]],
+    "absolute": [[b"/etc", b"passwd"]],
+    "slash-inside": [[b"a/../../b"]],
+    "dot": [[b".", b"x"]],
+    "empty-component": [[b"", b"x"]],
+    "backslash": [[b"..\\..\\x"]],
+    "invalid-utf8": [[b"\xff\xfe\xfd"]],
+    "duplicate": [[b"same"], [b"same"]],
+}
+
+
+@pytest.mark.parametrize("what", sorted(HOSTILE_PATHS))
+def test_info_and_verify_hostile_paths(gt, tmp_path, what):
+    """Hostile file paths: rejected (exit 3) or made safe; never outside."""
+    paths = HOSTILE_PATHS[what]
+    length = 10000
+    rng = random.Random(3)
+    data = rng.randbytes(length * len(paths))
+    pl = 16 * KIB
+    pieces = b"".join(hashlib.sha1(data[i:i + pl]).digest()
+                      for i in range(0, len(data), pl))
+    t = {b"info": {b"name": b"evil", b"piece length": pl, b"pieces": pieces,
+                   b"files": [{b"length": length, b"path": p}
+                              for p in paths]}}
+    tp = tmp_path / "evil.torrent"
+    tp.write_bytes(bencode(t))
+    r = gt("info", "--json", tp)
+    assert r.rc in (0, 3), r
+    if r.rc == 3:
+        assert len(r.err_lines()) == 1, r
+    else:
+        for f in r.json()["files"]:
+            comps = f["path"].split("/")
+            assert comps[0] == "evil", f
+            assert all(c not in ("", ".", "..") for c in comps), f
+            assert "\\" not in f["path"] or what == "backslash"
+    dl = tmp_path / "dl"
+    dl.mkdir()
+    v = gt("verify", "--json", "-o", dl, tp)
+    assert v.rc in (1, 3), v
+    assert os.listdir(dl) == []
+    assert sorted(os.listdir(tmp_path)) == ["dl", "evil.torrent"]
