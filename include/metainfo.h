@@ -12,7 +12,8 @@
 #define MI_MAX_TORRENT		(64u << 20)	/* bytes of .torrent */
 #define MI_MAX_PIECES		(1u << 21)
 #define MI_MAX_PIECE_LENGTH	(1u << 29)
-#define MI_MAX_FILES		(1u << 20)
+#define MI_MAX_FILES		(1u << 19)	/* ~6 bencode values each: within
+						   the decoder's 4 Mi cap */
 #define MI_MAX_COMPONENT	255		/* bytes, like NAME_MAX */
 #define MI_MAX_PATH		4000		/* bytes of a whole path */
 #define MI_ERRLEN		256

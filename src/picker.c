@@ -1,0 +1,1009 @@
+/* picker.c - block states, rarest-first with random tie-break, end-game */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bitfield.h"
+#include "crypto.h"
+#include "picker.h"
+#include "util.h"
+
+/*
+ * Bytes per block.  wire.h is not a dependency of this module, so the value
+ * is repeated here; static_assert(PICKER_BLOCK == WIRE_BLOCK) must hold
+ * wherever both are visible (torrent.c).
+ */
+#define PICKER_BLOCK		16384u
+/* Refused by picker_new; at least MI_MAX_PIECES. */
+#define PICKER_MAX_PIECES	(1u << 24)
+/* Order positions the rarest-first walk visits before it scans the peer. */
+#define PICKER_WALK_BUDGET	4096u
+/* Random probes for a random-first piece before a scan from a random spot. */
+#define PICKER_RANDOM_PROBES	16
+/* Pieces the peer scan collects per pass. */
+#define PICKER_SCAN_BATCH	64
+
+/* Per block of a piece in progress: received flag and requester count. */
+#define BLK_RECV		0x80000000u
+#define BLK_REQ_MASK		0x7fffffffu
+
+/*
+ * A piece in progress: some block requested or received.  An entry whose
+ * blocks are all missing again is freed, so the list stays as short as the
+ * pieces actually in flight.
+ */
+struct dl {
+	uint32_t	piece;
+	uint32_t	nblocks;
+	uint32_t	nreq;		/* blocks requested, not received */
+	uint32_t	nrecv;		/* blocks received */
+	bool		full;		/* nreq + nrecv == nblocks */
+	uint32_t	stamp;		/* picker_next call that tried it */
+	uint32_t	blk[];		/* BLK_RECV | requesters */
+};
+
+/*
+ * Pieces we do not have ("candidates") sit in order[0 .. ncand) sorted by
+ * availability: bucket b (availability b) is order[bstart[b] ..
+ * bstart[b + 1]), bstart[0] = 0 and bstart[nlev] = ncand.  Within a bucket
+ * the order is random: shuffled at the start, and a piece moving into a
+ * bucket swaps with a random member of it.  Pieces we have follow in
+ * order[ncand .. npieces), in no order; their availability is still counted.
+ * pos[] is the inverse of order[].
+ *
+ * An availability change of a candidate swaps it with the edge of its
+ * bucket and moves the boundary: O(1).  Taking a piece out of the
+ * candidates (we got it) walks it through the buckets above: O(levels).
+ *
+ * Pieces in progress stay among the candidates, marked in started and
+ * found through a small open-addressing hash of the dl list.
+ */
+struct picker {
+	uint32_t		 npieces;
+	uint32_t		 piece_length;
+	uint32_t		 last_size;
+	struct picker_opts	 opts;
+	struct prng		 rng;
+
+	uint32_t		*avail;		/* per piece */
+	uint32_t		*pos;		/* per piece: index in order */
+	uint32_t		*order;
+	uint32_t		*bstart;	/* nlev + 1 boundaries */
+	uint32_t		 nlev;
+	uint32_t		 levcap;	/* bstart[levcap + 1] */
+
+	struct bitfield		 have;		/* verified */
+	struct bitfield		 started;	/* has a dl entry */
+	uint32_t		 nhave;
+	uint32_t		 cursor;	/* in-order mode: first piece */
+
+	struct dl		**dl;
+	uint32_t		 ndl;
+	uint32_t		 dlcap;
+	uint32_t		 nfull;		/* dl entries fully requested */
+	uint32_t		 stamp;		/* picker_next calls */
+	uint32_t		*hash;		/* dl index + 1; 0 empty */
+	uint32_t		 hmask;		/* hash size - 1 */
+};
+
+/* Geometry. */
+
+static uint32_t
+piece_size(const struct picker *p, uint32_t piece)
+{
+	return piece == p->npieces - 1 ? p->last_size : p->piece_length;
+}
+
+static uint32_t
+piece_nblocks(const struct picker *p, uint32_t piece)
+{
+	uint32_t	sz = piece_size(p, piece);
+
+	return sz / PICKER_BLOCK + (sz % PICKER_BLOCK != 0);
+}
+
+static uint32_t
+block_length(const struct picker *p, uint32_t piece, uint32_t i)
+{
+	uint32_t	sz = piece_size(p, piece);
+
+	return MIN(PICKER_BLOCK, sz - i * PICKER_BLOCK);
+}
+
+/* The block index of r, or UINT32_MAX if r is not exactly one block. */
+static uint32_t
+block_index(const struct picker *p, const struct block_req *r)
+{
+	uint32_t	i;
+
+	if (r->piece >= p->npieces || r->offset % PICKER_BLOCK != 0)
+		return UINT32_MAX;
+	i = r->offset / PICKER_BLOCK;
+	if (i >= piece_nblocks(p, r->piece) ||
+	    r->length != block_length(p, r->piece, i))
+		return UINT32_MAX;
+	return i;
+}
+
+static bool
+peer_ok(const struct picker *p, const struct bitfield *b)
+{
+	return b != NULL && b->n == p->npieces && b->bits != NULL;
+}
+
+static bool
+has_bit(const struct bitfield *b, uint32_t i)
+{
+	return (b->bits[i / 8] & (0x80u >> (i % 8))) != 0;
+}
+
+/* Bytes k .. k + 7 of a bitfield of len bytes, zero-padded, as a word. */
+static uint64_t
+chunk_be64(const uint8_t *bits, size_t k, size_t len)
+{
+	uint8_t	tmp[8] = { 0 };
+
+	if (len - k >= 8)
+		return load_be64(bits + k);
+	memcpy(tmp, bits + k, len - k);
+	return load_be64(tmp);
+}
+
+/*
+ * Up to cap pieces at or after *from, in index order, that the peer has and
+ * we neither have nor (if skip_started) have started; *from moves past the
+ * last one returned (to npieces at the end).  Zero words are skipped eight
+ * bytes at a time: O(npieces / 64 + pieces returned).
+ */
+static uint32_t
+collect_wanted(const struct picker *p, const struct bitfield *peer,
+    bool skip_started, uint32_t *from, uint32_t *idx, uint32_t cap)
+{
+	size_t		k, len = bitfield_nbytes(peer);
+	uint64_t	w, mask;
+	uint32_t	n = 0, bit, i;
+
+	if (*from >= p->npieces) {
+		*from = p->npieces;
+		return 0;
+	}
+	k = (size_t)(*from / 64) * 8;
+	mask = UINT64_MAX >> (*from % 64);
+	for (; k < len; k += 8, mask = UINT64_MAX) {
+		w = chunk_be64(peer->bits, k, len) &
+		    ~chunk_be64(p->have.bits, k, len);
+		if (skip_started && w != 0)
+			w &= ~chunk_be64(p->started.bits, k, len);
+		/* Bit 63 of w is the first piece of the chunk. */
+		for (w &= mask; w != 0; w &= ~(UINT64_C(1) << (63 - bit))) {
+			bit = (uint32_t)__builtin_clzll(w);
+			i = (uint32_t)(k * 8) + bit;
+			if (n == cap) {
+				*from = i;
+				return n;
+			}
+			idx[n++] = i;
+		}
+	}
+	*from = p->npieces;
+	return n;
+}
+
+/* The first wanted piece at or after i (see above), or npieces. */
+static uint32_t
+scan_wanted(const struct picker *p, const struct bitfield *peer, uint32_t i,
+    bool skip_started)
+{
+	uint32_t	piece;
+
+	if (collect_wanted(p, peer, skip_started, &i, &piece, 1) == 0)
+		return p->npieces;
+	return piece;
+}
+
+/* Uniform in [0, n), n > 0, without a division in the common case. */
+static uint32_t
+rand_below(struct prng *r, uint32_t n)
+{
+	uint64_t	m = (prng_next(r) >> 32) * n;
+	uint32_t	t;
+
+	if ((uint32_t)m < n) {
+		t = (uint32_t)-n % n;
+		while ((uint32_t)m < t)
+			m = (prng_next(r) >> 32) * n;
+	}
+	return (uint32_t)(m >> 32);
+}
+
+/* The availability order. */
+
+static void
+order_swap(struct picker *p, uint32_t i, uint32_t j)
+{
+	uint32_t	a = p->order[i], b = p->order[j];
+
+	p->order[i] = b;
+	p->order[j] = a;
+	p->pos[b] = i;
+	p->pos[a] = j;
+}
+
+/* Swaps the piece at i with a random member of bucket b. */
+static void
+order_mix(struct picker *p, uint32_t i, uint32_t b)
+{
+	uint32_t	lo = p->bstart[b], n = p->bstart[b + 1] - lo;
+
+	if (n > 1)
+		order_swap(p, i, lo + rand_below(&p->rng, n));
+}
+
+static void
+add_level(struct picker *p)
+{
+	if (p->nlev == p->levcap) {
+		p->levcap *= 2;
+		p->bstart = xreallocarray(p->bstart, (size_t)p->levcap + 1,
+		    sizeof(*p->bstart));
+	}
+	p->bstart[p->nlev + 1] = p->bstart[p->nlev];
+	p->nlev++;
+}
+
+static void
+avail_inc(struct picker *p, uint32_t piece)
+{
+	uint32_t	a = p->avail[piece], last;
+
+	if (a == UINT32_MAX)
+		return;
+	p->avail[piece] = a + 1;
+	if (has_bit(&p->have, piece))
+		return;
+	if (a + 1 == p->nlev)
+		add_level(p);
+	last = p->bstart[a + 1] - 1;
+	order_swap(p, p->pos[piece], last);
+	p->bstart[a + 1]--;		/* piece is first of bucket a + 1 */
+	order_mix(p, last, a + 1);
+}
+
+static void
+avail_dec(struct picker *p, uint32_t piece)
+{
+	uint32_t	a = p->avail[piece], first;
+
+	if (a == 0)
+		return;			/* a peer removed twice: ignore */
+	p->avail[piece] = a - 1;
+	if (has_bit(&p->have, piece))
+		return;
+	first = p->bstart[a];
+	order_swap(p, p->pos[piece], first);
+	p->bstart[a]++;			/* piece is last of bucket a - 1 */
+	order_mix(p, first, a - 1);
+}
+
+/* Moves a candidate behind every bucket: O(levels above it). */
+static void
+order_remove(struct picker *p, uint32_t piece)
+{
+	uint32_t	b, i = p->pos[piece], last;
+
+	for (b = p->avail[piece]; b < p->nlev; b++) {
+		last = p->bstart[b + 1] - 1;
+		order_swap(p, i, last);
+		p->bstart[b + 1]--;
+		i = last;
+	}
+}
+
+/* The list of pieces in progress. */
+
+static uint32_t
+hash_slot(const struct picker *p, uint32_t piece)
+{
+	uint32_t	h = piece * 0x9e3779b1u;
+
+	return (h ^ h >> 16) & p->hmask;
+}
+
+static uint32_t
+dl_find_index(const struct picker *p, uint32_t piece)
+{
+	uint32_t	h, v;
+
+	if (!has_bit(&p->started, piece))
+		return UINT32_MAX;
+	for (h = hash_slot(p, piece); (v = p->hash[h]) != 0;
+	    h = (h + 1) & p->hmask) {
+		if (p->dl[v - 1]->piece == piece)
+			return v - 1;
+	}
+	return UINT32_MAX;
+}
+
+static struct dl *
+dl_find(const struct picker *p, uint32_t piece)
+{
+	uint32_t	i = dl_find_index(p, piece);
+
+	return i == UINT32_MAX ? NULL : p->dl[i];
+}
+
+static void
+hash_put(struct picker *p, uint32_t piece, uint32_t idx)
+{
+	uint32_t	h;
+
+	for (h = hash_slot(p, piece); p->hash[h] != 0; h = (h + 1) & p->hmask)
+		;
+	p->hash[h] = idx + 1;
+}
+
+static void
+hash_rebuild(struct picker *p, uint32_t size)
+{
+	uint32_t	i;
+
+	free(p->hash);
+	p->hash = xcalloc(size, sizeof(*p->hash));
+	p->hmask = size - 1;
+	for (i = 0; i < p->ndl; i++)
+		hash_put(p, p->dl[i]->piece, i);
+}
+
+/* Finds the hash slot holding dl index idx (which must be there). */
+static uint32_t
+hash_slot_of(const struct picker *p, uint32_t idx)
+{
+	uint32_t	h;
+
+	for (h = hash_slot(p, p->dl[idx]->piece); p->hash[h] != idx + 1;
+	    h = (h + 1) & p->hmask)
+		assert(p->hash[h] != 0);
+	return h;
+}
+
+/* Linear-probing delete with backward shift: no tombstones. */
+static void
+hash_del(struct picker *p, uint32_t idx)
+{
+	uint32_t	i, j, home;
+
+	i = hash_slot_of(p, idx);
+	p->hash[i] = 0;
+	for (j = (i + 1) & p->hmask; p->hash[j] != 0; j = (j + 1) & p->hmask) {
+		home = hash_slot(p, p->dl[p->hash[j] - 1]->piece);
+		/* Move j back to i if its home is not in (i, j]. */
+		if (((j - home) & p->hmask) >= ((j - i) & p->hmask)) {
+			p->hash[i] = p->hash[j];
+			p->hash[j] = 0;
+			i = j;
+		}
+	}
+}
+
+static void
+dl_sync(struct picker *p, struct dl *d)
+{
+	bool	full = d->nreq + d->nrecv == d->nblocks;
+
+	if (full != d->full) {
+		d->full = full;
+		if (full)
+			p->nfull++;
+		else
+			p->nfull--;
+	}
+}
+
+static struct dl *
+dl_start(struct picker *p, uint32_t piece)
+{
+	struct dl	*d;
+	uint32_t	 nb = piece_nblocks(p, piece);
+
+	if (p->ndl == p->dlcap) {
+		p->dlcap = p->dlcap == 0 ? 16 : p->dlcap * 2;
+		p->dl = xreallocarray(p->dl, p->dlcap, sizeof(*p->dl));
+	}
+	d = xcalloc(1, sizeof(*d) + (size_t)nb * sizeof(d->blk[0]));
+	d->piece = piece;
+	d->nblocks = nb;
+	p->dl[p->ndl++] = d;
+	if ((uint64_t)p->ndl * 2 > (uint64_t)p->hmask + 1)
+		hash_rebuild(p, (p->hmask + 1) * 2);
+	else
+		hash_put(p, piece, p->ndl - 1);
+	bitfield_set(&p->started, piece);
+	return d;
+}
+
+static void
+dl_drop(struct picker *p, uint32_t idx)
+{
+	struct dl	*d = p->dl[idx];
+	uint32_t	 last = p->ndl - 1;
+
+	hash_del(p, idx);
+	if (idx != last) {
+		/* The last entry takes idx's place. */
+		p->hash[hash_slot_of(p, last)] = idx + 1;
+		p->dl[idx] = p->dl[last];
+	}
+	p->ndl--;
+	if (d->full)
+		p->nfull--;
+	bitfield_unset(&p->started, d->piece);
+	free(d);
+}
+
+/* Frees the entry of piece if none of its blocks is requested or received. */
+static void
+dl_maybe_drop(struct picker *p, uint32_t piece)
+{
+	uint32_t	idx = dl_find_index(p, piece);
+
+	if (idx != UINT32_MAX && p->dl[idx]->nreq == 0 &&
+	    p->dl[idx]->nrecv == 0)
+		dl_drop(p, idx);
+}
+
+/* Public interface. */
+
+struct picker *
+picker_new(uint32_t npieces, uint32_t piece_length, uint32_t last_size,
+    const struct picker_opts *opts)
+{
+	struct picker	*p;
+	uint32_t	 i, j;
+
+	if (npieces > PICKER_MAX_PIECES || piece_length == 0 ||
+	    last_size == 0 || last_size > piece_length)
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	p->npieces = npieces;
+	p->piece_length = piece_length;
+	p->last_size = last_size;
+	if (opts != NULL)
+		p->opts = *opts;
+	prng_seed(&p->rng, p->opts.seed);
+	p->avail = xcalloc(npieces, sizeof(*p->avail));
+	p->pos = xmalloc((size_t)npieces * sizeof(*p->pos));
+	p->order = xmalloc((size_t)npieces * sizeof(*p->order));
+	/* Inside-out Fisher-Yates: order is a random permutation. */
+	for (i = 0; i < npieces; i++) {
+		j = rand_below(&p->rng, i + 1);
+		if (j != i) {
+			p->order[i] = p->order[j];
+			p->pos[p->order[i]] = i;
+		}
+		p->order[j] = i;
+		p->pos[i] = j;
+	}
+	p->levcap = 8;
+	p->bstart = xcalloc((size_t)p->levcap + 1, sizeof(*p->bstart));
+	p->nlev = 1;
+	p->bstart[1] = npieces;
+	bitfield_init(&p->have, npieces);
+	bitfield_init(&p->started, npieces);
+	p->cursor = npieces == 0 ? 0 :
+	    rand_below(&p->rng, npieces);
+	p->hash = xcalloc(64, sizeof(*p->hash));
+	p->hmask = 63;
+	return p;
+}
+
+void
+picker_free(struct picker *p)
+{
+	uint32_t	i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->ndl; i++)
+		free(p->dl[i]);
+	free(p->dl);
+	free(p->hash);
+	bitfield_clear(&p->have);
+	bitfield_clear(&p->started);
+	free(p->bstart);
+	free(p->order);
+	free(p->pos);
+	free(p->avail);
+	free(p);
+}
+
+void
+picker_have(struct picker *p, uint32_t piece)
+{
+	uint32_t	idx;
+
+	if (piece >= p->npieces || has_bit(&p->have, piece))
+		return;
+	if ((idx = dl_find_index(p, piece)) != UINT32_MAX)
+		dl_drop(p, idx);
+	order_remove(p, piece);
+	bitfield_set(&p->have, piece);
+	p->nhave++;
+}
+
+bool
+picker_complete(const struct picker *p)
+{
+	return p->nhave == p->npieces;
+}
+
+uint32_t
+picker_npieces_have(const struct picker *p)
+{
+	return p->nhave;
+}
+
+bool
+picker_interesting(const struct picker *p, const struct bitfield *peer_has)
+{
+	if (!peer_ok(p, peer_has) || peer_has->count == 0)
+		return false;
+	return scan_wanted(p, peer_has, 0, false) < p->npieces;
+}
+
+void
+picker_peer_add(struct picker *p, const struct bitfield *b)
+{
+	uint32_t	i;
+
+	if (!peer_ok(p, b))
+		return;
+	if (b->count == p->npieces && p->npieces > 0) {
+		/*
+		 * A seed: every bucket moves up one level, in place.  The
+		 * new bucket 0 is empty; the order within buckets stays.
+		 */
+		add_level(p);
+		memmove(p->bstart + 1, p->bstart,
+		    (size_t)p->nlev * sizeof(*p->bstart));
+		p->bstart[0] = 0;
+		for (i = 0; i < p->npieces; i++)
+			if (p->avail[i] != UINT32_MAX)
+				p->avail[i]++;
+		return;
+	}
+	for (i = bitfield_next_set(b, 0); i < p->npieces;
+	    i = bitfield_next_set(b, i + 1))
+		avail_inc(p, i);
+}
+
+void
+picker_peer_remove(struct picker *p, const struct bitfield *b)
+{
+	uint32_t	i;
+
+	if (!peer_ok(p, b))
+		return;
+	if (b->count == p->npieces && p->npieces > 0 && p->nlev > 1 &&
+	    p->bstart[1] == 0) {
+		/* A seed leaves and bucket 0 is empty: shift down. */
+		memmove(p->bstart, p->bstart + 1,
+		    (size_t)p->nlev * sizeof(*p->bstart));
+		p->nlev--;
+		for (i = 0; i < p->npieces; i++)
+			if (p->avail[i] > 0)
+				p->avail[i]--;
+		return;
+	}
+	for (i = bitfield_next_set(b, 0); i < p->npieces;
+	    i = bitfield_next_set(b, i + 1))
+		avail_dec(p, i);
+}
+
+void
+picker_peer_have(struct picker *p, uint32_t piece)
+{
+	if (piece < p->npieces)
+		avail_inc(p, piece);
+}
+
+uint32_t
+picker_availability(const struct picker *p, uint32_t piece)
+{
+	return piece < p->npieces ? p->avail[piece] : 0;
+}
+
+/* Picking. */
+
+/* One picker_next call. */
+struct pick {
+	const struct bitfield	*has;		/* the peer's pieces */
+	const struct block_req	*busy;		/* its outstanding requests */
+	size_t			 nbusy;
+	struct block_req	*out;
+	size_t			 n;		/* chosen so far */
+	size_t			 max;
+	uint32_t		 stamp;		/* marks dl entries tried */
+};
+
+static bool
+in_list(const struct block_req *l, size_t nl, uint32_t piece, uint32_t off)
+{
+	size_t	i;
+
+	for (i = 0; i < nl; i++)
+		if (l[i].piece == piece && l[i].offset == off)
+			return true;
+	return false;
+}
+
+static bool
+piece_in_list(const struct block_req *l, size_t nl, uint32_t piece)
+{
+	size_t	i;
+
+	for (i = 0; i < nl; i++)
+		if (l[i].piece == piece)
+			return true;
+	return false;
+}
+
+static void
+choose(struct picker *p, struct pick *c, struct dl *d, uint32_t i)
+{
+	d->blk[i]++;
+	c->out[c->n++] = (struct block_req){
+		.piece = d->piece,
+		.offset = i * PICKER_BLOCK,
+		.length = block_length(p, d->piece, i),
+	};
+}
+
+/*
+ * Requests the missing blocks of d, skipping any the peer still has
+ * outstanding (possible after a hash failure reset them).  Returns how many.
+ */
+static size_t
+take_missing(struct picker *p, struct pick *c, struct dl *d)
+{
+	size_t		n0 = c->n;
+	uint32_t	i;
+	bool		check = piece_in_list(c->busy, c->nbusy, d->piece);
+
+	d->stamp = c->stamp;
+	for (i = 0; i < d->nblocks && c->n < c->max; i++) {
+		if (d->blk[i] != 0 || (check && in_list(c->busy, c->nbusy,
+		    d->piece, i * PICKER_BLOCK)))
+			continue;
+		choose(p, c, d, i);
+		d->nreq++;
+	}
+	dl_sync(p, d);
+	return c->n - n0;
+}
+
+static size_t
+take_new(struct picker *p, struct pick *c, uint32_t piece)
+{
+	struct dl	*d = dl_start(p, piece);
+	size_t		 k;
+
+	if ((k = take_missing(p, c, d)) == 0)
+		dl_maybe_drop(p, piece);
+	return k;
+}
+
+/*
+ * Blocks of pieces in progress the peer has, the most complete piece first
+ * (ties: list order).  O(ndl) per piece taken.
+ */
+static void
+pick_partial(struct picker *p, struct pick *c)
+{
+	struct dl	*d, *best;
+	uint32_t	 i;
+
+	while (c->n < c->max) {
+		best = NULL;
+		for (i = 0; i < p->ndl; i++) {
+			d = p->dl[i];
+			if (d->full || d->stamp == c->stamp ||
+			    !has_bit(c->has, d->piece))
+				continue;
+			if (best == NULL ||
+			    d->nreq + d->nrecv > best->nreq + best->nrecv)
+				best = d;
+		}
+		if (best == NULL)
+			break;
+		take_missing(p, c, best);
+	}
+}
+
+static bool
+new_wanted(const struct picker *p, const struct bitfield *has,
+    uint32_t piece)
+{
+	return has_bit(has, piece) && !has_bit(&p->have, piece) &&
+	    !has_bit(&p->started, piece) && p->avail[piece] > 0;
+}
+
+/*
+ * A piece the peer has that we want and have not started, at random:
+ * uniform random probes, then the first one after a random spot.
+ */
+static uint32_t
+pick_random_piece(struct picker *p, const struct bitfield *has)
+{
+	uint32_t	i, start;
+	int		k;
+
+	for (k = 0; k < PICKER_RANDOM_PROBES; k++) {
+		i = rand_below(&p->rng, p->npieces);
+		if (new_wanted(p, has, i))
+			return i;
+	}
+	start = rand_below(&p->rng, p->npieces);
+	for (i = scan_wanted(p, has, start, true); i < p->npieces;
+	    i = scan_wanted(p, has, i + 1, true))
+		if (p->avail[i] > 0)
+			return i;
+	for (i = scan_wanted(p, has, 0, true); i < start;
+	    i = scan_wanted(p, has, i + 1, true))
+		if (p->avail[i] > 0)
+			return i;
+	return UINT32_MAX;
+}
+
+/*
+ * The eligible pieces with the smallest order positions, found by scanning
+ * the peer's bits: what the walk would find, at O(npieces / 64 + pieces the
+ * peer has that we want) per batch of PICKER_SCAN_BATCH pieces.
+ */
+static void
+pick_scan(struct picker *p, struct pick *c)
+{
+	uint32_t	best[PICKER_SCAN_BATCH], idx[256];
+	uint32_t	from, i, j, k, nb, ni, cap, pp;
+	size_t		taken;
+
+	while (c->n < c->max) {
+		cap = (uint32_t)MIN(c->max - c->n, PICKER_SCAN_BATCH);
+		nb = 0;
+		from = 0;
+		while ((ni = collect_wanted(p, c->has, true, &from, idx,
+		    nitems(idx))) > 0) {
+			for (j = 0; j < ni; j++) {
+				i = idx[j];
+				if (p->avail[i] == 0)
+					continue;
+				pp = p->pos[i];
+				if (nb == cap && pp >= p->pos[best[nb - 1]])
+					continue;
+				/* Insert into best[], sorted by position. */
+				k = nb < cap ? nb++ : nb - 1;
+				for (; k > 0 && p->pos[best[k - 1]] > pp; k--)
+					best[k] = best[k - 1];
+				best[k] = i;
+			}
+		}
+		taken = 0;
+		for (k = 0; k < nb && c->n < c->max; k++)
+			taken += take_new(p, c, best[k]);
+		if (taken == 0)
+			break;		/* none, or all busy */
+	}
+}
+
+/*
+ * Rarest first: walk the buckets from availability 1 up; the order within a
+ * bucket is random.  After PICKER_WALK_BUDGET positions without filling
+ * out, scan the peer's bits instead (same result, bounded cost).
+ */
+static void
+pick_rarest(struct picker *p, struct pick *c)
+{
+	uint32_t	i, end = p->bstart[p->nlev], piece, budget;
+
+	budget = PICKER_WALK_BUDGET;
+	for (i = p->bstart[1]; i < end && c->n < c->max; i++) {
+		if (budget-- == 0) {
+			pick_scan(p, c);
+			return;
+		}
+		piece = p->order[i];
+		if (has_bit(c->has, piece) && !has_bit(&p->started, piece))
+			take_new(p, c, piece);
+	}
+}
+
+/* In index order from a random first piece, wrapping. */
+static void
+pick_in_order(struct picker *p, struct pick *c)
+{
+	uint32_t	i;
+
+	for (i = scan_wanted(p, c->has, p->cursor, true);
+	    i < p->npieces && c->n < c->max;
+	    i = scan_wanted(p, c->has, i + 1, true))
+		if (p->avail[i] > 0)
+			take_new(p, c, i);
+	for (i = scan_wanted(p, c->has, 0, true);
+	    i < p->cursor && c->n < c->max;
+	    i = scan_wanted(p, c->has, i + 1, true))
+		if (p->avail[i] > 0)
+			take_new(p, c, i);
+}
+
+/*
+ * End-game: blocks requested from others and not received, fewest
+ * requesters first, never one in busy[] or already chosen.  O(levels x
+ * blocks in flight x (nbusy + max)); only at the very end of a download.
+ */
+static void
+pick_end_game(struct picker *p, struct pick *c)
+{
+	struct dl	*d;
+	uint32_t	 level = 1, next, i, j, v, off;
+
+	while (c->n < c->max) {
+		next = UINT32_MAX;
+		for (i = 0; i < p->ndl && c->n < c->max; i++) {
+			d = p->dl[i];
+			if (d->nreq == 0 || !has_bit(c->has, d->piece))
+				continue;
+			for (j = 0; j < d->nblocks && c->n < c->max; j++) {
+				v = d->blk[j];
+				if ((v & BLK_RECV) != 0 || v == 0 || v < level)
+					continue;
+				if (v > level) {
+					next = MIN(next, v);
+					continue;
+				}
+				off = j * PICKER_BLOCK;
+				if (v == BLK_REQ_MASK ||
+				    in_list(c->busy, c->nbusy, d->piece, off) ||
+				    in_list(c->out, c->n, d->piece, off))
+					continue;
+				choose(p, c, d, j);
+			}
+		}
+		if (next == UINT32_MAX)
+			break;
+		level = next;
+	}
+}
+
+static bool
+end_game_reached(const struct picker *p)
+{
+	return p->nhave < p->npieces && p->ndl == p->npieces - p->nhave &&
+	    p->nfull == p->ndl;
+}
+
+bool
+picker_in_end_game(const struct picker *p)
+{
+	return p->opts.end_game && end_game_reached(p);
+}
+
+/*
+ * Common case, a call per received block: O(ndl) for the partial pieces,
+ * then O(1) when the rarest bucket holds a piece the peer has.  Worst case
+ * per call: O(ndl x pieces taken) + O(PICKER_WALK_BUDGET + npieces / 64 +
+ * pieces the peer has) per PICKER_SCAN_BATCH new pieces (a peer holding only
+ * pieces more common than the rest, e.g. a partial peer next to a seed),
+ * plus the end-game pass above.
+ */
+size_t
+picker_next(struct picker *p, const struct bitfield *peer_has,
+    const struct block_req *busy, size_t nbusy, struct block_req *out,
+    size_t max)
+{
+	struct pick	c = {
+		.has = peer_has, .busy = busy, .nbusy = busy ? nbusy : 0,
+		.out = out, .max = max,
+	};
+	uint32_t	piece;
+
+	if (++p->stamp == 0)
+		p->stamp = 1;		/* 0: never tried */
+	c.stamp = p->stamp;
+
+	if (max == 0 || p->nhave == p->npieces || !peer_ok(p, peer_has) ||
+	    peer_has->count == 0)
+		return 0;
+	pick_partial(p, &c);
+	if (p->opts.rarest_first) {
+		/* Random until random_first pieces are ours or under way. */
+		while (c.n < c.max &&
+		    p->nhave + p->ndl < p->opts.random_first) {
+			piece = pick_random_piece(p, peer_has);
+			if (piece == UINT32_MAX || take_new(p, &c, piece) == 0)
+				break;
+		}
+		if (c.n < c.max)
+			pick_rarest(p, &c);
+	} else if (c.n < c.max)
+		pick_in_order(p, &c);
+	if (c.n < c.max && picker_in_end_game(p))
+		pick_end_game(p, &c);
+	return c.n;
+}
+
+void
+picker_abandon(struct picker *p, const struct block_req *r)
+{
+	struct dl	*d;
+	uint32_t	 i;
+
+	if ((i = block_index(p, r)) == UINT32_MAX ||
+	    (d = dl_find(p, r->piece)) == NULL ||
+	    (d->blk[i] & BLK_REQ_MASK) == 0)
+		return;
+	d->blk[i]--;
+	if (d->blk[i] == 0) {
+		d->nreq--;		/* back to missing */
+		dl_sync(p, d);
+		dl_maybe_drop(p, r->piece);
+	}
+}
+
+bool
+picker_received(struct picker *p, const struct block_req *r,
+    bool *piece_done)
+{
+	struct dl	*d;
+	uint32_t	 i;
+
+	if (piece_done != NULL)
+		*piece_done = false;
+	if ((i = block_index(p, r)) == UINT32_MAX ||
+	    has_bit(&p->have, r->piece))
+		return false;
+	if ((d = dl_find(p, r->piece)) == NULL)
+		d = dl_start(p, r->piece);	/* unrequested, still useful */
+	if ((d->blk[i] & BLK_RECV) != 0) {
+		if ((d->blk[i] & BLK_REQ_MASK) != 0)
+			d->blk[i]--;		/* that peer answered */
+		return false;
+	}
+	if (d->blk[i] != 0) {
+		d->blk[i]--;			/* requested -> received */
+		d->nreq--;
+	}
+	d->blk[i] |= BLK_RECV;
+	d->nrecv++;
+	dl_sync(p, d);
+	if (d->nrecv == d->nblocks && piece_done != NULL)
+		*piece_done = true;
+	return true;
+}
+
+void
+picker_piece_passed(struct picker *p, uint32_t piece)
+{
+	picker_have(p, piece);
+}
+
+void
+picker_piece_failed(struct picker *p, uint32_t piece)
+{
+	uint32_t	idx;
+
+	/* Every block missing, no requesters: the entry goes. */
+	if (piece < p->npieces &&
+	    (idx = dl_find_index(p, piece)) != UINT32_MAX)
+		dl_drop(p, idx);
+}
+
+uint32_t
+picker_requesters(const struct picker *p, const struct block_req *r)
+{
+	struct dl	*d;
+	uint32_t	 i;
+
+	if ((i = block_index(p, r)) == UINT32_MAX ||
+	    (d = dl_find(p, r->piece)) == NULL)
+		return 0;
+	return d->blk[i] & BLK_REQ_MASK;
+}

@@ -1,0 +1,1279 @@
+/* test-picker.c - block states, rarest-first, random tie-break, end-game */
+#include <criterion/criterion.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bitfield.h"
+#include "crypto.h"
+#include "picker.h"
+#include "util.h"
+
+#define BLK	16384u
+#define KIB	1024u
+
+/* Time limits stretch under the sanitizers. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SLOW	4
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLOW	4
+#endif
+#endif
+#ifndef SLOW
+#define SLOW	1
+#endif
+
+static const struct picker_opts rarest = {
+	.rarest_first = true, .end_game = true, .random_first = 0, .seed = 1,
+};
+
+static struct picker *
+mk(uint32_t npieces, uint32_t plen, uint32_t last,
+    const struct picker_opts *o)
+{
+	struct picker	*p = picker_new(npieces, plen, last, o);
+
+	cr_assert_not_null(p);
+	return p;
+}
+
+/* A bitfield of n bits with the pieces of list[] (ends at UINT32_MAX). */
+static void
+bf_list(struct bitfield *b, uint32_t n, const uint32_t *list)
+{
+	bitfield_init(b, n);
+	for (; list != NULL && *list != UINT32_MAX; list++)
+		bitfield_set(b, *list);
+}
+
+static void
+bf_all(struct bitfield *b, uint32_t n)
+{
+	bitfield_init(b, n);
+	bitfield_set_all(b);
+}
+
+static uint32_t
+nblocks_of(uint32_t size)
+{
+	return size / BLK + (size % BLK != 0);
+}
+
+/*
+ * Downloads everything from one peer with a pipeline of depth requests,
+ * answered in order; checks each block is requested and received once and
+ * that the lengths add up.
+ */
+struct dl_case {
+	uint32_t	npieces, plen, last;
+	bool		rarest_first, end_game;
+	uint32_t	random_first;
+	size_t		depth, max;
+};
+
+static const struct dl_case dl_cases[] = {
+	{ 1, 16 * KIB, 16 * KIB, true, true, 0, 4, 4 },
+	{ 1, 16 * KIB, 1, true, true, 4, 4, 1 },
+	{ 4, 32 * KIB, 1696, true, true, 4, 8, 3 },
+	{ 37, 64 * KIB, 5000, true, true, 4, 10, 5 },
+	{ 37, 64 * KIB, 5000, false, true, 0, 10, 5 },
+	{ 37, 64 * KIB, 64 * KIB, true, false, 2, 16, 16 },
+	{ 300, 16 * KIB, 100, true, true, 4, 50, 7 },
+	{ 300, 16 * KIB, 100, false, false, 0, 50, 50 },
+	{ 9, 256 * KIB + 3, 17, true, true, 1, 30, 30 },
+	{ 5, 1000, 999, true, true, 0, 3, 2 },
+};
+
+static void
+run_single_peer(const struct dl_case *c, uint64_t seed)
+{
+	struct picker_opts	 o = {
+		.rarest_first = c->rarest_first, .end_game = c->end_game,
+		.random_first = c->random_first, .seed = seed,
+	};
+	struct picker		*p = mk(c->npieces, c->plen, c->last, &o);
+	struct bitfield		 all;
+	struct block_req	 pipe[64], got[64];
+	uint8_t			*seen;
+	uint32_t		 bpp = nblocks_of(c->plen), i, k;
+	uint64_t		 total = 0, want;
+	size_t			 npipe = 0, n, j;
+	bool			 done;
+
+	bf_all(&all, c->npieces);
+	picker_peer_add(p, &all);
+	cr_assert(picker_interesting(p, &all));
+	seen = xcalloc((size_t)c->npieces * bpp, 1);
+	while (!picker_complete(p)) {
+		if (npipe < c->depth) {
+			n = picker_next(p, &all, pipe, npipe, got,
+			    MIN(c->max, c->depth - npipe));
+			for (j = 0; j < n; j++) {
+				k = got[j].piece * bpp +
+				    got[j].offset / BLK;
+				cr_assert_lt(got[j].piece, c->npieces);
+				cr_assert_eq(got[j].offset % BLK, 0);
+				cr_assert_eq(seen[k], 0, "block %u:%u twice",
+				    got[j].piece, got[j].offset);
+				seen[k] = 1;
+				cr_assert_eq(picker_requesters(p, &got[j]), 1);
+				pipe[npipe++] = got[j];
+			}
+		}
+		cr_assert_gt(npipe, 0, "stalled with %u pieces",
+		    picker_npieces_have(p));
+		/* The oldest request is answered. */
+		cr_assert(picker_received(p, &pipe[0], &done));
+		cr_assert_not(picker_received(p, &pipe[0], NULL));
+		total += pipe[0].length;
+		seen[pipe[0].piece * bpp + pipe[0].offset / BLK] = 2;
+		if (done)
+			picker_piece_passed(p, pipe[0].piece);
+		memmove(pipe, pipe + 1, --npipe * sizeof(pipe[0]));
+	}
+	want = (uint64_t)(c->npieces - 1) * c->plen + c->last;
+	cr_assert_eq(total, want, "%llu bytes, want %llu",
+	    (unsigned long long)total, (unsigned long long)want);
+	for (i = 0; i < c->npieces; i++)
+		for (k = 0; k < nblocks_of(i == c->npieces - 1 ? c->last :
+		    c->plen); k++)
+			cr_assert_eq(seen[i * bpp + k], 2);
+	cr_assert_eq(npipe, 0);
+	cr_assert_eq(picker_npieces_have(p), c->npieces);
+	cr_assert_not(picker_interesting(p, &all));
+	cr_assert_eq(picker_next(p, &all, NULL, 0, got, 4), 0);
+	free(seen);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+Test(picker, single_peer_downloads_everything_once)
+{
+	size_t		i;
+	uint64_t	seed;
+
+	for (i = 0; i < nitems(dl_cases); i++)
+		for (seed = 1; seed <= 5; seed++)
+			run_single_peer(&dl_cases[i], seed * 7919 + i);
+}
+
+/* Piece and block sizes. */
+struct geo_case {
+	uint32_t	npieces, plen, last;
+	uint32_t	piece;		/* checked piece */
+	uint32_t	nblocks, last_block;
+};
+
+static const struct geo_case geo_cases[] = {
+	/* 100000 bytes in 32 KiB pieces: the last is 1696 bytes, 1 block */
+	{ 4, 32768, 1696, 3, 1, 1696 },
+	{ 4, 32768, 1696, 0, 2, 16384 },
+	{ 1, 1000, 1000, 0, 1, 1000 },
+	{ 3, 40000, 40000, 1, 3, 40000 - 2 * 16384 },
+	{ 3, 40000, 16384, 2, 1, 16384 },
+	{ 2, 16385, 1, 0, 2, 1 },
+	{ 2, 16385, 1, 1, 1, 1 },
+	{ 1, 4u << 20, 4u << 20, 0, 256, 16384 },
+};
+
+Test(picker, block_sizes)
+{
+	struct block_req	 out[300];
+	struct bitfield		 one;
+	struct picker		*p;
+	uint32_t		 list[2];
+	size_t			 i, n, j;
+
+	for (i = 0; i < nitems(geo_cases); i++) {
+		const struct geo_case	*g = &geo_cases[i];
+
+		p = mk(g->npieces, g->plen, g->last, &rarest);
+		list[0] = g->piece;
+		list[1] = UINT32_MAX;
+		bf_list(&one, g->npieces, list);
+		picker_peer_add(p, &one);
+		n = picker_next(p, &one, NULL, 0, out, nitems(out));
+		cr_assert_eq(n, g->nblocks, "case %zu: %zu blocks", i, n);
+		for (j = 0; j < n; j++) {
+			cr_assert_eq(out[j].piece, g->piece);
+			cr_assert_eq(out[j].offset, j * BLK);
+			cr_assert_eq(out[j].length, j + 1 == n ?
+			    g->last_block : BLK, "case %zu block %zu", i, j);
+		}
+		bitfield_clear(&one);
+		picker_free(p);
+	}
+}
+
+Test(picker, bad_arguments)
+{
+	cr_assert_null(picker_new(4, 0, 1, &rarest));
+	cr_assert_null(picker_new(4, 100, 0, &rarest));
+	cr_assert_null(picker_new(4, 100, 101, &rarest));
+	picker_free(NULL);
+}
+
+Test(picker, zero_pieces)
+{
+	struct picker		*p = mk(0, 16384, 1, &rarest);
+	struct bitfield		 b;
+	struct block_req	 out[2];
+
+	bitfield_init(&b, 0);
+	picker_peer_add(p, &b);
+	cr_assert(picker_complete(p));
+	cr_assert_not(picker_interesting(p, &b));
+	cr_assert_eq(picker_next(p, &b, NULL, 0, out, 2), 0);
+	cr_assert_not(picker_in_end_game(p));
+	bitfield_clear(&b);
+	picker_free(p);
+}
+
+/* Rarest first: a piece only one of three peers has comes first. */
+struct rare_case {
+	uint32_t	npieces, rare;
+	uint64_t	seed;
+};
+
+static const struct rare_case rare_cases[] = {
+	{ 10, 0, 1 }, { 10, 9, 2 }, { 50, 17, 3 }, { 50, 33, 4 },
+	{ 1000, 999, 5 }, { 1000, 500, 6 },
+};
+
+Test(picker, rarest_first)
+{
+	struct bitfield		 a, b, c;
+	struct block_req	 out[4];
+	struct picker		*p;
+	struct picker_opts	 o = rarest;
+	size_t			 i, n;
+
+	for (i = 0; i < nitems(rare_cases); i++) {
+		const struct rare_case	*rc = &rare_cases[i];
+
+		o.seed = rc->seed;
+		p = mk(rc->npieces, BLK, BLK, &o);
+		bf_all(&a, rc->npieces);
+		bf_all(&b, rc->npieces);
+		bf_all(&c, rc->npieces);
+		bitfield_unset(&b, rc->rare);
+		bitfield_unset(&c, rc->rare);
+		picker_peer_add(p, &b);
+		picker_peer_add(p, &a);
+		picker_peer_add(p, &c);
+		cr_assert_eq(picker_availability(p, rc->rare), 1);
+		cr_assert_eq(picker_availability(p, (rc->rare + 1) %
+		    rc->npieces), 3);
+		n = picker_next(p, &a, NULL, 0, out, 1);
+		cr_assert_eq(n, 1);
+		cr_assert_eq(out[0].piece, rc->rare, "case %zu: got %u", i,
+		    out[0].piece);
+		/* Others pick among the common ones. */
+		n = picker_next(p, &b, NULL, 0, out, 4);
+		cr_assert_eq(n, 4);
+		for (; n > 0; n--)
+			cr_assert_neq(out[n - 1].piece, rc->rare);
+		bitfield_clear(&a);
+		bitfield_clear(&b);
+		bitfield_clear(&c);
+		picker_free(p);
+	}
+}
+
+/* Rarest first also across availability levels reached by haves. */
+Test(picker, rarest_by_haves)
+{
+	struct picker		*p = mk(6, BLK, BLK, &rarest);
+	struct bitfield		 all;
+	struct block_req	 out[6];
+	/* availabilities 3 1 4 2 6 5 -> order 1 3 0 2 5 4 */
+	static const uint32_t	 av[6] = { 3, 1, 4, 2, 6, 5 };
+	static const uint32_t	 want[6] = { 1, 3, 0, 2, 5, 4 };
+	uint32_t		 i, k;
+
+	bf_all(&all, 6);
+	for (i = 0; i < 6; i++)
+		for (k = 0; k < av[i]; k++)
+			picker_peer_have(p, i);
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(picker_availability(p, i), av[i]);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, out, 6), 6);
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(out[i].piece, want[i], "pick %u: %u", i,
+		    out[i].piece);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+/* The first n pieces picked from a seed of npieces equal pieces. */
+static void
+first_picks(uint64_t seed, uint32_t random_first, uint32_t *got, size_t n)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all;
+	struct block_req	 out[64];
+	size_t			 i;
+
+	o.seed = seed;
+	o.random_first = random_first;
+	p = mk(200, BLK, BLK, &o);
+	bf_all(&all, 200);
+	picker_peer_add(p, &all);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, out, n), n);
+	for (i = 0; i < n; i++)
+		got[i] = out[i].piece;
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+Test(picker, random_tie_break_by_seed)
+{
+	uint32_t	a[20], b[20];
+	uint64_t	seed;
+	unsigned	differ = 0, firsts = 0;
+	bool		seen[200] = { false };
+	uint32_t	rf;
+
+	for (rf = 0; rf <= 30; rf += 30) {
+		for (seed = 1; seed <= 40; seed++) {
+			first_picks(seed, rf, a, 20);
+			first_picks(seed, rf, b, 20);
+			cr_assert_arr_eq(a, b, sizeof(a), "seed %llu",
+			    (unsigned long long)seed);
+			first_picks(seed + 1000, rf, b, 20);
+			if (memcmp(a, b, sizeof(a)) != 0)
+				differ++;
+			if (!seen[a[0]])
+				firsts++;
+			seen[a[0]] = true;
+		}
+	}
+	cr_assert_geq(differ, 78, "only %u seeds differ", differ);
+	cr_assert_geq(firsts, 20, "only %u distinct first pieces", firsts);
+	/* Not index order, either. */
+	first_picks(3, 0, a, 20);
+	for (rf = 1; rf < 20 && a[rf] == a[rf - 1] + 1; rf++)
+		;
+	cr_assert_lt(rf, 20);
+}
+
+/*
+ * random_first: the first pieces are chosen among all the peer's pieces,
+ * not only the rarest; afterwards rarest-first.
+ */
+Test(picker, random_first_then_rarest)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all, half;
+	struct block_req	 out[8];
+	uint64_t		 seed;
+	uint32_t		 i, common = 0;
+	bool			 d;
+
+	for (seed = 1; seed <= 30; seed++) {
+		o.seed = seed;
+		o.random_first = 2;
+		p = mk(100, BLK, BLK, &o);
+		bf_all(&all, 100);
+		bitfield_init(&half, 100);
+		for (i = 0; i < 100; i += 2)
+			bitfield_set(&half, i);
+		picker_peer_add(p, &all);
+		picker_peer_add(p, &half);	/* odd pieces rarer */
+		/* Two random pieces, then rarest: odd ones. */
+		cr_assert_eq(picker_next(p, &all, NULL, 0, out, 2), 2);
+		for (i = 0; i < 2; i++)
+			if (out[i].piece % 2 == 0)
+				common++;
+		cr_assert_eq(picker_next(p, &all, NULL, 0, out, 8), 8);
+		for (i = 0; i < 8; i++)
+			cr_assert_eq(out[i].piece % 2, 1);
+		bitfield_clear(&all);
+		bitfield_clear(&half);
+		picker_free(p);
+	}
+	/* About half of the 60 random picks are even pieces. */
+	cr_assert_gt(common, 15);
+	cr_assert_lt(common, 45);
+
+	/* After random_first pieces are verified, rarest-first again. */
+	o.seed = 9;
+	o.random_first = 3;
+	p = mk(40, BLK, BLK, &o);
+	bf_all(&all, 40);
+	bitfield_init(&half, 40);
+	for (i = 0; i < 40; i += 2)
+		bitfield_set(&half, i);
+	picker_peer_add(p, &all);
+	picker_peer_add(p, &half);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(picker_next(p, &all, NULL, 0, out, 1), 1);
+		cr_assert(picker_received(p, &out[0], &d));
+		cr_assert(d);
+		picker_piece_passed(p, out[0].piece);
+	}
+	for (i = 0; i < 10; i++) {
+		cr_assert_eq(picker_next(p, &all, NULL, 0, out, 1), 1);
+		cr_assert_eq(out[0].piece % 2, 1);
+	}
+	bitfield_clear(&all);
+	bitfield_clear(&half);
+	picker_free(p);
+}
+
+/* rarest_first = false: index order from a random start, wrapping. */
+Test(picker, in_order_from_random_start)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all;
+	struct block_req	 out[50];
+	uint32_t		 starts = 0, first = UINT32_MAX;
+	uint64_t		 seed;
+	size_t			 i;
+
+	o.rarest_first = false;
+	for (seed = 1; seed <= 10; seed++) {
+		o.seed = seed;
+		p = mk(50, BLK, BLK, &o);
+		bf_all(&all, 50);
+		picker_peer_add(p, &all);
+		picker_peer_have(p, 3);		/* availability ignored */
+		cr_assert_eq(picker_next(p, &all, NULL, 0, out, 50), 50);
+		for (i = 1; i < 50; i++)
+			cr_assert_eq(out[i].piece, (out[i - 1].piece + 1) % 50);
+		if (out[0].piece != first)
+			starts++;
+		first = out[0].piece;
+		bitfield_clear(&all);
+		picker_free(p);
+	}
+	cr_assert_gt(starts, 3);
+}
+
+/* Partial pieces first: abandoned blocks come back before new pieces. */
+Test(picker, partial_pieces_first)
+{
+	struct picker		*p = mk(10, 4 * BLK, 4 * BLK, &rarest);
+	struct bitfield		 all;
+	struct block_req	 a[4], b[4], c[4];
+	uint32_t		 piece;
+	bool			 d;
+
+	bf_all(&all, 10);
+	picker_peer_add(p, &all);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, a, 2), 2);
+	piece = a[0].piece;
+	cr_assert_eq(a[1].piece, piece);
+	cr_assert_eq(a[0].offset, 0);
+	cr_assert_eq(a[1].offset, BLK);
+	/* The rest of the same piece next. */
+	cr_assert_eq(picker_next(p, &all, NULL, 0, b, 2), 2);
+	cr_assert_eq(b[0].piece, piece);
+	cr_assert_eq(b[0].offset, 2 * BLK);
+	cr_assert_eq(b[1].offset, 3 * BLK);
+	/* Abandon two; the next call returns them before a new piece. */
+	picker_abandon(p, &a[1]);
+	picker_abandon(p, &b[1]);
+	cr_assert_eq(picker_requesters(p, &a[1]), 0);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, c, 3), 3);
+	cr_assert_eq(c[0].piece, piece);
+	cr_assert_eq(c[0].offset, BLK);
+	cr_assert_eq(c[1].piece, piece);
+	cr_assert_eq(c[1].offset, 3 * BLK);
+	cr_assert_neq(c[2].piece, piece);
+	cr_assert_eq(c[2].offset, 0);
+
+	/*
+	 * A block of the started piece comes back before anything else,
+	 * also after the new piece was abandoned entirely.
+	 */
+	cr_assert(picker_received(p, &a[0], &d));
+	cr_assert_not(d);
+	picker_abandon(p, &c[0]);
+	picker_abandon(p, &c[2]);	/* its piece has nothing left */
+	cr_assert_eq(picker_next(p, &all, NULL, 0, c, 1), 1);
+	cr_assert_eq(c[0].piece, piece);
+	cr_assert_eq(c[0].offset, BLK);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+Test(picker, most_complete_partial_first)
+{
+	struct picker		*p = mk(10, 8 * BLK, 8 * BLK, &rarest);
+	struct bitfield		 all;
+	struct block_req	 x[8], y[8], z[2];
+	size_t			 i;
+
+	bf_all(&all, 10);
+	picker_peer_add(p, &all);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, x, 8), 8);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, y, 8), 8);
+	cr_assert_neq(x[0].piece, y[0].piece);
+	/* x: 5 received, 3 abandoned; y: 1 received, 7 abandoned. */
+	for (i = 0; i < 8; i++) {
+		if (i < 5)
+			cr_assert(picker_received(p, &x[i], NULL));
+		else
+			picker_abandon(p, &x[i]);
+		if (i < 1)
+			cr_assert(picker_received(p, &y[i], NULL));
+		else
+			picker_abandon(p, &y[i]);
+	}
+	cr_assert_eq(picker_next(p, &all, NULL, 0, z, 2), 2);
+	cr_assert_eq(z[0].piece, x[0].piece);
+	cr_assert_eq(z[1].piece, x[0].piece);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, z, 2), 2);
+	cr_assert_eq(z[0].piece, x[0].piece);
+	cr_assert_eq(z[0].offset, 7 * BLK);
+	cr_assert_eq(z[1].piece, y[0].piece);
+	cr_assert_eq(z[1].offset, BLK);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+/* A partial piece the peer lacks is skipped, not handed out. */
+Test(picker, partial_only_if_peer_has_it)
+{
+	struct picker		*p = mk(4, 2 * BLK, 2 * BLK, &rarest);
+	struct bitfield		 b0, b1;
+	struct block_req	 out[4];
+	static const uint32_t	 l0[] = { 0, UINT32_MAX };
+	static const uint32_t	 l1[] = { 1, UINT32_MAX };
+
+	bf_list(&b0, 4, l0);
+	bf_list(&b1, 4, l1);
+	picker_peer_add(p, &b0);
+	picker_peer_add(p, &b1);
+	cr_assert_eq(picker_next(p, &b0, NULL, 0, out, 1), 1);
+	cr_assert_eq(out[0].piece, 0);
+	cr_assert_eq(picker_next(p, &b1, NULL, 0, out, 4), 2);
+	cr_assert_eq(out[0].piece, 1);
+	cr_assert_eq(out[1].piece, 1);
+	cr_assert_eq(picker_next(p, &b0, NULL, 0, out, 4), 1);
+	cr_assert_eq(out[0].piece, 0);
+	cr_assert_eq(out[0].offset, BLK);
+	bitfield_clear(&b0);
+	bitfield_clear(&b1);
+	picker_free(p);
+}
+
+/* Availability after random adds, removes and haves, against a count. */
+Test(picker, availability_matches_naive_count)
+{
+	enum { NP = 203, NPEERS = 12, NOPS = 6000 };
+	struct picker		*p;
+	struct bitfield		 peers[NPEERS], all;
+	struct block_req	 out[1];
+	struct prng		 r;
+	bool			 added[NPEERS] = { false }, had[NP];
+	uint32_t		 naive, i, k, best, op;
+	uint64_t		 seed;
+
+	for (seed = 1; seed <= 3; seed++) {
+		struct picker_opts	o = rarest;
+
+		o.seed = seed;
+		prng_seed(&r, seed * 31);
+		p = mk(NP, BLK, BLK, &o);
+		bf_all(&all, NP);
+		memset(had, 0, sizeof(had));
+		for (k = 0; k < NPEERS; k++) {
+			bitfield_init(&peers[k], NP);
+			added[k] = false;
+			/* Some seeds, some sparse. */
+			for (i = 0; i < NP; i++)
+				if (k % 4 == 0 || prng_below(&r, 3) == 0)
+					bitfield_set(&peers[k], i);
+		}
+		for (op = 0; op < NOPS; op++) {
+			k = (uint32_t)prng_below(&r, NPEERS);
+			switch (prng_below(&r, 8)) {
+			case 0:
+				if (added[k])
+					picker_peer_remove(p, &peers[k]);
+				else
+					picker_peer_add(p, &peers[k]);
+				added[k] = !added[k];
+				break;
+			case 1:
+				if (prng_below(&r, 10) == 0) {
+					i = (uint32_t)prng_below(&r, NP);
+					picker_have(p, i);
+					had[i] = true;
+				}
+				break;
+			default:
+				i = (uint32_t)prng_below(&r, NP);
+				if (bitfield_set(&peers[k], i) && added[k])
+					picker_peer_have(p, i);
+				break;
+			}
+			for (i = 0; i < NP; i++) {
+				naive = 0;
+				for (k = 0; k < NPEERS; k++)
+					if (added[k] &&
+					    bitfield_get(&peers[k], i))
+						naive++;
+				cr_assert_eq(picker_availability(p, i), naive,
+				    "op %u piece %u", op, i);
+			}
+			if (op % 7 != 0)
+				continue;
+			/* The pick is a rarest wanted piece; undo it. */
+			best = UINT32_MAX;
+			for (i = 0; i < NP; i++) {
+				naive = picker_availability(p, i);
+				if (!had[i] && naive > 0 && naive < best)
+					best = naive;
+			}
+			if (picker_next(p, &all, NULL, 0, out, 1) == 1 ||
+			    best != UINT32_MAX) {
+				cr_assert_eq(picker_availability(p,
+				    out[0].piece), best, "op %u", op);
+				picker_abandon(p, out);
+			}
+		}
+		for (k = 0; k < NPEERS; k++)
+			bitfield_clear(&peers[k]);
+		bitfield_clear(&all);
+		picker_free(p);
+	}
+}
+
+/* Every other peer's request gets duplicated; never one in busy[]. */
+Test(picker, end_game)
+{
+	struct picker		*p = mk(5, 2 * BLK, BLK + 7, &rarest);
+	struct bitfield		 all, part;
+	struct block_req	 a[16], b[16], c[16], x[16];
+	static const uint32_t	 lp[] = { 4, UINT32_MAX };
+	size_t			 na, nb, nc, i, j;
+	bool			 d;
+
+	bf_all(&all, 5);
+	bf_list(&part, 5, lp);
+	picker_peer_add(p, &all);
+	picker_peer_add(p, &part);
+	/* A has 8 of 10 blocks outstanding: not yet end-game. */
+	na = picker_next(p, &all, NULL, 0, a, 8);
+	cr_assert_eq(na, 8);
+	cr_assert_not(picker_in_end_game(p));
+	/* B takes the last 2: end-game. */
+	nb = picker_next(p, &all, NULL, 0, b, 16);
+	cr_assert_eq(nb, 2 + 8, "B: %zu", nb);
+	cr_assert(picker_in_end_game(p));
+	/* The 8 duplicates are A's, each now with 2 requesters. */
+	for (i = 2; i < nb; i++) {
+		for (j = 0; j < na; j++)
+			if (a[j].piece == b[i].piece &&
+			    a[j].offset == b[i].offset)
+				break;
+		cr_assert_lt(j, na, "B got a block A does not have out");
+		cr_assert_eq(picker_requesters(p, &b[i]), 2);
+	}
+	/* A, passing its own requests as busy, gets only B's two. */
+	memcpy(x, a, na * sizeof(a[0]));
+	nc = picker_next(p, &all, x, na, c, 16);
+	cr_assert_eq(nc, 2);
+	for (i = 0; i < nc; i++) {
+		cr_assert((c[i].piece == b[0].piece &&
+		    c[i].offset == b[0].offset) ||
+		    (c[i].piece == b[1].piece &&
+		    c[i].offset == b[1].offset));
+		cr_assert_eq(picker_requesters(p, &c[i]), 2);
+	}
+	/* Everything busy: nothing. */
+	memcpy(x + na, c, nc * sizeof(c[0]));
+	cr_assert_eq(picker_next(p, &all, x, na + nc, c, 16), 0);
+	/* C, which has only piece 4, gets blocks of piece 4 only, fewest
+	   requesters first (everything has 2; receive one to make a 1). */
+	cr_assert(picker_received(p, &a[0], &d));
+	cr_assert_eq(picker_requesters(p, &a[0]), 1);
+	nc = picker_next(p, &part, NULL, 0, c, 16);
+	for (i = 0; i < nc; i++)
+		cr_assert_eq(c[i].piece, 4);
+	/* Duplicate answers are refused and drop the requester count. */
+	cr_assert_not(picker_received(p, &a[0], &d));
+	cr_assert_eq(picker_requesters(p, &a[0]), 0);
+	bitfield_clear(&all);
+	bitfield_clear(&part);
+	picker_free(p);
+}
+
+Test(picker, end_game_fewest_requesters_first)
+{
+	struct picker		*p = mk(1, 3 * BLK, 3 * BLK, &rarest);
+	struct bitfield		 all;
+	struct block_req	 a[3], out[3];
+
+	bf_all(&all, 1);
+	picker_peer_add(p, &all);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, a, 3), 3);
+	cr_assert(picker_in_end_game(p));
+	/* Second peer: one duplicate each; block 1 gets a third. */
+	cr_assert_eq(picker_next(p, &all, &a[0], 1, out, 1), 1);
+	cr_assert_eq(out[0].offset, BLK);
+	cr_assert_eq(picker_requesters(p, &a[1]), 2);
+	/* Next peer: blocks 0 and 2 (1 requester) before 1 (2). */
+	cr_assert_eq(picker_next(p, &all, NULL, 0, out, 3), 3);
+	cr_assert_eq(out[0].offset, 0);
+	cr_assert_eq(out[1].offset, 2 * BLK);
+	cr_assert_eq(out[2].offset, BLK);
+	cr_assert_eq(picker_requesters(p, &a[0]), 2);
+	cr_assert_eq(picker_requesters(p, &a[1]), 3);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+Test(picker, no_end_game_when_disabled)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all;
+	struct block_req	 a[16], b[16];
+
+	o.end_game = false;
+	p = mk(3, 2 * BLK, 2 * BLK, &o);
+	bf_all(&all, 3);
+	picker_peer_add(p, &all);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, a, 16), 6);
+	cr_assert_not(picker_in_end_game(p));
+	cr_assert_eq(picker_next(p, &all, NULL, 0, b, 16), 0);
+	/* An abandoned block goes to the next caller, once. */
+	picker_abandon(p, &a[3]);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, b, 16), 1);
+	cr_assert_eq(b[0].piece, a[3].piece);
+	cr_assert_eq(b[0].offset, a[3].offset);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, b, 16), 0);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+Test(picker, abandon_returns_blocks)
+{
+	struct picker		*p = mk(2, 3 * BLK, 3 * BLK, &rarest);
+	struct bitfield		 all;
+	struct block_req	 a[6], b[6], bad;
+	size_t			 i;
+
+	bf_all(&all, 2);
+	picker_peer_add(p, &all);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, a, 6), 6);
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(picker_requesters(p, &a[i]), 1);
+	for (i = 0; i < 6; i++)
+		picker_abandon(p, &a[i]);
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(picker_requesters(p, &a[i]), 0);
+	picker_abandon(p, &a[0]);	/* twice: harmless */
+	bad = (struct block_req){ .piece = 7, .offset = 0, .length = BLK };
+	picker_abandon(p, &bad);
+	bad = (struct block_req){ .piece = 0, .offset = 5, .length = BLK };
+	picker_abandon(p, &bad);
+	cr_assert_eq(picker_requesters(p, &bad), 0);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, b, 6), 6);
+	/* The same six blocks, in some order. */
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(picker_requesters(p, &a[i]), 1);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+Test(picker, piece_failed_makes_blocks_pickable)
+{
+	struct picker		*p = mk(3, 3 * BLK, 3 * BLK, &rarest);
+	struct bitfield		 all;
+	struct block_req	 a[3], b[3];
+	size_t			 i;
+	bool			 d = false;
+
+	bf_all(&all, 3);
+	picker_peer_add(p, &all);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, a, 3), 3);
+	for (i = 0; i < 3; i++) {
+		cr_assert_not(d);
+		cr_assert(picker_received(p, &a[i], &d));
+	}
+	cr_assert(d);
+	picker_piece_failed(p, a[0].piece);
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(picker_requesters(p, &a[i]), 0);
+	/* Its blocks are missing again and can be received anew. */
+	cr_assert(picker_received(p, &a[1], &d));
+	cr_assert_not(d);
+	picker_piece_failed(p, a[0].piece);
+	cr_assert_eq(picker_npieces_have(p), 0);
+	/* All three pieces are pickable again, a[0].piece among them. */
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(picker_next(p, &all, NULL, 0, b, 3), 3);
+		if (b[0].piece == a[0].piece)
+			break;
+	}
+	cr_assert_lt(i, 3);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+Test(picker, received_edge_cases)
+{
+	struct picker		*p = mk(3, 2 * BLK, 100, &rarest);
+	struct block_req	 r;
+	bool			 d;
+
+	/* Unrequested blocks of an unverified piece are accepted. */
+	r = (struct block_req){ .piece = 1, .offset = BLK, .length = BLK };
+	cr_assert(picker_received(p, &r, &d));
+	cr_assert_not(d);
+	cr_assert_not(picker_received(p, &r, &d));
+	r.offset = 0;
+	cr_assert(picker_received(p, &r, &d));
+	cr_assert(d);
+	picker_piece_passed(p, 1);
+	cr_assert_eq(picker_npieces_have(p), 1);
+	/* A verified piece takes nothing. */
+	cr_assert_not(picker_received(p, &r, &d));
+	cr_assert_not(d);
+	/* Wrong geometry. */
+	r = (struct block_req){ .piece = 2, .offset = 0, .length = BLK };
+	cr_assert_not(picker_received(p, &r, &d));
+	r.length = 100;
+	cr_assert(picker_received(p, &r, &d));
+	cr_assert(d);
+	r = (struct block_req){ .piece = 0, .offset = 2 * BLK, .length = 1 };
+	cr_assert_not(picker_received(p, &r, &d));
+	r = (struct block_req){ .piece = 0, .offset = 1, .length = BLK };
+	cr_assert_not(picker_received(p, &r, &d));
+	r = (struct block_req){ .piece = 3, .offset = 0, .length = BLK };
+	cr_assert_not(picker_received(p, &r, &d));
+	cr_assert_not(picker_received(p, &r, NULL));
+	picker_have(p, 2);
+	picker_have(p, 2);
+	cr_assert_eq(picker_npieces_have(p), 2);
+	picker_free(p);
+}
+
+Test(picker, interesting)
+{
+	struct picker		*p = mk(20, BLK, BLK, &rarest);
+	struct bitfield		 b, none, wrong;
+	struct block_req	 out[2];
+	static const uint32_t	 l[] = { 3, 17, UINT32_MAX };
+
+	bf_list(&b, 20, l);
+	bitfield_init(&none, 20);
+	bf_all(&wrong, 21);
+	cr_assert(picker_interesting(p, &b));
+	cr_assert_not(picker_interesting(p, &none));
+	cr_assert_not(picker_interesting(p, &wrong));
+	picker_have(p, 3);
+	cr_assert(picker_interesting(p, &b));
+	picker_have(p, 17);
+	cr_assert_not(picker_interesting(p, &b));
+	/* A peer with only pieces we have gets no requests. */
+	picker_peer_add(p, &b);
+	cr_assert_eq(picker_next(p, &b, NULL, 0, out, 2), 0);
+	bitfield_clear(&b);
+	bitfield_clear(&none);
+	bitfield_clear(&wrong);
+	picker_free(p);
+}
+
+/* A piece nobody has is never picked, whatever the mode. */
+Test(picker, piece_nobody_has_never_picked)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 b, liar;
+	struct block_req	 out[8];
+	uint32_t		 mode, i;
+	size_t			 n, j;
+
+	for (mode = 0; mode < 3; mode++) {
+		o.rarest_first = mode != 1;
+		o.random_first = mode == 2 ? 100 : 0;
+		o.seed = mode + 5;
+		p = mk(30, BLK, BLK, &o);
+		bf_all(&b, 30);
+		bitfield_unset(&b, 11);
+		picker_peer_add(p, &b);
+		/* Claims piece 11 but was never added. */
+		bf_all(&liar, 30);
+		for (i = 0; i < 10; i++) {
+			n = picker_next(p, i % 2 ? &liar : &b, NULL, 0, out,
+			    nitems(out));
+			for (j = 0; j < n; j++) {
+				cr_assert_neq(out[j].piece, 11);
+				cr_assert(picker_received(p, &out[j], NULL));
+				picker_piece_passed(p, out[j].piece);
+			}
+		}
+		cr_assert_eq(picker_npieces_have(p), 29);
+		cr_assert_not(picker_complete(p));
+		cr_assert_not(picker_in_end_game(p));
+		cr_assert(picker_interesting(p, &liar));
+		cr_assert_eq(picker_next(p, &liar, NULL, 0, out, 8), 0);
+		/* Once someone announces it, it goes. */
+		picker_peer_have(p, 11);
+		cr_assert_eq(picker_next(p, &liar, NULL, 0, out, 8), 1);
+		cr_assert_eq(out[0].piece, 11);
+		cr_assert(picker_in_end_game(p));
+		picker_piece_passed(p, 11);
+		cr_assert(picker_complete(p));
+		bitfield_clear(&b);
+		bitfield_clear(&liar);
+		picker_free(p);
+	}
+}
+
+Test(picker, complete_after_all_passed)
+{
+	struct picker		*p = mk(8, BLK, 10, &rarest);
+	struct bitfield		 all;
+	struct block_req	 out[1];
+	uint32_t		 i;
+
+	bf_all(&all, 8);
+	for (i = 0; i < 8; i++) {
+		cr_assert_not(picker_complete(p));
+		picker_piece_passed(p, (i * 5) % 8);
+		cr_assert_eq(picker_npieces_have(p), i + 1);
+	}
+	cr_assert(picker_complete(p));
+	cr_assert_not(picker_in_end_game(p));
+	picker_peer_add(p, &all);
+	cr_assert_eq(picker_availability(p, 7), 1);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, out, 1), 0);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+/* Many pieces in progress at once: the in-progress lookup holds up. */
+Test(picker, many_pieces_in_progress)
+{
+	enum { NP = 3000, NREQ = 2400 };
+	struct picker		*p = mk(NP, 2 * BLK, 2 * BLK, &rarest);
+	struct bitfield		 all;
+	struct block_req	*r = xcalloc(NREQ, sizeof(*r)), t;
+	struct prng		 rng;
+	bool			*gone = xcalloc(NREQ, sizeof(*gone)), d;
+	uint32_t		 i, j, done = 0;
+
+	bf_all(&all, NP);
+	picker_peer_add(p, &all);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, r, NREQ), NREQ);
+	/* Shuffle, abandon the first half, receive the rest. */
+	prng_seed(&rng, 77);
+	for (i = NREQ - 1; i > 0; i--) {
+		j = (uint32_t)prng_below(&rng, i + 1);
+		t = r[i];
+		r[i] = r[j];
+		r[j] = t;
+	}
+	for (i = 0; i < NREQ / 2; i++) {
+		picker_abandon(p, &r[i]);
+		gone[i] = true;
+		j = (uint32_t)prng_below(&rng, NREQ);
+		cr_assert_eq(picker_requesters(p, &r[j]), gone[j] ? 0 : 1);
+	}
+	for (i = NREQ / 2; i < NREQ; i++) {
+		cr_assert(picker_received(p, &r[i], &d));
+		if (d)
+			done++;
+		j = (uint32_t)prng_below(&rng, NREQ / 2);
+		cr_assert_eq(picker_requesters(p, &r[j]), 0);
+	}
+	/* About a quarter of the 1200 pieces had both blocks received. */
+	cr_assert_gt(done, 150);
+	cr_assert_lt(done, 450);
+	/* The abandoned blocks of started pieces come first again. */
+	cr_assert_eq(picker_next(p, &all, NULL, 0, &t, 1), 1);
+	cr_assert_eq(picker_requesters(p, &t), 1);
+	free(r);
+	free(gone);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+/*
+ * Several peers requesting, answering, abandoning and announcing at random,
+ * with hash failures, checked against a model of every block's requester
+ * count and of the end-game condition.
+ */
+enum { M_NP = 23, M_BPP = 3, M_PEERS = 5, M_PIPE = 12 };
+
+struct model {
+	struct picker		*p;
+	bool			 end_game;
+	uint32_t		 req[M_NP][M_BPP];
+	bool			 recv[M_NP][M_BPP];
+	bool			 have[M_NP];
+	struct bitfield		 bf[M_PEERS];
+	struct block_req	 pipe[M_PEERS][M_PIPE];
+	size_t			 npipe[M_PEERS];
+};
+
+static uint32_t
+m_nblocks(uint32_t piece)
+{
+	return piece == M_NP - 1 ? 2 : M_BPP;	/* last piece BLK + 5 */
+}
+
+static bool
+m_end_game(const struct model *m)
+{
+	uint32_t	i, j;
+	bool		any = false;
+
+	for (i = 0; i < M_NP; i++) {
+		if (m->have[i])
+			continue;
+		any = true;
+		for (j = 0; j < m_nblocks(i); j++)
+			if (m->req[i][j] == 0 && !m->recv[i][j])
+				return false;
+	}
+	return any && m->end_game;
+}
+
+static void
+m_check(const struct model *m, uint32_t op)
+{
+	struct block_req	r;
+	uint32_t		i, j, k, out;
+	size_t			y;
+
+	for (i = 0; i < M_NP; i++) {
+		for (j = 0; j < m_nblocks(i); j++) {
+			r = (struct block_req){ .piece = i,
+			    .offset = j * BLK,
+			    .length = i == M_NP - 1 && j == 1 ? 5 : BLK };
+			cr_assert_eq(picker_requesters(m->p, &r), m->req[i][j],
+			    "op %u block %u:%u", op, i, j);
+			/* Never more requesters than requests out (fewer
+			   after a hash failure reset the count). */
+			out = 0;
+			for (k = 0; k < M_PEERS; k++)
+				for (y = 0; y < m->npipe[k]; y++)
+					if (m->pipe[k][y].piece == i &&
+					    m->pipe[k][y].offset == r.offset)
+						out++;
+			cr_assert_leq(m->req[i][j], out, "op %u", op);
+		}
+	}
+	cr_assert_eq(picker_in_end_game(m->p), m_end_game(m), "op %u", op);
+}
+
+/* Removes entry k of peer's pipeline. */
+static struct block_req
+m_unpipe(struct model *m, uint32_t peer, size_t k)
+{
+	struct block_req	r = m->pipe[peer][k];
+
+	m->pipe[peer][k] = m->pipe[peer][--m->npipe[peer]];
+	return r;
+}
+
+static uint32_t
+m_run(bool end_game, bool rarest_first, uint64_t seed)
+{
+	struct picker_opts	 o = {
+		.rarest_first = rarest_first, .end_game = end_game,
+		.random_first = 2, .seed = seed,
+	};
+	struct model		*m = xcalloc(1, sizeof(*m));
+	struct block_req	 out[M_PIPE], r;
+	struct prng		 rng;
+	uint32_t		 op, k, i, j, dups = 0;
+	size_t			 n, x, y;
+	bool			 done, ok, was_end_game;
+
+	prng_seed(&rng, seed);
+	m->end_game = end_game;
+	m->p = mk(M_NP, M_BPP * BLK, BLK + 5, &o);
+	for (k = 0; k < M_PEERS; k++) {
+		bitfield_init(&m->bf[k], M_NP);
+		for (i = 0; i < M_NP; i++)
+			if (k == 0 || prng_below(&rng, 3) == 0)
+				bitfield_set(&m->bf[k], i);
+		picker_peer_add(m->p, &m->bf[k]);
+	}
+	for (op = 0; op < 4000 && !picker_complete(m->p); op++) {
+		k = (uint32_t)prng_below(&rng, M_PEERS);
+		switch (prng_below(&rng, 10)) {
+		case 0: case 1: case 2: case 3:
+			was_end_game = picker_in_end_game(m->p);
+			y = 1 + prng_below(&rng, 6);
+			n = picker_next(m->p, &m->bf[k], m->pipe[k],
+			    m->npipe[k], out, MIN(M_PIPE - m->npipe[k], y));
+			for (x = 0; x < n; x++) {
+				i = out[x].piece;
+				j = out[x].offset / BLK;
+				cr_assert(bitfield_get(&m->bf[k], i));
+				cr_assert_not(m->have[i]);
+				cr_assert_not(m->recv[i][j], "op %u", op);
+				for (y = 0; y < m->npipe[k]; y++)
+					cr_assert_not(m->pipe[k][y].piece ==
+					    i && m->pipe[k][y].offset ==
+					    out[x].offset, "busy block");
+				if (m->req[i][j] > 0) {
+					/* A duplicate: end-game only. */
+					cr_assert(end_game);
+					cr_assert(was_end_game ||
+					    picker_in_end_game(m->p));
+					dups++;
+				}
+				m->req[i][j]++;
+				m->pipe[k][m->npipe[k]++] = out[x];
+			}
+			break;
+		case 4: case 5: case 6: case 7:
+			if (m->npipe[k] == 0)
+				break;
+			r = m_unpipe(m, k, prng_below(&rng, m->npipe[k]));
+			i = r.piece;
+			j = r.offset / BLK;
+			ok = picker_received(m->p, &r, &done);
+			if (m->have[i]) {
+				cr_assert_not(ok);
+				break;
+			}
+			cr_assert_eq(ok, !m->recv[i][j], "op %u", op);
+			if (m->req[i][j] > 0)
+				m->req[i][j]--;
+			m->recv[i][j] = true;
+			for (y = 0; y < m_nblocks(i) && m->recv[i][y]; y++)
+				;
+			cr_assert_eq(done, ok && y == m_nblocks(i));
+			if (!done)
+				break;
+			if (prng_below(&rng, 4) == 0) {
+				picker_piece_failed(m->p, i);
+				memset(m->req[i], 0, sizeof(m->req[i]));
+				memset(m->recv[i], 0, sizeof(m->recv[i]));
+			} else {
+				picker_piece_passed(m->p, i);
+				memset(m->req[i], 0, sizeof(m->req[i]));
+				m->have[i] = true;
+			}
+			break;
+		case 8:
+			if (m->npipe[k] == 0)
+				break;
+			r = m_unpipe(m, k, prng_below(&rng, m->npipe[k]));
+			picker_abandon(m->p, &r);
+			if (!m->have[r.piece] &&
+			    m->req[r.piece][r.offset / BLK] > 0)
+				m->req[r.piece][r.offset / BLK]--;
+			break;
+		default:
+			i = (uint32_t)prng_below(&rng, M_NP);
+			if (bitfield_set(&m->bf[k], i))
+				picker_peer_have(m->p, i);
+			break;
+		}
+		m_check(m, op);
+	}
+	cr_assert(picker_complete(m->p), "seed %llu: %u pieces",
+	    (unsigned long long)seed, picker_npieces_have(m->p));
+	if (!end_game)
+		cr_assert_eq(dups, 0);
+	for (k = 0; k < M_PEERS; k++)
+		bitfield_clear(&m->bf[k]);
+	picker_free(m->p);
+	free(m);
+	return dups;
+}
+
+Test(picker, model_many_peers)
+{
+	uint64_t	seed;
+	uint32_t	dups = 0;
+
+	for (seed = 1; seed <= 40; seed++) {
+		dups += m_run(true, true, seed);
+		m_run(false, true, seed);
+		dups += m_run(true, false, seed);
+	}
+	cr_assert_gt(dups, 50, "end-game barely reached: %u", dups);
+}
+
+static double
+elapsed(const struct timespec *t0)
+{
+	struct timespec	t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* 2^21 pieces of 16 KiB (32 GiB): cheap to set up and to pick from. */
+Test(picker, two_million_pieces, .timeout = 60)
+{
+	const uint32_t		 np = 1u << 21;
+	struct picker		*p;
+	struct bitfield		 all, some;
+	struct block_req	 out[64];
+	struct timespec		 t0;
+	double			 t;
+	uint32_t		 i, k;
+	bool			 d;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	p = mk(np, BLK, BLK, &rarest);
+	bf_all(&all, np);
+	picker_peer_add(p, &all);
+	t = elapsed(&t0);
+	cr_assert_lt(t, 0.9 * SLOW, "new + seed add took %.3f s", t);
+	cr_assert_eq(picker_availability(p, np - 1), 1);
+
+	/* A sparse peer: every 64th piece, and a few haves. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bitfield_init(&some, np);
+	for (i = 0; i < np; i += 64)
+		bitfield_set(&some, i);
+	picker_peer_add(p, &some);
+	for (i = 1; i < np; i += 4096)
+		picker_peer_have(p, i);
+	t = elapsed(&t0);
+	cr_assert_lt(t, 0.5 * SLOW, "sparse add took %.3f s", t);
+	cr_assert_eq(picker_availability(p, 64), 2);
+	cr_assert_eq(picker_availability(p, 4097), 2);
+
+	/* Picking a block at a time, as per received block. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (k = 0; k < 20000; k++) {
+		cr_assert_eq(picker_next(p, &all, NULL, 0, out, 1), 1);
+		cr_assert_eq(picker_availability(p, out[0].piece), 1);
+		cr_assert(picker_received(p, &out[0], &d));
+		cr_assert(d);
+		picker_piece_passed(p, out[0].piece);
+	}
+	/* The sparse peer has only common pieces: the bounded scan. */
+	for (k = 0; k < 200; k++) {
+		cr_assert_eq(picker_next(p, &some, NULL, 0, out, 8), 8);
+		for (i = 0; i < 8; i++)
+			cr_assert_eq(out[i].piece % 64, 0);
+	}
+	t = elapsed(&t0);
+	cr_assert_lt(t, 1.0 * SLOW, "picking took %.3f s", t);
+	cr_assert_eq(picker_npieces_have(p), 20000);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	picker_peer_remove(p, &all);
+	picker_peer_remove(p, &some);
+	t = elapsed(&t0);
+	cr_assert_lt(t, 0.5 * SLOW, "removes took %.3f s", t);
+	cr_assert_eq(picker_availability(p, 64), 0);
+	cr_assert_eq(picker_availability(p, 4097), 1);
+	bitfield_clear(&all);
+	bitfield_clear(&some);
+	picker_free(p);
+}
