@@ -76,6 +76,8 @@ DEPS_makemeta	:= makemeta bencode crypto $(BASE)
 DEPS_bitfield	:= bitfield $(BASE)
 DEPS_addr	:= addr $(BASE)
 DEPS_tracker-http := tracker-http addr bencode $(BASE)
+DEPS_peer	:= peer wire bitfield $(BASE)
+DEPS_choke	:= choke crypto $(BASE)
 DEPS_wire	:= wire $(BASE)
 DEPS_picker	:= picker bitfield crypto $(BASE)
 

@@ -1,0 +1,139 @@
+/* peer.h - one connection's protocol state: choke, interest, requests */
+#ifndef GT_PEER_H
+#define GT_PEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bitfield.h"
+#include "buf.h"
+#include "err.h"
+#include "picker.h"
+#include "wire.h"
+
+#define PEER_MIN_QUEUE		4	/* outstanding requests, at least */
+#define PEER_MAX_QUEUE		1024	/* and at most */
+#define PEER_MAX_PEER_QUEUE	1024	/* requests we hold for the peer */
+#define PEER_HANDSHAKE_MS	10000	/* to finish the handshake */
+#define PEER_IDLE_MS		120000	/* nothing received: close */
+#define PEER_KEEPALIVE_MS	90000	/* nothing sent: send a keep-alive */
+#define PEER_REQUEST_MS		20000	/* a request unanswered: abandon it */
+#define PEER_SNUB_MS		30000	/* unchoked, requests out, no block */
+#define PEER_OUT_MAX		(4u << 20) /* queued output bytes, cap */
+
+struct peer;
+
+/*
+ * What the torrent does for a peer.  Called synchronously from peer_on_*
+ * and peer_tick; none of them may free the peer (return an error from the
+ * call that must end the connection instead).
+ */
+struct peer_hooks {
+	/* Availability: the peer announced a piece, or its whole set. */
+	void		(*have)(void *ctx, struct peer *, uint32_t piece);
+	void		(*bitfield)(void *ctx, struct peer *,
+			    const struct bitfield *);
+	/* Blocks to request next (the picker): as picker_next. */
+	size_t		(*pick)(void *ctx, struct peer *,
+			    const struct block_req *busy, size_t nbusy,
+			    struct block_req *out, size_t max);
+	/* A request of ours will not be answered (choke, reject, timeout). */
+	void		(*abandon)(void *ctx, struct peer *,
+			    const struct block_req *);
+	/*
+	 * A requested block arrived; data is borrowed for the call.  An error
+	 * (e.g. the disk failed) is returned by peer_on_msg.
+	 */
+	enum gt_err	(*block)(void *ctx, struct peer *,
+			    const struct block_req *, const uint8_t *data);
+	/* Do we hold this verified piece (to serve it)? */
+	bool		(*has_piece)(void *ctx, uint32_t piece);
+	/* Should we be interested in a peer that has these pieces? */
+	bool		(*wants)(void *ctx, const struct bitfield *);
+	/* The peer asked for a block we have, while we unchoke it: the
+	   torrent reads it and calls peer_send_block (now or later). */
+	void		(*request)(void *ctx, struct peer *,
+			    const struct block_req *);
+	/* A BEP 10 extended message (id 0 = the extended handshake). */
+	enum gt_err	(*extended)(void *ctx, struct peer *, uint8_t ext_id,
+			    const uint8_t *payload, size_t len);
+};
+
+struct peer_config {
+	uint32_t	npieces;
+	uint32_t	piece_length;
+	uint32_t	last_size;	/* bytes in the last piece */
+	bool		fast;		/* we offer BEP 6 */
+	bool		extended;	/* we offer BEP 10 */
+};
+
+enum peer_state {
+	PEER_HANDSHAKE,		/* waiting for the remote handshake */
+	PEER_ACTIVE,
+	PEER_CLOSING,		/* an error ended it; the caller closes */
+};
+
+struct peer	*peer_new(const struct peer_config *, const struct peer_hooks *,
+		    void *ctx, uint64_t now);
+void		 peer_free(struct peer *);
+
+/*
+ * The remote handshake arrived (the caller checked the info-hash and that
+ * it is not ourselves).  Queues our bitfield (or HAVE_ALL/HAVE_NONE with
+ * the fast extension) built from have.
+ */
+enum gt_err	 peer_on_handshake(struct peer *, const struct wire_handshake *,
+		    const struct bitfield *have, uint64_t now);
+/*
+ * One decoded message.  Validates everything against the torrent: indexes,
+ * ranges, bitfield length and spare bits, a second or late bitfield, an
+ * unrequested or mis-sized piece: GT_EPROTO (or GT_ERANGE) ends the
+ * connection, with the reason in peer_error().
+ */
+enum gt_err	 peer_on_msg(struct peer *, const struct wire_msg *,
+		    uint64_t now);
+/* Timeouts, keep-alives, request top-up; returns an error to close. */
+enum gt_err	 peer_tick(struct peer *, uint64_t now);
+/* When peer_tick is next due (monotonic ms). */
+uint64_t	 peer_deadline(const struct peer *);
+
+/* Bytes to send; the caller drains it (buf_reset once written out). */
+struct buf	*peer_out(struct peer *);
+
+/* Decisions from the torrent and the choker. */
+void		 peer_set_choking(struct peer *, bool choke, uint64_t now);
+void		 peer_update_interest(struct peer *, uint64_t now);
+/* We verified a piece: tell the peer, drop interest if nothing is left. */
+void		 peer_announce_have(struct peer *, uint32_t piece,
+		    uint64_t now);
+/* Ask the picker for more blocks, up to the pipeline depth. */
+void		 peer_fill_requests(struct peer *, uint64_t now);
+/* Another peer delivered this block first (end-game): cancel ours. */
+void		 peer_cancel_block(struct peer *, const struct block_req *);
+/* Answer a request the torrent accepted; data is copied. */
+enum gt_err	 peer_send_block(struct peer *, const struct block_req *,
+		    const uint8_t *data);
+enum gt_err	 peer_send_extended(struct peer *, uint8_t ext_id,
+		    const uint8_t *payload, size_t len);
+
+/* What the torrent and choker read. */
+enum peer_state	 peer_state(const struct peer *);
+const char	*peer_error(const struct peer *);	/* why it is closing */
+const struct bitfield *peer_has(const struct peer *);
+const struct wire_handshake *peer_handshake(const struct peer *);
+bool		 peer_am_choking(const struct peer *);
+bool		 peer_am_interested(const struct peer *);
+bool		 peer_is_choking(const struct peer *);
+bool		 peer_is_interested(const struct peer *);
+bool		 peer_is_seed(const struct peer *);
+bool		 peer_is_snubbed(const struct peer *);
+uint64_t	 peer_downloaded(const struct peer *);	/* payload bytes */
+uint64_t	 peer_uploaded(const struct peer *);
+/* Payload rates over the last few seconds, bytes per second. */
+uint64_t	 peer_down_rate(const struct peer *, uint64_t now);
+uint64_t	 peer_up_rate(const struct peer *, uint64_t now);
+size_t		 peer_queue_len(const struct peer *);	/* our requests out */
+size_t		 peer_queue_depth(const struct peer *);	/* its target */
+
+#endif /* GT_PEER_H */

@@ -1,0 +1,40 @@
+/* reactor.h - the one event loop: timers, signals, deferred frees, clock */
+#ifndef GT_REACTOR_H
+#define GT_REACTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct event_base;
+struct reactor;
+struct reactor_timer;
+
+struct reactor	*reactor_new(void);
+void		 reactor_free(struct reactor *);
+struct event_base *reactor_base(struct reactor *);
+
+/* Runs until reactor_stop; returns 0, or -1 if libevent failed. */
+int		 reactor_run(struct reactor *);
+void		 reactor_stop(struct reactor *);
+
+/* Monotonic milliseconds, read once per loop iteration (cached). */
+uint64_t	 reactor_now_ms(struct reactor *);
+
+/* fn(arg) runs from the loop after the current callback returns. */
+void		 reactor_defer_free(struct reactor *, void (*fn)(void *),
+		    void *arg);
+
+/* One-shot timers that can be re-armed. */
+struct reactor_timer *reactor_timer_new(struct reactor *,
+		    void (*cb)(void *), void *arg);
+void		 reactor_timer_free(struct reactor_timer *);
+void		 reactor_timer_at(struct reactor_timer *, uint64_t when_ms);
+void		 reactor_timer_in(struct reactor_timer *, uint64_t ms);
+void		 reactor_timer_cancel(struct reactor_timer *);
+bool		 reactor_timer_pending(const struct reactor_timer *);
+
+/* cb(arg, signo) from the loop for SIGINT/SIGTERM/... */
+int		 reactor_on_signal(struct reactor *, int signo,
+		    void (*cb)(void *, int), void *arg);
+
+#endif /* GT_REACTOR_H */
