@@ -1,0 +1,1097 @@
+/* test-storage.c - multi-file storage, verification, directory walk */
+#include <criterion/criterion.h>
+
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "filemap.h"
+#include "log.h"
+#include "metainfo.h"
+#include "storage.h"
+#include "util.h"
+
+static char	tmp[64];		/* this test's folder */
+
+static void
+tmp_setup(void)
+{
+	log_set_level(LOG_ERROR);	/* the warnings here are expected */
+	snprintf(tmp, sizeof(tmp), "/tmp/gt-storage-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmp));
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	if (type == FTW_DP)
+		return rmdir(path);
+	return unlink(path);
+}
+
+static void
+tmp_teardown(void)
+{
+	if (tmp[0] != '\0')
+		nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmp[0] = '\0';
+}
+
+static char *
+tpath(const char *rel)
+{
+	return xasprintf("%s/%s", tmp, rel);
+}
+
+static void
+put_file(const char *rel, const void *data, size_t len)
+{
+	char	*p = tpath(rel);
+	FILE	*f;
+
+	f = fopen(p, "wb");
+	cr_assert_not_null(f, "%s: %s", p, strerror(errno));
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+	free(p);
+}
+
+/* Whole file into a malloc'd buffer; -1 length if missing. */
+static uint8_t *
+get_file(const char *rel, long *len)
+{
+	char	*p = tpath(rel);
+	uint8_t	*buf;
+	FILE	*f;
+
+	if ((f = fopen(p, "rb")) == NULL) {
+		free(p);
+		*len = -1;
+		return NULL;
+	}
+	fseek(f, 0, SEEK_END);
+	*len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = xmalloc((size_t)*len + 1);
+	cr_assert_eq(fread(buf, 1, (size_t)*len, f), (size_t)*len);
+	fclose(f);
+	free(p);
+	return buf;
+}
+
+static bool
+exists(const char *rel)
+{
+	struct stat	 st;
+	char		*p = tpath(rel);
+	int		 r = lstat(p, &st);
+
+	free(p);
+	return r == 0;
+}
+
+static void
+mkdir_rel(const char *rel)
+{
+	char	*p = tpath(rel);
+
+	cr_assert_eq(mkdir(p, 0777), 0, "%s: %s", p, strerror(errno));
+	free(p);
+}
+
+static void
+fill(uint8_t *p, size_t n, uint64_t seed)
+{
+	struct prng	r;
+	size_t		i;
+
+	prng_seed(&r, seed);
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)prng_next(&r);
+}
+
+static struct storage *
+open_ok(const char *rootrel, const struct storage_file *f, size_t n,
+    uint64_t pl, unsigned flags)
+{
+	struct storage	*s = NULL;
+	char		 err[MI_ERRLEN] = "", *root = tpath(rootrel);
+	enum gt_err	 e;
+
+	e = storage_open(&s, root, f, n, pl, flags, err);
+	cr_assert_eq(e, GT_OK, "storage_open: %s: %s", gt_strerror(e), err);
+	free(root);
+	return s;
+}
+
+/* Expected hashes of data laid out as pieces of pl bytes. */
+static void
+expect_hashes(const uint8_t *data, uint64_t total, uint64_t pl,
+    uint8_t *out)
+{
+	uint64_t	off;
+	size_t		i = 0;
+
+	for (off = 0; off < total; off += pl, i++)
+		sha1(data + off, (size_t)MIN(pl, total - off),
+		    out + i * SHA1_LEN);
+}
+
+TestSuite(storage, .init = tmp_setup, .fini = tmp_teardown);
+
+Test(storage, roundtrip_across_file_boundaries)
+{
+	struct storage_file	 f[] = {
+		{ .path = "t/a/x", .length = 10 },
+		{ .path = "t/a/empty", .length = 0 },
+		{ .path = "t/b", .length = 25 },
+		{ .path = "t/c/d/e", .length = 7 },
+	};
+	uint8_t			 data[42], back[42], *disk;
+	struct storage		*s;
+	uint64_t		 off, n;
+	long			 len;
+	uint32_t		 p;
+
+	fill(data, sizeof(data), 1);
+	s = open_ok("root", f, nitems(f), 8, STORAGE_WRITE);
+	cr_assert_eq(filemap_npieces(storage_filemap(s)), 6);
+
+	/* Odd-sized chunks crossing every boundary. */
+	for (off = 0; off < sizeof(data); off += n) {
+		n = MIN(3 + off % 5, sizeof(data) - off);
+		cr_assert_eq(storage_write_at(s, off, data + off, n), GT_OK);
+	}
+	memset(back, 0, sizeof(back));
+	cr_assert_eq(storage_read_at(s, 0, back, sizeof(back)), GT_OK);
+	cr_assert_arr_eq(back, data, sizeof(data));
+
+	/* Piece-relative reads agree. */
+	for (p = 0; p < 6; p++) {
+		memset(back, 0, sizeof(back));
+		cr_assert_eq(storage_read(s, p, 1, back, p == 5 ? 1 : 7),
+		    GT_OK);
+		cr_assert_arr_eq(back, data + p * 8 + 1, p == 5 ? 1 : 7);
+	}
+	cr_assert_eq(storage_write(s, 1, 0, data, 8), GT_OK);
+	cr_assert_eq(storage_read_at(s, 8, back, 8), GT_OK);
+	cr_assert_arr_eq(back, data, 8);
+	cr_assert_eq(storage_write(s, 1, 0, data + 8, 8), GT_OK);
+	storage_free(s);
+
+	/* On disk, byte for byte. */
+	disk = get_file("root/t/a/x", &len);
+	cr_assert_eq(len, 10);
+	cr_assert_arr_eq(disk, data, 10);
+	free(disk);
+	disk = get_file("root/t/b", &len);
+	cr_assert_eq(len, 25);
+	cr_assert_arr_eq(disk, data + 10, 25);
+	free(disk);
+	disk = get_file("root/t/c/d/e", &len);
+	cr_assert_eq(len, 7);
+	cr_assert_arr_eq(disk, data + 35, 7);
+	free(disk);
+	disk = get_file("root/t/a/empty", &len);
+	cr_assert_eq(len, 0);
+	free(disk);
+}
+
+Test(storage, files_created_sparse_with_final_size)
+{
+	struct storage_file	 f[] = {
+		{ .path = "a", .length = 100000 },
+		{ .path = "b", .length = 5000 },
+	};
+	struct storage		*s;
+	struct stat		 st;
+	char			*p;
+	uint8_t			 x = 7;
+
+	s = open_ok("r", f, nitems(f), 16384, STORAGE_WRITE);
+	cr_assert(!exists("r/a"));
+	cr_assert_eq(storage_write_at(s, 99999, &x, 1), GT_OK);
+	cr_assert(exists("r/a"));
+	cr_assert(!exists("r/b"));
+	p = tpath("r/a");
+	cr_assert_eq(stat(p, &st), 0);
+	cr_assert_eq(st.st_size, 100000);
+	free(p);
+	storage_free(s);
+
+	s = open_ok("r2", f, nitems(f), 16384, STORAGE_WRITE |
+	    STORAGE_PREALLOC);
+	cr_assert_eq(storage_write_at(s, 100000, &x, 1), GT_OK);
+	p = tpath("r2/b");
+	cr_assert_eq(stat(p, &st), 0);
+	cr_assert_eq(st.st_size, 5000);
+	cr_assert_geq((long long)st.st_blocks * 512, 4096);
+	free(p);
+	storage_free(s);
+}
+
+Test(storage, empty_files_created_at_open)
+{
+	struct storage_file	 f[] = {
+		{ .path = "t/e0", .length = 0 },
+		{ .path = "t/x", .length = 3 },
+		{ .path = "t/deep/er/e1", .length = 0 },
+		{ .path = "t/e2", .length = 0 },
+	};
+	struct storage		*s;
+
+	s = open_ok("dl/new", f, nitems(f), 16, STORAGE_WRITE);
+	cr_assert(exists("dl/new/t/e0"));
+	cr_assert(exists("dl/new/t/deep/er/e1"));
+	cr_assert(exists("dl/new/t/e2"));
+	cr_assert(!exists("dl/new/t/x"));
+	storage_free(s);
+}
+
+Test(storage, read_only_open)
+{
+	struct storage_file	 f[] = {
+		{ .path = "e", .length = 0 },
+		{ .path = "x", .length = 3 },
+	};
+	struct storage		*s = NULL;
+	char			 err[MI_ERRLEN], *root = tpath("missing");
+	uint8_t			 b[3] = { 1, 2, 3 };
+
+	cr_assert_eq(storage_open(&s, root, f, 2, 16, 0, err), GT_ENOENT);
+	cr_assert_null(s);
+	cr_assert(strstr(err, "missing") != NULL, "%s", err);
+	free(root);
+
+	mkdir_rel("ro");
+	s = open_ok("ro", f, nitems(f), 16, 0);
+	cr_assert(!exists("ro/e"));		/* nothing made read-only */
+	cr_assert_eq(storage_write_at(s, 0, b, 3), GT_EINVAL);
+	cr_assert_eq(storage_read_at(s, 0, b, 3), GT_ENOENT);
+	cr_assert(!exists("ro/x"));
+	storage_free(s);
+}
+
+Test(storage, unsafe_paths_rejected)
+{
+	static const char *const bad[] = {
+		"", "/abs", "a//b", "a/", ".", "..", "a/../b", "a/./b",
+		"../x",
+	};
+	struct storage_file	 f = { .length = 4 };
+	struct storage		*s = NULL;
+	char			 err[MI_ERRLEN], *root = tpath("r");
+	size_t			 i;
+
+	for (i = 0; i < nitems(bad); i++) {
+		f.path = bad[i];
+		cr_assert_eq(storage_open(&s, root, &f, 1, 16, STORAGE_WRITE,
+		    err), GT_EINVAL, "%s", bad[i]);
+		cr_assert_null(s);
+	}
+	f.path = "ok";
+	f.symlink = "../out";
+	cr_assert_eq(storage_open(&s, root, &f, 1, 16, STORAGE_WRITE, err),
+	    GT_EINVAL);
+	free(root);
+}
+
+Test(storage, padding_never_on_disk)
+{
+	struct storage_file	 f[] = {
+		{ .path = "t/a", .length = 5 },
+		{ .path = "t/.pad/11", .length = 11, .pad = true },
+		{ .path = "t/b", .length = 16 },
+		{ .path = "t/.pad/0", .length = 0, .pad = true },
+	};
+	uint8_t			 data[32], back[32], zero[11] = { 0 };
+	struct storage		*s;
+
+	fill(data, sizeof(data), 2);
+	s = open_ok("r", f, nitems(f), 16, STORAGE_WRITE);
+	cr_assert_eq(storage_write_at(s, 0, data, 32), GT_OK);
+	cr_assert(!exists("r/t/.pad"));
+	cr_assert_eq(storage_read_at(s, 0, back, 32), GT_OK);
+	cr_assert_arr_eq(back, data, 5);
+	cr_assert_arr_eq(back + 5, zero, 11);
+	cr_assert_arr_eq(back + 16, data + 16, 16);
+	/* A piece made only of padding hashes as zeros. */
+	cr_assert_eq(storage_read(s, 0, 5, back, 11), GT_OK);
+	cr_assert_arr_eq(back, zero, 11);
+	storage_free(s);
+	cr_assert(!exists("r/t/.pad"));
+}
+
+Test(storage, symlinks_inside_root_not_followed)
+{
+	struct storage_file	 f[] = {
+		{ .path = "t/dir/f", .length = 8 },
+		{ .path = "t/file", .length = 8 },
+		{ .path = "t/ok", .length = 8 },
+	};
+	uint8_t			 data[8] = "ABCDEFGH", back[8], *got;
+	struct storage		*s;
+	char			*a, *b;
+	long			 len;
+
+	mkdir_rel("out");
+	put_file("out/f", "outside!", 8);
+	put_file("out/file", "outside!", 8);
+	mkdir_rel("r");
+	mkdir_rel("r/t");
+	a = tpath("out");
+	b = tpath("r/t/dir");
+	cr_assert_eq(symlink(a, b), 0);		/* folder symlink */
+	free(a);
+	free(b);
+	a = tpath("out/file");
+	b = tpath("r/t/file");
+	cr_assert_eq(symlink(a, b), 0);		/* file symlink */
+	free(a);
+	free(b);
+
+	s = open_ok("r", f, nitems(f), 8, STORAGE_WRITE);
+	cr_assert_eq(storage_write_at(s, 0, data, 8), GT_EIO);
+	cr_assert_eq(storage_write_at(s, 8, data, 8), GT_EIO);
+	cr_assert_eq(storage_write_at(s, 16, data, 8), GT_OK);
+	cr_assert_neq(storage_read_at(s, 0, back, 8), GT_OK);
+	cr_assert_neq(storage_read_at(s, 8, back, 8), GT_OK);
+	storage_free(s);
+
+	/* Read-only too. */
+	s = open_ok("r", f, nitems(f), 8, 0);
+	cr_assert_neq(storage_read_at(s, 0, back, 8), GT_OK);
+	cr_assert_neq(storage_read_at(s, 8, back, 8), GT_OK);
+	storage_free(s);
+
+	got = get_file("out/f", &len);
+	cr_assert_eq(len, 8);
+	cr_assert_arr_eq(got, "outside!", 8);
+	free(got);
+	got = get_file("out/file", &len);
+	cr_assert_eq(len, 8);
+	cr_assert_arr_eq(got, "outside!", 8);
+	free(got);
+}
+
+Test(storage, fifo_in_root_does_not_hang)
+{
+	struct storage_file	 f[] = { { .path = "p", .length = 8 } };
+	struct storage		*s;
+	uint8_t			 b[8] = { 0 };
+	char			*p;
+
+	mkdir_rel("r");
+	p = tpath("r/p");
+	cr_assert_eq(mkfifo(p, 0600), 0);
+	free(p);
+	s = open_ok("r", f, nitems(f), 8, 0);
+	cr_assert_eq(storage_read_at(s, 0, b, 8), GT_EIO);
+	storage_free(s);
+	s = open_ok("r", f, nitems(f), 8, STORAGE_WRITE);
+	cr_assert_eq(storage_write_at(s, 0, b, 8), GT_EIO);
+	storage_free(s);
+}
+
+/* Many small and a few larger files, some empty, with their contents. */
+static void
+make_tree(const char *root, struct storage_file **fout, size_t *nout,
+    uint8_t **dout, uint64_t *tout)
+{
+	struct storage_file	*f;
+	char			*dir;
+	uint8_t			*data;
+	uint64_t		 total = 0, off = 0;
+	size_t			 n = 40, i;
+
+	f = xcalloc(n, sizeof(*f));
+	for (i = 0; i < n; i++) {
+		f[i].path = xasprintf("%02zu", i);
+		f[i].length = i % 9 == 4 ? 0 : i % 10 == 7 ? 300000 :
+		    1 + (i * 7919) % 5000;
+		total += f[i].length;
+	}
+	data = xmalloc(total);
+	fill(data, total, 3);
+	dir = tpath(root);
+	cr_assert_eq(mkdir(dir, 0777), 0);
+	free(dir);
+	for (i = 0; i < n; i++) {
+		dir = xasprintf("%s/%s", root, f[i].path);
+		put_file(dir, data + off, f[i].length);
+		free(dir);
+		off += f[i].length;
+	}
+	*fout = f;
+	*nout = n;
+	*dout = data;
+	*tout = total;
+}
+
+static void
+free_tree(struct storage_file *f, size_t n, uint8_t *data)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free((char *)f[i].path);
+	free(f);
+	free(data);
+}
+
+static void
+check_hash_all(uint64_t pl, unsigned nthreads)
+{
+	struct storage_hash_opts o = { .nthreads = nthreads };
+	struct storage_file	*f;
+	struct storage		*s;
+	uint8_t			*data, *want, *got, h[SHA1_LEN];
+	uint64_t		 total;
+	uint32_t		 np, i;
+	size_t			 n;
+	bool			*ok;
+	char			 err[MI_ERRLEN];
+
+	make_tree("r", &f, &n, &data, &total);
+	s = open_ok("r", f, n, pl, 0);
+	np = filemap_npieces(storage_filemap(s));
+	want = xcalloc(np, SHA1_LEN);
+	got = xcalloc(np, SHA1_LEN);
+	ok = xcalloc(np, sizeof(*ok));
+	expect_hashes(data, total, pl, want);
+	cr_assert_eq(storage_hash_all(s, &o, got, ok, err), GT_OK);
+	for (i = 0; i < np; i++)
+		cr_assert(ok[i], "piece %u", i);
+	cr_assert_arr_eq(got, want, (size_t)np * SHA1_LEN);
+	for (i = 0; i < np; i += 7) {
+		cr_assert_eq(storage_hash_piece(s, i, h), GT_OK);
+		cr_assert_arr_eq(h, want + (size_t)i * SHA1_LEN, SHA1_LEN);
+	}
+	cr_assert_eq(storage_hash_piece(s, np, h), GT_ERANGE);
+	storage_free(s);
+	free(want);
+	free(got);
+	free(ok);
+	free_tree(f, n, data);
+}
+
+Test(storage, hash_all_one_thread)
+{
+	check_hash_all(16384, 1);
+}
+
+Test(storage, hash_all_four_threads)
+{
+	check_hash_all(16384, 4);
+	tmp_teardown();
+	tmp_setup();
+	check_hash_all(1000, 4);	/* not a power of two, many batches */
+}
+
+Test(storage, hash_all_default_threads_big_pieces)
+{
+	check_hash_all(1 << 23, 0);	/* one piece bigger than a batch */
+}
+
+/* Large files go through the mmap path, several batches, odd boundaries. */
+static void
+check_large(uint64_t pl, unsigned nthreads)
+{
+	struct storage_file	 f[] = {
+		{ .path = "big/a", .length = (5 << 20) + 123 },
+		{ .path = "big/.pad/x", .length = 65536 - 123, .pad = true },
+		{ .path = "big/b", .length = (3 << 20) + 7 },
+		{ .path = "big/c", .length = 700000 },
+		{ .path = "big/d", .length = 1 },
+	};
+	struct storage_hash_opts o = { .nthreads = nthreads };
+	struct storage		*s;
+	uint8_t			*data, *want, *got;
+	uint64_t		 total = 0, pad;
+	uint32_t		 np, i;
+	bool			*ok;
+	char			 err[MI_ERRLEN];
+	size_t			 k;
+
+	for (k = 0; k < nitems(f); k++)
+		total += f[k].length;
+	data = xmalloc(total);
+	fill(data, total, 7);
+	pad = f[0].length;
+	memset(data + pad, 0, f[1].length);
+	s = open_ok("r", f, nitems(f), pl, STORAGE_WRITE);
+	cr_assert_eq(storage_write_at(s, 0, data, total), GT_OK);
+	storage_free(s);
+
+	s = open_ok("r", f, nitems(f), pl, 0);
+	np = filemap_npieces(storage_filemap(s));
+	want = xcalloc(np, SHA1_LEN);
+	got = xcalloc(np, SHA1_LEN);
+	ok = xcalloc(np, sizeof(*ok));
+	expect_hashes(data, total, pl, want);
+	cr_assert_eq(storage_hash_all(s, &o, got, ok, err), GT_OK);
+	for (i = 0; i < np; i++)
+		cr_assert(ok[i], "piece %u", i);
+	cr_assert_arr_eq(got, want, (size_t)np * SHA1_LEN);
+	storage_free(s);
+	free(want);
+	free(got);
+	free(ok);
+	free(data);
+}
+
+Test(storage, hash_all_large_files)
+{
+	check_large(65536, 2);
+	check_large(1 << 20, 3);
+	check_large(12345, 1);
+	check_large(3 << 20, 4);
+}
+
+/* Pieces overlapping bytes [a, b) of the torrent. */
+static bool
+overlaps(uint32_t p, uint64_t pl, uint64_t a, uint64_t b)
+{
+	return a < b && (uint64_t)p * pl < b && (uint64_t)(p + 1) * pl > a;
+}
+
+static void
+check_damaged(bool truncate_it)
+{
+	struct storage_hash_opts o = { .nthreads = 2, .check_changes = true };
+	struct storage_file	*f;
+	struct storage		*s;
+	uint8_t			*data, *want, *got;
+	uint64_t		 total, pl = 4096, start, cut;
+	uint32_t		 np, i;
+	size_t			 n, victim = 7;	/* a 300000-byte file */
+	bool			*ok, bad;
+	char			 err[MI_ERRLEN], *p;
+
+	make_tree("r", &f, &n, &data, &total);
+	start = 0;
+	for (i = 0; i < victim; i++)
+		start += f[i].length;
+	p = tpath("r/07");
+	if (truncate_it) {
+		cut = 123457;
+		cr_assert_eq(truncate(p, (off_t)cut), 0);
+	} else {
+		cut = 0;
+		cr_assert_eq(unlink(p), 0);
+	}
+	free(p);
+
+	s = open_ok("r", f, n, pl, 0);
+	np = filemap_npieces(storage_filemap(s));
+	want = xcalloc(np, SHA1_LEN);
+	got = xcalloc(np, SHA1_LEN);
+	ok = xcalloc(np, sizeof(*ok));
+	expect_hashes(data, total, pl, want);
+	cr_assert_eq(storage_hash_all(s, &o, got, ok, err), GT_OK, "%s", err);
+	for (i = 0; i < np; i++) {
+		bad = overlaps(i, pl, start + cut, start + f[victim].length);
+		cr_assert_eq(ok[i], !bad, "piece %u ok %d", i, ok[i]);
+		if (!bad)
+			cr_assert_arr_eq(got + (size_t)i * SHA1_LEN,
+			    want + (size_t)i * SHA1_LEN, SHA1_LEN);
+	}
+	storage_free(s);
+	free(want);
+	free(got);
+	free(ok);
+	free_tree(f, n, data);
+}
+
+Test(storage, hash_all_missing_file)
+{
+	check_damaged(false);
+}
+
+Test(storage, hash_all_short_file)
+{
+	check_damaged(true);
+}
+
+struct progress {
+	uint64_t	 last;
+	unsigned	 calls;
+	char		*touch;		/* file to change, or NULL */
+};
+
+static void
+progress_cb(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress	*pr = arg;
+	struct timeval	 tv[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+
+	cr_assert_gt(done, pr->last);
+	cr_assert_leq(done, total);
+	pr->last = done;
+	pr->calls++;
+	if (pr->touch != NULL)
+		cr_assert_eq(utimes(pr->touch, tv), 0);
+}
+
+Test(storage, hash_all_progress_and_changes)
+{
+	struct progress		 pr = { 0 };
+	struct storage_hash_opts o = {
+		.nthreads = 2, .check_changes = true,
+		.progress = progress_cb, .arg = &pr,
+	};
+	struct storage_file	*f;
+	struct storage		*s;
+	uint8_t			*data, *got;
+	uint64_t		 total;
+	uint32_t		 np;
+	size_t			 n;
+	bool			*ok;
+	char			 err[MI_ERRLEN] = "";
+
+	make_tree("r", &f, &n, &data, &total);
+	s = open_ok("r", f, n, 16384, 0);
+	np = filemap_npieces(storage_filemap(s));
+	got = xcalloc(np, SHA1_LEN);
+	ok = xcalloc(np, sizeof(*ok));
+
+	cr_assert_eq(storage_hash_all(s, &o, got, ok, err), GT_OK, "%s", err);
+	cr_assert_eq(pr.last, total);
+	cr_assert_geq(pr.calls, 1);
+
+	pr.last = 0;
+	pr.touch = tpath("r/12");
+	cr_assert_eq(storage_hash_all(s, &o, got, ok, err), GT_ECHANGED);
+	cr_assert(strstr(err, "r/12: file changed while being hashed") !=
+	    NULL, "%s", err);
+
+	/* Without check_changes nobody looks. */
+	pr.last = 0;
+	o.check_changes = false;
+	cr_assert_eq(storage_hash_all(s, &o, got, ok, err), GT_OK);
+	free(pr.touch);
+	storage_free(s);
+	free(got);
+	free(ok);
+	free_tree(f, n, data);
+}
+
+Test(storage, fd_cache_many_files)
+{
+	enum { N = 200, LEN = 777 };
+	struct storage_hash_opts o = { .nthreads = 4 };
+	struct storage_file	*f;
+	struct storage		*s;
+	uint8_t			*data, *back, *want, *got;
+	uint32_t		 np, i;
+	bool			*ok;
+	char			 err[MI_ERRLEN];
+
+	f = xcalloc(N, sizeof(*f));
+	for (i = 0; i < N; i++) {
+		f[i].path = xasprintf("d%u/f%03u", i % 3, i);
+		f[i].length = LEN;
+	}
+	data = xmalloc(N * LEN);
+	back = xmalloc(N * LEN);
+	fill(data, N * LEN, 4);
+	s = open_ok("r", f, N, 1024, STORAGE_WRITE);
+	/* Twice round, in two orders, so the cache evicts and reopens. */
+	for (i = 0; i < N; i++)
+		cr_assert_eq(storage_write_at(s, (uint64_t)i * LEN,
+		    data + i * LEN, LEN), GT_OK);
+	for (i = N; i-- > 0;)
+		cr_assert_eq(storage_read_at(s, (uint64_t)i * LEN,
+		    back + i * LEN, LEN), GT_OK);
+	cr_assert_arr_eq(back, data, N * LEN);
+	cr_assert_eq(storage_read_at(s, 0, back, N * LEN), GT_OK);
+	cr_assert_arr_eq(back, data, N * LEN);
+
+	np = filemap_npieces(storage_filemap(s));
+	want = xcalloc(np, SHA1_LEN);
+	got = xcalloc(np, SHA1_LEN);
+	ok = xcalloc(np, sizeof(*ok));
+	expect_hashes(data, N * LEN, 1024, want);
+	cr_assert_eq(storage_hash_all(s, &o, got, ok, err), GT_OK);
+	cr_assert_arr_eq(got, want, (size_t)np * SHA1_LEN);
+	storage_free(s);
+	for (i = 0; i < N; i++)
+		free((char *)f[i].path);
+	free(f);
+	free(data);
+	free(back);
+	free(want);
+	free(got);
+	free(ok);
+}
+
+struct writer {
+	struct storage	*s;
+	const uint8_t	*data;
+	uint32_t	 np, first, step;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer	*w = arg;
+	uint32_t	 p, size, off;
+
+	for (p = w->first; p < w->np; p += w->step) {
+		size = filemap_piece_size(storage_filemap(w->s), p);
+		for (off = 0; off < size; off += 100)
+			if (storage_write(w->s, p, off, w->data + (size_t)p *
+			    512 + off, MIN(100, size - off)) != GT_OK)
+				return w;
+	}
+	return NULL;
+}
+
+Test(storage, concurrent_writers)
+{
+	enum { N = 90, LEN = 1000, T = 4 };
+	struct storage_file	*f;
+	struct storage		*s;
+	struct writer		 w[T];
+	pthread_t		 tid[T];
+	uint8_t			*data, *back;
+	void			*r;
+	uint32_t		 i;
+
+	f = xcalloc(N, sizeof(*f));
+	for (i = 0; i < N; i++) {
+		f[i].path = xasprintf("f%u", i);
+		f[i].length = LEN;
+	}
+	data = xmalloc(N * LEN);
+	back = xmalloc(N * LEN);
+	fill(data, N * LEN, 5);
+	s = open_ok("r", f, N, 512, STORAGE_WRITE);
+	for (i = 0; i < T; i++) {
+		w[i] = (struct writer){ s, data,
+		    filemap_npieces(storage_filemap(s)), i, T };
+		cr_assert_eq(pthread_create(&tid[i], NULL, writer_main, &w[i]),
+		    0);
+	}
+	for (i = 0; i < T; i++) {
+		pthread_join(tid[i], &r);
+		cr_assert_null(r);
+	}
+	cr_assert_eq(storage_read_at(s, 0, back, N * LEN), GT_OK);
+	cr_assert_arr_eq(back, data, N * LEN);
+	storage_free(s);
+	for (i = 0; i < N; i++)
+		free((char *)f[i].path);
+	free(f);
+	free(data);
+	free(back);
+}
+
+Test(storage, range_errors)
+{
+	struct storage_file	 f[] = {
+		{ .path = "a", .length = 20 },
+		{ .path = "b", .length = 5 },
+	};
+	struct storage		*s;
+	uint8_t			 b[32] = { 0 };
+
+	s = storage_new_memory(f, nitems(f), 8, 0);
+	cr_assert_not_null(s);
+	cr_assert_eq(filemap_npieces(storage_filemap(s)), 4);
+	cr_assert_eq(storage_read(s, 4, 0, b, 1), GT_ERANGE);
+	cr_assert_eq(storage_write(s, 4, 0, b, 1), GT_ERANGE);
+	cr_assert_eq(storage_read(s, 0, 0, b, 9), GT_ERANGE);
+	cr_assert_eq(storage_read(s, 0, 8, b, 1), GT_ERANGE);
+	cr_assert_eq(storage_read(s, 0, UINT32_MAX, b, 2), GT_ERANGE);
+	cr_assert_eq(storage_read(s, 3, 0, b, 2), GT_ERANGE);	/* 1 byte */
+	cr_assert_eq(storage_read(s, 3, 0, b, 1), GT_OK);
+	cr_assert_eq(storage_write(s, 3, 1, b, 0), GT_OK);
+	cr_assert_eq(storage_read_at(s, 24, b, 2), GT_ERANGE);
+	cr_assert_eq(storage_read_at(s, UINT64_MAX, b, 2), GT_ERANGE);
+	cr_assert_eq(storage_write_at(s, 20, b, 6), GT_ERANGE);
+	cr_assert_eq(storage_write_at(s, 0, b, 25), GT_OK);
+	storage_free(s);
+
+	f[0].length = (uint64_t)1 << 30;	/* over the memory cap */
+	cr_assert_null(storage_new_memory(f, 1, 8, 0));
+	cr_assert_null(storage_new_memory(f, 1, 0, 0));
+}
+
+Test(storage, memory_backend_and_fail_write)
+{
+	struct storage_file	 f[] = {
+		{ .path = "a", .length = 10 },
+		{ .path = "pad", .length = 6, .pad = true },
+		{ .path = "b", .length = 30 },
+	};
+	struct storage_hash_opts o = { .nthreads = 3 };
+	struct storage		*s;
+	uint8_t			 data[46], back[46], want[6 * SHA1_LEN];
+	uint8_t			 got[6 * SHA1_LEN];
+	bool			 ok[6];
+	char			 err[MI_ERRLEN];
+	uint32_t		 p;
+
+	fill(data, sizeof(data), 6);
+	memset(data + 10, 0, 6);
+	s = storage_new_memory(f, nitems(f), 8, 3);
+	cr_assert_not_null(s);
+	cr_assert_eq(storage_write(s, 0, 0, data, 8), GT_OK);	/* 1 */
+	cr_assert_eq(storage_write(s, 1, 0, data + 8, 8), GT_OK); /* 2 */
+	cr_assert_eq(storage_write(s, 2, 0, data + 16, 8), GT_EIO); /* 3 */
+	cr_assert_eq(storage_write(s, 2, 0, data + 16, 8), GT_OK); /* 4 */
+	for (p = 3; p < 6; p++)
+		cr_assert_eq(storage_write(s, p, 0, data + p * 8,
+		    p == 5 ? 6 : 8), GT_OK);
+	cr_assert_eq(storage_read_at(s, 0, back, 46), GT_OK);
+	cr_assert_arr_eq(back, data, 46);
+
+	expect_hashes(data, 46, 8, want);
+	cr_assert_eq(storage_hash_all(s, &o, got, ok, err), GT_OK);
+	for (p = 0; p < 6; p++)
+		cr_assert(ok[p]);
+	cr_assert_arr_eq(got, want, sizeof(want));
+	cr_assert_eq(storage_make_symlinks(s, err), GT_OK);
+	storage_free(s);
+	storage_free(NULL);
+
+	/* A fresh one reads zeros. */
+	s = storage_new_memory(f, nitems(f), 8, 0);
+	memset(back, 1, sizeof(back));
+	cr_assert_eq(storage_read_at(s, 0, back, 46), GT_OK);
+	for (p = 0; p < 46; p++)
+		cr_assert_eq(back[p], 0);
+	storage_free(s);
+}
+
+Test(storage, make_symlinks)
+{
+	struct storage_file	 f[] = {
+		{ .path = "t/data/x", .length = 4 },
+		{ .path = "t/links/l", .length = 0,
+		    .symlink = "t/data/x" },
+		{ .path = "t/top", .length = 0, .symlink = "t/data" },
+		{ .path = "t/taken", .length = 0, .symlink = "t/data/x" },
+	};
+	struct storage		*s;
+	char			 err[MI_ERRLEN], buf[256], *p;
+	ssize_t			 n;
+	uint8_t			*got;
+	long			 len;
+
+	s = open_ok("r", f, nitems(f), 16, STORAGE_WRITE);
+	cr_assert(!exists("r/t/links"));	/* links are no empty files */
+	cr_assert_eq(storage_write_at(s, 0, "data", 4), GT_OK);
+	put_file("r/t/taken", "mine", 4);
+	cr_assert_eq(storage_make_symlinks(s, err), GT_OK, "%s", err);
+
+	p = tpath("r/t/links/l");
+	n = readlink(p, buf, sizeof(buf) - 1);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	cr_assert_str_eq(buf, "../../t/data/x");
+	free(p);
+	got = get_file("r/t/links/l", &len);	/* resolves inside root */
+	cr_assert_eq(len, 4);
+	cr_assert_arr_eq(got, "data", 4);
+	free(got);
+
+	p = tpath("r/t/top");
+	n = readlink(p, buf, sizeof(buf) - 1);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	cr_assert_str_eq(buf, "../t/data");
+	free(p);
+
+	got = get_file("r/t/taken", &len);	/* left alone */
+	cr_assert_eq(len, 4);
+	cr_assert_arr_eq(got, "mine", 4);
+	free(got);
+	storage_free(s);
+}
+
+Test(storage, open_metainfo)
+{
+	struct mi_file		 mf[] = {
+		{ .path = "name/a", .length = 10, .offset = 0 },
+		{ .path = "name/.pad/6", .length = 6, .offset = 10,
+		    .attr = MI_ATTR_PAD },
+		{ .path = "name/b", .length = 4, .offset = 16 },
+		{ .path = "name/e", .length = 0, .offset = 20 },
+	};
+	struct metainfo		 m = {
+		.name = "name", .multi_file = true, .piece_length = 16,
+		.npieces = 2, .total_length = 20, .files = mf, .nfiles = 4,
+	};
+	struct storage		*s = NULL;
+	char			 err[MI_ERRLEN], *root = tpath("dl");
+	uint8_t			 b[20];
+
+	cr_assert_eq(storage_open_metainfo(&s, root, &m, STORAGE_WRITE, err),
+	    GT_OK, "%s", err);
+	cr_assert(exists("dl/name/e"));
+	cr_assert_eq(storage_write_at(s, 0, "0123456789abcdefWXYZ", 20),
+	    GT_OK);
+	cr_assert_eq(storage_read_at(s, 0, b, 20), GT_OK);
+	cr_assert_arr_eq(b, "0123456789\0\0\0\0\0\0WXYZ", 20);
+	cr_assert(!exists("dl/name/.pad"));
+	storage_free(s);
+
+	m.npieces = 3;
+	s = NULL;
+	cr_assert_eq(storage_open_metainfo(&s, root, &m, 0, err), GT_EINVAL);
+	cr_assert_null(s);
+	free(root);
+}
+
+/* ---- walk ------------------------------------------------------------- */
+
+static void
+check_walk(const char *rel, bool skip, const char *const *want,
+    const uint64_t *lens, size_t nwant, bool want_dir)
+{
+	struct storage_walk_entry	*v = NULL;
+	size_t				 n = 0, i;
+	bool				 is_dir;
+	char				 err[MI_ERRLEN] = "", *p = tpath(rel);
+	enum gt_err			 e;
+
+	e = storage_walk(p, skip, &v, &n, &is_dir, err);
+	cr_assert_eq(e, GT_OK, "%s: %s", gt_strerror(e), err);
+	cr_assert_eq(is_dir, want_dir);
+	cr_assert_eq(n, nwant, "%zu entries, want %zu", n, nwant);
+	for (i = 0; i < n; i++) {
+		cr_assert_str_eq(v[i].path, want[i]);
+		cr_assert_eq(v[i].length, lens[i], "%s", want[i]);
+	}
+	storage_walk_free(v, n);
+	free(p);
+}
+
+Test(storage, walk_order_like_mktorrent)
+{
+	static const char *const want[] = {
+		".hidden", "B", "a-c/x", "a.d", "a/b", "a/z/deep", "ab",
+	};
+	static const uint64_t	 lens[] = { 1, 2, 3, 4, 5, 6, 0 };
+	char			*a, *b;
+
+	mkdir_rel("d");
+	mkdir_rel("d/a");
+	mkdir_rel("d/a/z");
+	mkdir_rel("d/a-c");
+	mkdir_rel("d/empty");
+	put_file("d/.hidden", "1", 1);
+	put_file("d/B", "22", 2);
+	put_file("d/a-c/x", "333", 3);
+	put_file("d/a.d", "4444", 4);
+	put_file("d/a/b", "55555", 5);
+	put_file("d/a/z/deep", "666666", 6);
+	put_file("d/ab", "", 0);
+	mkdir_rel("outside");
+	put_file("outside/secret", "s", 1);
+	a = tpath("outside");
+	b = tpath("d/link-dir");
+	cr_assert_eq(symlink(a, b), 0);
+	free(a);
+	free(b);
+	b = tpath("d/link-file");
+	cr_assert_eq(symlink("ab", b), 0);
+	free(b);
+
+	check_walk("d", false, want, lens, nitems(want), true);
+	check_walk("d/", false, want, lens, nitems(want), true);
+}
+
+Test(storage, walk_single_file_and_empty_dir)
+{
+	static const char *const want[] = { "f.bin" };
+	static const uint64_t	 lens[] = { 3 };
+	struct storage_walk_entry	*v;
+	size_t				 n;
+	bool				 d;
+	char				 err[MI_ERRLEN], *p;
+
+	put_file("f.bin", "abc", 3);
+	check_walk("f.bin", false, want, lens, 1, false);
+	mkdir_rel("e");
+	mkdir_rel("e/sub");
+	check_walk("e", false, NULL, NULL, 0, true);
+	p = tpath("nothing");
+	cr_assert_eq(storage_walk(p, false, &v, &n, &d, err), GT_ENOENT);
+	cr_assert(strstr(err, "nothing") != NULL);
+	free(p);
+}
+
+Test(storage, walk_special_files)
+{
+	static const char *const want[] = { "a", "z" };
+	static const uint64_t	 lens[] = { 1, 1 };
+	struct storage_walk_entry	*v = NULL;
+	size_t				 n = 0;
+	bool				 d;
+	char				 err[MI_ERRLEN] = "", *p;
+
+	mkdir_rel("d");
+	put_file("d/a", "1", 1);
+	put_file("d/z", "2", 1);
+	p = tpath("d/pipe");
+	cr_assert_eq(mkfifo(p, 0600), 0);
+	free(p);
+
+	p = tpath("d");
+	cr_assert_eq(storage_walk(p, false, &v, &n, &d, err), GT_EINVAL);
+	cr_assert_null(v);
+	cr_assert(strstr(err, "d/pipe: is a FIFO (not a regular file)") !=
+	    NULL, "%s", err);
+	free(p);
+	check_walk("d", true, want, lens, 2, true);
+
+	/* The FIFO named directly. */
+	p = tpath("d/pipe");
+	cr_assert_eq(storage_walk(p, false, &v, &n, &d, err), GT_EINVAL);
+	cr_assert(strstr(err, "is a FIFO") != NULL, "%s", err);
+	cr_assert_eq(storage_walk(p, true, &v, &n, &d, err), GT_OK);
+	cr_assert_eq(n, 0);
+	storage_walk_free(v, n);
+	free(p);
+}
+
+Test(storage, walk_depth_cap)
+{
+	struct storage_walk_entry	*v = NULL;
+	size_t				 n = 0, i;
+	bool				 d;
+	char				 err[MI_ERRLEN] = "", *p, *q;
+	int				 fd, nfd;
+
+	mkdir_rel("deep");
+	p = tpath("deep");
+	fd = open(p, O_RDONLY | O_DIRECTORY);
+	cr_assert_geq(fd, 0);
+	for (i = 0; i < 300; i++) {
+		cr_assert_eq(mkdirat(fd, "d", 0777), 0);
+		nfd = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		cr_assert_geq(nfd, 0);
+		close(fd);
+		fd = nfd;
+	}
+	close(fd);
+	cr_assert_neq(storage_walk(p, false, &v, &n, &d, err), GT_OK);
+	cr_assert_null(v);
+	q = strstr(err, "deep");
+	cr_assert_not_null(q, "%s", err);
+	free(p);
+}
