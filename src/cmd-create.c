@@ -1,0 +1,840 @@
+/* cmd-create.c - `gtorrent create`: a .torrent from a file or folder */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bencode.h"
+#include "buf.h"
+#include "cmd.h"
+#include "crypto.h"
+#include "filemap.h"
+#include "makemeta.h"
+#include "metainfo.h"
+#include "storage.h"
+
+#ifndef GT_VERSION
+#define GT_VERSION	"0.1.0"
+#endif
+
+#define CREATE_MIN_PIECE	(1ULL << 14)
+#define CREATE_MAX_PIECE	(1ULL << 28)
+#define CREATE_MAX_THREADS	256
+
+/* Announce tiers and web seeds from repeated, comma-separated options. */
+struct create_urls {
+	char		**copies;	/* one owned copy per option, split */
+	size_t		  ncopies;
+	const char	***tiers;	/* each NULL-ended, into copies */
+	size_t		  ntiers;
+	const char	**seeds;	/* into copies */
+	size_t		  nseeds;
+};
+
+struct create_progress {
+	bool		tty;		/* stderr is a terminal */
+	bool		drawn;		/* a line is on screen */
+	double		start;		/* seconds, monotonic */
+	double		last;		/* when the line was last drawn */
+};
+
+static void
+create_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: gtorrent create [OPTIONS] PATH\n"
+	    "\n"
+	    "Makes a .torrent of the file or folder PATH (options as in"
+	    " mktorrent).\n"
+	    "\n"
+	    "  -a, --announce URL[,URL]  tracker; each -a is a tier, commas"
+	    " add\n"
+	    "                            trackers to the same tier\n"
+	    "  -c, --comment TEXT        comment\n"
+	    "  -d, --no-date             leave out the creation date\n"
+	    "  -f, --force               overwrite an existing output file\n"
+	    "  -l, --piece-length N      2^N bytes (N = 14..28), or a size"
+	    " like\n"
+	    "                            256K or 1M; chosen from the size by"
+	    " default\n"
+	    "  -n, --name NAME           torrent name (default: PATH's last"
+	    " part)\n"
+	    "  -o, --output FILE         default NAME.torrent; '-' writes to"
+	    " stdout\n"
+	    "  -p, --private             private torrent (BEP 27)\n"
+	    "  -s, --source TEXT         source tag, part of the info-hash\n"
+	    "  -t, --threads N           hashing threads (default: all"
+	    " cores)\n"
+	    "  -v, --verbose             piece size, counts and speed on"
+	    " stderr\n"
+	    "  -w, --web-seed URL[,URL]  web seed (BEP 19), may repeat\n"
+	    "      --skip-special        skip FIFOs, sockets and devices"
+	    " instead of\n"
+	    "                            refusing\n"
+	    "  -h, --help                this help\n"
+	    "\n"
+	    "Files are hashed in bytewise path order, so the info-hash"
+	    " matches\n"
+	    "mktorrent's for the same files, name and piece length.\n");
+}
+
+static double
+create_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+create_progress_cb(void *arg, uint64_t done, uint64_t total)
+{
+	struct create_progress	*cp = arg;
+	char			 a[32], b[32];
+	double			 now, secs;
+
+	if (!cp->tty)
+		return;
+	now = create_now();
+	if (now - cp->last < 0.1 && done != total)
+		return;
+	cp->last = now;
+	secs = now - cp->start;
+	fprintf(stderr, "\rhashing: %.1f%% (%s of %s, %.0f MiB/s)\033[K",
+	    total > 0 ? 100.0 * (double)done / (double)total : 100.0,
+	    human_size(a, sizeof(a), done), human_size(b, sizeof(b), total),
+	    secs > 0 ? (double)done / 1048576.0 / secs : 0.0);
+	cp->drawn = true;
+}
+
+/* Splits one option's value at commas; false if a URL is empty. */
+static bool
+create_split(struct create_urls *u, const char *arg, const char ***out,
+    size_t *n)
+{
+	char	*copy, *p, *comma;
+
+	copy = xstrdup(arg);
+	u->copies = xreallocarray(u->copies, u->ncopies + 1,
+	    sizeof(*u->copies));
+	u->copies[u->ncopies++] = copy;
+	*out = NULL;
+	*n = 0;
+	for (p = copy;; p = comma + 1) {
+		if ((comma = strchr(p, ',')) != NULL)
+			*comma = '\0';
+		if (*p == '\0') {
+			free(*out);
+			*out = NULL;
+			return false;
+		}
+		*out = xreallocarray(*out, *n + 2, sizeof(**out));
+		(*out)[(*n)++] = p;
+		(*out)[*n] = NULL;
+		if (comma == NULL)
+			return true;
+	}
+}
+
+static bool
+create_add_tier(struct create_urls *u, const char *arg)
+{
+	const char	**tier;
+	size_t		  n;
+
+	if (!create_split(u, arg, &tier, &n))
+		return false;
+	u->tiers = xreallocarray(u->tiers, u->ntiers + 1, sizeof(*u->tiers));
+	u->tiers[u->ntiers++] = tier;
+	return true;
+}
+
+static bool
+create_add_seeds(struct create_urls *u, const char *arg)
+{
+	const char	**list;
+	size_t		  n, i;
+
+	if (!create_split(u, arg, &list, &n))
+		return false;
+	u->seeds = xreallocarray(u->seeds, u->nseeds + n, sizeof(*u->seeds));
+	for (i = 0; i < n; i++)
+		u->seeds[u->nseeds++] = list[i];
+	free(list);
+	return true;
+}
+
+static void
+create_urls_clear(struct create_urls *u)
+{
+	size_t	i;
+
+	for (i = 0; i < u->ntiers; i++)
+		free(u->tiers[i]);
+	free(u->tiers);
+	free(u->seeds);
+	for (i = 0; i < u->ncopies; i++)
+		free(u->copies[i]);
+	free(u->copies);
+	*u = (struct create_urls){ 0 };
+}
+
+/* "N" (an exponent, like mktorrent) or a size "256K"; 0 if bad. */
+static uint64_t
+create_parse_piece(const char *s)
+{
+	uint64_t	v;
+
+	if (s[0] >= '0' && s[0] <= '9' && (s[1] == '\0' ||
+	    (s[1] >= '0' && s[1] <= '9' && s[2] == '\0'))) {
+		v = (uint64_t)atoi(s);
+		return v >= 14 && v <= 28 ? 1ULL << v : 0;
+	}
+	if (cmd_parse_size(s, &v) != 0 || v < CREATE_MIN_PIECE ||
+	    v > CREATE_MAX_PIECE || (v & (v - 1)) != 0)
+		return 0;
+	return v;
+}
+
+static bool
+create_name_ok(const char *s)
+{
+	return s[0] != '\0' && strchr(s, '/') == NULL && strcmp(s, ".") != 0 &&
+	    strcmp(s, "..") != 0;
+}
+
+/* The last component of path, or of its real path for "." and the like. */
+static char *
+create_default_name(const char *path)
+{
+	char	*copy, *real, *slash, *name = NULL;
+	size_t	 len;
+
+	copy = xstrdup(path);
+	len = strlen(copy);
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	slash = strrchr(copy, '/');
+	if (create_name_ok(slash != NULL ? slash + 1 : copy))
+		name = xstrdup(slash != NULL ? slash + 1 : copy);
+	else if ((real = realpath(path, NULL)) != NULL) {
+		slash = strrchr(real, '/');
+		if (slash != NULL && create_name_ok(slash + 1))
+			name = xstrdup(slash + 1);
+		free(real);
+	}
+	free(copy);
+	return name;
+}
+
+/* The last component of path, as is; malloc'd. */
+static char *
+create_basename(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	return xstrdup(slash != NULL ? slash + 1 : path);
+}
+
+/* The folder holding path ("." if none); malloc'd. */
+static char *
+create_dirname(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	while (slash > path && slash[-1] == '/')
+		slash--;
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+static int
+create_write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Moves tmp to out; without force, never over an existing file. */
+static int
+create_rename(const char *tmp, const char *out, bool force)
+{
+	struct stat	sb;
+
+	if (force)
+		return rename(tmp, out);
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* The file system cannot do it: link (atomic), else check first. */
+	if (link(tmp, out) == 0) {
+		unlink(tmp);
+		return 0;
+	}
+	if (errno == EEXIST)
+		return -1;
+	if (lstat(out, &sb) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return rename(tmp, out);
+}
+
+/* Writes OUT.tmp-PID in OUT's folder, syncs it and renames it to OUT. */
+static int
+create_write_output(const char *out, const uint8_t *p, size_t len,
+    bool force)
+{
+	char	*tmp, *dir;
+	int	 fd, saved, dfd;
+
+	tmp = xasprintf("%s.tmp-%ld", out, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd == -1) {
+		cmd_error("create: %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return EXIT_IO;
+	}
+	if (create_write_all(fd, p, len) != 0 || fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		saved = errno;
+		goto fail;
+	}
+	if (create_rename(tmp, out, force) != 0) {
+		saved = errno;
+		unlink(tmp);
+		free(tmp);
+		if (saved == EEXIST)
+			cmd_error("create: %s: already exists (use -f to "
+			    "overwrite)", out);
+		else
+			cmd_error("create: %s: %s", out, strerror(saved));
+		return EXIT_IO;
+	}
+	free(tmp);
+	dir = create_dirname(out);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(dfd);		/* the rename itself; best effort */
+		close(dfd);
+	}
+	free(dir);
+	return EXIT_OK;
+
+fail:
+	unlink(tmp);
+	cmd_error("create: %s: %s", tmp, strerror(saved));
+	free(tmp);
+	return EXIT_IO;
+}
+
+/* Before hashing: would writing out fail for a reason we can see now? */
+static int
+create_check_output(const char *out, bool force)
+{
+	struct stat	 sb;
+	char		*dir;
+	int		 rc = EXIT_OK;
+
+	if (lstat(out, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			cmd_error("create: %s: is a directory", out);
+			return EXIT_IO;
+		}
+		if (!force) {
+			cmd_error("create: %s: already exists (use -f to "
+			    "overwrite)", out);
+			return EXIT_IO;
+		}
+	}
+	dir = create_dirname(out);
+	if (access(dir, W_OK | X_OK) != 0) {
+		cmd_error("create: %s: %s", dir, strerror(errno));
+		rc = EXIT_IO;
+	}
+	free(dir);
+	return rc;
+}
+
+/*
+ * An existing output file inside the folder (overwritten with -f) is not
+ * part of the torrent: drop it from the walk.
+ */
+static void
+create_skip_output(const char *path, const char *output,
+    struct storage_walk_entry *ents, size_t *n)
+{
+	char	*dir, *real_dir, *real_top, *base;
+	size_t	 tl, i;
+
+	dir = create_dirname(output);
+	real_dir = realpath(dir, NULL);
+	real_top = realpath(path, NULL);
+	base = create_basename(output);
+	free(dir);
+	if (real_dir == NULL || real_top == NULL)
+		goto out;
+	tl = strlen(real_top);
+	if (strncmp(real_dir, real_top, tl) != 0 ||
+	    (real_dir[tl] != '/' && real_dir[tl] != '\0'))
+		goto out;
+	dir = real_dir[tl] == '\0' ? xstrdup(base) :
+	    xasprintf("%s/%s", real_dir + tl + 1, base);
+	for (i = 0; i < *n; i++) {
+		if (strcmp(ents[i].path, dir) != 0)
+			continue;
+		cmd_warn("%s: skipping the output file itself", output);
+		free(ents[i].path);
+		memmove(&ents[i], &ents[i + 1], (*n - i - 1) *
+		    sizeof(*ents));
+		(*n)--;
+		break;
+	}
+	free(dir);
+out:
+	free(base);
+	free(real_top);
+	free(real_dir);
+}
+
+/* SHA-1 of the info dictionary of the torrent in p. */
+static bool
+create_info_hash(const uint8_t *p, size_t len, uint8_t out[SHA1_LEN])
+{
+	struct bencode_doc		 doc;
+	const struct bencode_node	*info;
+	const uint8_t			*raw;
+	size_t				 rlen;
+	bool				 ok = false;
+
+	if (bencode_decode(&doc, p, len, &bencode_default_limits,
+	    NULL) != GT_OK)
+		return false;
+	info = bencode_dict_get_type(&doc, bencode_root(&doc), "info",
+	    BENCODE_DICT);
+	if (info != NULL) {
+		raw = bencode_raw(&doc, info, &rlen);
+		sha1(raw, rlen, out);
+		ok = true;
+	}
+	bencode_doc_clear(&doc);
+	return ok;
+}
+
+struct create_args {
+	struct create_urls	 urls;
+	const char		*comment;
+	const char		*name;
+	const char		*output;
+	const char		*source;
+	uint64_t		 piece_length;	/* 0: automatic */
+	unsigned		 nthreads;
+	bool			 no_date;
+	bool			 private;
+	bool			 verbose;
+	bool			 force;
+	bool			 skip_special;
+};
+
+enum {
+	OPT_SKIP_SPECIAL = 256,
+};
+
+static int
+create_parse(int argc, char **argv, struct create_args *a)
+{
+	static const struct option	 longopts[] = {
+		{ "announce", required_argument, NULL, 'a' },
+		{ "comment", required_argument, NULL, 'c' },
+		{ "no-date", no_argument, NULL, 'd' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "piece-length", required_argument, NULL, 'l' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "private", no_argument, NULL, 'p' },
+		{ "source", required_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "web-seed", required_argument, NULL, 'w' },
+		{ "skip-special", no_argument, NULL, OPT_SKIP_SPECIAL },
+		{ NULL, 0, NULL, 0 },
+	};
+	char				*end;
+	unsigned long			 t;
+	int				 c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":a:c:dfhl:n:o:ps:t:vw:",
+	    longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (!create_add_tier(&a->urls, optarg))
+				return cmd_usage_error("create",
+				    "empty tracker URL in '%s'", optarg);
+			break;
+		case 'c':
+			a->comment = optarg;
+			break;
+		case 'd':
+			a->no_date = true;
+			break;
+		case 'f':
+			a->force = true;
+			break;
+		case 'h':
+			create_usage(stdout);
+			return -1;
+		case 'l':
+			if ((a->piece_length = create_parse_piece(optarg)) == 0)
+				return cmd_usage_error("create",
+				    "piece length must be 14..28 (2^N bytes) "
+				    "or a power of two from 16K to 256M, "
+				    "not '%s'", optarg);
+			break;
+		case 'n':
+			if (!create_name_ok(optarg))
+				return cmd_usage_error("create",
+				    "bad name '%s' (one file name, no '/')",
+				    optarg);
+			a->name = optarg;
+			break;
+		case 'o':
+			if (optarg[0] == '\0')
+				return cmd_usage_error("create",
+				    "empty output file name");
+			a->output = optarg;
+			break;
+		case 'p':
+			a->private = true;
+			break;
+		case 's':
+			a->source = optarg;
+			break;
+		case 't':
+			errno = 0;
+			t = strtoul(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' ||
+			    *end != '\0' || errno != 0 || t < 1 ||
+			    t > CREATE_MAX_THREADS)
+				return cmd_usage_error("create",
+				    "threads must be 1 to %d, not '%s'",
+				    CREATE_MAX_THREADS, optarg);
+			a->nthreads = (unsigned)t;
+			break;
+		case 'v':
+			a->verbose = true;
+			break;
+		case 'w':
+			if (!create_add_seeds(&a->urls, optarg))
+				return cmd_usage_error("create",
+				    "empty web seed URL in '%s'", optarg);
+			break;
+		case OPT_SKIP_SPECIAL:
+			a->skip_special = true;
+			break;
+		default:
+			return cmd_bad_option("create", c, argv);
+		}
+	}
+	if (optind == argc)
+		return cmd_usage_error("create", "missing PATH");
+	if (optind != argc - 1)
+		return cmd_usage_error("create", "one PATH at a time");
+	return EXIT_OK;
+}
+
+/* Names the first file of a piece that could not be read. */
+static void
+create_bad_piece(struct storage *st, const char *path, bool is_dir,
+    const struct storage_walk_entry *ents, uint32_t piece)
+{
+	const struct filemap	*fm = storage_filemap(st);
+	struct filemap_span	 span;
+
+	if (filemap_spans(fm, (uint64_t)piece * filemap_piece_length(fm),
+	    filemap_piece_size(fm, piece), &span, 1) == 0 || !is_dir)
+		cmd_error("create: %s: could not be read completely (it "
+		    "shrank while being hashed, or is unreadable)", path);
+	else
+		cmd_error("create: %s/%s: could not be read completely (it "
+		    "shrank while being hashed, or is unreadable)", path,
+		    ents[span.file].path);
+}
+
+static void
+create_summary(FILE *f, const char *output, size_t nfiles, uint64_t total,
+    uint32_t npieces, uint64_t piece_length, const uint8_t *ih)
+{
+	char	sz[32], psz[32], hex[2 * SHA1_LEN + 1];
+
+	hex_encode(hex, ih, SHA1_LEN);
+	if (output == NULL)
+		fputs("created torrent on standard output", f);
+	else {
+		fputs("created ", f);
+		cmd_print_safe(f, output);
+	}
+	fprintf(f, " (%zu file%s, %s, %" PRIu32 " piece%s of %s), "
+	    "info-hash %s\n", nfiles, nfiles == 1 ? "" : "s",
+	    human_size(sz, sizeof(sz), total), npieces,
+	    npieces == 1 ? "" : "s",
+	    human_size(psz, sizeof(psz), piece_length), hex);
+}
+
+int
+cmd_create(int argc, char **argv)
+{
+	struct create_args		 a = { .nthreads = 0 };
+	struct create_progress		 cp = { .tty = isatty(STDERR_FILENO) };
+	struct storage_hash_opts	 ho = {
+		.check_changes = true,
+		.progress = create_progress_cb,
+		.arg = &cp,
+	};
+	struct makemeta_opts		 mo = { 0 };
+	struct storage_walk_entry	*ents = NULL;
+	struct storage_file		*sfiles = NULL;
+	struct makemeta_file		*mfiles = NULL;
+	struct storage			*st = NULL;
+	struct buf			 out;
+	const char			*path, *output = NULL;
+	char				 err[MI_ERRLEN];
+	char				*name = NULL, *root = NULL;
+	char				*outname = NULL, *base = NULL;
+	char				 sz[32], psz[32];
+	uint8_t				*hashes = NULL, *torrent = NULL;
+	uint8_t				 ih[SHA1_LEN];
+	bool				*ok = NULL, is_dir = false, to_stdout;
+	size_t				 n = 0, i, tlen = 0;
+	uint64_t			 total = 0, pl, np;
+	uint32_t			 npieces, p;
+	double				 t0, secs;
+	enum gt_err			 e;
+	int				 rc;
+
+	buf_init(&out, MI_MAX_TORRENT);
+	if ((rc = create_parse(argc, argv, &a)) != EXIT_OK) {
+		rc = rc == -1 ? EXIT_OK : rc;	/* -1: --help */
+		goto done;
+	}
+	path = argv[optind];
+	if (a.nthreads == 0)
+		a.nthreads = cmd_ncpu();
+
+	if (a.name != NULL)
+		name = xstrdup(a.name);
+	else if ((name = create_default_name(path)) == NULL) {
+		rc = cmd_usage_error("create", "%s: cannot name the torrent "
+		    "after it; give a name with -n", path);
+		goto done;
+	}
+	to_stdout = a.output != NULL && strcmp(a.output, "-") == 0;
+	if (!to_stdout) {
+		output = a.output;
+		if (output == NULL)
+			output = outname = xasprintf("%s.torrent", name);
+		if ((rc = create_check_output(output, a.force)) != EXIT_OK)
+			goto done;
+	}
+
+	e = storage_walk(path, a.skip_special, &ents, &n, &is_dir, err);
+	if (e != GT_OK) {
+		ents = NULL;
+		n = 0;
+		cmd_error("create: %s", err);
+		rc = e == GT_EIO ? EXIT_IO : EXIT_BADINPUT;
+		goto done;
+	}
+	if (is_dir && output != NULL)
+		create_skip_output(path, output, ents, &n);
+	for (i = 0; i < n; i++)
+		total += ents[i].length;
+	if (n == 0 || total == 0) {
+		cmd_error("create: %s: nothing to put in a torrent (%s)", path,
+		    n == 0 ? "no files" : "all files are empty");
+		rc = EXIT_BADINPUT;
+		goto done;
+	}
+	if (n > MI_MAX_FILES) {
+		cmd_error("create: %s: %zu files, more than a torrent may "
+		    "hold (%u)", path, n, MI_MAX_FILES);
+		rc = EXIT_BADINPUT;
+		goto done;
+	}
+
+	pl = a.piece_length;
+	if (pl == 0) {
+		pl = makemeta_auto_piece_length(total);
+		while (pl < CREATE_MAX_PIECE && total / pl >= MI_MAX_PIECES)
+			pl <<= 1;
+	}
+	np = total / pl + (total % pl != 0);
+	if (np > MI_MAX_PIECES) {
+		cmd_error("create: %s: %" PRIu64 " pieces of %s is too many "
+		    "(at most %u); use a larger --piece-length", path, np,
+		    human_size(sz, sizeof(sz), pl), MI_MAX_PIECES);
+		rc = a.piece_length != 0 ? EXIT_USAGE : EXIT_BADINPUT;
+		goto done;
+	}
+	npieces = (uint32_t)np;
+
+	sfiles = xcalloc(n, sizeof(*sfiles));
+	mfiles = xcalloc(n, sizeof(*mfiles));
+	if (is_dir)
+		root = xstrdup(path);
+	else {
+		/* One file: read it from its folder, by its own name. */
+		root = create_dirname(path);
+		base = create_basename(path);
+	}
+	for (i = 0; i < n; i++) {
+		sfiles[i] = (struct storage_file){
+			.path = is_dir ? ents[i].path : base,
+			.length = ents[i].length,
+		};
+		mfiles[i] = (struct makemeta_file){
+			.path = ents[i].path,
+			.length = ents[i].length,
+		};
+	}
+	if (!is_dir && n != 1) {
+		cmd_error("create: %s: not a single file", path);
+		rc = EXIT_BADINPUT;
+		goto done;
+	}
+	if ((e = storage_open(&st, root, sfiles, n, pl, 0, err)) != GT_OK) {
+		st = NULL;
+		cmd_error("create: %s", err);
+		rc = e == GT_ENOENT ? EXIT_BADINPUT : EXIT_IO;
+		goto done;
+	}
+
+	if (a.verbose)
+		fprintf(stderr, "hashing %zu file%s, %s: %" PRIu32 " piece%s "
+		    "of %s on %u thread%s\n", n, n == 1 ? "" : "s",
+		    human_size(sz, sizeof(sz), total), npieces,
+		    npieces == 1 ? "" : "s", human_size(psz, sizeof(psz), pl),
+		    a.nthreads, a.nthreads == 1 ? "" : "s");
+	hashes = xcalloc(npieces, SHA1_LEN);
+	ok = xcalloc(npieces, sizeof(*ok));
+	ho.nthreads = a.nthreads;
+	cp.start = cp.last = t0 = create_now();
+	cp.last -= 1;			/* draw the first call */
+	e = storage_hash_all(st, &ho, hashes, ok, err);
+	secs = create_now() - t0;
+	if (cp.drawn)
+		fputs("\r\033[K", stderr);
+	if (e != GT_OK) {
+		cmd_error("create: %s", err);
+		rc = EXIT_IO;
+		goto done;
+	}
+	for (p = 0; p < npieces; p++) {
+		if (!ok[p]) {
+			create_bad_piece(st, path, is_dir, ents, p);
+			rc = EXIT_IO;
+			goto done;
+		}
+	}
+	if (a.verbose)
+		fprintf(stderr, "hashed in %.2f s, %.0f MiB/s\n", secs,
+		    secs > 0 ? (double)total / 1048576.0 / secs : 0.0);
+
+	mo = (struct makemeta_opts){
+		.name = name,
+		.single_file = !is_dir,
+		.piece_length = pl,
+		.private = a.private,
+		.source = a.source,
+		.comment = a.comment,
+		.created_by = "gtorrent/" GT_VERSION,
+		.has_date = !a.no_date,
+		.creation_date = a.no_date ? 0 : (int64_t)time(NULL),
+		.tiers = (const char *const *const *)a.urls.tiers,
+		.ntiers = a.urls.ntiers,
+		.web_seeds = a.urls.seeds,
+		.nweb_seeds = a.urls.nseeds,
+	};
+	e = makemeta_build(&mo, mfiles, n, hashes, npieces, &out);
+	if (e != GT_OK) {
+		if (e == GT_ETOOBIG)
+			cmd_error("create: %s: the torrent would be larger "
+			    "than %u MiB", path, MI_MAX_TORRENT >> 20);
+		else
+			cmd_error("create: %s: %s", path, gt_strerror(e));
+		rc = EXIT_BADINPUT;
+		goto done;
+	}
+	torrent = buf_take(&out, &tlen);
+	if (!create_info_hash(torrent, tlen, ih)) {
+		cmd_error("create: %s: the torrent built does not decode",
+		    path);
+		rc = EXIT_BADINPUT;
+		goto done;
+	}
+
+	if (to_stdout) {
+		if (create_write_all(STDOUT_FILENO, torrent, tlen) != 0) {
+			cmd_error("create: standard output: %s",
+			    strerror(errno));
+			rc = EXIT_IO;
+			goto done;
+		}
+		create_summary(stderr, NULL, n, total, npieces, pl, ih);
+	} else {
+		if ((rc = create_write_output(output, torrent, tlen,
+		    a.force)) != EXIT_OK)
+			goto done;
+		create_summary(stdout, output, n, total, npieces, pl, ih);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			cmd_error("create: writing output failed");
+			rc = EXIT_IO;
+			goto done;
+		}
+	}
+	rc = EXIT_OK;
+
+done:
+	free(torrent);
+	buf_clear(&out);
+	free(ok);
+	free(hashes);
+	storage_free(st);
+	free(sfiles);
+	free(mfiles);
+	if (ents != NULL)
+		storage_walk_free(ents, n);
+	free(base);
+	free(root);
+	free(outname);
+	free(name);
+	create_urls_clear(&a.urls);
+	return rc;
+}
