@@ -14,7 +14,13 @@ head -c 262144 /dev/urandom >"$d/sample/data/one-piece.bin"
 : >"$d/sample/data/empty-dir-sibling/empty.txt"
 seq 1 20000 >"$d/sample/docs/numbers.txt"
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+step() {
+	if [ -t 1 ]; then
+		printf '\n\033[1m$ %s\033[0m\n' "$*"
+	else
+		printf '\n$ %s\n' "$*"
+	fi
+}
 
 step gtorrent create -a http://127.0.0.1:6969/announce -c "gtorrent demo" \
     -l 18 -o sample.torrent sample
