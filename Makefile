@@ -80,6 +80,8 @@ DEPS_peer	:= peer wire bitfield $(BASE)
 DEPS_choke	:= choke crypto $(BASE)
 DEPS_wire	:= wire $(BASE)
 DEPS_picker	:= picker bitfield crypto $(BASE)
+DEPS_reactor	:= reactor $(BASE)
+DEPS_http	:= http reactor $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_BINS	:= $(UNIT:%=$(BUILD)/test-%)

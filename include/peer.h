@@ -77,6 +77,8 @@ enum peer_state {
 struct peer	*peer_new(const struct peer_config *, const struct peer_hooks *,
 		    void *ctx, uint64_t now);
 void		 peer_free(struct peer *);
+/* Calls hooks.abandon for each request of ours still out (before free). */
+void		 peer_abandon_all(struct peer *);
 
 /*
  * The remote handshake arrived (the caller checked the info-hash and that

@@ -71,6 +71,8 @@ store_be64(uint8_t *p, uint64_t v)
 
 /* Writes 2 * len hex digits and a NUL to out. */
 void	 hex_encode(char *out, const uint8_t *in, size_t len);
+/* Value of one hex digit, or -1. */
+int	 hex_digit(char);
 /* Decodes exactly 2 * len hex digits; -1 on a bad digit. */
 int	 hex_decode(uint8_t *out, const char *in, size_t len);
 

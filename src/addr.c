@@ -74,18 +74,6 @@ parse_v4(const char *s, size_t len, uint8_t ip[4])
 }
 
 static int
-hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 parse_v6(const char *s, size_t len, uint8_t ip[16])
 {
 	uint16_t	words[8];
@@ -113,7 +101,7 @@ parse_v6(const char *s, size_t len, uint8_t ip[16])
 		}
 		w = 0;
 		nd = 0;
-		while (i < len && (d = hexdigit(s[i])) >= 0) {
+		while (i < len && (d = hex_digit(s[i])) >= 0) {
 			if (++nd > 4)
 				return -1;
 			w = w << 4 | (unsigned)d;

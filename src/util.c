@@ -107,8 +107,8 @@ hex_encode(char *out, const uint8_t *in, size_t len)
 	out[2 * len] = '\0';
 }
 
-static int
-hexval(char c)
+int
+hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -126,10 +126,10 @@ hex_decode(uint8_t *out, const char *in, size_t len)
 	int	hi, lo;
 
 	for (i = 0; i < len; i++) {
-		hi = hexval(in[2 * i]);
+		hi = hex_digit(in[2 * i]);
 		if (hi < 0)
 			return -1;
-		lo = hexval(in[2 * i + 1]);
+		lo = hex_digit(in[2 * i + 1]);
 		if (lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
