@@ -17,7 +17,7 @@ struct event_base *reactor_base(struct reactor *);
 int		 reactor_run(struct reactor *);
 void		 reactor_stop(struct reactor *);
 
-/* Monotonic milliseconds, read once per loop iteration (cached). */
+/* Monotonic milliseconds (CLOCK_MONOTONIC, read on each call). */
 uint64_t	 reactor_now_ms(struct reactor *);
 
 /* fn(arg) runs from the loop after the current callback returns. */
