@@ -1,0 +1,1110 @@
+/* peer.c - one connection's protocol state: choke, interest, requests */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "peer.h"
+#include "util.h"
+
+#define PEER_INIT_QUEUE		32	/* pipeline depth before any block */
+#define PEER_PIPELINE_MS	2000	/* keep this much data requested */
+#define PEER_SLOW_START_MS	2000	/* rate estimate meaningless before */
+#define PEER_DROPPED_MAX	PEER_MAX_QUEUE	/* late replies tolerated */
+#define RATE_BUCKETS		5	/* one-second buckets */
+#define RATE_MIN_SPAN_MS	1000	/* divide by no less than this */
+
+/*
+ * Payload rate: bytes in one-second buckets over the last RATE_BUCKETS
+ * seconds, O(1) per sample.  The estimate divides by the time covered, at
+ * most the window, at least RATE_MIN_SPAN_MS (so one early block does not
+ * look like a fast link).
+ */
+struct rate {
+	uint64_t	bucket[RATE_BUCKETS];	/* bytes of second s at s % N */
+	uint64_t	sec;		/* second of the newest sample */
+	uint64_t	start;		/* ms of the first sample */
+	bool		started;
+};
+
+/*
+ * Requests in the order they were made, kept contiguous at req[head ..
+ * head + len) so that our outstanding ones can be handed to the picker as
+ * busy[] as they are.  Replies come mostly in order, so removal is mostly
+ * at the head: O(1).  cap stays within 2 * max; compaction happens at most
+ * once per cap / 2 removals.
+ */
+struct reqq {
+	struct block_req	*req;
+	uint64_t		*ms;	/* when each was sent, or NULL */
+	size_t			 head, len, cap;
+	size_t			 max;	/* entries at most */
+	bool			 with_ms;
+};
+
+struct peer {
+	struct peer_config	 cfg;
+	struct peer_hooks	 hooks;
+	void			*ctx;
+	enum peer_state		 state;
+	enum gt_err		 err;		/* why it is closing */
+	char			 why[128];
+	char			 name[16];	/* peer id tail, for the log */
+	uint64_t		 now;		/* latest clock reading seen */
+
+	struct wire_handshake	 hs;		/* the remote handshake */
+	bool			 got_hs;
+	bool			 fast;		/* BEP 6 on both sides */
+	bool			 extended;	/* BEP 10 on both sides */
+
+	bool			 am_choking, am_interested;
+	bool			 peer_choking, peer_interested;
+	bool			 snubbed;
+	bool			 got_bitfield;	/* BITFIELD or HAVE_ALL/NONE */
+	bool			 got_other;	/* a message closing the window
+						   for a bitfield */
+
+	struct bitfield		 has;		/* the peer's pieces */
+	struct buf		 out;		/* bytes to send */
+
+	struct reqq		 ours;		/* our requests, oldest first */
+	struct reqq		 theirs;	/* the peer's, unanswered */
+	struct block_req	*dropped;	/* ring of requests given up
+						   (cancel, timeout, choke) */
+	size_t			 ndropped, dropped_pos;
+
+	size_t			 depth;		/* pipeline target */
+	bool			 slow_start;
+	bool			 got_block;
+	uint64_t		 first_block;	/* ms of the first block */
+	bool			 waiting;	/* unchoked, requests out */
+	uint64_t		 wait_since;	/* ... since then no block */
+
+	uint64_t		 created, last_recv, last_send;
+	uint64_t		 downloaded, uploaded;
+	struct rate		 down, up;
+};
+
+static const char *const peer_state_names[] = {
+	[PEER_HANDSHAKE] = "handshake",	[PEER_ACTIVE] = "active",
+	[PEER_CLOSING] = "closing",
+};
+
+static void	peer_log(const struct peer *, enum log_level, const char *,
+		    ...) GT_PRINTF(3, 4);
+static enum gt_err peer_fail(struct peer *, enum gt_err, const char *, ...)
+		    GT_PRINTF(3, 4);
+
+static void
+peer_log(const struct peer *p, enum log_level lvl, const char *fmt, ...)
+{
+	char	msg[256];
+	va_list	ap;
+
+	if (lvl > log_level_max)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_write(lvl, "[%s] %s", p->name, msg);
+}
+
+static void
+peer_set_state(struct peer *p, enum peer_state st, const char *why)
+{
+	peer_log(p, LOG_DEBUG, "%s -> %s (%s)", peer_state_names[p->state],
+	    peer_state_names[st], why);
+	p->state = st;
+}
+
+/* The peer must be closed: remember why; later calls return the error. */
+static enum gt_err
+peer_fail(struct peer *p, enum gt_err e, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (p->state == PEER_CLOSING)
+		return p->err;
+	va_start(ap, fmt);
+	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	va_end(ap);
+	p->err = e;
+	peer_set_state(p, PEER_CLOSING, p->why);
+	return e;
+}
+
+static enum gt_err
+peer_result(const struct peer *p)
+{
+	return p->state == PEER_CLOSING ? p->err : GT_OK;
+}
+
+static void
+peer_touch(struct peer *p, uint64_t now)
+{
+	if (now > p->now)
+		p->now = now;
+}
+
+/* Accounts for one encoder's result: a full output buffer closes. */
+static void
+peer_sent(struct peer *p, enum gt_err e)
+{
+	if (e != GT_OK) {
+		peer_fail(p, e, "output over %u bytes (%s)", PEER_OUT_MAX,
+		    gt_strerror(e));
+		return;
+	}
+	p->last_send = p->now;
+}
+
+static uint32_t
+piece_size(const struct peer *p, uint32_t piece)
+{
+	return piece + 1 == p->cfg.npieces ? p->cfg.last_size :
+	    p->cfg.piece_length;
+}
+
+static bool
+req_eq(const struct block_req *a, const struct block_req *b)
+{
+	return a->piece == b->piece && a->offset == b->offset &&
+	    a->length == b->length;
+}
+
+/* Rates. */
+
+static void
+rate_roll(struct rate *r, uint64_t now)
+{
+	uint64_t	s = now / 1000, k;
+
+	if (s <= r->sec)
+		return;
+	if (s - r->sec >= RATE_BUCKETS)
+		memset(r->bucket, 0, sizeof(r->bucket));
+	else {
+		for (k = r->sec + 1; k <= s; k++)
+			r->bucket[k % RATE_BUCKETS] = 0;
+	}
+	r->sec = s;
+}
+
+static void
+rate_add(struct rate *r, uint64_t n, uint64_t now)
+{
+	if (!r->started) {
+		r->started = true;
+		r->start = now;
+		r->sec = now / 1000;
+		memset(r->bucket, 0, sizeof(r->bucket));
+	}
+	rate_roll(r, now);
+	r->bucket[r->sec % RATE_BUCKETS] += n;
+}
+
+static uint64_t
+rate_get(const struct rate *r, uint64_t now)
+{
+	uint64_t	s = now / 1000, sum = 0, span, k;
+	size_t		i;
+
+	if (!r->started)
+		return 0;
+	for (i = 0; i < RATE_BUCKETS && i <= s; i++) {
+		k = s - i;
+		if (k > r->sec || r->sec - k >= RATE_BUCKETS)
+			continue;
+		sum += r->bucket[k % RATE_BUCKETS];
+	}
+	span = (RATE_BUCKETS - 1) * 1000 + now % 1000;
+	if (now >= r->start && now - r->start < span)
+		span = now - r->start;
+	span = MAX(span, RATE_MIN_SPAN_MS);
+	return sum * 1000 / span;
+}
+
+/* Request queues. */
+
+static void
+reqq_init(struct reqq *q, size_t max, bool with_ms)
+{
+	*q = (struct reqq){ .max = max, .with_ms = with_ms };
+}
+
+static void
+reqq_clear(struct reqq *q)
+{
+	free(q->req);
+	free(q->ms);
+	reqq_init(q, q->max, q->with_ms);
+}
+
+/* Room for extra more entries after the last one. */
+static void
+reqq_reserve(struct reqq *q, size_t extra)
+{
+	size_t	need = q->len + extra, ncap;
+
+	assert(need <= q->max);
+	if (q->head + need <= q->cap)
+		return;
+	if (2 * need > q->cap) {
+		ncap = q->cap < 16 ? 16 : q->cap;
+		while (ncap < 2 * need)
+			ncap *= 2;
+		q->req = xreallocarray(q->req, ncap, sizeof(*q->req));
+		if (q->with_ms)
+			q->ms = xreallocarray(q->ms, ncap, sizeof(*q->ms));
+		q->cap = ncap;
+	}
+	if (q->head > 0) {
+		memmove(q->req, q->req + q->head, q->len * sizeof(*q->req));
+		if (q->with_ms)
+			memmove(q->ms, q->ms + q->head,
+			    q->len * sizeof(*q->ms));
+		q->head = 0;
+	}
+}
+
+static struct block_req *
+reqq_at(const struct reqq *q, size_t i)
+{
+	return q->req + q->head + i;
+}
+
+static void
+reqq_push(struct reqq *q, const struct block_req *r, uint64_t ms)
+{
+	reqq_reserve(q, 1);
+	q->req[q->head + q->len] = *r;
+	if (q->with_ms)
+		q->ms[q->head + q->len] = ms;
+	q->len++;
+}
+
+static size_t
+reqq_find(const struct reqq *q, const struct block_req *r)
+{
+	size_t	i;
+
+	for (i = 0; i < q->len; i++) {
+		if (req_eq(reqq_at(q, i), r))
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+/* Removes entry i, keeping the order; the shorter side moves. */
+static void
+reqq_remove(struct reqq *q, size_t i)
+{
+	struct block_req	*r = q->req + q->head;
+	uint64_t		*ms = q->with_ms ? q->ms + q->head : NULL;
+
+	assert(i < q->len);
+	if (i < q->len / 2) {
+		memmove(r + 1, r, i * sizeof(*r));
+		if (ms != NULL)
+			memmove(ms + 1, ms, i * sizeof(*ms));
+		q->head++;
+	} else {
+		memmove(r + i, r + i + 1, (q->len - i - 1) * sizeof(*r));
+		if (ms != NULL)
+			memmove(ms + i, ms + i + 1,
+			    (q->len - i - 1) * sizeof(*ms));
+	}
+	q->len--;
+	if (q->len == 0)
+		q->head = 0;
+}
+
+/* Dropped requests: a late PIECE or REJECT for them is not an error. */
+
+static void
+dropped_add(struct peer *p, const struct block_req *r)
+{
+	if (p->dropped == NULL)
+		p->dropped = xcalloc(PEER_DROPPED_MAX, sizeof(*p->dropped));
+	p->dropped[p->dropped_pos] = *r;
+	p->dropped_pos = (p->dropped_pos + 1) % PEER_DROPPED_MAX;
+	if (p->ndropped < PEER_DROPPED_MAX)
+		p->ndropped++;
+}
+
+/* Forgets r if it was dropped; a block's length is never 0. */
+static bool
+dropped_take(struct peer *p, const struct block_req *r)
+{
+	size_t	i;
+
+	for (i = 0; i < p->ndropped; i++) {
+		if (req_eq(&p->dropped[i], r)) {
+			p->dropped[i].length = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Creation. */
+
+struct peer *
+peer_new(const struct peer_config *cfg, const struct peer_hooks *hooks,
+    void *ctx, uint64_t now)
+{
+	struct peer	*p;
+
+	assert(cfg->npieces > 0);
+	assert(cfg->last_size >= 1 && cfg->last_size <= cfg->piece_length);
+	assert(hooks->have != NULL && hooks->bitfield != NULL &&
+	    hooks->pick != NULL && hooks->abandon != NULL &&
+	    hooks->block != NULL && hooks->has_piece != NULL &&
+	    hooks->wants != NULL && hooks->request != NULL);
+	p = xcalloc(1, sizeof(*p));
+	p->cfg = *cfg;
+	p->hooks = *hooks;
+	p->ctx = ctx;
+	p->state = PEER_HANDSHAKE;
+	snprintf(p->name, sizeof(p->name), "--------");
+	p->now = now;
+	p->am_choking = true;
+	p->peer_choking = true;
+	bitfield_init(&p->has, cfg->npieces);
+	buf_init(&p->out, PEER_OUT_MAX);
+	reqq_init(&p->ours, PEER_MAX_QUEUE, true);
+	reqq_init(&p->theirs, PEER_MAX_PEER_QUEUE, false);
+	p->depth = PEER_INIT_QUEUE;
+	p->slow_start = true;
+	p->created = p->last_recv = p->last_send = now;
+	return p;
+}
+
+void
+peer_free(struct peer *p)
+{
+	if (p == NULL)
+		return;
+	bitfield_clear(&p->has);
+	buf_clear(&p->out);
+	reqq_clear(&p->ours);
+	reqq_clear(&p->theirs);
+	free(p->dropped);
+	free(p);
+}
+
+/* Gives back every request of ours still outstanding (hooks.abandon). */
+void
+peer_abandon_all(struct peer *p)
+{
+	struct reqq	q = p->ours;
+	size_t		i;
+
+	/* Detach first: the hook may call back into this peer. */
+	reqq_init(&p->ours, PEER_MAX_QUEUE, true);
+	p->waiting = false;
+	for (i = 0; i < q.len; i++)
+		p->hooks.abandon(p->ctx, p, reqq_at(&q, i));
+	reqq_clear(&q);
+}
+
+/* Our requests are void (a choke without the fast extension). */
+static void
+peer_drop_ours(struct peer *p)
+{
+	struct reqq	q = p->ours;
+	size_t		i;
+
+	reqq_init(&p->ours, PEER_MAX_QUEUE, true);
+	p->waiting = false;
+	for (i = 0; i < q.len; i++)
+		dropped_add(p, reqq_at(&q, i));
+	for (i = 0; i < q.len; i++)
+		p->hooks.abandon(p->ctx, p, reqq_at(&q, i));
+	reqq_clear(&q);
+}
+
+/* The peer's requests are void (we choke it): REJECT each with fast. */
+static void
+peer_drop_theirs(struct peer *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->theirs.len && p->state == PEER_ACTIVE; i++) {
+		const struct block_req	*r = reqq_at(&p->theirs, i);
+
+		if (p->fast)
+			peer_sent(p, wire_put_block_msg(&p->out, WIRE_REJECT,
+			    r->piece, r->offset, r->length));
+	}
+	reqq_clear(&p->theirs);
+}
+
+/* Handshake and our first message. */
+
+enum gt_err
+peer_on_handshake(struct peer *p, const struct wire_handshake *hs,
+    const struct bitfield *have, uint64_t now)
+{
+	const uint8_t	*id = hs->peer_id;
+
+	peer_touch(p, now);
+	if (p->state == PEER_CLOSING)
+		return p->err;
+	if (p->state != PEER_HANDSHAKE)
+		return peer_fail(p, GT_EPROTO, "second handshake");
+	assert(have->n == p->cfg.npieces);
+	p->hs = *hs;
+	p->got_hs = true;
+	snprintf(p->name, sizeof(p->name), "%02x%02x%02x%02x", id[16], id[17],
+	    id[18], id[19]);
+	p->fast = p->cfg.fast && (hs->reserved[7] & WIRE_RSV_FAST) != 0;
+	p->extended = p->cfg.extended &&
+	    (hs->reserved[5] & WIRE_RSV_EXTENDED) != 0;
+	p->last_recv = p->last_send = now;
+	peer_set_state(p, PEER_ACTIVE, p->fast ? "handshake, fast" :
+	    "handshake");
+
+	if (p->fast && bitfield_full(have))
+		peer_sent(p, wire_put_simple(&p->out, WIRE_HAVE_ALL));
+	else if (p->fast && have->count == 0)
+		peer_sent(p, wire_put_simple(&p->out, WIRE_HAVE_NONE));
+	else if (have->count > 0)
+		peer_sent(p, wire_put_bitfield(&p->out, have->bits,
+		    bitfield_nbytes(have)));
+	/* else plain BEP 3 with nothing: a bitfield is optional. */
+	return peer_result(p);
+}
+
+/* Interest and the request pipeline. */
+
+static void
+peer_set_interested(struct peer *p, bool on, uint64_t now)
+{
+	if (p->am_interested == on || p->state != PEER_ACTIVE)
+		return;
+	p->am_interested = on;
+	peer_log(p, LOG_TRACE, "%s", on ? "interested" : "not interested");
+	peer_sent(p, wire_put_simple(&p->out, on ? WIRE_INTERESTED :
+	    WIRE_NOT_INTERESTED));
+	if (on)
+		peer_fill_requests(p, now);
+}
+
+void
+peer_update_interest(struct peer *p, uint64_t now)
+{
+	peer_touch(p, now);
+	if (p->state != PEER_ACTIVE)
+		return;
+	peer_set_interested(p, p->hooks.wants(p->ctx, &p->has), now);
+}
+
+size_t
+peer_queue_depth(const struct peer *p)
+{
+	return p->snubbed ? PEER_MIN_QUEUE : p->depth;
+}
+
+/*
+ * The pipeline depth after a block arrived at now.
+ *
+ * A block comes back one round trip after it was asked for, so keeping a
+ * link of rate R busy needs R * RTT bytes requested.  We do not measure
+ * the RTT; we keep PEER_PIPELINE_MS (2 s) of data requested at the rate
+ * measured over the last few seconds, which covers any RTT under 2 s:
+ *
+ *	depth = clamp(down_rate * PEER_PIPELINE_MS / 1000 / WIRE_BLOCK,
+ *	    PEER_MIN_QUEUE, PEER_MAX_QUEUE)
+ *
+ * The rate is meaningless before PEER_SLOW_START_MS of blocks, and it can
+ * never exceed depth * WIRE_BLOCK / RTT, so the depth is bootstrapped TCP
+ * style: slow start begins at PEER_INIT_QUEUE and adds one per block
+ * received (doubling every round trip: one fast peer on loopback reaches
+ * PEER_MAX_QUEUE after ~1000 blocks, 16 MiB), using the larger of the two.
+ * A request timeout ends slow start and halves the depth.  A snubbed peer
+ * gets PEER_MIN_QUEUE (peer_queue_depth).
+ */
+static void
+peer_update_depth(struct peer *p, uint64_t now)
+{
+	uint64_t	d;
+
+	if (!p->got_block) {
+		p->got_block = true;
+		p->first_block = now;
+	}
+	if (p->slow_start && now - p->first_block >= PEER_SLOW_START_MS) {
+		p->slow_start = false;
+		peer_log(p, LOG_TRACE, "slow start over at depth %zu",
+		    p->depth);
+	}
+	d = rate_get(&p->down, now) * PEER_PIPELINE_MS / 1000 / WIRE_BLOCK;
+	if (p->slow_start)
+		d = MAX(d, (uint64_t)p->depth + 1);
+	p->depth = (size_t)MIN(MAX(d, PEER_MIN_QUEUE), PEER_MAX_QUEUE);
+}
+
+void
+peer_fill_requests(struct peer *p, uint64_t now)
+{
+	struct block_req	*out;
+	size_t			 target, want, n, i, first;
+
+	peer_touch(p, now);
+	if (p->state == PEER_ACTIVE && !p->peer_choking && p->am_interested &&
+	    p->ours.len < (target = peer_queue_depth(p))) {
+		want = target - p->ours.len;
+		reqq_reserve(&p->ours, want);
+		first = p->ours.len;
+		/* busy[] is the queue; the picks land right after it. */
+		out = reqq_at(&p->ours, first);
+		n = p->hooks.pick(p->ctx, p, reqq_at(&p->ours, 0), first, out,
+		    want);
+		assert(n <= want);
+		for (i = 0; i < n; i++)
+			p->ours.ms[p->ours.head + first + i] = now;
+		p->ours.len += n;
+		for (i = 0; i < n && p->state == PEER_ACTIVE; i++) {
+			assert(out[i].length > 0);
+			peer_sent(p, wire_put_block_msg(&p->out, WIRE_REQUEST,
+			    out[i].piece, out[i].offset, out[i].length));
+		}
+	}
+	if (p->ours.len == 0)
+		p->waiting = false;
+	else if (!p->waiting && !p->peer_choking) {
+		p->waiting = true;
+		p->wait_since = now;
+	}
+}
+
+/* Messages. */
+
+static enum gt_err
+on_bitfield(struct peer *p, const struct wire_msg *m, uint64_t now)
+{
+	const char	*what = m->type == WIRE_BITFIELD ? "bitfield" :
+			    m->type == WIRE_HAVE_ALL ? "have all" : "have none";
+
+	if (m->type != WIRE_BITFIELD && !p->fast)
+		return peer_fail(p, GT_EPROTO, "%s without fast extension",
+		    what);
+	if (p->got_bitfield)
+		return peer_fail(p, GT_EPROTO, "second bitfield (%s)", what);
+	if (p->got_other)
+		return peer_fail(p, GT_EPROTO, "late bitfield (%s)", what);
+	if (m->type == WIRE_BITFIELD) {
+		if (bitfield_load(&p->has, m->data, m->len) != GT_OK)
+			return peer_fail(p, GT_EPROTO, "bad bitfield: %zu "
+			    "bytes for %u pieces, or spare bits set", m->len,
+			    p->cfg.npieces);
+	} else if (m->type == WIRE_HAVE_ALL)
+		bitfield_set_all(&p->has);
+	p->got_bitfield = true;
+	p->hooks.bitfield(p->ctx, p, &p->has);
+	if (p->state == PEER_ACTIVE)
+		peer_update_interest(p, now);
+	return GT_OK;
+}
+
+static enum gt_err
+on_have(struct peer *p, const struct wire_msg *m, uint64_t now)
+{
+	if (m->index >= p->cfg.npieces)
+		return peer_fail(p, GT_EPROTO, "have %u of %u pieces",
+		    m->index, p->cfg.npieces);
+	if (!bitfield_set(&p->has, m->index))
+		return GT_OK;			/* a duplicate */
+	p->hooks.have(p->ctx, p, m->index);
+	if (p->state != PEER_ACTIVE || p->hooks.has_piece(p->ctx, m->index))
+		return peer_result(p);
+	if (!p->am_interested)
+		peer_set_interested(p, true, now);	/* fills requests */
+	else if (p->ours.len < peer_queue_depth(p))
+		peer_fill_requests(p, now);	/* maybe more to ask now */
+	return peer_result(p);
+}
+
+static enum gt_err
+on_request(struct peer *p, const struct wire_msg *m)
+{
+	struct block_req	r = {
+		.piece = m->index, .offset = m->begin, .length = m->length,
+	};
+	uint32_t		size;
+
+	if (r.piece >= p->cfg.npieces)
+		return peer_fail(p, GT_EPROTO, "request for piece %u of %u",
+		    r.piece, p->cfg.npieces);
+	if (r.length == 0 || r.length > WIRE_MAX_REQUEST)
+		return peer_fail(p, GT_EPROTO, "request of %u bytes",
+		    r.length);
+	size = piece_size(p, r.piece);
+	if (r.offset > size || r.length > size - r.offset)
+		return peer_fail(p, GT_EPROTO, "request %u+%u past the end "
+		    "of piece %u (%u bytes)", r.offset, r.length, r.piece,
+		    size);
+	if (!p->hooks.has_piece(p->ctx, r.piece))
+		return peer_fail(p, GT_EPROTO, "request for piece %u we do "
+		    "not have", r.piece);
+	if (p->am_choking) {
+		/* It crossed our choke: drop it (BEP 3) or say so (BEP 6). */
+		if (p->fast)
+			peer_sent(p, wire_put_block_msg(&p->out, WIRE_REJECT,
+			    r.piece, r.offset, r.length));
+		return peer_result(p);
+	}
+	if (p->theirs.len >= p->theirs.max)
+		return peer_fail(p, GT_EPROTO, "over %u requests queued",
+		    PEER_MAX_PEER_QUEUE);
+	reqq_push(&p->theirs, &r, 0);
+	p->hooks.request(p->ctx, p, &r);
+	return peer_result(p);
+}
+
+static enum gt_err
+on_cancel(struct peer *p, const struct wire_msg *m)
+{
+	struct block_req	r = {
+		.piece = m->index, .offset = m->begin, .length = m->length,
+	};
+	size_t			i;
+
+	if ((i = reqq_find(&p->theirs, &r)) == SIZE_MAX)
+		return GT_OK;		/* answered already, or never valid */
+	reqq_remove(&p->theirs, i);
+	/* BEP 6: every request gets exactly one PIECE or REJECT. */
+	if (p->fast)
+		peer_sent(p, wire_put_block_msg(&p->out, WIRE_REJECT, r.piece,
+		    r.offset, r.length));
+	return peer_result(p);
+}
+
+static enum gt_err
+on_piece(struct peer *p, const struct wire_msg *m, uint64_t now)
+{
+	struct block_req	r = {
+		.piece = m->index, .offset = m->begin,
+		.length = (uint32_t)m->len,	/* <= WIRE_MAX_MSG */
+	};
+	size_t			i;
+	enum gt_err		e;
+
+	if ((i = reqq_find(&p->ours, &r)) == SIZE_MAX) {
+		if (dropped_take(p, &r)) {
+			/* Cancelled or given up on: too late, drop it. */
+			p->downloaded += r.length;
+			rate_add(&p->down, r.length, now);
+			return GT_OK;
+		}
+		for (i = 0; i < p->ours.len; i++) {
+			const struct block_req	*o = reqq_at(&p->ours, i);
+
+			if (o->piece == r.piece && o->offset == r.offset)
+				return peer_fail(p, GT_EPROTO, "piece %u+%u "
+				    "with wrong length %u (asked %u)",
+				    r.piece, r.offset, r.length, o->length);
+		}
+		return peer_fail(p, GT_EPROTO, "unrequested piece %u+%u (%u "
+		    "bytes)", r.piece, r.offset, r.length);
+	}
+	reqq_remove(&p->ours, i);
+	p->downloaded += r.length;
+	rate_add(&p->down, r.length, now);
+	if (p->snubbed) {
+		p->snubbed = false;
+		peer_log(p, LOG_DEBUG, "no longer snubbed");
+	}
+	p->wait_since = now;
+	peer_update_depth(p, now);
+	if ((e = p->hooks.block(p->ctx, p, &r, m->data)) != GT_OK)
+		return peer_fail(p, e, "block %u+%u: %s", r.piece, r.offset,
+		    gt_strerror(e));
+	peer_fill_requests(p, now);
+	return peer_result(p);
+}
+
+static enum gt_err
+on_reject(struct peer *p, const struct wire_msg *m, uint64_t now)
+{
+	struct block_req	r = {
+		.piece = m->index, .offset = m->begin, .length = m->length,
+	};
+	size_t			i;
+
+	if (!p->fast)
+		return peer_fail(p, GT_EPROTO, "reject without fast "
+		    "extension");
+	if ((i = reqq_find(&p->ours, &r)) == SIZE_MAX) {
+		if (dropped_take(p, &r))
+			return GT_OK;	/* the answer to our cancel */
+		return peer_fail(p, GT_EPROTO, "reject of %u+%u, not "
+		    "requested", r.piece, r.offset);
+	}
+	reqq_remove(&p->ours, i);
+	p->hooks.abandon(p->ctx, p, &r);
+	peer_fill_requests(p, now);
+	return peer_result(p);
+}
+
+static enum gt_err
+on_extended(struct peer *p, const struct wire_msg *m)
+{
+	enum gt_err	e;
+
+	if (!p->extended || p->hooks.extended == NULL) {
+		peer_log(p, LOG_TRACE, "extended message %u ignored",
+		    m->ext_id);
+		return GT_OK;
+	}
+	e = p->hooks.extended(p->ctx, p, m->ext_id, m->data, m->len);
+	if (e != GT_OK)
+		return peer_fail(p, e, "extended message %u: %s", m->ext_id,
+		    gt_strerror(e));
+	return peer_result(p);
+}
+
+enum gt_err
+peer_on_msg(struct peer *p, const struct wire_msg *m, uint64_t now)
+{
+	enum gt_err	e = GT_OK;
+
+	peer_touch(p, now);
+	if (p->state == PEER_CLOSING)
+		return p->err;
+	if (p->state == PEER_HANDSHAKE)
+		return peer_fail(p, GT_EPROTO, "message before handshake");
+	p->last_recv = now;
+
+	switch (m->type) {
+	case WIRE_BITFIELD:
+	case WIRE_HAVE_ALL:
+	case WIRE_HAVE_NONE:
+	case WIRE_EXTENDED:
+	case WIRE_KEEPALIVE:
+	case WIRE_PORT:
+	case WIRE_UNKNOWN:
+		break;			/* these may precede a bitfield */
+	default:
+		p->got_other = true;
+		break;
+	}
+
+	switch (m->type) {
+	case WIRE_KEEPALIVE:
+	case WIRE_PORT:
+		break;
+	case WIRE_UNKNOWN:
+		peer_log(p, LOG_TRACE, "unknown message %u (%zu bytes)",
+		    m->id, m->len);
+		break;
+	case WIRE_CHOKE:
+		p->peer_choking = true;
+		p->waiting = false;
+		/* BEP 6: a fast peer rejects our requests explicitly. */
+		if (!p->fast && p->ours.len > 0)
+			peer_drop_ours(p);
+		break;
+	case WIRE_UNCHOKE:
+		if (!p->peer_choking)
+			break;
+		p->peer_choking = false;
+		p->waiting = p->ours.len > 0;
+		p->wait_since = now;
+		peer_fill_requests(p, now);
+		break;
+	case WIRE_INTERESTED:
+		p->peer_interested = true;
+		break;
+	case WIRE_NOT_INTERESTED:
+		p->peer_interested = false;
+		break;
+	case WIRE_BITFIELD:
+	case WIRE_HAVE_ALL:
+	case WIRE_HAVE_NONE:
+		e = on_bitfield(p, m, now);
+		break;
+	case WIRE_HAVE:
+		e = on_have(p, m, now);
+		break;
+	case WIRE_REQUEST:
+		e = on_request(p, m);
+		break;
+	case WIRE_CANCEL:
+		e = on_cancel(p, m);
+		break;
+	case WIRE_PIECE:
+		e = on_piece(p, m, now);
+		break;
+	case WIRE_REJECT:
+		e = on_reject(p, m, now);
+		break;
+	case WIRE_SUGGEST:
+	case WIRE_ALLOWED_FAST:
+		/* Accepted and ignored: we request in our own order. */
+		if (m->index >= p->cfg.npieces)
+			e = peer_fail(p, GT_EPROTO, "%s for piece %u of %u",
+			    m->type == WIRE_SUGGEST ? "suggest" :
+			    "allowed fast", m->index, p->cfg.npieces);
+		break;
+	case WIRE_EXTENDED:
+		e = on_extended(p, m);
+		break;
+	}
+	if (e != GT_OK)
+		return e;
+	return peer_result(p);
+}
+
+/* Timers. */
+
+enum gt_err
+peer_tick(struct peer *p, uint64_t now)
+{
+	struct block_req	r;
+	size_t			n = 0;
+
+	peer_touch(p, now);
+	switch (p->state) {
+	case PEER_CLOSING:
+		return p->err;
+	case PEER_HANDSHAKE:
+		if (now - p->created >= PEER_HANDSHAKE_MS)
+			return peer_fail(p, GT_EPROTO, "no handshake in %u ms",
+			    PEER_HANDSHAKE_MS);
+		return GT_OK;
+	case PEER_ACTIVE:
+		break;
+	}
+	if (now - p->last_recv >= PEER_IDLE_MS)
+		return peer_fail(p, GT_EPROTO, "idle for %llu ms",
+		    (unsigned long long)(now - p->last_recv));
+
+	/* Requests unanswered too long: the oldest are at the head. */
+	while (p->ours.len > 0 &&
+	    now - p->ours.ms[p->ours.head] >= PEER_REQUEST_MS) {
+		r = *reqq_at(&p->ours, 0);
+		reqq_remove(&p->ours, 0);
+		dropped_add(p, &r);
+		p->hooks.abandon(p->ctx, p, &r);
+		n++;
+	}
+	if (n > 0) {
+		peer_log(p, LOG_DEBUG, "%zu requests timed out", n);
+		p->slow_start = false;
+		p->depth = MAX(p->depth / 2, PEER_MIN_QUEUE);
+		if (!p->peer_choking && !p->snubbed) {
+			p->snubbed = true;
+			peer_log(p, LOG_DEBUG, "snubbed (request timeout)");
+		}
+	}
+	if (p->waiting && !p->peer_choking && !p->snubbed &&
+	    now - p->wait_since >= PEER_SNUB_MS) {
+		p->snubbed = true;
+		peer_log(p, LOG_DEBUG, "snubbed (no block in %u ms)",
+		    PEER_SNUB_MS);
+	}
+	if (p->state == PEER_ACTIVE && now - p->last_send >= PEER_KEEPALIVE_MS)
+		peer_sent(p, wire_put_keepalive(&p->out));
+	peer_fill_requests(p, now);
+	return peer_result(p);
+}
+
+uint64_t
+peer_deadline(const struct peer *p)
+{
+	uint64_t	t;
+
+	switch (p->state) {
+	case PEER_CLOSING:
+		return 0;			/* due now */
+	case PEER_HANDSHAKE:
+		return p->created + PEER_HANDSHAKE_MS;
+	case PEER_ACTIVE:
+		break;
+	}
+	t = MIN(p->last_recv + PEER_IDLE_MS, p->last_send + PEER_KEEPALIVE_MS);
+	if (p->ours.len > 0)
+		t = MIN(t, p->ours.ms[p->ours.head] + PEER_REQUEST_MS);
+	if (p->waiting && !p->peer_choking && !p->snubbed)
+		t = MIN(t, p->wait_since + PEER_SNUB_MS);
+	return t;
+}
+
+/* Decisions and output. */
+
+struct buf *
+peer_out(struct peer *p)
+{
+	return &p->out;
+}
+
+void
+peer_set_choking(struct peer *p, bool choke, uint64_t now)
+{
+	peer_touch(p, now);
+	if (p->state != PEER_ACTIVE || p->am_choking == choke)
+		return;
+	p->am_choking = choke;
+	peer_log(p, LOG_TRACE, "%s", choke ? "choke" : "unchoke");
+	peer_sent(p, wire_put_simple(&p->out, choke ? WIRE_CHOKE :
+	    WIRE_UNCHOKE));
+	if (choke)
+		peer_drop_theirs(p);
+}
+
+void
+peer_announce_have(struct peer *p, uint32_t piece, uint64_t now)
+{
+	peer_touch(p, now);
+	if (p->state != PEER_ACTIVE)
+		return;
+	assert(piece < p->cfg.npieces);
+	peer_sent(p, wire_put_have(&p->out, piece));
+	if (p->am_interested && !p->hooks.wants(p->ctx, &p->has))
+		peer_set_interested(p, false, now);
+}
+
+void
+peer_cancel_block(struct peer *p, const struct block_req *r)
+{
+	size_t	i;
+
+	if (p->state != PEER_ACTIVE ||
+	    (i = reqq_find(&p->ours, r)) == SIZE_MAX)
+		return;
+	reqq_remove(&p->ours, i);
+	dropped_add(p, r);
+	if (p->ours.len == 0)
+		p->waiting = false;
+	peer_sent(p, wire_put_block_msg(&p->out, WIRE_CANCEL, r->piece,
+	    r->offset, r->length));
+}
+
+enum gt_err
+peer_send_block(struct peer *p, const struct block_req *r,
+    const uint8_t *data)
+{
+	size_t	i;
+
+	if (p->state != PEER_ACTIVE)
+		return p->state == PEER_CLOSING ? p->err : GT_EINVAL;
+	/* Cancelled, or dropped by a choke: not sent. */
+	if ((i = reqq_find(&p->theirs, r)) == SIZE_MAX)
+		return GT_OK;
+	reqq_remove(&p->theirs, i);
+	peer_sent(p, wire_put_piece(&p->out, r->piece, r->offset, data,
+	    r->length));
+	if (p->state != PEER_ACTIVE)
+		return p->err;
+	p->uploaded += r->length;
+	rate_add(&p->up, r->length, p->now);
+	return GT_OK;
+}
+
+enum gt_err
+peer_send_extended(struct peer *p, uint8_t ext_id, const uint8_t *payload,
+    size_t len)
+{
+	if (p->state == PEER_CLOSING)
+		return p->err;
+	if (p->state != PEER_ACTIVE || !p->extended)
+		return GT_EUNSUP;
+	peer_sent(p, wire_put_extended(&p->out, ext_id, payload, len));
+	return peer_result(p);
+}
+
+/* Accessors. */
+
+enum peer_state
+peer_state(const struct peer *p)
+{
+	return p->state;
+}
+
+const char *
+peer_error(const struct peer *p)
+{
+	return p->state == PEER_CLOSING ? p->why : NULL;
+}
+
+const struct bitfield *
+peer_has(const struct peer *p)
+{
+	return &p->has;
+}
+
+const struct wire_handshake *
+peer_handshake(const struct peer *p)
+{
+	return p->got_hs ? &p->hs : NULL;
+}
+
+bool
+peer_am_choking(const struct peer *p)
+{
+	return p->am_choking;
+}
+
+bool
+peer_am_interested(const struct peer *p)
+{
+	return p->am_interested;
+}
+
+bool
+peer_is_choking(const struct peer *p)
+{
+	return p->peer_choking;
+}
+
+bool
+peer_is_interested(const struct peer *p)
+{
+	return p->peer_interested;
+}
+
+bool
+peer_is_seed(const struct peer *p)
+{
+	return bitfield_full(&p->has);
+}
+
+bool
+peer_is_snubbed(const struct peer *p)
+{
+	return p->snubbed;
+}
+
+uint64_t
+peer_downloaded(const struct peer *p)
+{
+	return p->downloaded;
+}
+
+uint64_t
+peer_uploaded(const struct peer *p)
+{
+	return p->uploaded;
+}
+
+uint64_t
+peer_down_rate(const struct peer *p, uint64_t now)
+{
+	return rate_get(&p->down, now);
+}
+
+uint64_t
+peer_up_rate(const struct peer *p, uint64_t now)
+{
+	return rate_get(&p->up, now);
+}
+
+size_t
+peer_queue_len(const struct peer *p)
+{
+	return p->ours.len;
+}

@@ -1,0 +1,304 @@
+/* test-choke.c - unchoke slots and the optimistic unchoke */
+#include <criterion/criterion.h>
+
+#include <string.h>
+
+#include "choke.h"
+#include "util.h"
+
+#define MAXP	32
+#define NOW	1000000u		/* a clock reading well past 60 s */
+
+struct run {
+	bool	unchoke[MAXP];
+	bool	opt[MAXP];
+};
+
+static void
+decide(const struct choke_opts *o, const struct choke_peer *p, size_t n,
+    bool rotate, uint64_t seed, struct run *out)
+{
+	struct prng	r;
+
+	cr_assert_leq(n, MAXP);
+	prng_seed(&r, seed);
+	memset(out, 0xa5, sizeof(*out));	/* every flag must be written */
+	choke_decide(o, p, n, rotate, NOW, &r, out->unchoke, out->opt);
+}
+
+static size_t
+count(const bool *v, size_t n)
+{
+	size_t	i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += v[i];
+	return c;
+}
+
+/* n interested peers, id = i, down_rate = rate[i], old connections. */
+static void
+mkpeers(struct choke_peer *p, size_t n, const uint64_t *down,
+    const uint64_t *up)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (struct choke_peer){
+			.id = (uint32_t)(100 + i),
+			.interested = true,
+			.down_rate = down != NULL ? down[i] : 0,
+			.up_rate = up != NULL ? up[i] : 0,
+			.connected_ms = 0,
+		};
+}
+
+/* Regular slots go to the fastest by the rate they give us. */
+struct slot_case {
+	const char	*name;
+	size_t		 n;
+	uint32_t	 slots;
+	uint64_t	 down[8];
+	bool		 want[8];
+};
+
+static const struct slot_case slot_cases[] = {
+	{ "4 of 8", 8, 4, { 10, 80, 30, 70, 20, 60, 50, 40 },
+	    { 0, 1, 0, 1, 0, 1, 1, 0 } },
+	{ "more slots than peers", 3, 4, { 1, 2, 3 }, { 1, 1, 1 } },
+	{ "no slots", 3, 0, { 1, 2, 3 }, { 0, 0, 0 } },
+	{ "ties by id", 5, 2, { 5, 5, 5, 5, 5 }, { 1, 1, 0, 0, 0 } },
+	{ "tie at the edge", 4, 2, { 9, 5, 5, 1 }, { 1, 1, 0, 0 } },
+	{ "one", 1, 1, { 0 }, { 1 } },
+};
+
+Test(choke, slots_by_rate)
+{
+	struct choke_peer	 p[8];
+	struct run		 r;
+	size_t			 k, i;
+
+	for (k = 0; k < nitems(slot_cases); k++) {
+		const struct slot_case	*c = &slot_cases[k];
+		struct choke_opts	 o = { .slots = c->slots };
+
+		mkpeers(p, c->n, c->down, NULL);
+		decide(&o, p, c->n, false, 1, &r);
+		for (i = 0; i < c->n; i++) {
+			cr_assert_eq(r.unchoke[i], c->want[i], "%s: peer %zu",
+			    c->name, i);
+			cr_assert_not(r.opt[i], "%s", c->name);
+		}
+	}
+}
+
+Test(choke, ties_deterministic_by_id_not_position)
+{
+	struct choke_peer	p[4];
+	uint64_t		rate[4] = { 7, 7, 7, 7 };
+	struct choke_opts	o = { .slots = 2 };
+	struct run		r;
+
+	mkpeers(p, 4, rate, NULL);
+	p[0].id = 9;
+	p[1].id = 3;
+	p[2].id = 5;
+	p[3].id = 1;
+	decide(&o, p, 4, false, 1, &r);
+	cr_assert(r.unchoke[3] && r.unchoke[1]);
+	cr_assert(!r.unchoke[0] && !r.unchoke[2]);
+}
+
+Test(choke, uninterested_choked)
+{
+	struct choke_peer	p[4];
+	uint64_t		rate[4] = { 100, 90, 80, 70 };
+	struct choke_opts	o = { .slots = 2, .optimistic = true };
+	struct run		r;
+
+	mkpeers(p, 4, rate, NULL);
+	p[0].interested = false;
+	p[0].unchoked = true;		/* was unchoked: now choked */
+	p[2].interested = false;
+	p[2].optimistic = true;		/* lost interest: slot moves */
+	decide(&o, p, 4, false, 1, &r);
+	cr_assert_not(r.unchoke[0]);
+	cr_assert_not(r.unchoke[2]);
+	cr_assert(r.unchoke[1] && r.unchoke[3]);
+	cr_assert_eq(count(r.opt, 4), 0, "nobody left for the optimistic");
+
+	/* Nobody interested: everybody choked. */
+	p[1].interested = p[3].interested = false;
+	decide(&o, p, 4, true, 1, &r);
+	cr_assert_eq(count(r.unchoke, 4), 0);
+	cr_assert_eq(count(r.opt, 4), 0);
+	decide(&o, p, 0, true, 1, &r);
+}
+
+Test(choke, seeding_ranks_by_up_rate_and_skips_seeds)
+{
+	struct choke_peer	p[5];
+	uint64_t		down[5] = { 500, 400, 300, 200, 100 };
+	uint64_t		up[5] = { 1, 2, 3, 40, 50 };
+	struct choke_opts	o = { .slots = 2, .seeding = true };
+	struct run		r;
+
+	mkpeers(p, 5, down, up);
+	decide(&o, p, 5, false, 1, &r);
+	cr_assert(r.unchoke[3] && r.unchoke[4]);
+	cr_assert_eq(count(r.unchoke, 5), 2);
+
+	/* A seed never gets a slot while we seed... */
+	p[4].seed = true;
+	decide(&o, p, 5, false, 1, &r);
+	cr_assert_not(r.unchoke[4]);
+	cr_assert(r.unchoke[3] && r.unchoke[2]);
+
+	/* ... but ranking is by down_rate when downloading. */
+	o.seeding = false;
+	decide(&o, p, 5, false, 1, &r);
+	cr_assert(r.unchoke[0] && r.unchoke[1]);
+	cr_assert_eq(count(r.unchoke, 5), 2);
+}
+
+Test(choke, anti_snub)
+{
+	struct choke_peer	p[4];
+	uint64_t		rate[4] = { 1000, 900, 10, 5 };
+	struct choke_opts	o = { .slots = 2 };
+	struct run		r;
+
+	mkpeers(p, 4, rate, NULL);
+	p[0].snubbed = true;
+	decide(&o, p, 4, false, 1, &r);
+	cr_assert(r.unchoke[0], "anti_snub off: the rate counts");
+
+	o.anti_snub = true;
+	decide(&o, p, 4, false, 1, &r);
+	cr_assert_not(r.unchoke[0]);
+	cr_assert(r.unchoke[1] && r.unchoke[2]);
+
+	/* A snubbed peer may still win the optimistic slot. */
+	o.optimistic = true;
+	p[3].interested = false;
+	decide(&o, p, 4, true, 1, &r);
+	cr_assert(r.unchoke[0] && r.opt[0]);
+}
+
+Test(choke, optimistic_kept_until_rotation)
+{
+	struct choke_peer	p[6];
+	uint64_t		rate[6] = { 60, 50, 0, 0, 0, 0 };
+	struct choke_opts	o = { .slots = 2, .optimistic = true };
+	struct run		r;
+	size_t			i, cur = SIZE_MAX, moved = 0, k;
+
+	mkpeers(p, 6, rate, NULL);
+	decide(&o, p, 6, true, 7, &r);
+	cr_assert_eq(count(r.opt, 6), 1);
+	cr_assert_eq(count(r.unchoke, 6), 3);
+	cr_assert(r.unchoke[0] && r.unchoke[1]);
+	cr_assert_not(r.opt[0] || r.opt[1], "regular peers are not it");
+	for (i = 0; i < 6; i++) {
+		if (r.opt[i])
+			cur = i;
+	}
+	cr_assert(r.unchoke[cur]);
+
+	/* Rechokes without rotation keep it, whatever the prng says. */
+	for (k = 0; k < 20; k++) {
+		for (i = 0; i < 6; i++) {
+			p[i].optimistic = i == cur;
+			p[i].unchoked = r.unchoke[i];
+		}
+		decide(&o, p, 6, false, 100 + k, &r);
+		cr_assert(r.opt[cur] && r.unchoke[cur]);
+		cr_assert_eq(count(r.opt, 6), 1);
+	}
+
+	/* Rotation moves it to another choked interested peer. */
+	for (k = 0; k < 20; k++) {
+		for (i = 0; i < 6; i++)
+			p[i].optimistic = i == cur;
+		decide(&o, p, 6, true, 200 + k, &r);
+		cr_assert_eq(count(r.opt, 6), 1);
+		cr_assert_not(r.opt[cur], "rotation must move the slot");
+		cr_assert_not(r.opt[0] || r.opt[1]);
+		for (i = 0; i < 6; i++) {
+			if (r.opt[i] && i != cur)
+				moved++;
+		}
+	}
+	cr_assert_eq(moved, 20);
+
+	/* The optimistic peer got fast: a regular slot; a new one drawn. */
+	for (i = 0; i < 6; i++)
+		p[i].optimistic = i == cur;
+	p[cur].down_rate = 1000;
+	decide(&o, p, 6, false, 9, &r);
+	cr_assert(r.unchoke[cur]);
+	cr_assert_not(r.opt[cur]);
+	cr_assert_eq(count(r.opt, 6), 1);
+	cr_assert_eq(count(r.unchoke, 6), 3);
+}
+
+Test(choke, optimistic_only_candidate_stays)
+{
+	struct choke_peer	p[2];
+	uint64_t		rate[2] = { 10, 0 };
+	struct choke_opts	o = { .slots = 1, .optimistic = true };
+	struct run		r;
+
+	mkpeers(p, 2, rate, NULL);
+	p[1].optimistic = true;
+	decide(&o, p, 2, true, 3, &r);
+	cr_assert(r.unchoke[0] && !r.opt[0]);
+	cr_assert(r.unchoke[1] && r.opt[1]);
+}
+
+/*
+ * One newcomer among 9 old peers (none in a regular slot): it should win
+ * the draw with odds 3 / 12 = 25%, an old peer 1 / 12 = 8.3%.
+ */
+Test(choke, newcomers_weighted_three_times)
+{
+	struct choke_peer	p[10];
+	struct choke_opts	o = { .slots = 0, .optimistic = true };
+	struct prng		rng;
+	bool			un[10], opt[10];
+	size_t			i, k, wins[10] = { 0 };
+	const size_t		trials = 24000;
+
+	mkpeers(p, 10, NULL, NULL);
+	p[4].connected_ms = NOW - 30000;	/* connected 30 s ago */
+	p[7].connected_ms = NOW - 61000;	/* 61 s: not new any more */
+	prng_seed(&rng, 42);
+	for (k = 0; k < trials; k++) {
+		choke_decide(&o, p, 10, true, NOW, &rng, un, opt);
+		cr_assert_eq(count(opt, 10), 1);
+		for (i = 0; i < 10; i++)
+			wins[i] += opt[i];
+	}
+	/* Expect 6000 for the newcomer, 2000 for the others (sd ~ 45). */
+	cr_assert(wins[4] > 5700 && wins[4] < 6300, "newcomer %zu", wins[4]);
+	for (i = 0; i < 10; i++) {
+		if (i == 4)
+			continue;
+		cr_assert(wins[i] > 1750 && wins[i] < 2250, "peer %zu: %zu",
+		    i, wins[i]);
+	}
+}
+
+Test(choke, repeatable_with_seed)
+{
+	struct choke_peer	p[12];
+	struct choke_opts	o = { .slots = 3, .optimistic = true };
+	struct run		a, b;
+
+	mkpeers(p, 12, NULL, NULL);
+	decide(&o, p, 12, true, 1234, &a);
+	decide(&o, p, 12, true, 1234, &b);
+	cr_assert_eq(memcmp(a.unchoke, b.unchoke, 12), 0);
+	cr_assert_eq(memcmp(a.opt, b.opt, 12), 0);
+	cr_assert_eq(count(a.unchoke, 12), 4);
+}
