@@ -2,6 +2,7 @@
 #ifndef GT_CRYPTO_H
 #define GT_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,6 +11,25 @@
 
 void	sha1(const void *, size_t, uint8_t out[SHA1_LEN]);
 void	sha256(const void *, size_t, uint8_t out[SHA256_LEN]);
+
+/*
+ * SHA-1 of n messages that all have length len: out[i] is the digest of
+ * msgs[i].  Hashes several at once where the CPU allows (SHA-NI or AVX2),
+ * which beats n calls of sha1().
+ */
+void	sha1_multi(const uint8_t *const *msgs, size_t len, size_t n,
+	    uint8_t (*out)[SHA1_LEN]);
+
+/* For tests: which kernel sha1_multi() uses. */
+enum sha1_kernel {
+	SHA1_KERNEL_BEST,	/* the fastest this CPU runs (default) */
+	SHA1_KERNEL_SCALAR,	/* sha1() per message */
+	SHA1_KERNEL_AVX2,	/* 8 lanes of AVX2 */
+	SHA1_KERNEL_SHANI,	/* interleaved SHA-NI streams */
+};
+/* False, changing nothing, if this CPU or build lacks the kernel. */
+bool	sha1_multi_force(enum sha1_kernel);
+void	sha1_multi_force_scalar(bool);
 
 /* Streaming SHA-1 for hashing a piece as its blocks arrive. */
 struct sha1_stream;

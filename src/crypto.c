@@ -1,11 +1,20 @@
-/* crypto.c - SHA-1/SHA-256 from libcrypto, random bytes, a seeded PRNG */
+/* crypto.c - SHA-1/SHA-256, multi-buffer SHA-1, random bytes, a PRNG */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SHA1_X86	1	/* SHA-NI and AVX2 kernels */
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 #include "crypto.h"
+#include "util.h"
 
 struct sha1_stream {
 	EVP_MD_CTX	*ctx;	/* owned; initialised for SHA-1 */
@@ -35,6 +44,494 @@ void
 sha256(const void *p, size_t n, uint8_t out[SHA256_LEN])
 {
 	digest(EVP_sha256(), p, n, out);
+}
+
+/* ---- multi-buffer SHA-1 ----------------------------------------------- */
+
+/*
+ * Pieces are independent messages of one length, so several can be hashed
+ * at once.  A SHA-NI round instruction (sha1rnds4) has a latency of
+ * several cycles but can issue more often: interleaving four independent
+ * streams keeps it busy, where one stream (OpenSSL's) waits on each
+ * result.  Without SHA-NI, AVX2 runs eight messages in the 32-bit lanes
+ * of a ymm register.  A kernel updates w states by nblocks 64-byte blocks
+ * read from w pointers; sha1_multi_group() adds the padding (FIPS 180-4
+ * section 5.1.1) and writes the digests.  Kernels are compiled for their
+ * instruction set alone and picked at run time from CPUID.
+ */
+#ifdef SHA1_X86
+
+typedef void	sha1_blocks_fn(uint32_t (*)[5], const uint8_t *const *,
+		    size_t);
+
+static const uint32_t sha1_iv[5] = {
+	0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0,
+};
+
+#define SHA1_MAX_LANES	8
+
+/*
+ * Hashes msgs[0..k) through fn, a kernel of width lanes (k <= width):
+ * the spare lanes rehash msgs[0] and are thrown away.  The last one or
+ * two blocks (tail bytes, 0x80, zeros, the bit length) are built here.
+ */
+static void
+sha1_multi_group(sha1_blocks_fn *fn, size_t width,
+    const uint8_t *const *msgs, size_t k, size_t len,
+    uint8_t (*out)[SHA1_LEN])
+{
+	uint32_t	 st[SHA1_MAX_LANES][5];
+	uint8_t		 tail[SHA1_MAX_LANES][128];
+	const uint8_t	*p[SHA1_MAX_LANES];
+	size_t		 full = len / 64, rest = len % 64, ntail, i, j;
+	uint64_t	 bits = (uint64_t)len << 3;
+
+	ntail = rest < 56 ? 1 : 2;
+	for (i = 0; i < width; i++) {
+		memcpy(st[i], sha1_iv, sizeof(sha1_iv));
+		p[i] = msgs[i < k ? i : 0];
+	}
+	fn(st, p, full);
+	for (i = 0; i < width; i++) {
+		memset(tail[i], 0, ntail * 64);
+		if (rest > 0)
+			memcpy(tail[i], p[i] + full * 64, rest);
+		tail[i][rest] = 0x80;
+		store_be64(tail[i] + ntail * 64 - 8, bits);
+		p[i] = tail[i];
+	}
+	fn(st, p, ntail);
+	for (i = 0; i < k; i++)
+		for (j = 0; j < 5; j++)
+			store_be32(out[i] + 4 * j, st[i][j]);
+}
+
+/*
+ * SHA-NI: ABCD sits in one xmm register, A in the top dword; E rides in
+ * the top dword of the round input.  Message words are byte-swapped with
+ * W[i] in the top dword.  Stream s uses abcd<s>, prev<s> (ABCD before the
+ * last sha1rnds4, whose A gives the next E), m<s>[4] (a ring of four
+ * groups of four words), e<s> (E at block start) and save<s>.
+ */
+#define NI_TARGET	__attribute__((target("sha,sse4.1")))
+
+#define NI_DECL(s)							\
+	__m128i		 abcd##s, prev##s, e##s, save##s, m##s[4];	\
+	const uint8_t	*p##s = p[s]
+
+#define NI_LOAD(s) do {							\
+	abcd##s = _mm_shuffle_epi32(_mm_loadu_si128(			\
+	    (const __m128i *)st[s]), 0x1b);				\
+	e##s = _mm_set_epi32((int)st[s][4], 0, 0, 0);			\
+	prev##s = abcd##s;						\
+} while (0)
+
+#define NI_MSG(s, i)							\
+	_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)p##s + (i)),	\
+	    bswap)
+
+/* Rounds 4g..4g+3 of stream s; W[4g..4g+3] enters ring slot g & 3. */
+#define NI_GROUP(g, s) do {						\
+	__m128i	in_;							\
+									\
+	if ((g) < 4)							\
+		m##s[(g) & 3] = NI_MSG(s, (g) & 3);			\
+	else								\
+		m##s[(g) & 3] = _mm_sha1msg2_epu32(_mm_xor_si128(	\
+		    _mm_sha1msg1_epu32(m##s[(g) & 3],			\
+		    m##s[((g) + 1) & 3]), m##s[((g) + 2) & 3]),		\
+		    m##s[((g) + 3) & 3]);				\
+	if ((g) == 0)							\
+		in_ = _mm_add_epi32(e##s, m##s[0]);			\
+	else								\
+		in_ = _mm_sha1nexte_epu32(prev##s, m##s[(g) & 3]);	\
+	prev##s = abcd##s;						\
+	abcd##s = _mm_sha1rnds4_epu32(abcd##s, in_, (g) / 5);		\
+} while (0)
+
+#define NI_BLOCK_START(s)	save##s = abcd##s
+
+#define NI_BLOCK_END(s) do {						\
+	e##s = _mm_sha1nexte_epu32(prev##s, e##s);			\
+	abcd##s = _mm_add_epi32(abcd##s, save##s);			\
+	p##s += 64;							\
+} while (0)
+
+#define NI_STORE(s) do {						\
+	_mm_storeu_si128((__m128i *)st[s],				\
+	    _mm_shuffle_epi32(abcd##s, 0x1b));				\
+	st[s][4] = (uint32_t)_mm_extract_epi32(e##s, 3);		\
+} while (0)
+
+#define NI_ROUNDS(G)							\
+	G(0) G(1) G(2) G(3) G(4) G(5) G(6) G(7) G(8) G(9)		\
+	G(10) G(11) G(12) G(13) G(14) G(15) G(16) G(17) G(18) G(19)
+
+#define NI_BSWAP							\
+	_mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL)
+
+NI_TARGET static void
+sha1_shani_x2(uint32_t (*st)[5], const uint8_t *const *p, size_t nblocks)
+{
+	const __m128i	bswap = NI_BSWAP;
+	NI_DECL(0);
+	NI_DECL(1);
+
+	NI_LOAD(0);
+	NI_LOAD(1);
+	while (nblocks-- > 0) {
+		NI_BLOCK_START(0);
+		NI_BLOCK_START(1);
+#define NI_G2(g)	NI_GROUP(g, 0); NI_GROUP(g, 1);
+		NI_ROUNDS(NI_G2)
+#undef NI_G2
+		NI_BLOCK_END(0);
+		NI_BLOCK_END(1);
+	}
+	NI_STORE(0);
+	NI_STORE(1);
+}
+
+NI_TARGET static void
+sha1_shani_x4(uint32_t (*st)[5], const uint8_t *const *p, size_t nblocks)
+{
+	const __m128i	bswap = NI_BSWAP;
+	NI_DECL(0);
+	NI_DECL(1);
+	NI_DECL(2);
+	NI_DECL(3);
+
+	NI_LOAD(0);
+	NI_LOAD(1);
+	NI_LOAD(2);
+	NI_LOAD(3);
+	while (nblocks-- > 0) {
+		NI_BLOCK_START(0);
+		NI_BLOCK_START(1);
+		NI_BLOCK_START(2);
+		NI_BLOCK_START(3);
+#define NI_G4(g)	NI_GROUP(g, 0); NI_GROUP(g, 1); NI_GROUP(g, 2);	\
+			NI_GROUP(g, 3);
+		NI_ROUNDS(NI_G4)
+#undef NI_G4
+		NI_BLOCK_END(0);
+		NI_BLOCK_END(1);
+		NI_BLOCK_END(2);
+		NI_BLOCK_END(3);
+	}
+	NI_STORE(0);
+	NI_STORE(1);
+	NI_STORE(2);
+	NI_STORE(3);
+}
+
+/*
+ * AVX2: lane l of each ymm register belongs to message l.  Words are
+ * gathered by loading 32 bytes of each message and transposing 8 x 8.
+ * There is no vector rotate, hence AV_ROTL's two shifts.
+ */
+#define AV_TARGET	__attribute__((target("avx2")))
+
+#define AV_ROTL(x, n)							\
+	_mm256_or_si256(_mm256_slli_epi32((x), (n)),			\
+	    _mm256_srli_epi32((x), 32 - (n)))
+#define AV_XOR(x, y)	_mm256_xor_si256((x), (y))
+#define AV_ADD(x, y)	_mm256_add_epi32((x), (y))
+#define AV_CH(b, c, d)	AV_XOR((d), _mm256_and_si256((b), AV_XOR((c), (d))))
+#define AV_PAR(b, c, d)	AV_XOR(AV_XOR((b), (c)), (d))
+#define AV_MAJ(b, c, d)							\
+	_mm256_or_si256(_mm256_and_si256((b), (c)),			\
+	    _mm256_and_si256((d), _mm256_or_si256((b), (c))))
+
+#define AV_F(t, b, c, d)						\
+	((t) < 20 ? AV_ADD(AV_CH(b, c, d), k0) :			\
+	(t) < 40 ? AV_ADD(AV_PAR(b, c, d), k1) :			\
+	(t) < 60 ? AV_ADD(AV_MAJ(b, c, d), k2) :			\
+	AV_ADD(AV_PAR(b, c, d), k3))
+
+/* W[t], t >= 16, replaces W[t - 16] in the ring of sixteen. */
+#define AV_W(t)								\
+	((t) < 16 ? w[(t)] : (w[(t) & 15] = AV_ROTL(			\
+	    AV_XOR(AV_XOR(w[((t) - 3) & 15], w[((t) - 8) & 15]),	\
+	    AV_XOR(w[((t) - 14) & 15], w[(t) & 15])), 1)))
+
+#define AV_ROUND(t, a, b, c, d, e) do {					\
+	__m256i	wt_ = AV_W(t);						\
+									\
+	e = AV_ADD(AV_ADD(e, AV_ROTL(a, 5)),				\
+	    AV_ADD(AV_F(t, b, c, d), wt_));				\
+	b = AV_ROTL(b, 30);						\
+} while (0)
+
+/* Five rounds bring the names back to where they started. */
+#define AV_ROUND5(t) do {						\
+	AV_ROUND((t), a, b, c, d, e);					\
+	AV_ROUND((t) + 1, e, a, b, c, d);				\
+	AV_ROUND((t) + 2, d, e, a, b, c);				\
+	AV_ROUND((t) + 3, c, d, e, a, b);				\
+	AV_ROUND((t) + 4, b, c, d, e, a);				\
+} while (0)
+
+/* w[0..7] = big-endian words 0..7 at p[l] + off, lane l. */
+AV_TARGET static void
+sha1_avx2_words(__m256i *w, const uint8_t *const *p, size_t off)
+{
+	const __m256i	bswap = _mm256_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4,
+	    11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6, 5, 4,
+	    11, 10, 9, 8, 15, 14, 13, 12);
+	__m256i		r0, r1, r2, r3, r4, r5, r6, r7;
+	__m256i		t0, t1, t2, t3, t4, t5, t6, t7;
+
+	r0 = _mm256_loadu_si256((const __m256i *)(p[0] + off));
+	r1 = _mm256_loadu_si256((const __m256i *)(p[1] + off));
+	r2 = _mm256_loadu_si256((const __m256i *)(p[2] + off));
+	r3 = _mm256_loadu_si256((const __m256i *)(p[3] + off));
+	r4 = _mm256_loadu_si256((const __m256i *)(p[4] + off));
+	r5 = _mm256_loadu_si256((const __m256i *)(p[5] + off));
+	r6 = _mm256_loadu_si256((const __m256i *)(p[6] + off));
+	r7 = _mm256_loadu_si256((const __m256i *)(p[7] + off));
+
+	/* Pairs of lanes: words 0,1 | 4,5 and 2,3 | 6,7. */
+	t0 = _mm256_unpacklo_epi32(r0, r1);
+	t1 = _mm256_unpackhi_epi32(r0, r1);
+	t2 = _mm256_unpacklo_epi32(r2, r3);
+	t3 = _mm256_unpackhi_epi32(r2, r3);
+	t4 = _mm256_unpacklo_epi32(r4, r5);
+	t5 = _mm256_unpackhi_epi32(r4, r5);
+	t6 = _mm256_unpacklo_epi32(r6, r7);
+	t7 = _mm256_unpackhi_epi32(r6, r7);
+
+	/* Four lanes: word k | word k + 4 in each half. */
+	r0 = _mm256_unpacklo_epi64(t0, t2);
+	r1 = _mm256_unpackhi_epi64(t0, t2);
+	r2 = _mm256_unpacklo_epi64(t1, t3);
+	r3 = _mm256_unpackhi_epi64(t1, t3);
+	r4 = _mm256_unpacklo_epi64(t4, t6);
+	r5 = _mm256_unpackhi_epi64(t4, t6);
+	r6 = _mm256_unpacklo_epi64(t5, t7);
+	r7 = _mm256_unpackhi_epi64(t5, t7);
+
+	/* Eight lanes: low halves give words 0-3, high halves 4-7. */
+	w[0] = _mm256_shuffle_epi8(_mm256_permute2x128_si256(r0, r4, 0x20),
+	    bswap);
+	w[1] = _mm256_shuffle_epi8(_mm256_permute2x128_si256(r1, r5, 0x20),
+	    bswap);
+	w[2] = _mm256_shuffle_epi8(_mm256_permute2x128_si256(r2, r6, 0x20),
+	    bswap);
+	w[3] = _mm256_shuffle_epi8(_mm256_permute2x128_si256(r3, r7, 0x20),
+	    bswap);
+	w[4] = _mm256_shuffle_epi8(_mm256_permute2x128_si256(r0, r4, 0x31),
+	    bswap);
+	w[5] = _mm256_shuffle_epi8(_mm256_permute2x128_si256(r1, r5, 0x31),
+	    bswap);
+	w[6] = _mm256_shuffle_epi8(_mm256_permute2x128_si256(r2, r6, 0x31),
+	    bswap);
+	w[7] = _mm256_shuffle_epi8(_mm256_permute2x128_si256(r3, r7, 0x31),
+	    bswap);
+}
+
+AV_TARGET static void
+sha1_avx2_x8(uint32_t (*st)[5], const uint8_t *const *p, size_t nblocks)
+{
+	const __m256i	k0 = _mm256_set1_epi32(0x5a827999);
+	const __m256i	k1 = _mm256_set1_epi32(0x6ed9eba1);
+	const __m256i	k2 = _mm256_set1_epi32((int)0x8f1bbcdc);
+	const __m256i	k3 = _mm256_set1_epi32((int)0xca62c1d6);
+	__m256i		a, b, c, d, e, sa, sb, sc, sd, se, w[16];
+	uint32_t	v[5][8];
+	size_t		i, off;
+
+	for (i = 0; i < 40; i++)
+		v[i / 8][i % 8] = st[i % 8][i / 8];
+	a = _mm256_loadu_si256((const __m256i *)v[0]);
+	b = _mm256_loadu_si256((const __m256i *)v[1]);
+	c = _mm256_loadu_si256((const __m256i *)v[2]);
+	d = _mm256_loadu_si256((const __m256i *)v[3]);
+	e = _mm256_loadu_si256((const __m256i *)v[4]);
+	for (off = 0; off < nblocks * 64; off += 64) {
+		sha1_avx2_words(w, p, off);
+		sha1_avx2_words(w + 8, p, off + 32);
+		sa = a;
+		sb = b;
+		sc = c;
+		sd = d;
+		se = e;
+		AV_ROUND5(0);
+		AV_ROUND5(5);
+		AV_ROUND5(10);
+		AV_ROUND5(15);
+		AV_ROUND5(20);
+		AV_ROUND5(25);
+		AV_ROUND5(30);
+		AV_ROUND5(35);
+		AV_ROUND5(40);
+		AV_ROUND5(45);
+		AV_ROUND5(50);
+		AV_ROUND5(55);
+		AV_ROUND5(60);
+		AV_ROUND5(65);
+		AV_ROUND5(70);
+		AV_ROUND5(75);
+		a = AV_ADD(a, sa);
+		b = AV_ADD(b, sb);
+		c = AV_ADD(c, sc);
+		d = AV_ADD(d, sd);
+		e = AV_ADD(e, se);
+	}
+	_mm256_storeu_si256((__m256i *)v[0], a);
+	_mm256_storeu_si256((__m256i *)v[1], b);
+	_mm256_storeu_si256((__m256i *)v[2], c);
+	_mm256_storeu_si256((__m256i *)v[3], d);
+	_mm256_storeu_si256((__m256i *)v[4], e);
+	for (i = 0; i < 40; i++)
+		st[i % 8][i / 8] = v[i / 8][i % 8];
+}
+
+/* CPUID leaf 7 EBX: bit 5 AVX2, bit 29 SHA; leaf 1 ECX: SSE4.1, OSXSAVE. */
+static bool
+cpu_has(enum sha1_kernel k)
+{
+	unsigned int	a, b, c, d, lo, hi, ecx1;
+
+	if (!__get_cpuid(1, &a, &b, &ecx1, &d))
+		return false;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return false;
+	if (k == SHA1_KERNEL_SHANI)
+		return (b & (1u << 29)) != 0 && (ecx1 & (1u << 19)) != 0;
+	if (k != SHA1_KERNEL_AVX2 || (b & (1u << 5)) == 0 ||
+	    (ecx1 & (1u << 27)) == 0)
+		return false;
+	/* The OS must save ymm state: XCR0 bits 1 (SSE) and 2 (AVX). */
+	__asm__ ("xgetbv" : "=a" (lo), "=d" (hi) : "c" (0));
+	(void)hi;
+	return (lo & 6) == 6;
+}
+
+/* Each returns how many of the n messages it hashed: sha1() does the rest. */
+static size_t
+sha1_multi_shani(const uint8_t *const *msgs, size_t len, size_t n,
+    uint8_t (*out)[SHA1_LEN])
+{
+	size_t	i, k;
+
+	/* One stream left over runs as fast through sha1(). */
+	for (i = 0; n - i >= 3; i += k) {
+		k = MIN(4, n - i);
+		sha1_multi_group(sha1_shani_x4, 4, msgs + i, k, len, out + i);
+	}
+	if (n - i == 2) {
+		sha1_multi_group(sha1_shani_x2, 2, msgs + i, 2, len, out + i);
+		i += 2;
+	}
+	return i;
+}
+
+static size_t
+sha1_multi_avx2(const uint8_t *const *msgs, size_t len, size_t n,
+    uint8_t (*out)[SHA1_LEN])
+{
+	size_t	i, k;
+
+	/* Three of eight lanes still beat one scalar stream. */
+	for (i = 0; n - i >= 3; i += k) {
+		k = MIN(8, n - i);
+		sha1_multi_group(sha1_avx2_x8, 8, msgs + i, k, len, out + i);
+	}
+	return i;
+}
+
+#else /* !SHA1_X86 */
+
+static bool
+cpu_has(enum sha1_kernel k)
+{
+	(void)k;
+	return false;
+}
+
+static size_t
+sha1_multi_shani(const uint8_t *const *msgs, size_t len, size_t n,
+    uint8_t (*out)[SHA1_LEN])
+{
+	(void)msgs;
+	(void)len;
+	(void)n;
+	(void)out;
+	return 0;
+}
+
+static size_t
+sha1_multi_avx2(const uint8_t *const *msgs, size_t len, size_t n,
+    uint8_t (*out)[SHA1_LEN])
+{
+	return sha1_multi_shani(msgs, len, n, out);
+}
+
+#endif /* SHA1_X86 */
+
+static _Atomic int	sha1_kernel_cur = -1;	/* enum sha1_kernel, or -1 */
+
+static enum sha1_kernel
+sha1_kernel_best(void)
+{
+	if (cpu_has(SHA1_KERNEL_SHANI))
+		return SHA1_KERNEL_SHANI;
+	if (cpu_has(SHA1_KERNEL_AVX2))
+		return SHA1_KERNEL_AVX2;
+	return SHA1_KERNEL_SCALAR;
+}
+
+static enum sha1_kernel
+sha1_kernel_get(void)
+{
+	int	k = atomic_load_explicit(&sha1_kernel_cur,
+		    memory_order_relaxed);
+
+	if (k < 0) {
+		k = (int)sha1_kernel_best();
+		atomic_store_explicit(&sha1_kernel_cur, k,
+		    memory_order_relaxed);
+	}
+	return (enum sha1_kernel)k;
+}
+
+bool
+sha1_multi_force(enum sha1_kernel k)
+{
+	if (k == SHA1_KERNEL_BEST)
+		k = sha1_kernel_best();
+	else if (k != SHA1_KERNEL_SCALAR && !cpu_has(k))
+		return false;
+	atomic_store_explicit(&sha1_kernel_cur, (int)k, memory_order_relaxed);
+	return true;
+}
+
+void
+sha1_multi_force_scalar(bool on)
+{
+	sha1_multi_force(on ? SHA1_KERNEL_SCALAR : SHA1_KERNEL_BEST);
+}
+
+void
+sha1_multi(const uint8_t *const *msgs, size_t len, size_t n,
+    uint8_t (*out)[SHA1_LEN])
+{
+	size_t	i;
+
+	switch (sha1_kernel_get()) {
+	case SHA1_KERNEL_SHANI:
+		i = sha1_multi_shani(msgs, len, n, out);
+		break;
+	case SHA1_KERNEL_AVX2:
+		i = sha1_multi_avx2(msgs, len, n, out);
+		break;
+	default:
+		i = 0;
+		break;
+	}
+	for (; i < n; i++)
+		sha1(msgs[i], len, out[i]);
 }
 
 struct sha1_stream *

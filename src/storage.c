@@ -24,6 +24,7 @@
 #define STORAGE_FD_CACHE	64		/* open files kept */
 #define STORAGE_MEMORY_MAX	(256u << 20)	/* bytes, memory back-end */
 #define STORAGE_HASH_BATCH	(4u << 20)	/* bytes per batch read */
+#define STORAGE_HASH_BATCH_MAX	(64u << 20)	/* ... with big pieces */
 #define STORAGE_HASH_THREADS	64
 #define STORAGE_HASH_MEM	(1u << 30)	/* batch buffers, all threads */
 #define STORAGE_PROGRESS_STEP	(64u << 20)	/* bytes between calls */
@@ -1186,6 +1187,49 @@ hash_map_batch(struct hash_job *j, struct hash_batch *hb)
 }
 
 /*
+ * Whole pieces wait in a queue and go to sha1_multi() together, which
+ * hashes several at once; the torrent's shorter last piece goes to
+ * sha1().  Queued pointers point into mappings or buf, both kept until
+ * the queue is flushed.
+ */
+#define HASH_QUEUE	16		/* pieces per sha1_multi() call */
+
+struct hash_queue {
+	const uint8_t	*msg[HASH_QUEUE];
+	uint32_t	 piece[HASH_QUEUE];
+	size_t		 n;
+};
+
+static void
+hash_flush(struct hash_job *j, struct hash_queue *q)
+{
+	uint8_t	out[HASH_QUEUE][SHA1_LEN];
+	size_t	i;
+
+	if (q->n == 0)
+		return;
+	sha1_multi(q->msg, (size_t)j->pl, q->n, out);
+	for (i = 0; i < q->n; i++)
+		memcpy(j->hashes + (size_t)q->piece[i] * SHA1_LEN, out[i],
+		    SHA1_LEN);
+	q->n = 0;
+}
+
+static void
+hash_one(struct hash_job *j, struct hash_queue *q, uint32_t p,
+    const uint8_t *src, uint64_t len)
+{
+	if (len != j->pl) {
+		sha1(src, (size_t)len, j->hashes + (size_t)p * SHA1_LEN);
+		return;
+	}
+	q->msg[q->n] = src;
+	q->piece[q->n] = p;
+	if (++q->n == nitems(q->msg))
+		hash_flush(j, q);
+}
+
+/*
  * Hashes the batch's good pieces.  With spans mapped, a piece inside one
  * mapped span is hashed in place; one that crosses a file boundary is
  * gathered into buf first.
@@ -1194,6 +1238,7 @@ static void
 hash_pieces(struct hash_job *j, struct hash_batch *hb, bool mapped)
 {
 	const struct filemap_span	*sp;
+	struct hash_queue		 q = { .n = 0 };
 	uint64_t			 start, end, a, b;
 	uint32_t			 p;
 	uint8_t				*dst;
@@ -1206,17 +1251,15 @@ hash_pieces(struct hash_job *j, struct hash_batch *hb, bool mapped)
 		end = start + filemap_piece_size(j->s->fm, p);
 		dst = hb->buf + (start - hb->off);
 		if (!mapped) {
-			sha1(dst, (size_t)(end - start),
-			    j->hashes + (size_t)p * SHA1_LEN);
+			hash_one(j, &q, p, dst, end - start);
 			continue;
 		}
 		while (hb->spoff[k] + hb->sp[k].len <= start)
 			k++;
 		sp = &hb->sp[k];
 		if (hb->src[k] != NULL && end <= hb->spoff[k] + sp->len) {
-			sha1(hb->src[k] + (start - hb->spoff[k]),
-			    (size_t)(end - start),
-			    j->hashes + (size_t)p * SHA1_LEN);
+			hash_one(j, &q, p, hb->src[k] + (start - hb->spoff[k]),
+			    end - start);
 			continue;
 		}
 		for (i = k; i < hb->nsp && hb->spoff[i] < end; i++) {
@@ -1227,9 +1270,9 @@ hash_pieces(struct hash_job *j, struct hash_batch *hb, bool mapped)
 			memcpy(hb->buf + (a - hb->off), hb->src[i] +
 			    (a - hb->spoff[i]), (size_t)(b - a));
 		}
-		sha1(dst, (size_t)(end - start),
-		    j->hashes + (size_t)p * SHA1_LEN);
+		hash_one(j, &q, p, dst, end - start);
 	}
+	hash_flush(j, &q);
 }
 
 /* hash_pieces() over mapped bytes; false if SIGBUS cut it short. */
@@ -1348,7 +1391,10 @@ storage_hash_all(struct storage *s, const struct storage_hash_opts *o,
 	j.npieces = filemap_npieces(s->fm);
 	if (j.npieces == 0)
 		return GT_OK;
-	j.batch = (uint32_t)MAX(1, STORAGE_HASH_BATCH / j.pl);
+	/* at least 4 pieces a batch so sha1_multi has lanes to fill, but no
+	   more than STORAGE_HASH_BATCH_MAX bytes */
+	j.batch = (uint32_t)MAX(1, MIN(MAX(4, STORAGE_HASH_BATCH / j.pl),
+	    STORAGE_HASH_BATCH_MAX / j.pl));
 	j.nbatches = j.npieces / j.batch + (j.npieces % j.batch != 0);
 	j.map = s->ops == &fs_ops;
 	pthread_mutex_init(&j.lock, NULL);

@@ -1,5 +1,6 @@
-/* test-crypto.c - SHA-1/SHA-256 vectors, streaming, PRNG */
+/* test-crypto.c - SHA-1/SHA-256 vectors, streaming, multi-buffer, PRNG */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -79,4 +80,151 @@ Test(crypto, rand_bytes_fills)
 	rand_bytes(a, sizeof(a));
 	rand_bytes(b, sizeof(b));
 	cr_assert_neq(memcmp(a, b, sizeof(a)), 0);
+}
+
+/* ---- sha1_multi ---------------------------------------------------------- */
+
+static const size_t multi_lens[] = {
+	0, 1, 55, 56, 63, 64, 65, 119, 120, 127, 128, 1000, 16384,
+	262144 + 7,
+};
+
+#define MULTI_MAX	17
+
+/*
+ * Every message in its own allocation ending exactly at its last byte, at
+ * an odd address, so that ASan catches any read past len.
+ */
+static void
+multi_check(enum sha1_kernel k, size_t len, size_t n, struct prng *r)
+{
+	uint8_t		*mem[MULTI_MAX], want[MULTI_MAX][SHA1_LEN];
+	uint8_t		 got[MULTI_MAX][SHA1_LEN];
+	const uint8_t	*msgs[MULTI_MAX];
+	size_t		 i, j;
+
+	for (i = 0; i < n; i++) {
+		mem[i] = malloc(len + 1);
+		cr_assert_not_null(mem[i]);
+		for (j = 0; j <= len; j++)
+			mem[i][j] = (uint8_t)prng_next(r);
+		msgs[i] = mem[i] + 1;
+		sha1(msgs[i], len, want[i]);
+	}
+	memset(got, 0xa5, sizeof(got));
+	cr_assert(sha1_multi_force(k));
+	sha1_multi(msgs, len, n, got);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(memcmp(got[i], want[i], SHA1_LEN), 0,
+		    "kernel %d len %zu n %zu message %zu", (int)k, len, n, i);
+	for (; i < MULTI_MAX; i++)
+		cr_assert_eq(got[i][0], 0xa5, "wrote past n");
+	for (i = 0; i < n; i++)
+		free(mem[i]);
+}
+
+static void
+multi_check_kernel(enum sha1_kernel k)
+{
+	struct prng	r;
+	size_t		l, n;
+
+	if (!sha1_multi_force(k)) {
+		cr_log_warn("kernel %d not on this CPU: skipped", (int)k);
+		return;
+	}
+	prng_seed(&r, 7 + (uint64_t)k);
+	for (l = 0; l < nitems(multi_lens); l++)
+		for (n = 1; n <= MULTI_MAX; n++)
+			multi_check(k, multi_lens[l], n, &r);
+	cr_assert(sha1_multi_force(SHA1_KERNEL_BEST));
+}
+
+Test(crypto, sha1_multi_best)
+{
+	multi_check_kernel(SHA1_KERNEL_BEST);
+}
+
+Test(crypto, sha1_multi_scalar)
+{
+	multi_check_kernel(SHA1_KERNEL_SCALAR);
+}
+
+Test(crypto, sha1_multi_shani)
+{
+	multi_check_kernel(SHA1_KERNEL_SHANI);
+}
+
+Test(crypto, sha1_multi_avx2)
+{
+	multi_check_kernel(SHA1_KERNEL_AVX2);
+}
+
+/* Each length around a block edge, one to five messages, every kernel. */
+Test(crypto, sha1_multi_every_short_length)
+{
+	static const enum sha1_kernel	ks[] = { SHA1_KERNEL_SCALAR,
+	    SHA1_KERNEL_SHANI, SHA1_KERNEL_AVX2 };
+	struct prng			r;
+	size_t				i, len, n;
+
+	prng_seed(&r, 99);
+	for (i = 0; i < nitems(ks); i++) {
+		if (!sha1_multi_force(ks[i]))
+			continue;
+		for (len = 0; len <= 200; len++)
+			for (n = 1; n <= 5; n += 2)
+				multi_check(ks[i], len, n, &r);
+	}
+}
+
+Test(crypto, sha1_multi_vector_and_shared_pointers)
+{
+	const uint8_t	*msgs[9];
+	uint8_t		 out[9][SHA1_LEN];
+	size_t		 i;
+
+	for (i = 0; i < nitems(msgs); i++)
+		msgs[i] = (const uint8_t *)"abc";
+	sha1_multi(msgs, 3, nitems(msgs), out);
+	for (i = 0; i < nitems(msgs); i++)
+		assert_hex(out[i], SHA1_LEN,
+		    "a9993e364706816aba3e25717850c26c9cd0d89d");
+}
+
+Test(crypto, sha1_multi_none_and_empty)
+{
+	const uint8_t	*msgs[4] = { NULL, NULL, NULL, NULL };
+	uint8_t		 out[4][SHA1_LEN];
+	size_t		 i;
+
+	memset(out, 0x5a, sizeof(out));
+	sha1_multi(msgs, 0, 0, out);
+	cr_assert_eq(out[0][0], 0x5a);
+	msgs[0] = msgs[1] = msgs[2] = msgs[3] = (const uint8_t *)"";
+	sha1_multi(msgs, 0, 4, out);
+	for (i = 0; i < 4; i++)
+		assert_hex(out[i], SHA1_LEN,
+		    "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+}
+
+Test(crypto, sha1_multi_force_scalar)
+{
+	const uint8_t	*msgs[4];
+	uint8_t		 data[4][100], out[4][SHA1_LEN], want[SHA1_LEN];
+	size_t		 i;
+
+	sha1_multi_force_scalar(true);
+	for (i = 0; i < 4; i++) {
+		memset(data[i], (int)i, sizeof(data[i]));
+		msgs[i] = data[i];
+	}
+	sha1_multi(msgs, sizeof(data[0]), 4, out);
+	for (i = 0; i < 4; i++) {
+		sha1(data[i], sizeof(data[i]), want);
+		cr_assert_eq(memcmp(out[i], want, SHA1_LEN), 0);
+	}
+	sha1_multi_force_scalar(false);
+	cr_assert(sha1_multi_force(SHA1_KERNEL_SCALAR));
+	cr_assert(sha1_multi_force(SHA1_KERNEL_BEST));
 }
