@@ -14,8 +14,9 @@ stages_failed=
 
 # count LINE: adds "N passed, M failed" from the stage's closing line
 count() {
-	p=$(printf '%s\n' "$1" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p')
-	f=$(printf '%s\n' "$1" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p')
+	p=$(printf '%s\n' "$1" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
+	f=$(printf '%s\n' "$1" | grep -oE '[0-9]+ (failed|error)' |
+	    cut -d' ' -f1 | head -n 1)
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + ${f:-0}))
 }
@@ -27,9 +28,10 @@ stage() {
 	"$@" >"build/stage.out" 2>&1
 	rc=$?
 	cat build/stage.out >>"$log"
-	grep -E '^(unit|fuzz|interop)[: ]|^clang:' build/stage.out
-	last=$(grep -E '^(unit|fuzz|interop): [0-9]+ passed' build/stage.out |
-	    tail -n 1)
+	grep -E '^(unit|fuzz)[: ]|^clang:|^[0-9]+ (passed|failed)' \
+	    build/stage.out
+	last=$(grep -E '^(unit|fuzz): [0-9]+ passed|^[0-9]+ (passed|failed)' \
+	    build/stage.out | tail -n 1)
 	count "$last"
 	if [ $rc -ne 0 ]; then
 		tail -n 60 build/stage.out
