@@ -1,4 +1,4 @@
-/* storage.h - multi-file piece storage, verification, directory walk */
+/* storage.h - multi-file piece storage and verification */
 #ifndef GT_STORAGE_H
 #define GT_STORAGE_H
 
@@ -96,19 +96,5 @@ enum gt_err	 storage_hash_all(struct storage *,
 /* Creates the symlink entries (inside root only). */
 enum gt_err	 storage_make_symlinks(struct storage *, char *err);
 
-/*
- * Directory walk for `create`: the regular files under path (or path
- * itself), sorted by path bytewise, relative to path, '/'-separated.
- * Symlinks are not followed; FIFOs, sockets and devices refuse with a
- * clear error in err unless skip_special, which skips them with a warning.
- */
-struct storage_walk_entry {
-	char		*path;
-	uint64_t	 length;
-};
-enum gt_err	 storage_walk(const char *path, bool skip_special,
-		    struct storage_walk_entry **out, size_t *n, bool *is_dir,
-		    char *err);
-void		 storage_walk_free(struct storage_walk_entry *, size_t n);
 
 #endif /* GT_STORAGE_H */

@@ -20,6 +20,7 @@
 #include "makemeta.h"
 #include "metainfo.h"
 #include "storage.h"
+#include "walk.h"
 
 #ifndef GT_VERSION
 #define GT_VERSION	"0.1.0"
@@ -388,7 +389,7 @@ create_check_output(const char *out, bool force)
  */
 static void
 create_skip_output(const char *path, const char *output,
-    struct storage_walk_entry *ents, size_t *n)
+    struct walk_entry *ents, size_t *n)
 {
 	char	*dir, *real_dir, *real_top, *base;
 	size_t	 tl, i;
@@ -573,7 +574,7 @@ create_parse(int argc, char **argv, struct create_args *a)
 /* Names the first file of a piece that could not be read. */
 static void
 create_bad_piece(struct storage *st, const char *path, bool is_dir,
-    const struct storage_walk_entry *ents, uint32_t piece)
+    const struct walk_entry *ents, uint32_t piece)
 {
 	const struct filemap	*fm = storage_filemap(st);
 	struct filemap_span	 span;
@@ -619,7 +620,7 @@ cmd_create(int argc, char **argv)
 		.arg = &cp,
 	};
 	struct makemeta_opts		 mo = { 0 };
-	struct storage_walk_entry	*ents = NULL;
+	struct walk_entry	*ents = NULL;
 	struct storage_file		*sfiles = NULL;
 	struct makemeta_file		*mfiles = NULL;
 	struct storage			*st = NULL;
@@ -664,7 +665,7 @@ cmd_create(int argc, char **argv)
 			goto done;
 	}
 
-	e = storage_walk(path, a.skip_special, &ents, &n, &is_dir, err);
+	e = walk_tree(path, a.skip_special, &ents, &n, &is_dir, err);
 	if (e != GT_OK) {
 		ents = NULL;
 		n = 0;
@@ -830,7 +831,7 @@ done:
 	free(sfiles);
 	free(mfiles);
 	if (ents != NULL)
-		storage_walk_free(ents, n);
+		walk_free(ents, n);
 	free(base);
 	free(root);
 	free(outname);
