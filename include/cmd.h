@@ -25,7 +25,10 @@ enum {
 
 /* Each takes argv[0] = the subcommand's name and returns an exit code. */
 int	cmd_create(int argc, char **argv);
+/* Also `gtorrent [OPTIONS] FILE.torrent` (argv[0] is then "gtorrent"). */
+int	cmd_download(int argc, char **argv);
 int	cmd_info(int argc, char **argv);
+int	cmd_seed(int argc, char **argv);
 int	cmd_verify(int argc, char **argv);
 
 /* "gtorrent: " + message + newline on stderr. */

@@ -18,6 +18,9 @@ static const struct command {
 	int		(*run)(int, char **);
 	const char	*summary;
 } commands[] = {
+	{ "download", cmd_download, "download a torrent (or: gtorrent "
+	    "FILE.torrent)" },
+	{ "seed", cmd_seed, "seed data already on disk until Ctrl-C" },
 	{ "create", cmd_create, "make a .torrent from a file or folder" },
 	{ "info", cmd_info, "show what a .torrent holds" },
 	{ "verify", cmd_verify, "check data on disk against a .torrent" },
@@ -30,6 +33,7 @@ usage(FILE *f)
 
 	fprintf(f,
 	    "usage: gtorrent COMMAND [OPTIONS] ARGS...\n"
+	    "       gtorrent [OPTIONS] FILE.torrent  (same as 'download')\n"
 	    "       gtorrent --help | --version\n"
 	    "\n"
 	    "Commands:\n");
@@ -43,6 +47,18 @@ usage(FILE *f)
 	    "Exit status: 0 success; 1 checked but incomplete or bad data;\n"
 	    "2 bad command line; 3 invalid or unreadable input (.torrent,\n"
 	    "path); 4 a file could not be read or written; 130 interrupted.\n");
+}
+
+/* A .torrent file named without a subcommand. */
+static int
+is_torrent_arg(const char *arg)
+{
+	struct stat	st;
+	size_t		len = strlen(arg);
+
+	if (len > 8 && strcmp(arg + len - 8, ".torrent") == 0)
+		return 1;
+	return stat(arg, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 int
@@ -69,14 +85,10 @@ main(int argc, char **argv)
 		if (strcmp(arg, commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
 	}
-	if (arg[0] == '-')
-		cmd_error("unknown option '%s' (see 'gtorrent --help')", arg);
-	else if (strlen(arg) > 8 &&
-	    strcmp(arg + strlen(arg) - 8, ".torrent") == 0)
-		cmd_error("%s: downloading is not implemented yet "
-		    "(try 'gtorrent info %s')", arg, arg);
-	else
-		cmd_error("unknown command '%s' (see 'gtorrent --help')", arg);
+	/* gtorrent [OPTIONS] FILE.torrent: a download. */
+	if (arg[0] == '-' || is_torrent_arg(arg))
+		return cmd_download(argc, argv);
+	cmd_error("unknown command '%s' (see 'gtorrent --help')", arg);
 	return EXIT_USAGE;
 }
 

@@ -1,0 +1,33 @@
+/* ui.h - the status line and the summary: what gtorrent prints on stdout */
+#ifndef GT_UI_H
+#define GT_UI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define UI_TTY_MS	250	/* live line: at most 4 redraws a second */
+#define UI_PLAIN_MS	5000	/* not a terminal: one line every 5 s */
+#define UI_RATE_SPAN	5	/* seconds the rates average over */
+
+struct torrent_stats;
+struct ui;
+
+struct ui	*ui_new(bool quiet, bool tty);
+void		 ui_free(struct ui *);
+/* How often ui_update wants to run (ms). */
+uint32_t	 ui_interval_ms(const struct ui *);
+/* Samples the rates and draws the status line when due. */
+void		 ui_update(struct ui *, const struct torrent_stats *,
+		    uint64_t now);
+/* Takes the live line off the terminal (before other output). */
+void		 ui_clear(struct ui *);
+/*
+ * The closing line, exactly:
+ * "gtorrent: done: NAME: SIZE bytes in SECS s (RATE MiB/s), downloaded D
+ * bytes, uploaded U bytes, peers N" (stopped: instead of done:).
+ * Printed with --quiet too: scripts parse it.
+ */
+void		 ui_summary(struct ui *, bool done, const char *name,
+		    const struct torrent_stats *, double seconds);
+
+#endif /* GT_UI_H */

@@ -1,0 +1,180 @@
+/* ui.c - the status line and the summary: what gtorrent prints on stdout */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "torrent.h"
+#include "ui.h"
+#include "util.h"
+
+#define UI_SAMPLES	(UI_RATE_SPAN * 1000 / UI_TTY_MS + 2)
+
+struct ui_sample {
+	uint64_t	ms;
+	uint64_t	down, up;
+};
+
+struct ui {
+	bool			quiet;
+	bool			tty;
+	bool			drawn;		/* a live line is showing */
+	uint64_t		last_draw;
+	uint64_t		start;		/* first update */
+	struct ui_sample	s[UI_SAMPLES];	/* ring, oldest first */
+	size_t			head, n;
+};
+
+struct ui *
+ui_new(bool quiet, bool tty)
+{
+	struct ui	*u = xcalloc(1, sizeof(*u));
+
+	u->quiet = quiet;
+	u->tty = tty;
+	return u;
+}
+
+void
+ui_free(struct ui *u)
+{
+	free(u);
+}
+
+uint32_t
+ui_interval_ms(const struct ui *u)
+{
+	return u->tty ? UI_TTY_MS : UI_PLAIN_MS;
+}
+
+/* "420.0 MiB", one decimal. */
+static const char *
+ui_size(char *buf, size_t len, uint64_t n)
+{
+	static const char *const	units[] = {
+		"B", "KiB", "MiB", "GiB", "TiB", "PiB",
+	};
+	double				v = (double)n;
+	size_t				u = 0;
+
+	while (v >= 1024 && u + 1 < nitems(units)) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", n);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+static void
+ui_sample(struct ui *u, const struct torrent_stats *ts, uint64_t now)
+{
+	size_t	i;
+
+	if (u->n == UI_SAMPLES) {
+		u->head = (u->head + 1) % UI_SAMPLES;
+		u->n--;
+	}
+	i = (u->head + u->n) % UI_SAMPLES;
+	u->s[i] = (struct ui_sample){
+		.ms = now, .down = ts->downloaded, .up = ts->uploaded,
+	};
+	u->n++;
+	/* Keep about UI_RATE_SPAN seconds. */
+	while (u->n > 2 && now - u->s[(u->head + 1) % UI_SAMPLES].ms >=
+	    UI_RATE_SPAN * 1000) {
+		u->head = (u->head + 1) % UI_SAMPLES;
+		u->n--;
+	}
+}
+
+static void
+ui_rates(const struct ui *u, uint64_t *down, uint64_t *up)
+{
+	const struct ui_sample	*a, *b;
+	uint64_t		 span;
+
+	*down = *up = 0;
+	if (u->n < 2)
+		return;
+	a = &u->s[u->head];
+	b = &u->s[(u->head + u->n - 1) % UI_SAMPLES];
+	if ((span = b->ms - a->ms) == 0)
+		return;
+	*down = (b->down - a->down) * 1000 / span;
+	*up = (b->up - a->up) * 1000 / span;
+}
+
+void
+ui_update(struct ui *u, const struct torrent_stats *ts, uint64_t now)
+{
+	char		have[24], total[24], down[24], up[24], eta[24];
+	uint64_t	rd, ru, left, secs;
+	double		pct;
+
+	ui_sample(u, ts, now);
+	if (u->quiet)
+		return;
+	if (u->start == 0)
+		u->start = now;
+	if (u->tty && u->drawn && now - u->last_draw < UI_TTY_MS * 9 / 10)
+		return;
+	if (!u->tty && now - (u->last_draw != 0 ? u->last_draw : u->start) <
+	    UI_PLAIN_MS * 9 / 10)
+		return;
+	u->last_draw = now;
+	ui_rates(u, &rd, &ru);
+	left = ts->total - ts->have;
+	if (left == 0)
+		snprintf(eta, sizeof(eta), "0:00");
+	else if (rd == 0)
+		snprintf(eta, sizeof(eta), "-");
+	else {
+		secs = left / rd;
+		if (secs >= 3600)
+			snprintf(eta, sizeof(eta), "%" PRIu64 ":%02u:%02u",
+			    secs / 3600, (unsigned)(secs / 60 % 60),
+			    (unsigned)(secs % 60));
+		else
+			snprintf(eta, sizeof(eta), "%u:%02u",
+			    (unsigned)(secs / 60), (unsigned)(secs % 60));
+	}
+	pct = ts->total == 0 ? 100.0 : 100.0 * (double)ts->have /
+	    (double)ts->total;
+	printf("%s%.1f%% %s/%s  down %s/s  up %s/s  peers %u/%u  eta %s%s",
+	    u->tty ? "\r" : "", pct, ui_size(have, sizeof(have), ts->have),
+	    ui_size(total, sizeof(total), ts->total),
+	    ui_size(down, sizeof(down), rd), ui_size(up, sizeof(up), ru),
+	    ts->peers, ts->known > ts->peers ? ts->known : ts->conns, eta,
+	    u->tty ? "\033[K" : "\n");
+	fflush(stdout);
+	u->drawn = true;
+}
+
+void
+ui_clear(struct ui *u)
+{
+	if (u->tty && u->drawn) {
+		fputs("\r\033[K", stdout);
+		fflush(stdout);
+	}
+	u->drawn = false;
+}
+
+void
+ui_summary(struct ui *u, bool done, const char *name,
+    const struct torrent_stats *ts, double seconds)
+{
+	double	rate;
+
+	ui_clear(u);
+	rate = seconds > 0 ? (double)ts->downloaded / seconds / 1048576.0 :
+	    0.0;
+	printf("gtorrent: %s: %s: %" PRIu64 " bytes in %.2f s (%.1f MiB/s), "
+	    "downloaded %" PRIu64 " bytes, uploaded %" PRIu64 " bytes, "
+	    "peers %u\n", done ? "done" : "stopped", name, ts->total, seconds,
+	    rate, ts->downloaded, ts->uploaded, ts->peers_ever);
+	fflush(stdout);
+}
