@@ -182,3 +182,76 @@ def seed(request):
 def rng(seed):
     import random
     return random.Random(seed)
+
+
+# --- transfers: gtorrent downloading/seeding with other peers ---------------
+
+@pytest.fixture(scope="session")
+def opentracker():
+    p = shutil.which("opentracker")
+    if p is None:
+        pytest.skip("opentracker not installed")
+    return p
+
+
+def _probe_download(gtorrent, tmp):
+    """None if `gtorrent FILE.torrent` looks like a download engine, else
+    why not.  Runs it on a tiny torrent with one refusing peer for at most
+    3 s and kills it by PID."""
+    import hashlib
+    import socket
+    data = b"probe" * 1000
+    info = {"name": "probe.bin", "length": len(data),
+            "piece length": 16384,
+            "pieces": b"".join(hashlib.sha1(data[i:i + 16384]).digest()
+                               for i in range(0, len(data), 16384))}
+    t = os.path.join(tmp, "probe.torrent")
+    with open(t, "wb") as f:
+        f.write(helpers.bencode({"announce": helpers.ANNOUNCE,
+                                 "info": info}))
+    out = os.path.join(tmp, "out")
+    os.makedirs(out, exist_ok=True)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    p = subprocess.Popen([gtorrent, "--no-tracker", "--peer",
+                          "127.0.0.1:1", "-o", out, "-p", str(port), t],
+                         cwd=tmp, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        outb, errb = p.communicate(timeout=3)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate(timeout=5)
+        return None
+    text = (outb + errb).decode("utf-8", "replace")
+    if "not implemented" in text or "unknown command" in text or \
+            p.returncode == 2:
+        return "download engine not there yet (rc %d): %s" % (
+            p.returncode, text.strip()[:200])
+    return None
+
+
+@pytest.fixture(scope="session")
+def gt_download(gtorrent_path, tmp_path_factory):
+    """gtorrent's path, or a skip while it cannot download yet."""
+    why = _probe_download(gtorrent_path,
+                          str(tmp_path_factory.mktemp("probe")))
+    if why is not None:
+        pytest.skip(why)
+    return gtorrent_path
+
+
+@pytest.fixture
+def net(gt_download, lt, tmp_path, request):
+    """A peers.Net: trackers, libtorrent peers, gtorrent processes and
+    scripted peers for one test, all stopped (by PID/handle) at teardown.
+    The opentracker fixture is used when the test asks for it."""
+    import peers
+    ot = None
+    if "opentracker" in request.fixturenames:
+        ot = request.getfixturevalue("opentracker")
+    n = peers.Net(tmp_path, gtorrent=gt_download, opentracker=ot, lt=lt)
+    yield n
+    n.stop()
