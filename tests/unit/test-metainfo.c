@@ -500,7 +500,7 @@ Test(metainfo, optional_keys)
 	bval_list_add(nodes, n);
 	bval_list_add(nodes, bval_cstr("junk"));
 	n = bval_list();
-	bval_list_add(n, bval_cstr("10.0.0.1"));
+	bval_list_add(n, bval_cstr("127.0.0.5"));
 	bval_list_add(n, bval_int(1));
 	bval_list_add(nodes, n);
 	bval_dict_set(t, "nodes", nodes);
@@ -515,7 +515,7 @@ Test(metainfo, optional_keys)
 	cr_assert_eq(m.nnodes, 2);
 	cr_assert_str_eq(m.nodes[0].host, "router.example");
 	cr_assert_eq(m.nodes[0].port, 6881);
-	cr_assert_str_eq(m.nodes[1].host, "10.0.0.1");
+	cr_assert_str_eq(m.nodes[1].host, "127.0.0.5");
 	cr_assert_eq(m.nodes[1].port, 1);
 	metainfo_clear(&m);
 }
