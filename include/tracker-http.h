@@ -16,6 +16,7 @@
 #define TRACKER_MIN_INTERVAL	30		/* seconds; clamps */
 #define TRACKER_MAX_INTERVAL	(4 * 3600)
 #define TRACKER_ERRLEN		256
+#define TRACKER_MAX_SCRAPE	74		/* info-hashes in one scrape */
 
 enum tracker_event {
 	TRACKER_EVENT_NONE,
@@ -49,6 +50,21 @@ struct tracker_reply {
 	size_t		 npeers;
 };
 
+/* What a tracker says of one torrent in a scrape; -1 where it is silent. */
+struct tracker_scrape_entry {
+	uint8_t		info_hash[SHA1_LEN];
+	int64_t		complete;	/* seeders */
+	int64_t		downloaded;	/* "downloaded": completed downloads */
+	int64_t		incomplete;	/* leechers */
+};
+
+struct tracker_scrape {
+	char				*failure;	/* or NULL */
+	struct tracker_scrape_entry	*v;	/* the hashes asked about
+						   that the reply names */
+	size_t				 n;
+};
+
 /* The announce URL for req; keeps the tracker's own query (passkeys). */
 char		*tracker_http_announce_url(const char *announce,
 		    const struct tracker_req *);
@@ -60,5 +76,23 @@ char		*tracker_http_announce_url(const char *announce,
 enum gt_err	 tracker_http_parse(const uint8_t *body, size_t len,
 		    struct tracker_reply *, char *err);
 void		 tracker_reply_clear(struct tracker_reply *);
+
+/*
+ * The scrape URL for n (1..TRACKER_MAX_SCRAPE) info-hashes, by BEP 48's rule:
+ * the last path segment must start with "announce", which becomes "scrape";
+ * the tracker's own query is kept.  NULL when the announce URL has no
+ * scrape form.
+ */
+char		*tracker_http_scrape_url(const char *announce,
+		    const uint8_t (*hashes)[SHA1_LEN], size_t n);
+/*
+ * Parses a scrape reply body: the "files" dictionary, keeping only the n
+ * hashes asked about (others, and duplicates, are ignored), or a "failure
+ * reason".  Malformed: GT_EPROTO with err (TRACKER_ERRLEN bytes).
+ */
+enum gt_err	 tracker_http_parse_scrape(const uint8_t *body, size_t len,
+		    const uint8_t (*hashes)[SHA1_LEN], size_t n,
+		    struct tracker_scrape *, char *err);
+void		 tracker_scrape_clear(struct tracker_scrape *);
 
 #endif /* GT_TRACKER_HTTP_H */

@@ -113,7 +113,8 @@ parse_compact(struct tracker_reply *r, enum addr_family fam,
 	size_t		step = fam == ADDR_V4 ? 6 : 18, i, got;
 
 	if (n->slen % step != 0) {
-		snprintf(err, TRACKER_ERRLEN, "%s: length %zu is not a multiple of %zu",
+		snprintf(err, TRACKER_ERRLEN,
+		    "%s: length %zu is not a multiple of %zu",
 		    fam == ADDR_V4 ? "peers" : "peers6", n->slen, step);
 		return GT_EPROTO;
 	}
@@ -176,8 +177,8 @@ tracker_http_parse(const uint8_t *body, size_t len, struct tracker_reply *out,
 	enum gt_err				 e;
 
 	if ((e = bencode_decode(&d, body, len, &lim, &be)) != GT_OK) {
-		snprintf(err, TRACKER_ERRLEN, "bad reply: %s at byte %zu", be.reason,
-		    be.offset);
+		snprintf(err, TRACKER_ERRLEN, "bad reply: %s at byte %zu",
+		    be.reason, be.offset);
 		return GT_EPROTO;
 	}
 	root = bencode_root(&d);
@@ -237,4 +238,163 @@ tracker_reply_clear(struct tracker_reply *r)
 	free(r->tracker_id);
 	free(r->peers);
 	*r = (struct tracker_reply){ .complete = -1, .incomplete = -1 };
+}
+
+/*
+ * Where the path of an http(s) URL starts (the '/' after the authority),
+ * within the first len bytes; NULL if the URL has no path.
+ */
+static const char *
+url_path(const char *u, size_t len)
+{
+	const char	*p, *end = u + len;
+
+	p = memmem(u, len, "://", 3);
+	p = p != NULL ? p + 3 : u;
+	return memchr(p, '/', (size_t)(end - p));
+}
+
+char *
+tracker_http_scrape_url(const char *announce,
+    const uint8_t (*hashes)[SHA1_LEN], size_t n)
+{
+	struct buf	 b;
+	const char	*frag, *q, *path, *seg, *s;
+	size_t		 baselen, pathlen, i;
+
+	if (n == 0 || n > TRACKER_MAX_SCRAPE)
+		return NULL;		/* outside the contract: no URL */
+	/* a fragment never goes to the server */
+	frag = strchr(announce, '#');
+	baselen = frag != NULL ? (size_t)(frag - announce) : strlen(announce);
+	q = memchr(announce, '?', baselen);
+	pathlen = q != NULL ? (size_t)(q - announce) : baselen;
+	if ((path = url_path(announce, pathlen)) == NULL)
+		return NULL;
+	/* the last segment of the path, before any query */
+	seg = path + 1;
+	for (s = path; s < announce + pathlen; s++)
+		if (*s == '/')
+			seg = s + 1;
+	if ((size_t)(announce + pathlen - seg) < 8 ||
+	    memcmp(seg, "announce", 8) != 0)
+		return NULL;
+
+	buf_init(&b, SIZE_MAX);
+	buf_append(&b, announce, (size_t)(seg - announce));
+	buf_puts(&b, "scrape");
+	/* the rest of the segment ("announce.php"), then the query */
+	buf_append(&b, seg + 8, baselen - (size_t)(seg + 8 - announce));
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(&b, '&');
+		else if (q == NULL)
+			buf_putc(&b, '?');
+		else if (announce[baselen - 1] != '?' &&
+		    announce[baselen - 1] != '&')
+			buf_putc(&b, '&');
+		buf_puts(&b, "info_hash=");
+		put_escaped(&b, hashes[i], SHA1_LEN);
+	}
+	return (char *)buf_take(&b, NULL);
+}
+
+/* A scrape entry's count: a non-negative integer, else -1. */
+static int64_t
+scrape_count(const struct bencode_doc *d, const struct bencode_node *dict,
+    const char *key)
+{
+	const struct bencode_node	*n;
+
+	n = bencode_dict_get_type(d, dict, key, BENCODE_INT);
+	return n != NULL && n->i >= 0 ? n->i : -1;
+}
+
+enum gt_err
+tracker_http_parse_scrape(const uint8_t *body, size_t len,
+    const uint8_t (*hashes)[SHA1_LEN], size_t n, struct tracker_scrape *out,
+    char *err)
+{
+	/* a tracker may list every torrent it has: 8 values per entry */
+	static const struct bencode_limits	 lim = {
+		.max_input = TRACKER_MAX_REPLY, .max_depth = 8,
+		.max_nodes = 64 * 1024,
+	};
+	struct bencode_doc			 d;
+	struct bencode_error			 be;
+	const struct bencode_node		*root, *files, *k, *v;
+	struct tracker_scrape			 r = { 0 };
+	struct tracker_scrape_entry		*found = NULL;
+	bool					*have = NULL;
+	size_t					 i;
+
+	if (len > TRACKER_MAX_REPLY) {
+		snprintf(err, TRACKER_ERRLEN, "bad scrape: %zu bytes, over %u",
+		    len, TRACKER_MAX_REPLY);
+		return GT_ETOOBIG;
+	}
+	if (bencode_decode(&d, body, len, &lim, &be) != GT_OK) {
+		snprintf(err, TRACKER_ERRLEN, "bad scrape: %s at byte %zu",
+		    be.reason, be.offset);
+		return GT_EPROTO;
+	}
+	root = bencode_root(&d);
+	if (root->type != BENCODE_DICT) {
+		snprintf(err, TRACKER_ERRLEN, "bad scrape: not a dictionary");
+		bencode_doc_clear(&d);
+		return GT_EPROTO;
+	}
+	if ((v = bencode_dict_get_type(&d, root, "failure reason",
+	    BENCODE_STR)) != NULL) {
+		r.failure = safe_text(v);
+		goto done;
+	}
+	if ((files = bencode_dict_get_type(&d, root, "files",
+	    BENCODE_DICT)) == NULL) {
+		snprintf(err, TRACKER_ERRLEN, "bad scrape: no files dict");
+		bencode_doc_clear(&d);
+		return GT_EPROTO;
+	}
+	if (n > 0) {
+		found = xcalloc(n, sizeof(*found));
+		have = xcalloc(n, sizeof(*have));
+	}
+	for (k = bencode_first(&d, files); k != NULL;
+	    k = bencode_next(&d, files, v)) {
+		v = bencode_next(&d, files, k);
+		if (k->slen != SHA1_LEN || v->type != BENCODE_DICT)
+			continue;
+		for (i = 0; i < n; i++)
+			if (memcmp(hashes[i], k->s, SHA1_LEN) == 0)
+				break;
+		if (i == n || have[i])
+			continue;	/* not asked about, or said twice */
+		have[i] = true;
+		memcpy(found[i].info_hash, k->s, SHA1_LEN);
+		found[i].complete = scrape_count(&d, v, "complete");
+		found[i].downloaded = scrape_count(&d, v, "downloaded");
+		found[i].incomplete = scrape_count(&d, v, "incomplete");
+	}
+	/* keep the order of hashes */
+	for (i = 0; i < n; i++) {
+		if (!have[i])
+			continue;
+		if (r.v == NULL)
+			r.v = xcalloc(n, sizeof(*r.v));
+		r.v[r.n++] = found[i];
+	}
+	free(found);
+	free(have);
+done:
+	bencode_doc_clear(&d);
+	*out = r;
+	return GT_OK;
+}
+
+void
+tracker_scrape_clear(struct tracker_scrape *s)
+{
+	free(s->failure);
+	free(s->v);
+	*s = (struct tracker_scrape){ 0 };
 }

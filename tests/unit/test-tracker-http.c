@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "tracker-http.h"
 #include "util.h"
 
@@ -143,5 +144,295 @@ Test(tracker_http, peer_cap)
 	cr_assert_eq(parse(body, len + n * 6 + 1, &r), GT_OK);
 	cr_assert_eq(r.npeers, TRACKER_MAX_PEERS);
 	tracker_reply_clear(&r);
+	free(body);
+}
+
+/* Scrapes (BEP 48). */
+
+static const uint8_t	hash_a[SHA1_LEN] = "aaaaaaaaaaaaaaaaaaaa";
+static const uint8_t	hash_b[SHA1_LEN] = "bbbbbbbbbbbbbbbbbbbb";
+static const uint8_t	hash_c[SHA1_LEN] = "cccccccccccccccccccc";
+
+Test(tracker_http, scrape_url_table)
+{
+	static const struct {
+		const char	*announce;
+		const char	*scrape;	/* NULL: no scrape form */
+	} t[] = {
+		{ "http://127.0.0.1:6969/announce",
+		  "http://127.0.0.1:6969/scrape?info_hash=%00%01" },
+		{ "http://h/announce.php",
+		  "http://h/scrape.php?info_hash=%00%01" },
+		{ "http://h/x/announce?passkey=1",
+		  "http://h/x/scrape?passkey=1&info_hash=%00%01" },
+		{ "https://h/a/b/announce?pk=1&z=2#frag",
+		  "https://h/a/b/scrape?pk=1&z=2&info_hash=%00%01" },
+		{ "http://h/announce#x/announce",
+		  "http://h/scrape?info_hash=%00%01" },
+		{ "http://h/announce?",
+		  "http://h/scrape?info_hash=%00%01" },
+		{ "http://h/announcements",
+		  "http://h/scrapements?info_hash=%00%01" },
+		{ "http://h/announce/x", NULL },
+		{ "http://h/x/ann", NULL },
+		{ "http://h/a?x=/announce", NULL },
+		{ "http://h/tracker", NULL },
+		{ "http://h", NULL },
+		{ "http://announce.example.org", NULL },
+		{ "http://h/", NULL },
+		{ "", NULL },
+	};
+	uint8_t	h[1][SHA1_LEN] = { { 0, 1 } };
+	char	*u, want[256];
+	size_t	i;
+
+	for (i = 0; i < nitems(t); i++) {
+		u = tracker_http_scrape_url(t[i].announce,
+		    (const uint8_t (*)[SHA1_LEN])h, 1);
+		if (t[i].scrape == NULL) {
+			cr_assert_null(u, "%s -> %s", t[i].announce, u);
+			continue;
+		}
+		cr_assert_not_null(u, "%s", t[i].announce);
+		snprintf(want, sizeof(want), "%s%s", t[i].scrape,
+		    "%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00");
+		cr_assert_str_eq(u, want, "%s", t[i].announce);
+		free(u);
+	}
+}
+
+Test(tracker_http, scrape_url_many)
+{
+	uint8_t	 h[3][SHA1_LEN];
+	char	*u;
+
+	memcpy(h[0], hash_a, SHA1_LEN);
+	memcpy(h[1], "~ x/&?#%", 8);
+	memset(h[1] + 8, 0xff, SHA1_LEN - 8);
+	memcpy(h[2], hash_c, SHA1_LEN);
+	u = tracker_http_scrape_url("http://h/announce?pk=a",
+	    (const uint8_t (*)[SHA1_LEN])h, 3);
+	cr_assert_str_eq(u, "http://h/scrape?pk=a"
+	    "&info_hash=aaaaaaaaaaaaaaaaaaaa"
+	    "&info_hash=~%20x%2F%26%3F%23%25"
+	    "%FF%FF%FF%FF%FF%FF%FF%FF%FF%FF%FF%FF"
+	    "&info_hash=cccccccccccccccccccc");
+	free(u);
+	cr_assert_null(tracker_http_scrape_url("http://h/announce",
+	    (const uint8_t (*)[SHA1_LEN])h, 0));
+}
+
+Test(tracker_http, scrape_url_cap)
+{
+	uint8_t	(*h)[SHA1_LEN];
+	char	*u;
+
+	h = xcalloc(TRACKER_MAX_SCRAPE + 1, SHA1_LEN);
+	u = tracker_http_scrape_url("http://h/announce",
+	    (const uint8_t (*)[SHA1_LEN])h, TRACKER_MAX_SCRAPE);
+	cr_assert_not_null(u);
+	free(u);
+	cr_assert_null(tracker_http_scrape_url("http://h/announce",
+	    (const uint8_t (*)[SHA1_LEN])h, TRACKER_MAX_SCRAPE + 1));
+	free(h);
+}
+
+static enum gt_err
+parse_scrape(const char *s, size_t len, const uint8_t (*h)[SHA1_LEN],
+    size_t n, struct tracker_scrape *r)
+{
+	char	err[TRACKER_ERRLEN] = "";
+	enum gt_err	e;
+
+	e = tracker_http_parse_scrape((const uint8_t *)s, len, h, n, r, err);
+	if (e != GT_OK)
+		cr_assert_neq(err[0], '\0', "an error says why");
+	return e;
+}
+
+#define PARSE_SCRAPE(lit, h, n, r)					\
+	parse_scrape((lit), sizeof(lit) - 1, (h), (n), (r))
+
+static const uint8_t	asked[3][SHA1_LEN] = {
+	"aaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbb", "cccccccccccccccccccc",
+};
+
+#define ENTRY(h, c, d, i)						\
+	"20:" h "d8:completei" #c "e10:downloadedi" #d "e10:incompletei" #i "ee"
+
+Test(tracker_http, scrape_one)
+{
+	struct tracker_scrape	r;
+
+	cr_assert_eq(PARSE_SCRAPE("d5:filesd"
+	    ENTRY("aaaaaaaaaaaaaaaaaaaa", 5, 50, 7) "ee", asked, 1, &r), GT_OK);
+	cr_assert_null(r.failure);
+	cr_assert_eq(r.n, 1);
+	cr_assert(memcmp(r.v[0].info_hash, hash_a, SHA1_LEN) == 0);
+	cr_assert_eq(r.v[0].complete, 5);
+	cr_assert_eq(r.v[0].downloaded, 50);
+	cr_assert_eq(r.v[0].incomplete, 7);
+	tracker_scrape_clear(&r);
+	cr_assert_null(r.v);
+	cr_assert_eq(r.n, 0);
+	tracker_scrape_clear(&r);	/* twice is fine */
+}
+
+Test(tracker_http, scrape_several_in_asked_order)
+{
+	struct tracker_scrape	r;
+
+	/* the reply's keys are sorted; the result follows the asked order */
+	cr_assert_eq(PARSE_SCRAPE("d5:filesd"
+	    ENTRY("aaaaaaaaaaaaaaaaaaaa", 1, 2, 3)
+	    ENTRY("bbbbbbbbbbbbbbbbbbbb", 4, 5, 6)
+	    ENTRY("cccccccccccccccccccc", 7, 8, 9) "ee",
+	    (const uint8_t (*)[SHA1_LEN])asked + 1, 2, &r), GT_OK);
+	cr_assert_eq(r.n, 2, "a is not asked about");
+	cr_assert(memcmp(r.v[0].info_hash, hash_b, SHA1_LEN) == 0);
+	cr_assert_eq(r.v[0].complete, 4);
+	cr_assert(memcmp(r.v[1].info_hash, hash_c, SHA1_LEN) == 0);
+	cr_assert_eq(r.v[1].incomplete, 9);
+	tracker_scrape_clear(&r);
+
+	{
+		uint8_t	rev[3][SHA1_LEN];
+
+		memcpy(rev[0], hash_c, SHA1_LEN);
+		memcpy(rev[1], hash_a, SHA1_LEN);
+		memcpy(rev[2], hash_c, SHA1_LEN);	/* asked twice */
+		cr_assert_eq(PARSE_SCRAPE("d5:filesd"
+		    ENTRY("aaaaaaaaaaaaaaaaaaaa", 1, 2, 3)
+		    ENTRY("cccccccccccccccccccc", 7, 8, 9) "ee",
+		    (const uint8_t (*)[SHA1_LEN])rev, 3, &r), GT_OK);
+		cr_assert_eq(r.n, 2, "each hash at most once");
+		cr_assert(memcmp(r.v[0].info_hash, hash_c, SHA1_LEN) == 0);
+		cr_assert(memcmp(r.v[1].info_hash, hash_a, SHA1_LEN) == 0);
+		tracker_scrape_clear(&r);
+	}
+}
+
+Test(tracker_http, scrape_not_asked_ignored)
+{
+	struct tracker_scrape	r;
+
+	cr_assert_eq(PARSE_SCRAPE("d5:filesd"
+	    ENTRY("zzzzzzzzzzzzzzzzzzzz", 1, 2, 3) "ee", asked, 3, &r), GT_OK);
+	cr_assert_eq(r.n, 0);
+	cr_assert_null(r.v);
+	tracker_scrape_clear(&r);
+	cr_assert_eq(PARSE_SCRAPE("d5:filesdee", asked, 3, &r), GT_OK);
+	cr_assert_eq(r.n, 0);
+	tracker_scrape_clear(&r);
+	/* wrong-length keys and non-dict values are skipped */
+	cr_assert_eq(PARSE_SCRAPE("d5:filesd3:abcde"
+	    "20:aaaaaaaaaaaaaaaaaaaai5e"
+	    ENTRY("bbbbbbbbbbbbbbbbbbbb", 1, 2, 3) "ee", asked, 3, &r), GT_OK);
+	cr_assert_eq(r.n, 1);
+	cr_assert(memcmp(r.v[0].info_hash, hash_b, SHA1_LEN) == 0);
+	tracker_scrape_clear(&r);
+	/* nothing asked */
+	cr_assert_eq(PARSE_SCRAPE("d5:filesd"
+	    ENTRY("aaaaaaaaaaaaaaaaaaaa", 1, 2, 3) "ee", NULL, 0, &r), GT_OK);
+	cr_assert_eq(r.n, 0);
+	tracker_scrape_clear(&r);
+}
+
+Test(tracker_http, scrape_failure)
+{
+	struct tracker_scrape	r;
+
+	cr_assert_eq(PARSE_SCRAPE("d14:failure reason9:no\x01scrapee",
+	    asked, 1, &r), GT_OK);
+	cr_assert_str_eq(r.failure, "no?scrape");
+	cr_assert_eq(r.n, 0);
+	tracker_scrape_clear(&r);
+	cr_assert_null(r.failure);
+}
+
+Test(tracker_http, scrape_negative_and_missing)
+{
+	struct tracker_scrape	r;
+
+	cr_assert_eq(PARSE_SCRAPE("d5:filesd"
+	    "20:aaaaaaaaaaaaaaaaaaaad8:completei-1e10:downloadedi-5e"
+	    "10:incompletei3ee"
+	    "20:bbbbbbbbbbbbbbbbbbbbd8:complete1:54:name1:xe"
+	    "20:ccccccccccccccccccccde"
+	    "e5:flagsd20:min_request_intervali60eee", asked, 3, &r), GT_OK);
+	cr_assert_eq(r.n, 3);
+	cr_assert_eq(r.v[0].complete, -1);
+	cr_assert_eq(r.v[0].downloaded, -1);
+	cr_assert_eq(r.v[0].incomplete, 3);
+	cr_assert_eq(r.v[1].complete, -1, "a string is not a count");
+	cr_assert_eq(r.v[1].downloaded, -1);
+	cr_assert_eq(r.v[1].incomplete, -1);
+	cr_assert_eq(r.v[2].complete, -1);
+	cr_assert_eq(r.v[2].downloaded, -1);
+	cr_assert_eq(r.v[2].incomplete, -1);
+	tracker_scrape_clear(&r);
+}
+
+Test(tracker_http, scrape_malformed)
+{
+	static const struct {
+		const char	*s;
+		size_t		 len;
+	} bad[] = {
+		{ "", 0 }, { "le", 2 }, { "i3e", 3 }, { "<html>", 6 },
+		{ "de", 2 },			/* no files */
+		{ "d5:filesle", 10 },		/* files not a dict */
+		{ "d5:filesdeex", 12 },		/* trailing garbage */
+		{ "d5:filesd", 9 },		/* truncated */
+		{ "d5:filesdee\0", 12 },
+	};
+	struct tracker_scrape	r = { 0 };
+	size_t			i;
+
+	for (i = 0; i < nitems(bad); i++)
+		cr_assert_eq(parse_scrape(bad[i].s, bad[i].len, asked, 1,
+		    &r), GT_EPROTO, "%zu", i);
+}
+
+Test(tracker_http, scrape_huge_refused)
+{
+	size_t			 len = TRACKER_MAX_REPLY + 1;
+	char			*body;
+	struct tracker_scrape	 r;
+
+	body = xmalloc(len);
+	memset(body, '0', len);
+	cr_assert_eq(parse_scrape(body, len, asked, 1, &r), GT_ETOOBIG);
+	free(body);
+}
+
+Test(tracker_http, scrape_many_entries)
+{
+	struct buf		b;
+	struct tracker_scrape	r;
+	uint8_t			h[SHA1_LEN];
+	size_t			i, len;
+	uint8_t			*body;
+
+	/* a full scrape of 5000 torrents: only the one asked about is kept */
+	buf_init(&b, SIZE_MAX);
+	buf_puts(&b, "d5:filesd");
+	for (i = 0; i < 5000; i++) {
+		memset(h, 0, sizeof(h));
+		store_be32(h, (uint32_t)i);
+		buf_puts(&b, "20:");
+		buf_append(&b, h, SHA1_LEN);
+		buf_printf(&b, "d8:completei%zue10:downloadedi0e"
+		    "10:incompletei0ee", i);
+	}
+	buf_puts(&b, "ee");
+	body = buf_take(&b, &len);
+	memset(h, 0, sizeof(h));
+	store_be32(h, 4321);
+	cr_assert_eq(parse_scrape((const char *)body, len,
+	    (const uint8_t (*)[SHA1_LEN])&h, 1, &r), GT_OK);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.v[0].complete, 4321);
+	tracker_scrape_clear(&r);
 	free(body);
 }
