@@ -1,4 +1,4 @@
-/* session.h - torrents, peer id, listen port, HTTP tracker announces */
+/* session.h - torrents, peer id, listen port, tracker announces */
 #ifndef GT_SESSION_H
 #define GT_SESSION_H
 
@@ -24,14 +24,13 @@
 #define SESSION_MAX_LOCAL	64	/* our own addresses remembered */
 
 /* Announce timing. */
-#define TRACKER_TIMEOUT_MS	15000	/* one regular announce */
-#define TRACKER_BACKOFF_MIN_MS	15000	/* after a failure, doubling */
-#define TRACKER_BACKOFF_MAX_MS	(30u * 60 * 1000)
-#define TRACKER_NEED_PEERS_MS	15000	/* re-announce while peerless */
+#define TRACKER_TIMEOUT_MS	15000	/* one HTTP announce */
+#define TRACKER_UDP_TRIES	2	/* a UDP announce: 15 s, then 30 s */
 #define TRACKER_NUMWANT		80
 
 struct http;
 struct net;
+struct udp;
 struct reactor;
 struct torrent;
 struct metainfo;
@@ -45,6 +44,7 @@ struct session_opts {
 struct session {
 	struct reactor	 *r;
 	struct http	 *http;		/* NULL until a tracker is used */
+	struct udp	 *udp;		/* NULL until a UDP tracker is used */
 	struct net	 *net;
 	uint8_t		  peer_id[20];
 	uint32_t	  key;		/* announce "key" */
@@ -69,17 +69,24 @@ bool		 session_is_self(const struct session *,
 struct http	*session_http(struct session *);
 
 /*
- * The HTTP tracker client of one torrent: BEP 3/23/7 announces, interval,
- * min interval, tracker id, backoff on failure (15 s doubling to 30 min),
- * and simple BEP 12: the tiers' URLs in order, the first that works.
+ * The tracker client of one torrent: announces over HTTP(S) (BEP 3/23/7)
+ * and UDP (BEP 15), scheduled by `announce` (BEP 12 tiers, interval, min
+ * interval, backoff); tracker id kept.  extra: --tracker URLs, a last tier.
  */
 struct session_tracker;
 
+/* Can we announce to url (http://, https://, udp://host:port)? */
+bool		 session_tracker_url_ok(const char *url);
+
 struct session_tracker *session_tracker_new(struct session *,
-		    struct torrent *, const struct metainfo *);
+		    struct torrent *, const struct metainfo *,
+		    char *const *extra, size_t nextra);
 void		 session_tracker_free(struct session_tracker *);
-/* How many usable (http/https) URLs it has. */
+/* How many usable (http, https, udp) URLs it has. */
 size_t		 session_tracker_count(const struct session_tracker *);
+/* Seeders and leechers from the last announce reply (-1: unknown). */
+void		 session_tracker_swarm(const struct session_tracker *,
+		    int64_t *seeders, int64_t *leechers);
 void		 session_tracker_start(struct session_tracker *);
 /* We finished downloading: "completed" goes out now. */
 void		 session_tracker_completed(struct session_tracker *);

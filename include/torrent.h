@@ -34,6 +34,8 @@ struct torrent_opts {
 	bool		 end_game;
 	uint32_t	 max_peers;	/* connections for this torrent */
 	bool		 use_trackers;
+	char *const	*trackers;	/* --tracker URLs, added as a last tier */
+	size_t		 ntrackers;
 };
 
 struct torrent_stats {

@@ -19,6 +19,8 @@ uint32_t	 ui_interval_ms(const struct ui *);
 /* Samples the rates and draws the status line when due. */
 void		 ui_update(struct ui *, const struct torrent_stats *,
 		    uint64_t now);
+/* A tracker's seeders and leechers (-1: unknown), shown from now on. */
+void		 ui_set_swarm(struct ui *, int64_t seeders, int64_t leechers);
 /* Takes the live line off the terminal (before other output). */
 void		 ui_clear(struct ui *);
 /*

@@ -19,6 +19,7 @@
 #include "ui.h"
 
 #define DL_MAX_PEER_ARGS	256	/* --peer given at most */
+#define DL_MAX_TRACKER_ARGS	64	/* --tracker given at most */
 #define DL_STOP_MS		2000	/* tracker goodbye, at most */
 #define DL_MAX_PEERS		10000	/* --max-peers, at most */
 
@@ -34,6 +35,7 @@ struct dl {
 	const char		*dir;
 	bool			 seed;		/* keep seeding when done */
 	bool			 upload_only;	/* `gtorrent seed` */
+	bool			 verbose;	/* -v: tracker figures too */
 	bool			 stopping;
 	bool			 interrupted;
 	bool			 fatal;
@@ -67,6 +69,9 @@ download_usage(FILE *f, bool seed)
 	    "                        one if taken)\n"
 	    "      --peer HOST:PORT  connect to this peer (numeric IPv4 or\n"
 	    "                        [IPv6]; repeatable)\n"
+	    "      --tracker URL     also announce to URL (http, https or\n"
+	    "                        udp://HOST:PORT; repeatable; a last "
+	    "tier)\n"
 	    "      --no-tracker      do not contact trackers\n"
 	    "      --max-peers N     connections at most (default: %u)\n"
 	    "      --seed            keep seeding when complete, until "
@@ -107,6 +112,13 @@ dl_ui_cb(void *arg)
 	struct torrent_stats	 ts;
 
 	torrent_stats(d->t, &ts);
+	if (d->verbose) {
+		int64_t	seeders, leechers;
+
+		session_tracker_swarm(torrent_tracker(d->t), &seeders,
+		    &leechers);
+		ui_set_swarm(d->ui, seeders, leechers);
+	}
 	ui_update(d->ui, &ts, reactor_now_ms(d->r));
 	reactor_timer_in(d->ui_timer, ui_interval_ms(d->ui));
 }
@@ -286,13 +298,14 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 {
 	enum {
 		OPT_PEER = 256, OPT_NO_TRACKER, OPT_MAX_PEERS, OPT_SEED,
-		OPT_NO_RAREST, OPT_NO_END_GAME,
+		OPT_NO_RAREST, OPT_NO_END_GAME, OPT_TRACKER,
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "peer", required_argument, NULL, OPT_PEER },
 		{ "no-tracker", no_argument, NULL, OPT_NO_TRACKER },
+		{ "tracker", required_argument, NULL, OPT_TRACKER },
 		{ "max-peers", required_argument, NULL, OPT_MAX_PEERS },
 		{ "seed", no_argument, NULL, OPT_SEED },
 		{ "rarest-first", no_argument, NULL, 'r' },
@@ -315,7 +328,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	};
 	struct dl		 d = { .cmd = cmd, .upload_only = seed_cmd };
 	struct netaddr		*peers = NULL;
-	size_t			 npeers = 0;
+	size_t			 npeers = 0, ntrackers = 0;
+	char			**trackers = NULL;
 	uint64_t		 v;
 	bool			 quiet = false;
 	int			 c, verbose = 0, rc;
@@ -330,6 +344,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		case 'p':
 			if (cmd_parse_size(optarg, &v) != 0 || v > 65535) {
 				free(peers);
+				free(trackers);
 				return cmd_usage_error(cmd, "port must be 0 to "
 				    "65535, not '%s'", optarg);
 			}
@@ -338,6 +353,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		case OPT_PEER:
 			if (npeers == DL_MAX_PEER_ARGS) {
 				free(peers);
+				free(trackers);
 				return cmd_usage_error(cmd, "more than %u "
 				    "--peer options", DL_MAX_PEER_ARGS);
 			}
@@ -345,6 +361,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			    sizeof(*peers));
 			if (addr_parse(optarg, 0, &peers[npeers]) != GT_OK) {
 				free(peers);
+				free(trackers);
 				return cmd_usage_error(cmd, "--peer needs a "
 				    "numeric IPv4:PORT or [IPv6]:PORT, not "
 				    "'%s'", optarg);
@@ -354,10 +371,29 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		case OPT_NO_TRACKER:
 			to.use_trackers = false;
 			break;
+		case OPT_TRACKER:
+			if (!session_tracker_url_ok(optarg)) {
+				free(peers);
+				free(trackers);
+				return cmd_usage_error(cmd, "--tracker needs an "
+				    "http://, https:// or udp://host:port URL, "
+				    "not '%s'", optarg);
+			}
+			if (ntrackers == DL_MAX_TRACKER_ARGS) {
+				free(peers);
+				free(trackers);
+				return cmd_usage_error(cmd, "more than %u "
+				    "--tracker options", DL_MAX_TRACKER_ARGS);
+			}
+			trackers = xreallocarray(trackers, ntrackers + 1,
+			    sizeof(*trackers));
+			trackers[ntrackers++] = optarg;
+			break;
 		case OPT_MAX_PEERS:
 			if (cmd_parse_size(optarg, &v) != 0 || v < 1 ||
 			    v > DL_MAX_PEERS) {
 				free(peers);
+				free(trackers);
 				return cmd_usage_error(cmd, "--max-peers must "
 				    "be 1 to %u, not '%s'", DL_MAX_PEERS,
 				    optarg);
@@ -387,20 +423,24 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			break;
 		case 'h':
 			free(peers);
+			free(trackers);
 			download_usage(stdout, seed_cmd);
 			return EXIT_OK;
 		default:
 			free(peers);
+			free(trackers);
 			return cmd_bad_option(cmd, c, argv);
 		}
 	}
 	if (optind != argc - 1) {
 		free(peers);
+		free(trackers);
 		return cmd_usage_error(cmd, "%s", optind == argc ?
 		    "missing FILE.torrent" : "one FILE.torrent at a time");
 	}
 	if (!to.use_trackers && npeers == 0 && !seed_cmd) {
 		free(peers);
+		free(trackers);
 		return cmd_usage_error(cmd, "--no-tracker needs at least one "
 		    "--peer");
 	}
@@ -413,12 +453,16 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 
 	if ((rc = cmd_load_torrent(argv[optind], &d.m)) != EXIT_OK) {
 		free(peers);
+		free(trackers);
 		return rc;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	d.dir = to.dir;
 	d.seed = to.seed;
+	d.verbose = verbose > 0;
 	d.ui = ui_new(quiet, isatty(STDOUT_FILENO) == 1);
+	to.trackers = trackers;
+	to.ntrackers = ntrackers;
 	rc = dl_run(&d, &so, &to, peers, npeers);
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_IO;
@@ -431,6 +475,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	ui_free(d.ui);
 	metainfo_clear(&d.m);
 	free(peers);
+	free(trackers);
 	return rc;
 }
 

@@ -1,4 +1,4 @@
-/* session.c - torrents, peer id, listen port, HTTP tracker announces */
+/* session.c - torrents, peer id, listen port, tracker announces */
 #include <sys/types.h>
 #include <sys/socket.h>
 
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "announce.h"
 #include "http.h"
 #include "log.h"
 #include "metainfo.h"
@@ -17,6 +18,7 @@
 #include "reactor.h"
 #include "session.h"
 #include "torrent.h"
+#include "udp.h"
 #include "util.h"
 
 /* ---- the session --------------------------------------------------------- */
@@ -96,6 +98,7 @@ session_free(struct session *s)
 		return;
 	net_free(s->net);
 	http_free(s->http);
+	udp_free(s->udp);
 	free(s);
 }
 
@@ -160,31 +163,28 @@ session_http(struct session *s)
 	return s->http;
 }
 
-/* ---- the HTTP tracker client --------------------------------------------- */
+/* ---- the tracker client ------------------------------------------------- */
 
+/*
+ * One torrent's announces: `announce` decides when and to whom (BEP 12
+ * tiers, intervals, backoff); this glue sends each one over HTTP(S) or UDP
+ * and reports the outcome back.  One announce is under way at a time.
+ */
 struct session_tracker {
 	struct session		 *s;
 	struct torrent		 *t;
-	char			**urls;		/* tiers flattened, in order */
-	size_t			  nurls;
-	size_t			  cur;		/* the one we use */
-	size_t			  round_fails;	/* failures since one worked */
-	struct http_req		 *req;		/* in flight, or NULL */
-	enum tracker_event	  req_event;	/* ... with this event */
-	struct reactor_timer	 *timer;	/* next regular announce */
-	uint64_t		  next_at;	/* when it fires (ms) */
+	struct announce		 *an;
+	struct http_req		 *hreq;		/* in flight, or NULL */
+	struct udp_req		 *ureq;		/* ... or this */
+	const char		 *url;		/* ... to this (an's) */
+	enum tracker_event	  ev;		/* ... with this event */
+	struct reactor_timer	 *timer;	/* the next announce */
 	struct reactor_timer	 *stop_timer;	/* stop: deadline, or done */
-	bool			  started;	/* "started" went through */
-	bool			  maybe_started; /* ... or may have */
-	bool			  completed;	/* "completed" is due */
 	char			 *tracker_id;
-	uint32_t		  interval;	/* seconds */
-	uint32_t		  min_interval;	/* seconds, 0 = none */
-	uint64_t		  backoff_ms;	/* next wait after a failure */
-	uint64_t		  last_sent;	/* ms */
+	int64_t			  seeders;	/* last figures, or -1 */
+	int64_t			  leechers;
 	bool			  warned;	/* a failure was shown */
 	bool			  stopping;
-	bool			  stop_sent;
 	uint64_t		  stop_deadline;
 	void			(*done)(void *);
 	void			 *done_arg;
@@ -197,124 +197,101 @@ static const char *const tracker_event_names[] = {
 	[TRACKER_EVENT_STOPPED] = "stopped",
 };
 
-static void	tracker_announce(struct session_tracker *, enum tracker_event);
-static void	tracker_stop_next(struct session_tracker *);
+static void	tracker_pump(struct session_tracker *);
 
-static bool
-tracker_url_ok(const char *u)
+bool
+session_tracker_url_ok(const char *u)
 {
 	return strncasecmp(u, "http://", 7) == 0 ||
-	    strncasecmp(u, "https://", 8) == 0;
+	    strncasecmp(u, "https://", 8) == 0 || udp_url_ok(u);
 }
 
-static void
-tracker_schedule(struct session_tracker *st, uint64_t ms)
+static struct udp *
+session_udp(struct session *s)
 {
-	st->next_at = reactor_now_ms(st->s->r) + ms;
-	reactor_timer_at(st->timer, st->next_at);
-}
+	if (s->udp == NULL) {
+		uint64_t	seed;
 
-static enum tracker_event
-tracker_next_event(const struct session_tracker *st)
-{
-	if (!st->started)
-		return TRACKER_EVENT_STARTED;
-	if (st->completed)
-		return TRACKER_EVENT_COMPLETED;
-	return TRACKER_EVENT_NONE;
+		rand_bytes(&seed, sizeof(seed));
+		s->udp = udp_new(s->r, seed);
+	}
+	return s->udp;
 }
 
 static void
 tracker_timer_cb(void *arg)
 {
-	struct session_tracker	*st = arg;
-
-	st->next_at = 0;
-	if (st->req == NULL && !st->stopping)
-		tracker_announce(st, tracker_next_event(st));
+	tracker_pump(arg);
 }
 
 static void
 tracker_fail(struct session_tracker *st, const char *why)
 {
-	const char	*url = st->urls[st->cur];
+	uint64_t	now = reactor_now_ms(st->s->r);
 
-	if (st->stopping) {
-		log_debug("tracker %s: %s: %s", url,
-		    tracker_event_names[st->req_event], why);
-		tracker_stop_next(st);
-		return;
-	}
-	if (!st->warned)
-		log_warn("tracker %s: %s", url, why);
+	if (st->stopping || st->warned)
+		log_debug("tracker %s: %s: %s", st->url,
+		    tracker_event_names[st->ev], why);
 	else
-		log_debug("tracker %s: %s", url, why);
-	/* Simple BEP 12: the next URL now, until every one failed. */
-	st->cur = (st->cur + 1) % st->nurls;
-	if (++st->round_fails < st->nurls) {
-		tracker_announce(st, st->req_event);
-		return;
+		log_warn("tracker %s: %s", st->url, why);
+	announce_on_error(st->an, now);
+	if (!st->stopping && announce_deadline(st->an) > now) {
+		/* every tracker failed: quiet until one works again */
+		st->warned = true;
+		log_debug("tracker: every URL failed; again in %llu s",
+		    (unsigned long long)(announce_deadline(st->an) - now) /
+		    1000);
 	}
-	st->warned = true;
-	st->round_fails = 0;
-	log_debug("tracker: every URL failed; again in %llu s",
-	    (unsigned long long)st->backoff_ms / 1000);
-	tracker_schedule(st, st->backoff_ms);
-	st->backoff_ms = MIN(st->backoff_ms * 2, TRACKER_BACKOFF_MAX_MS);
+	tracker_pump(st);
 }
 
 static void
 tracker_success(struct session_tracker *st, struct tracker_reply *rep)
 {
-	uint64_t	wait;
-
-	log_debug("tracker %s: %s ok: %zu peers, interval %u s",
-	    st->urls[st->cur], tracker_event_names[st->req_event],
-	    rep->npeers, rep->interval);
+	log_debug("tracker %s: %s ok: %zu peers, interval %u s, "
+	    "%lld seeders, %lld leechers", st->url,
+	    tracker_event_names[st->ev], rep->npeers, rep->interval,
+	    (long long)rep->complete, (long long)rep->incomplete);
 	if (rep->warning != NULL)
-		log_warn("tracker %s: warning: %s", st->urls[st->cur],
-		    rep->warning);
-	st->round_fails = 0;
+		log_warn("tracker %s: warning: %s", st->url, rep->warning);
 	st->warned = false;
-	st->backoff_ms = TRACKER_BACKOFF_MIN_MS;
-	st->interval = rep->interval;
-	st->min_interval = rep->min_interval;
 	if (rep->tracker_id != NULL) {
 		free(st->tracker_id);
 		st->tracker_id = xstrdup(rep->tracker_id);
 	}
-	switch (st->req_event) {
-	case TRACKER_EVENT_STARTED:
-		st->started = true;
-		break;
-	case TRACKER_EVENT_COMPLETED:
-		st->completed = false;
-		break;
-	default:
-		break;
-	}
-	if (rep->npeers > 0 && st->req_event != TRACKER_EVENT_STOPPED)
+	if (rep->complete >= 0)
+		st->seeders = rep->complete;
+	if (rep->incomplete >= 0)
+		st->leechers = rep->incomplete;
+	announce_on_reply(st->an, rep->interval, rep->min_interval,
+	    reactor_now_ms(st->s->r));
+	if (rep->npeers > 0 && st->ev != TRACKER_EVENT_STOPPED &&
+	    !st->stopping)
 		torrent_add_peers(st->t, rep->peers, rep->npeers, false);
-	if (st->stopping) {
-		tracker_stop_next(st);
-		return;
-	}
-	if (st->completed)
-		wait = 0;			/* finished meanwhile */
-	else
-		wait = (uint64_t)st->interval * 1000;
-	tracker_schedule(st, wait);
+	tracker_pump(st);
 }
 
 static void
-tracker_done(void *arg, enum gt_err e, long status, const uint8_t *body,
+tracker_reply(struct session_tracker *st, struct tracker_reply *rep)
+{
+	char	why[TRACKER_ERRLEN + 32];
+
+	if (rep->failure != NULL) {
+		snprintf(why, sizeof(why), "failure reason: %s", rep->failure);
+		tracker_fail(st, why);
+	} else
+		tracker_success(st, rep);
+}
+
+static void
+tracker_http_done(void *arg, enum gt_err e, long status, const uint8_t *body,
     size_t len, const char *reason)
 {
 	struct session_tracker	*st = arg;
 	struct tracker_reply	 rep;
 	char			 err[TRACKER_ERRLEN], why[TRACKER_ERRLEN + 64];
 
-	st->req = NULL;
+	st->hreq = NULL;
 	if (e != GT_OK) {
 		snprintf(why, sizeof(why), "%s", reason != NULL ? reason :
 		    gt_strerror(e));
@@ -332,18 +309,28 @@ tracker_done(void *arg, enum gt_err e, long status, const uint8_t *body,
 		tracker_fail(st, why);
 		return;
 	}
-	if (rep.failure != NULL) {
-		snprintf(why, sizeof(why), "failure reason: %s", rep.failure);
-		tracker_reply_clear(&rep);
-		tracker_fail(st, why);
-		return;
-	}
-	tracker_success(st, &rep);
+	tracker_reply(st, &rep);
 	tracker_reply_clear(&rep);
 }
 
 static void
-tracker_announce(struct session_tracker *st, enum tracker_event ev)
+tracker_udp_done(void *arg, struct tracker_udp_result *res)
+{
+	struct session_tracker	*st = arg;
+
+	st->ureq = NULL;
+	if (res->e == GT_ECANCELED)
+		tracker_fail(st, "no answer");
+	else if (res->e != GT_OK)
+		tracker_fail(st, res->err);
+	else
+		tracker_reply(st, &res->announce);
+}
+
+/* Sends the announce `announce` says is due now, or arms the timer. */
+static void
+tracker_send(struct session_tracker *st, const char *url,
+    enum tracker_event ev)
 {
 	struct torrent_stats	 ts;
 	struct tracker_req	 tr;
@@ -354,13 +341,9 @@ tracker_announce(struct session_tracker *st, enum tracker_event ev)
 		.user_agent = SESSION_USER_AGENT,
 	};
 	uint64_t		 now = reactor_now_ms(st->s->r);
-	char			*url;
+	unsigned		 tries = TRACKER_UDP_TRIES;
+	char			*u;
 
-	if (st->req != NULL)
-		http_cancel(st->req);
-	st->req = NULL;
-	reactor_timer_cancel(st->timer);
-	st->next_at = 0;
 	torrent_stats(st->t, &ts);
 	memset(&tr, 0, sizeof(tr));
 	memcpy(tr.info_hash, torrent_info_hash(st->t), SHA1_LEN);
@@ -373,62 +356,107 @@ tracker_announce(struct session_tracker *st, enum tracker_event ev)
 	tr.key = st->s->key;
 	tr.event = ev;
 	tr.tracker_id = st->tracker_id;
-	if (st->stopping)
+	if (st->stopping) {
 		ho.timeout_ms = (uint32_t)MAX(st->stop_deadline > now ?
 		    st->stop_deadline - now : 1, 1);
-	url = tracker_http_announce_url(st->urls[st->cur], &tr);
-	log_debug("tracker %s: %s (left %llu)", st->urls[st->cur],
-	    tracker_event_names[ev], (unsigned long long)tr.left);
-	st->req_event = ev;
-	st->last_sent = now;
-	if (ev == TRACKER_EVENT_STARTED)
-		st->maybe_started = true;
-	st->req = http_get(session_http(st->s), url, &ho, tracker_done, st);
-	free(url);
+		tries = 1;
+	}
+	log_debug("tracker %s: %s (left %llu)", url, tracker_event_names[ev],
+	    (unsigned long long)tr.left);
+	st->url = url;
+	st->ev = ev;
+	if (strncasecmp(url, "udp://", 6) == 0) {
+		st->ureq = udp_announce(session_udp(st->s), url, &tr, tries,
+		    tracker_udp_done, st);
+		if (st->ureq == NULL)
+			tracker_fail(st, "unusable UDP tracker URL");
+		return;
+	}
+	u = tracker_http_announce_url(url, &tr);
+	st->hreq = http_get(session_http(st->s), u, &ho, tracker_http_done,
+	    st);
+	free(u);
+}
+
+static void
+tracker_pump(struct session_tracker *st)
+{
+	const char		*url;
+	enum tracker_event	 ev;
+	uint64_t		 now, d;
+
+	if (st->hreq != NULL || st->ureq != NULL)
+		return;
+	now = reactor_now_ms(st->s->r);
+	if (announce_next(st->an, now, &url, &ev)) {
+		reactor_timer_cancel(st->timer);
+		tracker_send(st, url, ev);
+		return;
+	}
+	d = announce_deadline(st->an);
+	if (d != UINT64_MAX) {
+		reactor_timer_at(st->timer, d);
+		return;
+	}
+	reactor_timer_cancel(st->timer);
+	if (st->stopping)
+		reactor_timer_in(st->stop_timer, 0);	/* done, from the loop */
+}
+
+/* Adds the usable URLs of tier to st's announce list. */
+static void
+tracker_add(struct session_tracker *st, unsigned tier, const char *u)
+{
+	if (!session_tracker_url_ok(u)) {
+		log_debug("tracker %s: not supported", u);
+		return;
+	}
+	announce_add(st->an, tier, u);
 }
 
 struct session_tracker *
 session_tracker_new(struct session *s, struct torrent *t,
-    const struct metainfo *m)
+    const struct metainfo *m, char *const *extra, size_t nextra)
 {
 	struct session_tracker	*st;
+	uint64_t		 seed;
 	size_t			 i, j;
 
 	st = xcalloc(1, sizeof(*st));
 	st->s = s;
 	st->t = t;
-	for (i = 0; i < m->ntiers; i++) {
-		for (j = 0; j < m->tiers[i].n; j++) {
-			const char	*u = m->tiers[i].urls[j];
-
-			if (!tracker_url_ok(u)) {
-				log_debug("tracker %s: not supported yet", u);
-				continue;
-			}
-			st->urls = xreallocarray(st->urls, st->nurls + 1,
-			    sizeof(*st->urls));
-			st->urls[st->nurls++] = xstrdup(u);
-		}
-	}
+	rand_bytes(&seed, sizeof(seed));
+	st->an = announce_new(seed);
+	for (i = 0; i < m->ntiers; i++)
+		for (j = 0; j < m->tiers[i].n; j++)
+			tracker_add(st, (unsigned)i, m->tiers[i].urls[j]);
+	for (j = 0; j < nextra; j++)
+		tracker_add(st, (unsigned)m->ntiers, extra[j]);
 	st->timer = reactor_timer_new(s->r, tracker_timer_cb, st);
-	st->backoff_ms = TRACKER_BACKOFF_MIN_MS;
+	st->seeders = st->leechers = -1;
 	return st;
+}
+
+static void
+tracker_cancel(struct session_tracker *st)
+{
+	if (st->hreq != NULL)
+		http_cancel(st->hreq);
+	if (st->ureq != NULL)
+		udp_cancel(st->ureq);
+	st->hreq = NULL;
+	st->ureq = NULL;
 }
 
 void
 session_tracker_free(struct session_tracker *st)
 {
-	size_t	i;
-
 	if (st == NULL)
 		return;
-	if (st->req != NULL)
-		http_cancel(st->req);
+	tracker_cancel(st);
 	reactor_timer_free(st->timer);
 	reactor_timer_free(st->stop_timer);
-	for (i = 0; i < st->nurls; i++)
-		free(st->urls[i]);
-	free(st->urls);
+	announce_free(st->an);
 	free(st->tracker_id);
 	free(st);
 }
@@ -436,43 +464,42 @@ session_tracker_free(struct session_tracker *st)
 size_t
 session_tracker_count(const struct session_tracker *st)
 {
-	return st == NULL ? 0 : st->nurls;
+	return st == NULL ? 0 : announce_count(st->an);
+}
+
+void
+session_tracker_swarm(const struct session_tracker *st, int64_t *seeders,
+    int64_t *leechers)
+{
+	*seeders = st == NULL ? -1 : st->seeders;
+	*leechers = st == NULL ? -1 : st->leechers;
 }
 
 void
 session_tracker_start(struct session_tracker *st)
 {
-	if (st == NULL || st->nurls == 0 || st->stopping)
+	if (st == NULL || announce_count(st->an) == 0 || st->stopping)
 		return;
-	tracker_announce(st, TRACKER_EVENT_STARTED);
+	announce_start(st->an, reactor_now_ms(st->s->r));
+	tracker_pump(st);
 }
 
 void
 session_tracker_completed(struct session_tracker *st)
 {
-	if (st == NULL || st->nurls == 0 || st->stopping)
+	if (st == NULL || announce_count(st->an) == 0 || st->stopping)
 		return;
-	st->completed = true;
-	if (st->req == NULL && st->started)
-		tracker_announce(st, TRACKER_EVENT_COMPLETED);
-	/* else: after the one in flight (tracker_success), or with left=0
-	   in the "started" still to come. */
+	announce_completed(st->an, reactor_now_ms(st->s->r));
+	tracker_pump(st);
 }
 
 void
 session_tracker_need_peers(struct session_tracker *st)
 {
-	uint64_t	wait, at;
-
-	if (st == NULL || st->nurls == 0 || st->stopping || st->req != NULL ||
-	    !st->started)
+	if (st == NULL || announce_count(st->an) == 0 || st->stopping)
 		return;
-	wait = MAX((uint64_t)st->min_interval * 1000, TRACKER_NEED_PEERS_MS);
-	at = st->last_sent + wait;
-	if (st->next_at != 0 && st->next_at <= at)
-		return;
-	st->next_at = at;
-	reactor_timer_at(st->timer, at);
+	announce_need_peers(st->an, reactor_now_ms(st->s->r));
+	tracker_pump(st);
 }
 
 static void
@@ -481,37 +508,23 @@ tracker_stop_timer_cb(void *arg)
 	struct session_tracker	*st = arg;
 	void			(*done)(void *) = st->done;
 
-	if (st->req != NULL) {
+	if (st->hreq != NULL || st->ureq != NULL) {
 		log_debug("tracker %s: %s: no answer in time, leaving",
-		    st->urls[st->cur], tracker_event_names[st->req_event]);
-		http_cancel(st->req);
-		st->req = NULL;
+		    st->url, tracker_event_names[st->ev]);
+		tracker_cancel(st);
 	}
+	reactor_timer_cancel(st->timer);
 	st->done = NULL;
 	if (done != NULL)
 		done(st->done_arg);
-}
-
-static void
-tracker_stop_next(struct session_tracker *st)
-{
-	if (st->completed && st->started) {
-		st->completed = false;
-		tracker_announce(st, TRACKER_EVENT_COMPLETED);
-		return;
-	}
-	if ((st->started || st->maybe_started) && !st->stop_sent) {
-		st->stop_sent = true;
-		tracker_announce(st, TRACKER_EVENT_STOPPED);
-		return;
-	}
-	reactor_timer_in(st->stop_timer, 0);	/* done, from the loop */
 }
 
 void
 session_tracker_stop(struct session_tracker *st, uint32_t timeout_ms,
     void (*done)(void *), void *arg)
 {
+	uint64_t	now = reactor_now_ms(st->s->r);
+
 	st->done = done;
 	st->done_arg = arg;
 	if (st->stop_timer == NULL)
@@ -520,18 +533,13 @@ session_tracker_stop(struct session_tracker *st, uint32_t timeout_ms,
 	if (st->stopping)
 		return;
 	st->stopping = true;
-	st->stop_deadline = reactor_now_ms(st->s->r) + timeout_ms;
+	st->stop_deadline = now + timeout_ms;
 	reactor_timer_cancel(st->timer);
-	if (st->nurls == 0) {
+	tracker_cancel(st);		/* announce_stop abandons it */
+	if (!announce_stop(st->an, now)) {
 		reactor_timer_in(st->stop_timer, 0);
 		return;
 	}
 	reactor_timer_at(st->stop_timer, st->stop_deadline);
-	if (st->req != NULL && st->req_event == TRACKER_EVENT_COMPLETED)
-		return;			/* let it finish: tracker_done */
-	if (st->req != NULL) {
-		http_cancel(st->req);
-		st->req = NULL;
-	}
-	tracker_stop_next(st);
+	tracker_pump(st);
 }

@@ -1169,7 +1169,8 @@ torrent_new(struct torrent **out, struct session *s,
 		t->lanes = (unsigned)MIN(TORRENT_HASH_LANES,
 		    TORRENT_HASH_BUF / m->piece_length);
 	if (o->use_trackers)
-		t->tracker = session_tracker_new(s, t, m);
+		t->tracker = session_tracker_new(s, t, m, o->trackers,
+		    o->ntrackers);
 	if (check && (e = torrent_check(t, err)) != GT_OK) {
 		torrent_free(t);
 		return e;

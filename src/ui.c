@@ -23,6 +23,8 @@ struct ui {
 	uint64_t		start;		/* first update */
 	struct ui_sample	s[UI_SAMPLES];	/* ring, oldest first */
 	size_t			head, n;
+	int64_t			seeders;	/* a tracker's figures, or -1 */
+	int64_t			leechers;
 };
 
 struct ui *
@@ -32,6 +34,7 @@ ui_new(bool quiet, bool tty)
 
 	u->quiet = quiet;
 	u->tty = tty;
+	u->seeders = u->leechers = -1;
 	return u;
 }
 
@@ -111,6 +114,7 @@ void
 ui_update(struct ui *u, const struct torrent_stats *ts, uint64_t now)
 {
 	char		have[24], total[24], down[24], up[24], eta[24];
+	char		swarm[64] = "";
 	uint64_t	rd, ru, left, secs;
 	double		pct;
 
@@ -141,16 +145,26 @@ ui_update(struct ui *u, const struct torrent_stats *ts, uint64_t now)
 			snprintf(eta, sizeof(eta), "%u:%02u",
 			    (unsigned)(secs / 60), (unsigned)(secs % 60));
 	}
+	if (u->seeders >= 0 || u->leechers >= 0)
+		snprintf(swarm, sizeof(swarm), "  swarm %lld seeders %lld "
+		    "leechers", (long long)u->seeders, (long long)u->leechers);
 	pct = ts->total == 0 ? 100.0 : 100.0 * (double)ts->have /
 	    (double)ts->total;
-	printf("%s%.1f%% %s/%s  down %s/s  up %s/s  peers %u/%u  eta %s%s",
+	printf("%s%.1f%% %s/%s  down %s/s  up %s/s  peers %u/%u  eta %s%s%s",
 	    u->tty ? "\r" : "", pct, ui_size(have, sizeof(have), ts->have),
 	    ui_size(total, sizeof(total), ts->total),
 	    ui_size(down, sizeof(down), rd), ui_size(up, sizeof(up), ru),
 	    ts->peers, ts->known > ts->peers ? ts->known : ts->conns, eta,
-	    u->tty ? "\033[K" : "\n");
+	    swarm, u->tty ? "\033[K" : "\n");
 	fflush(stdout);
 	u->drawn = true;
+}
+
+void
+ui_set_swarm(struct ui *u, int64_t seeders, int64_t leechers)
+{
+	u->seeders = seeders;
+	u->leechers = leechers;
 }
 
 void
