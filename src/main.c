@@ -24,6 +24,7 @@ static const struct command {
 	{ "create", cmd_create, "make a .torrent from a file or folder" },
 	{ "info", cmd_info, "show what a .torrent holds" },
 	{ "verify", cmd_verify, "check data on disk against a .torrent" },
+	{ "scrape", cmd_scrape, "ask trackers how many seeders and leechers" },
 };
 
 static void
