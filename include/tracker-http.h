@@ -76,6 +76,8 @@ char		*tracker_http_announce_url(const char *announce,
 enum gt_err	 tracker_http_parse(const uint8_t *body, size_t len,
 		    struct tracker_reply *, char *err);
 void		 tracker_reply_clear(struct tracker_reply *);
+/* A tracker's interval in seconds, clamped to TRACKER_MIN/MAX_INTERVAL. */
+uint32_t	 tracker_clamp_interval(int64_t seconds);
 
 /*
  * The scrape URL for n (1..TRACKER_MAX_SCRAPE) info-hashes, by BEP 48's rule:

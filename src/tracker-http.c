@@ -150,8 +150,8 @@ parse_dict_peers(struct tracker_reply *r, const struct bencode_doc *d,
 	}
 }
 
-static uint32_t
-clamp_interval(int64_t v)
+uint32_t
+tracker_clamp_interval(int64_t v)
 {
 	if (v < TRACKER_MIN_INTERVAL)
 		return TRACKER_MIN_INTERVAL;
@@ -196,10 +196,10 @@ tracker_http_parse(const uint8_t *body, size_t len, struct tracker_reply *out,
 	    BENCODE_STR)) != NULL)
 		r.warning = safe_text(n);
 	n = bencode_dict_get_type(&d, root, "interval", BENCODE_INT);
-	r.interval = clamp_interval(n != NULL ? n->i : 1800);
+	r.interval = tracker_clamp_interval(n != NULL ? n->i : 1800);
 	if ((n = bencode_dict_get_type(&d, root, "min interval",
 	    BENCODE_INT)) != NULL)
-		r.min_interval = clamp_interval(n->i);
+		r.min_interval = tracker_clamp_interval(n->i);
 	if ((n = bencode_dict_get_type(&d, root, "tracker id",
 	    BENCODE_STR)) != NULL && n->slen > 0)
 		r.tracker_id = safe_text(n);

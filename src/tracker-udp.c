@@ -524,16 +524,6 @@ count_or_unknown(const uint8_t *p)
 	return v < 0 ? -1 : v;
 }
 
-static uint32_t
-clamp_interval(int32_t v)
-{
-	if (v < TRACKER_MIN_INTERVAL)
-		return TRACKER_MIN_INTERVAL;
-	if (v > TRACKER_MAX_INTERVAL)
-		return TRACKER_MAX_INTERVAL;
-	return (uint32_t)v;
-}
-
 static size_t
 peer_hash(const struct netaddr *a)
 {
@@ -583,7 +573,7 @@ on_announce_reply(struct tracker_udp *t, size_t i, const uint8_t *p,
 		remove_xchg(t, i);
 		return;
 	}
-	r.interval = clamp_interval(load_be32s(p + 8));
+	r.interval = tracker_clamp_interval(load_be32s(p + 8));
 	r.incomplete = count_or_unknown(p + 12);
 	r.complete = count_or_unknown(p + 16);
 	n = (len - ANNOUNCE_REPLY_LEN) / step;
