@@ -185,6 +185,7 @@ struct session_tracker {
 	int64_t			  leechers;
 	bool			  warned;	/* a failure was shown */
 	bool			  stopping;
+	bool			  stop_begun;	/* announce_stop was called */
 	uint64_t		  stop_deadline;
 	void			(*done)(void *);
 	void			 *done_arg;
@@ -248,7 +249,7 @@ tracker_fail(struct session_tracker *st, const char *why)
 static void
 tracker_success(struct session_tracker *st, struct tracker_reply *rep)
 {
-	log_debug("tracker %s: %s ok: %zu peers, interval %u s, "
+	log_info("tracker %s: %s ok: %zu peers, interval %u s, "
 	    "%lld seeders, %lld leechers", st->url,
 	    tracker_event_names[st->ev], rep->npeers, rep->interval,
 	    (long long)rep->complete, (long long)rep->incomplete);
@@ -388,6 +389,13 @@ tracker_pump(struct session_tracker *st)
 	if (st->hreq != NULL || st->ureq != NULL)
 		return;
 	now = reactor_now_ms(st->s->r);
+	if (st->stopping && !st->stop_begun) {
+		st->stop_begun = true;
+		if (!announce_stop(st->an, now)) {
+			reactor_timer_in(st->stop_timer, 0);	/* nothing to say */
+			return;
+		}
+	}
 	if (announce_next(st->an, now, &url, &ev)) {
 		reactor_timer_cancel(st->timer);
 		tracker_send(st, url, ev);
@@ -535,11 +543,10 @@ session_tracker_stop(struct session_tracker *st, uint32_t timeout_ms,
 	st->stopping = true;
 	st->stop_deadline = now + timeout_ms;
 	reactor_timer_cancel(st->timer);
-	tracker_cancel(st);		/* announce_stop abandons it */
-	if (!announce_stop(st->an, now)) {
-		reactor_timer_in(st->stop_timer, 0);
-		return;
-	}
 	reactor_timer_at(st->stop_timer, st->stop_deadline);
+	if ((st->hreq != NULL || st->ureq != NULL) &&
+	    st->ev == TRACKER_EVENT_COMPLETED)
+		return;		/* let it finish: tracker_pump goes on */
+	tracker_cancel(st);		/* announce_stop abandons it */
 	tracker_pump(st);
 }

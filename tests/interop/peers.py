@@ -960,31 +960,32 @@ class Net:
         self.items = []
         self.ntag = 0
 
-    def _add(self, x, stop):
+    def add(self, x, stop):
+        """Registers x for teardown: stop(x) runs at the end of the test."""
         self.items.append((x, stop))
         return x
 
     def tracker(self):
         assert self.opentracker_exe, "opentracker fixture needed"
-        return self._add(Opentracker(self.opentracker_exe,
+        return self.add(Opentracker(self.opentracker_exe,
                                      self.tmp / "tracker"),
                          lambda t: t.stop())
 
     def lt_peer(self, torrent_bytes, save_path, **kw):
         assert self.lt is not None, "lt fixture needed"
-        return self._add(LtPeer(self.lt, torrent_bytes, save_path, **kw),
+        return self.add(LtPeer(self.lt, torrent_bytes, save_path, **kw),
                          lambda p: p.close())
 
     def gt(self, *args, tag=None):
         assert self.gtorrent, "gtorrent fixture needed"
         self.ntag += 1
         tag = tag or "gt%d" % self.ntag
-        return self._add(GtProc(self.gtorrent, args, self.tmp, tag),
+        return self.add(GtProc(self.gtorrent, args, self.tmp, tag),
                          lambda p: p.close())
 
     def scripted(self, meta, script, name="scripted", listen=True,
                  alive=None):
-        return self._add(ScriptedPeer(meta, script, name, listen, alive),
+        return self.add(ScriptedPeer(meta, script, name, listen, alive),
                          lambda p: p.stop())
 
     def stop(self):
