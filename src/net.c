@@ -605,48 +605,77 @@ net_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
+/*
+ * A listening socket on port: dual-stack [::] where the machine has IPv6
+ * (v4 peers arrive v4-mapped and are unmapped), else 0.0.0.0.  -1 with
+ * errno set when the port is not free.
+ */
+static int
+listen_socket(uint16_t port, uint16_t *bound)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	socklen_t		 len;
+	int			 fd, one = 1, off = 0, af, saved;
+
+	for (af = AF_INET6;; af = AF_INET) {
+		memset(&ss, 0, sizeof(ss));
+		fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd == -1 && af == AF_INET6)
+			continue;		/* no IPv6 here */
+		if (fd == -1)
+			return -1;
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+		if (af == AF_INET6) {
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
+			    sizeof(off));
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_addr = in6addr_any;
+			sin6->sin6_port = htons(port);
+			len = sizeof(*sin6);
+		} else {
+			sin->sin_family = AF_INET;
+			sin->sin_addr.s_addr = htonl(INADDR_ANY);
+			sin->sin_port = htons(port);
+			len = sizeof(*sin);
+		}
+		if (bind(fd, (struct sockaddr *)&ss, len) == 0 &&
+		    listen(fd, 128) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+			*bound = ntohs(af == AF_INET6 ? sin6->sin6_port :
+			    sin->sin_port);
+			return fd;
+		}
+		saved = errno;
+		close(fd);
+		errno = saved;
+		/* a taken port is taken for both; else try plain IPv4 */
+		if (af == AF_INET || saved == EADDRINUSE)
+			return -1;
+	}
+}
+
 enum gt_err
 net_listen(struct net *n, uint16_t port, uint16_t *bound)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 len;
-	unsigned		 i, tries = port == 0 ? 1 : NET_LISTEN_TRIES;
-	int			 fd, one = 1, saved = 0;
+	unsigned	i, tries = port == 0 ? 1 : NET_LISTEN_TRIES;
+	int		fd, saved = 0;
 
 	for (i = 0; i < tries && (uint32_t)port + i <= 65535; i++) {
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd == -1) {
-			log_error("socket: %s", strerror(errno));
-			return GT_EIO;
-		}
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-		    sizeof(one));
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_addr.s_addr = htonl(INADDR_ANY);
-		sin.sin_port = htons((uint16_t)(port + i));
-		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-		    listen(fd, 128) == 0) {
-			len = sizeof(sin);
-			if (getsockname(fd, (struct sockaddr *)&sin,
-			    &len) == -1) {
-				close(fd);
-				return GT_EIO;
-			}
+		if ((fd = listen_socket((uint16_t)(port + i), bound)) != -1) {
 			n->lfd = fd;
 			n->lev = event_new(reactor_base(n->r), fd,
 			    EV_READ | EV_PERSIST, net_accept_cb, n);
 			if (n->lev == NULL)
 				abort();
 			event_add(n->lev, NULL);
-			*bound = ntohs(sin.sin_port);
 			log_debug("%s: listening on port %u", __func__,
 			    *bound);
 			return GT_OK;
 		}
 		saved = errno;
-		close(fd);
 		log_debug("%s: port %u: %s", __func__, port + i,
 		    strerror(saved));
 	}

@@ -11,6 +11,7 @@ import time
 import pytest
 
 import peers
+import trackers
 from peers import why
 from helpers import KIB, MIB, build_shape, lt_make, make_payload
 
@@ -254,6 +255,26 @@ def test_gtorrent_to_gtorrent(net, opentracker, tmp_path, seed, via, kind):
     rc = sg.interrupt()
     sm = check_stopped(sg, rc)
     assert sm["uploaded"] >= case.real_total, why(sm, sg)
+
+
+@pytest.mark.timeout(60)
+def test_gtorrent_to_gtorrent_ipv6(net, tmp_path, seed):
+    """The listener takes IPv6 too: a leecher dials the seeder at [::1]."""
+    why6 = trackers.ipv6_unusable()
+    if why6:
+        pytest.skip(why6)
+    case = Case(tmp_path, seed, "single-3M", "http://127.0.0.1:1/announce")
+    sport = peers.free_port()
+    sg = net.gt("seed", "-v", "-p", sport, "-o", case.src, "--no-tracker",
+                case.torrent, tag="gt-seeder")
+    assert peers.wait_listening(sport, 20, sg.alive), why(sg)
+    out = tmp_path / "out"
+    lg = net.gt("-v", "-p", peers.free_port(), "-o", out, "--no-tracker",
+                "--peer", "[::1]:%d" % sport, case.torrent, tag="gt-leecher")
+    rc = lg.wait(GT_TIMEOUT)
+    check_done(lg, case, rc)
+    case.check(out)
+    sg.interrupt()
 
 
 @pytest.mark.timeout(60)
