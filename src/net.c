@@ -89,20 +89,20 @@ to_sockaddr(const struct netaddr *a, struct sockaddr_storage *ss)
 	return sizeof(*sin6);
 }
 
-static bool
-from_sockaddr(const struct sockaddr_storage *ss, struct netaddr *a)
+bool
+net_netaddr(const struct sockaddr *sa, struct netaddr *a)
 {
-	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in	*sin = (const void *)sa;
+	const struct sockaddr_in6	*sin6 = (const void *)sa;
 
 	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET) {
+	if (sa->sa_family == AF_INET) {
 		a->family = ADDR_V4;
 		memcpy(a->ip, &sin->sin_addr, 4);
 		a->port = ntohs(sin->sin_port);
 		return true;
 	}
-	if (ss->ss_family == AF_INET6) {
+	if (sa->sa_family == AF_INET6) {
 		a->family = ADDR_V6;
 		memcpy(a->ip, &sin6->sin6_addr, 16);
 		a->port = ntohs(sin6->sin6_port);
@@ -585,7 +585,7 @@ net_accept_cb(evutil_socket_t lfd, short what, void *arg)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
-		if (!from_sockaddr(&ss, &a)) {
+		if (!net_netaddr((struct sockaddr *)&ss, &a)) {
 			close(fd);
 			continue;
 		}

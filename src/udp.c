@@ -21,6 +21,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "net.h"
 #include "reactor.h"
 #include "tracker-udp.h"
 #include "udp.h"
@@ -125,30 +126,6 @@ udp_sockaddr(const struct udp *u, const struct netaddr *a,
 	return sizeof(*sin6);
 }
 
-static bool
-udp_netaddr(const struct sockaddr *sa, struct netaddr *a)
-{
-	const struct sockaddr_in	*sin = (const struct sockaddr_in *)
-					    (const void *)sa;
-	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)
-					    (const void *)sa;
-
-	memset(a, 0, sizeof(*a));
-	if (sa->sa_family == AF_INET) {
-		a->family = ADDR_V4;
-		memcpy(a->ip, &sin->sin_addr, 4);
-		a->port = ntohs(sin->sin_port);
-		return true;
-	}
-	if (sa->sa_family == AF_INET6) {
-		a->family = ADDR_V6;
-		memcpy(a->ip, &sin6->sin6_addr, 16);
-		a->port = ntohs(sin6->sin6_port);
-		addr_unmap(a);
-		return true;
-	}
-	return false;
-}
 
 /*
  * "udp://host:port[/path][?query]" -> host, port and the BEP 41 URL data
@@ -280,7 +257,7 @@ udp_read_errqueue(struct udp *u)
 			    ee->ee_origin != SO_EE_ORIGIN_ICMP6 &&
 			    ee->ee_origin != SO_EE_ORIGIN_LOCAL)
 				continue;
-			if (!udp_netaddr((struct sockaddr *)&ss, &a) ||
+			if (!net_netaddr((struct sockaddr *)&ss, &a) ||
 			    (t = udp_tracker_find(u, &a)) == NULL)
 				continue;
 			snprintf(why, sizeof(why), "%s: %s",
@@ -315,7 +292,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				udp_read_errqueue(u);
 			break;
 		}
-		if (!udp_netaddr((struct sockaddr *)&ss, &a))
+		if (!net_netaddr((struct sockaddr *)&ss, &a))
 			continue;
 		if ((t = udp_tracker_find(u, &a)) == NULL) {
 			log_trace("udp: %zd bytes from a stranger", n);
@@ -580,7 +557,7 @@ udp_dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 	}
 	/* IPv4 first when both exist and the socket is not dual-stack. */
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (!udp_netaddr(ai->ai_addr, &a))
+		if (!net_netaddr(ai->ai_addr, &a))
 			continue;
 		if (a.family == ADDR_V6 && !q->u->v6)
 			continue;
