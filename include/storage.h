@@ -2,6 +2,8 @@
 #ifndef GT_STORAGE_H
 #define GT_STORAGE_H
 
+#include <sys/uio.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +37,9 @@ struct storage_ops {
 			    void *buf, size_t len);
 	enum gt_err	(*write)(void *ctx, size_t file, uint64_t off,
 			    const void *buf, size_t len);
+	/* Gathered write: iov[0 .. n) one after another from off. */
+	enum gt_err	(*writev)(void *ctx, size_t file, uint64_t off,
+			    const struct iovec *iov, size_t n);
 	/* Size and mtime (ns) of the file on disk; GT_ENOENT if missing. */
 	enum gt_err	(*stat)(void *ctx, size_t file, uint64_t *size,
 			    int64_t *mtime_ns);
@@ -70,6 +75,12 @@ enum gt_err	 storage_read_at(struct storage *, uint64_t off, void *buf,
 		    uint64_t len);
 enum gt_err	 storage_write_at(struct storage *, uint64_t off,
 		    const void *buf, uint64_t len);
+/*
+ * Gathered write of iov[0 .. n) to the torrent bytes from off on: one
+ * pwritev per file the bytes fall in, so consecutive blocks cost one call.
+ */
+enum gt_err	 storage_writev_at(struct storage *, uint64_t off,
+		    const struct iovec *iov, size_t n);
 
 /* SHA-1 of a whole piece as stored. */
 enum gt_err	 storage_hash_piece(struct storage *, uint32_t piece,

@@ -31,7 +31,9 @@
  * while output waits.  Reads are large, into a receive buffer of two
  * maximal frames that is compacted only when less than a frame of room is
  * left; frames are decoded in place and a PIECE's block goes to the torrent
- * straight from that buffer.  Output is written straight from the peer's
+ * straight from that buffer; the torrent writes a read's blocks with
+ * gathered writes in torrent_after_input, called before the buffer is read
+ * into or compacted again.  Output is written straight from the peer's
  * queue.  One timer per connection is armed to the peer's next deadline,
  * moved only when the deadline comes earlier (a timer firing early just
  * runs peer_tick and re-arms).
@@ -399,8 +401,16 @@ conn_process(struct conn *c, uint64_t now)
 		if (!conn_check_peer(c, e))
 			return false;
 	}
-	if (c->dead)
-		return false;
+	return !c->dead;
+}
+
+/*
+ * The torrent has written the blocks decoded in place (torrent_after_input
+ * does): the consumed bytes may go.
+ */
+static void
+conn_compact(struct conn *c)
+{
 	if (c->roff == c->rlen)
 		c->roff = c->rlen = 0;
 	else if (NET_RBUF_SIZE - c->rlen < WIRE_MAX_FRAME) {
@@ -408,7 +418,6 @@ conn_process(struct conn *c, uint64_t now)
 		c->rlen -= c->roff;
 		c->roff = 0;
 	}
-	return true;
 }
 
 static void
@@ -441,8 +450,17 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		if ((size_t)n < room)
 			break;		/* drained the socket */
+		/* Blocks are written from rbuf before it is read into again. */
+		if (c->state == CONN_ACTIVE) {
+			torrent_after_input(c->t, c);
+			if (!conn_check_peer(c, GT_OK))
+				return;
+		}
+		conn_compact(c);
 	}
 	conn_settle(c);
+	if (!c->dead)
+		conn_compact(c);
 }
 
 static void

@@ -74,6 +74,8 @@ struct peer {
 	struct block_req	*dropped;	/* ring of requests given up
 						   (cancel, timeout, choke) */
 	size_t			 ndropped, dropped_pos;
+	size_t			 dropped_lost;	/* pushed out of the ring
+						   unanswered */
 
 	size_t			 depth;		/* pipeline target */
 	bool			 slow_start;
@@ -328,13 +330,24 @@ dropped_add(struct peer *p, const struct block_req *r)
 {
 	if (p->dropped == NULL)
 		p->dropped = xcalloc(PEER_DROPPED_MAX, sizeof(*p->dropped));
+	/*
+	 * A full ring forgets its oldest entry; if that one was still
+	 * unanswered, one late answer we cannot match is no error.
+	 */
+	if (p->ndropped == PEER_DROPPED_MAX &&
+	    p->dropped[p->dropped_pos].length != 0 &&
+	    p->dropped_lost < SIZE_MAX)
+		p->dropped_lost++;
 	p->dropped[p->dropped_pos] = *r;
 	p->dropped_pos = (p->dropped_pos + 1) % PEER_DROPPED_MAX;
 	if (p->ndropped < PEER_DROPPED_MAX)
 		p->ndropped++;
 }
 
-/* Forgets r if it was dropped; a block's length is never 0. */
+/*
+ * Forgets r if it was dropped (a block's length is never 0), or takes it
+ * for one of the dropped requests the ring lost.
+ */
 static bool
 dropped_take(struct peer *p, const struct block_req *r)
 {
@@ -345,6 +358,10 @@ dropped_take(struct peer *p, const struct block_req *r)
 			p->dropped[i].length = 0;
 			return true;
 		}
+	}
+	if (p->dropped_lost > 0) {
+		p->dropped_lost--;
+		return true;
 	}
 	return false;
 }

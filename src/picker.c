@@ -22,6 +22,14 @@
 #define PICKER_RANDOM_PROBES	16
 /* Pieces the peer scan collects per pass. */
 #define PICKER_SCAN_BATCH	64
+/*
+ * End-game duplicates go to a peer only while it has fewer requests than
+ * this outstanding.  A peer that runs dry helps finish what the others
+ * hold, but cannot ask again for everything still on its way from them
+ * (pipelines are up to PEER_MAX_QUEUE deep): each duplicate ends in a
+ * cancel and, often, a block received twice.
+ */
+#define PICKER_END_GAME_QUEUE	32
 
 /* Per block of a piece in progress: received flag and requester count. */
 #define BLK_RECV		0x80000000u
@@ -84,6 +92,9 @@ struct picker {
 	uint32_t		 stamp;		/* picker_next calls */
 	uint32_t		*hash;		/* dl index + 1; 0 empty */
 	uint32_t		 hmask;		/* hash size - 1 */
+
+	uint64_t		*seen;		/* end-game: blocks to skip */
+	size_t			 seencap;	/* entries, a power of 2 */
 };
 
 /* Geometry. */
@@ -507,6 +518,7 @@ picker_free(struct picker *p)
 		free(p->dl[i]);
 	free(p->dl);
 	free(p->hash);
+	free(p->seen);
 	bitfield_clear(&p->have);
 	bitfield_clear(&p->started);
 	free(p->bstart);
@@ -835,16 +847,66 @@ pick_in_order(struct picker *p, struct pick *c)
 }
 
 /*
+ * The end-game's set of blocks the peer must not get: its outstanding
+ * requests and the blocks chosen in this call.  Open addressing on
+ * piece:offset + 1 (0 = empty), at most half full.
+ */
+static size_t
+seen_slot(const struct picker *p, uint32_t piece, uint32_t off)
+{
+	uint64_t	k = ((uint64_t)piece << 32 | off) + 1;
+	size_t		h;
+
+	h = (size_t)((k * 0x9e3779b97f4a7c15ULL) >> 32) & (p->seencap - 1);
+	while (p->seen[h] != 0 && p->seen[h] != k)
+		h = (h + 1) & (p->seencap - 1);
+	return h;
+}
+
+static void
+seen_add(struct picker *p, uint32_t piece, uint32_t off)
+{
+	p->seen[seen_slot(p, piece, off)] = ((uint64_t)piece << 32 | off) + 1;
+}
+
+static bool
+seen_has(const struct picker *p, uint32_t piece, uint32_t off)
+{
+	return p->seen[seen_slot(p, piece, off)] != 0;
+}
+
+static void
+seen_reset(struct picker *p, size_t n)
+{
+	size_t	cap = 64;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	if (cap > p->seencap) {
+		free(p->seen);
+		p->seen = xcalloc(cap, sizeof(*p->seen));
+		p->seencap = cap;
+	} else
+		memset(p->seen, 0, p->seencap * sizeof(*p->seen));
+}
+
+/*
  * End-game: blocks requested from others and not received, fewest
  * requesters first, never one in busy[] or already chosen.  O(levels x
- * blocks in flight x (nbusy + max)); only at the very end of a download.
+ * blocks in flight + nbusy + max); only at the very end of a download.
  */
 static void
 pick_end_game(struct picker *p, struct pick *c)
 {
 	struct dl	*d;
 	uint32_t	 level = 1, next, i, j, v, off;
+	size_t		 k;
 
+	seen_reset(p, c->nbusy + c->max);
+	for (k = 0; k < c->nbusy; k++)
+		seen_add(p, c->busy[k].piece, c->busy[k].offset);
+	for (k = 0; k < c->n; k++)
+		seen_add(p, c->out[k].piece, c->out[k].offset);
 	while (c->n < c->max) {
 		next = UINT32_MAX;
 		for (i = 0; i < p->ndl && c->n < c->max; i++) {
@@ -861,10 +923,10 @@ pick_end_game(struct picker *p, struct pick *c)
 				}
 				off = j * PICKER_BLOCK;
 				if (v == BLK_REQ_MASK ||
-				    in_list(c->busy, c->nbusy, d->piece, off) ||
-				    in_list(c->out, c->n, d->piece, off))
+				    seen_has(p, d->piece, off))
 					continue;
 				choose(p, c, d, j);
+				seen_add(p, d->piece, off);
 			}
 		}
 		if (next == UINT32_MAX)
@@ -925,8 +987,11 @@ picker_next(struct picker *p, const struct bitfield *peer_has,
 			pick_rarest(p, &c);
 	} else if (c.n < c.max)
 		pick_in_order(p, &c);
-	if (c.n < c.max && picker_in_end_game(p))
+	if (c.n < c.max && picker_in_end_game(p) &&
+	    c.nbusy + c.n < PICKER_END_GAME_QUEUE) {
+		c.max = MIN(c.max, PICKER_END_GAME_QUEUE - c.nbusy);
 		pick_end_game(p, &c);
+	}
 	return c.n;
 }
 

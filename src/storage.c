@@ -30,6 +30,7 @@
 #define STORAGE_PROGRESS_STEP	(64u << 20)	/* bytes between calls */
 #define STORAGE_IO_CHUNK	(1u << 30)	/* bytes per pread/pwrite */
 #define STORAGE_SPANS		64		/* spans handled per round */
+#define STORAGE_IOV		64		/* buffers per pwritev */
 
 struct storage_entry {
 	char		*path;		/* owned, relative, '/'-separated */
@@ -414,6 +415,67 @@ fs_write(void *ctx, size_t file, uint64_t off, const void *buf, size_t len)
 	return e;
 }
 
+/* Advances *i and *skip (bytes of iov[*i] done) by n bytes. */
+static void
+iov_advance(const struct iovec *iov, size_t *i, size_t *skip, size_t n)
+{
+	size_t	left;
+
+	while (n > 0) {
+		left = iov[*i].iov_len - *skip;
+		if (n < left) {
+			*skip += n;
+			return;
+		}
+		n -= left;
+		(*i)++;
+		*skip = 0;
+	}
+}
+
+static enum gt_err
+fs_writev(void *ctx, size_t file, uint64_t off, const struct iovec *iov,
+    size_t n)
+{
+	struct fsback	*fb = ctx;
+	struct iovec	 v[STORAGE_IOV];
+	size_t		 i = 0, skip = 0, k;
+	ssize_t		 w;
+	enum gt_err	 e;
+	int		 fd, slot;
+
+	if (~fb->flags & STORAGE_WRITE)
+		return GT_EINVAL;
+	if ((e = fs_acquire(fb, file, true, &fd, &slot)) != GT_OK)
+		return e == GT_ENOENT ? GT_EIO : e;
+	for (;;) {
+		while (i < n && iov[i].iov_len == skip) {
+			i++;
+			skip = 0;
+		}
+		if (i == n)
+			break;
+		for (k = 0; k < STORAGE_IOV && i + k < n; k++)
+			v[k] = iov[i + k];
+		v[0].iov_base = (uint8_t *)v[0].iov_base + skip;
+		v[0].iov_len -= skip;
+		w = pwritev(fd, v, (int)k, (off_t)off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			log_warn("%s/%s: write: %s", fb->s->root,
+			    fb->s->files[file].path, w == 0 ?
+			    "no progress" : strerror(errno));
+			e = GT_EIO;
+			break;
+		}
+		off += (uint64_t)w;
+		iov_advance(iov, &i, &skip, (size_t)w);
+	}
+	fs_release(fb, fd, slot);
+	return e;
+}
+
 static enum gt_err
 fs_stat(void *ctx, size_t file, uint64_t *size, int64_t *mtime_ns)
 {
@@ -464,6 +526,7 @@ fs_free(void *ctx)
 static const struct storage_ops fs_ops = {
 	.read = fs_read,
 	.write = fs_write,
+	.writev = fs_writev,
 	.stat = fs_stat,
 	.free = fs_free,
 };
@@ -510,6 +573,28 @@ mem_write(void *ctx, size_t file, uint64_t off, const void *buf, size_t len)
 }
 
 static enum gt_err
+mem_writev(void *ctx, size_t file, uint64_t off, const struct iovec *iov,
+    size_t n)
+{
+	struct memback	*mb = ctx;
+	uint64_t	 len = 0;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	if (file >= mb->nfiles || off > mb->length[file] ||
+	    len > mb->length[file] - off)
+		return GT_ERANGE;
+	pthread_mutex_lock(&mb->lock);
+	for (i = 0; i < n && mb->data[file] != NULL; i++) {
+		memcpy(mb->data[file] + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	pthread_mutex_unlock(&mb->lock);
+	return GT_OK;
+}
+
+static enum gt_err
 mem_stat(void *ctx, size_t file, uint64_t *size, int64_t *mtime_ns)
 {
 	struct memback	*mb = ctx;
@@ -538,6 +623,7 @@ mem_free(void *ctx)
 static const struct storage_ops mem_ops = {
 	.read = mem_read,
 	.write = mem_write,
+	.writev = mem_writev,
 	.stat = mem_stat,
 	.free = mem_free,
 };
@@ -835,6 +921,23 @@ storage_read_at(struct storage *s, uint64_t off, void *buf, uint64_t len)
 	return GT_OK;
 }
 
+/* Memory back-end tests: is this the write that must fail? */
+static bool
+write_fails(struct storage *s)
+{
+	bool	fail;
+
+	if (s->fail_write == 0)
+		return false;
+	pthread_mutex_lock(&s->lock);
+	fail = ++s->nwrites == s->fail_write;
+	pthread_mutex_unlock(&s->lock);
+	if (fail)
+		log_debug("%s: write %u fails on purpose", __func__,
+		    s->fail_write);
+	return fail;
+}
+
 enum gt_err
 storage_write_at(struct storage *s, uint64_t off, const void *buf,
     uint64_t len)
@@ -843,20 +946,11 @@ storage_write_at(struct storage *s, uint64_t off, const void *buf,
 	const uint8_t		*p = buf;
 	size_t			 n, i;
 	enum gt_err		 e;
-	bool			 fail;
 
 	if (!range_ok(s, off, len))
 		return GT_ERANGE;
-	if (s->fail_write != 0) {
-		pthread_mutex_lock(&s->lock);
-		fail = ++s->nwrites == s->fail_write;
-		pthread_mutex_unlock(&s->lock);
-		if (fail) {
-			log_debug("%s: write %u fails on purpose", __func__,
-			    s->fail_write);
-			return GT_EIO;
-		}
-	}
+	if (write_fails(s))
+		return GT_EIO;
 	while (len > 0) {
 		n = filemap_spans(s->fm, off, len, sp, nitems(sp));
 		if (n == 0)
@@ -868,6 +962,72 @@ storage_write_at(struct storage *s, uint64_t off, const void *buf,
 			    p, (size_t)sp[i].len)) != GT_OK)
 				return e;
 			p += sp[i].len;
+			off += sp[i].len;
+			len -= sp[i].len;
+		}
+	}
+	return GT_OK;
+}
+
+/* Writes the next len bytes of iov (from *i, *skip) to one file span. */
+static enum gt_err
+writev_span(struct storage *s, const struct filemap_span *sp,
+    const struct iovec *iov, size_t *i, size_t *skip)
+{
+	struct iovec	v[STORAGE_IOV];
+	uint64_t	off = sp->off, left = sp->len, got, take;
+	size_t		k;
+	enum gt_err	e;
+
+	while (left > 0) {
+		for (k = 0, got = 0; k < STORAGE_IOV && got < left; ) {
+			if (iov[*i].iov_len == *skip) {
+				(*i)++;
+				*skip = 0;
+				continue;
+			}
+			take = MIN(iov[*i].iov_len - *skip, left - got);
+			v[k].iov_base = (uint8_t *)iov[*i].iov_base + *skip;
+			v[k++].iov_len = (size_t)take;
+			got += take;
+			iov_advance(iov, i, skip, (size_t)take);
+		}
+		if (!s->files[sp->file].pad &&
+		    (e = s->ops->writev(s->ctx, sp->file, off, v, k)) != GT_OK)
+			return e;
+		off += got;
+		left -= got;
+	}
+	return GT_OK;
+}
+
+enum gt_err
+storage_writev_at(struct storage *s, uint64_t off, const struct iovec *iov,
+    size_t n)
+{
+	struct filemap_span	 sp[STORAGE_SPANS];
+	uint64_t		 len = 0;
+	size_t			 nsp, i, k = 0, skip = 0;
+	enum gt_err		 e;
+
+	for (i = 0; i < n; i++) {
+		if (iov[i].iov_len > UINT64_MAX - len)
+			return GT_ERANGE;
+		len += iov[i].iov_len;
+	}
+	if (!range_ok(s, off, len))
+		return GT_ERANGE;
+	if (write_fails(s))
+		return GT_EIO;
+	while (len > 0) {
+		nsp = filemap_spans(s->fm, off, len, sp, nitems(sp));
+		if (nsp == 0)
+			return GT_ERANGE;
+		nsp = MIN(nsp, nitems(sp));
+		for (i = 0; i < nsp; i++) {
+			if ((e = writev_span(s, &sp[i], iov, &k, &skip)) !=
+			    GT_OK)
+				return e;
 			off += sp[i].len;
 			len -= sp[i].len;
 		}

@@ -1,8 +1,10 @@
 /* torrent.c - one torrent at run time: storage, picker, peers, choker */
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <assert.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@
 #define TORRENT_HASH_BUF	(4u << 20)	/* batch buffer, at most */
 #define TORRENT_HASH_WAIT_MS	10	/* a partial batch waits this long */
 #define TORRENT_PICK_BATCH	16	/* pick when 1/16 of the queue is out */
+#define TORRENT_WQ_MAX		256	/* blocks waiting to be written */
 
 /* A peer address to dial. */
 struct cand {
@@ -38,6 +41,13 @@ struct cand {
 	bool		connected;	/* a connection is open */
 	bool		banned;		/* or ourselves */
 	bool		seed;		/* had everything */
+};
+
+/* A received block waiting to be written; data is in a receive buffer. */
+struct wq_block {
+	uint64_t	 off;		/* torrent offset */
+	const uint8_t	*data;
+	uint32_t	 len;
 };
 
 /* A peer that sent blocks of a piece in progress. */
@@ -104,6 +114,8 @@ struct torrent {
 	struct prog		 *free_prog;
 	size_t			  blkmap_len;	/* bytes of a prog's bitmap */
 	uint8_t			 *scratch;	/* WIRE_MAX_REQUEST bytes */
+	struct wq_block		  wq[TORRENT_WQ_MAX];	/* to write */
+	size_t			  nwq;
 
 	struct reactor_timer	 *choke_timer;
 	struct reactor_timer	 *connect_timer;
@@ -353,6 +365,64 @@ blk_set(struct prog *pr, uint32_t i)
 	pr->recv[i / 8] |= (uint8_t)(0x80u >> (i % 8));
 }
 
+/* ---- writing ------------------------------------------------------------- */
+
+/*
+ * Blocks are written straight from the receive buffer they were decoded
+ * in, a batch of input at a time: in torrent_after_input (net.c calls it
+ * before it reads into that buffer again), in torrent_detach, and before
+ * anything reads the storage back.  Blocks that follow one another in the
+ * torrent go out in one gathered write: a pwritev per run instead of a
+ * pwrite per block, and bigger page-cache folios for the kernel to fill.
+ */
+static enum gt_err
+wq_flush(struct torrent *t)
+{
+	struct iovec	iov[TORRENT_WQ_MAX];
+	struct wq_block	b, *q = t->wq;
+	size_t		i, j, n = t->nwq;
+	enum gt_err	e = GT_OK;
+
+	if (n == 0)
+		return GT_OK;
+	t->nwq = 0;
+	/* Mostly in order already: an insertion sort by offset. */
+	for (i = 1; i < n; i++) {
+		b = q[i];
+		for (j = i; j > 0 && q[j - 1].off > b.off; j--)
+			q[j] = q[j - 1];
+		q[j] = b;
+	}
+	for (i = 0; i < n && e == GT_OK; i = j) {
+		for (j = i; j < n && (j == i ||
+		    q[j].off == q[j - 1].off + q[j - 1].len); j++)
+			iov[j - i] = (struct iovec){
+				.iov_base = (void *)(uintptr_t)q[j].data,
+				.iov_len = q[j].len,
+			};
+		e = storage_writev_at(t->st, q[i].off, iov, j - i);
+	}
+	if (e != GT_OK)
+		torrent_fatal(t, e, "cannot write a block");
+	return e;
+}
+
+/* data stays where it is until the next wq_flush. */
+static enum gt_err
+wq_add(struct torrent *t, const struct block_req *r, const uint8_t *data)
+{
+	enum gt_err	e;
+
+	if (t->nwq == TORRENT_WQ_MAX && (e = wq_flush(t)) != GT_OK)
+		return e;
+	t->wq[t->nwq++] = (struct wq_block){
+		.off = (uint64_t)r->piece * t->m->piece_length + r->offset,
+		.data = data,
+		.len = r->length,
+	};
+	return GT_OK;
+}
+
 /* Hashes blocks that arrived out of order and now follow the prefix. */
 static enum gt_err
 prog_catch_up(struct torrent *t, struct prog *pr, uint32_t piece,
@@ -362,6 +432,8 @@ prog_catch_up(struct torrent *t, struct prog *pr, uint32_t piece,
 	enum gt_err	e;
 
 	while (pr->next < size && blk_get(pr, pr->next / WIRE_BLOCK)) {
+		if ((e = wq_flush(t)) != GT_OK)
+			return e;
 		len = MIN(WIRE_BLOCK, size - pr->next);
 		if ((e = storage_read(t->st, piece, pr->next, t->scratch,
 		    len)) != GT_OK)
@@ -512,6 +584,8 @@ piece_done(struct torrent *t, uint32_t piece, struct prog *pr)
 	uint32_t	size = metainfo_piece_size(t->m, piece);
 	enum gt_err	e;
 
+	if (wq_flush(t) != GT_OK)
+		return;
 	if (pr->next != size) {
 		/* Cannot happen (every block chains in); hash it whole. */
 		log_debug("piece %u: hashed %u of %u bytes, rehashing", piece,
@@ -529,7 +603,9 @@ piece_done(struct torrent *t, uint32_t piece, struct prog *pr)
  * Batch hashing: complete pieces (in the page cache by now) are read back
  * and hashed several at a time with sha1_multi, whose interleaved SHA-NI
  * or AVX2 lanes run more than twice as fast as one stream: well worth the
- * read-back copy.  A partial batch waits at most TORRENT_HASH_WAIT_MS.
+ * read-back copy.  (Hashing through a mapping instead costs as much: the
+ * mmap, the faults and the munmap of freshly written pages.)  A partial
+ * batch waits at most TORRENT_HASH_WAIT_MS.
  */
 static void
 hash_run(struct torrent *t)
@@ -544,6 +620,8 @@ hash_run(struct torrent *t)
 
 	reactor_timer_cancel(t->hash_timer);
 	if (n == 0 || t->fatal)
+		return;
+	if (wq_flush(t) != GT_OK)
 		return;
 	memcpy(pieces, t->hq, n * sizeof(*pieces));
 	t->nhq = 0;
@@ -626,11 +704,8 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 	t->downloaded += r->length;
 	if (t->fatal || !picker_received(t->pk, r, &done))
 		return GT_OK;			/* a duplicate */
-	if ((e = storage_write(t->st, r->piece, r->offset, data,
-	    r->length)) != GT_OK) {
-		torrent_fatal(t, e, "cannot write a block");
-		return GT_OK;
-	}
+	if (wq_add(t, r, data) != GT_OK)
+		return GT_OK;			/* fatal now */
 	pr = prog_get(t, r->piece);
 	prog_contrib(pr, c);
 	bi = r->offset / WIRE_BLOCK;
@@ -777,6 +852,8 @@ unchoke_newcomer(struct torrent *t, struct conn *c)
 void
 torrent_after_input(struct torrent *t, struct conn *c)
 {
+	if (wq_flush(t) != GT_OK)
+		return;
 	if (!conn_live(c))
 		return;
 	if ((t->complete || t->o.upload_only) && peer_is_seed(c->peer)) {
@@ -931,6 +1008,7 @@ torrent_detach(struct torrent *t, struct conn *c)
 {
 	struct cand	*k;
 
+	(void)wq_flush(t);	/* c's receive buffer may hold blocks */
 	if (c->peer != NULL) {
 		peer_abandon_all(c->peer);
 		picker_peer_remove(t->pk, peer_has(c->peer));

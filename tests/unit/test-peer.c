@@ -1345,6 +1345,49 @@ Test(peer, end_game_cancel_and_late_piece)
 	}
 }
 
+/*
+ * End-game can cancel more requests than the ring of dropped ones holds
+ * (PEER_MAX_QUEUE): answers to those pushed out unanswered are accepted,
+ * as many as were lost, and no more.
+ */
+Test(peer, cancels_past_the_dropped_ring)
+{
+	struct fx_opts		 o = {
+		.npieces = 400, .ours = have0, .we_fast = true,
+		.they_fast = true,
+	};
+	struct fx		 x;
+	struct block_req	*q = xcalloc(2048, sizeof(*q));
+	size_t			 nq, head = 0, n, lost;
+
+	fx_init(&x, &o);
+	nq = start_download(&x, q, 2048);
+	while (head < PEER_MAX_QUEUE + 100) {
+		for (; head < nq; head++)
+			peer_cancel_block(x.p, &q[head]);
+		cr_assert_eq(peer_queue_len(x.p), 0);
+		peer_fill_requests(x.p, x.now);
+		n = drain(&x);
+		cr_assert_gt(count_type(n, WIRE_CANCEL), 0);
+		nq = take_requests(n, q, nq, 2048);
+	}
+	lost = head - PEER_MAX_QUEUE;
+	/* Late answers, oldest first: the lost ones, then ring entries. */
+	for (n = 0; n < lost + 10; n++)
+		cr_assert_eq(feed_blk(&x, WIRE_REJECT, q[n].piece,
+		    q[n].offset, q[n].length), GT_OK, "reject %zu", n);
+	cr_assert_eq(feed_piece(&x, q[lost + 10].piece, q[lost + 10].offset,
+	    q[lost + 10].length), GT_OK);
+	cr_assert_eq(x.f.nblock, 0);
+	cr_assert_eq(x.f.nabandon, 0);
+	/* Every lost one answered: an unknown reject is an error again. */
+	cr_assert_eq(feed_blk(&x, WIRE_REJECT, q[0].piece, q[0].offset,
+	    q[0].length), GT_EPROTO);
+	cr_assert(strstr(peer_error(x.p), "not requested") != NULL);
+	free(q);
+	fx_free(&x);
+}
+
 Test(peer, abandon_all)
 {
 	struct fx		x;

@@ -732,6 +732,43 @@ Test(picker, end_game_fewest_requesters_first)
 	picker_free(p);
 }
 
+/*
+ * End-game duplicates fill a peer's queue up to 32 requests, not to its
+ * pipeline depth; the busy[] check stays exact with a deep queue.
+ */
+Test(picker, end_game_duplicates_capped)
+{
+	struct picker		*p = mk(4, 64 * BLK, 64 * BLK, &rarest);
+	struct bitfield		 all;
+	struct block_req	 a[256], out[256];
+	size_t			 na, n, i, j;
+
+	bf_all(&all, 4);
+	picker_peer_add(p, &all);
+	na = picker_next(p, &all, NULL, 0, a, 256);
+	cr_assert_eq(na, 256);
+	cr_assert(picker_in_end_game(p));
+	/* A, with everything out, gets nothing. */
+	cr_assert_eq(picker_next(p, &all, a, na, out, 256), 0);
+	/* B, idle: 32 duplicates at most. */
+	n = picker_next(p, &all, NULL, 0, out, 256);
+	cr_assert_eq(n, 32);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			cr_assert(out[i].piece != out[j].piece ||
+			    out[i].offset != out[j].offset);
+	/* C, with 40 out: none; with 20 out: 12, none of those 20. */
+	cr_assert_eq(picker_next(p, &all, a + 100, 40, out, 256), 0);
+	n = picker_next(p, &all, a + 100, 20, out, 256);
+	cr_assert_eq(n, 12);
+	for (i = 0; i < n; i++)
+		for (j = 100; j < 120; j++)
+			cr_assert(out[i].piece != a[j].piece ||
+			    out[i].offset != a[j].offset);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
 Test(picker, no_end_game_when_disabled)
 {
 	struct picker_opts	 o = rarest;

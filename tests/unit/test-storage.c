@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -260,6 +261,116 @@ Test(storage, unsafe_paths_rejected)
 	cr_assert_eq(storage_open(&s, root, &f, 1, 16, STORAGE_WRITE, err),
 	    GT_EINVAL);
 	free(root);
+}
+
+/* Buffers of odd sizes (some empty) over every file boundary, padding. */
+static void
+writev_check(struct storage *s, const uint8_t *data, size_t total,
+    size_t nbufs, uint64_t seed)
+{
+	struct iovec	*iov;
+	struct prng	 r;
+	uint8_t		*back;
+	size_t		 off = 0, i, len;
+
+	prng_seed(&r, seed);
+	iov = xcalloc(nbufs, sizeof(*iov));
+	for (i = 0; i < nbufs; i++) {
+		len = i + 1 == nbufs ? total - off :
+		    (size_t)prng_below(&r, 2 * total / nbufs + 1);
+		len = MIN(len, total - off);
+		iov[i].iov_base = (uint8_t *)data + off;
+		iov[i].iov_len = len;
+		off += len;
+	}
+	cr_assert_eq(storage_writev_at(s, 0, iov, nbufs), GT_OK);
+	back = xcalloc(1, total);
+	cr_assert_eq(storage_read_at(s, 0, back, total), GT_OK);
+	cr_assert_arr_eq(back, data, total);
+	free(back);
+	free(iov);
+}
+
+Test(storage, writev_across_files_and_padding)
+{
+	struct storage_file	 f[] = {
+		{ .path = "w/a", .length = 10 },
+		{ .path = "w/.pad/6", .length = 6, .pad = true },
+		{ .path = "w/empty", .length = 0 },
+		{ .path = "w/b", .length = 300 },
+		{ .path = "w/c", .length = 1 },
+	};
+	uint8_t			 data[317], zero[6] = { 0 }, back[317];
+	struct iovec		 iov[3];
+	struct storage		*s;
+	uint8_t			*disk;
+	uint64_t		 seed;
+	long			 len;
+
+	s = open_ok("root", f, nitems(f), 16, STORAGE_WRITE);
+	for (seed = 1; seed <= 40; seed++) {
+		fill(data, sizeof(data), seed);
+		memset(data + 10, 0, 6);
+		/* 1 to 200 buffers: more than one pwritev's worth too. */
+		writev_check(s, data, sizeof(data), 1 + (seed * 7) % 200,
+		    seed);
+	}
+	/* At an offset, from inside a file to inside the next. */
+	fill(back, sizeof(back), 99);
+	iov[0] = (struct iovec){ .iov_base = back, .iov_len = 3 };
+	iov[1] = (struct iovec){ .iov_base = back + 3, .iov_len = 0 };
+	iov[2] = (struct iovec){ .iov_base = back + 3, .iov_len = 9 };
+	cr_assert_eq(storage_writev_at(s, 5, iov, 3), GT_OK);
+	memcpy(data + 5, back, 5);
+	memcpy(data + 16, back + 11, 1);
+	cr_assert_eq(storage_writev_at(s, 317, iov, 0), GT_OK);
+	cr_assert_eq(storage_writev_at(s, 310, iov, 3), GT_ERANGE);
+	cr_assert_eq(storage_writev_at(s, UINT64_MAX, iov, 3), GT_ERANGE);
+	storage_free(s);
+
+	cr_assert(!exists("root/w/.pad"));
+	disk = get_file("root/w/a", &len);
+	cr_assert_eq(len, 10);
+	cr_assert_arr_eq(disk, data, 10);
+	free(disk);
+	disk = get_file("root/w/b", &len);
+	cr_assert_eq(len, 300);
+	cr_assert_arr_eq(disk, data + 16, 300);
+	free(disk);
+	disk = get_file("root/w/c", &len);
+	cr_assert_eq(len, 1);
+	cr_assert_eq(disk[0], data[316]);
+	free(disk);
+	cr_assert_arr_eq(data + 10, zero, 6);
+}
+
+Test(storage, writev_memory_and_fail_write)
+{
+	struct storage_file	 f[] = {
+		{ .path = "a", .length = 20 },
+		{ .path = "b", .length = 12 },
+	};
+	uint8_t			 data[32];
+	struct iovec		 iov[2];
+	struct storage		*s;
+	uint64_t		 seed;
+
+	s = storage_new_memory(f, nitems(f), 8, 0);
+	cr_assert_not_null(s);
+	for (seed = 1; seed <= 20; seed++) {
+		fill(data, sizeof(data), seed);
+		writev_check(s, data, sizeof(data), 1 + seed % 9, seed);
+	}
+	storage_free(s);
+
+	/* A gathered write counts as one write. */
+	s = storage_new_memory(f, nitems(f), 8, 2);
+	iov[0] = (struct iovec){ .iov_base = data, .iov_len = 16 };
+	iov[1] = (struct iovec){ .iov_base = data + 16, .iov_len = 16 };
+	cr_assert_eq(storage_writev_at(s, 0, iov, 2), GT_OK);
+	cr_assert_eq(storage_writev_at(s, 0, iov, 2), GT_EIO);
+	cr_assert_eq(storage_writev_at(s, 0, iov, 2), GT_OK);
+	storage_free(s);
 }
 
 Test(storage, padding_never_on_disk)
