@@ -23,6 +23,9 @@ once, then again), and the table shows the best of BENCH_RUNS runs.
 Cases: one libtorrent seeder; four; gtorrent -> gtorrent against
 libtorrent -> libtorrent (one seeder, one leecher each).
 
+BENCH_CLIENTS (comma-separated, e.g. "gtorrent") limits the leechers;
+BENCH_CASES (e.g. "1,4" or "3") the cases, by number of the list above.
+
 Sub-commands used internally: `lt-seed` (the seeding process) and
 `lt-leech` (the libtorrent leecher process).
 """
@@ -225,6 +228,10 @@ class Bench:
         self.timeout = float(os.environ.get("BENCH_TIMEOUT", "120"))
         self.mib = int(os.environ.get("BENCH_SWARM_MIB", "1024"))
         self.strict = os.environ.get("BENCH_STRICT", "0") == "1"
+        cl = os.environ.get("BENCH_CLIENTS", "")
+        self.only = [c for c in cl.split(",") if c] or None
+        cs = os.environ.get("BENCH_CASES", "1,2,3")
+        self.cases = {c.strip() for c in cs.split(",") if c.strip()}
         self.py = sys.executable or "/usr/bin/python3"
         self.work = tempfile.mkdtemp(
             prefix="gtorrent-bench-swarm.",
@@ -553,6 +560,8 @@ class Bench:
         have = []
         notes = []
         for c in ("gtorrent", "aria2c", "ctorrent", "libtorrent"):
+            if self.only is not None and c not in self.only:
+                continue
             if c in ("aria2c", "ctorrent"):
                 if not shutil.which(c):
                     notes.append("%s skipped: not installed" % c)
@@ -724,47 +733,61 @@ def bench_main():
             "polls); peakRSS: VmHWM (with file pages); seedCPU: the "
             "seeders' CPU in the run")
 
-        say("case 1: one libtorrent seeder")
-        b.start_lt_seeders(1)
-        r1 = b.series(clients)
-        say("case 2: four libtorrent seeders")
-        b.start_lt_seeders(4)
-        r4 = b.series(clients)
-
-        say("case 3: gtorrent -> gtorrent, libtorrent -> libtorrent")
-        r3 = {"gtorrent": [], "libtorrent": []}
-        for i in range(b.runs):
-            b.start_gt_seeder()
-            r = b.run_one("gtorrent")
-            r3["gtorrent"].append(r)
-            say("  run %d gtorrent->gtorrent %s" % (
-                i + 1, "%.2f s" % r.wall if r.ok else "FAILED"))
+        r1 = r4 = r3 = None
+        if "1" in b.cases:
+            say("case 1: one libtorrent seeder")
             b.start_lt_seeders(1)
-            r = b.run_one("libtorrent")
-            r3["libtorrent"].append(r)
-            say("  run %d libtorrent->libtorrent %s" % (
-                i + 1, "%.2f s" % r.wall if r.ok else "FAILED"))
+            r1 = b.series(clients)
+        if "2" in b.cases or "4" in b.cases:
+            say("case 2: four libtorrent seeders")
+            b.start_lt_seeders(4)
+            r4 = b.series(clients)
+
+        both = ["gtorrent", "libtorrent"]
+        if b.only is not None:
+            both = [c for c in both if c in b.only]
+        if "3" in b.cases:
+            say("case 3: gtorrent -> gtorrent, libtorrent -> libtorrent")
+            r3 = {c: [] for c in both}
+        for i in range(b.runs if r3 is not None else 0):
+            if "gtorrent" in r3:
+                b.start_gt_seeder()
+                r = b.run_one("gtorrent")
+                r3["gtorrent"].append(r)
+                say("  run %d gtorrent->gtorrent %s" % (
+                    i + 1, "%.2f s" % r.wall if r.ok else "FAILED"))
+            if "libtorrent" in r3:
+                b.start_lt_seeders(1)
+                r = b.run_one("libtorrent")
+                r3["libtorrent"].append(r)
+                say("  run %d libtorrent->libtorrent %s" % (
+                    i + 1, "%.2f s" % r.wall if r.ok else "FAILED"))
         b.stop_seeder()
 
         gib = b.size / GIB
         print()
         say("results, %.0f MiB (load average %s at the start, %s now)" % (
             gib * 1024, load0, loadavg()))
-        bs1 = table(b, "one libtorrent seeder, best of %d" % b.runs, r1)
-        print("\n".join(ratios(bs1.get("gtorrent"),
-                               [v for k, v in bs1.items()
-                                if k != "gtorrent"], "the best other")))
-        bs4 = table(b, "four libtorrent seeders, best of %d" % b.runs, r4)
-        print("\n".join(ratios(bs4.get("gtorrent"),
-                               [v for k, v in bs4.items()
-                                if k != "gtorrent"], "the best other")))
-        bs3 = table(b, "seeder and leecher the same client, best of %d" %
-                    b.runs, r3,
-                    label=lambda c: "%s->%s" % (c, c))
-        print("\n".join(ratios(bs3.get("gtorrent"), [bs3.get("libtorrent")],
-                               "libtorrent->libtorrent")))
-        print("  (seedCPU here: the gtorrent seed process, or the "
-              "libtorrent seeding process)")
+        if r1 is not None:
+            bs1 = table(b, "one libtorrent seeder, best of %d" % b.runs, r1)
+            print("\n".join(ratios(bs1.get("gtorrent"),
+                                   [v for k, v in bs1.items()
+                                    if k != "gtorrent"], "the best other")))
+        if r4 is not None:
+            bs4 = table(b, "four libtorrent seeders, best of %d" % b.runs,
+                        r4)
+            print("\n".join(ratios(bs4.get("gtorrent"),
+                                   [v for k, v in bs4.items()
+                                    if k != "gtorrent"], "the best other")))
+        if r3 is not None:
+            bs3 = table(b, "seeder and leecher the same client, best of %d"
+                        % b.runs, r3,
+                        label=lambda c: "%s->%s" % (c, c))
+            print("\n".join(ratios(bs3.get("gtorrent"),
+                                   [bs3.get("libtorrent")],
+                                   "libtorrent->libtorrent")))
+            print("  (seedCPU here: the gtorrent seed process, or the "
+                  "libtorrent seeding process)")
         if b.failed:
             say("some runs FAILED")
             return 1
