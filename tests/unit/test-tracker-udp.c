@@ -162,11 +162,11 @@ Test(tracker_udp, connect_then_announce_v4)
 	cr_assert_eq(take(t), 0);
 
 	announce_head(rep, tx, 1800, 5, 7);
-	put_v4(rep + 20, 10, 0, 0, 1, 6881);
-	put_v4(rep + 26, 10, 0, 0, 2, 0);	/* port 0: dropped */
-	put_v4(rep + 32, 10, 0, 0, 1, 6881);	/* duplicate */
-	put_v4(rep + 38, 10, 0, 0, 1, 6882);
-	put_v4(rep + 44, 192, 168, 1, 9, 51413);
+	put_v4(rep + 20, 127, 0, 0, 1, 6881);
+	put_v4(rep + 26, 127, 0, 0, 2, 0);	/* port 0: dropped */
+	put_v4(rep + 32, 127, 0, 0, 1, 6881);	/* duplicate */
+	put_v4(rep + 38, 127, 0, 0, 1, 6882);
+	put_v4(rep + 44, 127, 0, 1, 9, 51413);
 	cr_assert_eq(feed(t, rep, sizeof(rep), 1300), GT_OK);
 	get_result(t, &r);
 	cr_assert_eq(r.id, id);
@@ -177,10 +177,10 @@ Test(tracker_udp, connect_then_announce_v4)
 	cr_assert_eq(r.announce.incomplete, 5);
 	cr_assert_null(r.announce.failure);
 	cr_assert_eq(r.announce.npeers, 3);
-	cr_assert_str_eq(addr_str(&r.announce.peers[0], s), "10.0.0.1:6881");
-	cr_assert_str_eq(addr_str(&r.announce.peers[1], s), "10.0.0.1:6882");
+	cr_assert_str_eq(addr_str(&r.announce.peers[0], s), "127.0.0.1:6881");
+	cr_assert_str_eq(addr_str(&r.announce.peers[1], s), "127.0.0.1:6882");
 	cr_assert_str_eq(addr_str(&r.announce.peers[2], s),
-	    "192.168.1.9:51413");
+	    "127.0.1.9:51413");
 	tracker_udp_result_clear(&r);
 	cr_assert_not(tracker_udp_next_result(t, &r));
 	cr_assert_eq(tracker_udp_deadline(t), UINT64_MAX);
@@ -200,15 +200,11 @@ Test(tracker_udp, announce_v6_peers)
 
 	tx = connected_announce(t, &id, 0);
 	announce_head(rep, tx, 900, 0, 1);
-	rep[20] = 0x20;
-	rep[21] = 0x01;
-	rep[22] = 0x0d;
-	rep[23] = 0xb8;
-	rep[35] = 1;
+	rep[35] = 1;				/* ::1 */
 	store_be16(rep + 36, 6881);
-	rep[38 + 10] = 0xff;			/* ::ffff:1.2.3.4 */
+	rep[38 + 10] = 0xff;			/* ::ffff:127.2.3.4 */
 	rep[38 + 11] = 0xff;
-	rep[38 + 12] = 1;
+	rep[38 + 12] = 127;
 	rep[38 + 13] = 2;
 	rep[38 + 14] = 3;
 	rep[38 + 15] = 4;
@@ -219,8 +215,8 @@ Test(tracker_udp, announce_v6_peers)
 	cr_assert_eq(r.e, GT_OK);
 	cr_assert_eq(r.announce.npeers, 2);
 	cr_assert_str_eq(addr_str(&r.announce.peers[0], s),
-	    "[2001:db8::1]:6881");
-	cr_assert_str_eq(addr_str(&r.announce.peers[1], s), "1.2.3.4:80");
+	    "[::1]:6881");
+	cr_assert_str_eq(addr_str(&r.announce.peers[1], s), "127.2.3.4:80");
 	cr_assert_eq(r.announce.interval, 900);
 	tracker_udp_result_clear(&r);
 	tracker_udp_free(t);
@@ -706,7 +702,7 @@ Test(tracker_udp, trailing_partial_peer_ignored)
 
 	tx = connected_announce(t, &id, 0);
 	announce_head(rep, tx, 60, 0, 0);
-	put_v4(rep + 20, 1, 2, 3, 4, 5);
+	put_v4(rep + 20, 127, 2, 3, 4, 5);
 	memset(rep + 26, 9, 3);
 	cr_assert_eq(feed(t, rep, sizeof(rep), 1), GT_OK);
 	get_result(t, &r);
@@ -1171,7 +1167,7 @@ Test(tracker_udp, free_with_pending_results)
 	tx = connected_announce(t, &id, 0);
 	announce_head(rep, tx, 60, 0, 0);
 	put_v4(rep + 20, 1, 1, 1, 1, 1);
-	put_v4(rep + 26, 1, 1, 1, 2, 1);
+	put_v4(rep + 26, 127, 1, 1, 2, 1);
 	cr_assert_eq(feed(t, rep, sizeof(rep), 1), GT_OK);
 	(void)tracker_udp_scrape(t, (const uint8_t (*)[SHA1_LEN])h, 2, 9, 2);
 	tx = take_request(t, 2, NULL);
