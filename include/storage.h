@@ -35,8 +35,6 @@ enum storage_flags {
 struct storage_ops {
 	enum gt_err	(*read)(void *ctx, size_t file, uint64_t off,
 			    void *buf, size_t len);
-	enum gt_err	(*write)(void *ctx, size_t file, uint64_t off,
-			    const void *buf, size_t len);
 	/* Gathered write: iov[0 .. n) one after another from off. */
 	enum gt_err	(*writev)(void *ctx, size_t file, uint64_t off,
 			    const struct iovec *iov, size_t n);

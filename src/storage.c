@@ -28,7 +28,7 @@
 #define STORAGE_HASH_THREADS	64
 #define STORAGE_HASH_MEM	(1u << 30)	/* batch buffers, all threads */
 #define STORAGE_PROGRESS_STEP	(64u << 20)	/* bytes between calls */
-#define STORAGE_IO_CHUNK	(1u << 30)	/* bytes per pread/pwrite */
+#define STORAGE_IO_CHUNK	(1u << 30)	/* bytes per pread */
 #define STORAGE_SPANS		64		/* spans handled per round */
 #define STORAGE_IOV		64		/* buffers per pwritev */
 
@@ -383,38 +383,6 @@ fs_read(void *ctx, size_t file, uint64_t off, void *buf, size_t len)
 	return e;
 }
 
-static enum gt_err
-fs_write(void *ctx, size_t file, uint64_t off, const void *buf, size_t len)
-{
-	struct fsback	*fb = ctx;
-	const uint8_t	*p = buf;
-	ssize_t		 n;
-	enum gt_err	 e;
-	int		 fd, slot;
-
-	if (~fb->flags & STORAGE_WRITE)
-		return GT_EINVAL;
-	if ((e = fs_acquire(fb, file, true, &fd, &slot)) != GT_OK)
-		return e == GT_ENOENT ? GT_EIO : e;
-	while (len > 0) {
-		n = pwrite(fd, p, MIN(len, STORAGE_IO_CHUNK), (off_t)off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_warn("%s/%s: write: %s", fb->s->root,
-			    fb->s->files[file].path, n == 0 ?
-			    "no progress" : strerror(errno));
-			e = GT_EIO;
-			break;
-		}
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	fs_release(fb, fd, slot);
-	return e;
-}
-
 /* Advances *i and *skip (bytes of iov[*i] done) by n bytes. */
 static void
 iov_advance(const struct iovec *iov, size_t *i, size_t *skip, size_t n)
@@ -525,7 +493,6 @@ fs_free(void *ctx)
 
 static const struct storage_ops fs_ops = {
 	.read = fs_read,
-	.write = fs_write,
 	.writev = fs_writev,
 	.stat = fs_stat,
 	.free = fs_free,
@@ -553,21 +520,6 @@ mem_read(void *ctx, size_t file, uint64_t off, void *buf, size_t len)
 		memcpy(buf, mb->data[file] + off, len);
 	else
 		memset(buf, 0, len);
-	pthread_mutex_unlock(&mb->lock);
-	return GT_OK;
-}
-
-static enum gt_err
-mem_write(void *ctx, size_t file, uint64_t off, const void *buf, size_t len)
-{
-	struct memback	*mb = ctx;
-
-	if (file >= mb->nfiles || off > mb->length[file] ||
-	    len > mb->length[file] - off)
-		return GT_ERANGE;
-	pthread_mutex_lock(&mb->lock);
-	if (mb->data[file] != NULL)
-		memcpy(mb->data[file] + off, buf, len);
 	pthread_mutex_unlock(&mb->lock);
 	return GT_OK;
 }
@@ -622,7 +574,6 @@ mem_free(void *ctx)
 
 static const struct storage_ops mem_ops = {
 	.read = mem_read,
-	.write = mem_write,
 	.writev = mem_writev,
 	.stat = mem_stat,
 	.free = mem_free,
@@ -942,31 +893,12 @@ enum gt_err
 storage_write_at(struct storage *s, uint64_t off, const void *buf,
     uint64_t len)
 {
-	struct filemap_span	 sp[STORAGE_SPANS];
-	const uint8_t		*p = buf;
-	size_t			 n, i;
-	enum gt_err		 e;
+	struct iovec	v = { .iov_base = (void *)(uintptr_t)buf };
 
-	if (!range_ok(s, off, len))
+	if (len > SIZE_MAX)
 		return GT_ERANGE;
-	if (write_fails(s))
-		return GT_EIO;
-	while (len > 0) {
-		n = filemap_spans(s->fm, off, len, sp, nitems(sp));
-		if (n == 0)
-			return GT_ERANGE;
-		n = MIN(n, nitems(sp));
-		for (i = 0; i < n; i++) {
-			if (!s->files[sp[i].file].pad &&
-			    (e = s->ops->write(s->ctx, sp[i].file, sp[i].off,
-			    p, (size_t)sp[i].len)) != GT_OK)
-				return e;
-			p += sp[i].len;
-			off += sp[i].len;
-			len -= sp[i].len;
-		}
-	}
-	return GT_OK;
+	v.iov_len = (size_t)len;
+	return storage_writev_at(s, off, &v, 1);
 }
 
 /* Writes the next len bytes of iov (from *i, *skip) to one file span. */

@@ -591,7 +591,6 @@ udp_req_new(struct udp *u, const char *url, enum tracker_udp_kind kind,
 	q->tries = tries;
 	q->done = done;
 	q->arg = arg;
-	q->res.id = 0;
 	q->urldata = xstrdup(strcmp(rest, "/") == 0 ? "" : rest);
 	TAILQ_INSERT_TAIL(&u->reqs, q, entry);
 	return q;
