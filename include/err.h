@@ -19,6 +19,18 @@ enum gt_err {
 	GT_ECANCELED,	/* stopped on request */
 };
 
+/* Size of the error-text buffers that fallible functions fill. */
+#define GT_ERRLEN	256
+
 const char	*gt_strerror(enum gt_err);
+/*
+ * Writes a message into err (GT_ERRLEN bytes; nothing when NULL) and
+ * returns e, so that `return gt_fail(err, GT_EINVAL, "...")` reads well.
+ */
+enum gt_err	 gt_fail(char *err, enum gt_err e, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+		    __attribute__((format(printf, 3, 4)))
+#endif
+		    ;
 
 #endif /* GT_ERR_H */

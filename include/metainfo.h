@@ -16,7 +16,6 @@
 						   the decoder's 4 Mi cap */
 #define MI_MAX_COMPONENT	255		/* bytes, like NAME_MAX */
 #define MI_MAX_PATH		4000		/* bytes of a whole path */
-#define MI_ERRLEN		256
 
 enum mi_attr {
 	MI_ATTR_PAD = 1 << 0,		/* 'p': padding, never on disk */
@@ -80,7 +79,7 @@ struct metainfo {
 };
 
 /*
- * Parses a whole .torrent.  On failure *m is untouched and err (MI_ERRLEN
+ * Parses a whole .torrent.  On failure *m is untouched and err (GT_ERRLEN
  * bytes, may be NULL) holds one line saying what is wrong, e.g.
  * "info.piece length: must be between 1 and 536870912".  A v2-only
  * torrent fails with GT_EUNSUP and "v2-only torrents are not supported yet".

@@ -56,7 +56,7 @@ struct session {
 	size_t		  ntorrents;
 };
 
-/* A session on r; err (MI_ERRLEN bytes) says why it failed. */
+/* A session on r; err (GT_ERRLEN bytes) says why it failed. */
 enum gt_err	 session_new(struct session **, struct reactor *,
 		    const struct session_opts *, char *err);
 void		 session_free(struct session *);

@@ -47,7 +47,7 @@ struct storage_ops {
 /*
  * Files under root, which must exist (with STORAGE_WRITE it is created).
  * No folder or file is ever reached through a symlink, so nothing is read
- * or written outside root.  err (MI_ERRLEN bytes) says why on failure.
+ * or written outside root.  err (GT_ERRLEN bytes) says why on failure.
  */
 enum gt_err	 storage_open(struct storage **out, const char *root,
 		    const struct storage_file *files, size_t nfiles,

@@ -63,7 +63,7 @@ struct torrent_events {
 /*
  * A torrent downloading into opts->dir; m is borrowed and must outlive it.
  * Checks data already on disk (threaded) before it returns.  err
- * (MI_ERRLEN bytes) says why it failed: GT_EIO is a disk problem.
+ * (GT_ERRLEN bytes) says why it failed: GT_EIO is a disk problem.
  */
 enum gt_err	 torrent_new(struct torrent **, struct session *,
 		    const struct metainfo *, const struct torrent_opts *,

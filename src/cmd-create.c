@@ -626,7 +626,7 @@ cmd_create(int argc, char **argv)
 	struct storage			*st = NULL;
 	struct buf			 out;
 	const char			*path, *output = NULL;
-	char				 err[MI_ERRLEN];
+	char				 err[GT_ERRLEN];
 	char				*name = NULL, *root = NULL;
 	char				*outname = NULL, *base = NULL;
 	char				 sz[32], psz[32];

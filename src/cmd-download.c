@@ -227,7 +227,7 @@ dl_run(struct dl *d, const struct session_opts *so,
 		.complete = dl_on_complete, .fatal = dl_on_fatal, .arg = d,
 	};
 	struct torrent_stats	 ts;
-	char			 err[MI_ERRLEN];
+	char			 err[GT_ERRLEN];
 	enum gt_err		 e;
 	int			 rc;
 

@@ -186,7 +186,7 @@ cmd_verify(int argc, char **argv)
 	struct metainfo			 m;
 	struct storage			*st;
 	const char			*dir = ".";
-	char				 err[MI_ERRLEN];
+	char				 err[GT_ERRLEN];
 	uint8_t				*hashes;
 	bool				*good, json = false, quiet = false;
 	uint64_t			 threads;

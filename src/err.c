@@ -1,5 +1,7 @@
 /* err.c - messages for enum gt_err */
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -27,4 +29,17 @@ gt_strerror(enum gt_err e)
 	    gt_err_names[e] == NULL)
 		return "unknown error";
 	return gt_err_names[e];
+}
+
+enum gt_err
+gt_fail(char *err, enum gt_err e, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(err, GT_ERRLEN, fmt, ap);
+		va_end(ap);
+	}
+	return e;
 }

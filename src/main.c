@@ -189,7 +189,7 @@ read_all(int fd, const char *path, uint8_t **out, size_t *outlen)
 int
 cmd_load_torrent(const char *path, struct metainfo *m)
 {
-	char		 err[MI_ERRLEN];
+	char		 err[GT_ERRLEN];
 	uint8_t		*data;
 	size_t		 len;
 	struct stat	 st;

@@ -69,22 +69,6 @@ struct strv {
 	size_t		  cap;
 };
 
-static enum gt_err mi_fail(char *, enum gt_err, const char *, ...)
-    GT_PRINTF(3, 4);
-
-static enum gt_err
-mi_fail(char *err, enum gt_err e, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(err, MI_ERRLEN, fmt, ap);
-		va_end(ap);
-	}
-	return e;
-}
-
 static const char *
 type_problem(enum bencode_type t)
 {
@@ -110,9 +94,9 @@ need(struct mi_ctx *c, const struct bencode_node *dict, const char *key,
 
 	n = bencode_dict_get(c->doc, dict, key);
 	if (n == NULL)
-		return mi_fail(c->err, GT_EINVAL, "%s: missing", field);
+		return gt_fail(c->err, GT_EINVAL, "%s: missing", field);
 	if (n->type != t)
-		return mi_fail(c->err, GT_EINVAL, "%s: %s", field,
+		return gt_fail(c->err, GT_EINVAL, "%s: %s", field,
 		    type_problem(t));
 	*out = n;
 	return GT_OK;
@@ -623,7 +607,7 @@ collect_path(struct mi_ctx *c, const struct bencode_node *l)
 static enum gt_err
 path_too_long(struct mi_ctx *c, size_t i)
 {
-	return mi_fail(c->err, GT_ETOOBIG, "info.files[%zu].path: path too "
+	return gt_fail(c->err, GT_ETOOBIG, "info.files[%zu].path: path too "
 	    "long (over %d bytes)", i, MI_MAX_PATH);
 }
 
@@ -742,10 +726,10 @@ need_file(struct mi_ctx *c, const struct bencode_node *fd, size_t i,
 
 	n = bencode_dict_get(c->doc, fd, key);
 	if (n == NULL)
-		return mi_fail(c->err, GT_EINVAL, "info.files[%zu].%s: missing",
+		return gt_fail(c->err, GT_EINVAL, "info.files[%zu].%s: missing",
 		    i, key);
 	if (n->type != t)
-		return mi_fail(c->err, GT_EINVAL, "info.files[%zu].%s: %s", i,
+		return gt_fail(c->err, GT_EINVAL, "info.files[%zu].%s: %s", i,
 		    key, type_problem(t));
 	*out = n;
 	return GT_OK;
@@ -761,12 +745,12 @@ parse_file(struct mi_ctx *c, const struct bencode_node *fd, size_t i,
 	enum gt_err			 e;
 
 	if (fd->type != BENCODE_DICT)
-		return mi_fail(c->err, GT_EINVAL,
+		return gt_fail(c->err, GT_EINVAL,
 		    "info.files[%zu]: not a dictionary", i);
 	if ((e = need_file(c, fd, i, "length", BENCODE_INT, &n)) != GT_OK)
 		return e;
 	if (n->i < 0)
-		return mi_fail(c->err, GT_EINVAL,
+		return gt_fail(c->err, GT_EINVAL,
 		    "info.files[%zu].length: must not be negative", i);
 	f->length = (uint64_t)n->i;
 	f->attr = parse_attr(c->doc, fd);
@@ -779,7 +763,7 @@ parse_file(struct mi_ctx *c, const struct bencode_node *fd, size_t i,
 		for (l = bencode_first(c->doc, pl), idx = 0; l != NULL;
 		    l = bencode_next(c->doc, pl, l), idx++) {
 			if (l->type != BENCODE_STR)
-				return mi_fail(c->err, GT_EINVAL,
+				return gt_fail(c->err, GT_EINVAL,
 				    "info.files[%zu].path[%zu]: not a string",
 				    i, idx);
 		}
@@ -822,9 +806,9 @@ parse_files(struct mi_ctx *c, const struct bencode_node *files)
 	enum gt_err			 e;
 
 	if (files->count == 0)
-		return mi_fail(c->err, GT_EINVAL, "info.files: empty list");
+		return gt_fail(c->err, GT_EINVAL, "info.files: empty list");
 	if (files->count > MI_MAX_FILES)
-		return mi_fail(c->err, GT_ETOOBIG,
+		return gt_fail(c->err, GT_ETOOBIG,
 		    "info.files: %" PRIu32 " files is over the limit of %u",
 		    files->count, MI_MAX_FILES);
 	m->files = xcalloc(files->count, sizeof(*m->files));
@@ -837,7 +821,7 @@ parse_files(struct mi_ctx *c, const struct bencode_node *files)
 		if ((e = parse_file(c, fd, i, f)) != GT_OK)
 			return e;
 		if (f->length > UINT64_MAX - m->total_length)
-			return mi_fail(c->err, GT_ETOOBIG,
+			return gt_fail(c->err, GT_ETOOBIG,
 			    "info.files[%zu].length: total size overflows", i);
 		f->offset = m->total_length;
 		m->total_length += f->length;
@@ -854,13 +838,13 @@ parse_single(struct mi_ctx *c, const struct bencode_node *info)
 
 	n = bencode_dict_get(c->doc, info, "length");
 	if (n == NULL)
-		return mi_fail(c->err, GT_EINVAL,
+		return gt_fail(c->err, GT_EINVAL,
 		    "info: has neither length nor files");
 	if ((e = need(c, info, "length", BENCODE_INT, "info.length", &n)) !=
 	    GT_OK)
 		return e;
 	if (n->i < 0)
-		return mi_fail(c->err, GT_EINVAL,
+		return gt_fail(c->err, GT_EINVAL,
 		    "info.length: must not be negative");
 	m->files = xcalloc(1, sizeof(*m->files));
 	m->nfiles = 1;
@@ -895,14 +879,14 @@ parse_info(struct metainfo *m, const struct bencode_doc *d,
 
 	n = bencode_dict_get_type(d, info, "meta version", BENCODE_INT);
 	if (n != NULL && n->i > 2)
-		return mi_fail(err, GT_EUNSUP, "info.meta version: version %"
+		return gt_fail(err, GT_EUNSUP, "info.meta version: version %"
 		    PRId64 " is not supported", n->i);
 	if (n != NULL && n->i == 2) {
 		v2 = true;
 		if (bencode_dict_get(d, info, "pieces") == NULL &&
 		    bencode_dict_get(d, info, "length") == NULL &&
 		    bencode_dict_get(d, info, "files") == NULL)
-			return mi_fail(err, GT_EUNSUP,
+			return gt_fail(err, GT_EUNSUP,
 			    "v2-only torrents are not supported yet");
 	}
 	if (v2 && bencode_dict_get_type(d, info, "file tree", BENCODE_DICT)) {
@@ -919,7 +903,7 @@ parse_info(struct metainfo *m, const struct bencode_doc *d,
 	    "info.piece length", &pl)) != GT_OK)
 		goto out;
 	if (pl->i < 1 || pl->i > (int64_t)MI_MAX_PIECE_LENGTH) {
-		e = mi_fail(err, GT_EINVAL, "info.piece length: must be "
+		e = gt_fail(err, GT_EINVAL, "info.piece length: must be "
 		    "between 1 and %u", MI_MAX_PIECE_LENGTH);
 		goto out;
 	}
@@ -928,12 +912,12 @@ parse_info(struct metainfo *m, const struct bencode_doc *d,
 	    &pieces)) != GT_OK)
 		goto out;
 	if (pieces->slen % SHA1_LEN != 0) {
-		e = mi_fail(err, GT_EINVAL, "info.pieces: length %zu is not "
+		e = gt_fail(err, GT_EINVAL, "info.pieces: length %zu is not "
 		    "a multiple of %d", pieces->slen, SHA1_LEN);
 		goto out;
 	}
 	if (pieces->slen / SHA1_LEN > MI_MAX_PIECES) {
-		e = mi_fail(err, GT_ETOOBIG, "info.pieces: %zu pieces is over "
+		e = gt_fail(err, GT_ETOOBIG, "info.pieces: %zu pieces is over "
 		    "the limit of %u", pieces->slen / SHA1_LEN, MI_MAX_PIECES);
 		goto out;
 	}
@@ -950,7 +934,7 @@ parse_info(struct metainfo *m, const struct bencode_doc *d,
 	n = bencode_dict_get(d, info, "files");
 	if (n != NULL) {
 		if (n->type != BENCODE_LIST) {
-			e = mi_fail(err, GT_EINVAL, "info.files: not a list");
+			e = gt_fail(err, GT_EINVAL, "info.files: not a list");
 			goto out;
 		}
 		e = parse_files(c, n);
@@ -960,18 +944,18 @@ parse_info(struct metainfo *m, const struct bencode_doc *d,
 		goto out;
 
 	if (m->total_length == 0) {
-		e = mi_fail(err, GT_EINVAL, "info: torrent holds no data");
+		e = gt_fail(err, GT_EINVAL, "info: torrent holds no data");
 		goto out;
 	}
 	need_pieces = m->total_length / m->piece_length +
 	    (m->total_length % m->piece_length != 0);
 	if (need_pieces > MI_MAX_PIECES) {
-		e = mi_fail(err, GT_ETOOBIG, "info: %" PRIu64 " pieces is "
+		e = gt_fail(err, GT_ETOOBIG, "info: %" PRIu64 " pieces is "
 		    "over the limit of %u", need_pieces, MI_MAX_PIECES);
 		goto out;
 	}
 	if (need_pieces * SHA1_LEN != pieces->slen) {
-		e = mi_fail(err, GT_EINVAL, "info.pieces: length %zu does not "
+		e = gt_fail(err, GT_EINVAL, "info.pieces: length %zu does not "
 		    "match %" PRIu64 " pieces of data (%" PRIu64 " bytes)",
 		    pieces->slen, need_pieces, need_pieces * SHA1_LEN);
 		goto out;
@@ -999,11 +983,11 @@ mi_decode(struct bencode_doc *d, const uint8_t *p, size_t len, char *err)
 	enum gt_err		e;
 
 	if (len > MI_MAX_TORRENT)
-		return mi_fail(err, GT_ETOOBIG, "torrent: %zu bytes is over "
+		return gt_fail(err, GT_ETOOBIG, "torrent: %zu bytes is over "
 		    "the limit of %u", len, MI_MAX_TORRENT);
 	e = bencode_decode(d, p, len, &bencode_default_limits, &be);
 	if (e != GT_OK)
-		return mi_fail(err, e, "bencode error at byte %zu: %s",
+		return gt_fail(err, e, "bencode error at byte %zu: %s",
 		    be.offset, be.reason != NULL ? be.reason :
 		    gt_strerror(e));
 	return GT_OK;
@@ -1022,11 +1006,11 @@ metainfo_parse(struct metainfo *m, const uint8_t *p, size_t len, char *err)
 	root = bencode_root(&d);
 	info = bencode_dict_get(&d, root, "info");
 	if (root->type != BENCODE_DICT)
-		e = mi_fail(err, GT_EINVAL, "torrent: not a dictionary");
+		e = gt_fail(err, GT_EINVAL, "torrent: not a dictionary");
 	else if (info == NULL)
-		e = mi_fail(err, GT_EINVAL, "info: missing");
+		e = gt_fail(err, GT_EINVAL, "info: missing");
 	else if (info->type != BENCODE_DICT)
-		e = mi_fail(err, GT_EINVAL, "info: not a dictionary");
+		e = gt_fail(err, GT_EINVAL, "info: not a dictionary");
 	else if ((e = parse_info(&t, &d, info, err)) == GT_OK)
 		parse_outer(&t, &d, root);
 	bencode_doc_clear(&d);
@@ -1051,7 +1035,7 @@ metainfo_parse_info(struct metainfo *m, const uint8_t *p, size_t len,
 		return e;
 	root = bencode_root(&d);
 	if (root->type != BENCODE_DICT)
-		e = mi_fail(err, GT_EINVAL, "info: not a dictionary");
+		e = gt_fail(err, GT_EINVAL, "info: not a dictionary");
 	else
 		e = parse_info(&t, &d, root, err);
 	bencode_doc_clear(&d);

@@ -82,7 +82,7 @@ session_new(struct session **out, struct reactor *r,
 	s->net = net_new(s);
 	if (o->listen &&
 	    (e = net_listen(s->net, o->port, &s->port)) != GT_OK) {
-		snprintf(err, MI_ERRLEN, "cannot listen on port %u or the "
+		snprintf(err, GT_ERRLEN, "cannot listen on port %u or the "
 		    "%u after it", o->port, NET_LISTEN_TRIES - 1);
 		session_free(s);
 		return e;

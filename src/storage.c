@@ -53,21 +53,6 @@ struct storage {
 	unsigned		  nwrites;
 };
 
-static void
-seterr(char *err, const char *fmt, ...) GT_PRINTF(2, 3);
-
-static void
-seterr(char *err, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, MI_ERRLEN, fmt, ap);
-	va_end(ap);
-}
-
 static int64_t
 stat_mtime_ns(const struct stat *st)
 {
@@ -690,26 +675,26 @@ storage_open(struct storage **out, const char *root,
 	int		 fd, saved;
 
 	if (root == NULL || *root == '\0') {
-		seterr(err, "no download folder given");
+		(void)gt_fail(err, GT_EIO, "no download folder given");
 		return GT_EINVAL;
 	}
 	for (i = 0; i < nfiles; i++) {
 		if (files[i].pad)
 			continue;
 		if (files[i].path == NULL || !path_is_safe(files[i].path)) {
-			seterr(err, "%s: unsafe file path", files[i].path ==
+			(void)gt_fail(err, GT_EIO, "%s: unsafe file path", files[i].path ==
 			    NULL ? "(null)" : files[i].path);
 			return GT_EINVAL;
 		}
 		if (files[i].symlink != NULL &&
 		    !path_is_safe(files[i].symlink)) {
-			seterr(err, "%s: unsafe symlink target",
+			(void)gt_fail(err, GT_EIO, "%s: unsafe symlink target",
 			    files[i].path);
 			return GT_EINVAL;
 		}
 	}
 	if ((s = storage_new_common(files, nfiles, piece_length)) == NULL) {
-		seterr(err, "%s: unusable piece length or file sizes", root);
+		(void)gt_fail(err, GT_EIO, "%s: unusable piece length or file sizes", root);
 		return GT_EINVAL;
 	}
 	s->root = xstrdup(root);
@@ -730,7 +715,7 @@ storage_open(struct storage **out, const char *root,
 
 	if ((flags & STORAGE_WRITE) && mkdir_parents(root) == -1) {
 		saved = errno;
-		seterr(err, "%s: %s", root, strerror(saved));
+		(void)gt_fail(err, GT_EIO, "%s: %s", root, strerror(saved));
 		log_warn("%s: mkdir: %s", root, strerror(saved));
 		storage_free(s);
 		return GT_EIO;
@@ -738,7 +723,7 @@ storage_open(struct storage **out, const char *root,
 	fb->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fb->rootfd == -1) {
 		saved = errno;
-		seterr(err, "%s: %s", root, strerror(saved));
+		(void)gt_fail(err, GT_EIO, "%s: %s", root, strerror(saved));
 		log_debug("%s: %s: %s", __func__, root, strerror(saved));
 		storage_free(s);
 		return saved == ENOENT ? GT_ENOENT : GT_EIO;
@@ -750,7 +735,7 @@ storage_open(struct storage **out, const char *root,
 		    files[i].symlink != NULL)
 			continue;
 		if ((e = fs_open(fb, i, true, &rw, &fd)) != GT_OK) {
-			seterr(err, "%s/%s: cannot create the file", root,
+			(void)gt_fail(err, GT_EIO, "%s/%s: cannot create the file", root,
 			    files[i].path);
 			storage_free(s);
 			return e == GT_ENOENT ? GT_EIO : e;
@@ -784,7 +769,7 @@ storage_open_metainfo(struct storage **out, const char *root,
 		return e;
 	if (filemap_npieces(s->fm) != m->npieces ||
 	    filemap_total(s->fm) != m->total_length) {
-		seterr(err, "%s: file sizes do not match the piece count",
+		(void)gt_fail(err, GT_EIO, "%s: file sizes do not match the piece count",
 		    m->name != NULL ? m->name : root);
 		storage_free(s);
 		return GT_EINVAL;
@@ -1523,10 +1508,10 @@ storage_hash_all(struct storage *s, const struct storage_hash_opts *o,
 	pthread_mutex_destroy(&j.lock);
 	if (j.changed) {
 		if (s->root != NULL)
-			seterr(err, "%s/%s: file changed while being hashed",
+			(void)gt_fail(err, GT_EIO, "%s/%s: file changed while being hashed",
 			    s->root, s->files[j.changed_file].path);
 		else
-			seterr(err, "%s: file changed while being hashed",
+			(void)gt_fail(err, GT_EIO, "%s: file changed while being hashed",
 			    s->files[j.changed_file].path);
 		return GT_ECHANGED;
 	}
@@ -1562,14 +1547,14 @@ storage_make_symlinks(struct storage *s, char *err)
 
 		if ((e = fs_walk(fb, s->files[i].path, true, &dfd,
 		    &base)) != GT_OK) {
-			seterr(err, "%s/%s: cannot create its folder",
+			(void)gt_fail(err, GT_EIO, "%s/%s: cannot create its folder",
 			    s->root, s->files[i].path);
 			free(target);
 			return e == GT_ENOENT ? GT_EIO : e;
 		}
 		if (symlinkat(target, dfd, base) == -1) {
 			if (errno != EEXIST) {
-				seterr(err, "%s/%s: %s", s->root,
+				(void)gt_fail(err, GT_EIO, "%s/%s: %s", s->root,
 				    s->files[i].path, strerror(errno));
 				log_warn("%s/%s: symlink: %s", s->root,
 				    s->files[i].path, strerror(errno));

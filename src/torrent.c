@@ -504,7 +504,7 @@ static void
 torrent_completed(struct torrent *t)
 {
 	struct conn	*c, *next;
-	char		 err[MI_ERRLEN];
+	char		 err[GT_ERRLEN];
 
 	t->complete = true;
 	log_info("%s: download complete", t->m->name);
@@ -1192,7 +1192,7 @@ torrent_new(struct torrent **out, struct session *s,
 	bool			 check;
 
 	if (m->piece_length > UINT32_MAX / 2) {
-		snprintf(err, MI_ERRLEN, "piece length too large");
+		snprintf(err, GT_ERRLEN, "piece length too large");
 		return GT_EUNSUP;
 	}
 	t = xcalloc(1, sizeof(*t));
@@ -1255,7 +1255,7 @@ torrent_new(struct torrent **out, struct session *s,
 	}
 	t->complete = picker_complete(t->pk);
 	if ((e = session_add(s, t)) != GT_OK) {
-		snprintf(err, MI_ERRLEN, "torrent already in the session");
+		snprintf(err, GT_ERRLEN, "torrent already in the session");
 		torrent_free(t);
 		return e;
 	}

@@ -12,26 +12,11 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "metainfo.h"		/* MI_MAX_FILES, MI_ERRLEN */
+#include "metainfo.h"		/* MI_MAX_FILES */
 #include "util.h"
 #include "walk.h"
 
 #define WALK_DEPTH	256		/* nested folders */
-
-static void
-seterr(char *err, const char *fmt, ...) GT_PRINTF(2, 3);
-
-static void
-seterr(char *err, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, MI_ERRLEN, fmt, ap);
-	va_end(ap);
-}
 
 struct walk {
 	const char			*top;
@@ -60,7 +45,7 @@ static enum gt_err
 walk_add(struct walk *w, char *rel, uint64_t length)
 {
 	if (w->n >= MI_MAX_FILES) {
-		seterr(w->err, "%s: more than %u files", w->top,
+		(void)gt_fail(w->err, GT_EIO, "%s: more than %u files", w->top,
 		    MI_MAX_FILES);
 		free(rel);
 		return GT_ETOOBIG;
@@ -87,7 +72,7 @@ walk_names(struct walk *w, int dfd, const char *rel, char ***out,
 	int		  fd;
 
 	if ((fd = dup(dfd)) == -1 || (d = fdopendir(fd)) == NULL) {
-		seterr(w->err, "%s/%s: %s", w->top, rel, strerror(errno));
+		(void)gt_fail(w->err, GT_EIO, "%s/%s: %s", w->top, rel, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return GT_EIO;
@@ -106,7 +91,7 @@ walk_names(struct walk *w, int dfd, const char *rel, char ***out,
 		errno = 0;
 	}
 	if (errno != 0) {
-		seterr(w->err, "%s/%s: %s", w->top, rel, strerror(errno));
+		(void)gt_fail(w->err, GT_EIO, "%s/%s: %s", w->top, rel, strerror(errno));
 		closedir(d);
 		while (n > 0)
 			free(v[--n]);
@@ -137,12 +122,12 @@ walk_dir(struct walk *w, int dfd, const char *rel, unsigned depth)
 		sub = *rel == '\0' ? xstrdup(names[i]) :
 		    xasprintf("%s/%s", rel, names[i]);
 		if (strlen(sub) > MI_MAX_PATH) {
-			seterr(w->err, "%s/%.64s...: path too long", w->top,
+			(void)gt_fail(w->err, GT_EIO, "%s/%.64s...: path too long", w->top,
 			    sub);
 			e = GT_ETOOBIG;
 		} else if (fstatat(dfd, names[i], &st,
 		    AT_SYMLINK_NOFOLLOW) == -1) {
-			seterr(w->err, "%s/%s: %s", w->top, sub,
+			(void)gt_fail(w->err, GT_EIO, "%s/%s: %s", w->top, sub,
 			    strerror(errno));
 			e = GT_EIO;
 		} else if (S_ISREG(st.st_mode)) {
@@ -150,13 +135,13 @@ walk_dir(struct walk *w, int dfd, const char *rel, unsigned depth)
 			sub = NULL;
 		} else if (S_ISDIR(st.st_mode)) {
 			if (depth + 1 >= WALK_DEPTH) {
-				seterr(w->err, "%s/%s: folders nested more "
+				(void)gt_fail(w->err, GT_EIO, "%s/%s: folders nested more "
 				    "than %d deep", w->top, sub,
 				    WALK_DEPTH);
 				e = GT_EDEPTH;
 			} else if ((nfd = openat(dfd, names[i], O_RDONLY |
 			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-				seterr(w->err, "%s/%s: %s", w->top, sub,
+				(void)gt_fail(w->err, GT_EIO, "%s/%s: %s", w->top, sub,
 				    strerror(errno));
 				e = GT_EIO;
 			} else
@@ -167,7 +152,7 @@ walk_dir(struct walk *w, int dfd, const char *rel, unsigned depth)
 			log_warn("%s/%s: skipping %s", w->top, sub,
 			    walk_special_name(st.st_mode));
 		else {
-			seterr(w->err, "%s/%s: is %s (not a regular file)",
+			(void)gt_fail(w->err, GT_EIO, "%s/%s: is %s (not a regular file)",
 			    w->top, sub, walk_special_name(st.st_mode));
 			e = GT_EINVAL;
 		}
@@ -215,13 +200,13 @@ walk_tree(const char *path, bool skip_special,
 
 	if (lstat(path, &st) == -1) {
 		saved = errno;
-		seterr(err, "%s: %s", path, strerror(saved));
+		(void)gt_fail(err, GT_EIO, "%s: %s", path, strerror(saved));
 		return saved == ENOENT ? GT_ENOENT : GT_EIO;
 	}
 	if (S_ISLNK(st.st_mode)) {
 		/* Named by the user: a folder may be reached through it. */
 		if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
-			seterr(err, "%s: is a symbolic link (name its target "
+			(void)gt_fail(err, GT_EIO, "%s: is a symbolic link (name its target "
 			    "instead)", path);
 			return GT_EINVAL;
 		}
@@ -230,7 +215,7 @@ walk_tree(const char *path, bool skip_special,
 		name = walk_basename(path);
 		if (*name == '\0' || strcmp(name, ".") == 0 ||
 		    strcmp(name, "..") == 0) {
-			seterr(err, "%s: no usable file name", path);
+			(void)gt_fail(err, GT_EIO, "%s: no usable file name", path);
 			free(name);
 			return GT_EINVAL;
 		}
@@ -243,7 +228,7 @@ walk_tree(const char *path, bool skip_special,
 	if (S_ISDIR(st.st_mode)) {
 		if ((dfd = open(path, O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC)) == -1) {
-			seterr(err, "%s: %s", path, strerror(errno));
+			(void)gt_fail(err, GT_EIO, "%s: %s", path, strerror(errno));
 			return GT_EIO;
 		}
 		/* "dir/" names its files "dir/x", not "dir//x". */
@@ -266,7 +251,7 @@ walk_tree(const char *path, bool skip_special,
 		return GT_OK;
 	}
 	if (!skip_special) {
-		seterr(err, "%s: is %s (not a regular file)", path,
+		(void)gt_fail(err, GT_EIO, "%s: is %s (not a regular file)", path,
 		    walk_special_name(st.st_mode));
 		return GT_EINVAL;
 	}

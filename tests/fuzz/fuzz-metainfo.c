@@ -137,8 +137,8 @@ check_err(const char *err)
 {
 	size_t	len;
 
-	len = strnlen(err, MI_ERRLEN);
-	CHECK(len > 0 && len < MI_ERRLEN);
+	len = strnlen(err, GT_ERRLEN);
+	CHECK(len > 0 && len < GT_ERRLEN);
 	CHECK(memchr(err, '\n', len) == NULL);
 }
 
@@ -146,7 +146,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	memset(err, 0, sizeof(err));
 	if (metainfo_parse(&m, data, size, err) == GT_OK) {

@@ -198,7 +198,7 @@ check_paths(const struct metainfo *m)
 Test(metainfo, single_file)
 {
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	uint64_t	i;
 
 	cr_assert_eq(parse_info_bval(info_single("file.bin", 40000, 16384),
@@ -237,7 +237,7 @@ Test(metainfo, multi_file)
 		{ 5, "sub|c", "h", NULL },
 	};
 	struct metainfo			 m;
-	char				 err[MI_ERRLEN];
+	char				 err[GT_ERRLEN];
 
 	cr_assert_eq(parse_info_bval(info_files("Album", 32768, f,
 	    nitems(f)), &m, err), GT_OK, "%s", err);
@@ -273,7 +273,7 @@ Test(metainfo, info_hash_of_raw_span)
 	uint8_t			*p;
 	struct bval		*v;
 	struct metainfo		 m, m2;
-	char			 err[MI_ERRLEN];
+	char			 err[GT_ERRLEN];
 	size_t			 len;
 
 	sha1(info, sizeof(info) - 1, want);
@@ -311,7 +311,7 @@ Test(metainfo, info_raw_kept_via_bval_raw)
 {
 	static const char	 info[] = UNSORTED_INFO;
 	struct metainfo		 m;
-	char			 err[MI_ERRLEN];
+	char			 err[GT_ERRLEN];
 	uint8_t			 want[SHA1_LEN];
 
 	sha1(info, sizeof(info) - 1, want);
@@ -387,7 +387,7 @@ Test(metainfo, tiers)
 	};
 	struct metainfo	m;
 	struct bval	*t;
-	char		err[MI_ERRLEN], got[512];
+	char		err[GT_ERRLEN], got[512];
 	size_t		i;
 
 	for (i = 0; i < nitems(cases); i++) {
@@ -410,7 +410,7 @@ Test(metainfo, tiers_wrong_types_ignored)
 {
 	struct metainfo	m;
 	struct bval	*t, *al;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	/* announce-list a string, announce an int: no trackers, no error. */
 	t = bval_dict();
@@ -441,7 +441,7 @@ Test(metainfo, web_seeds)
 {
 	struct metainfo	m;
 	struct bval	*t;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	t = torrent_of(info_single("f", 1, 1));
 	bval_dict_set(t, "url-list", bval_cstr("http://seed/f"));
@@ -474,7 +474,7 @@ Test(metainfo, optional_keys)
 {
 	struct metainfo	m;
 	struct bval	*t, *info, *nodes, *n;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	info = info_single("f", 1, 1);
 	bval_dict_set(info, "private", bval_int(1));
@@ -524,7 +524,7 @@ Test(metainfo, optional_keys_wrong_types)
 {
 	struct metainfo	m;
 	struct bval	*t, *info;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	info = info_single("f", 1, 1);
 	bval_dict_set(info, "private", bval_cstr("1"));
@@ -558,7 +558,7 @@ Test(metainfo, comment_bytes_made_text)
 {
 	struct metainfo	m;
 	struct bval	*t;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	t = torrent_of(info_single("f", 1, 1));
 	bval_dict_set(t, "comment", bval_str("a\0b\xff", 4));
@@ -573,7 +573,7 @@ Test(metainfo, name_utf8_preferred)
 {
 	struct metainfo	m;
 	struct bval	*info;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	info = info_single("latin1-\xe9", 1, 1);
 	bval_dict_set(info, "name.utf-8", bval_cstr("utf8-\xc3\xa9"));
@@ -607,7 +607,7 @@ Test(metainfo, name_sanitised)
 		{ "\xff\xfe", "__" },
 	};
 	struct metainfo	m;
-	char		err[MI_ERRLEN], hex[2 * SHA1_LEN + 1];
+	char		err[GT_ERRLEN], hex[2 * SHA1_LEN + 1];
 	size_t		i;
 
 	for (i = 0; i < nitems(cases); i++) {
@@ -747,7 +747,7 @@ Test(metainfo, hostile_paths)
 	};
 	struct tfile	f[4];
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	size_t		i, j, n;
 
 	for (i = 0; i < nitems(cases); i++) {
@@ -788,7 +788,7 @@ Test(metainfo, clashes)
 	};
 	struct tfile	f[6];
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	size_t		i, j, n;
 
 	for (i = 0; i < nitems(cases); i++) {
@@ -811,7 +811,7 @@ Test(metainfo, clash_long_component)
 	char		name[MI_MAX_COMPONENT + 1];
 	struct tfile	f[3];
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	memset(name, 'z', MI_MAX_COMPONENT);
 	name[MI_MAX_COMPONENT] = '\0';
@@ -834,7 +834,7 @@ Test(metainfo, over_long_component_in_path)
 	char		comp[301];
 	struct tfile	f;
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	memset(comp, 'q', 300);
 	comp[300] = '\0';
@@ -868,7 +868,7 @@ Test(metainfo, path_length_limit)
 {
 	struct tfile	f;
 	struct metainfo	m;
-	char		err[MI_ERRLEN], *p;
+	char		err[GT_ERRLEN], *p;
 	size_t		i;
 
 	/* 1 + 1999 * 2 = 3999 bytes: fits. */
@@ -908,7 +908,7 @@ Test(metainfo, path_length_limit_after_rename)
 {
 	struct tfile	f[2];
 	struct metainfo	m;
-	char		err[MI_ERRLEN], *p;
+	char		err[GT_ERRLEN], *p;
 
 	p = deep_path(1999, 1);
 	f[0] = (struct tfile){ 1, p, NULL, NULL };
@@ -933,7 +933,7 @@ Test(metainfo, padding_files)
 		{ 16284, "a", "px", NULL },
 	};
 	struct metainfo			 m;
-	char				 err[MI_ERRLEN];
+	char				 err[GT_ERRLEN];
 
 	cr_assert_eq(parse_info_bval(info_files("T", 16384, f, nitems(f)),
 	    &m, err), GT_OK, "%s", err);
@@ -967,7 +967,7 @@ Test(metainfo, symlinks)
 		{ 0, "sub|deep", "lx", "sub|..|target" },
 	};
 	struct metainfo			 m;
-	char				 err[MI_ERRLEN];
+	char				 err[GT_ERRLEN];
 
 	cr_assert_eq(parse_info_bval(info_files("T", 16, f, nitems(f)), &m,
 	    err), GT_OK, "%s", err);
@@ -993,7 +993,7 @@ Test(metainfo, symlink_with_data_is_a_file)
 		{ 10, "link", "l", "target" },
 	};
 	struct metainfo			 m;
-	char				 err[MI_ERRLEN];
+	char				 err[GT_ERRLEN];
 
 	cr_assert_eq(parse_info_bval(info_files("T", 16, f, nitems(f)), &m,
 	    err), GT_OK, "%s", err);
@@ -1006,7 +1006,7 @@ Test(metainfo, path_utf8_preferred)
 {
 	struct bval	*info, *files, *fd;
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	files = bval_list();
 	fd = bval_dict();
@@ -1050,7 +1050,7 @@ Test(metainfo, hybrid_v2)
 {
 	struct bval	*info, *t;
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	uint8_t		want[SHA256_LEN];
 
 	info = info_single("f", 5, 16384);
@@ -1072,7 +1072,7 @@ Test(metainfo, v2_only)
 {
 	struct bval	*info;
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	info = bval_dict();
 	bval_dict_set(info, "name", bval_cstr("f"));
@@ -1146,7 +1146,7 @@ Test(metainfo, info_errors)
 	};
 	struct bval	*info, *v;
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	size_t		i;
 
 	for (i = 0; i < nitems(cases); i++) {
@@ -1183,7 +1183,7 @@ Test(metainfo, missing_keys)
 	};
 	struct bval			*info;
 	struct metainfo			 m;
-	char				 err[MI_ERRLEN];
+	char				 err[GT_ERRLEN];
 	size_t				 i, k;
 
 	for (i = 0; i < nitems(cases); i++) {
@@ -1223,7 +1223,7 @@ Test(metainfo, file_errors)
 	};
 	struct bval	*info, *files, *fd, *p;
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	size_t		i;
 
 	for (i = 0; i < nitems(cases); i++) {
@@ -1305,7 +1305,7 @@ Test(metainfo, sizes)
 	};
 	struct tfile	f[3];
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	size_t		i, j;
 
 	for (i = 0; i < nitems(cases); i++) {
@@ -1326,7 +1326,7 @@ Test(metainfo, big_but_fine)
 		{ (1LL << 40) - 1, "b", NULL, NULL },
 	};
 	struct metainfo			 m;
-	char				 err[MI_ERRLEN];
+	char				 err[GT_ERRLEN];
 
 	cr_assert_eq(parse_info_bval(info_files("T", 1 << 20, f, 2), &m, err),
 	    GT_OK, "%s", err);
@@ -1341,7 +1341,7 @@ Test(metainfo, too_many_pieces)
 {
 	struct bval	*info;
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	info = info_single("f", 1, 1);
 	bval_dict_set(info, "pieces", pieces_str(MI_MAX_PIECES + 1));
@@ -1354,7 +1354,7 @@ Test(metainfo, too_many_files)
 {
 	struct bval	*info, *files;
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	size_t		i;
 
 	files = bval_list();
@@ -1373,7 +1373,7 @@ Test(metainfo, too_many_files)
 Test(metainfo, too_big_torrent)
 {
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	uint8_t		*p;
 
 	p = xcalloc(1, MI_MAX_TORRENT + 1);
@@ -1405,7 +1405,7 @@ Test(metainfo, structure_errors)
 		{ "d4:infodee trailing", "bencode error at byte " },
 	};
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	size_t		i;
 
 	for (i = 0; i < nitems(cases); i++) {
@@ -1420,7 +1420,7 @@ Test(metainfo, structure_errors)
 Test(metainfo, deep_nesting)
 {
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	char		buf[4096];
 	size_t		n = 0, i;
 
@@ -1440,7 +1440,7 @@ Test(metainfo, deep_nesting)
 Test(metainfo, failure_leaves_m_untouched)
 {
 	struct metainfo	m, copy;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	memset(&m, 0xa5, sizeof(m));
 	copy = m;
@@ -1457,7 +1457,7 @@ Test(metainfo, failure_leaves_m_untouched)
 Test(metainfo, clear)
 {
 	struct metainfo	m = { 0 }, zero = { 0 };
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 
 	metainfo_clear(&m);
 	cr_assert_eq(memcmp(&m, &zero, sizeof(m)), 0);
@@ -1470,7 +1470,7 @@ Test(metainfo, clear)
 Test(metainfo, parse_info_bare)
 {
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	uint8_t		*p;
 	size_t		 len;
 
@@ -1539,7 +1539,7 @@ many_files(size_t n, bool same, size_t *len)
 Test(metainfo, hundred_thousand_files, .timeout = 30)
 {
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	uint8_t		*p;
 	size_t		 len;
 	double		 t;
@@ -1572,7 +1572,7 @@ Test(metainfo, many_deep_paths, .timeout = 30)
 {
 	struct buf	b;
 	struct metainfo	m;
-	char		err[MI_ERRLEN];
+	char		err[GT_ERRLEN];
 	uint8_t		*p;
 	size_t		 len, i, j, nfiles = 1000, depth = 1990;
 	double		 t;
@@ -1611,7 +1611,7 @@ Test(metainfo, fixture_hostile_paths)
 		".._hostile/dup.2/inner", ".._hostile/evil",
 	};
 	struct metainfo			 m;
-	char				 err[MI_ERRLEN];
+	char				 err[GT_ERRLEN];
 	uint8_t				 buf[4096];
 	size_t				 len, i;
 	FILE				*f;

@@ -82,7 +82,7 @@ open_ok(const char *rootrel, const struct storage_file *f, size_t n,
     uint64_t pl, unsigned flags)
 {
 	struct storage	*s = NULL;
-	char		 err[MI_ERRLEN] = "", *root = tpath(rootrel);
+	char		 err[GT_ERRLEN] = "", *root = tpath(rootrel);
 	enum gt_err	 e;
 
 	e = storage_open(&s, root, f, n, pl, flags, err);
@@ -222,7 +222,7 @@ Test(storage, read_only_open)
 		{ .path = "x", .length = 3 },
 	};
 	struct storage		*s = NULL;
-	char			 err[MI_ERRLEN], *root = tpath("missing");
+	char			 err[GT_ERRLEN], *root = tpath("missing");
 	uint8_t			 b[3] = { 1, 2, 3 };
 
 	cr_assert_eq(storage_open(&s, root, f, 2, 16, 0, err), GT_ENOENT);
@@ -247,7 +247,7 @@ Test(storage, unsafe_paths_rejected)
 	};
 	struct storage_file	 f = { .length = 4 };
 	struct storage		*s = NULL;
-	char			 err[MI_ERRLEN], *root = tpath("r");
+	char			 err[GT_ERRLEN], *root = tpath("r");
 	size_t			 i;
 
 	for (i = 0; i < nitems(bad); i++) {
@@ -527,7 +527,7 @@ check_hash_all(uint64_t pl, unsigned nthreads)
 	uint32_t		 np, i;
 	size_t			 n;
 	bool			*ok;
-	char			 err[MI_ERRLEN];
+	char			 err[GT_ERRLEN];
 
 	make_tree("r", &f, &n, &data, &total);
 	s = open_ok("r", f, n, pl, 0);
@@ -587,7 +587,7 @@ check_large(uint64_t pl, unsigned nthreads)
 	uint64_t		 total = 0, pad;
 	uint32_t		 np, i;
 	bool			*ok;
-	char			 err[MI_ERRLEN];
+	char			 err[GT_ERRLEN];
 	size_t			 k;
 
 	for (k = 0; k < nitems(f); k++)
@@ -643,7 +643,7 @@ check_damaged(bool truncate_it)
 	uint32_t		 np, i;
 	size_t			 n, victim = 7;	/* a 300000-byte file */
 	bool			*ok, bad;
-	char			 err[MI_ERRLEN], *p;
+	char			 err[GT_ERRLEN], *p;
 
 	make_tree("r", &f, &n, &data, &total);
 	start = 0;
@@ -724,7 +724,7 @@ Test(storage, hash_all_progress_and_changes)
 	uint32_t		 np;
 	size_t			 n;
 	bool			*ok;
-	char			 err[MI_ERRLEN] = "";
+	char			 err[GT_ERRLEN] = "";
 
 	make_tree("r", &f, &n, &data, &total);
 	s = open_ok("r", f, n, 16384, 0);
@@ -762,7 +762,7 @@ Test(storage, fd_cache_many_files)
 	uint8_t			*data, *back, *want, *got;
 	uint32_t		 np, i;
 	bool			*ok;
-	char			 err[MI_ERRLEN];
+	char			 err[GT_ERRLEN];
 
 	f = xcalloc(N, sizeof(*f));
 	for (i = 0; i < N; i++) {
@@ -907,7 +907,7 @@ Test(storage, memory_backend_and_fail_write)
 	uint8_t			 data[46], back[46], want[6 * SHA1_LEN];
 	uint8_t			 got[6 * SHA1_LEN];
 	bool			 ok[6];
-	char			 err[MI_ERRLEN];
+	char			 err[GT_ERRLEN];
 	uint32_t		 p;
 
 	fill(data, sizeof(data), 6);
@@ -952,7 +952,7 @@ Test(storage, make_symlinks)
 		{ .path = "t/taken", .length = 0, .symlink = "t/data/x" },
 	};
 	struct storage		*s;
-	char			 err[MI_ERRLEN], buf[256], *p;
+	char			 err[GT_ERRLEN], buf[256], *p;
 	ssize_t			 n;
 	uint8_t			*got;
 	long			 len;
@@ -1002,7 +1002,7 @@ Test(storage, open_metainfo)
 		.npieces = 2, .total_length = 20, .files = mf, .nfiles = 4,
 	};
 	struct storage		*s = NULL;
-	char			 err[MI_ERRLEN], *root = tpath("dl");
+	char			 err[GT_ERRLEN], *root = tpath("dl");
 	uint8_t			 b[20];
 
 	cr_assert_eq(storage_open_metainfo(&s, root, &m, STORAGE_WRITE, err),

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "metainfo.h"		/* MI_ERRLEN */
+#include "metainfo.h"		/* GT_ERRLEN */
 #include "walk.h"
 #include "util.h"
 
@@ -38,7 +38,7 @@ check_walk(const char *rel, bool skip, const char *const *want,
 	struct walk_entry	*v = NULL;
 	size_t				 n = 0, i;
 	bool				 is_dir;
-	char				 err[MI_ERRLEN] = "", *p = tpath(rel);
+	char				 err[GT_ERRLEN] = "", *p = tpath(rel);
 	enum gt_err			 e;
 
 	e = walk_tree(p, skip, &v, &n, &is_dir, err);
@@ -95,7 +95,7 @@ Test(walk, single_file_and_empty_dir)
 	struct walk_entry	*v;
 	size_t				 n;
 	bool				 d;
-	char				 err[MI_ERRLEN], *p;
+	char				 err[GT_ERRLEN], *p;
 
 	put_file("f.bin", "abc", 3);
 	check_walk("f.bin", false, want, lens, 1, false);
@@ -115,7 +115,7 @@ Test(walk, special_files)
 	struct walk_entry	*v = NULL;
 	size_t				 n = 0;
 	bool				 d;
-	char				 err[MI_ERRLEN] = "", *p;
+	char				 err[GT_ERRLEN] = "", *p;
 
 	mkdir_rel("d");
 	put_file("d/a", "1", 1);
@@ -147,7 +147,7 @@ Test(walk, depth_cap)
 	struct walk_entry	*v = NULL;
 	size_t				 n = 0, i;
 	bool				 d;
-	char				 err[MI_ERRLEN] = "", *p, *q;
+	char				 err[GT_ERRLEN] = "", *p, *q;
 	int				 fd, nfd;
 
 	mkdir_rel("deep");
