@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tracker-http.h"	/* enum tracker_event, interval clamps */
+#include "tracker.h"	/* enum tracker_event, interval clamps */
 
 #define ANNOUNCE_MAX_URLS	256	/* trackers kept per torrent */
 #define ANNOUNCE_BACKOFF_MIN_MS	15000	/* after every tracker failed */

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "err.h"
-#include "tracker-http.h"	/* struct tracker_req, _reply, _scrape */
+#include "tracker.h"	/* struct tracker_req, _reply, _scrape */
 
 #define TRACKER_UDP_PROTOCOL_ID	0x41727101980ULL
 #define TRACKER_UDP_CONN_TTL_MS	60000	/* a connection id's lifetime */

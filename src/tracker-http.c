@@ -149,17 +149,6 @@ parse_dict_peers(struct tracker_reply *r, const struct bencode_doc *d,
 		add_peer(r, &a);
 	}
 }
-
-uint32_t
-tracker_clamp_interval(int64_t v)
-{
-	if (v < TRACKER_MIN_INTERVAL)
-		return TRACKER_MIN_INTERVAL;
-	if (v > TRACKER_MAX_INTERVAL)
-		return TRACKER_MAX_INTERVAL;
-	return (uint32_t)v;
-}
-
 enum gt_err
 tracker_http_parse(const uint8_t *body, size_t len, struct tracker_reply *out,
     char *err)
@@ -229,17 +218,6 @@ done:
 	*out = r;
 	return GT_OK;
 }
-
-void
-tracker_reply_clear(struct tracker_reply *r)
-{
-	free(r->failure);
-	free(r->warning);
-	free(r->tracker_id);
-	free(r->peers);
-	*r = (struct tracker_reply){ .complete = -1, .incomplete = -1 };
-}
-
 /*
  * Where the path of an http(s) URL starts (the '/' after the authority),
  * within the first len bytes; NULL if the URL has no path.
@@ -389,12 +367,4 @@ done:
 	bencode_doc_clear(&d);
 	*out = r;
 	return GT_OK;
-}
-
-void
-tracker_scrape_clear(struct tracker_scrape *s)
-{
-	free(s->failure);
-	free(s->v);
-	*s = (struct tracker_scrape){ 0 };
 }
