@@ -85,6 +85,7 @@ DEPS_wire	:= wire $(BASE)
 DEPS_picker	:= picker bitfield crypto $(BASE)
 DEPS_reactor	:= reactor $(BASE)
 DEPS_http	:= http reactor $(BASE)
+DEPS_udp	:= udp sockaddr tracker-udp tracker addr crypto reactor $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_BINS	:= $(UNIT:%=$(BUILD)/test-%)

@@ -71,11 +71,6 @@ struct conn {
 };
 TAILQ_HEAD(conn_list, conn);
 
-struct sockaddr;
-
-/* A socket address as a netaddr (v4-mapped made v4); false if neither. */
-bool		 net_netaddr(const struct sockaddr *, struct netaddr *);
-
 struct net	*net_new(struct session *);
 /* Closes every connection (their memory goes back from the loop). */
 void		 net_free(struct net *);

@@ -21,6 +21,7 @@
 #include "net.h"
 #include "peer.h"
 #include "reactor.h"
+#include "sockaddr.h"
 #include "session.h"
 #include "torrent.h"
 #include "util.h"
@@ -68,50 +69,6 @@ conn_log(const struct conn *c, enum log_level lvl, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_write(lvl, "[%s] %s", c->name, msg);
-}
-
-/* ---- addresses ----------------------------------------------------------- */
-
-static socklen_t
-to_sockaddr(const struct netaddr *a, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == ADDR_V4) {
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, a->ip, 4);
-		sin->sin_port = htons(a->port);
-		return sizeof(*sin);
-	}
-	sin6->sin6_family = AF_INET6;
-	memcpy(&sin6->sin6_addr, a->ip, 16);
-	sin6->sin6_port = htons(a->port);
-	return sizeof(*sin6);
-}
-
-bool
-net_netaddr(const struct sockaddr *sa, struct netaddr *a)
-{
-	const struct sockaddr_in	*sin = (const void *)sa;
-	const struct sockaddr_in6	*sin6 = (const void *)sa;
-
-	memset(a, 0, sizeof(*a));
-	if (sa->sa_family == AF_INET) {
-		a->family = ADDR_V4;
-		memcpy(a->ip, &sin->sin_addr, 4);
-		a->port = ntohs(sin->sin_port);
-		return true;
-	}
-	if (sa->sa_family == AF_INET6) {
-		a->family = ADDR_V6;
-		memcpy(a->ip, &sin6->sin6_addr, 16);
-		a->port = ntohs(sin6->sin6_port);
-		addr_unmap(a);
-		return true;
-	}
-	return false;
 }
 
 static void
@@ -548,7 +505,7 @@ net_connect(struct net *n, struct torrent *t, const struct netaddr *a)
 	int			 fd, r;
 
 	(void)t;
-	len = to_sockaddr(a, &ss);
+	len = sockaddr_from_netaddr(a, false, &ss);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1) {
@@ -603,7 +560,7 @@ net_accept_cb(evutil_socket_t lfd, short what, void *arg)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
-		if (!net_netaddr((struct sockaddr *)&ss, &a)) {
+		if (!sockaddr_to_netaddr((struct sockaddr *)&ss, &a)) {
 			close(fd);
 			continue;
 		}

@@ -21,8 +21,8 @@
 
 #include "addr.h"
 #include "log.h"
-#include "net.h"
 #include "reactor.h"
+#include "sockaddr.h"
 #include "tracker-udp.h"
 #include "udp.h"
 #include "util.h"
@@ -36,6 +36,11 @@
  * results and re-arms the one timer at the earliest deadline.  ICMP errors
  * (IP_RECVERR) end a tracker's exchanges at once: a closed port fails fast
  * instead of after 15 s.
+ *
+ * Callbacks may call udp_announce, udp_scrape, udp_cancel and udp_free:
+ * a request is off the list before its callback runs, walks restart after
+ * each callback, and udp_free inside a callback only marks the udp dead
+ * (busy > 0); the outermost libevent callback frees it (udp_reap).
  */
 
 enum udp_req_state {
@@ -87,9 +92,32 @@ struct udp {
 	struct udp_trackers	 trackers;
 	size_t			 ntrackers;
 	struct udp_reqs		 reqs;
+	unsigned		 busy;		/* user callbacks running */
+	bool			 dead;		/* udp_free ran inside one */
 };
 
 static void	udp_pump(struct udp *);
+static void	udp_destroy(struct udp *);
+
+/* Runs q's callback; false if the udp was freed inside it. */
+static bool
+udp_req_report(struct udp *u, struct udp_req *q,
+    struct tracker_udp_result *res)
+{
+	u->busy++;
+	if (q->done != NULL)
+		q->done(q->arg, res);
+	u->busy--;
+	return !u->dead;
+}
+
+/* Ends an outermost libevent callback: frees the udp if it was freed. */
+static void
+udp_reap(struct udp *u)
+{
+	if (u->dead && u->busy == 0)
+		udp_destroy(u);
+}
 
 static void
 udp_req_free(struct udp_req *q)
@@ -99,33 +127,7 @@ udp_req_free(struct udp_req *q)
 	free(q);
 }
 
-/* ---- addresses ----------------------------------------------------------- */
-
-static socklen_t
-udp_sockaddr(const struct udp *u, const struct netaddr *a,
-    struct sockaddr_storage *ss)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == ADDR_V4 && !u->v6) {
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, a->ip, 4);
-		sin->sin_port = htons(a->port);
-		return sizeof(*sin);
-	}
-	sin6->sin6_family = AF_INET6;
-	if (a->family == ADDR_V4) {		/* v4-mapped */
-		sin6->sin6_addr.s6_addr[10] = 0xff;
-		sin6->sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&sin6->sin6_addr.s6_addr[12], a->ip, 4);
-	} else
-		memcpy(&sin6->sin6_addr, a->ip, 16);
-	sin6->sin6_port = htons(a->port);
-	return sizeof(*sin6);
-}
-
+/* ---- URLs ---------------------------------------------------------------- */
 
 /*
  * "udp://host:port[/path][?query]" -> host, port and the BEP 41 URL data
@@ -257,7 +259,7 @@ udp_read_errqueue(struct udp *u)
 			    ee->ee_origin != SO_EE_ORIGIN_ICMP6 &&
 			    ee->ee_origin != SO_EE_ORIGIN_LOCAL)
 				continue;
-			if (!net_netaddr((struct sockaddr *)&ss, &a) ||
+			if (!sockaddr_to_netaddr((struct sockaddr *)&ss, &a) ||
 			    (t = udp_tracker_find(u, &a)) == NULL)
 				continue;
 			snprintf(why, sizeof(why), "%s: %s",
@@ -292,7 +294,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				udp_read_errqueue(u);
 			break;
 		}
-		if (!net_netaddr((struct sockaddr *)&ss, &a))
+		if (!sockaddr_to_netaddr((struct sockaddr *)&ss, &a))
 			continue;
 		if ((t = udp_tracker_find(u, &a)) == NULL) {
 			log_trace("udp: %zd bytes from a stranger", n);
@@ -307,6 +309,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			log_debug("udp: stray datagram (%zd bytes)", n);
 	}
 	udp_pump(u);
+	udp_reap(u);
 }
 
 static bool
@@ -369,7 +372,7 @@ udp_send_all(struct udp *u, struct udp_tracker *t)
 	size_t			n;
 	char			as[ADDR_STRLEN];
 
-	sl = udp_sockaddr(u, &t->a, &ss);
+	sl = sockaddr_from_netaddr(&t->a, u->v6, &ss);
 	while ((n = tracker_udp_next_datagram(t->tu, out, sizeof(out))) > 0) {
 		if (sendto(u->fd, out, n, 0, (struct sockaddr *)&ss, sl) < 0 &&
 		    errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -403,7 +406,11 @@ again:
 					break;
 			if (q != NULL) {
 				TAILQ_REMOVE(&u->reqs, q, entry);
-				q->done(q->arg, &res);
+				if (!udp_req_report(u, q, &res)) {
+					udp_req_free(q);
+					tracker_udp_result_clear(&res);
+					return;
+				}
 				udp_req_free(q);
 			}
 			tracker_udp_result_clear(&res);
@@ -432,6 +439,7 @@ udp_timer_cb(void *arg)
 		if (tracker_udp_deadline(t->tu) <= now)
 			tracker_udp_tick(t->tu, now);
 	udp_pump(u);
+	udp_reap(u);
 }
 
 static void
@@ -445,11 +453,16 @@ again:
 		if (q->state != UDP_REQ_FAILED)
 			continue;
 		TAILQ_REMOVE(&u->reqs, q, entry);
-		q->done(q->arg, &q->res);
+		if (!udp_req_report(u, q, &q->res)) {
+			udp_req_free(q);
+			udp_reap(u);
+			return;
+		}
 		udp_req_free(q);
 		goto again;
 	}
 	udp_pump(u);
+	udp_reap(u);
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -535,6 +548,7 @@ static void
 udp_dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 {
 	struct udp_req		*q = arg;
+	struct udp		*u;
 	struct evutil_addrinfo	*ai;
 	struct netaddr		 a, pick;
 	bool			 found = false;
@@ -557,7 +571,7 @@ udp_dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 	}
 	/* IPv4 first when both exist and the socket is not dual-stack. */
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (!net_netaddr(ai->ai_addr, &a))
+		if (!sockaddr_to_netaddr(ai->ai_addr, &a))
 			continue;
 		if (a.family == ADDR_V6 && !q->u->v6)
 			continue;
@@ -571,7 +585,9 @@ udp_dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 		return;
 	}
 	pick.port = q->port;
+	u = q->u;
 	udp_req_start(q, &pick);
+	udp_reap(u);
 }
 
 static struct udp_req *
@@ -581,6 +597,8 @@ udp_req_new(struct udp *u, const char *url, enum tracker_udp_kind kind,
 	struct udp_req	*q;
 	const char	*rest;
 
+	if (u->dead)
+		return NULL;
 	q = xcalloc(1, sizeof(*q));
 	if (!udp_parse_url(url, q->host, &q->port, &rest) || !udp_open(u)) {
 		free(q);
@@ -702,11 +720,20 @@ udp_new(struct reactor *r, uint64_t seed)
 void
 udp_free(struct udp *u)
 {
+	if (u == NULL || u->dead)
+		return;
+	u->dead = true;
+	if (u->busy == 0)
+		udp_destroy(u);
+	/* else the callback running now returns, then udp_reap frees it */
+}
+
+static void
+udp_destroy(struct udp *u)
+{
 	struct udp_tracker	*t;
 	struct udp_req		*q;
 
-	if (u == NULL)
-		return;
 again:
 	TAILQ_FOREACH(q, &u->reqs, entry)
 		if (q->state == UDP_REQ_RESOLVING && q->dns != NULL) {
