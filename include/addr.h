@@ -50,5 +50,10 @@ bool		addr_ip_eq(const struct netaddr *, const struct netaddr *);
 bool		addr_is_loopback(const struct netaddr *);
 /* A v4-mapped v6 address (::ffff:a.b.c.d) becomes plain v4. */
 void		addr_unmap(struct netaddr *);
+/*
+ * Could a peer be there?  Not the unspecified address, 0.0.0.0/8, a
+ * broadcast or multicast address, nor port 0 (loopback is fine).
+ */
+bool		addr_dialable(const struct netaddr *);
 
 #endif /* GT_ADDR_H */

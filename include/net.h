@@ -2,31 +2,37 @@
 #ifndef GT_NET_H
 #define GT_NET_H
 
-#include <sys/queue.h>
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "addr.h"
 #include "err.h"
-#include "picker.h"
 #include "util.h"
 #include "wire.h"
 
 #define NET_CONNECT_MS		5000	/* outbound TCP connect, at most */
 #define NET_RBUF_SIZE		(2 * WIRE_MAX_FRAME)	/* receive buffer */
 #define NET_READ_BUDGET		(1u << 20)	/* bytes per read callback */
+#define NET_WRITE_BUDGET	(4u << 20)	/* bytes per write callback */
 #define NET_LISTEN_TRIES	10	/* ports tried from -p upwards */
-#define NET_ACCEPT_BATCH	16	/* accepts per listener callback */
+#define NET_ACCEPT_BATCH	64	/* accepts per listener callback */
+#define NET_MAX_INBOUND_WAIT	64	/* inbound connections before their
+					   handshake, at most */
+#define NET_HANDSHAKE_MS	10000	/* inbound: handshake within this,
+					   counted from the accept */
+#define NET_PAUSE_MS		250	/* accepts paused when out of fds */
 
-struct event;
+struct conn;
 struct net;
 struct peer;
-struct reactor_timer;
-struct session;
-struct torrent;
+struct reactor;
 
+/*
+ * A connection's life: CONNECTING (outbound only), HANDSHAKE until the
+ * remote handshake arrived and its owner took it, then ACTIVE.  Closed
+ * connections are freed from the loop, never inside a callback.
+ */
 enum conn_state {
 	CONN_CONNECTING,	/* outbound TCP connect under way */
 	CONN_HANDSHAKE,		/* waiting for the remote handshake */
@@ -34,66 +40,86 @@ enum conn_state {
 };
 
 /*
- * One peer connection.  net.c owns the socket half, torrent.c the rest;
- * both are here because torrent.c walks its connections on every block.
- * Freed only from the loop, after net_close().
+ * What the owner of a connection (a torrent) hears; ctx is the owner's
+ * per-connection state given to net_attach.  Each may call net_close on
+ * this or any other connection.
  */
-struct conn {
-	/* net.c */
-	struct net		*net;
-	int			 fd;
-	struct event		*rev;		/* persistent EV_READ */
-	struct event		*wev;		/* EV_WRITE, output waiting */
-	struct reactor_timer	*timer;		/* armed to the next deadline */
-	uint64_t		 armed;		/* when it fires; 0 = idle */
-	enum conn_state		 state;
-	bool			 outbound;
-	bool			 dead;		/* closed; freed by the loop */
-	bool			 dirty;		/* on the flush list */
-	uint64_t		 created;	/* ms */
-	uint8_t			*rbuf;		/* NET_RBUF_SIZE bytes */
-	size_t			 roff, rlen;	/* unread bytes: [roff, rlen) */
-	size_t			 out_off;	/* bytes of peer_out() sent */
-	struct netaddr		 addr;
-	char			 name[ADDR_STRLEN];
-	TAILQ_ENTRY(conn)	 entry;		/* net's live list */
-	TAILQ_ENTRY(conn)	 dirty_entry;	/* net's flush list */
-
-	/* torrent.c */
-	struct torrent		*t;		/* NULL until attached */
-	struct peer		*peer;		/* NULL until attached */
-	TAILQ_ENTRY(conn)	 tentry;	/* torrent's list */
-	uint32_t		 cand;		/* candidate, or UINT32_MAX */
-	uint64_t		 active_ms;	/* handshakes done at */
-	bool			 optimistic;	/* holds the optimistic slot */
-	struct block_req	*serve;		/* ring of requests to answer */
-	size_t			 serve_head, serve_len;
+struct conn_hooks {
+	/* The remote handshake: GT_OK to go on, else an error and *why. */
+	enum gt_err	(*handshake)(void *ctx, const struct wire_handshake *,
+			    const char **why);
+	/*
+	 * A batch of input was decoded.  Blocks the peer handed out point
+	 * into the receive buffer: the owner writes them and unpins (see
+	 * net_pin) before it returns; the buffer is read into again next.
+	 */
+	void		(*after_input)(void *ctx);
+	/* Everything queued went out: the owner may queue more now. */
+	void		(*writable)(void *ctx);
+	/* The connection is closed; ctx is not used by net afterwards. */
+	void		(*closed)(void *ctx);
 };
-TAILQ_HEAD(conn_list, conn);
 
-struct net	*net_new(struct session *);
+/* What the net hears of connections nobody owns yet. */
+struct net_hooks {
+	/*
+	 * An inbound connection's handshake: the owner of info_hash attaches
+	 * it (net_attach) and returns GT_OK, or returns an error and *why.
+	 */
+	enum gt_err	(*accept)(void *arg, struct conn *,
+			    const struct wire_handshake *, const char **why);
+	void		*arg;
+};
+
+struct net_opts {
+	uint32_t	max_conns;	/* all connections, at most */
+};
+
+struct net	*net_new(struct reactor *, const struct net_opts *,
+		    const struct net_hooks *);
 /* Closes every connection (their memory goes back from the loop). */
 void		 net_free(struct net *);
 /*
- * Listens on 0.0.0.0:port, or the next free port of NET_LISTEN_TRIES;
- * *bound is the port.  Port 0 takes any.
+ * Listens on [::]:port (dual-stack), else 0.0.0.0:port, or the next free
+ * port of NET_LISTEN_TRIES; *bound is the port.  Port 0 takes any.
  */
 enum gt_err	 net_listen(struct net *, uint16_t port, uint16_t *bound);
-/* Outbound connection for t; the caller attaches the peer. */
-struct conn	*net_connect(struct net *, struct torrent *,
-		    const struct netaddr *);
+/* An outbound connection; NULL if no socket could be made. */
+struct conn	*net_connect(struct net *, const struct netaddr *);
 size_t		 net_nconns(const struct net *);
 
-/* Ends the connection: torrent_detach now, memory later from the loop. */
+/*
+ * The owner takes c: peer (owned by c from now, freed with it) runs the
+ * protocol, hooks tell the owner what happens.  Our handshake must be in
+ * peer_out(peer) already.
+ */
+void		 net_attach(struct conn *, struct peer *,
+		    const struct conn_hooks *, void *ctx);
+/*
+ * Ends the connection: hooks.closed now, memory later from the loop.
+ * Nothing more is written.
+ */
 void		 net_close(struct conn *, const char *fmt, ...)
 		    GT_PRINTF(2, 3);
-/* Writes what the peer queued; may close the connection. */
-void		 net_flush(struct conn *);
-/* Same, from the loop once the current callback is over. */
+/* Writes what the peer queued, from the loop once the callback is over. */
 void		 net_flush_soon(struct conn *);
 /* Bytes queued and not yet written. */
-size_t		 net_out_pending(struct conn *);
+size_t		 net_out_pending(const struct conn *);
 /* The peer's deadline may have moved earlier: re-arm the timer. */
 void		 net_rearm(struct conn *);
+/*
+ * The owner keeps pointers into c's receive buffer (blocks it writes
+ * later): the buffer must not move until the matching net_unpin.  net
+ * asserts that nothing is pinned whenever it reads into, compacts or
+ * frees the buffer.
+ */
+void		 net_pin(struct conn *);
+void		 net_unpin(struct conn *);
+
+const struct netaddr *net_conn_addr(const struct conn *);
+const char	*net_conn_name(const struct conn *);	/* "addr:port" */
+bool		 net_conn_outbound(const struct conn *);
+enum conn_state	 net_conn_state(const struct conn *);
+struct peer	*net_conn_peer(const struct conn *);	/* NULL: detached */
 
 #endif /* GT_NET_H */

@@ -116,6 +116,10 @@ void		 peer_cancel_block(struct peer *, const struct block_req *);
 /* Answer a request the torrent accepted; data is copied. */
 enum gt_err	 peer_send_block(struct peer *, const struct block_req *,
 		    const uint8_t *data);
+/* The oldest request the peer queued and we have not answered. */
+bool		 peer_next_request(const struct peer *, struct block_req *);
+/* We will not serve r: forget it, and REJECT it with the fast extension. */
+void		 peer_reject_request(struct peer *, const struct block_req *);
 enum gt_err	 peer_send_extended(struct peer *, uint8_t ext_id,
 		    const uint8_t *payload, size_t len);
 

@@ -1,4 +1,4 @@
-/* torrent.h - one torrent at run time: storage, picker, peers, choker */
+/* torrent.h - one torrent at run time: storage, picker, peers, trackers */
 #ifndef GT_TORRENT_H
 #define GT_TORRENT_H
 
@@ -10,21 +10,15 @@
 #include "err.h"
 #include "wire.h"
 
-#define TORRENT_MAX_CANDS	2000	/* peer addresses remembered */
-#define TORRENT_MAX_HALF_OPEN	16	/* connects under way */
-#define TORRENT_CONNECT_TICK_MS	1000	/* connection manager period */
-#define TORRENT_RETRY_MIN_MS	2000	/* first redial after a failure */
-#define TORRENT_RETRY_MAX_MS	(5u * 60 * 1000)
-#define TORRENT_UNCHOKE_SLOTS	4
-#define TORRENT_SERVE_HIGH	(1u << 20)	/* output queued: stop serving */
-#define TORRENT_MAX_BANS	1024
-#define TORRENT_BAN_STRIKES	3
+#define TORRENT_DEFAULT_PEERS	50	/* connections for one torrent */
 #define TORRENT_CONTRIB_MAX	8	/* peers tracked per piece */
 
 struct conn;
 struct metainfo;
-struct session;
+struct net;
+struct reactor;
 struct torrent;
+struct tracker_client;
 
 struct torrent_opts {
 	const char	*dir;		/* download folder */
@@ -36,6 +30,21 @@ struct torrent_opts {
 	bool		 use_trackers;
 	char *const	*trackers;	/* --tracker URLs, added as a last tier */
 	size_t		 ntrackers;
+};
+
+/* What the torrent uses of the session that holds it. */
+struct torrent_host {
+	struct reactor		*r;
+	struct net		*net;
+	struct tracker_client	*trackers;
+	const uint8_t		*peer_id;	/* 20 bytes */
+	uint16_t		 port;		/* we listen there; 0: not */
+	uint32_t		 key;		/* the announce key */
+	const char		*user_agent;	/* to HTTP trackers */
+	uint32_t		 max_conns;	/* connections, all torrents */
+	/* Is this address:port ourselves? */
+	bool			(*is_self)(void *arg, const struct netaddr *);
+	void			*arg;
 };
 
 struct torrent_stats {
@@ -50,6 +59,9 @@ struct torrent_stats {
 	uint32_t	conns;		/* all connections */
 	uint32_t	known;		/* candidate addresses */
 	uint32_t	peers_ever;	/* distinct peers we exchanged with */
+	uint32_t	trackers;	/* usable tracker URLs */
+	int64_t		seeders;	/* from the last announce, or -1 */
+	int64_t		leechers;	/* ... or -1 */
 	bool		complete;
 };
 
@@ -65,36 +77,34 @@ struct torrent_events {
  * Checks data already on disk (threaded) before it returns.  err
  * (GT_ERRLEN bytes) says why it failed: GT_EIO is a disk problem.
  */
-enum gt_err	 torrent_new(struct torrent **, struct session *,
+enum gt_err	 torrent_new(struct torrent **, const struct torrent_host *,
 		    const struct metainfo *, const struct torrent_opts *,
 		    const struct torrent_events *, char *err);
 /* Starts announcing and connecting. */
 void		 torrent_start(struct torrent *);
-/* Closes every connection and stops connecting (before leaving). */
+/*
+ * Leaving: peers closed, what is complete verified and synced to disk;
+ * then the trackers are told (within timeout_ms) and done(arg) runs from
+ * the loop.
+ */
+void		 torrent_leave(struct torrent *, uint32_t timeout_ms,
+		    void (*done)(void *), void *arg);
+/* Closes every connection and stops connecting, at once. */
 void		 torrent_stop(struct torrent *);
 void		 torrent_free(struct torrent *);
 
 const uint8_t	*torrent_info_hash(const struct torrent *);
 const char	*torrent_name(const struct torrent *);
-struct session_tracker *torrent_tracker(struct torrent *);
 bool		 torrent_complete(const struct torrent *);
 void		 torrent_stats(const struct torrent *, struct torrent_stats *);
 /* Addresses to try (tracker, --peer); explicit ones are never given up. */
 void		 torrent_add_peers(struct torrent *, const struct netaddr *,
 		    size_t n, bool explicit);
-
-/* From net.c. */
-/* An inbound connection named this torrent: attach it or say why not. */
+/*
+ * An inbound connection whose handshake names this torrent: attach it
+ * (net_attach) or say why not.
+ */
 enum gt_err	 torrent_accept(struct torrent *, struct conn *,
 		    const char **why);
-/* The remote handshake arrived on c (attached to this torrent). */
-enum gt_err	 torrent_handshake(struct torrent *, struct conn *,
-		    const struct wire_handshake *, const char **why);
-/* After a batch of input: unchoke newcomers, serve requests. */
-void		 torrent_after_input(struct torrent *, struct conn *);
-/* Output drained: serve more. */
-void		 torrent_writable(struct torrent *, struct conn *);
-/* The connection closed: forget it (its memory is net.c's). */
-void		 torrent_detach(struct torrent *, struct conn *);
 
 #endif /* GT_TORRENT_H */

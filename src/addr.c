@@ -303,3 +303,22 @@ addr_unmap(struct netaddr *a)
 	memset(a->ip + 4, 0, 12);
 	a->family = ADDR_V4;
 }
+
+bool
+addr_dialable(const struct netaddr *a)
+{
+	static const uint8_t	zero[16];
+	struct netaddr		u = *a;
+
+	addr_unmap(&u);
+	if (u.port == 0)
+		return false;
+	if (u.family == ADDR_V4)
+		return memcmp(u.ip, zero, 4) != 0 &&	/* 0.0.0.0 */
+		    u.ip[0] != 0 &&			/* 0.0.0.0/8 */
+		    (u.ip[0] & 0xf0) != 0xe0 &&		/* multicast */
+		    !(u.ip[0] == 255 && u.ip[1] == 255 && u.ip[2] == 255 &&
+		    u.ip[3] == 255);			/* broadcast */
+	return memcmp(u.ip, zero, 16) != 0 &&		/* :: */
+	    u.ip[0] != 0xff;				/* multicast */
+}

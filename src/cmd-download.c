@@ -1,6 +1,4 @@
 /* cmd-download.c - `gtorrent [download] FILE.torrent` and `gtorrent seed` */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -16,6 +14,7 @@
 #include "reactor.h"
 #include "session.h"
 #include "torrent.h"
+#include "tracker-client.h"
 #include "ui.h"
 
 #define DL_MAX_PEER_ARGS	256	/* --peer given at most */
@@ -112,13 +111,8 @@ dl_ui_cb(void *arg)
 	struct torrent_stats	 ts;
 
 	torrent_stats(d->t, &ts);
-	if (d->verbose) {
-		int64_t	seeders, leechers;
-
-		session_tracker_swarm(torrent_tracker(d->t), &seeders,
-		    &leechers);
-		ui_set_swarm(d->ui, seeders, leechers);
-	}
+	if (d->verbose)
+		ui_set_swarm(d->ui, ts.seeders, ts.leechers);
 	ui_update(d->ui, &ts, reactor_now_ms(d->r));
 	reactor_timer_in(d->ui_timer, ui_interval_ms(d->ui));
 }
@@ -135,15 +129,10 @@ dl_tracker_done(void *arg)
 static void
 dl_stop_cb(void *arg)
 {
-	struct dl		*d = arg;
-	struct session_tracker	*st = torrent_tracker(d->t);
+	struct dl	*d = arg;
 
-	torrent_stop(d->t);
 	reactor_timer_cancel(d->ui_timer);
-	if (st != NULL)
-		session_tracker_stop(st, DL_STOP_MS, dl_tracker_done, d);
-	else
-		reactor_stop(d->r);
+	torrent_leave(d->t, DL_STOP_MS, dl_tracker_done, d);
 }
 
 static void
@@ -195,29 +184,6 @@ dl_on_fatal(void *arg, enum gt_err e)
 	dl_stop(d);
 }
 
-/* What was written reaches the disk before we report it kept. */
-static void
-dl_sync_files(const struct dl *d)
-{
-	char	*path;
-	size_t	 i;
-	int	 fd;
-
-	for (i = 0; i < d->m.nfiles; i++) {
-		if (d->m.files[i].attr & MI_ATTR_PAD)
-			continue;
-		path = xasprintf("%s/%s", d->dir, d->m.files[i].path);
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-		if (fd != -1) {
-			if (fdatasync(fd) == -1)
-				log_debug("%s: fdatasync: %s", path,
-				    strerror(errno));
-			close(fd);
-		}
-		free(path);
-	}
-}
-
 static int
 dl_run(struct dl *d, const struct session_opts *so,
     const struct torrent_opts *to, const struct netaddr *peers,
@@ -246,7 +212,8 @@ dl_run(struct dl *d, const struct session_opts *so,
 	reactor_on_signal(d->r, SIGINT, dl_on_signal, d);
 	reactor_on_signal(d->r, SIGTERM, dl_on_signal, d);
 	err[0] = '\0';
-	if ((e = torrent_new(&d->t, d->s, &d->m, to, &ev, err)) != GT_OK) {
+	if ((e = session_add_torrent(d->s, &d->m, to, &ev, &d->t, err)) !=
+	    GT_OK) {
 		if (d->upload_only && e == GT_ENOENT) {
 			cmd_error("%s: no data to seed under %s", d->m.name,
 			    d->dir);
@@ -268,11 +235,11 @@ dl_run(struct dl *d, const struct session_opts *so,
 		dl_summary(d, true);		/* nothing to do */
 		return EXIT_OK;
 	}
-	if (to->use_trackers && session_tracker_count(torrent_tracker(d->t)) ==
-	    0 && npeers == 0 && !d->upload_only)
+	if (to->use_trackers && ts.trackers == 0 && npeers == 0 &&
+	    !d->upload_only)
 		cmd_warn("%s: no usable tracker (only http and https for now) "
 		    "and no --peer: waiting for peers to connect on port %u",
-		    d->m.name, d->s->port);
+		    d->m.name, session_port(d->s));
 	torrent_add_peers(d->t, peers, npeers, true);
 
 	torrent_start(d->t);
@@ -280,8 +247,6 @@ dl_run(struct dl *d, const struct session_opts *so,
 	if (reactor_run(d->r) != 0)
 		d->fatal = true;
 
-	if (d->interrupted)
-		dl_sync_files(d);
 	torrent_stats(d->t, &ts);
 	if (d->fatal)
 		rc = EXIT_IO;
@@ -323,7 +288,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	};
 	struct torrent_opts	 to = {
 		.dir = ".", .rarest_first = true, .end_game = true,
-		.max_peers = SESSION_DEFAULT_PEERS, .use_trackers = true,
+		.max_peers = TORRENT_DEFAULT_PEERS, .use_trackers = true,
 		.upload_only = seed_cmd, .seed = seed_cmd,
 	};
 	struct dl		 d = { .cmd = cmd, .upload_only = seed_cmd };
@@ -372,7 +337,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			to.use_trackers = false;
 			break;
 		case OPT_TRACKER:
-			if (!session_tracker_url_ok(optarg)) {
+			if (!tracker_client_url_ok(optarg)) {
 				free(peers);
 				free(trackers);
 				return cmd_usage_error(cmd, "--tracker needs an "
@@ -469,8 +434,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 
 	reactor_timer_free(d.ui_timer);
 	reactor_timer_free(d.stop_timer);
-	torrent_free(d.t);
-	session_free(d.s);
+	session_free(d.s);		/* and the torrent */
 	reactor_free(d.r);
 	ui_free(d.ui);
 	metainfo_clear(&d.m);

@@ -6,17 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cmd.h"
-#include "http.h"
 #include "log.h"
 #include "metainfo.h"
 #include "reactor.h"
 #include "session.h"
-#include "tracker-http.h"
-#include "tracker-udp.h"
-#include "udp.h"
+#include "tracker-client.h"
+#include "tracker-udp.h"		/* TRACKER_UDP_MAX_TRIES */
 
 #define SCRAPE_MAX_TORRENTS	1024	/* files on one command line */
 #define SCRAPE_MAX_URLS		64	/* trackers asked per torrent */
@@ -58,14 +55,12 @@ struct sc_batch {
 	size_t		  ncells;
 	uint8_t		(*hashes)[SHA1_LEN];	/* their info-hashes, once */
 	size_t		  n;
-	struct http_req	 *hreq;
-	struct udp_req	 *ureq;
+	struct tracker_call *call;	/* under way, or NULL */
 };
 
 struct scrape {
 	struct reactor		 *r;
-	struct http		 *http;
-	struct udp		 *udp;
+	struct tracker_client	 *tc;
 	struct sc_torrent	 *t;
 	size_t			  nt;
 	struct sc_batch		 *b;
@@ -158,43 +153,15 @@ sc_batch_done(struct sc_batch *b)
 }
 
 static void
-sc_http_done(void *arg, enum gt_err e, long status, const uint8_t *body,
-    size_t len, const char *reason)
-{
-	struct sc_batch		*b = arg;
-	struct tracker_scrape	 ts;
-	char			 err[TRACKER_ERRLEN], why[TRACKER_ERRLEN + 16];
-
-	b->hreq = NULL;
-	memset(&ts, 0, sizeof(ts));
-	if (e != GT_OK)
-		sc_batch_err(b, reason != NULL ? reason : gt_strerror(e));
-	else if (status != 200) {
-		snprintf(why, sizeof(why), "HTTP status %ld", status);
-		sc_batch_err(b, why);
-	} else if (tracker_http_parse_scrape(body, len,
-	    (const uint8_t (*)[SHA1_LEN])b->hashes, b->n, &ts, err) != GT_OK) {
-		snprintf(why, sizeof(why), "bad reply: %s", err);
-		sc_batch_err(b, why);
-	} else
-		sc_batch_ok(b, &ts);
-	tracker_scrape_clear(&ts);
-	log_debug("scrape %s: done", b->url);
-	sc_batch_done(b);
-}
-
-static void
-sc_udp_done(void *arg, struct tracker_udp_result *res)
+sc_done(void *arg, enum gt_err e, struct tracker_scrape *ts, const char *why)
 {
 	struct sc_batch	*b = arg;
 
-	b->ureq = NULL;
-	if (res->e == GT_ECANCELED)
-		sc_batch_err(b, "no answer");
-	else if (res->e != GT_OK)
-		sc_batch_err(b, res->err);
+	b->call = NULL;
+	if (e == GT_OK)
+		sc_batch_ok(b, ts);
 	else
-		sc_batch_ok(b, &res->scrape);
+		sc_batch_err(b, why);
 	log_debug("scrape %s: done", b->url);
 	sc_batch_done(b);
 }
@@ -202,48 +169,21 @@ sc_udp_done(void *arg, struct tracker_udp_result *res)
 static void
 sc_batch_start(struct scrape *sc, struct sc_batch *b)
 {
-	struct http_opts	 ho = {
+	struct tracker_call_opts o = {
 		.timeout_ms = sc->secs * 1000,
-		.max_body = TRACKER_MAX_REPLY,
-		.max_redirects = 3,
+		.udp_tries = TRACKER_UDP_MAX_TRIES,
 		.user_agent = SESSION_USER_AGENT,
 	};
-	const uint8_t		(*h)[SHA1_LEN] =
-				    (const uint8_t (*)[SHA1_LEN])b->hashes;
-	char			*u;
+	char			 err[GT_ERRLEN];
 
-	sc->running++;
 	log_debug("scrape %s: %zu info-hashes", b->url, b->n);
-	if (strncasecmp(b->url, "udp://", 6) == 0) {
-		if (sc->udp == NULL) {
-			uint64_t	seed;
-
-			rand_bytes(&seed, sizeof(seed));
-			sc->udp = udp_new(sc->r, seed);
-		}
-		b->ureq = udp_scrape(sc->udp, b->url, h, b->n,
-		    TRACKER_UDP_MAX_TRIES, sc_udp_done, b);
-		if (b->ureq == NULL) {
-			sc_batch_err(b, "unusable UDP tracker URL");
-			sc->running--;
-		}
-		return;
-	}
-	if (strncasecmp(b->url, "http://", 7) != 0 &&
-	    strncasecmp(b->url, "https://", 8) != 0) {
-		sc_batch_err(b, "unsupported kind of tracker");
-		sc->running--;
-		return;
-	}
-	if ((u = tracker_http_scrape_url(b->url, h, b->n)) == NULL) {
-		sc_batch_err(b, "this tracker has no scrape URL");
-		sc->running--;
-		return;
-	}
-	if (sc->http == NULL)
-		sc->http = http_new(sc->r);
-	b->hreq = http_get(sc->http, u, &ho, sc_http_done, b);
-	free(u);
+	b->call = tracker_client_scrape(sc->tc, b->url,
+	    (const uint8_t (*)[SHA1_LEN])b->hashes, b->n, &o, sc_done, b,
+	    err);
+	if (b->call == NULL)
+		sc_batch_err(b, err);
+	else
+		sc->running++;
 }
 
 /* Groups the cells by URL into batches of at most TRACKER_MAX_SCRAPE. */
@@ -408,14 +348,12 @@ sc_free(struct scrape *sc)
 	size_t	i;
 
 	for (i = 0; i < sc->nb; i++) {
-		http_cancel(sc->b[i].hreq);
-		udp_cancel(sc->b[i].ureq);
+		tracker_call_cancel(sc->b[i].call);
 		free(sc->b[i].cells);
 		free(sc->b[i].hashes);
 	}
 	free(sc->b);
-	http_free(sc->http);
-	udp_free(sc->udp);
+	tracker_client_free(sc->tc);
 	reactor_timer_free(sc->deadline);
 	reactor_free(sc->r);
 	for (i = 0; i < sc->nt; i++) {
@@ -459,7 +397,7 @@ cmd_scrape(int argc, char **argv)
 			sc.secs = (unsigned)v;
 			break;
 		case OPT_TRACKER:
-			if (!session_tracker_url_ok(optarg))
+			if (!tracker_client_url_ok(optarg))
 				return cmd_usage_error("scrape", "--tracker "
 				    "needs an http://, https:// or "
 				    "udp://host:port URL, not '%s'", optarg);
@@ -512,6 +450,7 @@ cmd_scrape(int argc, char **argv)
 		sc_free(&sc);
 		return EXIT_IO;
 	}
+	sc.tc = tracker_client_new(sc.r);
 	reactor_on_signal(sc.r, SIGINT, sc_signal_cb, &sc);
 	reactor_on_signal(sc.r, SIGTERM, sc_signal_cb, &sc);
 	sc_plan(&sc);

@@ -1,5 +1,6 @@
 /* net.c - listener, outbound connects, one non-blocking socket per peer */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -22,8 +23,6 @@
 #include "peer.h"
 #include "reactor.h"
 #include "sockaddr.h"
-#include "session.h"
-#include "torrent.h"
 #include "util.h"
 
 /*
@@ -31,24 +30,62 @@
  * socket with one persistent EV_READ event and an EV_WRITE event added only
  * while output waits.  Reads are large, into a receive buffer of two
  * maximal frames that is compacted only when less than a frame of room is
- * left; frames are decoded in place and a PIECE's block goes to the torrent
- * straight from that buffer; the torrent writes a read's blocks with
- * gathered writes in torrent_after_input, called before the buffer is read
- * into or compacted again.  Output is written straight from the peer's
- * queue.  One timer per connection is armed to the peer's next deadline,
- * moved only when the deadline comes earlier (a timer firing early just
- * runs peer_tick and re-arms).
+ * left; frames are decoded in place and a PIECE's block goes to the owner
+ * straight from that buffer.  The owner pins the buffer while it keeps
+ * such pointers and writes them in hooks.after_input, which runs before
+ * the buffer is read into or compacted again (asserted).  Output is written
+ * straight from the peer's queue; when it is all out, hooks.writable lets
+ * the owner queue more (serving requests), within a budget per callback,
+ * so a peer that sends nothing keeps getting what it asked for.  One timer
+ * per connection is armed to the next deadline, moved only when the
+ * deadline comes earlier (a timer firing early just re-arms).
+ *
+ * Under a flood: connections over max_conns are closed at accept, at most
+ * NET_MAX_INBOUND_WAIT inbound ones wait for their handshake, each at most
+ * NET_HANDSHAKE_MS from its accept whatever it sends, and when the process
+ * runs out of descriptors a spare one lets us accept and close at once
+ * while accepting pauses for NET_PAUSE_MS (no busy loop on EMFILE).
  */
 
+struct conn {
+	struct net		*net;
+	int			 fd;
+	struct event		*rev;		/* persistent EV_READ */
+	struct event		*wev;		/* EV_WRITE, output waiting */
+	struct reactor_timer	*timer;		/* armed to the next deadline */
+	uint64_t		 armed;		/* when it fires; 0 = idle */
+	enum conn_state		 state;
+	bool			 outbound;
+	bool			 dead;		/* closed; freed by the loop */
+	bool			 dirty;		/* on the flush list */
+	uint64_t		 created;	/* ms */
+	uint8_t			*rbuf;		/* NET_RBUF_SIZE bytes */
+	size_t			 roff, rlen;	/* unread bytes: [roff, rlen) */
+	unsigned		 pins;		/* owner's pointers into rbuf */
+	size_t			 out_off;	/* bytes of peer_out() sent */
+	struct netaddr		 addr;
+	char			 name[ADDR_STRLEN];
+	struct peer		*peer;		/* NULL until attached */
+	const struct conn_hooks	*hooks;		/* the owner's, or NULL */
+	void			*ctx;
+	TAILQ_ENTRY(conn)	 entry;		/* net's live list */
+	TAILQ_ENTRY(conn)	 dirty_entry;	/* net's flush list */
+};
+TAILQ_HEAD(conn_list, conn);
+
 struct net {
-	struct session		*s;
 	struct reactor		*r;
+	struct net_opts		 o;
+	struct net_hooks	 hooks;
 	int			 lfd;		/* listener, or -1 */
 	struct event		*lev;
+	struct reactor_timer	*resume;	/* accepts paused until */
+	int			 spare;		/* fd kept for EMFILE, or -1 */
 	struct event		*flush_ev;	/* runs the flush list */
 	struct conn_list	 conns;		/* live connections */
 	struct conn_list	 dirty;		/* output to write soon */
 	size_t			 nconns;
+	size_t			 nwaiting;	/* inbound, not yet owned */
 };
 
 static void	conn_log(const struct conn *, enum log_level, const char *,
@@ -69,6 +106,16 @@ conn_log(const struct conn *c, enum log_level lvl, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_write(lvl, "[%s] %s", c->name, msg);
+}
+
+/* event_add, checked: false (and logged) if libevent refused. */
+static bool
+ev_on(struct event *ev, const char *what)
+{
+	if (event_add(ev, NULL) == 0)
+		return true;
+	log_error("%s: event_add failed", what);
+	return false;
 }
 
 static void
@@ -95,7 +142,6 @@ conn_new(struct net *n, int fd, const struct netaddr *a, bool outbound)
 	c->state = outbound ? CONN_CONNECTING : CONN_HANDSHAKE;
 	c->created = reactor_now_ms(n->r);
 	c->addr = *a;
-	c->cand = UINT32_MAX;
 	addr_str(a, c->name);
 	c->rbuf = xmalloc(NET_RBUF_SIZE);
 	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
@@ -105,6 +151,8 @@ conn_new(struct net *n, int fd, const struct netaddr *a, bool outbound)
 	c->timer = reactor_timer_new(n->r, conn_timer_cb, c);
 	TAILQ_INSERT_TAIL(&n->conns, c, entry);
 	n->nconns++;
+	if (!outbound)
+		n->nwaiting++;
 	return c;
 }
 
@@ -114,13 +162,13 @@ conn_free(void *arg)
 {
 	struct conn	*c = arg;
 
+	assert(c->pins == 0);
 	event_free(c->rev);
 	event_free(c->wev);
 	reactor_timer_free(c->timer);
 	if (c->fd != -1)
 		close(c->fd);
 	peer_free(c->peer);
-	free(c->serve);
 	free(c->rbuf);
 	free(c);
 }
@@ -148,14 +196,43 @@ net_close(struct conn *c, const char *fmt, ...)
 	}
 	TAILQ_REMOVE(&n->conns, c, entry);
 	n->nconns--;
+	if (!c->outbound && c->hooks == NULL)
+		n->nwaiting--;
 	/* Closing now frees the port; the fd number is not reused by us. */
 	if (c->fd != -1) {
 		close(c->fd);
 		c->fd = -1;
 	}
-	if (c->t != NULL)
-		torrent_detach(c->t, c);
+	if (c->hooks != NULL)
+		c->hooks->closed(c->ctx);
 	reactor_defer_free(n->r, conn_free, c);
+}
+
+void
+net_attach(struct conn *c, struct peer *p, const struct conn_hooks *hooks,
+    void *ctx)
+{
+	assert(c->hooks == NULL && c->peer == NULL && !c->dead);
+	assert(hooks->handshake != NULL && hooks->after_input != NULL &&
+	    hooks->writable != NULL && hooks->closed != NULL);
+	if (!c->outbound)
+		c->net->nwaiting--;
+	c->peer = p;
+	c->hooks = hooks;
+	c->ctx = ctx;
+}
+
+void
+net_pin(struct conn *c)
+{
+	c->pins++;
+}
+
+void
+net_unpin(struct conn *c)
+{
+	assert(c->pins > 0);
+	c->pins--;
 }
 
 /* The peer ended the connection through its state: close with its reason. */
@@ -186,7 +263,7 @@ conn_deadline(const struct conn *c)
 		return c->created + NET_CONNECT_MS;
 	case CONN_HANDSHAKE:
 		if (c->peer == NULL)
-			return c->created + PEER_HANDSHAKE_MS;
+			return c->created + NET_HANDSHAKE_MS;
 		break;
 	case CONN_ACTIVE:
 		break;
@@ -209,23 +286,27 @@ net_rearm(struct conn *c)
 }
 
 size_t
-net_out_pending(struct conn *c)
+net_out_pending(const struct conn *c)
 {
 	return c->peer == NULL ? 0 : peer_out(c->peer)->len - c->out_off;
 }
 
-void
-net_flush(struct conn *c)
+/*
+ * Sends what is queued, at most *budget bytes.  Returns true when all of
+ * it went out; false when the socket is full (or c died).
+ */
+static bool
+conn_send(struct conn *c, size_t *budget)
 {
-	struct buf	*out;
+	struct buf	*out = peer_out(c->peer);
+	size_t		 len;
 	ssize_t		 n;
 
-	if (c->dead || c->peer == NULL || c->state == CONN_CONNECTING)
-		return;
-	out = peer_out(c->peer);
 	while (c->out_off < out->len) {
-		n = send(c->fd, out->data + c->out_off, out->len - c->out_off,
-		    MSG_NOSIGNAL);
+		if (*budget == 0)
+			return false;
+		len = MIN(out->len - c->out_off, *budget);
+		n = send(c->fd, out->data + c->out_off, len, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -233,15 +314,15 @@ net_flush(struct conn *c)
 		if (n <= 0) {
 			net_close(c, "write: %s", n == 0 ? "no progress" :
 			    strerror(errno));
-			return;
+			return false;
 		}
 		c->out_off += (size_t)n;
+		*budget -= (size_t)n;
 	}
 	if (c->out_off == out->len) {
 		buf_reset(out);
 		c->out_off = 0;
-		event_del(c->wev);
-		return;
+		return true;
 	}
 	/* Keep the peer's queue under its cap: drop what went out. */
 	if (c->out_off >= out->len / 2) {
@@ -250,8 +331,47 @@ net_flush(struct conn *c)
 		out->len -= c->out_off;
 		c->out_off = 0;
 	}
-	if (!event_pending(c->wev, EV_WRITE, NULL))
-		event_add(c->wev, NULL);
+	return false;
+}
+
+/*
+ * Writes what the peer queued; when all of it is out, the owner may queue
+ * more (hooks.writable), and so on within NET_WRITE_BUDGET.  EV_WRITE stays
+ * armed while anything waits, or while the budget ran out (the owner may
+ * have more: the socket is writable, so we are back at once).
+ */
+static void
+conn_write(struct conn *c)
+{
+	size_t	budget = NET_WRITE_BUDGET;
+	bool	more = false;
+
+	if (c->dead || c->peer == NULL || c->state == CONN_CONNECTING)
+		return;
+	for (;;) {
+		if (!conn_send(c, &budget)) {
+			more = true;
+			break;
+		}
+		if (c->state != CONN_ACTIVE)
+			break;
+		if (budget == 0) {
+			more = true;
+			break;
+		}
+		c->hooks->writable(c->ctx);
+		if (!conn_check_peer(c, GT_OK))
+			return;
+		if (peer_out(c->peer)->len == 0)
+			break;
+	}
+	if (c->dead)
+		return;
+	if (!more)
+		event_del(c->wev);
+	else if (!event_pending(c->wev, EV_WRITE, NULL) &&
+	    !ev_on(c->wev, __func__))
+		net_close(c, "cannot wait for output room");
 }
 
 static void
@@ -265,7 +385,7 @@ net_flush_cb(evutil_socket_t fd, short what, void *arg)
 	while ((c = TAILQ_FIRST(&n->dirty)) != NULL) {
 		TAILQ_REMOVE(&n->dirty, c, dirty_entry);
 		c->dirty = false;
-		net_flush(c);
+		conn_write(c);
 		net_rearm(c);
 	}
 }
@@ -282,17 +402,28 @@ net_flush_soon(struct conn *c)
 	event_active(n->flush_ev, EV_TIMEOUT, 0);
 }
 
-/* After input or a tick: let the torrent act, write, re-arm. */
+/* The owner writes the blocks of the batch just decoded. */
+static bool
+conn_after_input(struct conn *c)
+{
+	if (c->state == CONN_ACTIVE) {
+		c->hooks->after_input(c->ctx);
+		if (!conn_check_peer(c, GT_OK))
+			return false;
+	}
+	assert(c->pins == 0);
+	return true;
+}
+
+/* After input or a tick: let the owner act, write, re-arm. */
 static void
 conn_settle(struct conn *c)
 {
 	if (c->dead || c->peer == NULL)
 		return;
-	if (c->state == CONN_ACTIVE)
-		torrent_after_input(c->t, c);
-	if (!conn_check_peer(c, GT_OK))
+	if (!conn_after_input(c))
 		return;
-	net_flush(c);
+	conn_write(c);
 	net_rearm(c);
 }
 
@@ -300,8 +431,8 @@ conn_settle(struct conn *c)
 static bool
 conn_on_handshake(struct conn *c)
 {
+	struct net		*n = c->net;
 	struct wire_handshake	 hs;
-	struct torrent		*t;
 	const char		*why = NULL;
 	enum gt_err		 e;
 
@@ -313,17 +444,16 @@ conn_on_handshake(struct conn *c)
 		return false;
 	}
 	c->roff += WIRE_HANDSHAKE_LEN;
-	if (c->t == NULL) {
-		if ((t = session_find(c->net->s, hs.info_hash)) == NULL) {
-			net_close(c, "handshake for an unknown info-hash");
+	if (c->hooks == NULL) {
+		e = n->hooks.accept(n->hooks.arg, c, &hs, &why);
+		if (c->dead)
 			return false;
-		}
-		if (torrent_accept(t, c, &why) != GT_OK) {
+		if (e != GT_OK || c->hooks == NULL) {
 			net_close(c, "%s", why != NULL ? why : "refused");
 			return false;
 		}
 	}
-	if (torrent_handshake(c->t, c, &hs, &why) != GT_OK) {
+	if (c->hooks->handshake(c->ctx, &hs, &why) != GT_OK) {
 		if (!c->dead)
 			net_close(c, "%s", why != NULL ? why : "refused");
 		return false;
@@ -361,13 +491,11 @@ conn_process(struct conn *c, uint64_t now)
 	return !c->dead;
 }
 
-/*
- * The torrent has written the blocks decoded in place (torrent_after_input
- * does): the consumed bytes may go.
- */
+/* The consumed bytes may go (nothing points into them: asserted). */
 static void
 conn_compact(struct conn *c)
 {
+	assert(c->pins == 0);
 	if (c->roff == c->rlen)
 		c->roff = c->rlen = 0;
 	else if (NET_RBUF_SIZE - c->rlen < WIRE_MAX_FRAME) {
@@ -386,6 +514,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	while (!c->dead && budget > 0) {
+		assert(c->pins == 0);
 		room = NET_RBUF_SIZE - c->rlen;
 		assert(room >= WIRE_MAX_FRAME - WIRE_HANDSHAKE_LEN);
 		n = read(fd, c->rbuf + c->rlen, room);
@@ -408,11 +537,8 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		if ((size_t)n < room)
 			break;		/* drained the socket */
 		/* Blocks are written from rbuf before it is read into again. */
-		if (c->state == CONN_ACTIVE) {
-			torrent_after_input(c->t, c);
-			if (!conn_check_peer(c, GT_OK))
-				return;
-		}
+		if (!conn_after_input(c))
+			return;
 		conn_compact(c);
 	}
 	conn_settle(c);
@@ -435,8 +561,11 @@ conn_connected(struct conn *c)
 	c->state = CONN_HANDSHAKE;
 	conn_log(c, LOG_TRACE, "TCP connected");
 	event_del(c->wev);
-	event_add(c->rev, NULL);
-	net_flush(c);			/* our handshake */
+	if (!ev_on(c->rev, __func__)) {
+		net_close(c, "cannot wait for input");
+		return;
+	}
+	conn_write(c);			/* our handshake */
 	net_rearm(c);
 }
 
@@ -447,17 +576,10 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->state == CONN_CONNECTING) {
+	if (c->state == CONN_CONNECTING)
 		conn_connected(c);
-		return;
-	}
-	net_flush(c);
-	if (!c->dead && c->state == CONN_ACTIVE &&
-	    net_out_pending(c) < TORRENT_SERVE_HIGH) {
-		torrent_writable(c->t, c);
-		if (conn_check_peer(c, GT_OK))
-			net_flush(c);
-	}
+	else
+		conn_write(c);
 }
 
 static void
@@ -478,9 +600,9 @@ conn_timer_cb(void *arg)
 		}
 		break;
 	case CONN_HANDSHAKE:
-		if (c->peer == NULL && now >= c->created + PEER_HANDSHAKE_MS) {
+		if (c->peer == NULL && now >= c->created + NET_HANDSHAKE_MS) {
 			net_close(c, "no handshake in %u ms",
-			    PEER_HANDSHAKE_MS);
+			    NET_HANDSHAKE_MS);
 			return;
 		}
 		if (c->peer == NULL)
@@ -497,14 +619,14 @@ conn_timer_cb(void *arg)
 }
 
 struct conn *
-net_connect(struct net *n, struct torrent *t, const struct netaddr *a)
+net_connect(struct net *n, const struct netaddr *a)
 {
 	struct sockaddr_storage	 ss;
 	struct conn		*c;
 	socklen_t		 len;
 	int			 fd, r;
+	char			 name[ADDR_STRLEN];
 
-	(void)t;
 	len = sockaddr_from_netaddr(a, false, &ss);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
@@ -517,15 +639,17 @@ net_connect(struct net *n, struct torrent *t, const struct netaddr *a)
 		r = connect(fd, (struct sockaddr *)&ss, len);
 	} while (r == -1 && errno == EINTR);
 	if (r == -1 && errno != EINPROGRESS) {
-		char	name[ADDR_STRLEN];
-
 		log_debug("[%s] dropped: connect: %s", addr_str(a, name),
 		    strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	c = conn_new(n, fd, a, true);
-	event_add(c->wev, NULL);	/* writable = connected (or failed) */
+	/* writable = connected (or failed) */
+	if (!ev_on(c->wev, __func__)) {
+		net_close(c, "cannot wait for the connect");
+		return NULL;
+	}
 	net_rearm(c);
 	return c;
 }
@@ -536,7 +660,66 @@ net_nconns(const struct net *n)
 	return n->nconns;
 }
 
+const struct netaddr *
+net_conn_addr(const struct conn *c)
+{
+	return &c->addr;
+}
+
+const char *
+net_conn_name(const struct conn *c)
+{
+	return c->name;
+}
+
+bool
+net_conn_outbound(const struct conn *c)
+{
+	return c->outbound;
+}
+
+enum conn_state
+net_conn_state(const struct conn *c)
+{
+	return c->state;
+}
+
+struct peer *
+net_conn_peer(const struct conn *c)
+{
+	return c->peer;
+}
+
 /* ---- listener ------------------------------------------------------------ */
+
+static void
+net_resume_cb(void *arg)
+{
+	struct net	*n = arg;
+
+	if (n->lev != NULL && !ev_on(n->lev, __func__))
+		log_error("not accepting connections any more");
+}
+
+/* Out of descriptors: take the waiting connection on the spare, drop it. */
+static void
+net_out_of_fds(struct net *n, int lfd)
+{
+	int	fd;
+
+	log_warn("out of file descriptors: refusing connections for %u ms",
+	    NET_PAUSE_MS);
+	if (n->spare != -1) {
+		close(n->spare);
+		n->spare = -1;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd != -1)
+			close(fd);
+		n->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	event_del(n->lev);
+	reactor_timer_in(n->resume, NET_PAUSE_MS);
+}
 
 static void
 net_accept_cb(evutil_socket_t lfd, short what, void *arg)
@@ -547,6 +730,7 @@ net_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	struct conn		*c;
 	socklen_t		 len;
 	int			 fd, i;
+	char			 name[ADDR_STRLEN];
 
 	(void)what;
 	for (i = 0; i < NET_ACCEPT_BATCH; i++) {
@@ -556,7 +740,10 @@ net_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				net_out_of_fds(n, lfd);
+			else if (errno != EAGAIN && errno != EWOULDBLOCK)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
@@ -564,18 +751,21 @@ net_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			close(fd);
 			continue;
 		}
-		if (n->nconns >= n->s->max_peers) {
-			char	name[ADDR_STRLEN];
-
-			log_debug("[%s] dropped: over %u connections",
-			    addr_str(&a, name), n->s->max_peers);
+		if (n->nconns >= n->o.max_conns ||
+		    n->nwaiting >= NET_MAX_INBOUND_WAIT) {
+			log_debug("[%s] dropped: over %s", addr_str(&a, name),
+			    n->nconns >= n->o.max_conns ? "the connection cap" :
+			    "the cap on connections before their handshake");
 			close(fd);
 			continue;
 		}
 		sock_tune(fd);
 		c = conn_new(n, fd, &a, false);
 		conn_log(c, LOG_TRACE, "accepted");
-		event_add(c->rev, NULL);
+		if (!ev_on(c->rev, __func__)) {
+			net_close(c, "cannot wait for input");
+			continue;
+		}
 		net_rearm(c);
 	}
 }
@@ -645,7 +835,8 @@ net_listen(struct net *n, uint16_t port, uint16_t *bound)
 			    EV_READ | EV_PERSIST, net_accept_cb, n);
 			if (n->lev == NULL)
 				abort();
-			event_add(n->lev, NULL);
+			if (!ev_on(n->lev, __func__))
+				return GT_EIO;
 			log_debug("%s: listening on port %u", __func__,
 			    *bound);
 			return GT_OK;
@@ -662,19 +853,23 @@ net_listen(struct net *n, uint16_t port, uint16_t *bound)
 /* ---- the whole ----------------------------------------------------------- */
 
 struct net *
-net_new(struct session *s)
+net_new(struct reactor *r, const struct net_opts *o,
+    const struct net_hooks *hooks)
 {
 	struct net	*n;
 
 	n = xcalloc(1, sizeof(*n));
-	n->s = s;
-	n->r = s->r;
+	n->r = r;
+	n->o = *o;
+	n->hooks = *hooks;
 	n->lfd = -1;
+	n->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	TAILQ_INIT(&n->conns);
 	TAILQ_INIT(&n->dirty);
-	n->flush_ev = event_new(reactor_base(n->r), -1, 0, net_flush_cb, n);
+	n->flush_ev = event_new(reactor_base(r), -1, 0, net_flush_cb, n);
 	if (n->flush_ev == NULL)
 		abort();
+	n->resume = reactor_timer_new(r, net_resume_cb, n);
 	return n;
 }
 
@@ -691,6 +886,9 @@ net_free(struct net *n)
 		event_free(n->lev);
 	if (n->lfd != -1)
 		close(n->lfd);
+	if (n->spare != -1)
+		close(n->spare);
+	reactor_timer_free(n->resume);
 	event_free(n->flush_ev);
 	free(n);
 }

@@ -1022,6 +1022,29 @@ peer_send_block(struct peer *p, const struct block_req *r,
 	return GT_OK;
 }
 
+bool
+peer_next_request(const struct peer *p, struct block_req *r)
+{
+	if (p->state != PEER_ACTIVE || p->theirs.len == 0)
+		return false;
+	*r = *reqq_at(&p->theirs, 0);
+	return true;
+}
+
+void
+peer_reject_request(struct peer *p, const struct block_req *r)
+{
+	size_t	i;
+
+	if (p->state != PEER_ACTIVE ||
+	    (i = reqq_find(&p->theirs, r)) == SIZE_MAX)
+		return;
+	reqq_remove(&p->theirs, i);
+	if (p->fast)
+		peer_sent(p, wire_put_block_msg(&p->out, WIRE_REJECT,
+		    r->piece, r->offset, r->length));
+}
+
 enum gt_err
 peer_send_extended(struct peer *p, uint8_t ext_id, const uint8_t *payload,
     size_t len)

@@ -1,4 +1,5 @@
-/* torrent.c - one torrent at run time: storage, picker, peers, choker */
+/* torrent.c - one torrent at run time: storage, picker, peers, trackers */
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -8,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "announcer.h"
 #include "bitfield.h"
 #include "choke.h"
 #include "crypto.h"
@@ -18,13 +21,19 @@
 #include "peer.h"
 #include "picker.h"
 #include "reactor.h"
-#include "session.h"
 #include "storage.h"
+#include "swarm.h"
 #include "torrent.h"
 #include "util.h"
 
-#define TORRENT_SERVE_RING	(2 * PEER_MAX_PEER_QUEUE)
-#define TORRENT_MAX_SEEN	4096	/* peer ids counted in peers_ever */
+/*
+ * Wiring: the pure modules decide (peer: the protocol of one connection;
+ * picker: which blocks; swarm: whom to dial, ban, unchoke, serve;
+ * announce through announcer: when to ask the trackers), net moves the
+ * bytes, storage keeps them; this file connects their inputs and outputs.
+ * The one timer of the swarm's rhythm is armed to swarm_deadline.
+ */
+
 #define TORRENT_RANDOM_FIRST	4
 #define TORRENT_HASH_LANES	4	/* pieces hashed together, at most */
 #define TORRENT_HASH_BUF	(4u << 20)	/* batch buffer, at most */
@@ -32,28 +41,29 @@
 #define TORRENT_PICK_BATCH	16	/* pick when 1/16 of the queue is out */
 #define TORRENT_WQ_MAX		256	/* blocks waiting to be written */
 
-/* A peer address to dial. */
-struct cand {
-	struct netaddr	a;
-	uint64_t	retry_at;	/* ms; not before */
-	uint16_t	fails;		/* connects that failed in a row */
-	bool		explicit;	/* --peer: never given up */
-	bool		connected;	/* a connection is open */
-	bool		banned;		/* or ourselves */
-	bool		seed;		/* had everything */
-};
+_Static_assert(TORRENT_CONTRIB_MAX < 256, "pr->nc is a uint8_t");
 
-/* A received block waiting to be written; data is in a receive buffer. */
+/* The torrent's side of one connection; net owns the socket and peer. */
+struct tconn {
+	struct torrent		*t;
+	struct conn		*c;		/* valid until closed */
+	struct peer		*p;		/* c's */
+	TAILQ_ENTRY(tconn)	 entry;		/* torrent's list */
+	uint32_t		 cand;		/* swarm candidate, or UINT32_MAX */
+	uint64_t		 active_ms;	/* handshakes done at; 0: not */
+	bool			 optimistic;	/* holds the optimistic slot */
+};
+TAILQ_HEAD(tconn_list, tconn);
+
+/*
+ * A received block waiting to be written: data points into tc's receive
+ * buffer, pinned (net_pin) until it is written.
+ */
 struct wq_block {
 	uint64_t	 off;		/* torrent offset */
 	const uint8_t	*data;
 	uint32_t	 len;
-};
-
-/* A peer that sent blocks of a piece in progress. */
-struct contrib {
-	struct netaddr	a;
-	uint8_t		id[20];
+	struct tconn	*tc;
 };
 
 /*
@@ -64,24 +74,14 @@ struct prog {
 	uint32_t		 next;		/* bytes hashed */
 	struct sha1_stream	*sha;
 	uint8_t			*recv;		/* block bitmap */
-	struct contrib		 c[TORRENT_CONTRIB_MAX];
+	struct swarm_contrib	 c[TORRENT_CONTRIB_MAX];
 	uint8_t			 nc;
 	bool			 many;		/* more senders than c[] */
 	struct prog		*free_next;
 };
 
-struct strike {
-	struct netaddr	a;
-	uint32_t	n;
-};
-
-struct ban {
-	struct netaddr	a;
-	uint8_t		id[20];
-};
-
 struct torrent {
-	struct session		 *s;
+	struct torrent_host	  h;
 	struct reactor		 *r;
 	const struct metainfo	 *m;
 	struct torrent_opts	  o;
@@ -89,21 +89,14 @@ struct torrent {
 	char			 *dir;
 	struct storage		 *st;
 	struct picker		 *pk;
+	struct swarm		 *sw;
+	struct announcer	 *an;		/* NULL: no trackers */
 	struct bitfield		  have;		/* verified pieces */
 	struct peer_config	  pcfg;
-	struct session_tracker	 *tracker;
 
-	struct conn_list	  conns;
+	struct tconn_list	  conns;
 	uint32_t		  nconns;
 	uint32_t		  npeers;	/* handshakes done */
-	struct cand		 *cands;
-	size_t			  ncands, cand_pos;
-	struct ban		 *bans;
-	size_t			  nbans;
-	struct strike		 *strikes;
-	size_t			  nstrikes;
-	uint8_t			(*seen)[20];	/* peer ids we exchanged with */
-	size_t			  nseen;
 
 	struct prog		**prog;		/* per piece, or NULL */
 	unsigned		  lanes;	/* batch hashing; 0: streaming */
@@ -117,11 +110,8 @@ struct torrent {
 	struct wq_block		  wq[TORRENT_WQ_MAX];	/* to write */
 	size_t			  nwq;
 
-	struct reactor_timer	 *choke_timer;
-	struct reactor_timer	 *connect_timer;
+	struct reactor_timer	 *tick_timer;	/* swarm_deadline */
 	struct reactor_timer	 *refill_timer;
-	unsigned		  choke_round;
-	struct prng		  rng;
 
 	uint64_t		  size;		/* payload bytes */
 	uint64_t		  have_bytes;
@@ -129,13 +119,10 @@ struct torrent {
 	bool			  complete, stopped, fatal, started;
 };
 
-static const char *const conn_state_names[] = {
-	[CONN_CONNECTING] = "connecting", [CONN_HANDSHAKE] = "handshake",
-	[CONN_ACTIVE] = "active",
-};
-
 static void	torrent_fatal(struct torrent *, enum gt_err, const char *);
 static void	torrent_refill_soon(struct torrent *);
+static void	torrent_rearm(struct torrent *);
+static void	hash_run(struct torrent *);
 
 /* ---- small things -------------------------------------------------------- */
 
@@ -146,69 +133,46 @@ now_ms(const struct torrent *t)
 }
 
 static bool
-conn_live(const struct conn *c)
+tc_live(const struct tconn *tc)
 {
-	return !c->dead && c->state == CONN_ACTIVE && c->peer != NULL &&
-	    peer_state(c->peer) == PEER_ACTIVE;
+	return tc->active_ms != 0 && peer_state(tc->p) == PEER_ACTIVE;
 }
 
 static bool
-is_banned(const struct torrent *t, const struct netaddr *a,
-    const uint8_t *id)
+seeding(const struct torrent *t)
 {
-	size_t	i;
-
-	for (i = 0; i < t->nbans; i++) {
-		if (a != NULL && addr_eq(&t->bans[i].a, a))
-			return true;
-		if (id != NULL && memcmp(t->bans[i].id, id, 20) == 0)
-			return true;
-	}
-	return false;
+	return t->o.seed || t->o.upload_only;
 }
 
-static void
-cand_retry(struct torrent *t, struct cand *k, bool failed)
-{
-	uint64_t	wait = TORRENT_RETRY_MIN_MS;
-	unsigned	i;
-
-	if (failed && k->fails < 16)
-		k->fails++;
-	for (i = 1; i < k->fails && wait < TORRENT_RETRY_MAX_MS; i++)
-		wait *= 2;
-	k->retry_at = now_ms(t) + MIN(wait, TORRENT_RETRY_MAX_MS);
-}
-
-/* ---- peer hooks (ctx is the connection) ---------------------------------- */
+/* ---- peer hooks (ctx is the tconn) --------------------------------------- */
 
 static void
 hook_have(void *ctx, struct peer *p, uint32_t piece)
 {
-	struct conn	*c = ctx;
+	struct tconn	*tc = ctx;
 
 	(void)p;
-	picker_peer_have(c->t->pk, piece);
+	picker_peer_have(tc->t->pk, piece);
 }
 
 static void
 hook_bitfield(void *ctx, struct peer *p, const struct bitfield *b)
 {
-	struct conn	*c = ctx;
+	struct tconn	*tc = ctx;
 
 	(void)p;
-	picker_peer_add(c->t->pk, b);
+	picker_peer_add(tc->t->pk, b);
 }
 
 /* Is another peer unchoking us, wanted and not snubbed? */
 static bool
-other_sender(const struct torrent *t, const struct conn *self)
+other_sender(const struct torrent *t, const struct tconn *self)
 {
-	const struct conn	*c;
+	const struct tconn	*tc;
 
-	TAILQ_FOREACH(c, &t->conns, tentry) {
-		if (c != self && conn_live(c) && !peer_is_choking(c->peer) &&
-		    peer_am_interested(c->peer) && !peer_is_snubbed(c->peer))
+	TAILQ_FOREACH(tc, &t->conns, entry) {
+		if (tc != self && tc_live(tc) && !peer_is_choking(tc->p) &&
+		    peer_am_interested(tc->p) && !peer_is_snubbed(tc->p))
 			return true;
 	}
 	return false;
@@ -218,10 +182,10 @@ static size_t
 hook_pick(void *ctx, struct peer *p, const struct block_req *busy,
     size_t nbusy, struct block_req *out, size_t max)
 {
-	struct conn	*c = ctx;
-	struct torrent	*t = c->t;
+	struct tconn	*tc = ctx;
+	struct torrent	*t = tc->t;
 
-	if (c->dead || t->stopped || t->fatal || t->o.upload_only)
+	if (t->stopped || t->fatal || t->o.upload_only)
 		return 0;
 	/*
 	 * peer.c tops the pipeline up after every block; asking the picker
@@ -236,7 +200,7 @@ hook_pick(void *ctx, struct peer *p, const struct block_req *busy,
 	 * unless it is the end game or nobody else is sending.
 	 */
 	if (peer_is_snubbed(p) && !picker_in_end_game(t->pk) &&
-	    other_sender(t, c))
+	    other_sender(t, tc))
 		return 0;
 	return picker_next(t->pk, peer_has(p), busy, nbusy, out, max);
 }
@@ -244,48 +208,46 @@ hook_pick(void *ctx, struct peer *p, const struct block_req *busy,
 static void
 hook_abandon(void *ctx, struct peer *p, const struct block_req *r)
 {
-	struct conn	*c = ctx;
+	struct tconn	*tc = ctx;
 
 	(void)p;
-	picker_abandon(c->t->pk, r);
-	torrent_refill_soon(c->t);
+	picker_abandon(tc->t->pk, r);
+	torrent_refill_soon(tc->t);
 }
 
 static bool
 hook_has_piece(void *ctx, uint32_t piece)
 {
-	struct conn	*c = ctx;
+	struct tconn	*tc = ctx;
 
-	return bitfield_get(&c->t->have, piece);
+	return bitfield_get(&tc->t->have, piece);
 }
 
 static bool
 hook_wants(void *ctx, const struct bitfield *b)
 {
-	struct conn	*c = ctx;
+	struct tconn	*tc = ctx;
 
-	return !c->t->o.upload_only && !c->t->complete &&
-	    picker_interesting(c->t->pk, b);
+	return !tc->t->o.upload_only && !tc->t->complete &&
+	    picker_interesting(tc->t->pk, b);
 }
 
+/*
+ * The peer queued a request: net writes after every batch of input and
+ * asks for more (tc_writable) while output has room.
+ */
 static void
 hook_request(void *ctx, struct peer *p, const struct block_req *r)
 {
-	struct conn	*c = ctx;
-
+	(void)ctx;
 	(void)p;
-	if (c->serve == NULL)
-		c->serve = xcalloc(TORRENT_SERVE_RING, sizeof(*c->serve));
-	if (c->serve_len == TORRENT_SERVE_RING)
-		return;		/* stale entries fill it: the peer retries */
-	c->serve[(c->serve_head + c->serve_len) % TORRENT_SERVE_RING] = *r;
-	c->serve_len++;
+	(void)r;
 }
 
 static enum gt_err	hook_block(void *, struct peer *,
 			    const struct block_req *, const uint8_t *);
 
-static const struct peer_hooks torrent_hooks = {
+static const struct peer_hooks torrent_peer_hooks = {
 	.have = hook_have,
 	.bitfield = hook_bitfield,
 	.pick = hook_pick,
@@ -335,19 +297,21 @@ prog_release(struct torrent *t, uint32_t piece)
 }
 
 static void
-prog_contrib(struct prog *pr, const struct conn *c)
+prog_contrib(struct prog *pr, const struct tconn *tc)
 {
-	const struct wire_handshake	*hs = peer_handshake(c->peer);
+	const struct wire_handshake	*hs = peer_handshake(tc->p);
+	const struct netaddr		*a = net_conn_addr(tc->c);
 	size_t				 i;
 
 	for (i = 0; i < pr->nc; i++)
-		if (addr_eq(&pr->c[i].a, &c->addr))
+		if (addr_eq(&pr->c[i].a, a))
 			return;
 	if (pr->nc == TORRENT_CONTRIB_MAX) {
 		pr->many = true;
 		return;
 	}
-	pr->c[pr->nc].a = c->addr;
+	memset(&pr->c[pr->nc], 0, sizeof(pr->c[pr->nc]));
+	pr->c[pr->nc].a = *a;
 	if (hs != NULL)
 		memcpy(pr->c[pr->nc].id, hs->peer_id, 20);
 	pr->nc++;
@@ -369,11 +333,12 @@ blk_set(struct prog *pr, uint32_t i)
 
 /*
  * Blocks are written straight from the receive buffer they were decoded
- * in, a batch of input at a time: in torrent_after_input (net.c calls it
- * before it reads into that buffer again), in torrent_detach, and before
- * anything reads the storage back.  Blocks that follow one another in the
- * torrent go out in one gathered write: a pwritev per run instead of a
- * pwrite per block, and bigger page-cache folios for the kernel to fill.
+ * in, a batch of input at a time: in the after_input hook (net calls it
+ * before it reads into that buffer again, and asserts that nothing is
+ * pinned then), when a connection closes, and before anything reads the
+ * storage back.  Blocks that follow one another in the torrent go out in
+ * one gathered write: a pwritev per run instead of a pwrite per block, and
+ * bigger page-cache folios for the kernel to fill.
  */
 static enum gt_err
 wq_flush(struct torrent *t)
@@ -402,23 +367,28 @@ wq_flush(struct torrent *t)
 			};
 		e = storage_writev_at(t->st, q[i].off, iov, j - i);
 	}
+	for (i = 0; i < n; i++)
+		net_unpin(q[i].tc->c);
 	if (e != GT_OK)
 		torrent_fatal(t, e, "cannot write a block");
 	return e;
 }
 
-/* data stays where it is until the next wq_flush. */
+/* data stays where it is (pinned) until the next wq_flush. */
 static enum gt_err
-wq_add(struct torrent *t, const struct block_req *r, const uint8_t *data)
+wq_add(struct torrent *t, struct tconn *tc, const struct block_req *r,
+    const uint8_t *data)
 {
 	enum gt_err	e;
 
 	if (t->nwq == TORRENT_WQ_MAX && (e = wq_flush(t)) != GT_OK)
 		return e;
+	net_pin(tc->c);
 	t->wq[t->nwq++] = (struct wq_block){
 		.off = (uint64_t)r->piece * t->m->piece_length + r->offset,
 		.data = data,
 		.len = r->length,
+		.tc = tc,
 	};
 	return GT_OK;
 }
@@ -444,77 +414,67 @@ prog_catch_up(struct torrent *t, struct prog *pr, uint32_t piece,
 	return GT_OK;
 }
 
-/* ---- bans ---------------------------------------------------------------- */
-
-static void
-ban_peer(struct torrent *t, const struct contrib *k, uint32_t piece,
-    bool alone)
-{
-	struct conn	*c, *next;
-	char		 name[ADDR_STRLEN];
-	size_t		 i;
-
-	if (is_banned(t, &k->a, NULL))
-		return;
-	if (t->nbans < TORRENT_MAX_BANS) {
-		t->bans = xreallocarray(t->bans, t->nbans + 1,
-		    sizeof(*t->bans));
-		t->bans[t->nbans++] = (struct ban){ .a = k->a };
-		memcpy(t->bans[t->nbans - 1].id, k->id, 20);
-	}
-	log_info("banned peer %s: %s %u", addr_str(&k->a, name), alone ?
-	    "sent a corrupt piece" : "shared in corrupt pieces, the last",
-	    piece);
-	for (i = 0; i < t->ncands; i++)
-		if (addr_eq(&t->cands[i].a, &k->a))
-			t->cands[i].banned = true;
-	for (c = TAILQ_FIRST(&t->conns); c != NULL; c = next) {
-		const struct wire_handshake	*hs;
-
-		next = TAILQ_NEXT(c, tentry);
-		hs = c->peer != NULL ? peer_handshake(c->peer) : NULL;
-		if (addr_eq(&c->addr, &k->a) || (hs != NULL &&
-		    memcmp(hs->peer_id, k->id, 20) == 0))
-			net_close(c, "banned: corrupt data");
-	}
-}
-
-static void
-strike_peer(struct torrent *t, const struct contrib *k, uint32_t piece)
-{
-	size_t	i;
-
-	for (i = 0; i < t->nstrikes; i++)
-		if (addr_eq(&t->strikes[i].a, &k->a))
-			break;
-	if (i == t->nstrikes) {
-		if (t->nstrikes == TORRENT_MAX_BANS)
-			return;
-		t->strikes = xreallocarray(t->strikes, t->nstrikes + 1,
-		    sizeof(*t->strikes));
-		t->strikes[t->nstrikes++] = (struct strike){ .a = k->a };
-	}
-	if (++t->strikes[i].n >= TORRENT_BAN_STRIKES)
-		ban_peer(t, k, piece, false);
-}
-
 /* ---- piece completion ---------------------------------------------------- */
+
+/* What was written reaches the disk (at completion, and at a stop). */
+static enum gt_err
+sync_files(struct torrent *t)
+{
+	enum gt_err	 e = GT_OK;
+	char		*path;
+	size_t		 i;
+	int		 fd;
+
+	for (i = 0; i < t->m->nfiles; i++) {
+		if (t->m->files[i].attr & MI_ATTR_PAD)
+			continue;
+		path = xasprintf("%s/%s", t->dir, t->m->files[i].path);
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+		    O_NONBLOCK);
+		if (fd != -1) {
+			if (fdatasync(fd) == -1)
+				e = GT_EIO;
+			close(fd);
+		}
+		free(path);
+	}
+	return e;
+}
+
+/* Drops every connection to k (by address or peer id). */
+static void
+drop_banned(struct torrent *t, const struct swarm_contrib *k)
+{
+	struct tconn	*tc, *next;
+
+	for (tc = TAILQ_FIRST(&t->conns); tc != NULL; tc = next) {
+		const struct wire_handshake	*hs = peer_handshake(tc->p);
+
+		next = TAILQ_NEXT(tc, entry);
+		if (addr_eq(net_conn_addr(tc->c), &k->a) || (hs != NULL &&
+		    memcmp(hs->peer_id, k->id, 20) == 0))
+			net_close(tc->c, "banned: corrupt data");
+	}
+}
 
 static void
 torrent_completed(struct torrent *t)
 {
-	struct conn	*c, *next;
+	struct tconn	*tc, *next;
 	char		 err[GT_ERRLEN];
 
 	t->complete = true;
 	log_info("%s: download complete", t->m->name);
+	if (sync_files(t) != GT_OK)
+		log_warn("%s: cannot sync the files under %s", t->m->name,
+		    t->dir);
 	if (!t->o.upload_only && storage_make_symlinks(t->st, err) != GT_OK)
 		log_warn("%s", err);
-	session_tracker_completed(t->tracker);
-	for (c = TAILQ_FIRST(&t->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, tentry);
-		if (conn_live(c) && peer_is_seed(c->peer))
-			net_close(c, "we are both seeds");
+	announcer_completed(t->an);
+	for (tc = TAILQ_FIRST(&t->conns); tc != NULL; tc = next) {
+		next = TAILQ_NEXT(tc, entry);
+		if (tc_live(tc) && peer_is_seed(tc->p))
+			net_close(tc->c, "we are both seeds");
 	}
 	if (t->ev.complete != NULL)
 		t->ev.complete(t->ev.arg);
@@ -523,18 +483,18 @@ torrent_completed(struct torrent *t)
 static void
 piece_passed(struct torrent *t, uint32_t piece, uint32_t size)
 {
-	struct conn	*c;
+	struct tconn	*tc;
 	uint64_t	 now = now_ms(t);
 
 	picker_piece_passed(t->pk, piece);
 	bitfield_set(&t->have, piece);
 	t->have_bytes += size;
 	prog_release(t, piece);
-	TAILQ_FOREACH(c, &t->conns, tentry) {
-		if (!conn_live(c))
+	TAILQ_FOREACH(tc, &t->conns, entry) {
+		if (!tc_live(tc))
 			continue;
-		peer_announce_have(c->peer, piece, now);
-		net_flush_soon(c);
+		peer_announce_have(tc->p, piece, now);
+		net_flush_soon(tc->c);
 	}
 	if (picker_complete(t->pk))
 		torrent_completed(t);
@@ -543,11 +503,12 @@ piece_passed(struct torrent *t, uint32_t piece, uint32_t size)
 static void
 piece_failed(struct torrent *t, uint32_t piece, struct prog *pr)
 {
-	struct contrib	k[TORRENT_CONTRIB_MAX];
-	char		who[TORRENT_CONTRIB_MAX * (ADDR_STRLEN + 2) + 8];
-	char		name[ADDR_STRLEN];
-	size_t		i, nk = pr->nc, off = 0;
-	bool		many = pr->many;
+	struct swarm_contrib	k[TORRENT_CONTRIB_MAX];
+	struct swarm_contrib	banned[TORRENT_CONTRIB_MAX];
+	char			who[TORRENT_CONTRIB_MAX * (ADDR_STRLEN + 2) + 8];
+	char			name[ADDR_STRLEN];
+	size_t			i, nk = pr->nc, nb, off = 0;
+	bool			many = pr->many;
 
 	memcpy(k, pr->c, sizeof(k));
 	who[0] = '\0';
@@ -559,11 +520,13 @@ piece_failed(struct torrent *t, uint32_t piece, struct prog *pr)
 	log_info("piece %u failed hash check (peers: %s)", piece, who);
 	picker_piece_failed(t->pk, piece);
 	prog_release(t, piece);
-	if (nk == 1 && !many)
-		ban_peer(t, &k[0], piece, true);
-	else
-		for (i = 0; i < nk; i++)
-			strike_peer(t, &k[i], piece);
+	nb = swarm_on_piece_failed(t->sw, k, nk, many, banned);
+	for (i = 0; i < nb; i++) {
+		log_info("banned peer %s: %s %u", addr_str(&banned[i].a, name),
+		    nk == 1 && !many ? "sent a corrupt piece" :
+		    "shared in corrupt pieces, the last", piece);
+		drop_banned(t, &banned[i]);
+	}
 	torrent_refill_soon(t);
 }
 
@@ -669,20 +632,20 @@ hash_queue(struct torrent *t, uint32_t piece)
 
 /* End-game: others asked for the block that just came; cancel theirs. */
 static void
-cancel_others(struct torrent *t, struct conn *self,
+cancel_others(struct torrent *t, struct tconn *self,
     const struct block_req *r)
 {
-	struct conn	*c;
+	struct tconn	*tc;
 	size_t		 n0;
 
-	TAILQ_FOREACH(c, &t->conns, tentry) {
-		if (c == self || !conn_live(c))
+	TAILQ_FOREACH(tc, &t->conns, entry) {
+		if (tc == self || !tc_live(tc))
 			continue;
-		n0 = peer_queue_len(c->peer);
-		peer_cancel_block(c->peer, r);
-		if (peer_queue_len(c->peer) < n0) {
+		n0 = peer_queue_len(tc->p);
+		peer_cancel_block(tc->p, r);
+		if (peer_queue_len(tc->p) < n0) {
 			picker_abandon(t->pk, r);
-			net_flush_soon(c);
+			net_flush_soon(tc->c);
 		}
 		if (picker_requesters(t->pk, r) == 0)
 			break;
@@ -693,8 +656,8 @@ static enum gt_err
 hook_block(void *ctx, struct peer *p, const struct block_req *r,
     const uint8_t *data)
 {
-	struct conn	*c = ctx;
-	struct torrent	*t = c->t;
+	struct tconn	*tc = ctx;
+	struct torrent	*t = tc->t;
 	struct prog	*pr;
 	uint32_t	 size, bi;
 	enum gt_err	 e;
@@ -704,10 +667,10 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 	t->downloaded += r->length;
 	if (t->fatal || !picker_received(t->pk, r, &done))
 		return GT_OK;			/* a duplicate */
-	if (wq_add(t, r, data) != GT_OK)
+	if (wq_add(t, tc, r, data) != GT_OK)
 		return GT_OK;			/* fatal now */
 	pr = prog_get(t, r->piece);
-	prog_contrib(pr, c);
+	prog_contrib(pr, tc);
 	bi = r->offset / WIRE_BLOCK;
 	if (t->lanes == 0 && !blk_get(pr, bi)) {
 		blk_set(pr, bi);
@@ -723,7 +686,7 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 		}
 	}
 	if (picker_requesters(t->pk, r) > 0)
-		cancel_others(t, c, r);
+		cancel_others(t, tc, r);
 	if (done && t->lanes > 0)
 		hash_queue(t, r->piece);
 	else if (done)
@@ -733,42 +696,38 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 
 /* ---- serving ------------------------------------------------------------- */
 
+/* Answers the peer's requests while its output has room (swarm_serve). */
 static void
-torrent_serve(struct torrent *t, struct conn *c)
+torrent_serve(struct torrent *t, struct tconn *tc)
 {
 	struct block_req	r;
 	uint64_t		up0;
 	enum gt_err		e;
 
-	while (c->serve_len > 0 && !c->dead &&
-	    net_out_pending(c) < TORRENT_SERVE_HIGH &&
-	    peer_state(c->peer) == PEER_ACTIVE) {
-		r = c->serve[c->serve_head];
-		c->serve_head = (c->serve_head + 1) % TORRENT_SERVE_RING;
-		c->serve_len--;
-		if (peer_am_choking(c->peer) || !bitfield_get(&t->have,
-		    r.piece))
+	while (!t->stopped && peer_next_request(tc->p, &r)) {
+		switch (swarm_serve(t->sw, bitfield_get(&t->have, r.piece),
+		    peer_am_choking(tc->p), net_out_pending(tc->c))) {
+		case SWARM_SERVE_LATER:
+			return;
+		case SWARM_SERVE_REJECT:
+			peer_reject_request(tc->p, &r);
 			continue;
+		case SWARM_SERVE:
+			break;
+		}
 		e = storage_read(t->st, r.piece, r.offset, t->scratch,
 		    r.length);
 		if (e != GT_OK) {
 			log_warn("%s: cannot read piece %u: %s", t->m->name,
 			    r.piece, gt_strerror(e));
-			net_close(c, "cannot read piece %u", r.piece);
+			net_close(tc->c, "cannot read piece %u", r.piece);
 			return;
 		}
-		up0 = peer_uploaded(c->peer);
-		if (peer_send_block(c->peer, &r, t->scratch) != GT_OK)
+		up0 = peer_uploaded(tc->p);
+		if (peer_send_block(tc->p, &r, t->scratch) != GT_OK)
 			return;
-		t->uploaded += peer_uploaded(c->peer) - up0;
+		t->uploaded += peer_uploaded(tc->p) - up0;
 	}
-}
-
-void
-torrent_writable(struct torrent *t, struct conn *c)
-{
-	if (c->serve_len > 0)
-		torrent_serve(t, c);
 }
 
 /* ---- choking ------------------------------------------------------------- */
@@ -777,11 +736,7 @@ static void
 torrent_rechoke(struct torrent *t, bool rotate)
 {
 	struct choke_peer	*cp;
-	struct choke_opts	 o = {
-		.slots = TORRENT_UNCHOKE_SLOTS, .optimistic = true,
-		.anti_snub = true, .seeding = t->complete,
-	};
-	struct conn		*c, **cs;
+	struct tconn		*tc, **cs;
 	bool			*un, *opt;
 	uint64_t		 now = now_ms(t);
 	size_t			 n = 0, i;
@@ -792,30 +747,30 @@ torrent_rechoke(struct torrent *t, bool rotate)
 	cs = xcalloc(t->nconns, sizeof(*cs));
 	un = xcalloc(t->nconns, sizeof(*un));
 	opt = xcalloc(t->nconns, sizeof(*opt));
-	TAILQ_FOREACH(c, &t->conns, tentry) {
-		if (!conn_live(c) || n == t->nconns)
+	TAILQ_FOREACH(tc, &t->conns, entry) {
+		if (!tc_live(tc) || n == t->nconns)
 			continue;
-		cs[n] = c;
+		cs[n] = tc;
 		cp[n] = (struct choke_peer){
 			.id = (uint32_t)n,
-			.interested = peer_is_interested(c->peer),
-			.snubbed = peer_is_snubbed(c->peer),
-			.seed = peer_is_seed(c->peer),
-			.unchoked = !peer_am_choking(c->peer),
-			.optimistic = c->optimistic,
-			.down_rate = peer_down_rate(c->peer, now),
-			.up_rate = peer_up_rate(c->peer, now),
-			.connected_ms = c->active_ms,
+			.interested = peer_is_interested(tc->p),
+			.snubbed = peer_is_snubbed(tc->p),
+			.seed = peer_is_seed(tc->p),
+			.unchoked = !peer_am_choking(tc->p),
+			.optimistic = tc->optimistic,
+			.down_rate = peer_down_rate(tc->p, now),
+			.up_rate = peer_up_rate(tc->p, now),
+			.connected_ms = tc->active_ms,
 		};
 		n++;
 	}
-	choke_decide(&o, cp, n, rotate, now, &t->rng, un, opt);
+	swarm_rechoke(t->sw, cp, n, rotate, t->complete, now, un, opt);
 	for (i = 0; i < n; i++) {
-		c = cs[i];
-		c->optimistic = opt[i];
-		if (peer_am_choking(c->peer) != !un[i]) {
-			peer_set_choking(c->peer, !un[i], now);
-			net_flush_soon(c);
+		tc = cs[i];
+		tc->optimistic = opt[i];
+		if (peer_am_choking(tc->p) != !un[i]) {
+			peer_set_choking(tc->p, !un[i], now);
+			net_flush_soon(tc->c);
 		}
 	}
 	free(opt);
@@ -824,94 +779,163 @@ torrent_rechoke(struct torrent *t, bool rotate)
 	free(cp);
 }
 
-static void
-choke_timer_cb(void *arg)
-{
-	struct torrent	*t = arg;
-
-	t->choke_round++;
-	torrent_rechoke(t, t->choke_round % (CHOKE_OPTIMISTIC_MS /
-	    CHOKE_INTERVAL_MS) == 0);
-	reactor_timer_in(t->choke_timer, CHOKE_INTERVAL_MS);
-}
-
 /* An interested newcomer gets a free slot at once, not at the rechoke. */
 static void
-unchoke_newcomer(struct torrent *t, struct conn *c)
+unchoke_newcomer(struct torrent *t, struct tconn *tc)
 {
-	struct conn	*o;
+	struct tconn	*o;
 	uint32_t	 unchoked = 0;
 
-	TAILQ_FOREACH(o, &t->conns, tentry)
-		if (conn_live(o) && !peer_am_choking(o->peer))
+	TAILQ_FOREACH(o, &t->conns, entry)
+		if (tc_live(o) && !peer_am_choking(o->p))
 			unchoked++;
-	if (unchoked < TORRENT_UNCHOKE_SLOTS + 1)
-		peer_set_choking(c->peer, false, now_ms(t));
+	if (swarm_unchoke_newcomer(t->sw, unchoked))
+		peer_set_choking(tc->p, false, now_ms(t));
 }
 
-void
-torrent_after_input(struct torrent *t, struct conn *c)
+/* ---- connection hooks (ctx is the tconn) --------------------------------- */
+
+static void
+tc_after_input(void *ctx)
 {
+	struct tconn	*tc = ctx;
+	struct torrent	*t = tc->t;
+
 	if (wq_flush(t) != GT_OK)
 		return;
-	if (!conn_live(c))
+	if (!tc_live(tc))
 		return;
-	if ((t->complete || t->o.upload_only) && peer_is_seed(c->peer)) {
-		if (c->cand != UINT32_MAX)
-			t->cands[c->cand].seed = true;
-		net_close(c, "we are both seeds");
+	if ((t->complete || t->o.upload_only) && peer_is_seed(tc->p)) {
+		swarm_on_seed(t->sw, tc->cand);
+		net_close(tc->c, "we are both seeds");
 		return;
 	}
-	if (peer_is_interested(c->peer) && peer_am_choking(c->peer) &&
+	if (peer_is_interested(tc->p) && peer_am_choking(tc->p) &&
 	    !t->stopped)
-		unchoke_newcomer(t, c);
-	if (c->serve_len > 0)
-		torrent_serve(t, c);
+		unchoke_newcomer(t, tc);
 }
 
-/* ---- refill: blocks came back to the picker ------------------------------ */
-
 static void
-refill_cb(void *arg)
+tc_writable(void *ctx)
 {
-	struct torrent	*t = arg;
-	struct conn	*c;
-	uint64_t	 now = now_ms(t);
+	struct tconn	*tc = ctx;
 
-	TAILQ_FOREACH(c, &t->conns, tentry) {
-		if (!conn_live(c))
-			continue;
-		peer_update_interest(c->peer, now);
-		peer_fill_requests(c->peer, now);
-		net_flush_soon(c);
+	if (tc_live(tc))
+		torrent_serve(tc->t, tc);
+}
+
+static enum gt_err
+tc_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
+{
+	struct tconn	*tc = ctx, *o;
+	struct torrent	*t = tc->t;
+	enum gt_err	 e;
+
+	if (memcmp(hs->info_hash, t->m->info_hash, SHA1_LEN) != 0) {
+		*why = "handshake for another torrent";
+		return GT_EPROTO;
 	}
+	if (memcmp(hs->peer_id, t->h.peer_id, 20) == 0) {
+		swarm_on_self(t->sw, tc->cand);
+		*why = "connected to ourselves";
+		return GT_EPROTO;
+	}
+	if (swarm_is_banned(t->sw, NULL, hs->peer_id)) {
+		*why = "banned peer id";
+		return GT_EPROTO;
+	}
+	TAILQ_FOREACH(o, &t->conns, entry) {
+		const struct wire_handshake	*ohs;
+
+		if (o == tc || (ohs = peer_handshake(o->p)) == NULL ||
+		    memcmp(ohs->peer_id, hs->peer_id, 20) != 0)
+			continue;
+		if (swarm_keep_new(t->h.peer_id, hs->peer_id,
+		    net_conn_outbound(tc->c), net_conn_outbound(o->c))) {
+			net_close(o->c, "duplicate: the other connection stays");
+			break;
+		}
+		*why = "already connected to this peer";
+		return GT_EEXIST;
+	}
+	e = peer_on_handshake(tc->p, hs, &t->have, now_ms(t));
+	if (e != GT_OK) {
+		*why = peer_error(tc->p);
+		return e;
+	}
+	tc->active_ms = now_ms(t);
+	t->npeers++;
+	swarm_on_handshake(t->sw, hs->peer_id);
+	swarm_on_connected(t->sw, tc->cand);
+	log_info("connected %s", net_conn_name(tc->c));
+	return GT_OK;
 }
 
 static void
-torrent_refill_soon(struct torrent *t)
+tconn_free(void *arg)
 {
-	if (!t->stopped && !reactor_timer_pending(t->refill_timer))
-		reactor_timer_in(t->refill_timer, 0);
+	free(arg);
 }
 
-/* ---- connections --------------------------------------------------------- */
-
+/* The connection closed: forget it (net frees its half later). */
 static void
-torrent_attach(struct torrent *t, struct conn *c)
+tc_closed(void *ctx)
 {
-	struct wire_handshake	hs;
-	uint8_t			raw[WIRE_HANDSHAKE_LEN];
+	struct tconn	*tc = ctx;
+	struct torrent	*t = tc->t;
 
-	c->t = t;
-	c->peer = peer_new(&t->pcfg, &torrent_hooks, c, now_ms(t));
+	(void)wq_flush(t);	/* tc's receive buffer may hold blocks */
+	peer_abandon_all(tc->p);
+	picker_peer_remove(t->pk, peer_has(tc->p));
+	if (tc->active_ms != 0)
+		t->npeers--;
+	TAILQ_REMOVE(&t->conns, tc, entry);
+	t->nconns--;
+	if (tc->cand != UINT32_MAX)
+		swarm_on_closed(t->sw, tc->cand, tc->active_ms != 0,
+		    now_ms(t));
+	log_trace("%s: detached %s", t->m->name, net_conn_name(tc->c));
+	if (tc->active_ms != 0)
+		torrent_refill_soon(t);	/* snubbed peers may pick again */
+	if (!t->stopped) {
+		swarm_dial_soon(t->sw, now_ms(t) + SWARM_TICK_MS);
+		torrent_rearm(t);
+	}
+	tc->c = NULL;
+	tc->p = NULL;
+	reactor_defer_free(t->r, tconn_free, tc);
+}
+
+static const struct conn_hooks torrent_conn_hooks = {
+	.handshake = tc_handshake,
+	.after_input = tc_after_input,
+	.writable = tc_writable,
+	.closed = tc_closed,
+};
+
+/* Takes c: a peer with our handshake queued, and a tconn. */
+static struct tconn *
+torrent_attach(struct torrent *t, struct conn *c, uint32_t cand)
+{
+	struct wire_handshake	 hs;
+	struct tconn		*tc;
+	uint8_t			 raw[WIRE_HANDSHAKE_LEN];
+
+	tc = xcalloc(1, sizeof(*tc));
+	tc->t = t;
+	tc->c = c;
+	tc->cand = cand;
+	tc->p = peer_new(&t->pcfg, &torrent_peer_hooks, tc, now_ms(t));
 	memset(&hs, 0, sizeof(hs));
 	hs.reserved[7] = WIRE_RSV_FAST;
 	memcpy(hs.info_hash, t->m->info_hash, SHA1_LEN);
-	memcpy(hs.peer_id, t->s->peer_id, 20);
+	memcpy(hs.peer_id, t->h.peer_id, 20);
 	wire_encode_handshake(raw, &hs);
-	(void)buf_append(peer_out(c->peer), raw, sizeof(raw));
-	TAILQ_INSERT_TAIL(&t->conns, c, tentry);
+	(void)buf_append(peer_out(tc->p), raw, sizeof(raw));
+	TAILQ_INSERT_TAIL(&t->conns, tc, entry);
 	t->nconns++;
+	net_attach(c, tc->p, &torrent_conn_hooks, tc);
+	return tc;
 }
 
 enum gt_err
@@ -925,155 +949,108 @@ torrent_accept(struct torrent *t, struct conn *c, const char **why)
 		*why = "over the torrent's connection cap";
 		return GT_ERANGE;
 	}
-	if (is_banned(t, &c->addr, NULL)) {
+	if (swarm_is_banned(t->sw, net_conn_addr(c), NULL)) {
 		*why = "banned peer";
 		return GT_EPROTO;
 	}
-	torrent_attach(t, c);
+	(void)torrent_attach(t, c, UINT32_MAX);
 	return GT_OK;
 }
 
+/* ---- refill: blocks came back to the picker ------------------------------ */
+
 static void
-count_seen(struct torrent *t, const uint8_t *id)
-{
-	size_t	i;
-
-	for (i = 0; i < t->nseen; i++)
-		if (memcmp(t->seen[i], id, 20) == 0)
-			return;
-	if (t->nseen == TORRENT_MAX_SEEN)
-		return;
-	if (t->seen == NULL)
-		t->seen = xcalloc(TORRENT_MAX_SEEN, sizeof(*t->seen));
-	memcpy(t->seen[t->nseen++], id, 20);
-}
-
-enum gt_err
-torrent_handshake(struct torrent *t, struct conn *c,
-    const struct wire_handshake *hs, const char **why)
-{
-	struct conn	*o;
-	enum gt_err	 e;
-
-	if (memcmp(hs->info_hash, t->m->info_hash, SHA1_LEN) != 0) {
-		*why = "handshake for another torrent";
-		return GT_EPROTO;
-	}
-	if (memcmp(hs->peer_id, t->s->peer_id, 20) == 0) {
-		if (c->cand != UINT32_MAX)
-			t->cands[c->cand].banned = true;
-		*why = "connected to ourselves";
-		return GT_EPROTO;
-	}
-	if (is_banned(t, NULL, hs->peer_id)) {
-		*why = "banned peer id";
-		return GT_EPROTO;
-	}
-	TAILQ_FOREACH(o, &t->conns, tentry) {
-		const struct wire_handshake	*ohs;
-
-		if (o == c || o->dead || o->peer == NULL ||
-		    (ohs = peer_handshake(o->peer)) == NULL)
-			continue;
-		if (memcmp(ohs->peer_id, hs->peer_id, 20) != 0)
-			continue;
-		/*
-		 * Both sides dialled: both keep the connection opened by the
-		 * lower peer id, so they do not drop one each.
-		 */
-		if (o->outbound != c->outbound && c->outbound ==
-		    (memcmp(t->s->peer_id, hs->peer_id, 20) < 0)) {
-			net_close(o, "duplicate: the other connection stays");
-			break;
-		}
-		*why = "already connected to this peer";
-		return GT_EEXIST;
-	}
-	e = peer_on_handshake(c->peer, hs, &t->have, now_ms(t));
-	if (e != GT_OK) {
-		*why = peer_error(c->peer);
-		return e;
-	}
-	c->active_ms = now_ms(t);
-	t->npeers++;
-	count_seen(t, hs->peer_id);
-	if (c->cand != UINT32_MAX)
-		t->cands[c->cand].fails = 0;
-	log_info("connected %s", c->name);
-	return GT_OK;
-}
-
-void
-torrent_detach(struct torrent *t, struct conn *c)
-{
-	struct cand	*k;
-
-	(void)wq_flush(t);	/* c's receive buffer may hold blocks */
-	if (c->peer != NULL) {
-		peer_abandon_all(c->peer);
-		picker_peer_remove(t->pk, peer_has(c->peer));
-	}
-	if (c->active_ms != 0)
-		t->npeers--;
-	TAILQ_REMOVE(&t->conns, c, tentry);
-	t->nconns--;
-	if (c->cand != UINT32_MAX) {
-		k = &t->cands[c->cand];
-		k->connected = false;
-		cand_retry(t, k, c->active_ms == 0);
-	}
-	log_trace("%s: detached %s (%s)", t->m->name, c->name,
-	    conn_state_names[c->state]);
-	if (c->active_ms != 0)
-		torrent_refill_soon(t);	/* snubbed peers may pick again */
-	if (!t->stopped && !reactor_timer_pending(t->connect_timer))
-		reactor_timer_in(t->connect_timer, TORRENT_CONNECT_TICK_MS);
-}
-
-/* The connection manager: dial candidates up to the caps. */
-static void
-connect_timer_cb(void *arg)
+refill_cb(void *arg)
 {
 	struct torrent	*t = arg;
-	struct conn	*c;
-	struct cand	*k;
+	struct tconn	*tc;
 	uint64_t	 now = now_ms(t);
-	uint32_t	 half = 0, room;
-	size_t		 i, n;
+
+	TAILQ_FOREACH(tc, &t->conns, entry) {
+		if (!tc_live(tc))
+			continue;
+		peer_update_interest(tc->p, now);
+		peer_fill_requests(tc->p, now);
+		net_flush_soon(tc->c);
+	}
+}
+
+static void
+torrent_refill_soon(struct torrent *t)
+{
+	if (!t->stopped && !reactor_timer_pending(t->refill_timer))
+		reactor_timer_in(t->refill_timer, 0);
+}
+
+/* ---- the swarm's rhythm: dialling, rechoking, asking for peers ----------- */
+
+static void
+torrent_rearm(struct torrent *t)
+{
+	uint64_t	d = swarm_deadline(t->sw);
+
+	if (t->stopped || d == UINT64_MAX)
+		reactor_timer_cancel(t->tick_timer);
+	else
+		reactor_timer_at(t->tick_timer, d);
+}
+
+static void
+torrent_counts(const struct torrent *t, struct swarm_counts *sc)
+{
+	const struct tconn	*tc;
+	size_t			 all = net_nconns(t->h.net);
+
+	*sc = (struct swarm_counts){
+		.conns = t->nconns, .peers = t->npeers,
+		.global_room = all < t->h.max_conns ?
+		    (uint32_t)(t->h.max_conns - all) : 0,
+		.complete = t->complete, .seeding = seeding(t),
+	};
+	TAILQ_FOREACH(tc, &t->conns, entry) {
+		if (net_conn_outbound(tc->c) && tc->active_ms == 0)
+			sc->half_open++;
+		if (tc_live(tc) && !peer_is_seed(tc->p) &&
+		    peer_is_interested(tc->p))
+			sc->leechers++;
+	}
+}
+
+static void
+torrent_dial(struct torrent *t, uint32_t n)
+{
+	struct netaddr	 a;
+	struct conn	*c;
+	uint32_t	 id;
+	uint64_t	 now = now_ms(t);
+
+	while (n-- > 0 && swarm_next_dial(t->sw, now, &id, &a)) {
+		if ((c = net_connect(t->h.net, &a)) == NULL) {
+			swarm_on_dial_failed(t->sw, id, now);
+			continue;
+		}
+		(void)torrent_attach(t, c, id);
+	}
+}
+
+static void
+tick_cb(void *arg)
+{
+	struct torrent		*t = arg;
+	struct swarm_counts	 sc;
+	struct swarm_actions	 act;
 
 	if (t->stopped)
 		return;
-	reactor_timer_in(t->connect_timer, TORRENT_CONNECT_TICK_MS);
-	if (t->complete && !t->o.seed && !t->o.upload_only)
-		return;
-	TAILQ_FOREACH(c, &t->conns, tentry)
-		if (c->outbound && c->state != CONN_ACTIVE)
-			half++;
-	room = t->nconns < t->o.max_peers ? t->o.max_peers - t->nconns : 0;
-	n = net_nconns(t->s->net);
-	room = MIN(room, n < t->s->max_peers ? t->s->max_peers - n : 0);
-	room = MIN(room, half < TORRENT_MAX_HALF_OPEN ?
-	    TORRENT_MAX_HALF_OPEN - half : 0);
-	for (n = 0; n < t->ncands && room > 0; n++) {
-		i = (t->cand_pos + n) % t->ncands;
-		k = &t->cands[i];
-		if (k->connected || k->banned || k->retry_at > now ||
-		    (k->seed && t->complete))
-			continue;
-		if (!k->explicit && k->fails >= 8)
-			continue;		/* given up */
-		if ((c = net_connect(t->s->net, t, &k->a)) == NULL) {
-			cand_retry(t, k, true);
-			continue;
-		}
-		k->connected = true;
-		c->cand = (uint32_t)i;
-		torrent_attach(t, c);
-		room--;
-	}
-	t->cand_pos = t->ncands == 0 ? 0 : (t->cand_pos + n) % t->ncands;
-	if (t->npeers == 0 && !t->complete)
-		session_tracker_need_peers(t->tracker);
+	torrent_counts(t, &sc);
+	swarm_tick(t->sw, &sc, now_ms(t), &act);
+	if (act.rechoke)
+		torrent_rechoke(t, act.rotate);
+	if (act.dial > 0)
+		torrent_dial(t, act.dial);
+	if (act.need_peers)
+		announcer_need_peers(t->an);
+	torrent_rearm(t);
 }
 
 void
@@ -1081,37 +1058,38 @@ torrent_add_peers(struct torrent *t, const struct netaddr *a, size_t n,
     bool explicit)
 {
 	char	name[ADDR_STRLEN];
-	size_t	i, j;
-	bool	added = false;
+	size_t	i, added = 0;
 
 	for (i = 0; i < n; i++) {
-		if (session_is_self(t->s, &a[i])) {
+		if (t->h.is_self != NULL && t->h.is_self(t->h.arg, &a[i])) {
 			log_trace("%s: skipping ourselves (%s)", t->m->name,
 			    addr_str(&a[i], name));
 			continue;
 		}
-		for (j = 0; j < t->ncands; j++)
-			if (addr_eq(&t->cands[j].a, &a[i]))
-				break;
-		if (j < t->ncands) {
-			t->cands[j].explicit |= explicit;
-			if (!t->cands[j].connected && !t->cands[j].banned &&
-			    t->cands[j].fails > 0 && !explicit)
-				t->cands[j].retry_at = 0;	/* fresh news */
-			continue;
-		}
-		if (t->ncands == TORRENT_MAX_CANDS)
-			break;
-		t->cands = xreallocarray(t->cands, t->ncands + 1,
-		    sizeof(*t->cands));
-		t->cands[t->ncands++] = (struct cand){
-			.a = a[i], .explicit = explicit,
-			.banned = is_banned(t, &a[i], NULL),
-		};
-		added = true;
+		added += swarm_add_peers(t->sw, &a[i], 1, explicit);
 	}
-	if (added && t->started && !t->stopped)
-		reactor_timer_in(t->connect_timer, 0);
+	if (added > 0 && t->started && !t->stopped) {
+		swarm_dial_soon(t->sw, now_ms(t));
+		torrent_rearm(t);
+	}
+}
+
+/* ---- announcer hooks ----------------------------------------------------- */
+
+static void
+an_figures(void *arg, struct tracker_req *tr)
+{
+	struct torrent	*t = arg;
+
+	tr->uploaded = t->uploaded;
+	tr->downloaded = t->downloaded;
+	tr->left = t->m->total_length - t->have_bytes;
+}
+
+static void
+an_peers(void *arg, const struct netaddr *a, size_t n)
+{
+	torrent_add_peers(arg, a, n, false);
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -1179,32 +1157,55 @@ torrent_check(struct torrent *t, char *err)
 	return e;
 }
 
+static void
+torrent_trackers(struct torrent *t)
+{
+	struct announcer_id	id = {
+		.port = t->h.port, .key = t->h.key,
+		.user_agent = t->h.user_agent,
+	};
+	struct announcer_hooks	hooks = {
+		.figures = an_figures, .peers = an_peers, .arg = t,
+	};
+	const struct metainfo	*m = t->m;
+	size_t			 i, j;
+
+	memcpy(id.info_hash, m->info_hash, SHA1_LEN);
+	memcpy(id.peer_id, t->h.peer_id, 20);
+	t->an = announcer_new(t->r, t->h.trackers, &id, &hooks);
+	for (i = 0; i < m->ntiers; i++)
+		for (j = 0; j < m->tiers[i].n; j++)
+			announcer_add(t->an, (unsigned)i, m->tiers[i].urls[j]);
+	for (j = 0; j < t->o.ntrackers; j++)
+		announcer_add(t->an, (unsigned)m->ntiers, t->o.trackers[j]);
+}
+
 enum gt_err
-torrent_new(struct torrent **out, struct session *s,
+torrent_new(struct torrent **out, const struct torrent_host *h,
     const struct metainfo *m, const struct torrent_opts *o,
     const struct torrent_events *ev, char *err)
 {
 	struct torrent		*t;
 	struct picker_opts	 po;
+	struct swarm_opts	 so;
+	struct prng		 rng;
 	uint64_t		 seed;
 	size_t			 i;
 	enum gt_err		 e;
 	bool			 check;
 
-	if (m->piece_length > UINT32_MAX / 2) {
-		snprintf(err, GT_ERRLEN, "piece length too large");
-		return GT_EUNSUP;
-	}
+	if (m->piece_length > UINT32_MAX / 2)
+		return gt_fail(err, GT_EUNSUP, "piece length too large");
 	t = xcalloc(1, sizeof(*t));
-	t->s = s;
-	t->r = s->r;
+	t->h = *h;
+	t->r = h->r;
 	t->m = m;
 	t->o = *o;
 	if (ev != NULL)
 		t->ev = *ev;
 	t->dir = xstrdup(o->dir);
 	if (t->o.max_peers == 0)
-		t->o.max_peers = SESSION_DEFAULT_PEERS;
+		t->o.max_peers = TORRENT_DEFAULT_PEERS;
 	TAILQ_INIT(&t->conns);
 	for (i = 0; i < m->nfiles; i++)
 		if (!(m->files[i].attr & MI_ATTR_PAD))
@@ -1219,14 +1220,16 @@ torrent_new(struct torrent **out, struct session *s,
 		return e;
 	}
 	rand_bytes(&seed, sizeof(seed));
-	prng_seed(&t->rng, seed);
+	prng_seed(&rng, seed);
 	po = (struct picker_opts){
 		.rarest_first = o->rarest_first, .end_game = o->end_game,
 		.random_first = TORRENT_RANDOM_FIRST,
-		.seed = prng_next(&t->rng),
+		.seed = prng_next(&rng),
 	};
 	t->pk = picker_new(m->npieces, (uint32_t)m->piece_length,
 	    metainfo_piece_size(m, m->npieces - 1), &po);
+	so = (struct swarm_opts){ .max_peers = t->o.max_peers };
+	t->sw = swarm_new(&so, prng_next(&rng));
 	bitfield_init(&t->have, m->npieces);
 	t->pcfg = (struct peer_config){
 		.npieces = m->npieces,
@@ -1239,26 +1242,19 @@ torrent_new(struct torrent **out, struct session *s,
 	t->blkmap_len = (size_t)((m->piece_length + WIRE_BLOCK - 1) /
 	    WIRE_BLOCK + 7) / 8;
 	t->scratch = xmalloc(WIRE_MAX_REQUEST);
-	t->choke_timer = reactor_timer_new(t->r, choke_timer_cb, t);
-	t->connect_timer = reactor_timer_new(t->r, connect_timer_cb, t);
+	t->tick_timer = reactor_timer_new(t->r, tick_cb, t);
 	t->refill_timer = reactor_timer_new(t->r, refill_cb, t);
 	t->hash_timer = reactor_timer_new(t->r, hash_timer_cb, t);
 	if (m->piece_length * 2 <= TORRENT_HASH_BUF)
 		t->lanes = (unsigned)MIN(TORRENT_HASH_LANES,
 		    TORRENT_HASH_BUF / m->piece_length);
-	if (o->use_trackers)
-		t->tracker = session_tracker_new(s, t, m, o->trackers,
-		    o->ntrackers);
+	if (o->use_trackers && h->trackers != NULL)
+		torrent_trackers(t);
 	if (check && (e = torrent_check(t, err)) != GT_OK) {
 		torrent_free(t);
 		return e;
 	}
 	t->complete = picker_complete(t->pk);
-	if ((e = session_add(s, t)) != GT_OK) {
-		snprintf(err, GT_ERRLEN, "torrent already in the session");
-		torrent_free(t);
-		return e;
-	}
 	*out = t;
 	return GT_OK;
 }
@@ -1267,25 +1263,41 @@ void
 torrent_start(struct torrent *t)
 {
 	t->started = true;
-	if (t->complete && !t->o.seed && !t->o.upload_only)
+	if (t->complete && !seeding(t))
 		return;
-	session_tracker_start(t->tracker);
-	reactor_timer_in(t->connect_timer, 0);
-	reactor_timer_in(t->choke_timer, CHOKE_INTERVAL_MS);
+	announcer_start(t->an);
+	swarm_start(t->sw, now_ms(t));
+	torrent_rearm(t);
 }
 
 void
 torrent_stop(struct torrent *t)
 {
-	struct conn	*c;
+	struct tconn	*tc;
 
-	hash_run(t);		/* what is complete gets verified and kept */
+	if (!t->stopped) {
+		hash_run(t);	/* what is complete gets verified and kept */
+		if (!t->o.upload_only && sync_files(t) != GT_OK)
+			log_warn("%s: cannot sync the files under %s",
+			    t->m->name, t->dir);
+	}
 	t->stopped = true;
-	reactor_timer_cancel(t->connect_timer);
-	reactor_timer_cancel(t->choke_timer);
+	swarm_stop(t->sw);
+	reactor_timer_cancel(t->tick_timer);
 	reactor_timer_cancel(t->refill_timer);
-	while ((c = TAILQ_FIRST(&t->conns)) != NULL)
-		net_close(c, "stopping");
+	while ((tc = TAILQ_FIRST(&t->conns)) != NULL)
+		net_close(tc->c, "stopping");
+}
+
+void
+torrent_leave(struct torrent *t, uint32_t timeout_ms, void (*done)(void *),
+    void *arg)
+{
+	torrent_stop(t);
+	if (t->an != NULL)
+		announcer_stop(t->an, timeout_ms, done, arg);
+	else
+		reactor_defer_free(t->r, done, arg);
 }
 
 void
@@ -1297,10 +1309,8 @@ torrent_free(struct torrent *t)
 	if (t == NULL)
 		return;
 	torrent_stop(t);
-	session_remove(t->s, t);
-	session_tracker_free(t->tracker);
-	reactor_timer_free(t->choke_timer);
-	reactor_timer_free(t->connect_timer);
+	announcer_free(t->an);
+	reactor_timer_free(t->tick_timer);
 	reactor_timer_free(t->refill_timer);
 	reactor_timer_free(t->hash_timer);
 	free(t->hbuf);
@@ -1314,10 +1324,7 @@ torrent_free(struct torrent *t)
 	}
 	free(t->prog);
 	free(t->scratch);
-	free(t->cands);
-	free(t->bans);
-	free(t->strikes);
-	free(t->seen);
+	swarm_free(t->sw);
 	bitfield_clear(&t->have);
 	picker_free(t->pk);
 	storage_free(t->st);
@@ -1335,12 +1342,6 @@ const char *
 torrent_name(const struct torrent *t)
 {
 	return t->m->name;
-}
-
-struct session_tracker *
-torrent_tracker(struct torrent *t)
-{
-	return t->tracker;
 }
 
 bool
@@ -1362,8 +1363,10 @@ torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 		.have_pieces = t->have.count,
 		.peers = t->npeers,
 		.conns = t->nconns,
-		.known = (uint32_t)t->ncands,
-		.peers_ever = (uint32_t)t->nseen,
+		.known = (uint32_t)swarm_ncands(t->sw),
+		.peers_ever = swarm_seen(t->sw),
+		.trackers = (uint32_t)announcer_count(t->an),
 		.complete = t->complete,
 	};
+	announcer_swarm(t->an, &ts->seeders, &ts->leechers);
 }
