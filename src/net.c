@@ -81,6 +81,7 @@ struct net {
 	struct event		*lev;
 	struct reactor_timer	*resume;	/* accepts paused until */
 	int			 spare;		/* fd kept for EMFILE, or -1 */
+	uint64_t		 fds_warned;	/* ms, the last warning */
 	struct event		*flush_ev;	/* runs the flush list */
 	struct conn_list	 conns;		/* live connections */
 	struct conn_list	 dirty;		/* output to write soon */
@@ -705,10 +706,14 @@ net_resume_cb(void *arg)
 static void
 net_out_of_fds(struct net *n, int lfd)
 {
-	int	fd;
+	uint64_t	now = reactor_now_ms(n->r);
+	int		fd;
 
-	log_warn("out of file descriptors: refusing connections for %u ms",
-	    NET_PAUSE_MS);
+	if (n->fds_warned == 0 || now - n->fds_warned >= 60000) {
+		log_warn("out of file descriptors: refusing connections");
+		n->fds_warned = now;
+	} else
+		log_debug("out of file descriptors: refusing connections");
 	if (n->spare != -1) {
 		close(n->spare);
 		n->spare = -1;
