@@ -71,6 +71,7 @@ struct wq_block {
  * (next bytes), which blocks arrived, and who sent them.
  */
 struct prog {
+	uint32_t		 piece;
 	uint32_t		 next;		/* bytes hashed */
 	struct sha1_stream	*sha;
 	uint8_t			*recv;		/* block bitmap */
@@ -98,7 +99,9 @@ struct torrent {
 	uint32_t		  nconns;
 	uint32_t		  npeers;	/* handshakes done */
 
-	struct prog		**prog;		/* per piece, or NULL */
+	struct prog		**ptab;		/* pieces in progress */
+	uint32_t		  pmask;	/* ptab size - 1 */
+	size_t			  pcount;
 	unsigned		  lanes;	/* batch hashing; 0: streaming */
 	uint32_t		  hq[TORRENT_HASH_LANES]; /* to hash */
 	size_t			  nhq;
@@ -261,12 +264,63 @@ static const struct peer_hooks torrent_peer_hooks = {
 
 /* ---- pieces in progress -------------------------------------------------- */
 
+/*
+ * Pieces in progress are few (those the picker has in flight): an open
+ * addressing table by piece, not a pointer per piece of the torrent (16
+ * MiB for 2^21 pieces).  Linear probing, backward-shift deletion.
+ */
+static size_t
+prog_slot(const struct torrent *t, uint32_t piece)
+{
+	return (size_t)((piece * 2654435761u) & t->pmask);
+}
+
+static struct prog *
+prog_find(const struct torrent *t, uint32_t piece)
+{
+	struct prog	*pr;
+	size_t		 i;
+
+	for (i = prog_slot(t, piece); (pr = t->ptab[i]) != NULL;
+	    i = (i + 1) & t->pmask)
+		if (pr->piece == piece)
+			return pr;
+	return NULL;
+}
+
+static void
+prog_insert(struct torrent *t, struct prog *pr)
+{
+	size_t	i;
+
+	for (i = prog_slot(t, pr->piece); t->ptab[i] != NULL;
+	    i = (i + 1) & t->pmask)
+		;
+	t->ptab[i] = pr;
+	t->pcount++;
+}
+
+static void
+prog_grow(struct torrent *t)
+{
+	struct prog	**old = t->ptab;
+	size_t		  i, n = (size_t)t->pmask + 1;
+
+	t->pmask = (uint32_t)(2 * n - 1);
+	t->ptab = xcalloc(2 * n, sizeof(*t->ptab));
+	t->pcount = 0;
+	for (i = 0; i < n; i++)
+		if (old[i] != NULL)
+			prog_insert(t, old[i]);
+	free(old);
+}
+
 static struct prog *
 prog_get(struct torrent *t, uint32_t piece)
 {
 	struct prog	*pr;
 
-	if ((pr = t->prog[piece]) != NULL)
+	if ((pr = prog_find(t, piece)) != NULL)
 		return pr;
 	if ((pr = t->free_prog) != NULL)
 		t->free_prog = pr->free_next;
@@ -275,18 +329,37 @@ prog_get(struct torrent *t, uint32_t piece)
 		pr->sha = sha1_stream_new();
 		pr->recv = xcalloc(1, t->blkmap_len);
 	}
-	t->prog[piece] = pr;
+	pr->piece = piece;
+	if (2 * (t->pcount + 1) > (size_t)t->pmask + 1)
+		prog_grow(t);
+	prog_insert(t, pr);
 	return pr;
 }
 
 static void
 prog_release(struct torrent *t, uint32_t piece)
 {
-	struct prog	*pr = t->prog[piece];
+	struct prog	*pr;
+	size_t		 i, j, k;
 
+	for (i = prog_slot(t, piece); (pr = t->ptab[i]) != NULL;
+	    i = (i + 1) & t->pmask)
+		if (pr->piece == piece)
+			break;
 	if (pr == NULL)
 		return;
-	t->prog[piece] = NULL;
+	/* close the gap: move up entries whose probe passed through i */
+	t->ptab[i] = NULL;
+	t->pcount--;
+	for (j = (i + 1) & t->pmask; t->ptab[j] != NULL;
+	    j = (j + 1) & t->pmask) {
+		k = prog_slot(t, t->ptab[j]->piece);
+		if (((j - k) & t->pmask) >= ((j - i) & t->pmask)) {
+			t->ptab[i] = t->ptab[j];
+			t->ptab[j] = NULL;
+			i = j;
+		}
+	}
 	sha1_stream_reset(pr->sha);
 	memset(pr->recv, 0, t->blkmap_len);
 	pr->next = 0;
@@ -1238,7 +1311,8 @@ torrent_new(struct torrent **out, const struct torrent_host *h,
 		.fast = true,
 		.extended = false,
 	};
-	t->prog = xcalloc(m->npieces, sizeof(*t->prog));
+	t->pmask = 63;
+	t->ptab = xcalloc((size_t)t->pmask + 1, sizeof(*t->ptab));
 	t->blkmap_len = (size_t)((m->piece_length + WIRE_BLOCK - 1) /
 	    WIRE_BLOCK + 7) / 8;
 	t->scratch = xmalloc(WIRE_MAX_REQUEST);
@@ -1314,15 +1388,16 @@ torrent_free(struct torrent *t)
 	reactor_timer_free(t->refill_timer);
 	reactor_timer_free(t->hash_timer);
 	free(t->hbuf);
-	for (i = 0; i < t->m->npieces; i++)
-		prog_release(t, i);
+	for (i = 0; i <= t->pmask; i++)
+		while (t->ptab[i] != NULL)
+			prog_release(t, t->ptab[i]->piece);
 	while ((pr = t->free_prog) != NULL) {
 		t->free_prog = pr->free_next;
 		sha1_stream_free(pr->sha);
 		free(pr->recv);
 		free(pr);
 	}
-	free(t->prog);
+	free(t->ptab);
 	free(t->scratch);
 	swarm_free(t->sw);
 	bitfield_clear(&t->have);
