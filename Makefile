@@ -119,6 +119,7 @@ FUZZ_DEPS_metainfo	:= metainfo bencode buf crypto $(BASE)
 FUZZ_DEPS_wire		:= wire bitfield buf $(BASE)
 FUZZ_DEPS_tracker-http	:= tracker-http addr bencode buf $(BASE)
 FUZZ_DEPS_tracker-udp	:= tracker-udp tracker-http addr bencode buf crypto $(BASE)
+# (tracker-http, and bencode for it, only for the request/reply types)
 FUZZ_DEPS_announce	:= announce tracker-udp tracker-http addr bencode buf \
 			   crypto $(BASE)
 

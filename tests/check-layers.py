@@ -4,7 +4,8 @@
 Reads the module table in tests/layers.txt (see its header for the rules)
 and fails on: a module missing from the table, an include cycle between
 modules, a layer 0-2 module including event loop, curl or socket headers,
-a use the module's row does not allow, and a unit test (DEPS_<module> in
+a use the module's row does not allow, a clock read outside the modules
+the table names, and a unit test (DEPS_<module> in
 the Makefile, tests/unit/test-<module>.c) that links or includes a module
 its module may not use.  Prints one line per problem, then
 "layers: N passed, M failed" counting modules and unit-test link sets.
@@ -18,6 +19,9 @@ import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+CLOCK = re.compile(r"\b(clock_gettime|gettimeofday|time|clock|timespec_get)"
+                   r"\s*\(")
+COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"', re.S)
 MAKEVAR = re.compile(r'^([A-Za-z_][A-Za-z0-9_-]*)\s*:?=\s*(.*)$')
 MAX_CYCLES = 64		# elementary cycles printed per strongly connected set
 
@@ -29,9 +33,9 @@ def fail(msg):
 
 
 def read_table(path):
-    """Returns (rows, anyuse, forbid): rows is a list of
+    """Returns (rows, anyuse, forbid, clock): rows is a list of
     (pattern, layer, uses, sockets) in file order."""
-    rows, anyuse, forbid = [], [], []
+    rows, anyuse, forbid, clock = [], [], [], []
     try:
         f = open(path, encoding="utf-8")
     except OSError as e:
@@ -45,6 +49,8 @@ def read_table(path):
                 anyuse += line[1:]
             elif line[0] == "forbid:":
                 forbid += line[1:]
+            elif line[0] == "clock:":
+                clock += line[1:]
             elif len(line) >= 2 and line[1].isdigit() and \
                     0 <= int(line[1]) <= 4:
                 uses = [w for w in line[2:] if w != "sockets"]
@@ -52,7 +58,19 @@ def read_table(path):
                              "sockets" in line[2:]))
             else:
                 fail("%s:%d: cannot read this row" % (path, n))
-    return rows, anyuse, forbid
+    return rows, anyuse, forbid, clock
+
+
+def clock_reads(path):
+    """[(line, call)] of clock reads outside comments and strings."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return []
+    text = COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    return [(text.count("\n", 0, m.start()) + 1, m.group(1))
+            for m in CLOCK.finditer(text)]
 
 
 def row_of(rows, name):
@@ -168,7 +186,7 @@ def main():
     root = sys.argv[1] if len(sys.argv) > 1 else \
         os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     table = os.path.join(root, "tests", "layers.txt")
-    rows, anyuse, forbid = read_table(table)
+    rows, anyuse, forbid, clock = read_table(table)
     src, inc = os.path.join(root, "src"), os.path.join(root, "include")
 
     mods = set()
@@ -245,6 +263,16 @@ def main():
                     continue
                 graph[m].add(y)
                 where.setdefault((m, y), "%s:%d" % (rel, n))
+
+    # the clock: read by the modules on the clock: line only
+    for m in sorted(mods):
+        if m in clock:
+            continue
+        for path in (os.path.join(src, m + ".c"), os.path.join(inc, m + ".h")):
+            for n, call in clock_reads(path):
+                problem(m, "%s:%d: %s reads the clock (%s()): only %s may; "
+                        "pass now" % (os.path.relpath(path, root), n, m,
+                                      call, " ".join(clock) or "none"))
 
     # uses the table does not allow
     for m in sorted(mods):
