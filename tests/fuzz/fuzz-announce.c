@@ -14,8 +14,19 @@
  * comes from the input, a UDP one's from a `tracker_udp` (BEP 15) per
  * address (one IPv4, one IPv6), fed datagrams from the input.  The clock
  * moves by input-chosen steps, huge jumps included, and timers fire late
- * after a jump as they would after a suspend.  A model of what announce
- * must do checks every step (events, targets, intervals, backoff).
+ * after a jump as they would after a suspend.
+ *
+ * Checked (abort) at every step, against a model of what announce was
+ * told: the event and the tracker of each announce (BEP 12 order, the stop
+ * sequence to the last tracker that answered), each deadline after a reply
+ * (interval and min interval, clamped), a failure (the next tracker at
+ * once, then a doubling backoff), "completed" and need-peers; tier order
+ * and "answered moves to the front"; once a step settles nothing is
+ * overdue and nothing is due further off than the longest interval or
+ * wait; a UDP announce carries the event under way; every exchange yields
+ * one result, none unasked; the send queue and results stay bounded.  At
+ * the end a stop and the clock running out end every exchange in time.
+ * A clock past 2^52 ms is out of scope (announce.c adds to now unchecked).
  *
  * Input: a header, then ops until the input ends.
  *   header	byte: seed, and the number of trackers n = byte % 9; then n
