@@ -31,7 +31,7 @@ DEPSTAMP	:= build/.deps-build
 TESTSTAMP	:= build/.deps-test
 
 .PHONY: all deps test-deps check check-unit check-interop check-fuzz \
-	check-clang fuzz bench demo install uninstall clean
+	check-clang check-layers fuzz bench demo install uninstall clean
 
 all: gtorrent
 
@@ -63,40 +63,49 @@ $(BUILD)/obj/%.o: src/%.c | $(DEPSTAMP)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Unit tests: each links only its module's dependencies, so a layering slip
-# fails to link.
-BASE		:= util err buf log
+# fails to link.  BASE: what any module may use (STYLE.md, tests/layers.txt).
+BASE		:= util err log
 DEPS_util	:= $(BASE)
-DEPS_buf	:= $(BASE)
+DEPS_buf	:= buf $(BASE)
 DEPS_crypto	:= crypto $(BASE)
-DEPS_bencode	:= bencode $(BASE)
-DEPS_metainfo	:= metainfo bencode crypto $(BASE)
+DEPS_bencode	:= bencode buf $(BASE)
+DEPS_metainfo	:= metainfo bencode buf crypto $(BASE)
 DEPS_filemap	:= filemap $(BASE)
-DEPS_storage	:= storage filemap metainfo bencode crypto $(BASE)
+DEPS_storage	:= storage filemap metainfo bencode buf crypto $(BASE)
 DEPS_walk	:= walk $(BASE)
-DEPS_makemeta	:= makemeta bencode crypto $(BASE)
+DEPS_makemeta	:= makemeta bencode buf crypto $(BASE)
 DEPS_bitfield	:= bitfield $(BASE)
 DEPS_addr	:= addr $(BASE)
-DEPS_tracker-http := tracker-http tracker addr bencode $(BASE)
-DEPS_tracker-udp := tracker-udp tracker addr crypto $(BASE)
+DEPS_tracker-http := tracker-http tracker addr bencode buf $(BASE)
+DEPS_tracker-udp := tracker-udp tracker addr buf crypto $(BASE)
 DEPS_announce	:= announce crypto $(BASE)
-DEPS_peer	:= peer wire bitfield $(BASE)
+DEPS_peer	:= peer wire bitfield buf $(BASE)
 DEPS_choke	:= choke crypto $(BASE)
 DEPS_swarm	:= swarm choke addr crypto $(BASE)
-DEPS_net	:= net sockaddr peer wire bitfield addr reactor $(BASE)
-DEPS_wire	:= wire $(BASE)
+DEPS_net	:= net sockaddr peer wire bitfield addr buf reactor $(BASE)
+DEPS_wire	:= wire buf $(BASE)
 DEPS_picker	:= picker bitfield crypto $(BASE)
 DEPS_reactor	:= reactor $(BASE)
-DEPS_http	:= http reactor $(BASE)
-DEPS_udp	:= udp sockaddr tracker-udp tracker addr crypto reactor $(BASE)
+DEPS_http	:= http reactor buf $(BASE)
+DEPS_udp	:= udp sockaddr tracker-udp tracker addr buf crypto reactor $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_BINS	:= $(UNIT:%=$(BUILD)/test-%)
+
+# Outside libraries likewise: only those of the modules a test links.
+LIBS_crypto	 = $(shell pkg-config --libs libcrypto 2>/dev/null)
+LIBS_reactor	 = $(shell pkg-config --libs libevent 2>/dev/null)
+LIBS_net	 = $(LIBS_reactor)
+LIBS_udp	 = $(LIBS_reactor)
+LIBS_http	 = $(shell pkg-config --libs libcurl 2>/dev/null) $(LIBS_reactor)
+LIBS_storage	 = -lpthread
 
 define unit_rule
 $(BUILD)/test-$(1): tests/unit/test-$(1).c $$(DEPS_$(1):%=$(BUILD)/obj/%.o) | $(TESTSTAMP)
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_CFLAGS) -Itests/unit $$(ALL_LDFLAGS) -o $$@ $$< \
-	    $$(DEPS_$(1):%=$(BUILD)/obj/%.o) -lcriterion $$(LIBS)
+	    $$(DEPS_$(1):%=$(BUILD)/obj/%.o) -lcriterion \
+	    $$(sort $$(foreach d,$$(DEPS_$(1)),$$(LIBS_$$(d))))
 endef
 $(foreach t,$(UNIT),$(eval $(call unit_rule,$(t))))
 
@@ -108,11 +117,12 @@ FUZZ		:= $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude \
 		   -fsanitize=fuzzer-no-link,address,undefined \
 		   -fno-sanitize-recover=all
-FUZZ_DEPS_bencode	:= bencode $(BASE)
-FUZZ_DEPS_metainfo	:= metainfo bencode crypto $(BASE)
-FUZZ_DEPS_wire		:= wire bitfield $(BASE)
-FUZZ_DEPS_tracker-http	:= tracker-http tracker addr bencode $(BASE)
-FUZZ_DEPS_tracker-udp	:= tracker-udp tracker addr crypto $(BASE)
+FUZZ_DEPS_bencode	:= bencode buf $(BASE)
+FUZZ_DEPS_metainfo	:= metainfo bencode buf crypto $(BASE)
+FUZZ_DEPS_wire		:= wire bitfield buf $(BASE)
+FUZZ_DEPS_tracker-http	:= tracker-http tracker addr bencode buf $(BASE)
+FUZZ_DEPS_tracker-udp	:= tracker-udp tracker addr buf crypto $(BASE)
+FUZZ_DEPS_announce	:= announce tracker-udp tracker addr buf crypto $(BASE)
 
 build-fuzz/obj/%.o: src/%.c | $(TESTSTAMP)
 	@mkdir -p $(@D)
@@ -132,6 +142,11 @@ check-fuzz: $(FUZZ:%=build-fuzz/fuzz-%)
 
 check-clang: | $(TESTSTAMP)
 	$(MAKE) --no-print-directory CC=$(CLANG) build-clang/gtorrent
+
+# Module layering and include cycles, and the unit tests' link sets, against
+# the module table in tests/layers.txt.
+check-layers:
+	@$(PYTHON) tests/check-layers.py
 
 check-interop: $(BIN) | $(TESTSTAMP)
 	@GTORRENT=$(CURDIR)/$(BIN) sh tests/run-interop.sh

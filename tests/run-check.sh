@@ -1,8 +1,8 @@
 #!/bin/sh
 # What `make check` runs: every stage, then one closing line of counts.
-#   unit tests; the same under ASan+UBSan; a clang build of the binary;
-#   a short run of each fuzz target; the pytest interop tests, also with
-#   gtorrent built with ASan+UBSan.
+#   the module layering check; unit tests; the same under ASan+UBSan; a
+#   clang build of the binary; a short run of each fuzz target; the pytest
+#   interop tests, also with gtorrent built with ASan+UBSan.
 cd "$(dirname "$0")/.." || exit 1
 MAKE=${MAKE:-make}
 log=build/check.log
@@ -28,9 +28,10 @@ stage() {
 	"$@" >"build/stage.out" 2>&1
 	rc=$?
 	cat build/stage.out >>"$log"
-	grep -E '^(unit|fuzz)[: ]|^clang:|^[0-9]+ (passed|failed)' \
+	grep -E '^(unit|fuzz|layers)[: ]|^clang:|^[0-9]+ (passed|failed)' \
 	    build/stage.out
-	last=$(grep -E '^(unit|fuzz): [0-9]+ passed|^[0-9]+ (passed|failed)' \
+	last=$(grep -E \
+	    '^(unit|fuzz|layers): [0-9]+ passed|^[0-9]+ (passed|failed)' \
 	    build/stage.out | tail -n 1)
 	count "$last"
 	if [ $rc -ne 0 ]; then
@@ -40,6 +41,7 @@ stage() {
 	fi
 }
 
+stage layers $MAKE --no-print-directory check-layers
 stage unit $MAKE --no-print-directory check-unit
 stage unit-asan $MAKE --no-print-directory check-unit SAN=address,undefined
 stage clang sh -c "$MAKE --no-print-directory check-clang >/dev/null &&
