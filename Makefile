@@ -67,6 +67,7 @@ $(BUILD)/obj/%.o: src/%.c | $(DEPSTAMP)
 BASE		:= util err buf log
 DEPS_util	:= $(BASE)
 DEPS_buf	:= $(BASE)
+DEPS_log	:= $(BASE)
 DEPS_crypto	:= crypto $(BASE)
 DEPS_bencode	:= bencode $(BASE)
 DEPS_metainfo	:= metainfo bencode crypto $(BASE)
