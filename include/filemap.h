@@ -26,8 +26,9 @@ uint64_t	 filemap_file_offset(const struct filemap *, size_t file);
 
 /*
  * Splits torrent bytes [off, off + len) into spans of non-empty files, in
- * order.  Writes at most max spans and returns how many the range needs
- * (call again with a larger array if that is more than max).
+ * order.  Writes at most max spans and returns how many the range needs:
+ * if that is more than max, go on from the end of the last span written
+ * (or call again with a larger array).  O(log F + max) for F files.
  */
 size_t		 filemap_spans(const struct filemap *, uint64_t off,
 		    uint64_t len, struct filemap_span *out, size_t max);

@@ -10,7 +10,9 @@
 
 #include "crypto.h"
 #include "err.h"
+#include "storage-hash.h"
 
+struct filemap;
 struct metainfo;
 struct storage;
 
@@ -28,23 +30,6 @@ enum storage_flags {
 };
 
 /*
- * Back-end: the file system under one root folder, or memory (for tests).
- * Reads and writes are by file index, offset and length; every call is
- * safe from several threads at once.
- */
-struct storage_ops {
-	enum gt_err	(*read)(void *ctx, size_t file, uint64_t off,
-			    void *buf, size_t len);
-	/* Gathered write: iov[0 .. n) one after another from off. */
-	enum gt_err	(*writev)(void *ctx, size_t file, uint64_t off,
-			    const struct iovec *iov, size_t n);
-	/* Size and mtime (ns) of the file on disk; GT_ENOENT if missing. */
-	enum gt_err	(*stat)(void *ctx, size_t file, uint64_t *size,
-			    int64_t *mtime_ns);
-	void		(*free)(void *ctx);
-};
-
-/*
  * Files under root, which must exist (with STORAGE_WRITE it is created).
  * No folder or file is ever reached through a symlink, so nothing is read
  * or written outside root.  err (GT_ERRLEN bytes) says why on failure.
@@ -55,10 +40,15 @@ enum gt_err	 storage_open(struct storage **out, const char *root,
 /* Same, for a torrent's file list. */
 enum gt_err	 storage_open_metainfo(struct storage **out, const char *root,
 		    const struct metainfo *, unsigned flags, char *err);
-/* In memory; the write numbered fail_write (from 1) fails, 0 = never. */
+/*
+ * In memory, for tests (256 MiB of files at most); the write
+ * numbered fail_write (from 1) fails, 0 = never.
+ */
 struct storage	*storage_new_memory(const struct storage_file *files,
 		    size_t nfiles, uint64_t piece_length,
 		    unsigned fail_write);
+/* Memory back end: how many times storage_sync() synced file. */
+unsigned	 storage_memory_syncs(const struct storage *, size_t file);
 void		 storage_free(struct storage *);
 
 const struct filemap *storage_filemap(const struct storage *);
@@ -85,25 +75,27 @@ enum gt_err	 storage_hash_piece(struct storage *, uint32_t piece,
 		    uint8_t out[SHA1_LEN]);
 
 /*
- * Hashes pieces [0, npieces) on nthreads threads (0 = all cores) with large
- * sequential reads.  hashes receives npieces * SHA1_LEN bytes; ok[i] is
- * false for a piece that could not be read (missing or short file).
- * progress, if set, is called from one thread at a time with the bytes
- * hashed so far.  With check_changes, a file whose size or mtime changed
- * during the run makes it fail with GT_ECHANGED (err names the file).
+ * Every file written since the last call to stable storage (fdatasync):
+ * at download completion and at a clean stop.  The first error, if any;
+ * the files that failed are tried again next time.
  */
-struct storage_hash_opts {
-	unsigned	  nthreads;
-	bool		  check_changes;
-	void		(*progress)(void *arg, uint64_t done, uint64_t total);
-	void		 *arg;
-};
+enum gt_err	 storage_sync(struct storage *);
+
+/*
+ * Hashes pieces [0, npieces) on o->nthreads threads (0 = all cores) with
+ * large sequential reads.  hashes receives npieces * SHA1_LEN bytes; ok[i]
+ * is false for a piece that could not be read (missing or short file).
+ * o->progress, if set, is called from one thread at a time with the bytes
+ * hashed so far.  With o->check_changes, a file whose size or mtime
+ * changed during the run makes it fail with GT_ECHANGED (err names the
+ * file).  Signal dispositions are left alone: files are read, never
+ * mapped.
+ */
 enum gt_err	 storage_hash_all(struct storage *,
-		    const struct storage_hash_opts *, uint8_t *hashes,
+		    const struct storage_hash_opts *o, uint8_t *hashes,
 		    bool *ok, char *err);
 
 /* Creates the symlink entries (inside root only). */
 enum gt_err	 storage_make_symlinks(struct storage *, char *err);
-
 
 #endif /* GT_STORAGE_H */

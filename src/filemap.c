@@ -8,6 +8,8 @@
 
 struct filemap {
 	uint64_t	*offsets;	/* nfiles + 1 prefix sums, owned */
+	size_t		*nonempty;	/* nfiles + 1: non-empty files before
+					   each, owned */
 	size_t		 nfiles;
 	uint64_t	 piece_length;
 	uint64_t	 total;
@@ -27,7 +29,8 @@ filemap_new(const uint64_t *lengths, size_t nfiles, uint64_t piece_length)
 
 	if (piece_length == 0 || piece_length > UINT32_MAX)
 		return NULL;
-	if (nfiles > SIZE_MAX / sizeof(uint64_t) - 1)
+	if (nfiles > SIZE_MAX / sizeof(uint64_t) - 1 ||
+	    nfiles > SIZE_MAX / sizeof(size_t) - 1)
 		return NULL;
 	for (i = 0; i < nfiles; i++) {
 		if (lengths[i] > UINT64_MAX - total)
@@ -40,9 +43,13 @@ filemap_new(const uint64_t *lengths, size_t nfiles, uint64_t piece_length)
 
 	fm = xcalloc(1, sizeof(*fm));
 	fm->offsets = xreallocarray(NULL, nfiles + 1, sizeof(uint64_t));
+	fm->nonempty = xreallocarray(NULL, nfiles + 1, sizeof(size_t));
 	fm->offsets[0] = 0;
-	for (i = 0; i < nfiles; i++)
+	fm->nonempty[0] = 0;
+	for (i = 0; i < nfiles; i++) {
 		fm->offsets[i + 1] = fm->offsets[i] + lengths[i];
+		fm->nonempty[i + 1] = fm->nonempty[i] + (lengths[i] != 0);
+	}
 	fm->nfiles = nfiles;
 	fm->piece_length = piece_length;
 	fm->total = total;
@@ -56,6 +63,7 @@ filemap_free(struct filemap *fm)
 	if (fm == NULL)
 		return;
 	free(fm->offsets);
+	free(fm->nonempty);
 	free(fm);
 }
 
@@ -112,31 +120,37 @@ filemap_find(const struct filemap *fm, uint64_t off)
 	return lo;
 }
 
+/*
+ * Writes spans until max, then counts the rest from the prefix sums: a
+ * caller walking a long range max spans at a time pays O(max + log F) per
+ * call, not O(F).
+ */
 size_t
 filemap_spans(const struct filemap *fm, uint64_t off, uint64_t len,
     struct filemap_span *out, size_t max)
 {
 	uint64_t	end, start, stop;
-	size_t		i, n = 0;
+	size_t		first, i, n = 0;
 
 	if (off >= fm->total || len == 0)
 		return 0;
 	end = len > fm->total - off ? fm->total : off + len;
-	for (i = filemap_find(fm, off); i < fm->nfiles; i++) {
+	first = filemap_find(fm, off);
+	for (i = first; i < fm->nfiles && n < max; i++) {
 		if (fm->offsets[i] >= end)
-			break;
+			return n;
 		if (fm->offsets[i + 1] == fm->offsets[i])
 			continue;		/* empty file */
 		start = MAX(off, fm->offsets[i]);
 		stop = MIN(end, fm->offsets[i + 1]);
-		if (n < max) {
-			out[n].file = i;
-			out[n].off = start - fm->offsets[i];
-			out[n].len = stop - start;
-		}
+		out[n].file = i;
+		out[n].off = start - fm->offsets[i];
+		out[n].len = stop - start;
 		n++;
 	}
-	return n;
+	/* The last file holding a byte of the range is that of end - 1. */
+	return fm->nonempty[filemap_find(fm, end - 1) + 1] -
+	    fm->nonempty[first];
 }
 
 void

@@ -1,11 +1,19 @@
 /* log.c - levelled logging to one sink */
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
-enum log_level	 log_level_max = LOG_WARN;
-static FILE	*log_file;
+#define LOG_LINE	1024		/* bytes formatted on the stack */
+
+enum log_level		 log_level_max = LOG_WARN;
+static FILE		*log_file;	/* guarded by log_lock */
+static pthread_mutex_t	 log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const log_level_names[] = {
 	[LOG_ERROR] = "error", [LOG_WARN] = "warning", [LOG_INFO] = "info",
@@ -26,28 +34,75 @@ log_open(const char *path)
 	if ((f = fopen(path, "a")) == NULL)
 		return -1;
 	log_close();
-	setvbuf(f, NULL, _IOLBF, 0);
+	pthread_mutex_lock(&log_lock);
 	log_file = f;
+	pthread_mutex_unlock(&log_lock);
 	return 0;
 }
 
 void
 log_close(void)
 {
+	pthread_mutex_lock(&log_lock);
 	if (log_file != NULL)
 		fclose(log_file);
 	log_file = NULL;
+	pthread_mutex_unlock(&log_lock);
 }
 
+/* All of p to fd; a log line has nowhere to report a failure. */
+static void
+log_put(int fd, const char *p, size_t n)
+{
+	ssize_t	w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/*
+ * The whole line, prefix and newline included, is formatted first and
+ * goes out in one write(2) under a lock, so lines from several threads
+ * (hashing, libevent, curl) never mix, and a log file opened for
+ * appending gets whole lines even from other processes.
+ */
 void
 log_write(enum log_level lvl, const char *fmt, ...)
 {
-	FILE	*f = log_file != NULL ? log_file : stderr;
-	va_list	 ap;
+	char		 stack[LOG_LINE], *line = stack;
+	va_list		 ap;
+	int		 np, nm, saved = errno;
+	size_t		 n;
 
-	fprintf(f, "gtorrent: %s: ", log_level_names[lvl]);
+	np = snprintf(stack, sizeof(stack), "gtorrent: %s: ",
+	    log_level_names[lvl]);
 	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
+	nm = vsnprintf(stack + np, sizeof(stack) - (size_t)np, fmt, ap);
 	va_end(ap);
-	fputc('\n', f);
+	if (nm < 0)
+		nm = 0;
+	n = (size_t)np + (size_t)nm;
+	if (n + 1 >= sizeof(stack)) {
+		line = xmalloc(n + 2);
+		memcpy(line, stack, (size_t)np);
+		va_start(ap, fmt);
+		vsnprintf(line + np, (size_t)nm + 1, fmt, ap);
+		va_end(ap);
+	}
+	line[n++] = '\n';
+
+	pthread_mutex_lock(&log_lock);
+	log_put(log_file != NULL ? fileno(log_file) : STDERR_FILENO, line,
+	    n);
+	pthread_mutex_unlock(&log_lock);
+	if (line != stack)
+		free(line);
+	errno = saved;
 }

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "announcer.h"
 #include "bitfield.h"
@@ -489,31 +488,6 @@ prog_catch_up(struct torrent *t, struct prog *pr, uint32_t piece,
 
 /* ---- piece completion ---------------------------------------------------- */
 
-/* What was written reaches the disk (at completion, and at a stop). */
-static enum gt_err
-sync_files(struct torrent *t)
-{
-	enum gt_err	 e = GT_OK;
-	char		*path;
-	size_t		 i;
-	int		 fd;
-
-	for (i = 0; i < t->m->nfiles; i++) {
-		if (t->m->files[i].attr & MI_ATTR_PAD)
-			continue;
-		path = xasprintf("%s/%s", t->dir, t->m->files[i].path);
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-		    O_NONBLOCK);
-		if (fd != -1) {
-			if (fdatasync(fd) == -1)
-				e = GT_EIO;
-			close(fd);
-		}
-		free(path);
-	}
-	return e;
-}
-
 /* Drops every connection to k (by address or peer id). */
 static void
 drop_banned(struct torrent *t, const struct swarm_contrib *k)
@@ -538,7 +512,7 @@ torrent_completed(struct torrent *t)
 
 	t->complete = true;
 	log_info("%s: download complete", t->m->name);
-	if (sync_files(t) != GT_OK)
+	if (storage_sync(t->st) != GT_OK)
 		log_warn("%s: cannot sync the files under %s", t->m->name,
 		    t->dir);
 	if (!t->o.upload_only && storage_make_symlinks(t->st, err) != GT_OK)
@@ -1351,7 +1325,7 @@ torrent_stop(struct torrent *t)
 
 	if (!t->stopped) {
 		hash_run(t);	/* what is complete gets verified and kept */
-		if (!t->o.upload_only && sync_files(t) != GT_OK)
+		if (!t->o.upload_only && storage_sync(t->st) != GT_OK)
 			log_warn("%s: cannot sync the files under %s",
 			    t->m->name, t->dir);
 	}

@@ -253,3 +253,49 @@ Test(filemap, rejects_bad_layouts)
 	cr_assert_null(filemap_new(many, 1, 1));
 	cr_assert_null(filemap_new(one, 1, (uint64_t)UINT32_MAX + 1));
 }
+
+/*
+ * Walking a range over F tiny files max spans at a time, as storage does,
+ * costs O(F + F/max log F): each call stops at max and counts the rest
+ * from prefix sums.  Counting the rest one by one took O(F^2 / max), 3e10
+ * steps here, far beyond the timeout.
+ */
+Test(filemap, spans_resume_over_many_files, .timeout = 5)
+{
+	enum { N = 1 << 21, MAX = 64 };
+	uint64_t		*len = xcalloc(N, sizeof(*len));
+	struct filemap		*fm;
+	struct filemap_span	 out[MAX];
+	uint64_t		 off = 0, left, total;
+	size_t			 i, n, k, nonempty = 0, seen = 0, last = 0;
+
+	for (i = 0; i < N; i++) {
+		len[i] = i % 5 == 2 ? 0 : 1;
+		nonempty += len[i] != 0;
+	}
+	fm = make(len, N, 1 << 14);
+	total = filemap_total(fm);
+	cr_assert_eq(total, nonempty);
+	for (left = total; left > 0; ) {
+		n = filemap_spans(fm, off, left, out, MAX);
+		cr_assert_eq(n, nonempty - seen, "at %llu",
+		    (unsigned long long)off);
+		for (k = 0; k < MIN(n, (size_t)MAX); k++) {
+			cr_assert(seen == 0 || out[k].file > last);
+			cr_assert_eq(out[k].len, 1);
+			cr_assert_eq(filemap_file_offset(fm, out[k].file) +
+			    out[k].off, off);
+			last = out[k].file;
+			off += out[k].len;
+			left -= out[k].len;
+			seen++;
+		}
+	}
+	cr_assert_eq(seen, nonempty);
+	/* Counting alone, and past the end. */
+	cr_assert_eq(filemap_spans(fm, 0, total, NULL, 0), nonempty);
+	cr_assert_eq(filemap_spans(fm, 1, total, NULL, 0), nonempty - 1);
+	cr_assert_eq(filemap_spans(fm, total, 1, out, MAX), 0);
+	filemap_free(fm);
+	free(len);
+}

@@ -1,0 +1,63 @@
+/*
+ * storage-backend.h - what storage shares with its back ends and hasher
+ *
+ * Internal to the storage modules: storage.c owns a struct storage_view
+ * and hands it (borrowed) to storage-fs.c or storage-mem.c, which serve
+ * its files through struct storage_ops, and to storage-hash.c, which reads
+ * through those ops.  Nothing outside storage*.c includes this header.
+ */
+#ifndef GT_STORAGE_BACKEND_H
+#define GT_STORAGE_BACKEND_H
+
+#include <sys/uio.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define STORAGE_IOV	64		/* most buffers in one writev call */
+
+struct filemap;
+
+/* One file of the torrent, as storage keeps it. */
+struct storage_entry {
+	char		*path;		/* relative, '/'-separated, owned */
+	uint64_t	 length;
+	bool		 pad;		/* padding: zeros, never on disk */
+	char		*symlink;	/* safe target relative to root, owned,
+					   or NULL */
+};
+
+/*
+ * A back end: reads, writes and syncs by file index, offset and length.
+ * Padding files never reach it.  Every call is safe from several threads
+ * at once.
+ */
+struct storage_ops {
+	enum gt_err	(*read)(void *ctx, size_t file, uint64_t off,
+			    void *buf, size_t len);
+	/* Gathered write: iov[0 .. n) one after another from off;
+	   n <= STORAGE_IOV. */
+	enum gt_err	(*writev)(void *ctx, size_t file, uint64_t off,
+			    const struct iovec *iov, size_t n);
+	/* Size and mtime (ns) of the file on disk; GT_ENOENT if missing. */
+	enum gt_err	(*stat)(void *ctx, size_t file, uint64_t *size,
+			    int64_t *mtime_ns);
+	/* Written data of the file to stable storage (fdatasync). */
+	enum gt_err	(*sync)(void *ctx, size_t file);
+	void		(*free)(void *ctx);
+};
+
+/* A storage as its parts see it; every pointer is owned by storage.c. */
+struct storage_view {
+	const struct filemap		*fm;
+	const struct storage_entry	*files;
+	size_t				 nfiles;
+	const char			*root;	/* folder, or NULL for memory */
+	const struct storage_ops	*ops;
+	void				*ctx;	/* the back end's */
+};
+
+#endif /* GT_STORAGE_BACKEND_H */

@@ -1,0 +1,32 @@
+/* storage-hash.h - hashing every piece of a storage on several threads */
+#ifndef GT_STORAGE_HASH_H
+#define GT_STORAGE_HASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct storage_view;
+
+/* How storage_hash_all() runs (see storage.h). */
+struct storage_hash_opts {
+	unsigned	  nthreads;	/* 0: one per core */
+	bool		  check_changes; /* stop if a file's size or mtime
+					    changes */
+	/* Called from one thread at a time with the bytes hashed so far. */
+	void		(*progress)(void *arg, uint64_t done, uint64_t total);
+	void		 *arg;
+};
+
+/*
+ * storage_hash_all() without the error text: reads v's files through its
+ * ops with large preads into per-thread buffers.  On GT_ECHANGED,
+ * *changed is the file that changed.
+ */
+enum gt_err	 storage_hash_run(const struct storage_view *v,
+		    const struct storage_hash_opts *, uint8_t *hashes,
+		    bool *ok, size_t *changed);
+
+#endif /* GT_STORAGE_HASH_H */

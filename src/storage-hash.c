@@ -1,0 +1,358 @@
+/* storage-hash.c - hashing every piece of a storage on several threads */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "filemap.h"
+#include "log.h"
+#include "storage-backend.h"
+#include "storage-hash.h"
+#include "util.h"
+
+#define STORAGE_HASH_BATCH	(4u << 20)	/* bytes per batch read */
+#define STORAGE_HASH_BATCH_MAX	(64u << 20)	/* ... with big pieces */
+#define STORAGE_HASH_THREADS	64
+#define STORAGE_HASH_MEM	(1u << 30)	/* batch buffers, all threads */
+#define STORAGE_PROGRESS_STEP	(64u << 20)	/* bytes between calls */
+#define STORAGE_SPANS		64		/* spans read per round */
+
+/*
+ * Threads claim batches of whole pieces in order, pread each batch into
+ * their own buffer (one call per file span) and hash its pieces there.
+ * Files are never mapped.  Measured on 2 GiB in the page cache with two
+ * threads (`gtorrent verify`, best of 14): 0.73 CPU seconds with pread,
+ * 1.40 when hashing through mmap, whose page faults, munmaps and TLB
+ * misses cost more than the copy (in a virtual machine, where those are
+ * dear).  The copy is a fifth of the pread run's CPU time, the
+ * most a mapping could ever save; and a mapped file cut short raises
+ * SIGBUS, which a library can only catch by taking over a process-wide
+ * signal handler.
+ */
+
+struct hash_stat {
+	enum gt_err	 e;		/* GT_OK or GT_ENOENT (else unknown) */
+	uint64_t	 size;
+	int64_t		 mtime_ns;
+};
+
+struct hash_job {
+	const struct storage_view	*v;
+	const struct storage_hash_opts	*o;
+	uint8_t				*hashes;
+	bool				*ok;
+	uint64_t			 pl;
+	uint64_t			 total;
+	uint32_t			 npieces;
+	uint32_t			 batch;		/* pieces per batch */
+	uint32_t			 nbatches;
+	struct hash_stat		*st;		/* check_changes */
+
+	pthread_mutex_t			 lock;		/* guards below */
+	uint32_t			 next;		/* batch to claim */
+	uint64_t			 done;
+	uint64_t			 reported;
+	bool				 changed;
+	size_t				 changed_file;
+};
+
+/* One batch: pieces [first, last), torrent bytes [off, off + len). */
+struct hash_batch {
+	uint32_t		 first, last;
+	uint64_t		 off, len;
+	uint8_t			*buf;		/* len bytes */
+	bool			*bad;		/* per piece of the batch */
+};
+
+static void
+hash_stat_file(const struct storage_view *v, size_t file,
+    struct hash_stat *hs)
+{
+	hs->size = 0;
+	hs->mtime_ns = 0;
+	hs->e = v->ops->stat(v->ctx, file, &hs->size, &hs->mtime_ns);
+}
+
+static bool
+hash_file_changed(struct hash_job *j, size_t file)
+{
+	struct hash_stat	 now, *then = &j->st[file];
+
+	hash_stat_file(j->v, file, &now);
+	return now.e != then->e || now.size != then->size ||
+	    now.mtime_ns != then->mtime_ns;
+}
+
+static void
+hash_set_changed(struct hash_job *j, size_t file)
+{
+	pthread_mutex_lock(&j->lock);
+	if (!j->changed) {
+		j->changed = true;
+		j->changed_file = file;
+	}
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* Marks the batch's pieces overlapping torrent bytes [off, off + len). */
+static void
+hash_mark_bad(struct hash_job *j, struct hash_batch *hb, uint64_t off,
+    uint64_t len)
+{
+	uint64_t	p, last;
+
+	last = (off + len - 1) / j->pl;
+	for (p = off / j->pl; p <= last; p++)
+		hb->bad[p - hb->first] = true;
+}
+
+/*
+ * Reads span sp (torrent offset off) to p; when that fails, retries piece
+ * by piece so that a short file only spoils the pieces past its end.
+ */
+static void
+hash_read_span(struct hash_job *j, struct hash_batch *hb,
+    const struct filemap_span *sp, uint64_t off, uint8_t *p)
+{
+	const struct storage_view *v = j->v;
+	uint64_t	 start = off, end = off + sp->len, pend, n;
+	enum gt_err	 e;
+
+	if (v->files[sp->file].pad) {
+		memset(p, 0, (size_t)sp->len);
+		return;
+	}
+	e = v->ops->read(v->ctx, sp->file, sp->off, p, (size_t)sp->len);
+	if (e == GT_OK)
+		return;
+	if (j->o->check_changes && hash_file_changed(j, sp->file))
+		hash_set_changed(j, sp->file);
+	if (e == GT_ENOENT) {
+		hash_mark_bad(j, hb, off, sp->len);
+		return;
+	}
+	while (off < end) {
+		pend = (off / j->pl + 1) * j->pl;
+		n = MIN(pend, end) - off;
+		if (v->ops->read(v->ctx, sp->file, sp->off + (off - start),
+		    p, (size_t)n) != GT_OK)
+			hash_mark_bad(j, hb, off, n);
+		p += n;
+		off += n;
+	}
+}
+
+/* The whole batch into buf with large preads. */
+static void
+hash_read_all(struct hash_job *j, struct hash_batch *hb)
+{
+	struct filemap_span	 sp[STORAGE_SPANS];
+	uint64_t		 off = hb->off, len = hb->len;
+	uint8_t			*p = hb->buf;
+	size_t			 n, i;
+
+	while (len > 0) {
+		n = filemap_spans(j->v->fm, off, len, sp, nitems(sp));
+		if (n == 0)
+			break;
+		n = MIN(n, nitems(sp));
+		for (i = 0; i < n; i++) {
+			hash_read_span(j, hb, &sp[i], off, p);
+			p += sp[i].len;
+			off += sp[i].len;
+			len -= sp[i].len;
+		}
+	}
+}
+
+/*
+ * Whole pieces wait in a queue and go to sha1_multi() together, which
+ * hashes several at once; the torrent's shorter last piece goes to
+ * sha1().  Queued pointers point into buf.
+ */
+#define HASH_QUEUE	16		/* pieces per sha1_multi() call */
+
+struct hash_queue {
+	const uint8_t	*msg[HASH_QUEUE];
+	uint32_t	 piece[HASH_QUEUE];
+	size_t		 n;
+};
+
+static void
+hash_flush(struct hash_job *j, struct hash_queue *q)
+{
+	uint8_t	out[HASH_QUEUE][SHA1_LEN];
+	size_t	i;
+
+	if (q->n == 0)
+		return;
+	sha1_multi(q->msg, (size_t)j->pl, q->n, out);
+	for (i = 0; i < q->n; i++)
+		memcpy(j->hashes + (size_t)q->piece[i] * SHA1_LEN, out[i],
+		    SHA1_LEN);
+	q->n = 0;
+}
+
+static void
+hash_one(struct hash_job *j, struct hash_queue *q, uint32_t p,
+    const uint8_t *src, uint64_t len)
+{
+	if (len != j->pl) {
+		sha1(src, (size_t)len, j->hashes + (size_t)p * SHA1_LEN);
+		return;
+	}
+	q->msg[q->n] = src;
+	q->piece[q->n] = p;
+	if (++q->n == nitems(q->msg))
+		hash_flush(j, q);
+}
+
+/* Hashes the batch's good pieces, all in buf. */
+static void
+hash_pieces(struct hash_job *j, struct hash_batch *hb)
+{
+	struct hash_queue	q = { .n = 0 };
+	uint64_t		start;
+	uint32_t		p;
+
+	for (p = hb->first; p < hb->last; p++) {
+		if (hb->bad[p - hb->first])
+			continue;
+		start = (uint64_t)p * j->pl;
+		hash_one(j, &q, p, hb->buf + (start - hb->off),
+		    filemap_piece_size(j->v->fm, p));
+	}
+	hash_flush(j, &q);
+}
+
+static void
+hash_batch(struct hash_job *j, struct hash_batch *hb)
+{
+	uint32_t	p;
+
+	memset(hb->bad, 0, j->batch * sizeof(*hb->bad));
+	hash_read_all(j, hb);
+	hash_pieces(j, hb);
+	for (p = hb->first; p < hb->last; p++) {
+		j->ok[p] = !hb->bad[p - hb->first];
+		if (!j->ok[p])
+			memset(j->hashes + (size_t)p * SHA1_LEN, 0, SHA1_LEN);
+	}
+}
+
+static void *
+hash_worker(void *arg)
+{
+	struct hash_job		*j = arg;
+	struct hash_batch	*hb;
+	uint32_t		 b;
+
+	hb = xcalloc(1, sizeof(*hb));
+	hb->buf = xmalloc((size_t)(j->batch * j->pl));
+	hb->bad = xcalloc(j->batch, sizeof(*hb->bad));
+	for (;;) {
+		pthread_mutex_lock(&j->lock);
+		b = j->changed ? j->nbatches : j->next;
+		if (b < j->nbatches)
+			j->next++;
+		pthread_mutex_unlock(&j->lock);
+		if (b >= j->nbatches)
+			break;
+
+		hb->first = b * j->batch;
+		hb->last = MIN(hb->first + j->batch, j->npieces);
+		hb->off = (uint64_t)hb->first * j->pl;
+		hb->len = MIN((uint64_t)hb->last * j->pl, j->total) - hb->off;
+		hash_batch(j, hb);
+
+		pthread_mutex_lock(&j->lock);
+		j->done += hb->len;
+		if (j->o->progress != NULL && (j->done - j->reported >=
+		    STORAGE_PROGRESS_STEP || j->done == j->total)) {
+			j->reported = j->done;
+			j->o->progress(j->o->arg, j->done, j->total);
+		}
+		pthread_mutex_unlock(&j->lock);
+	}
+	free(hb->bad);
+	free(hb->buf);
+	free(hb);
+	return NULL;
+}
+
+static unsigned
+hash_nthreads(unsigned want, const struct hash_job *j)
+{
+	uint64_t	batch_bytes = (uint64_t)j->batch * j->pl;
+	long		n;
+
+	if (want == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		want = n < 1 ? 1 : (unsigned)MIN(n, STORAGE_HASH_THREADS);
+	}
+	want = MIN(want, STORAGE_HASH_THREADS);
+	want = (unsigned)MIN(want, MAX(1, STORAGE_HASH_MEM / batch_bytes));
+	return MIN(want, j->nbatches);
+}
+
+enum gt_err
+storage_hash_run(const struct storage_view *v,
+    const struct storage_hash_opts *o, uint8_t *hashes, bool *ok,
+    size_t *changed)
+{
+	struct hash_job	 j = { 0 };
+	pthread_t	 tids[STORAGE_HASH_THREADS];
+	unsigned	 nthreads, started = 0, i;
+	size_t		 f;
+	int		 r;
+
+	j.v = v;
+	j.o = o;
+	j.hashes = hashes;
+	j.ok = ok;
+	j.pl = filemap_piece_length(v->fm);
+	j.total = filemap_total(v->fm);
+	j.npieces = filemap_npieces(v->fm);
+	if (j.npieces == 0)
+		return GT_OK;
+	/* at least 4 pieces a batch so sha1_multi has lanes to fill, but no
+	   more than STORAGE_HASH_BATCH_MAX bytes */
+	j.batch = (uint32_t)MAX(1, MIN(MAX(4, STORAGE_HASH_BATCH / j.pl),
+	    STORAGE_HASH_BATCH_MAX / j.pl));
+	j.nbatches = j.npieces / j.batch + (j.npieces % j.batch != 0);
+	pthread_mutex_init(&j.lock, NULL);
+
+	if (o->check_changes) {
+		j.st = xcalloc(v->nfiles, sizeof(*j.st));
+		for (f = 0; f < v->nfiles; f++)
+			if (!v->files[f].pad && v->files[f].length > 0)
+				hash_stat_file(v, f, &j.st[f]);
+	}
+
+	nthreads = hash_nthreads(o->nthreads, &j);
+	for (i = 1; i < nthreads; i++) {
+		if ((r = pthread_create(&tids[started], NULL, hash_worker,
+		    &j)) != 0) {
+			log_warn("%s: pthread_create: %s", __func__,
+			    strerror(r));
+			break;
+		}
+		started++;
+	}
+	hash_worker(&j);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+
+	for (f = 0; o->check_changes && !j.changed && f < v->nfiles; f++)
+		if (!v->files[f].pad && v->files[f].length > 0 &&
+		    hash_file_changed(&j, f))
+			hash_set_changed(&j, f);
+	free(j.st);
+	pthread_mutex_destroy(&j.lock);
+	if (j.changed) {
+		*changed = j.changed_file;
+		return GT_ECHANGED;
+	}
+	return GT_OK;
+}
