@@ -294,6 +294,34 @@ addr_is_loopback(const struct netaddr *a)
 	return memcmp(a->ip, v6lo, 16) == 0;
 }
 
+static bool
+v4_dialable(const uint8_t ip[4])
+{
+	/* 0.0.0.0/8 "this network"; 224.0.0.0/4 multicast; 240.0.0.0/4
+	   reserved, with 255.255.255.255 broadcast. */
+	return ip[0] != 0 && ip[0] < 224;
+}
+
+bool
+addr_is_dialable(const struct netaddr *a)
+{
+	static const uint8_t	zero[16];
+
+	if (a->port == 0)
+		return false;
+	switch (a->family) {
+	case ADDR_V4:
+		return v4_dialable(a->ip);
+	case ADDR_V6:
+		if (memcmp(a->ip, v4mapped, 12) == 0)
+			return v4_dialable(a->ip + 12);
+		/* :: unspecified; ff00::/8 multicast */
+		return memcmp(a->ip, zero, 16) != 0 && a->ip[0] != 0xff;
+	default:
+		return false;
+	}
+}
+
 void
 addr_unmap(struct netaddr *a)
 {
