@@ -71,6 +71,13 @@ bool		 picker_received(struct picker *, const struct block_req *,
 /* Hash result of a piece whose blocks all arrived. */
 void		 picker_piece_passed(struct picker *, uint32_t piece);
 void		 picker_piece_failed(struct picker *, uint32_t piece);
+/*
+ * Whether block (index within piece: offset / WIRE_BLOCK) arrived: true
+ * from picker_received until a hash failure, and for every block of a
+ * verified piece.  O(1).
+ */
+bool		 picker_block_received(const struct picker *, uint32_t piece,
+		    uint32_t block);
 /* How many peers have requested this block and not yet answered. */
 uint32_t	 picker_requesters(const struct picker *,
 		    const struct block_req *);

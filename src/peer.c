@@ -16,6 +16,10 @@
 #define RATE_BUCKETS		5	/* one-second buckets */
 #define RATE_MIN_SPAN_MS	1000	/* divide by no less than this */
 
+/* Serving the largest request must not overflow our output. */
+_Static_assert(PEER_OUT_MAX >= 4 + 9 + WIRE_MAX_REQUEST,
+    "PEER_OUT_MAX must hold a PIECE frame of WIRE_MAX_REQUEST bytes");
+
 /*
  * Payload rate: bytes in one-second buckets over the last RATE_BUCKETS
  * seconds, O(1) per sample.  The estimate divides by the time covered, at
