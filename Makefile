@@ -108,6 +108,7 @@ FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude \
 FUZZ_DEPS_bencode	:= bencode $(BASE)
 FUZZ_DEPS_metainfo	:= metainfo bencode crypto $(BASE)
 FUZZ_DEPS_wire		:= wire bitfield $(BASE)
+FUZZ_DEPS_peer		:= peer wire bitfield $(BASE)
 FUZZ_DEPS_tracker-http	:= tracker-http addr bencode $(BASE)
 FUZZ_DEPS_tracker-udp	:= tracker-udp tracker-http addr bencode crypto $(BASE)
 
