@@ -297,8 +297,10 @@ addr_is_loopback(const struct netaddr *a)
 static bool
 v4_dialable(const uint8_t ip[4])
 {
-	/* 0.0.0.0/8 "this network"; 224.0.0.0/4 multicast; 240.0.0.0/4
-	   reserved, with 255.255.255.255 broadcast. */
+	/*
+	 * Not 0.0.0.0/8 ("this network"), 224.0.0.0/4 (multicast) or
+	 * 240.0.0.0/4 (reserved, with the broadcast 255.255.255.255).
+	 */
 	return ip[0] != 0 && ip[0] < 224;
 }
 

@@ -615,7 +615,7 @@ on_bitfield_update(struct peer *p, const struct wire_msg *m, uint64_t now)
 {
 	struct bitfield	nb;
 	size_t		k;
-	uint32_t	i;
+	uint32_t	i, j;
 	uint8_t		x;
 	bool		need = false;
 
@@ -628,10 +628,10 @@ on_bitfield_update(struct peer *p, const struct wire_msg *m, uint64_t now)
 	}
 	for (k = 0; k < m->len && p->state == PEER_ACTIVE; k++) {
 		x = nb.bits[k] & (uint8_t)~p->has.bits[k];
-		for (; x != 0; x &= (uint8_t)~(0x80u >> (i % 8))) {
-			/* the highest set bit of x is the first piece */
-			i = (uint32_t)k * 8 +
-			    (uint32_t)(__builtin_clz((unsigned)x) - 24);
+		for (j = 0; x != 0 && j < 8; j++) {
+			if (!bitfield_bit_get(&x, j))
+				continue;
+			i = (uint32_t)k * 8 + j;
 			bitfield_set(&p->has, i);
 			p->hooks.have(p->ctx, p, i);
 			if (!p->hooks.has_piece(p->ctx, i))
