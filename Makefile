@@ -122,6 +122,7 @@ FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude \
 FUZZ_DEPS_bencode	:= bencode buf $(BASE)
 FUZZ_DEPS_metainfo	:= metainfo bencode buf crypto $(BASE)
 FUZZ_DEPS_wire		:= wire bitfield buf $(BASE)
+FUZZ_DEPS_peer		:= peer wire bitfield buf $(BASE)
 FUZZ_DEPS_tracker-http	:= tracker-http tracker addr bencode buf $(BASE)
 FUZZ_DEPS_tracker-udp	:= tracker-udp tracker addr buf crypto $(BASE)
 FUZZ_DEPS_announce	:= announce tracker-udp tracker addr buf crypto $(BASE)

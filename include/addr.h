@@ -48,12 +48,14 @@ const char	*addr_ip_str(const struct netaddr *, char out[ADDR_STRLEN]);
 bool		addr_eq(const struct netaddr *, const struct netaddr *);
 bool		addr_ip_eq(const struct netaddr *, const struct netaddr *);
 bool		addr_is_loopback(const struct netaddr *);
+/*
+ * Whether a peer can be at a: false for port 0, the unspecified address
+ * (0.0.0.0/8, ::), broadcast and reserved 240.0.0.0/4, multicast
+ * (224.0.0.0/4, ff00::/8), the same in v4-mapped form, an unknown family.
+ * Loopback is dialable.
+ */
+bool		addr_is_dialable(const struct netaddr *);
 /* A v4-mapped v6 address (::ffff:a.b.c.d) becomes plain v4. */
 void		addr_unmap(struct netaddr *);
-/*
- * Could a peer be there?  Not the unspecified address, 0.0.0.0/8, a
- * broadcast or multicast address, nor port 0 (loopback is fine).
- */
-bool		addr_dialable(const struct netaddr *);
 
 #endif /* GT_ADDR_H */

@@ -34,4 +34,27 @@ enum gt_err	bitfield_load(struct bitfield *, const uint8_t *, size_t);
 /* First set bit at or after i, or n. */
 uint32_t	bitfield_next_set(const struct bitfield *, uint32_t i);
 
+/*
+ * Bit i of a raw bit array in the same order (bit 0 is the high bit of
+ * byte 0), unchecked and without a count: for hot loops over a struct
+ * bitfield's bits and for bitmaps that are not one.
+ */
+static inline bool
+bitfield_bit_get(const uint8_t *bits, uint32_t i)
+{
+	return (bits[i / 8] & (0x80u >> (i % 8))) != 0;
+}
+
+static inline void
+bitfield_bit_set(uint8_t *bits, uint32_t i)
+{
+	bits[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+}
+
+static inline void
+bitfield_bit_unset(uint8_t *bits, uint32_t i)
+{
+	bits[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+}
+
 #endif /* GT_BITFIELD_H */

@@ -18,6 +18,8 @@ struct buf {
 void		 buf_init(struct buf *, size_t max);
 void		 buf_clear(struct buf *);
 void		 buf_reset(struct buf *);
+/* Drops the first n bytes (n <= len); the rest moves to the front. */
+void		 buf_drain(struct buf *, size_t n);
 enum gt_err	 buf_reserve(struct buf *, size_t extra);
 enum gt_err	 buf_append(struct buf *, const void *, size_t);
 enum gt_err	 buf_putc(struct buf *, uint8_t);

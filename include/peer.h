@@ -9,7 +9,6 @@
 #include "bitfield.h"
 #include "buf.h"
 #include "err.h"
-#include "picker.h"
 #include "wire.h"
 
 #define PEER_MIN_QUEUE		4	/* outstanding requests, at least */
@@ -30,7 +29,11 @@ struct peer;
  * call that must end the connection instead).
  */
 struct peer_hooks {
-	/* Availability: the peer announced a piece, or its whole set. */
+	/*
+	 * Availability: the peer announced a piece (a HAVE, or a piece new
+	 * in a later BITFIELD), or its whole set (the first BITFIELD,
+	 * HAVE_ALL or HAVE_NONE; called once at most).
+	 */
 	void		(*have)(void *ctx, struct peer *, uint32_t piece);
 	void		(*bitfield)(void *ctx, struct peer *,
 			    const struct bitfield *);
@@ -89,9 +92,12 @@ enum gt_err	 peer_on_handshake(struct peer *, const struct wire_handshake *,
 		    const struct bitfield *have, uint64_t now);
 /*
  * One decoded message.  Validates everything against the torrent: indexes,
- * ranges, bitfield length and spare bits, a second or late bitfield, an
- * unrequested or mis-sized piece: GT_EPROTO (or GT_ERANGE) ends the
- * connection, with the reason in peer_error().
+ * ranges, bitfield length and spare bits, a second or late HAVE_ALL or
+ * HAVE_NONE, a BEP 6 message without the fast extension, an unrequested or
+ * mis-sized piece: GT_EPROTO (or GT_ERANGE) ends the connection, with the
+ * reason in peer_error().  A BITFIELD after the first one or after other
+ * messages is an update: its new pieces count as HAVEs (hooks.have), its
+ * cleared bits are ignored.
  */
 enum gt_err	 peer_on_msg(struct peer *, const struct wire_msg *,
 		    uint64_t now);
@@ -118,8 +124,13 @@ enum gt_err	 peer_send_block(struct peer *, const struct block_req *,
 		    const uint8_t *data);
 /* The oldest request the peer queued and we have not answered. */
 bool		 peer_next_request(const struct peer *, struct block_req *);
-/* We will not serve r: forget it, and REJECT it with the fast extension. */
-void		 peer_reject_request(struct peer *, const struct block_req *);
+/*
+ * A request the torrent will not serve (its queue is full, the piece
+ * cannot be read): forgets it and, with the fast extension, queues a
+ * REJECT_REQUEST (BEP 6); without it the peer just never gets an answer.
+ * May be called from hooks.request.  Unknown or already answered: no-op.
+ */
+enum gt_err	 peer_reject_request(struct peer *, const struct block_req *);
 enum gt_err	 peer_send_extended(struct peer *, uint8_t ext_id,
 		    const uint8_t *payload, size_t len);
 

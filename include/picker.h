@@ -6,14 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wire.h"		/* WIRE_BLOCK, struct block_req */
+
 struct bitfield;
 struct picker;			/* layout lives in picker.c */
-
-struct block_req {
-	uint32_t	piece;
-	uint32_t	offset;		/* multiple of WIRE_BLOCK */
-	uint32_t	length;		/* WIRE_BLOCK, or less at a piece's end */
-};
 
 struct picker_opts {
 	bool		rarest_first;	/* else: in order, random start */
@@ -71,6 +67,13 @@ bool		 picker_received(struct picker *, const struct block_req *,
 /* Hash result of a piece whose blocks all arrived. */
 void		 picker_piece_passed(struct picker *, uint32_t piece);
 void		 picker_piece_failed(struct picker *, uint32_t piece);
+/*
+ * Whether block (index within piece: offset / WIRE_BLOCK) arrived: true
+ * from picker_received until a hash failure, and for every block of a
+ * verified piece.  O(1).
+ */
+bool		 picker_block_received(const struct picker *, uint32_t piece,
+		    uint32_t block);
 /* How many peers have requested this block and not yet answered. */
 uint32_t	 picker_requesters(const struct picker *,
 		    const struct block_req *);

@@ -42,7 +42,7 @@ void		 swarm_free(struct swarm *);
 
 /*
  * Addresses to dial (a tracker, --peer, ...); explicit ones are never
- * given up.  Addresses nobody can dial (addr_dialable) are dropped, known
+ * given up.  Addresses nobody can dial (addr_is_dialable) are dropped, known
  * ones refreshed: fresh news of a failed one makes it due again.  Returns
  * how many are new.
  */

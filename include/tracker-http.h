@@ -15,6 +15,8 @@ char		*tracker_http_announce_url(const char *announce,
 		    const struct tracker_req *);
 /*
  * Parses a bencoded reply body (compact and dictionary peer lists, peers6).
+ * A compact list's partial last entry is ignored (BEP 23 readers do);
+ * peers no one can be at (addr_is_dialable) and duplicates are dropped.
  * Strings are kept with control characters replaced; a malformed body is
  * GT_EPROTO with err (TRACKER_ERRLEN bytes) saying why.
  */

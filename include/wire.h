@@ -11,11 +11,18 @@
 #include "err.h"
 
 #define WIRE_HANDSHAKE_LEN	68
-#define WIRE_BLOCK		16384		/* bytes we request */
+/* The one block size: bytes per request we make (picker, peer, torrent). */
+#define WIRE_BLOCK		16384
 #define WIRE_MAX_REQUEST	131072		/* largest request we serve */
 /* Largest message body accepted: a bitfield for 2^21 pieces, a block. */
 #define WIRE_MAX_MSG		(262144 + 64)
 #define WIRE_MAX_FRAME		(4 + WIRE_MAX_MSG)
+
+/* We serve every block we ask for; a PIECE of the largest request fits. */
+_Static_assert(WIRE_BLOCK > 0 && WIRE_BLOCK <= WIRE_MAX_REQUEST,
+    "WIRE_BLOCK must be a request we serve");
+_Static_assert(WIRE_MAX_MSG >= 9 + WIRE_MAX_REQUEST,
+    "WIRE_MAX_MSG must hold a PIECE of WIRE_MAX_REQUEST bytes");
 
 /* Reserved-bit flags we understand (BEP 5, 6, 10). */
 #define WIRE_RSV_DHT		0x01	/* reserved[7] */
@@ -41,6 +48,13 @@ enum wire_type {
 	WIRE_EXTENDED = 20,		/* BEP 10 */
 	WIRE_KEEPALIVE = 256,		/* zero-length frame */
 	WIRE_UNKNOWN = 257,		/* an id we skip */
+};
+
+/* A block of a piece: what REQUEST, PIECE, CANCEL and REJECT name. */
+struct block_req {
+	uint32_t	piece;
+	uint32_t	offset;		/* multiple of WIRE_BLOCK */
+	uint32_t	length;		/* WIRE_BLOCK, or less at a piece's end */
 };
 
 struct wire_handshake {

@@ -294,6 +294,36 @@ addr_is_loopback(const struct netaddr *a)
 	return memcmp(a->ip, v6lo, 16) == 0;
 }
 
+static bool
+v4_dialable(const uint8_t ip[4])
+{
+	/*
+	 * Not 0.0.0.0/8 ("this network"), 224.0.0.0/4 (multicast) or
+	 * 240.0.0.0/4 (reserved, with the broadcast 255.255.255.255).
+	 */
+	return ip[0] != 0 && ip[0] < 224;
+}
+
+bool
+addr_is_dialable(const struct netaddr *a)
+{
+	static const uint8_t	zero[16];
+
+	if (a->port == 0)
+		return false;
+	switch (a->family) {
+	case ADDR_V4:
+		return v4_dialable(a->ip);
+	case ADDR_V6:
+		if (memcmp(a->ip, v4mapped, 12) == 0)
+			return v4_dialable(a->ip + 12);
+		/* :: unspecified; ff00::/8 multicast */
+		return memcmp(a->ip, zero, 16) != 0 && a->ip[0] != 0xff;
+	default:
+		return false;
+	}
+}
+
 void
 addr_unmap(struct netaddr *a)
 {
@@ -302,23 +332,4 @@ addr_unmap(struct netaddr *a)
 	memmove(a->ip, a->ip + 12, 4);
 	memset(a->ip + 4, 0, 12);
 	a->family = ADDR_V4;
-}
-
-bool
-addr_dialable(const struct netaddr *a)
-{
-	static const uint8_t	zero[16];
-	struct netaddr		u = *a;
-
-	addr_unmap(&u);
-	if (u.port == 0)
-		return false;
-	if (u.family == ADDR_V4)
-		return memcmp(u.ip, zero, 4) != 0 &&	/* 0.0.0.0 */
-		    u.ip[0] != 0 &&			/* 0.0.0.0/8 */
-		    (u.ip[0] & 0xf0) != 0xe0 &&		/* multicast */
-		    !(u.ip[0] == 255 && u.ip[1] == 255 && u.ip[2] == 255 &&
-		    u.ip[3] == 255);			/* broadcast */
-	return memcmp(u.ip, zero, 16) != 0 &&		/* :: */
-	    u.ip[0] != 0xff;				/* multicast */
 }

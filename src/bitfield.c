@@ -5,9 +5,6 @@
 #include "bitfield.h"
 #include "util.h"
 
-/* Bits of byte i / 8 that hold bit i: the high bit is bit 0. */
-#define BIT_MASK(i)	((uint8_t)(0x80u >> ((i) % 8)))
-
 static size_t
 nbytes_of(uint32_t n)
 {
@@ -81,17 +78,15 @@ bitfield_nbytes(const struct bitfield *b)
 bool
 bitfield_get(const struct bitfield *b, uint32_t i)
 {
-	if (i >= b->n)
-		return false;
-	return (b->bits[i / 8] & BIT_MASK(i)) != 0;
+	return i < b->n && bitfield_bit_get(b->bits, i);
 }
 
 bool
 bitfield_set(struct bitfield *b, uint32_t i)
 {
-	if (i >= b->n || (b->bits[i / 8] & BIT_MASK(i)) != 0)
+	if (i >= b->n || bitfield_bit_get(b->bits, i))
 		return false;
-	b->bits[i / 8] |= BIT_MASK(i);
+	bitfield_bit_set(b->bits, i);
 	b->count++;
 	return true;
 }
@@ -99,9 +94,9 @@ bitfield_set(struct bitfield *b, uint32_t i)
 bool
 bitfield_unset(struct bitfield *b, uint32_t i)
 {
-	if (i >= b->n || (b->bits[i / 8] & BIT_MASK(i)) == 0)
+	if (i >= b->n || !bitfield_bit_get(b->bits, i))
 		return false;
-	b->bits[i / 8] &= (uint8_t)~BIT_MASK(i);
+	bitfield_bit_unset(b->bits, i);
 	b->count--;
 	return true;
 }

@@ -1,4 +1,5 @@
 /* buf.c - growable byte buffer with a hard cap */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,17 @@ void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
+}
+
+void
+buf_drain(struct buf *b, size_t n)
+{
+	assert(n <= b->len);
+	if (n == 0)
+		return;
+	if (n < b->len)
+		memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
 }
 
 enum gt_err

@@ -327,9 +327,7 @@ conn_send(struct conn *c, size_t *budget)
 	}
 	/* Keep the peer's queue under its cap: drop what went out. */
 	if (c->out_off >= out->len / 2) {
-		memmove(out->data, out->data + c->out_off,
-		    out->len - c->out_off);
-		out->len -= c->out_off;
+		buf_drain(out, c->out_off);
 		c->out_off = 0;
 	}
 	return false;

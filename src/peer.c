@@ -16,6 +16,10 @@
 #define RATE_BUCKETS		5	/* one-second buckets */
 #define RATE_MIN_SPAN_MS	1000	/* divide by no less than this */
 
+/* Serving the largest request must not overflow our output. */
+_Static_assert(PEER_OUT_MAX >= 4 + 9 + WIRE_MAX_REQUEST,
+    "PEER_OUT_MAX must hold a PIECE frame of WIRE_MAX_REQUEST bytes");
+
 /*
  * Payload rate: bytes in one-second buckets over the last RATE_BUCKETS
  * seconds, O(1) per sample.  The estimate divides by the time covered, at
@@ -600,6 +604,55 @@ peer_fill_requests(struct peer *p, uint64_t now)
 
 /* Messages. */
 
+/*
+ * A BITFIELD after the first one, or after other messages (aria2c sends one
+ * in place of a run of HAVEs): an update.  Pieces newly set count as HAVEs;
+ * bits cleared are ignored, so a piece once announced is never lost.
+ * O(bytes + pieces new).
+ */
+static enum gt_err
+on_bitfield_update(struct peer *p, const struct wire_msg *m, uint64_t now)
+{
+	struct bitfield	nb;
+	size_t		k;
+	uint32_t	i, j;
+	uint8_t		x;
+	bool		need = false;
+
+	bitfield_init(&nb, p->cfg.npieces);
+	if (bitfield_load(&nb, m->data, m->len) != GT_OK) {
+		bitfield_clear(&nb);
+		return peer_fail(p, GT_EPROTO, "bad bitfield update: %zu "
+		    "bytes for %u pieces, or spare bits set", m->len,
+		    p->cfg.npieces);
+	}
+	for (k = 0; k < m->len && p->state == PEER_ACTIVE; k++) {
+		x = nb.bits[k] & (uint8_t)~p->has.bits[k];
+		for (j = 0; x != 0 && j < 8; j++) {
+			if (!bitfield_bit_get(&x, j))
+				continue;
+			i = (uint32_t)k * 8 + j;
+			bitfield_set(&p->has, i);
+			p->hooks.have(p->ctx, p, i);
+			if (!p->hooks.has_piece(p->ctx, i))
+				need = true;
+		}
+	}
+	bitfield_clear(&nb);
+	if (p->state != PEER_ACTIVE || !need)
+		return peer_result(p);
+	if (!p->am_interested)
+		peer_set_interested(p, true, now);	/* fills requests */
+	else if (p->ours.len < peer_queue_depth(p))
+		peer_fill_requests(p, now);
+	return peer_result(p);
+}
+
+/*
+ * The first BITFIELD, HAVE_ALL or HAVE_NONE, before any other message: the
+ * peer's whole set (hooks.bitfield).  BEP 6 allows HAVE_ALL and HAVE_NONE
+ * only there; a later BITFIELD is an update.
+ */
 static enum gt_err
 on_bitfield(struct peer *p, const struct wire_msg *m, uint64_t now)
 {
@@ -609,6 +662,8 @@ on_bitfield(struct peer *p, const struct wire_msg *m, uint64_t now)
 	if (m->type != WIRE_BITFIELD && !p->fast)
 		return peer_fail(p, GT_EPROTO, "%s without fast extension",
 		    what);
+	if (m->type == WIRE_BITFIELD && (p->got_bitfield || p->got_other))
+		return on_bitfield_update(p, m, now);
 	if (p->got_bitfield)
 		return peer_fail(p, GT_EPROTO, "second bitfield (%s)", what);
 	if (p->got_other)
@@ -624,7 +679,7 @@ on_bitfield(struct peer *p, const struct wire_msg *m, uint64_t now)
 	p->hooks.bitfield(p->ctx, p, &p->has);
 	if (p->state == PEER_ACTIVE)
 		peer_update_interest(p, now);
-	return GT_OK;
+	return peer_result(p);
 }
 
 static enum gt_err
@@ -787,7 +842,8 @@ on_extended(struct peer *p, const struct wire_msg *m)
 enum gt_err
 peer_on_msg(struct peer *p, const struct wire_msg *m, uint64_t now)
 {
-	enum gt_err	e = GT_OK;
+	const char	*what;
+	enum gt_err	 e = GT_OK;
 
 	peer_touch(p, now);
 	if (p->state == PEER_CLOSING)
@@ -862,10 +918,13 @@ peer_on_msg(struct peer *p, const struct wire_msg *m, uint64_t now)
 	case WIRE_SUGGEST:
 	case WIRE_ALLOWED_FAST:
 		/* Accepted and ignored: we request in our own order. */
-		if (m->index >= p->cfg.npieces)
+		what = m->type == WIRE_SUGGEST ? "suggest" : "allowed fast";
+		if (!p->fast)		/* BEP 6: MUST close */
+			e = peer_fail(p, GT_EPROTO, "%s without fast "
+			    "extension", what);
+		else if (m->index >= p->cfg.npieces)
 			e = peer_fail(p, GT_EPROTO, "%s for piece %u of %u",
-			    m->type == WIRE_SUGGEST ? "suggest" :
-			    "allowed fast", m->index, p->cfg.npieces);
+			    what, m->index, p->cfg.npieces);
 		break;
 	case WIRE_EXTENDED:
 		e = on_extended(p, m);
@@ -1031,18 +1090,22 @@ peer_next_request(const struct peer *p, struct block_req *r)
 	return true;
 }
 
-void
+enum gt_err
 peer_reject_request(struct peer *p, const struct block_req *r)
 {
 	size_t	i;
 
-	if (p->state != PEER_ACTIVE ||
-	    (i = reqq_find(&p->theirs, r)) == SIZE_MAX)
-		return;
+	if (p->state != PEER_ACTIVE)
+		return p->state == PEER_CLOSING ? p->err : GT_EINVAL;
+	/* Cancelled, answered, or dropped by a choke: nothing to say. */
+	if ((i = reqq_find(&p->theirs, r)) == SIZE_MAX)
+		return GT_OK;
 	reqq_remove(&p->theirs, i);
+	/* BEP 6: every request gets exactly one PIECE or REJECT. */
 	if (p->fast)
 		peer_sent(p, wire_put_block_msg(&p->out, WIRE_REJECT,
 		    r->piece, r->offset, r->length));
+	return peer_result(p);
 }
 
 enum gt_err

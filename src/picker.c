@@ -7,13 +7,10 @@
 #include "crypto.h"
 #include "picker.h"
 #include "util.h"
+#include "wire.h"		/* WIRE_BLOCK alone: nothing is linked */
 
-/*
- * Bytes per block.  wire.h is not a dependency of this module, so the value
- * is repeated here; static_assert(PICKER_BLOCK == WIRE_BLOCK) must hold
- * wherever both are visible (torrent.c).
- */
-#define PICKER_BLOCK		16384u
+/* Bytes per block: the one definition is WIRE_BLOCK. */
+#define PICKER_BLOCK		((uint32_t)WIRE_BLOCK)
 /* Refused by picker_new; at least MI_MAX_PIECES. */
 #define PICKER_MAX_PIECES	(1u << 24)
 /* Order positions the rarest-first walk visits before it scans the peer. */
@@ -142,12 +139,6 @@ peer_ok(const struct picker *p, const struct bitfield *b)
 	return b != NULL && b->n == p->npieces && b->bits != NULL;
 }
 
-static bool
-has_bit(const struct bitfield *b, uint32_t i)
-{
-	return (b->bits[i / 8] & (0x80u >> (i % 8))) != 0;
-}
-
 /* Bytes k .. k + 7 of a bitfield of len bytes, zero-padded, as a word. */
 static uint64_t
 chunk_be64(const uint8_t *bits, size_t k, size_t len)
@@ -270,7 +261,7 @@ avail_inc(struct picker *p, uint32_t piece)
 	if (a == UINT32_MAX)
 		return;
 	p->avail[piece] = a + 1;
-	if (has_bit(&p->have, piece))
+	if (bitfield_bit_get(p->have.bits, piece))
 		return;
 	if (a + 1 == p->nlev)
 		add_level(p);
@@ -288,7 +279,7 @@ avail_dec(struct picker *p, uint32_t piece)
 	if (a == 0)
 		return;			/* a peer removed twice: ignore */
 	p->avail[piece] = a - 1;
-	if (has_bit(&p->have, piece))
+	if (bitfield_bit_get(p->have.bits, piece))
 		return;
 	first = p->bstart[a];
 	order_swap(p, p->pos[piece], first);
@@ -325,7 +316,7 @@ dl_find_index(const struct picker *p, uint32_t piece)
 {
 	uint32_t	h, v;
 
-	if (!has_bit(&p->started, piece))
+	if (!bitfield_bit_get(p->started.bits, piece))
 		return UINT32_MAX;
 	for (h = hash_slot(p, piece); (v = p->hash[h]) != 0;
 	    h = (h + 1) & p->hmask) {
@@ -533,7 +524,7 @@ picker_have(struct picker *p, uint32_t piece)
 {
 	uint32_t	idx;
 
-	if (piece >= p->npieces || has_bit(&p->have, piece))
+	if (piece >= p->npieces || bitfield_bit_get(p->have.bits, piece))
 		return;
 	if ((idx = dl_find_index(p, piece)) != UINT32_MAX)
 		dl_drop(p, idx);
@@ -719,7 +710,7 @@ pick_partial(struct picker *p, struct pick *c)
 		for (i = 0; i < p->ndl; i++) {
 			d = p->dl[i];
 			if (d->full || d->stamp == c->stamp ||
-			    !has_bit(c->has, d->piece))
+			    !bitfield_bit_get(c->has->bits, d->piece))
 				continue;
 			if (best == NULL ||
 			    d->nreq + d->nrecv > best->nreq + best->nrecv)
@@ -735,8 +726,9 @@ static bool
 new_wanted(const struct picker *p, const struct bitfield *has,
     uint32_t piece)
 {
-	return has_bit(has, piece) && !has_bit(&p->have, piece) &&
-	    !has_bit(&p->started, piece) && p->avail[piece] > 0;
+	return bitfield_bit_get(has->bits, piece) &&
+	    !bitfield_bit_get(p->have.bits, piece) &&
+	    !bitfield_bit_get(p->started.bits, piece) && p->avail[piece] > 0;
 }
 
 /*
@@ -823,7 +815,8 @@ pick_rarest(struct picker *p, struct pick *c)
 			return;
 		}
 		piece = p->order[i];
-		if (has_bit(c->has, piece) && !has_bit(&p->started, piece))
+		if (bitfield_bit_get(c->has->bits, piece) &&
+		    !bitfield_bit_get(p->started.bits, piece))
 			take_new(p, c, piece);
 	}
 }
@@ -911,7 +904,8 @@ pick_end_game(struct picker *p, struct pick *c)
 		next = UINT32_MAX;
 		for (i = 0; i < p->ndl && c->n < c->max; i++) {
 			d = p->dl[i];
-			if (d->nreq == 0 || !has_bit(c->has, d->piece))
+			if (d->nreq == 0 ||
+			    !bitfield_bit_get(c->has->bits, d->piece))
 				continue;
 			for (j = 0; j < d->nblocks && c->n < c->max; j++) {
 				v = d->blk[j];
@@ -1023,7 +1017,7 @@ picker_received(struct picker *p, const struct block_req *r,
 	if (piece_done != NULL)
 		*piece_done = false;
 	if ((i = block_index(p, r)) == UINT32_MAX ||
-	    has_bit(&p->have, r->piece))
+	    bitfield_bit_get(p->have.bits, r->piece))
 		return false;
 	if ((d = dl_find(p, r->piece)) == NULL)
 		d = dl_start(p, r->piece);	/* unrequested, still useful */
@@ -1059,6 +1053,19 @@ picker_piece_failed(struct picker *p, uint32_t piece)
 	if (piece < p->npieces &&
 	    (idx = dl_find_index(p, piece)) != UINT32_MAX)
 		dl_drop(p, idx);
+}
+
+bool
+picker_block_received(const struct picker *p, uint32_t piece, uint32_t block)
+{
+	const struct dl	*d;
+
+	if (piece >= p->npieces || block >= piece_nblocks(p, piece))
+		return false;
+	if (bitfield_bit_get(p->have.bits, piece))
+		return true;
+	return (d = dl_find(p, piece)) != NULL &&
+	    (d->blk[block] & BLK_RECV) != 0;
 }
 
 uint32_t

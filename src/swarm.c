@@ -95,7 +95,7 @@ swarm_add_peers(struct swarm *sw, const struct netaddr *a, size_t n,
 	size_t		 i, j, added = 0;
 
 	for (i = 0; i < n; i++) {
-		if (!addr_dialable(&a[i]))
+		if (!addr_is_dialable(&a[i]))
 			continue;
 		for (j = 0; j < sw->ncands; j++)
 			if (addr_eq(&sw->cands[j].a, &a[i]))

@@ -67,13 +67,12 @@ struct wq_block {
 
 /*
  * A piece in progress: its SHA-1 over the blocks received in order so far
- * (next bytes), which blocks arrived, and who sent them.
+ * (next bytes) and who sent them; which blocks arrived, the picker knows.
  */
 struct prog {
 	uint32_t		 piece;
 	uint32_t		 next;		/* bytes hashed */
 	struct sha1_stream	*sha;
-	uint8_t			*recv;		/* block bitmap */
 	struct swarm_contrib	 c[TORRENT_CONTRIB_MAX];
 	uint8_t			 nc;
 	bool			 many;		/* more senders than c[] */
@@ -107,7 +106,6 @@ struct torrent {
 	uint8_t			 *hbuf;		/* lanes * piece length */
 	struct reactor_timer	 *hash_timer;
 	struct prog		 *free_prog;
-	size_t			  blkmap_len;	/* bytes of a prog's bitmap */
 	uint8_t			 *scratch;	/* WIRE_MAX_REQUEST bytes */
 	struct wq_block		  wq[TORRENT_WQ_MAX];	/* to write */
 	size_t			  nwq;
@@ -326,7 +324,6 @@ prog_get(struct torrent *t, uint32_t piece)
 	else {
 		pr = xcalloc(1, sizeof(*pr));
 		pr->sha = sha1_stream_new();
-		pr->recv = xcalloc(1, t->blkmap_len);
 	}
 	pr->piece = piece;
 	if (2 * (t->pcount + 1) > (size_t)t->pmask + 1)
@@ -360,7 +357,6 @@ prog_release(struct torrent *t, uint32_t piece)
 		}
 	}
 	sha1_stream_reset(pr->sha);
-	memset(pr->recv, 0, t->blkmap_len);
 	pr->next = 0;
 	pr->nc = 0;
 	pr->many = false;
@@ -387,18 +383,6 @@ prog_contrib(struct prog *pr, const struct tconn *tc)
 	if (hs != NULL)
 		memcpy(pr->c[pr->nc].id, hs->peer_id, 20);
 	pr->nc++;
-}
-
-static bool
-blk_get(const struct prog *pr, uint32_t i)
-{
-	return (pr->recv[i / 8] & (0x80u >> (i % 8))) != 0;
-}
-
-static void
-blk_set(struct prog *pr, uint32_t i)
-{
-	pr->recv[i / 8] |= (uint8_t)(0x80u >> (i % 8));
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -473,7 +457,8 @@ prog_catch_up(struct torrent *t, struct prog *pr, uint32_t piece,
 	uint32_t	len;
 	enum gt_err	e;
 
-	while (pr->next < size && blk_get(pr, pr->next / WIRE_BLOCK)) {
+	while (pr->next < size && picker_block_received(t->pk, piece,
+	    pr->next / WIRE_BLOCK)) {
 		if ((e = wq_flush(t)) != GT_OK)
 			return e;
 		len = MIN(WIRE_BLOCK, size - pr->next);
@@ -706,7 +691,7 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 	struct tconn	*tc = ctx;
 	struct torrent	*t = tc->t;
 	struct prog	*pr;
-	uint32_t	 size, bi;
+	uint32_t	 size;
 	enum gt_err	 e;
 	bool		 done;
 
@@ -718,18 +703,14 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 		return GT_OK;			/* fatal now */
 	pr = prog_get(t, r->piece);
 	prog_contrib(pr, tc);
-	bi = r->offset / WIRE_BLOCK;
-	if (t->lanes == 0 && !blk_get(pr, bi)) {
-		blk_set(pr, bi);
-		if (r->offset == pr->next) {
-			size = metainfo_piece_size(t->m, r->piece);
-			sha1_stream_update(pr->sha, data, r->length);
-			pr->next += r->length;
-			if ((e = prog_catch_up(t, pr, r->piece, size)) !=
-			    GT_OK) {
-				torrent_fatal(t, e, "cannot read back a block");
-				return GT_OK;
-			}
+	/* streaming: hash what now follows the hashed prefix */
+	if (t->lanes == 0 && r->offset == pr->next) {
+		size = metainfo_piece_size(t->m, r->piece);
+		sha1_stream_update(pr->sha, data, r->length);
+		pr->next += r->length;
+		if ((e = prog_catch_up(t, pr, r->piece, size)) != GT_OK) {
+			torrent_fatal(t, e, "cannot read back a block");
+			return GT_OK;
 		}
 	}
 	if (picker_requesters(t->pk, r) > 0)
@@ -1287,8 +1268,6 @@ torrent_new(struct torrent **out, const struct torrent_host *h,
 	};
 	t->pmask = 63;
 	t->ptab = xcalloc((size_t)t->pmask + 1, sizeof(*t->ptab));
-	t->blkmap_len = (size_t)((m->piece_length + WIRE_BLOCK - 1) /
-	    WIRE_BLOCK + 7) / 8;
 	t->scratch = xmalloc(WIRE_MAX_REQUEST);
 	t->tick_timer = reactor_timer_new(t->r, tick_cb, t);
 	t->refill_timer = reactor_timer_new(t->r, refill_cb, t);
@@ -1368,7 +1347,6 @@ torrent_free(struct torrent *t)
 	while ((pr = t->free_prog) != NULL) {
 		t->free_prog = pr->free_next;
 		sha1_stream_free(pr->sha);
-		free(pr->recv);
 		free(pr);
 	}
 	free(t->ptab);

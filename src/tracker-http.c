@@ -6,6 +6,7 @@
 
 #include "bencode.h"
 #include "buf.h"
+#include "log.h"
 #include "tracker-http.h"
 #include "util.h"
 
@@ -96,33 +97,34 @@ have_peer(const struct tracker_reply *r, const struct netaddr *a)
 	return false;
 }
 
+/* Keeps a unless it is a duplicate or no peer can be there (0.0.0.0...). */
 static void
 add_peer(struct tracker_reply *r, const struct netaddr *a)
 {
-	if (r->npeers >= TRACKER_MAX_PEERS || a->port == 0 ||
+	if (r->npeers >= TRACKER_MAX_PEERS || !addr_is_dialable(a) ||
 	    have_peer(r, a))
 		return;
 	r->peers[r->npeers++] = *a;
 }
 
-static enum gt_err
+/* Whole 6- or 18-byte entries; a partial one at the end is ignored. */
+static void
 parse_compact(struct tracker_reply *r, enum addr_family fam,
-    const struct bencode_node *n, char *err)
+    const struct bencode_node *n)
 {
 	struct netaddr	a;
 	size_t		step = fam == ADDR_V4 ? 6 : 18, i, got;
 
-	if (n->slen % step != 0) {
-		snprintf(err, TRACKER_ERRLEN,
-		    "%s: length %zu is not a multiple of %zu",
-		    fam == ADDR_V4 ? "peers" : "peers6", n->slen, step);
-		return GT_EPROTO;
-	}
-	for (i = 0; i < n->slen && r->npeers < TRACKER_MAX_PEERS; i += step)
+	if (n->slen % step != 0)
+		log_debug("tracker reply: %s: %zu trailing bytes ignored",
+		    fam == ADDR_V4 ? "peers" : "peers6", n->slen % step);
+	for (i = 0; i + step <= n->slen && r->npeers < TRACKER_MAX_PEERS;
+	    i += step)
 		if (addr_parse_compact(fam, n->s + i, step, &a, 1,
-		    &got) == GT_OK && got == 1)
+		    &got) == GT_OK && got == 1) {
+			addr_unmap(&a);
 			add_peer(r, &a);
-	return GT_OK;
+		}
 }
 
 static void
@@ -200,19 +202,13 @@ tracker_http_parse(const uint8_t *body, size_t len, struct tracker_reply *out,
 		r.incomplete = n->i;
 	r.peers = xcalloc(TRACKER_MAX_PEERS, sizeof(*r.peers));
 	n = bencode_dict_get(&d, root, "peers");
-	e = GT_OK;
 	if (n != NULL && n->type == BENCODE_STR)
-		e = parse_compact(&r, ADDR_V4, n, err);
+		parse_compact(&r, ADDR_V4, n);
 	else if (n != NULL && n->type == BENCODE_LIST)
 		parse_dict_peers(&r, &d, n);
-	if (e == GT_OK && (n = bencode_dict_get_type(&d, root, "peers6",
+	if ((n = bencode_dict_get_type(&d, root, "peers6",
 	    BENCODE_STR)) != NULL)
-		e = parse_compact(&r, ADDR_V6, n, err);
-	if (e != GT_OK) {
-		tracker_reply_clear(&r);
-		bencode_doc_clear(&d);
-		return e;
-	}
+		parse_compact(&r, ADDR_V6, n);
 done:
 	bencode_doc_clear(&d);
 	*out = r;

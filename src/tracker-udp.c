@@ -178,9 +178,7 @@ queue_datagram(struct tracker_udp *t, const uint8_t *p, size_t len)
 		return;
 	}
 	if (t->out_off > 0 && t->out_off >= t->out.len / 2) {
-		memmove(t->out.data, t->out.data + t->out_off,
-		    t->out.len - t->out_off);
-		t->out.len -= t->out_off;
+		buf_drain(&t->out, t->out_off);
 		t->out_off = 0;
 	}
 	store_be16(hdr, (uint16_t)len);

@@ -107,3 +107,47 @@ Test(addr, unmap_and_eq)
 	cr_assert(!addr_eq(&a, &b));
 	cr_assert(addr_ip_eq(&a, &b));
 }
+
+/* Addresses no peer can be reached at are never dialled. */
+Test(addr, dialable)
+{
+	static const struct {
+		const char	*s;
+		bool		 ok;
+	} cases[] = {
+		{ "127.0.0.1:6881", true },	/* loopback: tests use it */
+		{ "127.255.255.254:1", true },
+		{ "[::1]:6881", true },
+		{ "[::ffff:127.0.0.1]:6881", true },
+		{ "192.0.2.1:6881", true },	/* TEST-NET-1 (RFC 5737) */
+		{ "[2001:db8::1]:6881", true },	/* RFC 3849 */
+		{ "0.0.0.0:6881", false },	/* unspecified */
+		{ "0.1.2.3:6881", false },	/* "this network" */
+		{ "255.255.255.255:6881", false },	/* broadcast */
+		{ "224.0.0.1:6881", false },	/* multicast */
+		{ "239.255.255.250:1900", false },
+		{ "240.0.0.1:6881", false },	/* reserved */
+		{ "[::]:6881", false },
+		{ "[ff02::1]:6881", false },	/* multicast */
+		{ "[ff0e::1]:6881", false },
+		{ "[::ffff:0.0.0.0]:6881", false },	/* v4-mapped */
+		{ "[::ffff:255.255.255.255]:6881", false },
+		{ "[::ffff:224.0.0.251]:5353", false },
+	};
+	struct netaddr	a;
+	size_t		i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		cr_assert_eq(addr_parse(cases[i].s, 0, &a), GT_OK, "%s",
+		    cases[i].s);
+		cr_assert_eq(addr_is_dialable(&a), cases[i].ok, "%s",
+		    cases[i].s);
+	}
+	/* Port 0 (addr_parse refuses it), and a family we do not know. */
+	cr_assert_eq(addr_parse("127.0.0.1:6881", 0, &a), GT_OK);
+	a.port = 0;
+	cr_assert_not(addr_is_dialable(&a));
+	a.port = 6881;
+	a.family = 0;
+	cr_assert_not(addr_is_dialable(&a));
+}

@@ -277,3 +277,26 @@ Test(bitfield, copy)
 	bitfield_clear(&b);
 	bitfield_clear(&c);
 }
+
+/* The raw helpers agree with the struct's bit order. */
+Test(bitfield, raw_bit_helpers)
+{
+	struct bitfield	b;
+	uint8_t		raw[3] = { 0 };
+	uint32_t	i;
+
+	bitfield_init(&b, 20);
+	for (i = 0; i < 20; i += 3) {
+		bitfield_set(&b, i);
+		bitfield_bit_set(raw, i);
+	}
+	cr_assert_eq(memcmp(raw, b.bits, 3), 0);
+	cr_assert_eq(raw[0], 0x92);		/* bits 0, 3, 6 */
+	for (i = 0; i < 20; i++)
+		cr_assert_eq(bitfield_bit_get(raw, i), i % 3 == 0, "%u", i);
+	bitfield_bit_unset(raw, 3);
+	bitfield_unset(&b, 3);
+	cr_assert_eq(memcmp(raw, b.bits, 3), 0);
+	cr_assert_not(bitfield_bit_get(raw, 3));
+	bitfield_clear(&b);
+}

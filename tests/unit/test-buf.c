@@ -56,3 +56,34 @@ Test(buf, reset_keeps_memory)
 	cr_assert_eq(memcmp(b.data, "hi", 2), 0);
 	buf_clear(&b);
 }
+
+Test(buf, drain_front)
+{
+	struct buf	b;
+	uint8_t		*old;
+
+	buf_init(&b, 100);
+	cr_assert_eq(buf_puts(&b, "hello world"), GT_OK);
+	old = b.data;
+	buf_drain(&b, 0);
+	cr_assert_eq(b.len, 11);
+	buf_drain(&b, 6);
+	cr_assert_eq(b.len, 5);
+	cr_assert_eq(memcmp(b.data, "world", 5), 0);
+	cr_assert_eq(b.data, old, "in place");
+	/* Room freed at the front is usable up to the cap again. */
+	cr_assert_eq(buf_append(&b, "0123456789", 10), GT_OK);
+	cr_assert_eq(memcmp(b.data, "world0123456789", 15), 0);
+	buf_drain(&b, 15);
+	cr_assert_eq(b.len, 0);
+	cr_assert_not_null(b.data);
+	buf_clear(&b);
+
+	buf_init(&b, 10);
+	cr_assert_eq(buf_puts(&b, "0123456789"), GT_OK);
+	cr_assert_eq(buf_putc(&b, 'x'), GT_ETOOBIG);
+	buf_drain(&b, 1);
+	cr_assert_eq(buf_putc(&b, 'x'), GT_OK);
+	cr_assert_eq(memcmp(b.data, "123456789x", 10), 0);
+	buf_clear(&b);
+}

@@ -26,6 +26,7 @@ struct fake {
 	struct peer		*peer;
 	bool			 check_data;
 	bool			 serve;		/* answer requests at once */
+	bool			 reject;	/* reject them at once */
 	enum gt_err		 block_err, ext_err;
 
 	size_t			 nhave, nbitfield, npick, nabandon, nblock;
@@ -211,7 +212,9 @@ h_request(void *ctx, struct peer *p, const struct block_req *r)
 	cr_assert(bitfield_get(&f->ours, r->piece));
 	f->nrequest++;
 	f->last_request = *r;
-	if (f->serve) {
+	if (f->reject)
+		(void)peer_reject_request(p, r);
+	else if (f->serve) {
 		fill_pat(data, r->piece, r->offset, r->length);
 		(void)peer_send_block(p, r, data);
 	}
@@ -629,12 +632,19 @@ static const uint8_t	bits_spare2[2] = { 0x7f, 0xe0 };	/* bit 10 */
 static const uint8_t	bits_long[3] = { 0x7f, 0xc0, 0 };
 
 static const struct bad_case bad_cases[] = {
-	{ "second bitfield", false, { { M_BITS, 0, 0, 0, 0, NULL, 0 },
-	    { M_BITS, 0, 0, 0, 0, NULL, 0 } }, "second bitfield" },
 	{ "have all after bitfield", true, { { M_BITS, 0, 0, 0, 0, NULL, 0 },
 	    { M_RAW, WIRE_HAVE_ALL, 0, 0, 0, NULL, 0 } }, "second bitfield" },
-	{ "late bitfield", false, { { M_IDX, WIRE_HAVE, 3, 0, 0, NULL, 0 },
-	    { M_BITS, 0, 0, 0, 0, NULL, 0 } }, "late bitfield" },
+	{ "have none after bitfield", true, { { M_BITS, 0, 0, 0, 0, NULL,
+	    0 }, { M_RAW, WIRE_HAVE_NONE, 0, 0, 0, NULL, 0 } },
+	    "second bitfield" },
+	{ "late have all", true, { { M_IDX, WIRE_HAVE, 3, 0, 0, NULL, 0 },
+	    { M_RAW, WIRE_HAVE_ALL, 0, 0, 0, NULL, 0 } }, "late bitfield" },
+	{ "second bitfield spare bits", false, { { M_BITS, 0, 0, 0, 0, NULL,
+	    0 }, { M_BITSRAW, 0, 0, 0, 0, bits_spare2, 2 } },
+	    "bad bitfield" },
+	{ "bitfield after have, short", false, { { M_IDX, WIRE_HAVE, 3, 0, 0,
+	    NULL, 0 }, { M_BITSRAW, 0, 0, 0, 0, bits_short, 1 } },
+	    "bad bitfield" },
 	{ "late have none", true, { { M_RAW, WIRE_INTERESTED, 0, 0, 0, NULL,
 	    0 }, { M_RAW, WIRE_HAVE_NONE, 0, 0, 0, NULL, 0 } },
 	    "late bitfield" },
@@ -682,6 +692,10 @@ static const struct bad_case bad_cases[] = {
 	    "not requested" },
 	{ "suggest out of range", true, { { M_IDX, WIRE_SUGGEST, 10, 0, 0,
 	    NULL, 0 } }, "suggest" },
+	{ "suggest without fast", false, { { M_IDX, WIRE_SUGGEST, 1, 0, 0,
+	    NULL, 0 } }, "suggest without fast" },
+	{ "allowed fast without fast", false, { { M_IDX, WIRE_ALLOWED_FAST,
+	    1, 0, 0, NULL, 0 } }, "allowed fast without fast" },
 	{ "allowed fast out of range", true, { { M_IDX, WIRE_ALLOWED_FAST,
 	    99, 0, 0, NULL, 0 } }, "allowed fast" },
 };
@@ -756,6 +770,106 @@ Test(peer, bitfield_spare_bits_in_range_ok)
 	cr_assert_eq(feed_raw(&x, WIRE_BITFIELD, bits_spare, 2), GT_OK);
 	cr_assert_eq(peer_has(x.p)->count, 9);
 	cr_assert_eq(x.f.nbitfield, 1);
+	fx_free(&x);
+}
+
+/*
+ * A later BITFIELD (aria2c sends one in place of HAVEs) updates what the
+ * peer has: new pieces count as HAVEs, pieces it had are never lost.
+ */
+Test(peer, later_bitfield_updates)
+{
+	static const uint32_t	only0[] = { 0, UINT32_MAX };
+	static const uint32_t	more[] = { 0, 3, 5, UINT32_MAX };
+	static const uint32_t	fewer[] = { 3, UINT32_MAX };
+	struct fx		x;
+	size_t			n;
+
+	fx_std(&x, false);
+	drain(&x);
+	cr_assert_eq(feed_bits(&x, only0, false), GT_OK);
+	cr_assert_eq(x.f.nbitfield, 1);
+	cr_assert_not(peer_am_interested(x.p));
+	cr_assert_eq(drain(&x), 0);
+
+	/* Pieces 3 and 5 are new: two HAVEs, and now we are interested. */
+	cr_assert_eq(feed_bits(&x, more, false), GT_OK, "%s",
+	    peer_error(x.p));
+	cr_assert_eq(x.f.nbitfield, 1, "no second whole-set hook");
+	cr_assert_eq(x.f.nhave, 2);
+	cr_assert_eq(x.f.last_have, 5);
+	cr_assert_eq(peer_has(x.p)->count, 3);
+	cr_assert(peer_am_interested(x.p));
+	n = drain(&x);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(got[0].type, WIRE_INTERESTED);
+
+	/* Bits cleared in a later one are ignored: nothing is lost. */
+	cr_assert_eq(feed_bits(&x, fewer, false), GT_OK);
+	cr_assert_eq(x.f.nhave, 2);
+	cr_assert_eq(peer_has(x.p)->count, 3);
+	cr_assert(bitfield_get(peer_has(x.p), 0));
+	cr_assert(bitfield_get(peer_has(x.p), 5));
+	cr_assert(peer_am_interested(x.p));
+
+	/* The same set again: nothing happens. */
+	cr_assert_eq(feed_bits(&x, more, false), GT_OK);
+	cr_assert_eq(x.f.nhave, 2);
+	cr_assert_eq(drain(&x), 0);
+
+	/* Unchoked: a new piece in an update is requested at once. */
+	cr_assert_eq(feed0(&x, WIRE_UNCHOKE), GT_OK);
+	n = drain(&x);
+	cr_assert_gt(count_type(n, WIRE_REQUEST), 0);
+	cr_assert_eq(feed_bits(&x, NULL, true), GT_OK);
+	cr_assert_eq(x.f.nhave, 2 + 7);
+	cr_assert(peer_is_seed(x.p));
+	cr_assert_eq(peer_state(x.p), PEER_ACTIVE);
+	fx_free(&x);
+}
+
+Test(peer, bitfield_after_haves_and_have_none)
+{
+	static const uint32_t	some[] = { 3, 4, UINT32_MAX };
+	static const uint32_t	two[] = { 2, UINT32_MAX };
+	struct fx		x;
+
+	/* HAVEs first, then a BITFIELD: only the new pieces are HAVEs. */
+	fx_std(&x, false);
+	cr_assert_eq(feed_idx(&x, WIRE_HAVE, 3), GT_OK);
+	cr_assert_eq(feed_bits(&x, some, false), GT_OK, "%s",
+	    peer_error(x.p));
+	cr_assert_eq(x.f.nbitfield, 0);
+	cr_assert_eq(x.f.nhave, 2);
+	cr_assert_eq(x.f.last_have, 4);
+	cr_assert_eq(peer_has(x.p)->count, 2);
+	cr_assert(peer_am_interested(x.p));
+	fx_free(&x);
+
+	/* Some other message first (no bitfield): the same. */
+	fx_std(&x, false);
+	cr_assert_eq(feed0(&x, WIRE_INTERESTED), GT_OK);
+	cr_assert_eq(feed_bits(&x, two, false), GT_OK);
+	cr_assert_eq(x.f.nbitfield, 0);
+	cr_assert_eq(x.f.nhave, 1);
+	fx_free(&x);
+
+	/* HAVE_NONE, then a BITFIELD. */
+	fx_std(&x, true);
+	cr_assert_eq(feed0(&x, WIRE_HAVE_NONE), GT_OK);
+	cr_assert_eq(feed_bits(&x, two, false), GT_OK);
+	cr_assert_eq(x.f.nbitfield, 1);
+	cr_assert_eq(x.f.nhave, 1);
+	cr_assert_eq(x.f.last_have, 2);
+	cr_assert(peer_am_interested(x.p));
+	fx_free(&x);
+
+	/* HAVE_ALL, then an empty BITFIELD: still a seed. */
+	fx_std(&x, true);
+	cr_assert_eq(feed0(&x, WIRE_HAVE_ALL), GT_OK);
+	cr_assert_eq(feed_bits(&x, NULL, false), GT_OK);
+	cr_assert_eq(x.f.nhave, 0);
+	cr_assert(peer_is_seed(x.p));
 	fx_free(&x);
 }
 
@@ -1065,6 +1179,71 @@ Test(peer, serve_and_cancel)
 		cr_assert_eq(drain(&x), 0);
 		fx_free(&x);
 	}
+}
+
+/* The torrent will not serve a request: REJECT with fast, else silence. */
+Test(peer, reject_request)
+{
+	struct fx		x;
+	struct block_req	r = { 0, BLK, BLK };
+	uint8_t			data[BLK] = { 0 };
+	size_t			n, i;
+
+	fx_std(&x, true);
+	peer_set_choking(x.p, false, x.now);
+	drain(&x);
+	x.f.reject = true;
+	cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 0, BLK, BLK), GT_OK);
+	cr_assert_eq(x.f.nrequest, 1);
+	n = drain(&x);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(got[0].type, WIRE_REJECT);
+	cr_assert_eq(got[0].index, 0);
+	cr_assert_eq(got[0].begin, BLK);
+	cr_assert_eq(got[0].length, BLK);
+	/* Answered: a late send or a cancel adds nothing. */
+	cr_assert_eq(peer_send_block(x.p, &r, data), GT_OK);
+	cr_assert_eq(feed_blk(&x, WIRE_CANCEL, 0, BLK, BLK), GT_OK);
+	cr_assert_eq(drain(&x), 0);
+	cr_assert_eq(peer_uploaded(x.p), 0);
+	/* Rejected requests do not count against the peer's queue. */
+	for (i = 0; i < PEER_MAX_PEER_QUEUE + 10; i++)
+		cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 0, 0, BLK), GT_OK,
+		    "%s", peer_error(x.p));
+	n = drain(&x);
+	cr_assert_eq(count_type(n, WIRE_REJECT), PEER_MAX_PEER_QUEUE + 10);
+
+	/* Later, from outside the hook. */
+	x.f.reject = false;
+	cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 0, 0, 100), GT_OK);
+	cr_assert_eq(drain(&x), 0);
+	r = (struct block_req){ 0, 0, 100 };
+	cr_assert_eq(peer_reject_request(x.p, &r), GT_OK);
+	n = drain(&x);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(got[0].type, WIRE_REJECT);
+	cr_assert_eq(got[0].length, 100);
+	/* Twice, or one never asked: nothing. */
+	cr_assert_eq(peer_reject_request(x.p, &r), GT_OK);
+	r.length = 7;
+	cr_assert_eq(peer_reject_request(x.p, &r), GT_OK);
+	cr_assert_eq(drain(&x), 0);
+	cr_assert_eq(peer_state(x.p), PEER_ACTIVE);
+	fx_free(&x);
+
+	/* Without the fast extension: dropped without a word. */
+	fx_std(&x, false);
+	peer_set_choking(x.p, false, x.now);
+	drain(&x);
+	x.f.reject = true;
+	for (i = 0; i < PEER_MAX_PEER_QUEUE + 10; i++)
+		cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 0, 0, BLK), GT_OK,
+		    "%s", peer_error(x.p));
+	cr_assert_eq(drain(&x), 0);
+	r = (struct block_req){ 0, 0, BLK };
+	cr_assert_eq(peer_send_block(x.p, &r, data), GT_OK);
+	cr_assert_eq(drain(&x), 0);
+	fx_free(&x);
 }
 
 Test(peer, choking_drops_peer_requests)

@@ -896,6 +896,64 @@ Test(picker, received_edge_cases)
 	picker_free(p);
 }
 
+/* "Block received": arrived, whether or not the piece was hashed. */
+Test(picker, block_received_query)
+{
+	struct picker		*p = mk(3, 40 * KIB, 40 * KIB, &rarest);
+	struct bitfield		 all;
+	struct block_req	 a[3], r;
+	uint32_t		 piece, other, k;
+	size_t			 i;
+	bool			 d;
+
+	bf_all(&all, 3);
+	picker_peer_add(p, &all);
+	for (piece = 0; piece < 4; piece++)
+		for (k = 0; k < 4; k++)
+			cr_assert_not(picker_block_received(p, piece, k));
+	/* Requested is not received; an abandon changes nothing. */
+	cr_assert_eq(picker_next(p, &all, NULL, 0, a, 3), 3);
+	piece = a[0].piece;
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(a[i].piece, piece);
+		cr_assert_not(picker_block_received(p, piece, (uint32_t)i));
+	}
+	cr_assert(picker_received(p, &a[1], &d));
+	cr_assert(picker_block_received(p, piece, 1));
+	cr_assert_not(picker_block_received(p, piece, 0));
+	cr_assert_not(picker_block_received(p, piece, 2));
+	cr_assert_not(picker_block_received(p, piece, 3), "past the end");
+	picker_abandon(p, &a[0]);
+	cr_assert(picker_block_received(p, piece, 1));
+	/* All in, not yet hashed: received. */
+	cr_assert(picker_received(p, &a[0], &d));
+	cr_assert(picker_received(p, &a[2], &d));
+	cr_assert(d);
+	for (k = 0; k < 3; k++)
+		cr_assert(picker_block_received(p, piece, k));
+	/* A failed hash: missing again. */
+	picker_piece_failed(p, piece);
+	for (k = 0; k < 3; k++)
+		cr_assert_not(picker_block_received(p, piece, k));
+	/* Verified: every block of it is in. */
+	picker_piece_passed(p, piece);
+	for (k = 0; k < 3; k++)
+		cr_assert(picker_block_received(p, piece, k));
+	cr_assert_not(picker_block_received(p, piece, 3));
+	/* An unrequested block, the short one at the end of a piece. */
+	other = (piece + 1) % 3;
+	r = (struct block_req){ .piece = other, .offset = 2 * BLK,
+	    .length = 40 * KIB - 2 * BLK };
+	cr_assert(picker_received(p, &r, &d));
+	cr_assert(picker_block_received(p, other, 2));
+	cr_assert_not(picker_block_received(p, other, 0));
+	cr_assert_not(picker_block_received(p, other, 1));
+	cr_assert_not(picker_block_received(p, 3, 0));
+	cr_assert_not(picker_block_received(p, UINT32_MAX, UINT32_MAX));
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
 Test(picker, interesting)
 {
 	struct picker		*p = mk(20, BLK, BLK, &rarest);

@@ -712,6 +712,28 @@ Test(tracker_udp, trailing_partial_peer_ignored)
 	tracker_udp_free(t);
 }
 
+Test(tracker_udp, trailing_partial_v6_peer_ignored)
+{
+	struct tracker_udp		*t = tracker_udp_new(true, 22);
+	struct tracker_udp_result	 r;
+	uint8_t				 rep[20 + 18 + 17] = { 0 };
+	uint32_t			 id, tx;
+	char				 s[ADDR_STRLEN];
+
+	tx = connected_announce(t, &id, 0);
+	announce_head(rep, tx, 60, 0, 0);
+	rep[35] = 1;				/* ::1 */
+	store_be16(rep + 36, 6881);
+	memset(rep + 38, 7, 17);		/* not a whole entry */
+	cr_assert_eq(feed(t, rep, sizeof(rep), 1), GT_OK);
+	get_result(t, &r);
+	cr_assert_eq(r.e, GT_OK);
+	cr_assert_eq(r.announce.npeers, 1);
+	cr_assert_str_eq(addr_str(&r.announce.peers[0], s), "[::1]:6881");
+	tracker_udp_result_clear(&r);
+	tracker_udp_free(t);
+}
+
 Test(tracker_udp, peers_capped)
 {
 	struct tracker_udp		*t = tracker_udp_new(false, 21);
@@ -723,7 +745,7 @@ Test(tracker_udp, peers_capped)
 	tx = connected_announce(t, &id, 0);
 	announce_head(rep, tx, 60, 0, 0);
 	for (i = 0; i < n; i++)
-		put_v4(rep + 20 + 6 * i, 10, 1, (uint8_t)(i >> 8), (uint8_t)i,
+		put_v4(rep + 20 + 6 * i, 127, 1, (uint8_t)(i >> 8), (uint8_t)i,
 		    1000);
 	cr_assert_eq(feed(t, rep, len, 1), GT_OK);
 	get_result(t, &r);
