@@ -112,7 +112,8 @@ create_progress_cb(void *arg, uint64_t done, uint64_t total)
 	secs = now - cp->start;
 	fprintf(stderr, "\rhashing: %.1f%% (%s of %s, %.0f MiB/s)\033[K",
 	    total > 0 ? 100.0 * (double)done / (double)total : 100.0,
-	    human_size(a, sizeof(a), done), human_size(b, sizeof(b), total),
+	    human_size(a, sizeof(a), done, 2),
+	    human_size(b, sizeof(b), total, 2),
 	    secs > 0 ? (double)done / 1048576.0 / secs : 0.0);
 	cp->drawn = true;
 }
@@ -604,9 +605,9 @@ create_summary(FILE *f, const char *output, size_t nfiles, uint64_t total,
 	}
 	fprintf(f, " (%zu file%s, %s, %" PRIu32 " piece%s of %s), "
 	    "info-hash %s\n", nfiles, nfiles == 1 ? "" : "s",
-	    human_size(sz, sizeof(sz), total), npieces,
+	    human_size(sz, sizeof(sz), total, 2), npieces,
 	    npieces == 1 ? "" : "s",
-	    human_size(psz, sizeof(psz), piece_length), hex);
+	    human_size(psz, sizeof(psz), piece_length, 2), hex);
 }
 
 int
@@ -700,7 +701,7 @@ cmd_create(int argc, char **argv)
 	if (np > MI_MAX_PIECES) {
 		cmd_error("create: %s: %" PRIu64 " pieces of %s is too many "
 		    "(at most %u); use a larger --piece-length", path, np,
-		    human_size(sz, sizeof(sz), pl), MI_MAX_PIECES);
+		    human_size(sz, sizeof(sz), pl, 2), MI_MAX_PIECES);
 		rc = a.piece_length != 0 ? EXIT_USAGE : EXIT_BADINPUT;
 		goto done;
 	}
@@ -740,8 +741,9 @@ cmd_create(int argc, char **argv)
 	if (a.verbose)
 		fprintf(stderr, "hashing %zu file%s, %s: %" PRIu32 " piece%s "
 		    "of %s on %u thread%s\n", n, n == 1 ? "" : "s",
-		    human_size(sz, sizeof(sz), total), npieces,
-		    npieces == 1 ? "" : "s", human_size(psz, sizeof(psz), pl),
+		    human_size(sz, sizeof(sz), total, 2), npieces,
+		    npieces == 1 ? "" : "s",
+		    human_size(psz, sizeof(psz), pl, 2),
 		    a.nthreads, a.nthreads == 1 ? "" : "s");
 	hashes = xcalloc(npieces, SHA1_LEN);
 	ok = xcalloc(npieces, sizeof(*ok));

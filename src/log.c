@@ -1,6 +1,7 @@
 /* log.c - levelled logging to one sink */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "log.h"
 
@@ -39,15 +40,22 @@ log_close(void)
 	log_file = NULL;
 }
 
+/* Names and tracker messages come from afar: text_escape shows them. */
 void
 log_write(enum log_level lvl, const char *fmt, ...)
 {
 	FILE	*f = log_file != NULL ? log_file : stderr;
 	va_list	 ap;
+	char	*msg, *safe;
+	int	 n;
 
-	fprintf(f, "gtorrent: %s: ", log_level_names[lvl]);
 	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', f);
+	if (n == -1)
+		return;
+	safe = text_escape(msg, TEXT_TERM);
+	fprintf(f, "gtorrent: %s: %s\n", log_level_names[lvl], safe);
+	free(safe);
+	free(msg);
 }

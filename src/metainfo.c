@@ -252,37 +252,6 @@ strv_free(char **v, size_t n)
 	free(v);
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if there is none. */
-static size_t
-utf8_seq(const uint8_t *s, size_t n)
-{
-	uint8_t	c = s[0];
-
-#define CONT(x)	(((x) & 0xc0) == 0x80)
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2)
-		return 0;
-	if (c < 0xe0)
-		return n >= 2 && CONT(s[1]) ? 2 : 0;
-	if (c < 0xf0) {
-		if (n < 3 || !CONT(s[1]) || !CONT(s[2]))
-			return 0;
-		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
-			return 0;	/* overlong, surrogate */
-		return 3;
-	}
-	if (c < 0xf5) {
-		if (n < 4 || !CONT(s[1]) || !CONT(s[2]) || !CONT(s[3]))
-			return 0;
-		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
-			return 0;	/* overlong, past U+10FFFF */
-		return 4;
-	}
-	return 0;
-#undef CONT
-}
-
 /* Largest k' <= k that does not split a character of valid UTF-8 s. */
 static size_t
 utf8_cut(const char *s, size_t k)
@@ -301,7 +270,7 @@ metainfo_safe_component(const uint8_t *s, size_t len)
 	out = xmalloc(len + 1);
 	while (i < len) {
 		if (s[i] < 0x20 || s[i] == 0x7f || s[i] == '/' ||
-		    s[i] == '\\' || (k = utf8_seq(s + i, len - i)) == 0) {
+		    s[i] == '\\' || (k = utf8_seq(s + i, len - i, NULL)) == 0) {
 			out[o++] = '_';
 			i++;
 			continue;
@@ -342,7 +311,7 @@ text_dup(const struct bencode_node *n)
 	out = xmalloc(n->slen + 1);
 	while (i < n->slen) {
 		if (n->s[i] == 0 ||
-		    (k = utf8_seq(n->s + i, n->slen - i)) == 0) {
+		    (k = utf8_seq(n->s + i, n->slen - i, NULL)) == 0) {
 			out[o++] = '?';
 			i++;
 			continue;

@@ -275,3 +275,82 @@ def test_info_and_verify_hostile_paths(gt, tmp_path, what):
     assert v.rc in (1, 3), v
     assert os.listdir(dl) == []
     assert sorted(os.listdir(tmp_path)) == ["dl", "evil.torrent"]
+
+
+# Invisible characters that reorder or hide text on a terminal: bidi
+# embeddings, overrides and isolates, marks, zero-width and other format
+# characters (Unicode category Cf), the line and paragraph separators and
+# the C1 controls.  ZWJ and ZWNJ (U+200C, U+200D) are kept: scripts and
+# emoji need them.
+HIDDEN = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066",
+          "\u2067", "\u2068", "\u2069", "\u200b", "\u200e", "\u200f",
+          "\u061c", "\u2028", "\u2029", "\u2060", "\u2064", "\ufeff",
+          "\ufff9", "\ufffb", "\u00ad", "\u0085", "\u009b",
+          "\U000e0001", "\U000e0041"]
+
+
+def _bidi_torrent(tmp_path):
+    """A multi-file torrent whose name, paths, comment, creator, source
+    and tracker URL carry every HIDDEN character."""
+    evil = "".join(HIDDEN)
+    length = 1000
+    data = bytes(2 * length)
+    pl = 16 * KIB
+    pieces = hashlib.sha1(data).digest()
+    t = {b"announce": ("http://127.0.0.1:1/a" + evil).encode(),
+         b"comment": ("c" + evil + "txt.exe").encode(),
+         b"created by": ("by" + evil).encode(),
+         b"info": {b"name": ("name\u202egpj.exe" + evil).encode(),
+                   b"piece length": pl, b"pieces": pieces,
+                   b"source": ("src" + evil).encode(),
+                   b"files": [
+                       {b"length": length,
+                        b"path": [("dir" + evil).encode(),
+                                  "a\u202etxt.exe".encode()]},
+                       {b"length": length,
+                        b"path": ["zw\u200d\u200cj".encode()]}]}}
+    p = tmp_path / "bidi.torrent"
+    p.write_bytes(bencode(t))
+    return p
+
+
+def _no_hidden(text):
+    for ch in HIDDEN:
+        assert ch not in text, (hex(ord(ch)), text)
+
+
+def test_info_text_escapes_format_characters(gt, tmp_path):
+    """Bidi controls and invisible format characters print as '?'."""
+    r = gt("info", _bidi_torrent(tmp_path))
+    assert r.rc == 0, r
+    _no_hidden(r.outb.decode("utf-8"))
+    assert "name?gpj.exe" in r.out, r
+    assert "a?txt.exe" in r.out, r
+    assert "zw\u200d\u200cj" in r.out, r     # ZWJ, ZWNJ kept
+
+
+def test_info_json_escapes_format_characters(gt, tmp_path):
+    """In JSON they are \\u escapes: the text shows none, the values are
+    exact."""
+    r = gt("info", "--json", _bidi_torrent(tmp_path))
+    assert r.rc == 0, r
+    raw = r.outb.decode("utf-8")
+    _no_hidden(raw)
+    assert "\\u202e" in raw and "\\udb40\\udc01" in raw, raw
+    j = r.json()
+    assert j["name"].startswith("name\u202egpj.exe\u202a"), j["name"]
+    assert j["files"][0]["path"].endswith("/a\u202etxt.exe"), j["files"]
+    assert j["comment"] == "c" + "".join(HIDDEN) + "txt.exe"
+    assert j["source"] == "src" + "".join(HIDDEN)
+
+
+def test_verify_escapes_format_characters(gt, tmp_path):
+    """verify's report and its errors show no hidden character either."""
+    tp = _bidi_torrent(tmp_path)
+    dl = tmp_path / "dl"
+    dl.mkdir()
+    for flags in ([], ["--json"]):
+        r = gt("verify", *flags, "-o", dl, tp)
+        assert r.rc in (1, 3), r
+        _no_hidden(r.outb.decode("utf-8"))
+        _no_hidden(r.errb.decode("utf-8"))
