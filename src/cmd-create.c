@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bencode.h"
@@ -19,6 +18,7 @@
 #include "filemap.h"
 #include "makemeta.h"
 #include "metainfo.h"
+#include "reactor.h"
 #include "storage.h"
 #include "walk.h"
 
@@ -87,13 +87,11 @@ create_usage(FILE *f)
 	    "mktorrent's for the same files, name and piece length.\n");
 }
 
+/* Seconds on the reactor's monotonic clock. */
 static double
 create_now(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)reactor_clock_ms() / 1000.0;
 }
 
 static void
@@ -779,7 +777,7 @@ cmd_create(int argc, char **argv)
 		.comment = a.comment,
 		.created_by = "gtorrent/" GT_VERSION,
 		.has_date = !a.no_date,
-		.creation_date = a.no_date ? 0 : (int64_t)time(NULL),
+		.creation_date = a.no_date ? 0 : reactor_wall_s(),
 		.tiers = (const char *const *const *)a.urls.tiers,
 		.ntiers = a.urls.ntiers,
 		.web_seeds = a.urls.seeds,
