@@ -91,8 +91,14 @@ cmd_ncpu(void)
 	return n < 1 ? 1 : (unsigned)MIN(n, 256);
 }
 
+/*
+ * Reads all of fd, at most MI_MAX_TORRENT bytes: one byte more means too
+ * big, and nothing past that byte is read, whatever fd is (file, FIFO,
+ * pipe, terminal).  size_hint is a regular file's size, else 0.
+ */
 static int
-read_all(int fd, const char *path, uint8_t **out, size_t *outlen)
+read_all(int fd, const char *path, size_t size_hint, uint8_t **out,
+    size_t *outlen)
 {
 	uint8_t	*p = NULL;
 	size_t	 len = 0, cap = 0;
@@ -100,13 +106,18 @@ read_all(int fd, const char *path, uint8_t **out, size_t *outlen)
 
 	for (;;) {
 		if (len == cap) {
-			if (cap > MI_MAX_TORRENT) {
+			if (len > MI_MAX_TORRENT) {
 				free(p);
 				cmd_error("%s: larger than %u MiB, refusing",
 				    path, MI_MAX_TORRENT >> 20);
 				return EXIT_BADINPUT;
 			}
-			cap = cap == 0 ? 65536 : cap * 2;
+			/* The file's size and one byte to see the end. */
+			if (cap == 0 && size_hint > 0)
+				cap = size_hint + 1;
+			else
+				cap = cap == 0 ? 65536 : cap * 2;
+			cap = MIN(cap, (size_t)MI_MAX_TORRENT + 1);
 			p = xrealloc(p, cap);
 		}
 		n = read(fd, p + len, cap - len);
@@ -143,11 +154,19 @@ cmd_load_torrent(const char *path, struct metainfo *m)
 		return errno == ENOENT || errno == EACCES ? EXIT_BADINPUT :
 		    EXIT_IO;
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) == -1) {
+		cmd_error("%s: %s", path, strerror(errno));
+		rc = EXIT_IO;
+	} else if (S_ISDIR(st.st_mode)) {
 		cmd_error("%s: is a directory, not a .torrent file", path);
 		rc = EXIT_BADINPUT;
+	} else if (S_ISREG(st.st_mode) && st.st_size > MI_MAX_TORRENT) {
+		cmd_error("%s: larger than %u MiB, refusing", path,
+		    MI_MAX_TORRENT >> 20);
+		rc = EXIT_BADINPUT;
 	} else
-		rc = read_all(fd, path, &data, &len);
+		rc = read_all(fd, path, S_ISREG(st.st_mode) ?
+		    (size_t)st.st_size : 0, &data, &len);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc != EXIT_OK)

@@ -354,3 +354,154 @@ def test_verify_escapes_format_characters(gt, tmp_path):
         assert r.rc in (1, 3), r
         _no_hidden(r.outb.decode("utf-8"))
         _no_hidden(r.errb.decode("utf-8"))
+
+
+# --- the .torrent size cap (metainfo.h MI_MAX_TORRENT) ----------------------
+
+CAP = 64 * 1024 * 1024
+PIPE_SLACK = 2 * 1024 * 1024    # what a pipe may hold besides (<= 1 MiB)
+
+
+def _run_rusage(args, stdin=None, timeout=60):
+    """Runs args; returns (rc, stdout, stderr, peak RSS in KiB, seconds),
+    the peak from wait4() for this child alone."""
+    import subprocess
+    import threading
+    import time
+    t0 = time.monotonic()
+    p = subprocess.Popen([str(a) for a in args], stdin=stdin,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = [], []
+    readers = [threading.Thread(target=lambda f=f, b=b: b.append(f.read()),
+                                daemon=True)
+               for f, b in ((p.stdout, out), (p.stderr, err))]
+    for th in readers:
+        th.start()
+    deadline = t0 + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            break
+        if time.monotonic() > deadline:
+            p.kill()
+            pid, status, ru = os.wait4(p.pid, 0)
+            pytest.fail("%s: over %d s" % (args, timeout))
+        time.sleep(0.01)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    for th in readers:
+        th.join(5)
+    return (p.returncode, b"".join(out).decode("utf-8", "replace"),
+            b"".join(err).decode("utf-8", "replace"), ru.ru_maxrss,
+            time.monotonic() - t0)
+
+
+class _EndlessWriter:
+    """A thread writing 64 KiB blocks of 'x' to a file object until the
+    reader goes away; counts what it wrote."""
+
+    def __init__(self, opener):
+        import threading
+        self.opener = opener
+        self.written = 0
+        self.stop = False
+        self.th = threading.Thread(target=self._run, daemon=True)
+        self.th.start()
+
+    def _run(self):
+        block = b"d8:announce" + b"x" * (64 * 1024 - 11)
+        try:
+            f = self.opener()
+        except OSError:
+            return
+        try:
+            while not self.stop:
+                n = os.write(f, block if self.written == 0 else
+                             b"x" * len(block))
+                self.written += n
+        except OSError:         # EPIPE: the reader is gone
+            pass
+        finally:
+            os.close(f)
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]], ids=["text", "json"])
+def test_info_endless_fifo_is_refused_at_the_cap(gtorrent_path, tmp_path,
+                                                json_flag):
+    """A FIFO fed for ever: refused with one line, having taken no more
+    than the cap (plus what the pipe itself holds)."""
+    fifo = tmp_path / "endless.torrent"
+    os.mkfifo(fifo)
+    w = _EndlessWriter(lambda: os.open(fifo, os.O_WRONLY))
+    try:
+        rc, out, err, rss, secs = _run_rusage(
+            [gtorrent_path, "info", *json_flag, fifo])
+    finally:
+        w.stop = True
+        # unblock a writer still waiting in open() (reader never came)
+        try:
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+        w.th.join(10)
+    assert rc == 3, (rc, err)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("gtorrent: "), err
+    assert "64 MiB" in lines[0], err
+    assert out == "", out
+    assert w.written <= CAP + 1 + PIPE_SLACK, w.written
+    assert secs < 30, secs
+    assert rss < (CAP + PIPE_SLACK) // 1024 + 32 * 1024, rss
+
+
+def test_info_endless_stdin_is_refused_at_the_cap(gtorrent_path):
+    import subprocess
+    r, wfd = os.pipe()
+    w = _EndlessWriter(lambda: wfd)
+    try:
+        rc, out, err, rss, secs = _run_rusage(
+            [gtorrent_path, "info", "-"], stdin=r)
+    finally:
+        os.close(r)
+        w.stop = True
+        w.th.join(10)
+    assert rc == 3, (rc, err)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "64 MiB" in lines[0], err
+    assert w.written <= CAP + 1 + PIPE_SLACK, w.written
+    assert rss < (CAP + PIPE_SLACK) // 1024 + 32 * 1024, rss
+
+
+def test_info_huge_regular_file_is_refused_unread(gtorrent_path, tmp_path):
+    """A (sparse) 1 TiB file: refused from its size, nothing read."""
+    p = tmp_path / "huge.torrent"
+    with open(p, "wb") as f:
+        f.write(b"d4:info")
+        f.truncate(1 << 40)
+    small = tmp_path / "small.torrent"
+    small.write_bytes(bencode(_valid_torrent()))
+    base = _run_rusage([gtorrent_path, "info", small])
+    assert base[0] == 0, base
+    rc, out, err, rss, secs = _run_rusage([gtorrent_path, "info", p])
+    assert rc == 3, (rc, err)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "64 MiB" in lines[0], err
+    # KiB; the peak includes the forking interpreter's pages
+    assert rss < base[3] + 8 * 1024, (rss, base[3])
+    assert secs < 10, secs
+
+
+def test_info_at_the_cap_is_read(gtorrent_path, tmp_path):
+    """A file of exactly the cap is read (and then judged as bencode)."""
+    p = tmp_path / "cap.torrent"
+    # d7:comment<m>:<m bytes>e, CAP bytes in all
+    n = CAP - len(b"d7:comment") - 1
+    for digits in range(1, 10):
+        m = n - digits - 1
+        if len(str(m)) == digits:
+            break
+    data = b"d7:comment" + str(m).encode() + b":" + b"x" * m + b"e"
+    assert len(data) == CAP
+    p.write_bytes(data)
+    rc, out, err, rss, secs = _run_rusage([gtorrent_path, "info", p])
+    assert rc == 3, (rc, err)
+    assert "64 MiB" not in err and "info" in err, err
