@@ -171,9 +171,7 @@ cmd_load_torrent(const char *path, struct metainfo *m)
 		close(fd);
 	if (rc != EXIT_OK)
 		return rc;
-	e = metainfo_parse(m, data, len, err);
-	free(data);
-	if (e != GT_OK) {
+	if ((e = metainfo_parse_take(m, data, len, err)) != GT_OK) {
 		cmd_error("%s: %s", path, err);
 		return EXIT_BADINPUT;
 	}

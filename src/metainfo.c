@@ -827,9 +827,13 @@ parse_single(struct mi_ctx *c, const struct bencode_node *info)
 	return GT_OK;
 }
 
+/*
+ * With borrow, m->info_raw points into the input (metainfo_parse_take
+ * moves it into place afterwards) instead of a copy.
+ */
 static enum gt_err
 parse_info(struct metainfo *m, const struct bencode_doc *d,
-    const struct bencode_node *info, char *err)
+    const struct bencode_node *info, bool borrow, char *err)
 {
 	struct mi_ctx			*c;
 	const struct bencode_node	*n, *pieces, *pl;
@@ -841,8 +845,12 @@ parse_info(struct metainfo *m, const struct bencode_doc *d,
 	enum gt_err			 e;
 
 	raw = bencode_raw(d, info, &rawlen);
-	m->info_raw = xmalloc(rawlen);
-	memcpy(m->info_raw, raw, rawlen);
+	if (borrow)
+		m->info_raw = (uint8_t *)(uintptr_t)raw;
+	else {
+		m->info_raw = xmalloc(rawlen);
+		memcpy(m->info_raw, raw, rawlen);
+	}
 	m->info_len = rawlen;
 	sha1(raw, rawlen, m->info_hash);
 
@@ -930,8 +938,7 @@ parse_info(struct metainfo *m, const struct bencode_doc *d,
 		goto out;
 	}
 	m->npieces = (uint32_t)need_pieces;
-	m->pieces = xmalloc(pieces->slen);
-	memcpy(m->pieces, pieces->s, pieces->slen);
+	m->pieces = m->info_raw + (pieces->s - raw);	/* no second copy */
 
 	n = bencode_dict_get_type(d, info, "private", BENCODE_INT);
 	m->private = n != NULL && n->i == 1;
@@ -962,12 +969,12 @@ mi_decode(struct bencode_doc *d, const uint8_t *p, size_t len, char *err)
 	return GT_OK;
 }
 
-enum gt_err
-metainfo_parse(struct metainfo *m, const uint8_t *p, size_t len, char *err)
+static enum gt_err
+parse_torrent(struct metainfo *t, const uint8_t *p, size_t len, bool borrow,
+    char *err)
 {
 	struct bencode_doc		 d;
 	const struct bencode_node	*root, *info;
-	struct metainfo			 t = { 0 };
 	enum gt_err			 e;
 
 	if ((e = mi_decode(&d, p, len, err)) != GT_OK)
@@ -980,13 +987,44 @@ metainfo_parse(struct metainfo *m, const uint8_t *p, size_t len, char *err)
 		e = gt_fail(err, GT_EINVAL, "info: missing");
 	else if (info->type != BENCODE_DICT)
 		e = gt_fail(err, GT_EINVAL, "info: not a dictionary");
-	else if ((e = parse_info(&t, &d, info, err)) == GT_OK)
-		parse_outer(&t, &d, root);
+	else if ((e = parse_info(t, &d, info, borrow, err)) == GT_OK)
+		parse_outer(t, &d, root);
 	bencode_doc_clear(&d);
-	if (e != GT_OK) {
+	return e;
+}
+
+enum gt_err
+metainfo_parse(struct metainfo *m, const uint8_t *p, size_t len, char *err)
+{
+	struct metainfo	t = { 0 };
+	enum gt_err	e;
+
+	if ((e = parse_torrent(&t, p, len, false, err)) != GT_OK) {
 		metainfo_clear(&t);
 		return e;
 	}
+	*m = t;
+	return GT_OK;
+}
+
+enum gt_err
+metainfo_parse_take(struct metainfo *m, uint8_t *p, size_t len, char *err)
+{
+	struct metainfo	t = { 0 };
+	size_t		pieces_off;
+	enum gt_err	e;
+
+	if ((e = parse_torrent(&t, p, len, true, err)) != GT_OK) {
+		t.info_raw = NULL;	/* borrowed from p: not to be freed */
+		metainfo_clear(&t);
+		free(p);
+		return e;
+	}
+	/* The info dictionary becomes the whole block, in place. */
+	pieces_off = (size_t)(t.pieces - t.info_raw);
+	memmove(p, t.info_raw, t.info_len);
+	t.info_raw = xrealloc(p, t.info_len);
+	t.pieces = t.info_raw + pieces_off;
 	*m = t;
 	return GT_OK;
 }
@@ -1006,7 +1044,7 @@ metainfo_parse_info(struct metainfo *m, const uint8_t *p, size_t len,
 	if (root->type != BENCODE_DICT)
 		e = gt_fail(err, GT_EINVAL, "info: not a dictionary");
 	else
-		e = parse_info(&t, &d, root, err);
+		e = parse_info(&t, &d, root, false, err);
 	bencode_doc_clear(&d);
 	if (e != GT_OK) {
 		metainfo_clear(&t);
@@ -1023,7 +1061,6 @@ metainfo_clear(struct metainfo *m)
 
 	free(m->info_raw);
 	free(m->name);
-	free(m->pieces);
 	for (i = 0; i < m->nfiles; i++) {
 		free(m->files[i].path);
 		free(m->files[i].symlink);

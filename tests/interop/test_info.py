@@ -505,3 +505,93 @@ def test_info_at_the_cap_is_read(gtorrent_path, tmp_path):
     rc, out, err, rss, secs = _run_rusage([gtorrent_path, "info", p])
     assert rc == 3, (rc, err)
     assert "64 MiB" not in err and "info" in err, err
+
+
+# --- a 2^21-piece torrent: peak memory --------------------------------------
+
+BIG_PIECES = 1 << 21            # metainfo.h MI_MAX_PIECES
+BIG_PL = 16                     # bytes a piece: a 32 MiB payload
+
+
+def write_big_torrent(tmp_path):
+    """A single-file torrent of 2^21 pieces (a 40 MiB "pieces" string),
+    streamed to disk, and its payload as a sparse file of zeros (every
+    piece good).  Returns (torrent path, data folder)."""
+    import hashlib
+    h = hashlib.sha1(bytes(BIG_PL)).digest()
+    length = BIG_PIECES * BIG_PL
+    tp = tmp_path / "big.torrent"
+    with open(tp, "wb") as f:
+        f.write(b"d8:announce" + bencode(ANNOUNCE.encode()) + b"4:infod" +
+                b"6:lengthi%de4:name3:big12:piece lengthi%de" %
+                (length, BIG_PL) + b"6:pieces%d:" % (BIG_PIECES * 20))
+        chunk = h * 65536
+        for _ in range(BIG_PIECES // 65536):
+            f.write(chunk)
+        f.write(b"ee")
+    data = tmp_path / "data"
+    data.mkdir()
+    with open(data / "big", "wb") as f:
+        f.truncate(length)
+    return tp, data
+
+
+def peak_kib(args, timeout=120):
+    """Runs args with stdout on a full one-page pipe, so the process blocks
+    in its first write of output, after its work and before freeing
+    anything; reads its VmHWM (KiB) then.  Returns (rc, stdout, peak)."""
+    import fcntl
+    import subprocess
+    import time
+    rfd, wfd = os.pipe()
+    fcntl.fcntl(wfd, 1031, 4096)                # F_SETPIPE_SZ
+    os.write(wfd, b"\n" * 4096)
+    p = subprocess.Popen([str(a) for a in args], stdout=wfd,
+                         stderr=subprocess.DEVNULL,
+                         stdin=subprocess.DEVNULL)
+    os.close(wfd)
+    peak = None
+    deadline = time.monotonic() + timeout
+    try:
+        while p.poll() is None and time.monotonic() < deadline:
+            try:
+                with open("/proc/%d/status" % p.pid) as f:
+                    for ln in f:
+                        if ln.startswith("VmHWM:"):
+                            peak = int(ln.split()[1])
+                with open("/proc/%d/wchan" % p.pid) as f:
+                    wchan = f.read()
+            except OSError:
+                break
+            if "pipe_write" in wchan or "pipe_wait" in wchan:
+                break
+            time.sleep(0.005)
+        out = b""
+        while True:
+            b = os.read(rfd, 1 << 20)
+            if not b:
+                break
+            out += b
+        rc = p.wait(timeout)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(5)
+        os.close(rfd)
+    return rc, out[4096:].decode("utf-8", "replace"), peak
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("json_flag", [[], ["--json"]], ids=["text", "json"])
+def test_info_2m_pieces_peak_memory(gtorrent_path, tmp_path, json_flag):
+    """info on a 2^21-piece torrent: peak memory (VmHWM) at most twice the
+    file plus 16 MiB."""
+    tp, _ = write_big_torrent(tmp_path)
+    size = tp.stat().st_size
+    rc, out, peak = peak_kib([gtorrent_path, "info", *json_flag, tp])
+    assert rc == 0, out
+    assert str(BIG_PIECES) in out, out
+    limit = (2 * size + 16 * 1024 * 1024) // 1024
+    print("info%s: VmHWM %d KiB for a %d-byte torrent (limit %d KiB)" %
+          (" --json" if json_flag else "", peak, size, limit))
+    assert peak is not None and peak <= limit, (peak, limit)
