@@ -100,6 +100,20 @@ size_t	 utf8_seq(const uint8_t *s, size_t n, uint32_t *cp);
  */
 bool	 utf8_hidden(uint32_t cp);
 
+/* True if s (NUL-terminated) is valid UTF-8 throughout. */
+bool	 utf8_valid(const char *s);
+/*
+ * s as UTF-8 (malloc'd): valid UTF-8 sequences are kept and every other
+ * byte is read as Windows-1252, as the WHATWG Encoding Standard (web
+ * browsers) decodes it: 0xA0-0xFF as Latin-1, 0x80-0x9F as the printable
+ * characters Windows-1252 puts there (0x80 euro sign, 0x92 right single
+ * quotation mark...) and the five it leaves undefined (0x81, 0x8D, 0x8F,
+ * 0x90, 0x9D) as the C1 controls of the same value.  Different inputs
+ * give different outputs unless one mixes in UTF-8 that reads like the
+ * other's conversion ("caf\xe9" and "caf\xc3\xa9" both give "café").
+ */
+char	*utf8_from_legacy(const char *s);
+
 /* How text_escape shows what is hidden (above) or not valid UTF-8. */
 enum text_style {
 	TEXT_TERM,	/* each such character or byte as one '?' */

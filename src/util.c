@@ -224,6 +224,58 @@ utf8_hidden(uint32_t cp)
 	return false;
 }
 
+bool
+utf8_valid(const char *str)
+{
+	const uint8_t	*s = (const uint8_t *)str;
+	size_t		 len = strlen(str), i = 0, k;
+
+	while (i < len) {
+		if ((k = utf8_seq(s + i, len - i, NULL)) == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+char *
+utf8_from_legacy(const char *str)
+{
+	/* Windows-1252 0x80-0x9F (WHATWG): C1 where it defines nothing. */
+	static const uint16_t	cp1252[32] = {
+		0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+		0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
+		0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+		0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
+	};
+	const uint8_t	*s = (const uint8_t *)str;
+	size_t		 len = strlen(str), i = 0, o = 0, k;
+	uint32_t	 cp;
+	char		*out;
+
+	out = xmalloc(3 * len + 1);	/* one byte: at most 3 */
+	while (i < len) {
+		if ((k = utf8_seq(s + i, len - i, NULL)) != 0) {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		cp = s[i] >= 0x80 && s[i] < 0xa0 ? cp1252[s[i] - 0x80] : s[i];
+		if (cp < 0x800) {
+			out[o++] = (char)(0xc0 | cp >> 6);
+			out[o++] = (char)(0x80 | (cp & 0x3f));
+		} else {
+			out[o++] = (char)(0xe0 | cp >> 12);
+			out[o++] = (char)(0x80 | (cp >> 6 & 0x3f));
+			out[o++] = (char)(0x80 | (cp & 0x3f));
+		}
+		i++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* One \uXXXX, or a surrogate pair past the BMP. */
 static size_t
 json_u(char *o, uint32_t cp)

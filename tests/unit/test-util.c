@@ -237,3 +237,61 @@ Test(util, text_escape_every_code_point)
 		free(s);
 	}
 }
+
+Test(util, utf8_valid)
+{
+	cr_assert(utf8_valid(""));
+	cr_assert(utf8_valid("plain"));
+	cr_assert(utf8_valid("caf\xc3\xa9 \xf0\x9f\x8e\x89"));
+	cr_assert(utf8_valid("\xe2\x80\xae"));	/* valid, if hidden */
+	cr_assert(!utf8_valid("caf\xe9"));
+	cr_assert(!utf8_valid("\xc3"));
+	cr_assert(!utf8_valid("\xc0\xaf"));
+	cr_assert(!utf8_valid("\xed\xa0\x80"));
+	cr_assert(!utf8_valid("ok\xff"));
+}
+
+Test(util, utf8_from_legacy)
+{
+	static const struct {
+		const char	*in, *want;
+	} cases[] = {
+		{ "", "" },
+		{ "plain.txt", "plain.txt" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },		/* UTF-8 kept */
+		{ "caf\xe9", "caf\xc3\xa9" },			/* Latin-1 */
+		{ "\xff\xa0", "\xc3\xbf\xc2\xa0" },
+		{ "\x80 \x92s \x9f", "\xe2\x82\xac \xe2\x80\x99s \xc5\xb8" },
+		{ "\x81\x8d\x8f\x90\x9d",			/* undefined: C1 */
+		    "\xc2\x81\xc2\x8d\xc2\x8f\xc2\x90\xc2\x9d" },
+		{ "mix \xc3\xa9\xe9\xc3", "mix \xc3\xa9\xc3\xa9\xc3\x83" },
+		{ "\xe2\x80", "\xc3\xa2\xe2\x82\xac" },	/* truncated */
+	};
+	char	*s;
+	size_t	 i;
+	int	 b;
+
+	for (i = 0; i < nitems(cases); i++) {
+		s = utf8_from_legacy(cases[i].in);
+		cr_assert_str_eq(s, cases[i].want, "case %zu", i);
+		cr_assert(utf8_valid(s), "case %zu", i);
+		free(s);
+	}
+	/* Every byte alone: valid UTF-8, and one to one. */
+	for (b = 0x80; b < 0x100; b++) {
+		char	in[2] = { (char)b, 0 }, in2[2];
+		char	*t;
+		int	 b2;
+
+		s = utf8_from_legacy(in);
+		cr_assert(utf8_valid(s));
+		for (b2 = b + 1; b2 < 0x100; b2++) {
+			in2[0] = (char)b2;
+			in2[1] = 0;
+			t = utf8_from_legacy(in2);
+			cr_assert_str_neq(s, t, "0x%x 0x%x", b, b2);
+			free(t);
+		}
+		free(s);
+	}
+}
