@@ -56,7 +56,7 @@ struct metainfo {
 	bool		 multi_file;	/* "files" (a folder) vs "length" */
 	uint64_t	 piece_length;
 	uint32_t	 npieces;
-	const uint8_t	*pieces;	/* npieces * SHA1_LEN, inside info_raw */
+	const uint8_t	*pieces;	/* npieces * SHA1_LEN, in info_raw */
 	uint64_t	 total_length;	/* padding included */
 	struct mi_file	*files;
 	size_t		 nfiles;
