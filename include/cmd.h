@@ -32,7 +32,10 @@ int	cmd_scrape(int argc, char **argv);
 int	cmd_seed(int argc, char **argv);
 int	cmd_verify(int argc, char **argv);
 
-/* "gtorrent: " + message + newline on stderr. */
+/*
+ * "gtorrent: " + message + newline on stderr; the message is escaped as
+ * text_escape(TEXT_TERM) does (so are cmd_warn's and cmd_usage_error's).
+ */
 void	cmd_error(const char *, ...) GT_PRINTF(1, 2);
 /* "gtorrent: warning: " + message. */
 void	cmd_warn(const char *, ...) GT_PRINTF(1, 2);
@@ -53,9 +56,12 @@ int	cmd_parse_size(const char *, uint64_t *);
 int	cmd_bad_option(const char *cmd, int c, char **argv);
 /* One line "gtorrent: CMD: message (see 'gtorrent CMD --help')". */
 int	cmd_usage_error(const char *cmd, const char *, ...) GT_PRINTF(2, 3);
-/* Writes s as a JSON string: escapes, invalid UTF-8 as U+FFFD; NULL: null. */
+/* Writes s as a JSON string, text_escape(TEXT_JSON); NULL: null. */
 void	cmd_json_str(FILE *, const char *s);
-/* Writes s for a terminal: control characters and invalid UTF-8 as '?'. */
+/*
+ * Writes s for a terminal, text_escape(TEXT_TERM): control, format and
+ * bidi characters and invalid UTF-8 as '?'.
+ */
 void	cmd_print_safe(FILE *, const char *s);
 
 #endif /* GT_CMD_H */

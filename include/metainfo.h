@@ -56,7 +56,7 @@ struct metainfo {
 	bool		 multi_file;	/* "files" (a folder) vs "length" */
 	uint64_t	 piece_length;
 	uint32_t	 npieces;
-	uint8_t		*pieces;	/* npieces * SHA1_LEN, owned */
+	const uint8_t	*pieces;	/* npieces * SHA1_LEN, in info_raw */
 	uint64_t	 total_length;	/* padding included */
 	struct mi_file	*files;
 	size_t		 nfiles;
@@ -85,6 +85,13 @@ struct metainfo {
  * torrent fails with GT_EUNSUP and "v2-only torrents are not supported yet".
  */
 enum gt_err	metainfo_parse(struct metainfo *m, const uint8_t *p, size_t len,
+		    char *err);
+/*
+ * The same for a malloc'd p, which it takes (freed on failure): the info
+ * dictionary is moved to the front of p, which becomes info_raw, so a big
+ * torrent is never held twice.
+ */
+enum gt_err	metainfo_parse_take(struct metainfo *m, uint8_t *p, size_t len,
 		    char *err);
 /* Parses an info dictionary alone (from a magnet's ut_metadata). */
 enum gt_err	metainfo_parse_info(struct metainfo *m, const uint8_t *p,

@@ -19,6 +19,13 @@ void		 reactor_stop(struct reactor *);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC, read on each call). */
 uint64_t	 reactor_now_ms(struct reactor *);
+/*
+ * The same clock without a reactor, for commands that run none (create,
+ * verify): no module but this one reads the clock.
+ */
+uint64_t	 reactor_clock_ms(void);
+/* Wall-clock seconds since the epoch (a .torrent's creation date). */
+int64_t		 reactor_wall_s(void);
 
 /* fn(arg) runs from the loop after the current callback returns. */
 void		 reactor_defer_free(struct reactor *, void (*fn)(void *),

@@ -26,7 +26,8 @@ void		 ui_clear(struct ui *);
 /*
  * The closing line, exactly:
  * "gtorrent: done: NAME: SIZE bytes in SECS s (RATE MiB/s), downloaded D
- * bytes, uploaded U bytes, peers N" (stopped: instead of done:).
+ * bytes, uploaded U bytes, peers N" (stopped: instead of done:), with
+ * NAME escaped as text_escape(TEXT_TERM) does.
  * Printed with --quiet too: scripts parse it.
  */
 void		 ui_summary(struct ui *, bool done, const char *name,

@@ -2,6 +2,7 @@
 #ifndef GT_UTIL_H
 #define GT_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,7 +77,53 @@ int	 hex_digit(char);
 /* Decodes exactly 2 * len hex digits; -1 on a bad digit. */
 int	 hex_decode(uint8_t *out, const char *in, size_t len);
 
-/* "1.5 GiB" style; buf of at least 16 bytes. */
-const char *human_size(char *buf, size_t bufsz, uint64_t n);
+/*
+ * "1.50 GiB" style with decimals (0-3) digits after the point ("1023 B"
+ * below 1 KiB); buf of at least 16 bytes.
+ */
+const char *human_size(char *buf, size_t bufsz, uint64_t n, int decimals);
+
+/*
+ * Length (1-4) of the valid UTF-8 sequence at s, which has n bytes left,
+ * and its code point in *cp (when cp is not NULL); 0 when s does not start
+ * one: a stray or truncated byte, an overlong form, a surrogate or a code
+ * point past U+10FFFF.
+ */
+size_t	 utf8_seq(const uint8_t *s, size_t n, uint32_t *cp);
+/*
+ * True for a code point that is never shown as it is, because a terminal
+ * would act on it or show nothing: the C0 and C1 controls and DEL, the
+ * line and paragraph separators, and the format characters (Unicode
+ * category Cf: bidi embeddings, overrides, isolates and marks, zero-width
+ * space, word joiner, soft hyphen, BOM, tags...) except ZWNJ and ZWJ
+ * (U+200C, U+200D), which scripts and emoji need.
+ */
+bool	 utf8_hidden(uint32_t cp);
+
+/* True if s (NUL-terminated) is valid UTF-8 throughout. */
+bool	 utf8_valid(const char *s);
+/*
+ * s as UTF-8 (malloc'd): valid UTF-8 sequences are kept and every other
+ * byte is read as Windows-1252, as the WHATWG Encoding Standard (web
+ * browsers) decodes it: 0xA0-0xFF as Latin-1, 0x80-0x9F as the printable
+ * characters Windows-1252 puts there (0x80 euro sign, 0x92 right single
+ * quotation mark...) and the five it leaves undefined (0x81, 0x8D, 0x8F,
+ * 0x90, 0x9D) as the C1 controls of the same value.  Different inputs
+ * give different outputs unless one mixes in UTF-8 that reads like the
+ * other's conversion ("caf\xe9" and "caf\xc3\xa9" both give "café").
+ */
+char	*utf8_from_legacy(const char *s);
+
+/* How text_escape shows what is hidden (above) or not valid UTF-8. */
+enum text_style {
+	TEXT_TERM,	/* each such character or byte as one '?' */
+	TEXT_JSON,	/* a JSON string, quotes included: "\u202e",
+			   "\n", "\ud83d\ude00"; invalid bytes as
+			   "\ufffd" */
+	TEXT_BYTES,	/* hidden characters and bad bytes as \xNN per byte,
+			   '\' as "\\": names the exact bytes */
+};
+/* s (NUL-terminated, from anywhere) made safe to print; malloc'd. */
+char	*text_escape(const char *s, enum text_style);
 
 #endif /* GT_UTIL_H */

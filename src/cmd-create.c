@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bencode.h"
@@ -19,6 +18,7 @@
 #include "filemap.h"
 #include "makemeta.h"
 #include "metainfo.h"
+#include "reactor.h"
 #include "storage.h"
 #include "walk.h"
 
@@ -80,6 +80,10 @@ create_usage(FILE *f)
 	    "      --skip-special        skip FIFOs, sockets and devices"
 	    " instead of\n"
 	    "                            refusing\n"
+	    "      --convert-names       read file names that are not UTF-8"
+	    " as\n"
+	    "                            Windows-1252 (default: refuse"
+	    " them)\n"
 	    "  -h, --help                this help\n"
 	    "\n"
 	    "Files are hashed in bytewise path order, so the info-hash"
@@ -87,13 +91,11 @@ create_usage(FILE *f)
 	    "mktorrent's for the same files, name and piece length.\n");
 }
 
+/* Seconds on the reactor's monotonic clock. */
 static double
 create_now(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)reactor_clock_ms() / 1000.0;
 }
 
 static void
@@ -112,7 +114,8 @@ create_progress_cb(void *arg, uint64_t done, uint64_t total)
 	secs = now - cp->start;
 	fprintf(stderr, "\rhashing: %.1f%% (%s of %s, %.0f MiB/s)\033[K",
 	    total > 0 ? 100.0 * (double)done / (double)total : 100.0,
-	    human_size(a, sizeof(a), done), human_size(b, sizeof(b), total),
+	    human_size(a, sizeof(a), done, 2),
+	    human_size(b, sizeof(b), total, 2),
 	    secs > 0 ? (double)done / 1048576.0 / secs : 0.0);
 	cp->drawn = true;
 }
@@ -461,10 +464,12 @@ struct create_args {
 	bool			 verbose;
 	bool			 force;
 	bool			 skip_special;
+	bool			 convert_names;
 };
 
 enum {
 	OPT_SKIP_SPECIAL = 256,
+	OPT_CONVERT_NAMES,
 };
 
 static int
@@ -485,6 +490,7 @@ create_parse(int argc, char **argv, struct create_args *a)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "web-seed", required_argument, NULL, 'w' },
 		{ "skip-special", no_argument, NULL, OPT_SKIP_SPECIAL },
+		{ "convert-names", no_argument, NULL, OPT_CONVERT_NAMES },
 		{ NULL, 0, NULL, 0 },
 	};
 	char				*end;
@@ -560,6 +566,9 @@ create_parse(int argc, char **argv, struct create_args *a)
 		case OPT_SKIP_SPECIAL:
 			a->skip_special = true;
 			break;
+		case OPT_CONVERT_NAMES:
+			a->convert_names = true;
+			break;
 		default:
 			return cmd_bad_option("create", c, argv);
 		}
@@ -568,6 +577,96 @@ create_parse(int argc, char **argv, struct create_args *a)
 		return cmd_usage_error("create", "missing PATH");
 	if (optind != argc - 1)
 		return cmd_usage_error("create", "one PATH at a time");
+	return EXIT_OK;
+}
+
+/* "caf\xe9.txt": one line naming a file name's exact bytes. */
+static void
+create_not_utf8(const char *what)
+{
+	char	*shown = text_escape(what, TEXT_BYTES);
+
+	cmd_error("create: %s: file name is not valid UTF-8 (rename it, or "
+	    "use --convert-names to read it as Windows-1252)", shown);
+	free(shown);
+}
+
+static int
+create_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The paths of a folder's files in the torrent, UTF-8: paths[i] is
+ * ents[i].path, or its conversion (with convert) when it is not UTF-8.
+ * A path that is not UTF-8 without convert, or two paths that become the
+ * same file or a file and a folder, end it with one line.
+ */
+static int
+create_utf8_paths(const char *path, bool is_dir, bool convert,
+    const struct walk_entry *ents, size_t n, char ***out)
+{
+	char		**paths, **sorted, *key, *shown;
+	size_t		  i, len, lo, hi, mid;
+	bool		  changed = false;
+	int		  rc = EXIT_OK;
+
+	paths = xcalloc(n, sizeof(*paths));
+	for (i = 0; i < n; i++) {
+		/* One file: the torrent's name is its name, checked apart. */
+		if (!is_dir || utf8_valid(ents[i].path)) {
+			paths[i] = xstrdup(ents[i].path);
+			continue;
+		}
+		if (!convert) {
+			shown = xasprintf("%s/%s", path, ents[i].path);
+			create_not_utf8(shown);
+			free(shown);
+			rc = EXIT_BADINPUT;
+			goto out;
+		}
+		paths[i] = utf8_from_legacy(ents[i].path);
+		changed = true;
+	}
+	if (!changed)
+		goto out;
+	/* Same path twice, or a file where another path has a folder. */
+	sorted = xcalloc(n, sizeof(*sorted));
+	memcpy(sorted, paths, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), create_strcmp);
+	for (i = 0; i < n && rc == EXIT_OK; i++) {
+		key = xasprintf("%s/", sorted[i]);
+		len = strlen(key);
+		lo = i + 1;
+		hi = n;
+		while (lo < hi) {	/* the first path >= key */
+			mid = lo + (hi - lo) / 2;
+			if (strcmp(sorted[mid], key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if ((i + 1 < n && strcmp(sorted[i], sorted[i + 1]) == 0) ||
+		    (lo < n && strncmp(sorted[lo], key, len) == 0)) {
+			shown = text_escape(sorted[i], TEXT_BYTES);
+			cmd_error("create: %s/%s: two files would have this "
+			    "name after --convert-names; rename one", path,
+			    shown);
+			free(shown);
+			rc = EXIT_BADINPUT;
+		}
+		free(key);
+	}
+	free(sorted);
+out:
+	if (rc != EXIT_OK) {
+		for (i = 0; i < n; i++)
+			free(paths[i]);
+		free(paths);
+		return rc;
+	}
+	*out = paths;
 	return EXIT_OK;
 }
 
@@ -604,9 +703,9 @@ create_summary(FILE *f, const char *output, size_t nfiles, uint64_t total,
 	}
 	fprintf(f, " (%zu file%s, %s, %" PRIu32 " piece%s of %s), "
 	    "info-hash %s\n", nfiles, nfiles == 1 ? "" : "s",
-	    human_size(sz, sizeof(sz), total), npieces,
+	    human_size(sz, sizeof(sz), total, 2), npieces,
 	    npieces == 1 ? "" : "s",
-	    human_size(psz, sizeof(psz), piece_length), hex);
+	    human_size(psz, sizeof(psz), piece_length, 2), hex);
 }
 
 int
@@ -629,6 +728,7 @@ cmd_create(int argc, char **argv)
 	char				 err[GT_ERRLEN];
 	char				*name = NULL, *root = NULL;
 	char				*outname = NULL, *base = NULL;
+	char				**tpaths = NULL, *tname = NULL;
 	char				 sz[32], psz[32];
 	uint8_t				*hashes = NULL, *torrent = NULL;
 	uint8_t				 ih[SHA1_LEN];
@@ -654,6 +754,15 @@ cmd_create(int argc, char **argv)
 	else if ((name = create_default_name(path)) == NULL) {
 		rc = cmd_usage_error("create", "%s: cannot name the torrent "
 		    "after it; give a name with -n", path);
+		goto done;
+	}
+	if (utf8_valid(name))
+		tname = xstrdup(name);
+	else if (a.convert_names)
+		tname = utf8_from_legacy(name);
+	else {
+		create_not_utf8(name);
+		rc = EXIT_BADINPUT;
 		goto done;
 	}
 	to_stdout = a.output != NULL && strcmp(a.output, "-") == 0;
@@ -689,6 +798,9 @@ cmd_create(int argc, char **argv)
 		rc = EXIT_BADINPUT;
 		goto done;
 	}
+	if ((rc = create_utf8_paths(path, is_dir, a.convert_names, ents, n,
+	    &tpaths)) != EXIT_OK)
+		goto done;
 
 	pl = a.piece_length;
 	if (pl == 0) {
@@ -700,7 +812,7 @@ cmd_create(int argc, char **argv)
 	if (np > MI_MAX_PIECES) {
 		cmd_error("create: %s: %" PRIu64 " pieces of %s is too many "
 		    "(at most %u); use a larger --piece-length", path, np,
-		    human_size(sz, sizeof(sz), pl), MI_MAX_PIECES);
+		    human_size(sz, sizeof(sz), pl, 2), MI_MAX_PIECES);
 		rc = a.piece_length != 0 ? EXIT_USAGE : EXIT_BADINPUT;
 		goto done;
 	}
@@ -721,7 +833,7 @@ cmd_create(int argc, char **argv)
 			.length = ents[i].length,
 		};
 		mfiles[i] = (struct makemeta_file){
-			.path = ents[i].path,
+			.path = tpaths[i],
 			.length = ents[i].length,
 		};
 	}
@@ -740,8 +852,9 @@ cmd_create(int argc, char **argv)
 	if (a.verbose)
 		fprintf(stderr, "hashing %zu file%s, %s: %" PRIu32 " piece%s "
 		    "of %s on %u thread%s\n", n, n == 1 ? "" : "s",
-		    human_size(sz, sizeof(sz), total), npieces,
-		    npieces == 1 ? "" : "s", human_size(psz, sizeof(psz), pl),
+		    human_size(sz, sizeof(sz), total, 2), npieces,
+		    npieces == 1 ? "" : "s",
+		    human_size(psz, sizeof(psz), pl, 2),
 		    a.nthreads, a.nthreads == 1 ? "" : "s");
 	hashes = xcalloc(npieces, SHA1_LEN);
 	ok = xcalloc(npieces, sizeof(*ok));
@@ -769,7 +882,7 @@ cmd_create(int argc, char **argv)
 		    secs > 0 ? (double)total / 1048576.0 / secs : 0.0);
 
 	mo = (struct makemeta_opts){
-		.name = name,
+		.name = tname,
 		.single_file = !is_dir,
 		.piece_length = pl,
 		.private = a.private,
@@ -777,7 +890,7 @@ cmd_create(int argc, char **argv)
 		.comment = a.comment,
 		.created_by = "gtorrent/" GT_VERSION,
 		.has_date = !a.no_date,
-		.creation_date = a.no_date ? 0 : (int64_t)time(NULL),
+		.creation_date = a.no_date ? 0 : reactor_wall_s(),
 		.tiers = (const char *const *const *)a.urls.tiers,
 		.ntiers = a.urls.ntiers,
 		.web_seeds = a.urls.seeds,
@@ -836,6 +949,11 @@ done:
 	free(root);
 	free(outname);
 	free(name);
+	free(tname);
+	if (tpaths != NULL)
+		for (i = 0; i < n; i++)
+			free(tpaths[i]);
+	free(tpaths);
 	create_urls_clear(&a.urls);
 	return rc;
 }

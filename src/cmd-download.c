@@ -308,28 +308,25 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			break;
 		case 'p':
 			if (cmd_parse_size(optarg, &v) != 0 || v > 65535) {
-				free(peers);
-				free(trackers);
-				return cmd_usage_error(cmd, "port must be 0 to "
+				rc = cmd_usage_error(cmd, "port must be 0 to "
 				    "65535, not '%s'", optarg);
+				goto out;
 			}
 			so.port = (uint16_t)v;
 			break;
 		case OPT_PEER:
 			if (npeers == DL_MAX_PEER_ARGS) {
-				free(peers);
-				free(trackers);
-				return cmd_usage_error(cmd, "more than %u "
+				rc = cmd_usage_error(cmd, "more than %u "
 				    "--peer options", DL_MAX_PEER_ARGS);
+				goto out;
 			}
 			peers = xreallocarray(peers, npeers + 1,
 			    sizeof(*peers));
 			if (addr_parse(optarg, 0, &peers[npeers]) != GT_OK) {
-				free(peers);
-				free(trackers);
-				return cmd_usage_error(cmd, "--peer needs a "
+				rc = cmd_usage_error(cmd, "--peer needs a "
 				    "numeric IPv4:PORT or [IPv6]:PORT, not "
 				    "'%s'", optarg);
+				goto out;
 			}
 			npeers++;
 			break;
@@ -338,17 +335,15 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			break;
 		case OPT_TRACKER:
 			if (!tracker_client_url_ok(optarg)) {
-				free(peers);
-				free(trackers);
-				return cmd_usage_error(cmd, "--tracker needs an "
+				rc = cmd_usage_error(cmd, "--tracker needs an "
 				    "http://, https:// or udp://host:port URL, "
 				    "not '%s'", optarg);
+				goto out;
 			}
 			if (ntrackers == DL_MAX_TRACKER_ARGS) {
-				free(peers);
-				free(trackers);
-				return cmd_usage_error(cmd, "more than %u "
+				rc = cmd_usage_error(cmd, "more than %u "
 				    "--tracker options", DL_MAX_TRACKER_ARGS);
+				goto out;
 			}
 			trackers = xreallocarray(trackers, ntrackers + 1,
 			    sizeof(*trackers));
@@ -357,11 +352,10 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		case OPT_MAX_PEERS:
 			if (cmd_parse_size(optarg, &v) != 0 || v < 1 ||
 			    v > DL_MAX_PEERS) {
-				free(peers);
-				free(trackers);
-				return cmd_usage_error(cmd, "--max-peers must "
+				rc = cmd_usage_error(cmd, "--max-peers must "
 				    "be 1 to %u, not '%s'", DL_MAX_PEERS,
 				    optarg);
+				goto out;
 			}
 			so.max_peers = to.max_peers = (uint32_t)v;
 			break;
@@ -387,27 +381,23 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			verbose++;
 			break;
 		case 'h':
-			free(peers);
-			free(trackers);
 			download_usage(stdout, seed_cmd);
-			return EXIT_OK;
+			rc = EXIT_OK;
+			goto out;
 		default:
-			free(peers);
-			free(trackers);
-			return cmd_bad_option(cmd, c, argv);
+			rc = cmd_bad_option(cmd, c, argv);
+			goto out;
 		}
 	}
 	if (optind != argc - 1) {
-		free(peers);
-		free(trackers);
-		return cmd_usage_error(cmd, "%s", optind == argc ?
+		rc = cmd_usage_error(cmd, "%s", optind == argc ?
 		    "missing FILE.torrent" : "one FILE.torrent at a time");
+		goto out;
 	}
 	if (!to.use_trackers && npeers == 0 && !seed_cmd) {
-		free(peers);
-		free(trackers);
-		return cmd_usage_error(cmd, "--no-tracker needs at least one "
+		rc = cmd_usage_error(cmd, "--no-tracker needs at least one "
 		    "--peer");
+		goto out;
 	}
 	if (verbose == 1)
 		log_set_level(LOG_INFO);
@@ -416,11 +406,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	else if (verbose > 2)
 		log_set_level(LOG_TRACE);
 
-	if ((rc = cmd_load_torrent(argv[optind], &d.m)) != EXIT_OK) {
-		free(peers);
-		free(trackers);
-		return rc;
-	}
+	if ((rc = cmd_load_torrent(argv[optind], &d.m)) != EXIT_OK)
+		goto out;
 	signal(SIGPIPE, SIG_IGN);
 	d.dir = to.dir;
 	d.seed = to.seed;
@@ -432,6 +419,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_IO;
 
+out:
 	reactor_timer_free(d.ui_timer);
 	reactor_timer_free(d.stop_timer);
 	session_free(d.s);		/* and the torrent */

@@ -157,10 +157,10 @@ info_text(FILE *f, const struct metainfo *m)
 	info_line(f, "Comment:", m->comment);
 	info_line(f, "Source:", m->source);
 	info_line(f, "Private:", m->private ? "yes" : "no");
-	human_size(sz, sizeof(sz), m->total_length);
+	human_size(sz, sizeof(sz), m->total_length, 2);
 	fprintf(f, "  %-14s %s (%" PRIu64 " bytes)\n", "Total size:", sz,
 	    m->total_length);
-	human_size(psz, sizeof(psz), m->piece_length);
+	human_size(psz, sizeof(psz), m->piece_length, 2);
 	fprintf(f, "  %-14s %" PRIu32 " x %s\n", "Pieces:", m->npieces, psz);
 
 	fputs("\nTRACKERS\n", f);
@@ -199,7 +199,8 @@ info_text(FILE *f, const struct metainfo *m)
 
 		fputs("  ", f);
 		cmd_print_safe(f, fl->path);
-		fprintf(f, " (%s)", human_size(sz, sizeof(sz), fl->length));
+		fprintf(f, " (%s)",
+		    human_size(sz, sizeof(sz), fl->length, 2));
 		if (fl->attr != 0)
 			fprintf(f, " [%s]", attr_str(attr, fl->attr));
 		if (fl->symlink != NULL) {

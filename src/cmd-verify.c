@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "filemap.h"
 #include "metainfo.h"
+#include "reactor.h"
 #include "storage.h"
 
 #define VERIFY_MAX_LISTED	100	/* bad pieces named in text output */
@@ -37,20 +37,11 @@ verify_usage(FILE *f)
 	    "  -h, --help          this help\n");
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 verify_progress_cb(void *arg, uint64_t done, uint64_t total)
 {
 	struct verify_progress	*vp = arg;
-	uint64_t		 now = mono_ms();
+	uint64_t		 now = reactor_clock_ms();
 
 	if (!vp->tty || (now - vp->last_ms < 100 && done < total))
 		return;

@@ -9,7 +9,6 @@
 
 #include "log.h"
 
-#define LOG_LINE	1024		/* bytes formatted on the stack */
 
 enum log_level		 log_level_max = LOG_WARN;
 static FILE		*log_file;	/* guarded by log_lock */
@@ -68,41 +67,34 @@ log_put(int fd, const char *p, size_t n)
 }
 
 /*
- * The whole line, prefix and newline included, is formatted first and
- * goes out in one write(2) under a lock, so lines from several threads
- * (hashing, libevent, curl) never mix, and a log file opened for
- * appending gets whole lines even from other processes.
+ * Names and tracker messages come from afar: text_escape shows them.  The
+ * whole line, prefix and newline included, is formatted first and goes out
+ * in one write(2) under a lock, so lines from several threads (hashing,
+ * libevent, curl) never mix, and a log file opened for appending gets
+ * whole lines even from other processes.
  */
 void
 log_write(enum log_level lvl, const char *fmt, ...)
 {
-	char		 stack[LOG_LINE], *line = stack;
-	va_list		 ap;
-	int		 np, nm, saved = errno;
-	size_t		 n;
+	va_list	 ap;
+	char	*msg, *safe, *line;
+	int	 n, saved = errno;
 
-	np = snprintf(stack, sizeof(stack), "gtorrent: %s: ",
-	    log_level_names[lvl]);
 	va_start(ap, fmt);
-	nm = vsnprintf(stack + np, sizeof(stack) - (size_t)np, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (nm < 0)
-		nm = 0;
-	n = (size_t)np + (size_t)nm;
-	if (n + 1 >= sizeof(stack)) {
-		line = xmalloc(n + 2);
-		memcpy(line, stack, (size_t)np);
-		va_start(ap, fmt);
-		vsnprintf(line + np, (size_t)nm + 1, fmt, ap);
-		va_end(ap);
+	if (n == -1) {
+		errno = saved;
+		return;
 	}
-	line[n++] = '\n';
-
+	safe = text_escape(msg, TEXT_TERM);
+	line = xasprintf("gtorrent: %s: %s\n", log_level_names[lvl], safe);
 	pthread_mutex_lock(&log_lock);
 	log_put(log_file != NULL ? fileno(log_file) : STDERR_FILENO, line,
-	    n);
+	    strlen(line));
 	pthread_mutex_unlock(&log_lock);
-	if (line != stack)
-		free(line);
+	free(line);
+	free(safe);
+	free(msg);
 	errno = saved;
 }

@@ -252,37 +252,6 @@ strv_free(char **v, size_t n)
 	free(v);
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if there is none. */
-static size_t
-utf8_seq(const uint8_t *s, size_t n)
-{
-	uint8_t	c = s[0];
-
-#define CONT(x)	(((x) & 0xc0) == 0x80)
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2)
-		return 0;
-	if (c < 0xe0)
-		return n >= 2 && CONT(s[1]) ? 2 : 0;
-	if (c < 0xf0) {
-		if (n < 3 || !CONT(s[1]) || !CONT(s[2]))
-			return 0;
-		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
-			return 0;	/* overlong, surrogate */
-		return 3;
-	}
-	if (c < 0xf5) {
-		if (n < 4 || !CONT(s[1]) || !CONT(s[2]) || !CONT(s[3]))
-			return 0;
-		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
-			return 0;	/* overlong, past U+10FFFF */
-		return 4;
-	}
-	return 0;
-#undef CONT
-}
-
 /* Largest k' <= k that does not split a character of valid UTF-8 s. */
 static size_t
 utf8_cut(const char *s, size_t k)
@@ -301,7 +270,7 @@ metainfo_safe_component(const uint8_t *s, size_t len)
 	out = xmalloc(len + 1);
 	while (i < len) {
 		if (s[i] < 0x20 || s[i] == 0x7f || s[i] == '/' ||
-		    s[i] == '\\' || (k = utf8_seq(s + i, len - i)) == 0) {
+		    s[i] == '\\' || (k = utf8_seq(s + i, len - i, NULL)) == 0) {
 			out[o++] = '_';
 			i++;
 			continue;
@@ -342,7 +311,7 @@ text_dup(const struct bencode_node *n)
 	out = xmalloc(n->slen + 1);
 	while (i < n->slen) {
 		if (n->s[i] == 0 ||
-		    (k = utf8_seq(n->s + i, n->slen - i)) == 0) {
+		    (k = utf8_seq(n->s + i, n->slen - i, NULL)) == 0) {
 			out[o++] = '?';
 			i++;
 			continue;
@@ -858,9 +827,13 @@ parse_single(struct mi_ctx *c, const struct bencode_node *info)
 	return GT_OK;
 }
 
+/*
+ * With borrow, m->info_raw points into the input (metainfo_parse_take
+ * moves it into place afterwards) instead of a copy.
+ */
 static enum gt_err
 parse_info(struct metainfo *m, const struct bencode_doc *d,
-    const struct bencode_node *info, char *err)
+    const struct bencode_node *info, bool borrow, char *err)
 {
 	struct mi_ctx			*c;
 	const struct bencode_node	*n, *pieces, *pl;
@@ -872,8 +845,12 @@ parse_info(struct metainfo *m, const struct bencode_doc *d,
 	enum gt_err			 e;
 
 	raw = bencode_raw(d, info, &rawlen);
-	m->info_raw = xmalloc(rawlen);
-	memcpy(m->info_raw, raw, rawlen);
+	if (borrow)
+		m->info_raw = (uint8_t *)(uintptr_t)raw;
+	else {
+		m->info_raw = xmalloc(rawlen);
+		memcpy(m->info_raw, raw, rawlen);
+	}
 	m->info_len = rawlen;
 	sha1(raw, rawlen, m->info_hash);
 
@@ -961,8 +938,7 @@ parse_info(struct metainfo *m, const struct bencode_doc *d,
 		goto out;
 	}
 	m->npieces = (uint32_t)need_pieces;
-	m->pieces = xmalloc(pieces->slen);
-	memcpy(m->pieces, pieces->s, pieces->slen);
+	m->pieces = m->info_raw + (pieces->s - raw);	/* no second copy */
 
 	n = bencode_dict_get_type(d, info, "private", BENCODE_INT);
 	m->private = n != NULL && n->i == 1;
@@ -993,12 +969,12 @@ mi_decode(struct bencode_doc *d, const uint8_t *p, size_t len, char *err)
 	return GT_OK;
 }
 
-enum gt_err
-metainfo_parse(struct metainfo *m, const uint8_t *p, size_t len, char *err)
+static enum gt_err
+parse_torrent(struct metainfo *t, const uint8_t *p, size_t len, bool borrow,
+    char *err)
 {
 	struct bencode_doc		 d;
 	const struct bencode_node	*root, *info;
-	struct metainfo			 t = { 0 };
 	enum gt_err			 e;
 
 	if ((e = mi_decode(&d, p, len, err)) != GT_OK)
@@ -1011,13 +987,44 @@ metainfo_parse(struct metainfo *m, const uint8_t *p, size_t len, char *err)
 		e = gt_fail(err, GT_EINVAL, "info: missing");
 	else if (info->type != BENCODE_DICT)
 		e = gt_fail(err, GT_EINVAL, "info: not a dictionary");
-	else if ((e = parse_info(&t, &d, info, err)) == GT_OK)
-		parse_outer(&t, &d, root);
+	else if ((e = parse_info(t, &d, info, borrow, err)) == GT_OK)
+		parse_outer(t, &d, root);
 	bencode_doc_clear(&d);
-	if (e != GT_OK) {
+	return e;
+}
+
+enum gt_err
+metainfo_parse(struct metainfo *m, const uint8_t *p, size_t len, char *err)
+{
+	struct metainfo	t = { 0 };
+	enum gt_err	e;
+
+	if ((e = parse_torrent(&t, p, len, false, err)) != GT_OK) {
 		metainfo_clear(&t);
 		return e;
 	}
+	*m = t;
+	return GT_OK;
+}
+
+enum gt_err
+metainfo_parse_take(struct metainfo *m, uint8_t *p, size_t len, char *err)
+{
+	struct metainfo	t = { 0 };
+	size_t		pieces_off;
+	enum gt_err	e;
+
+	if ((e = parse_torrent(&t, p, len, true, err)) != GT_OK) {
+		t.info_raw = NULL;	/* borrowed from p: not to be freed */
+		metainfo_clear(&t);
+		free(p);
+		return e;
+	}
+	/* The info dictionary becomes the whole block, in place. */
+	pieces_off = (size_t)(t.pieces - t.info_raw);
+	memmove(p, t.info_raw, t.info_len);
+	t.info_raw = xrealloc(p, t.info_len);
+	t.pieces = t.info_raw + pieces_off;
 	*m = t;
 	return GT_OK;
 }
@@ -1037,7 +1044,7 @@ metainfo_parse_info(struct metainfo *m, const uint8_t *p, size_t len,
 	if (root->type != BENCODE_DICT)
 		e = gt_fail(err, GT_EINVAL, "info: not a dictionary");
 	else
-		e = parse_info(&t, &d, root, err);
+		e = parse_info(&t, &d, root, false, err);
 	bencode_doc_clear(&d);
 	if (e != GT_OK) {
 		metainfo_clear(&t);
@@ -1054,7 +1061,6 @@ metainfo_clear(struct metainfo *m)
 
 	free(m->info_raw);
 	free(m->name);
-	free(m->pieces);
 	for (i = 0; i < m->nfiles; i++) {
 		free(m->files[i].path);
 		free(m->files[i].symlink);

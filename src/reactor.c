@@ -183,12 +183,28 @@ reactor_stop(struct reactor *r)
 uint64_t
 reactor_now_ms(struct reactor *r)
 {
+	(void)r;
+	return reactor_clock_ms();
+}
+
+uint64_t
+reactor_clock_ms(void)
+{
 	struct timespec	ts;
 
-	(void)r;
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
 		abort();	/* POSIX requires it; nothing works without */
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int64_t
+reactor_wall_s(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		abort();
+	return (int64_t)ts.tv_sec;
 }
 
 void

@@ -50,27 +50,6 @@ ui_interval_ms(const struct ui *u)
 	return u->tty ? UI_TTY_MS : UI_PLAIN_MS;
 }
 
-/* "420.0 MiB", one decimal. */
-static const char *
-ui_size(char *buf, size_t len, uint64_t n)
-{
-	static const char *const	units[] = {
-		"B", "KiB", "MiB", "GiB", "TiB", "PiB",
-	};
-	double				v = (double)n;
-	size_t				u = 0;
-
-	while (v >= 1024 && u + 1 < nitems(units)) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%" PRIu64 " B", n);
-	else
-		snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
-}
-
 static void
 ui_sample(struct ui *u, const struct torrent_stats *ts, uint64_t now)
 {
@@ -151,9 +130,11 @@ ui_update(struct ui *u, const struct torrent_stats *ts, uint64_t now)
 	pct = ts->total == 0 ? 100.0 : 100.0 * (double)ts->have /
 	    (double)ts->total;
 	printf("%s%.1f%% %s/%s  down %s/s  up %s/s  peers %u/%u  eta %s%s%s",
-	    u->tty ? "\r" : "", pct, ui_size(have, sizeof(have), ts->have),
-	    ui_size(total, sizeof(total), ts->total),
-	    ui_size(down, sizeof(down), rd), ui_size(up, sizeof(up), ru),
+	    u->tty ? "\r" : "", pct,
+	    human_size(have, sizeof(have), ts->have, 1),
+	    human_size(total, sizeof(total), ts->total, 1),
+	    human_size(down, sizeof(down), rd, 1),
+	    human_size(up, sizeof(up), ru, 1),
 	    ts->peers, ts->known > ts->peers ? ts->known : ts->conns, eta,
 	    swarm, u->tty ? "\033[K" : "\n");
 	fflush(stdout);
@@ -181,14 +162,16 @@ void
 ui_summary(struct ui *u, bool done, const char *name,
     const struct torrent_stats *ts, double seconds)
 {
-	double	rate;
+	double	 rate;
+	char	*safe = text_escape(name, TEXT_TERM);
 
 	ui_clear(u);
 	rate = seconds > 0 ? (double)ts->downloaded / seconds / 1048576.0 :
 	    0.0;
 	printf("gtorrent: %s: %s: %" PRIu64 " bytes in %.2f s (%.1f MiB/s), "
 	    "downloaded %" PRIu64 " bytes, uploaded %" PRIu64 " bytes, "
-	    "peers %u\n", done ? "done" : "stopped", name, ts->total, seconds,
+	    "peers %u\n", done ? "done" : "stopped", safe, ts->total, seconds,
 	    rate, ts->downloaded, ts->uploaded, ts->peers_ever);
 	fflush(stdout);
+	free(safe);
 }

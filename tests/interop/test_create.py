@@ -394,3 +394,109 @@ def test_create_tiers_and_seeds_like_mktorrent(gt, mk, tmp_path, seed):
     m = read_torrent(tmp_path / "m.torrent")
     for k in (b"announce", b"announce-list", b"url-list"):
         assert g.get(k) == m.get(k), (k, g.get(k), m.get(k))
+
+
+# --- file names that are not UTF-8 ------------------------------------------
+
+def _latin1_tree(tmp_path):
+    """A folder whose names are Latin-1 / Windows-1252 bytes, not UTF-8."""
+    top = os.path.join(os.fsencode(tmp_path), b"caf\xe9-dir")
+    os.makedirs(os.path.join(top, b"sub"))
+    files = {b"caf\xe9.txt": b"hello", b"sub/ok": b"x" * 40000,
+             b"sub/\x92quote \x80": b"y" * 30000, b"plain": b"z"}
+    for rel, data in files.items():
+        with open(os.path.join(top, rel), "wb") as f:
+            f.write(data)
+    return top, files
+
+
+def test_create_refuses_names_not_utf8(gt, tmp_path):
+    """By default a name that is not UTF-8 stops create with one line
+    naming its bytes (escaped) and the option that converts it."""
+    top, _ = _latin1_tree(tmp_path)
+    out = tmp_path / "x.torrent"
+    r = gt("create", "-n", "named", "-o", out, os.fsdecode(top))
+    assert_one_error_line(r, 3)
+    assert "caf\\xe9.txt" in r.err and "not valid UTF-8" in r.err, r
+    assert "--convert-names" in r.err, r
+    assert not out.exists()
+    # the folder's own name is the torrent's name
+    r = gt("create", "-o", out, os.fsdecode(top))
+    assert_one_error_line(r, 3)
+    assert "caf\\xe9-dir" in r.err, r
+    # one file: its name is the torrent's name; -n gives a good one
+    lone = os.path.join(os.fsencode(tmp_path), b"lone\xff")
+    with open(lone, "wb") as f:
+        f.write(b"q" * 100)
+    r = gt("create", "-o", out, os.fsdecode(lone))
+    assert_one_error_line(r, 3)
+    assert "lone\\xff" in r.err, r
+    r = gt("create", "-n", "lone", "-o", out, os.fsdecode(lone))
+    assert r.rc == 0, r
+    assert read_torrent(out)[b"info"][b"name"] == b"lone"
+
+
+def test_create_convert_names(gt, tmp_path):
+    """--convert-names: bytes that are not UTF-8 read as Windows-1252;
+    the data, order and pieces are those of the files on disk."""
+    top, files = _latin1_tree(tmp_path)
+    out = tmp_path / "x.torrent"
+    r = gt("create", "--convert-names", "-l", "15", "-o", out,
+           os.fsdecode(top))
+    assert r.rc == 0, r
+    info = read_torrent(out)[b"info"]
+    assert info[b"name"] == "café-dir".encode()
+    got = [(b"/".join(f[b"path"]), f[b"length"]) for f in info[b"files"]]
+    raw_order = sorted(files)                    # mktorrent's, by raw bytes
+    conv = {b"caf\xe9.txt": "café.txt", b"plain": "plain", b"sub/ok":
+            "sub/ok", b"sub/\x92quote \x80": "sub/\u2019quote \u20ac"}
+    assert got == [(conv[k].encode(), len(files[k])) for k in raw_order]
+    payload = b"".join(files[k] for k in raw_order)
+    import hashlib
+    pl = 1 << 15
+    want = b"".join(hashlib.sha1(payload[i:i + pl]).digest()
+                    for i in range(0, len(payload), pl))
+    assert info[b"pieces"] == want
+    # gtorrent reads it back with the converted names, shown as they are
+    r = gt("info", out)
+    assert r.rc == 0 and "café-dir/sub/\u2019quote \u20ac" in r.out, r
+
+
+def test_create_convert_names_clash(gt, tmp_path):
+    """Two names that convert to the same one: one line, no torrent."""
+    top = os.path.join(os.fsencode(tmp_path), b"d")
+    os.makedirs(top)
+    for name in (b"caf\xe9", "café".encode()):
+        with open(os.path.join(top, name), "wb") as f:
+            f.write(b"x")
+    out = tmp_path / "x.torrent"
+    r = gt("create", "--convert-names", "-o", out, os.fsdecode(top))
+    assert_one_error_line(r, 3)
+    assert "café" in r.err and "--convert-names" in r.err, r
+    assert not out.exists()
+    # a converted file name where another path has a folder
+    os.remove(os.path.join(top, "café".encode()))
+    os.makedirs(os.path.join(top, "café".encode()))
+    with open(os.path.join(top, "café/in".encode()), "wb") as f:
+        f.write(b"y")
+    r = gt("create", "--convert-names", "-o", out, os.fsdecode(top))
+    assert_one_error_line(r, 3)
+    assert not out.exists()
+
+
+def test_create_convert_names_matches_mktorrent_data(gt, mk, tmp_path):
+    """mktorrent writes the raw bytes; with --convert-names the pieces,
+    lengths and order are the same, only the names are UTF-8."""
+    top, files = _latin1_tree(tmp_path)
+    mk(os.fsdecode(top), tmp_path / "mk.torrent", 15)
+    r = gt("create", "--convert-names", "-l", "15", "-o",
+           tmp_path / "gt.torrent", os.fsdecode(top))
+    assert r.rc == 0, r
+    im = read_torrent(tmp_path / "mk.torrent")[b"info"]
+    ig = read_torrent(tmp_path / "gt.torrent")[b"info"]
+    assert im[b"pieces"] == ig[b"pieces"]
+    assert ([f[b"length"] for f in im[b"files"]] ==
+            [f[b"length"] for f in ig[b"files"]])
+    assert ([b"/".join(f[b"path"]).decode("cp1252") for f in im[b"files"]]
+            == [b"/".join(f[b"path"]).decode("utf-8")
+                for f in ig[b"files"]])

@@ -1337,6 +1337,64 @@ Test(metainfo, big_but_fine)
 	metainfo_clear(&m);
 }
 
+/* The piece hashes are read where they are, in info_raw: no copy. */
+Test(metainfo, pieces_inside_info_raw)
+{
+	struct metainfo	m;
+	char		err[GT_ERRLEN];
+
+	cr_assert_eq(parse_info_bval(info_single("f", 40000, 16384), &m, err),
+	    GT_OK, "%s", err);
+	cr_assert_eq(m.npieces, 3);
+	cr_assert(m.pieces > m.info_raw && m.pieces + 3 * SHA1_LEN <
+	    m.info_raw + m.info_len);
+	cr_assert_eq(metainfo_piece_hash(&m, 2), m.pieces + 2 * SHA1_LEN);
+	metainfo_clear(&m);
+}
+
+/* parse_take: the same result, the input block becomes info_raw. */
+Test(metainfo, parse_take)
+{
+	struct bval	*info;
+	struct metainfo	 a, b;
+	char		 err[GT_ERRLEN];
+	uint8_t		*p, *q;
+	size_t		 len;
+
+	info = info_single("f", 40000, 16384);
+	bval_dict_set(info, "source", bval_cstr("src"));
+	p = encode(torrent_of(info), &len);
+	q = xmalloc(len);
+	memcpy(q, p, len);
+	cr_assert_eq(metainfo_parse(&a, p, len, err), GT_OK, "%s", err);
+	cr_assert_eq(metainfo_parse_take(&b, q, len, err), GT_OK, "%s", err);
+	free(p);
+	cr_assert_eq(memcmp(a.info_hash, b.info_hash, SHA1_LEN), 0);
+	cr_assert_eq(a.info_len, b.info_len);
+	cr_assert_eq(memcmp(a.info_raw, b.info_raw, a.info_len), 0);
+	cr_assert_eq(b.info_raw[0], 'd');
+	cr_assert_eq(b.npieces, 3);
+	cr_assert_eq(memcmp(a.pieces, b.pieces, 3 * SHA1_LEN), 0);
+	cr_assert(b.pieces > b.info_raw && b.pieces + 3 * SHA1_LEN <
+	    b.info_raw + b.info_len);
+	cr_assert_str_eq(b.name, "f");
+	cr_assert_str_eq(b.source, "src");
+	cr_assert_eq(b.ntiers, a.ntiers);
+	metainfo_clear(&a);
+	metainfo_clear(&b);
+
+	/* Failures free the block (ASan's leak check sees to it). */
+	q = xmalloc(2);
+	memcpy(q, "le", 2);
+	cr_assert_eq(metainfo_parse_take(&b, q, 2, err), GT_EINVAL);
+	info = info_single("f", 40000, 16384);
+	bval_dict_set(info, "piece length", bval_int(0));
+	q = encode(torrent_of(info), &len);
+	cr_assert_eq(metainfo_parse_take(&b, q, len, err), GT_EINVAL);
+	cr_assert_str_eq(err, "info.piece length: must be between 1 and "
+	    "536870912");
+}
+
 Test(metainfo, too_many_pieces)
 {
 	struct bval	*info;

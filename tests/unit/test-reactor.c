@@ -383,3 +383,21 @@ Test(reactor, clock_is_monotonic_ms)
 	cr_assert_geq(b - a, 30);
 	cr_assert_lt(b - a, 1000);
 }
+
+/* The clock without a reactor is the reactor's clock; the wall clock. */
+Test(reactor, clock_accessors)
+{
+	uint64_t	a, b, c;
+	int64_t		w;
+
+	a = reactor_clock_ms();
+	b = reactor_now_ms(r);
+	usleep(30 * 1000);
+	c = reactor_clock_ms();
+	cr_assert(a <= b && b <= c);
+	cr_assert(c - a >= 30 && c - a < 30 + 1000, "%llu ms",
+	    (unsigned long long)(c - a));
+	w = reactor_wall_s();
+	cr_assert(w > 1700000000, "%lld", (long long)w);	/* 2023 on */
+	cr_assert(w < 4102444800LL, "%lld", (long long)w);	/* 2100 */
+}

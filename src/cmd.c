@@ -1,0 +1,245 @@
+/* cmd.c - what the subcommands share: messages, options, loading, output */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "err.h"
+#include "metainfo.h"
+
+static void	cmd_vmessage(const char *, const char *, va_list,
+		    const char *) GT_PRINTF(2, 0);
+
+/* One line on stderr: prefix, the message made safe for a terminal, tail. */
+static void
+cmd_vmessage(const char *prefix, const char *fmt, va_list ap,
+    const char *tail)
+{
+	char	*msg, *safe;
+
+	if (vasprintf(&msg, fmt, ap) == -1) {
+		fprintf(stderr, "%s(out of memory)%s\n", prefix, tail);
+		return;
+	}
+	safe = text_escape(msg, TEXT_TERM);
+	fprintf(stderr, "%s%s%s\n", prefix, safe, tail);
+	free(safe);
+	free(msg);
+}
+
+void
+cmd_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	cmd_vmessage("gtorrent: ", fmt, ap, "");
+	va_end(ap);
+}
+
+void
+cmd_warn(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	cmd_vmessage("gtorrent: warning: ", fmt, ap, "");
+	va_end(ap);
+}
+
+int
+cmd_bad_option(const char *cmd, int c, char **argv)
+{
+	const char	*arg = optind > 0 ? argv[optind - 1] : "?";
+	char		 shortopt[3] = { '-', (char)optopt, '\0' };
+
+	if (optopt != 0)
+		arg = shortopt;
+	if (c == ':')
+		return cmd_usage_error(cmd, "option '%s' needs a value", arg);
+	return cmd_usage_error(cmd, "unknown option '%s'", arg);
+}
+
+int
+cmd_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*prefix, *tail;
+
+	prefix = xasprintf("gtorrent: %s: ", cmd);
+	tail = xasprintf(" (see 'gtorrent %s --help')", cmd);
+	va_start(ap, fmt);
+	cmd_vmessage(prefix, fmt, ap, tail);
+	va_end(ap);
+	free(tail);
+	free(prefix);
+	return EXIT_USAGE;
+}
+
+unsigned
+cmd_ncpu(void)
+{
+	long	n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : (unsigned)MIN(n, 256);
+}
+
+/*
+ * Reads all of fd, at most MI_MAX_TORRENT bytes: one byte more means too
+ * big, and nothing past that byte is read, whatever fd is (file, FIFO,
+ * pipe, terminal).  size_hint is a regular file's size, else 0.
+ */
+static int
+read_all(int fd, const char *path, size_t size_hint, uint8_t **out,
+    size_t *outlen)
+{
+	uint8_t	*p = NULL;
+	size_t	 len = 0, cap = 0;
+	ssize_t	 n;
+
+	for (;;) {
+		if (len == cap) {
+			if (len > MI_MAX_TORRENT) {
+				free(p);
+				cmd_error("%s: larger than %u MiB, refusing",
+				    path, MI_MAX_TORRENT >> 20);
+				return EXIT_BADINPUT;
+			}
+			/* The file's size and one byte to see the end. */
+			if (cap == 0 && size_hint > 0)
+				cap = size_hint + 1;
+			else
+				cap = cap == 0 ? 65536 : cap * 2;
+			cap = MIN(cap, (size_t)MI_MAX_TORRENT + 1);
+			p = xrealloc(p, cap);
+		}
+		n = read(fd, p + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cmd_error("%s: %s", path, strerror(errno));
+			free(p);
+			return EXIT_IO;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*out = p;
+	*outlen = len;
+	return EXIT_OK;
+}
+
+int
+cmd_load_torrent(const char *path, struct metainfo *m)
+{
+	char		 err[GT_ERRLEN];
+	uint8_t		*data;
+	size_t		 len;
+	struct stat	 st;
+	enum gt_err	 e;
+	int		 fd, rc;
+
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		cmd_error("%s: %s", path, strerror(errno));
+		return errno == ENOENT || errno == EACCES ? EXIT_BADINPUT :
+		    EXIT_IO;
+	}
+	if (fstat(fd, &st) == -1) {
+		cmd_error("%s: %s", path, strerror(errno));
+		rc = EXIT_IO;
+	} else if (S_ISDIR(st.st_mode)) {
+		cmd_error("%s: is a directory, not a .torrent file", path);
+		rc = EXIT_BADINPUT;
+	} else if (S_ISREG(st.st_mode) && st.st_size > MI_MAX_TORRENT) {
+		cmd_error("%s: larger than %u MiB, refusing", path,
+		    MI_MAX_TORRENT >> 20);
+		rc = EXIT_BADINPUT;
+	} else
+		rc = read_all(fd, path, S_ISREG(st.st_mode) ?
+		    (size_t)st.st_size : 0, &data, &len);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc != EXIT_OK)
+		return rc;
+	if ((e = metainfo_parse_take(m, data, len, err)) != GT_OK) {
+		cmd_error("%s: %s", path, err);
+		return EXIT_BADINPUT;
+	}
+	return EXIT_OK;
+}
+
+int
+cmd_parse_size(const char *s, uint64_t *out)
+{
+	char			*end;
+	unsigned long long	 v;
+	unsigned		 shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		shift = 10;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0') {
+		end++;
+		if (*end == 'i')	/* KiB, MiB */
+			end++;
+		if (*end == 'b' || *end == 'B')
+			end++;
+		if (*end != '\0')
+			return -1;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+void
+cmd_json_str(FILE *f, const char *s)
+{
+	char	*json;
+
+	if (s == NULL) {
+		fputs("null", f);
+		return;
+	}
+	json = text_escape(s, TEXT_JSON);
+	fputs(json, f);
+	free(json);
+}
+
+void
+cmd_print_safe(FILE *f, const char *s)
+{
+	char	*safe = text_escape(s, TEXT_TERM);
+
+	fputs(safe, f);
+	free(safe);
+}
