@@ -2,6 +2,7 @@
 #ifndef GT_TRACKER_H
 #define GT_TRACKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,28 @@ struct tracker_scrape {
 						   that the reply names */
 	size_t				 n;
 };
+
+/*
+ * The peers of a reply as a parser finds them: dialable ones only
+ * (addr_is_dialable), each once, at most TRACKER_MAX_PEERS.
+ */
+struct tracker_peers {
+	struct tracker_reply	*r;
+	uint16_t		*slots;		/* hash of r->peers, index + 1 */
+};
+
+/* Allocates r->peers for up to max (capped) peers. */
+void		 tracker_peers_init(struct tracker_peers *, struct tracker_reply *,
+		    size_t max);
+/* Keeps a unless it is a duplicate or undialable; false once full. */
+bool		 tracker_peers_add(struct tracker_peers *, const struct netaddr *);
+void		 tracker_peers_clear(struct tracker_peers *);
+/*
+ * A tracker's text (failure reason, warning, tracker id), NUL-terminated
+ * and capped at TRACKER_MAX_MSG bytes, with control bytes and NULs as '?'
+ * (display escapes the rest).
+ */
+char		*tracker_safe_text(const uint8_t *, size_t);
 
 /* "started", "completed", "stopped", or "announce" for none. */
 const char	*tracker_event_name(enum tracker_event);

@@ -69,47 +69,9 @@ tracker_http_announce_url(const char *announce, const struct tracker_req *r)
 	return (char *)buf_take(&b, NULL);
 }
 
-/* A tracker's text, capped, with control characters and NULs as '?'. */
-static char *
-safe_text(const struct bencode_node *n)
-{
-	size_t	len = MIN(n->slen, TRACKER_MAX_MSG), i;
-	char	*s = xmalloc(len + 1);
-
-	for (i = 0; i < len; i++) {
-		uint8_t	c = n->s[i];
-
-		s[i] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
-	}
-	s[len] = '\0';
-	return s;
-}
-
-static bool
-have_peer(const struct tracker_reply *r, const struct netaddr *a)
-{
-	size_t	i;
-
-	/* replies are capped at TRACKER_MAX_PEERS, so this stays cheap */
-	for (i = 0; i < r->npeers; i++)
-		if (addr_eq(&r->peers[i], a))
-			return true;
-	return false;
-}
-
-/* Keeps a unless it is a duplicate or no peer can be there (0.0.0.0...). */
-static void
-add_peer(struct tracker_reply *r, const struct netaddr *a)
-{
-	if (r->npeers >= TRACKER_MAX_PEERS || !addr_is_dialable(a) ||
-	    have_peer(r, a))
-		return;
-	r->peers[r->npeers++] = *a;
-}
-
 /* Whole 6- or 18-byte entries; a partial one at the end is ignored. */
 static void
-parse_compact(struct tracker_reply *r, enum addr_family fam,
+parse_compact(struct tracker_peers *ps, enum addr_family fam,
     const struct bencode_node *n)
 {
 	struct netaddr	a;
@@ -118,25 +80,25 @@ parse_compact(struct tracker_reply *r, enum addr_family fam,
 	if (n->slen % step != 0)
 		log_debug("tracker reply: %s: %zu trailing bytes ignored",
 		    fam == ADDR_V4 ? "peers" : "peers6", n->slen % step);
-	for (i = 0; i + step <= n->slen && r->npeers < TRACKER_MAX_PEERS;
-	    i += step)
+	for (i = 0; i + step <= n->slen; i += step)
 		if (addr_parse_compact(fam, n->s + i, step, &a, 1,
 		    &got) == GT_OK && got == 1) {
 			addr_unmap(&a);
-			add_peer(r, &a);
+			if (!tracker_peers_add(ps, &a))
+				break;
 		}
 }
 
 static void
-parse_dict_peers(struct tracker_reply *r, const struct bencode_doc *d,
+parse_dict_peers(struct tracker_peers *ps, const struct bencode_doc *d,
     const struct bencode_node *list)
 {
 	const struct bencode_node	*p, *ip, *port;
 	struct netaddr			 a;
 	char				 host[64];
 
-	for (p = bencode_first(d, list); p != NULL &&
-	    r->npeers < TRACKER_MAX_PEERS; p = bencode_next(d, list, p)) {
+	for (p = bencode_first(d, list); p != NULL;
+	    p = bencode_next(d, list, p)) {
 		ip = bencode_dict_get_type(d, p, "ip", BENCODE_STR);
 		port = bencode_dict_get_type(d, p, "port", BENCODE_INT);
 		if (ip == NULL || port == NULL || port->i < 1 ||
@@ -148,7 +110,8 @@ parse_dict_peers(struct tracker_reply *r, const struct bencode_doc *d,
 			continue;	/* host names are not looked up */
 		addr_unmap(&a);
 		a.port = (uint16_t)port->i;
-		add_peer(r, &a);
+		if (!tracker_peers_add(ps, &a))
+			break;
 	}
 }
 enum gt_err
@@ -165,6 +128,7 @@ tracker_http_parse(const uint8_t *body, size_t len, struct tracker_reply *out,
 	struct tracker_reply			 r = {
 		.complete = -1, .incomplete = -1,
 	};
+	struct tracker_peers			 ps;
 	enum gt_err				 e;
 
 	if ((e = bencode_decode(&d, body, len, &lim, &be)) != GT_OK) {
@@ -180,12 +144,12 @@ tracker_http_parse(const uint8_t *body, size_t len, struct tracker_reply *out,
 	}
 	if ((n = bencode_dict_get_type(&d, root, "failure reason",
 	    BENCODE_STR)) != NULL) {
-		r.failure = safe_text(n);
+		r.failure = tracker_safe_text(n->s, n->slen);
 		goto done;
 	}
 	if ((n = bencode_dict_get_type(&d, root, "warning message",
 	    BENCODE_STR)) != NULL)
-		r.warning = safe_text(n);
+		r.warning = tracker_safe_text(n->s, n->slen);
 	n = bencode_dict_get_type(&d, root, "interval", BENCODE_INT);
 	r.interval = tracker_clamp_interval(n != NULL ? n->i : 1800);
 	if ((n = bencode_dict_get_type(&d, root, "min interval",
@@ -193,22 +157,23 @@ tracker_http_parse(const uint8_t *body, size_t len, struct tracker_reply *out,
 		r.min_interval = tracker_clamp_interval(n->i);
 	if ((n = bencode_dict_get_type(&d, root, "tracker id",
 	    BENCODE_STR)) != NULL && n->slen > 0)
-		r.tracker_id = safe_text(n);
+		r.tracker_id = tracker_safe_text(n->s, n->slen);
 	if ((n = bencode_dict_get_type(&d, root, "complete",
 	    BENCODE_INT)) != NULL && n->i >= 0)
 		r.complete = n->i;
 	if ((n = bencode_dict_get_type(&d, root, "incomplete",
 	    BENCODE_INT)) != NULL && n->i >= 0)
 		r.incomplete = n->i;
-	r.peers = xcalloc(TRACKER_MAX_PEERS, sizeof(*r.peers));
+	tracker_peers_init(&ps, &r, TRACKER_MAX_PEERS);
 	n = bencode_dict_get(&d, root, "peers");
 	if (n != NULL && n->type == BENCODE_STR)
-		parse_compact(&r, ADDR_V4, n);
+		parse_compact(&ps, ADDR_V4, n);
 	else if (n != NULL && n->type == BENCODE_LIST)
-		parse_dict_peers(&r, &d, n);
+		parse_dict_peers(&ps, &d, n);
 	if ((n = bencode_dict_get_type(&d, root, "peers6",
 	    BENCODE_STR)) != NULL)
-		parse_compact(&r, ADDR_V6, n);
+		parse_compact(&ps, ADDR_V6, n);
+	tracker_peers_clear(&ps);
 done:
 	bencode_doc_clear(&d);
 	*out = r;
@@ -320,7 +285,7 @@ tracker_http_parse_scrape(const uint8_t *body, size_t len,
 	}
 	if ((v = bencode_dict_get_type(&d, root, "failure reason",
 	    BENCODE_STR)) != NULL) {
-		r.failure = safe_text(v);
+		r.failure = tracker_safe_text(v->s, v->slen);
 		goto done;
 	}
 	if ((files = bencode_dict_get_type(&d, root, "files",

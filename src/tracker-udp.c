@@ -58,7 +58,6 @@
 
 #define CONN_TXIDS		8	/* connects whose reply is taken */
 #define MAX_QUEUE		(2 * TRACKER_UDP_MAX_PENDING)	/* datagrams */
-#define PEER_SET_SLOTS		4096	/* 2^n > 2 * TRACKER_MAX_PEERS */
 
 enum xchg_state {
 	XCHG_NEW,
@@ -476,25 +475,12 @@ tracker_udp_cancel(struct tracker_udp *t, uint32_t id)
 	}
 }
 
-/* The tracker's text, capped, control characters and NULs as '?'. */
-static char *
-safe_text(const uint8_t *p, size_t len)
-{
-	size_t	n = MIN(len, TRACKER_MAX_MSG), i;
-	char	*s = xmalloc(n + 1);
-
-	for (i = 0; i < n; i++)
-		s[i] = (char)(p[i] < 0x20 || p[i] == 0x7f ? '?' : p[i]);
-	s[n] = '\0';
-	return s;
-}
-
 /* Ends exchange i with the tracker's error message. */
 static void
 on_error_reply(struct tracker_udp *t, size_t i, const uint8_t *p, size_t len)
 {
 	struct tracker_udp_result	*r;
-	char				*msg = safe_text(p + 8, len - 8);
+	char				*msg = tracker_safe_text(p + 8, len - 8);
 	char				 why[TRACKER_ERRLEN];
 
 	snprintf(why, sizeof(why), "tracker error: %s", msg);
@@ -522,35 +508,6 @@ count_or_unknown(const uint8_t *p)
 	return v < 0 ? -1 : v;
 }
 
-static size_t
-peer_hash(const struct netaddr *a)
-{
-	uint32_t	h = 2166136261u;
-	size_t		i;
-
-	for (i = 0; i < 16; i++)
-		h = (h ^ a->ip[i]) * 16777619u;
-	h = (h ^ a->family) * 16777619u;
-	h = (h ^ (a->port >> 8)) * 16777619u;
-	h = (h ^ (a->port & 0xff)) * 16777619u;
-	return h & (PEER_SET_SLOTS - 1);
-}
-
-/* Adds a to r unless it is there already; slots index r->peers, + 1. */
-static void
-add_peer(struct tracker_reply *r, uint16_t *slots, const struct netaddr *a)
-{
-	size_t	h = peer_hash(a);
-
-	while (slots[h] != 0) {
-		if (addr_eq(&r->peers[slots[h] - 1], a))
-			return;
-		h = (h + 1) & (PEER_SET_SLOTS - 1);
-	}
-	r->peers[r->npeers++] = *a;
-	slots[h] = (uint16_t)r->npeers;
-}
-
 static void
 on_announce_reply(struct tracker_udp *t, size_t i, const uint8_t *p,
     size_t len)
@@ -560,7 +517,7 @@ on_announce_reply(struct tracker_udp *t, size_t i, const uint8_t *p,
 					       .incomplete = -1 };
 	enum addr_family		 fam = t->v6 ? ADDR_V6 : ADDR_V4;
 	size_t				 step = t->v6 ? 18 : 6, n, k, got;
-	uint16_t			*slots;
+	struct tracker_peers		 ps;
 	struct netaddr			 a;
 	char				 why[64];
 
@@ -578,16 +535,16 @@ on_announce_reply(struct tracker_udp *t, size_t i, const uint8_t *p,
 	if ((len - ANNOUNCE_REPLY_LEN) % step != 0)
 		log_debug("udp tracker: exchange %u: %zu trailing bytes "
 		    "ignored", t->x[i]->id, (len - ANNOUNCE_REPLY_LEN) % step);
-	r.peers = xcalloc(MAX(1, MIN(n, TRACKER_MAX_PEERS)), sizeof(*r.peers));
-	slots = xcalloc(PEER_SET_SLOTS, sizeof(*slots));
-	for (k = 0; k < n && r.npeers < TRACKER_MAX_PEERS; k++) {
+	tracker_peers_init(&ps, &r, n);
+	for (k = 0; k < n; k++) {
 		if (addr_parse_compact(fam, p + ANNOUNCE_REPLY_LEN + k * step,
 		    step, &a, 1, &got) != GT_OK || got != 1)
 			continue;		/* port 0 */
 		addr_unmap(&a);
-		add_peer(&r, slots, &a);
+		if (!tracker_peers_add(&ps, &a))
+			break;
 	}
-	free(slots);
+	tracker_peers_clear(&ps);
 	res = finish(t, i, GT_OK, "announce reply");
 	res->announce = r;
 	remove_xchg(t, i);
