@@ -21,10 +21,17 @@ void	log_set_level(enum log_level);
 int	log_open(const char *path);
 void	log_close(void);
 void	log_write(enum log_level, const char *, ...) GT_PRINTF(2, 3);
+/* One line about an object: "[obj] message" (a peer, a connection). */
+void	log_obj(enum log_level, const char *obj, const char *, ...)
+	    GT_PRINTF(3, 4);
 
 #define log_at(lvl, ...) do {						\
 	if ((lvl) <= log_level_max)					\
 		log_write((lvl), __VA_ARGS__);				\
+} while (0)
+#define log_obj_at(lvl, obj, ...) do {					\
+	if ((lvl) <= log_level_max)					\
+		log_obj((lvl), (obj), __VA_ARGS__);			\
 } while (0)
 #define log_error(...)	log_at(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)	log_at(LOG_WARN, __VA_ARGS__)

@@ -19,6 +19,7 @@
 #define PEER_KEEPALIVE_MS	90000	/* nothing sent: send a keep-alive */
 #define PEER_REQUEST_MS		20000	/* a request unanswered: abandon it */
 #define PEER_SNUB_MS		30000	/* unchoked, requests out, no block */
+#define PEER_ADDR_LEN		48	/* an address in log lines (as addr_str) */
 #define PEER_OUT_MAX		(4u << 20) /* queued output bytes, cap */
 
 struct peer;
@@ -80,6 +81,8 @@ enum peer_state {
 struct peer	*peer_new(const struct peer_config *, const struct peer_hooks *,
 		    void *ctx, uint64_t now);
 void		 peer_free(struct peer *);
+/* Log lines name the peer "[id-tail addr]"; addr as addr_str gives it. */
+void		 peer_set_addr(struct peer *, const char *addr);
 /* Calls hooks.abandon for each request of ours still out (before free). */
 void		 peer_abandon_all(struct peer *);
 

@@ -98,3 +98,20 @@ log_write(enum log_level lvl, const char *fmt, ...)
 	free(msg);
 	errno = saved;
 }
+
+void
+log_obj(enum log_level lvl, const char *obj, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+	int	 n, saved = errno;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n != -1) {
+		log_write(lvl, "[%s] %s", obj, msg);
+		free(msg);
+	}
+	errno = saved;
+}

@@ -89,25 +89,9 @@ struct net {
 	size_t			 nwaiting;	/* inbound, not yet owned */
 };
 
-static void	conn_log(const struct conn *, enum log_level, const char *,
-		    ...) GT_PRINTF(3, 4);
 static void	conn_read_cb(evutil_socket_t, short, void *);
 static void	conn_write_cb(evutil_socket_t, short, void *);
 static void	conn_timer_cb(void *);
-
-static void
-conn_log(const struct conn *c, enum log_level lvl, const char *fmt, ...)
-{
-	char	msg[256];
-	va_list	ap;
-
-	if (lvl > log_level_max)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_write(lvl, "[%s] %s", c->name, msg);
-}
 
 /* event_add, checked: false (and logged) if libevent refused. */
 static bool
@@ -187,7 +171,7 @@ net_close(struct conn *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	conn_log(c, LOG_DEBUG, "dropped: %s", why);
+	log_obj_at(LOG_DEBUG, c->name, "dropped: %s", why);
 	event_del(c->rev);
 	event_del(c->wev);
 	reactor_timer_cancel(c->timer);
@@ -558,7 +542,7 @@ conn_connected(struct conn *c)
 		return;
 	}
 	c->state = CONN_HANDSHAKE;
-	conn_log(c, LOG_TRACE, "TCP connected");
+	log_obj_at(LOG_TRACE, c->name, "TCP connected");
 	event_del(c->wev);
 	if (!ev_on(c->rev, __func__)) {
 		net_close(c, "cannot wait for input");
@@ -764,7 +748,7 @@ net_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		}
 		sock_tune(fd);
 		c = conn_new(n, fd, &a, false);
-		conn_log(c, LOG_TRACE, "accepted");
+		log_obj_at(LOG_TRACE, c->name, "accepted");
 		if (!ev_on(c->rev, __func__)) {
 			net_close(c, "cannot wait for input");
 			continue;

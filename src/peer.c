@@ -55,7 +55,9 @@ struct peer {
 	enum peer_state		 state;
 	enum gt_err		 err;		/* why it is closing */
 	char			 why[128];
-	char			 name[16];	/* peer id tail, for the log */
+	char			 tail[9];	/* peer id tail, for the log */
+	char			 addr[PEER_ADDR_LEN];	/* for the log, or "" */
+	char			 name[PEER_ADDR_LEN + 10];	/* "tail addr" */
 	uint64_t		 now;		/* latest clock reading seen */
 
 	struct wire_handshake	 hs;		/* the remote handshake */
@@ -98,29 +100,13 @@ static const char *const peer_state_names[] = {
 	[PEER_CLOSING] = "closing",
 };
 
-static void	peer_log(const struct peer *, enum log_level, const char *,
-		    ...) GT_PRINTF(3, 4);
 static enum gt_err peer_fail(struct peer *, enum gt_err, const char *, ...)
 		    GT_PRINTF(3, 4);
 
 static void
-peer_log(const struct peer *p, enum log_level lvl, const char *fmt, ...)
-{
-	char	msg[256];
-	va_list	ap;
-
-	if (lvl > log_level_max)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_write(lvl, "[%s] %s", p->name, msg);
-}
-
-static void
 peer_set_state(struct peer *p, enum peer_state st, const char *why)
 {
-	peer_log(p, LOG_DEBUG, "%s -> %s (%s)", peer_state_names[p->state],
+	log_obj_at(LOG_DEBUG, p->name, "%s -> %s (%s)", peer_state_names[p->state],
 	    peer_state_names[st], why);
 	p->state = st;
 }
@@ -389,7 +375,7 @@ peer_new(const struct peer_config *cfg, const struct peer_hooks *hooks,
 	p->hooks = *hooks;
 	p->ctx = ctx;
 	p->state = PEER_HANDSHAKE;
-	snprintf(p->name, sizeof(p->name), "--------");
+	peer_set_addr(p, "");
 	p->now = now;
 	p->am_choking = true;
 	p->peer_choking = true;
@@ -401,6 +387,17 @@ peer_new(const struct peer_config *cfg, const struct peer_hooks *hooks,
 	p->slow_start = true;
 	p->created = p->last_recv = p->last_send = now;
 	return p;
+}
+
+void
+peer_set_addr(struct peer *p, const char *addr)
+{
+	if (p->tail[0] == '\0')
+		snprintf(p->tail, sizeof(p->tail), "--------");
+	if (addr != p->addr)
+		snprintf(p->addr, sizeof(p->addr), "%s", addr);
+	snprintf(p->name, sizeof(p->name), "%s%s%s", p->tail,
+	    p->addr[0] != '\0' ? " " : "", p->addr);
 }
 
 void
@@ -479,8 +476,9 @@ peer_on_handshake(struct peer *p, const struct wire_handshake *hs,
 	assert(have->n == p->cfg.npieces);
 	p->hs = *hs;
 	p->got_hs = true;
-	snprintf(p->name, sizeof(p->name), "%02x%02x%02x%02x", id[16], id[17],
+	snprintf(p->tail, sizeof(p->tail), "%02x%02x%02x%02x", id[16], id[17],
 	    id[18], id[19]);
+	peer_set_addr(p, p->addr);
 	p->fast = p->cfg.fast && (hs->reserved[7] & WIRE_RSV_FAST) != 0;
 	p->extended = p->cfg.extended &&
 	    (hs->reserved[5] & WIRE_RSV_EXTENDED) != 0;
@@ -507,7 +505,7 @@ peer_set_interested(struct peer *p, bool on, uint64_t now)
 	if (p->am_interested == on || p->state != PEER_ACTIVE)
 		return;
 	p->am_interested = on;
-	peer_log(p, LOG_TRACE, "%s", on ? "interested" : "not interested");
+	log_obj_at(LOG_TRACE, p->name, "%s", on ? "interested" : "not interested");
 	peer_sent(p, wire_put_simple(&p->out, on ? WIRE_INTERESTED :
 	    WIRE_NOT_INTERESTED));
 	if (on)
@@ -559,7 +557,7 @@ peer_update_depth(struct peer *p, uint64_t now)
 	}
 	if (p->slow_start && now - p->first_block >= PEER_SLOW_START_MS) {
 		p->slow_start = false;
-		peer_log(p, LOG_TRACE, "slow start over at depth %zu",
+		log_obj_at(LOG_TRACE, p->name, "slow start over at depth %zu",
 		    p->depth);
 	}
 	d = rate_get(&p->down, now) * PEER_PIPELINE_MS / 1000 / WIRE_BLOCK;
@@ -788,7 +786,7 @@ on_piece(struct peer *p, const struct wire_msg *m, uint64_t now)
 	rate_add(&p->down, r.length, now);
 	if (p->snubbed) {
 		p->snubbed = false;
-		peer_log(p, LOG_DEBUG, "no longer snubbed");
+		log_obj_at(LOG_DEBUG, p->name, "no longer snubbed");
 	}
 	p->wait_since = now;
 	peer_update_depth(p, now);
@@ -828,7 +826,7 @@ on_extended(struct peer *p, const struct wire_msg *m)
 	enum gt_err	e;
 
 	if (!p->extended || p->hooks.extended == NULL) {
-		peer_log(p, LOG_TRACE, "extended message %u ignored",
+		log_obj_at(LOG_TRACE, p->name, "extended message %u ignored",
 		    m->ext_id);
 		return GT_OK;
 	}
@@ -871,7 +869,7 @@ peer_on_msg(struct peer *p, const struct wire_msg *m, uint64_t now)
 	case WIRE_PORT:
 		break;
 	case WIRE_UNKNOWN:
-		peer_log(p, LOG_TRACE, "unknown message %u (%zu bytes)",
+		log_obj_at(LOG_TRACE, p->name, "unknown message %u (%zu bytes)",
 		    m->id, m->len);
 		break;
 	case WIRE_CHOKE:
@@ -969,18 +967,18 @@ peer_tick(struct peer *p, uint64_t now)
 		n++;
 	}
 	if (n > 0) {
-		peer_log(p, LOG_DEBUG, "%zu requests timed out", n);
+		log_obj_at(LOG_DEBUG, p->name, "%zu requests timed out", n);
 		p->slow_start = false;
 		p->depth = MAX(p->depth / 2, PEER_MIN_QUEUE);
 		if (!p->peer_choking && !p->snubbed) {
 			p->snubbed = true;
-			peer_log(p, LOG_DEBUG, "snubbed (request timeout)");
+			log_obj_at(LOG_DEBUG, p->name, "snubbed (request timeout)");
 		}
 	}
 	if (p->waiting && !p->peer_choking && !p->snubbed &&
 	    now - p->wait_since >= PEER_SNUB_MS) {
 		p->snubbed = true;
-		peer_log(p, LOG_DEBUG, "snubbed (no block in %u ms)",
+		log_obj_at(LOG_DEBUG, p->name, "snubbed (no block in %u ms)",
 		    PEER_SNUB_MS);
 	}
 	if (p->state == PEER_ACTIVE && now - p->last_send >= PEER_KEEPALIVE_MS)
@@ -1025,7 +1023,7 @@ peer_set_choking(struct peer *p, bool choke, uint64_t now)
 	if (p->state != PEER_ACTIVE || p->am_choking == choke)
 		return;
 	p->am_choking = choke;
-	peer_log(p, LOG_TRACE, "%s", choke ? "choke" : "unchoke");
+	log_obj_at(LOG_TRACE, p->name, "%s", choke ? "choke" : "unchoke");
 	peer_sent(p, wire_put_simple(&p->out, choke ? WIRE_CHOKE :
 	    WIRE_UNCHOKE));
 	if (choke)

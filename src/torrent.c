@@ -954,6 +954,7 @@ torrent_attach(struct torrent *t, struct conn *c, uint32_t cand)
 	tc->c = c;
 	tc->cand = cand;
 	tc->p = peer_new(&t->pcfg, &torrent_peer_hooks, tc, now_ms(t));
+	peer_set_addr(tc->p, net_conn_name(c));
 	memset(&hs, 0, sizeof(hs));
 	hs.reserved[7] = WIRE_RSV_FAST;
 	memcpy(hs.info_hash, t->m->info_hash, SHA1_LEN);
