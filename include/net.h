@@ -17,6 +17,7 @@
 #define NET_WRITE_BUDGET	(4u << 20)	/* bytes per write callback */
 #define NET_LISTEN_TRIES	10	/* ports tried from -p upwards */
 #define NET_ACCEPT_BATCH	64	/* accepts per listener callback */
+#define NET_BACKLOG		1024	/* the listener's queue */
 #define NET_MAX_INBOUND_WAIT	64	/* inbound connections before their
 					   handshake, at most */
 #define NET_HANDSHAKE_MS	10000	/* inbound: handshake within this,

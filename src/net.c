@@ -794,7 +794,7 @@ listen_socket(uint16_t port, uint16_t *bound)
 			len = sizeof(*sin);
 		}
 		if (bind(fd, (struct sockaddr *)&ss, len) == 0 &&
-		    listen(fd, 128) == 0 &&
+		    listen(fd, NET_BACKLOG) == 0 &&
 		    getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
 			*bound = ntohs(af == AF_INET6 ? sin6->sin6_port :
 			    sin->sin_port);
