@@ -15,6 +15,12 @@ struct storage_hash_opts {
 	unsigned	  nthreads;	/* 0: one per core */
 	bool		  check_changes; /* stop if a file's size or mtime
 					    changes */
+	/*
+	 * The piece hashes the data should have (npieces * SHA1_LEN bytes):
+	 * ok[i] then also says that piece i matches, and the hashes array
+	 * may be NULL (no second copy of every hash: 40 MiB at 2^21 pieces).
+	 */
+	const uint8_t	 *expected;
 	/* Called from one thread at a time with the bytes hashed so far. */
 	void		(*progress)(void *arg, uint64_t done, uint64_t total);
 	void		 *arg;

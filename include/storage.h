@@ -83,8 +83,9 @@ enum gt_err	 storage_sync(struct storage *);
 
 /*
  * Hashes pieces [0, npieces) on o->nthreads threads (0 = all cores) with
- * large sequential reads.  hashes receives npieces * SHA1_LEN bytes; ok[i]
- * is false for a piece that could not be read (missing or short file).
+ * large sequential reads.  hashes receives npieces * SHA1_LEN bytes (or
+ * is NULL with o->expected); ok[i] is false for a piece that could not be
+ * read (missing or short file), or with o->expected, does not match.
  * o->progress, if set, is called from one thread at a time with the bytes
  * hashed so far.  With o->check_changes, a file whose size or mtime
  * changed during the run makes it fail with GT_ECHANGED (err names the

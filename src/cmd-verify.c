@@ -178,7 +178,6 @@ cmd_verify(int argc, char **argv)
 	struct storage			*st;
 	const char			*dir = ".";
 	char				 err[GT_ERRLEN];
-	uint8_t				*hashes;
 	bool				*good, json = false, quiet = false;
 	uint64_t			 threads;
 	uint32_t			 p, ngood = 0;
@@ -225,9 +224,9 @@ cmd_verify(int argc, char **argv)
 		metainfo_clear(&m);
 		return e == GT_ENOENT ? EXIT_BADINPUT : EXIT_IO;
 	}
-	hashes = xcalloc(m.npieces, SHA1_LEN);
 	good = xcalloc(m.npieces, sizeof(*good));
-	e = storage_hash_all(st, &ho, hashes, good, err);
+	ho.expected = m.pieces;
+	e = storage_hash_all(st, &ho, NULL, good, err);
 	if (vp.tty)
 		fputc('\n', stderr);
 	if (e != GT_OK) {
@@ -235,11 +234,8 @@ cmd_verify(int argc, char **argv)
 		rc = EXIT_IO;
 		goto out;
 	}
-	for (p = 0; p < m.npieces; p++) {
-		good[p] = good[p] && memcmp(hashes + (size_t)p * SHA1_LEN,
-		    metainfo_piece_hash(&m, p), SHA1_LEN) == 0;
+	for (p = 0; p < m.npieces; p++)
 		ngood += good[p];
-	}
 	if (json)
 		verify_json(stdout, &m, storage_filemap(st), good, ngood);
 	else
@@ -252,7 +248,6 @@ cmd_verify(int argc, char **argv)
 	}
 out:
 	free(good);
-	free(hashes);
 	storage_free(st);
 	metainfo_clear(&m);
 	return rc;

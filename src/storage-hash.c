@@ -179,6 +179,19 @@ struct hash_queue {
 	size_t		 n;
 };
 
+/* Piece p hashed to d: keep it, or compare it with what it should be. */
+static void
+hash_put(struct hash_job *j, uint32_t p, const uint8_t *d)
+{
+	if (j->hashes != NULL)
+		memcpy(j->hashes + (size_t)p * SHA1_LEN, d, SHA1_LEN);
+	if (j->o->expected != NULL)
+		j->ok[p] = memcmp(d, j->o->expected + (size_t)p * SHA1_LEN,
+		    SHA1_LEN) == 0;
+	else
+		j->ok[p] = true;
+}
+
 static void
 hash_flush(struct hash_job *j, struct hash_queue *q)
 {
@@ -189,8 +202,7 @@ hash_flush(struct hash_job *j, struct hash_queue *q)
 		return;
 	sha1_multi(q->msg, (size_t)j->pl, q->n, out);
 	for (i = 0; i < q->n; i++)
-		memcpy(j->hashes + (size_t)q->piece[i] * SHA1_LEN, out[i],
-		    SHA1_LEN);
+		hash_put(j, q->piece[i], out[i]);
 	q->n = 0;
 }
 
@@ -198,8 +210,11 @@ static void
 hash_one(struct hash_job *j, struct hash_queue *q, uint32_t p,
     const uint8_t *src, uint64_t len)
 {
+	uint8_t	d[SHA1_LEN];
+
 	if (len != j->pl) {
-		sha1(src, (size_t)len, j->hashes + (size_t)p * SHA1_LEN);
+		sha1(src, (size_t)len, d);
+		hash_put(j, p, d);
 		return;
 	}
 	q->msg[q->n] = src;
@@ -235,8 +250,10 @@ hash_batch(struct hash_job *j, struct hash_batch *hb)
 	hash_read_all(j, hb);
 	hash_pieces(j, hb);
 	for (p = hb->first; p < hb->last; p++) {
-		j->ok[p] = !hb->bad[p - hb->first];
-		if (!j->ok[p])
+		if (!hb->bad[p - hb->first])
+			continue;	/* hash_put said */
+		j->ok[p] = false;
+		if (j->hashes != NULL)
 			memset(j->hashes + (size_t)p * SHA1_LEN, 0, SHA1_LEN);
 	}
 }

@@ -278,10 +278,6 @@ def test_verify_many_flips_threads(gt, tmp_path, rng, threads):
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.xfail(strict=False, reason="storage_hash_all fills a caller "
-                   "array of every piece's hash, a second 40 MiB beside "
-                   "the torrent's own: needs a compare-in-place storage "
-                   "API (storage owner)")
 def test_verify_2m_pieces_peak_memory(gtorrent_path, tmp_path):
     """verify on a 2^21-piece torrent: peak memory (VmHWM) at most twice
     the file plus 16 MiB."""
