@@ -179,6 +179,32 @@ http_opts(const struct tracker_call_opts *o)
 	};
 }
 
+/* A call to url, or NULL (and err) when gtorrent cannot talk to it. */
+static struct tracker_call *
+call_new(const char *url, bool *udp, char *err)
+{
+	if (strncasecmp(url, "udp://", 6) == 0)
+		*udp = true;
+	else if (is_http(url))
+		*udp = false;
+	else {
+		(void)gt_fail(err, GT_EUNSUP, "unsupported kind of tracker");
+		return NULL;
+	}
+	return xcalloc(1, sizeof(struct tracker_call));
+}
+
+/* c, or NULL (and err) when its UDP request could not start. */
+static struct tracker_call *
+call_udp_started(struct tracker_call *c, char *err)
+{
+	if (c->ureq != NULL)
+		return c;
+	call_free(c);
+	(void)gt_fail(err, GT_EINVAL, "unusable UDP tracker URL");
+	return NULL;
+}
+
 struct tracker_call *
 tracker_client_announce(struct tracker_client *tc, const char *url,
     const struct tracker_req *tr, const struct tracker_call_opts *o,
@@ -187,24 +213,16 @@ tracker_client_announce(struct tracker_client *tc, const char *url,
 	struct tracker_call	*c;
 	struct http_opts	 ho = http_opts(o);
 	char			*u;
+	bool			 udp;
 
-	c = xcalloc(1, sizeof(*c));
+	if ((c = call_new(url, &udp, err)) == NULL)
+		return NULL;
 	c->announced = done;
 	c->arg = arg;
-	if (strncasecmp(url, "udp://", 6) == 0) {
+	if (udp) {
 		c->ureq = udp_announce(tc_udp(tc), url, tr, o->udp_tries,
 		    call_udp_done, c);
-		if (c->ureq == NULL) {
-			call_free(c);
-			(void)gt_fail(err, GT_EINVAL, "unusable UDP tracker URL");
-			return NULL;
-		}
-		return c;
-	}
-	if (!is_http(url)) {
-		call_free(c);
-		(void)gt_fail(err, GT_EUNSUP, "unsupported kind of tracker");
-		return NULL;
+		return call_udp_started(c, err);
 	}
 	u = tracker_http_announce_url(url, tr);
 	c->hreq = http_get(tc_http(tc), u, &ho, call_http_done, c);
@@ -220,35 +238,29 @@ tracker_client_scrape(struct tracker_client *tc, const char *url,
 {
 	struct tracker_call	*c;
 	struct http_opts	 ho = http_opts(o);
-	char			*u;
+	char			*u = NULL;
+	bool			 udp;
 
 	if (n == 0 || n > TRACKER_MAX_SCRAPE) {
 		(void)gt_fail(err, GT_EINVAL, "%zu info-hashes in a scrape", n);
 		return NULL;
 	}
-	c = xcalloc(1, sizeof(*c));
+	if (is_http(url) &&
+	    (u = tracker_http_scrape_url(url, hashes, n)) == NULL) {
+		(void)gt_fail(err, GT_EUNSUP, "this tracker has no scrape URL");
+		return NULL;
+	}
+	if ((c = call_new(url, &udp, err)) == NULL) {
+		free(u);
+		return NULL;
+	}
 	c->scrape = true;
 	c->scraped = done;
 	c->arg = arg;
-	if (strncasecmp(url, "udp://", 6) == 0) {
+	if (udp) {
 		c->ureq = udp_scrape(tc_udp(tc), url, hashes, n, o->udp_tries,
 		    call_udp_done, c);
-		if (c->ureq == NULL) {
-			call_free(c);
-			(void)gt_fail(err, GT_EINVAL, "unusable UDP tracker URL");
-			return NULL;
-		}
-		return c;
-	}
-	if (!is_http(url)) {
-		call_free(c);
-		(void)gt_fail(err, GT_EUNSUP, "unsupported kind of tracker");
-		return NULL;
-	}
-	if ((u = tracker_http_scrape_url(url, hashes, n)) == NULL) {
-		call_free(c);
-		(void)gt_fail(err, GT_EUNSUP, "this tracker has no scrape URL");
-		return NULL;
+		return call_udp_started(c, err);
 	}
 	c->hashes = xreallocarray(NULL, n, SHA1_LEN);
 	memcpy(c->hashes, hashes, n * SHA1_LEN);
