@@ -34,7 +34,9 @@ import time
 import pytest
 
 import clients
+import helpers
 import peers
+import trackers
 from peers import why
 from helpers import KIB, MIB, lt_make, make_payload
 
@@ -192,3 +194,52 @@ def test_client_downloads_from(net, opentracker, tmp_path, seed, client,
     assert sm["uploaded"] >= case.total, why(
         "gtorrent seed uploaded less than the payload", sm, g)
     print("gtorrent -> %s (%s): %.1f s" % (client, kind, t))
+
+
+def swarm_tracker(tr, h, req):
+    """A tracker that remembers who announced (address and port) and
+    hands each the others, with interval 1800 s and no min interval: a
+    seed that started first learns of a later leecher only by asking
+    again, as gtorrent does while it has nobody to serve."""
+    addr = h.client_address[0]
+    me = (addr, req["port"])
+    with tr.lock:
+        known = tr.__dict__.setdefault("swarm", {})
+        if req["event"] == "stopped":
+            known.pop(me, None)
+        elif req["port"]:
+            known[me] = req["left"]
+        others = [p for p in known if p != me]
+    body = {"interval": 1800,
+            "peers": b"".join(trackers.compact(a, p) for a, p in others)}
+    h.send_body(helpers.bencode(body))
+
+
+@pytest.mark.timeout(TEST_TIMEOUT)
+@pytest.mark.parametrize("client", ["transmission"])
+def test_seed_dials_a_late_leecher(net, tmp_path, seed, client):
+    """A gtorrent seed is there first; a client that never dials 127.x
+    (Transmission; rTorrent sometimes does, so it proves nothing) joins
+    later.  The seed asks the tracker again because it has nobody
+    to serve (every 15 s while the tracker sets no min interval), learns
+    of the client and dials it: the client gets the whole payload."""
+    tr = net.add(trackers.HttpTracker(behaviour=swarm_tracker),
+                 lambda t: t.stop())
+    tr.start()
+    case = Case(tmp_path, seed, "single", tr.announce)
+    g = net.gt("seed", "-v", "-p", peers.free_port(), "-o", case.src,
+               case.torrent, tag="gt-seeder")
+    assert peers.wait_until(lambda: len(tr.announces()) >= 1, SEEDER_READY), \
+        why("gtorrent seed never announced", g)
+    x = make_client(net, client, tmp_path, case)
+    out = tmp_path / "out"
+    x.start_leecher(out)
+    done = x.wait_complete(DOWNLOAD_TIMEOUT)
+    assert done, why("%s did not complete from gtorrent in %d s" % (
+        client, DOWNLOAD_TIMEOUT), x, g, tr.describe())
+    case.check_soon(out)
+    seeds = [r for r in tr.announces() if r["left"] == 0]
+    assert len(seeds) >= 2, why("the seed asked the tracker only once",
+                                tr.describe())
+    assert g.alive(), why("gtorrent seed exited by itself", g)
+    print("gtorrent (there first) -> %s: %.1f s" % (client, x.elapsed))
