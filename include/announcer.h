@@ -41,7 +41,8 @@ struct announcer_id {
  * the tracker id is kept.  One announce is under way at a time.
  */
 struct announcer *announcer_new(struct reactor *, struct tracker_client *,
-		    const struct announcer_id *, const struct announcer_hooks *);
+		    const struct announcer_id *,
+		    const struct announcer_hooks *);
 void		 announcer_free(struct announcer *);
 /* Adds url to tier (unusable kinds are skipped, logged at debug level). */
 void		 announcer_add(struct announcer *, unsigned tier,

@@ -19,7 +19,7 @@
 #define PEER_KEEPALIVE_MS	90000	/* nothing sent: send a keep-alive */
 #define PEER_REQUEST_MS		20000	/* a request unanswered: abandon it */
 #define PEER_SNUB_MS		30000	/* unchoked, requests out, no block */
-#define PEER_ADDR_LEN		48	/* an address in log lines (as addr_str) */
+#define PEER_ADDR_LEN		48	/* an address in logs (as addr_str) */
 #define PEER_OUT_MAX		(4u << 20) /* queued output bytes, cap */
 
 struct peer;

@@ -145,7 +145,8 @@ void		 swarm_rechoke(struct swarm *, const struct choke_peer *p,
 		    size_t n, bool rotate, bool seeding, uint64_t now,
 		    bool *unchoke, bool *optimistic);
 /* An interested newcomer gets a free slot at once, not at the rechoke. */
-bool		 swarm_unchoke_newcomer(const struct swarm *, uint32_t unchoked);
+bool		 swarm_unchoke_newcomer(const struct swarm *,
+		    uint32_t unchoked);
 
 enum swarm_serve {
 	SWARM_SERVE,		/* read it and send it now */

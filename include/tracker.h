@@ -1,4 +1,4 @@
-/* tracker.h - what every kind of tracker is asked and answers (BEP 3, 15, 48) */
+/* tracker.h - what every kind of tracker is asked and answers */
 #ifndef GT_TRACKER_H
 #define GT_TRACKER_H
 
@@ -34,11 +34,13 @@ struct tracker_req {
 	uint32_t		 numwant;
 	uint32_t		 key;
 	enum tracker_event	 event;
-	const char		*tracker_id;	/* from an earlier reply, or NULL */
+	const char		*tracker_id;	/* from an earlier reply, or
+						   NULL */
 };
 
 struct tracker_reply {
-	char		*failure;	/* "failure reason": nothing else is set */
+	char		*failure;	/* "failure reason": then nothing
+					   else is set */
 	char		*warning;	/* "warning message" */
 	uint32_t	 interval;	/* seconds, clamped */
 	uint32_t	 min_interval;	/* 0 when absent */
@@ -70,14 +72,15 @@ struct tracker_scrape {
  */
 struct tracker_peers {
 	struct tracker_reply	*r;
-	uint16_t		*slots;		/* hash of r->peers, index + 1 */
+	uint16_t		*slots;	/* hash of r->peers, index + 1 */
 };
 
 /* Allocates r->peers for up to max (capped) peers. */
-void		 tracker_peers_init(struct tracker_peers *, struct tracker_reply *,
-		    size_t max);
+void		 tracker_peers_init(struct tracker_peers *,
+		    struct tracker_reply *, size_t max);
 /* Keeps a unless it is a duplicate or undialable; false once full. */
-bool		 tracker_peers_add(struct tracker_peers *, const struct netaddr *);
+bool		 tracker_peers_add(struct tracker_peers *,
+		    const struct netaddr *);
 void		 tracker_peers_clear(struct tracker_peers *);
 /*
  * A tracker's text (failure reason, warning, tracker id), NUL-terminated

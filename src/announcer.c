@@ -163,7 +163,8 @@ announcer_pump(struct announcer *a)
 	if (a->stopping && !a->stop_begun) {
 		a->stop_begun = true;
 		if (!announce_stop(a->an, now)) {
-			reactor_timer_in(a->stop_timer, 0);	/* nothing to say */
+			/* nothing to say */
+			reactor_timer_in(a->stop_timer, 0);
 			return;
 		}
 	}
@@ -179,7 +180,7 @@ announcer_pump(struct announcer *a)
 	}
 	reactor_timer_cancel(a->timer);
 	if (a->stopping)
-		reactor_timer_in(a->stop_timer, 0);	/* done, from the loop */
+		reactor_timer_in(a->stop_timer, 0);	/* done, from loop */
 }
 
 struct announcer *

@@ -57,7 +57,7 @@ struct peer {
 	char			 why[128];
 	char			 tail[9];	/* peer id tail, for the log */
 	char			 addr[PEER_ADDR_LEN];	/* for the log, or "" */
-	char			 name[PEER_ADDR_LEN + 10];	/* "tail addr" */
+	char			 name[PEER_ADDR_LEN + 10]; /* "tail addr" */
 	uint64_t		 now;		/* latest clock reading seen */
 
 	struct wire_handshake	 hs;		/* the remote handshake */
@@ -106,8 +106,8 @@ static enum gt_err peer_fail(struct peer *, enum gt_err, const char *, ...)
 static void
 peer_set_state(struct peer *p, enum peer_state st, const char *why)
 {
-	log_obj_at(LOG_DEBUG, p->name, "%s -> %s (%s)", peer_state_names[p->state],
-	    peer_state_names[st], why);
+	log_obj_at(LOG_DEBUG, p->name, "%s -> %s (%s)",
+	    peer_state_names[p->state], peer_state_names[st], why);
 	p->state = st;
 }
 
@@ -505,7 +505,8 @@ peer_set_interested(struct peer *p, bool on, uint64_t now)
 	if (p->am_interested == on || p->state != PEER_ACTIVE)
 		return;
 	p->am_interested = on;
-	log_obj_at(LOG_TRACE, p->name, "%s", on ? "interested" : "not interested");
+	log_obj_at(LOG_TRACE, p->name, "%s",
+	    on ? "interested" : "not interested");
 	peer_sent(p, wire_put_simple(&p->out, on ? WIRE_INTERESTED :
 	    WIRE_NOT_INTERESTED));
 	if (on)
@@ -972,7 +973,8 @@ peer_tick(struct peer *p, uint64_t now)
 		p->depth = MAX(p->depth / 2, PEER_MIN_QUEUE);
 		if (!p->peer_choking && !p->snubbed) {
 			p->snubbed = true;
-			log_obj_at(LOG_DEBUG, p->name, "snubbed (request timeout)");
+			log_obj_at(LOG_DEBUG, p->name,
+			    "snubbed (request timeout)");
 		}
 	}
 	if (p->waiting && !p->peer_choking && !p->snubbed &&

@@ -48,7 +48,8 @@ struct tconn {
 	struct conn		*c;		/* valid until closed */
 	struct peer		*p;		/* c's */
 	TAILQ_ENTRY(tconn)	 entry;		/* torrent's list */
-	uint32_t		 cand;		/* swarm candidate, or UINT32_MAX */
+	uint32_t		 cand;		/* swarm candidate, or
+						   UINT32_MAX */
 	uint64_t		 active_ms;	/* handshakes done at; 0: not */
 	bool			 optimistic;	/* holds the optimistic slot */
 };
@@ -100,7 +101,7 @@ struct torrent {
 	struct prog		**ptab;		/* pieces in progress */
 	uint32_t		  pmask;	/* ptab size - 1 */
 	size_t			  pcount;
-	unsigned		  lanes;	/* batch hashing; 0: streaming */
+	unsigned		  lanes;	/* batch hashing; 0: stream */
 	uint32_t		  hq[TORRENT_HASH_LANES]; /* to hash */
 	size_t			  nhq;
 	uint8_t			 *hbuf;		/* lanes * piece length */
@@ -537,7 +538,8 @@ piece_failed(struct torrent *t, uint32_t piece, struct prog *pr)
 {
 	struct swarm_contrib	k[TORRENT_CONTRIB_MAX];
 	struct swarm_contrib	banned[TORRENT_CONTRIB_MAX];
-	char			who[TORRENT_CONTRIB_MAX * (ADDR_STRLEN + 2) + 8];
+	char			who[TORRENT_CONTRIB_MAX * (ADDR_STRLEN + 2) +
+				    8];
 	char			name[ADDR_STRLEN];
 	size_t			i, nk = pr->nc, nb, off = 0;
 	bool			many = pr->many;
@@ -880,7 +882,8 @@ tc_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
 			continue;
 		if (swarm_keep_new(t->h.peer_id, hs->peer_id,
 		    net_conn_outbound(tc->c), net_conn_outbound(o->c))) {
-			net_close(o->c, "duplicate: the other connection stays");
+			net_close(o->c,
+			    "duplicate: the other connection stays");
 			break;
 		}
 		*why = "already connected to this peer";

@@ -480,9 +480,10 @@ static void
 on_error_reply(struct tracker_udp *t, size_t i, const uint8_t *p, size_t len)
 {
 	struct tracker_udp_result	*r;
-	char				*msg = tracker_safe_text(p + 8, len - 8);
+	char				*msg;
 	char				 why[TRACKER_ERRLEN];
 
+	msg = tracker_safe_text(p + 8, len - 8);
 	snprintf(why, sizeof(why), "tracker error: %s", msg);
 	r = finish(t, i, GT_EPROTO, why);
 	if (r->kind == TRACKER_UDP_ANNOUNCE)

@@ -48,7 +48,7 @@ tracker_scrape_clear(struct tracker_scrape *s)
 	*s = (struct tracker_scrape){ 0 };
 }
 
-#define PEER_SET_SLOTS	4096		/* a power of 2 > 2 * TRACKER_MAX_PEERS */
+#define PEER_SET_SLOTS	4096	/* a power of 2 > 2 * TRACKER_MAX_PEERS */
 _Static_assert(PEER_SET_SLOTS > 2 * TRACKER_MAX_PEERS, "load under 1/2");
 _Static_assert(TRACKER_MAX_PEERS < UINT16_MAX, "slots are uint16_t");
 

@@ -414,7 +414,7 @@ again:
 				udp_req_free(q);
 			}
 			tracker_udp_result_clear(&res);
-			goto again;		/* the callback may add or cancel */
+			goto again;	/* the callback may add or cancel */
 		}
 	}
 	TAILQ_FOREACH(t, &u->trackers, entry) {

@@ -72,7 +72,8 @@ walk_names(struct walk *w, int dfd, const char *rel, char ***out,
 	int		  fd;
 
 	if ((fd = dup(dfd)) == -1 || (d = fdopendir(fd)) == NULL) {
-		(void)gt_fail(w->err, GT_EIO, "%s/%s: %s", w->top, rel, strerror(errno));
+		(void)gt_fail(w->err, GT_EIO, "%s/%s: %s", w->top, rel,
+		    strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return GT_EIO;
@@ -91,7 +92,8 @@ walk_names(struct walk *w, int dfd, const char *rel, char ***out,
 		errno = 0;
 	}
 	if (errno != 0) {
-		(void)gt_fail(w->err, GT_EIO, "%s/%s: %s", w->top, rel, strerror(errno));
+		(void)gt_fail(w->err, GT_EIO, "%s/%s: %s", w->top, rel,
+		    strerror(errno));
 		closedir(d);
 		while (n > 0)
 			free(v[--n]);
@@ -122,28 +124,24 @@ walk_dir(struct walk *w, int dfd, const char *rel, unsigned depth)
 		sub = *rel == '\0' ? xstrdup(names[i]) :
 		    xasprintf("%s/%s", rel, names[i]);
 		if (strlen(sub) > MI_MAX_PATH) {
-			(void)gt_fail(w->err, GT_EIO, "%s/%.64s...: path too long", w->top,
-			    sub);
-			e = GT_ETOOBIG;
+			e = gt_fail(w->err, GT_ETOOBIG, "%s/%.64s...: path too "
+			    "long", w->top, sub);
 		} else if (fstatat(dfd, names[i], &st,
 		    AT_SYMLINK_NOFOLLOW) == -1) {
-			(void)gt_fail(w->err, GT_EIO, "%s/%s: %s", w->top, sub,
+			e = gt_fail(w->err, GT_EIO, "%s/%s: %s", w->top, sub,
 			    strerror(errno));
-			e = GT_EIO;
 		} else if (S_ISREG(st.st_mode)) {
 			e = walk_add(w, sub, (uint64_t)st.st_size);
 			sub = NULL;
 		} else if (S_ISDIR(st.st_mode)) {
 			if (depth + 1 >= WALK_DEPTH) {
-				(void)gt_fail(w->err, GT_EIO, "%s/%s: folders nested more "
-				    "than %d deep", w->top, sub,
+				e = gt_fail(w->err, GT_EDEPTH, "%s/%s: folders "
+				    "nested more than %d deep", w->top, sub,
 				    WALK_DEPTH);
-				e = GT_EDEPTH;
 			} else if ((nfd = openat(dfd, names[i], O_RDONLY |
 			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-				(void)gt_fail(w->err, GT_EIO, "%s/%s: %s", w->top, sub,
-				    strerror(errno));
-				e = GT_EIO;
+				e = gt_fail(w->err, GT_EIO, "%s/%s: %s",
+				    w->top, sub, strerror(errno));
 			} else
 				e = walk_dir(w, nfd, sub, depth + 1);
 		} else if (S_ISLNK(st.st_mode))
@@ -152,9 +150,9 @@ walk_dir(struct walk *w, int dfd, const char *rel, unsigned depth)
 			log_warn("%s/%s: skipping %s", w->top, sub,
 			    walk_special_name(st.st_mode));
 		else {
-			(void)gt_fail(w->err, GT_EIO, "%s/%s: is %s (not a regular file)",
-			    w->top, sub, walk_special_name(st.st_mode));
-			e = GT_EINVAL;
+			e = gt_fail(w->err, GT_EINVAL, "%s/%s: is %s (not a "
+			    "regular file)", w->top, sub,
+			    walk_special_name(st.st_mode));
 		}
 		free(sub);
 	}
@@ -206,18 +204,17 @@ walk_tree(const char *path, bool skip_special,
 	if (S_ISLNK(st.st_mode)) {
 		/* Named by the user: a folder may be reached through it. */
 		if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
-			(void)gt_fail(err, GT_EIO, "%s: is a symbolic link (name its target "
-			    "instead)", path);
-			return GT_EINVAL;
+			return gt_fail(err, GT_EINVAL, "%s: is a symbolic "
+			    "link (name its target instead)", path);
 		}
 	}
 	if (S_ISREG(st.st_mode)) {
 		name = walk_basename(path);
 		if (*name == '\0' || strcmp(name, ".") == 0 ||
 		    strcmp(name, "..") == 0) {
-			(void)gt_fail(err, GT_EIO, "%s: no usable file name", path);
 			free(name);
-			return GT_EINVAL;
+			return gt_fail(err, GT_EINVAL, "%s: no usable file "
+			    "name", path);
 		}
 		walk_add(&w, name, (uint64_t)st.st_size);
 		*out = w.v;
@@ -228,8 +225,8 @@ walk_tree(const char *path, bool skip_special,
 	if (S_ISDIR(st.st_mode)) {
 		if ((dfd = open(path, O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC)) == -1) {
-			(void)gt_fail(err, GT_EIO, "%s: %s", path, strerror(errno));
-			return GT_EIO;
+			return gt_fail(err, GT_EIO, "%s: %s", path,
+			    strerror(errno));
 		}
 		/* "dir/" names its files "dir/x", not "dir//x". */
 		len = strlen(path);
@@ -251,9 +248,8 @@ walk_tree(const char *path, bool skip_special,
 		return GT_OK;
 	}
 	if (!skip_special) {
-		(void)gt_fail(err, GT_EIO, "%s: is %s (not a regular file)", path,
-		    walk_special_name(st.st_mode));
-		return GT_EINVAL;
+		return gt_fail(err, GT_EINVAL, "%s: is %s (not a regular "
+		    "file)", path, walk_special_name(st.st_mode));
 	}
 	log_warn("%s: skipping %s", path, walk_special_name(st.st_mode));
 	*out = NULL;
