@@ -363,3 +363,20 @@ def check_json_against_raw(j, path):
     assert off == j["total_size"]
     pl = j["piece_length"]
     assert j["piece_count"] == (j["total_size"] + pl - 1) // pl
+
+
+def is_sanitized(exe):
+    """True when exe was built with AddressSanitizer (its shadow memory and
+    redzones make peak-memory figures meaningless)."""
+    try:
+        with open(exe, "rb") as f:
+            tail = b""
+            while True:
+                chunk = f.read(1 << 20)
+                if not chunk:
+                    return False
+                if b"__asan_init" in tail + chunk:
+                    return True
+                tail = chunk[-16:]
+    except OSError:
+        return False
