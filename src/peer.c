@@ -736,22 +736,33 @@ on_request(struct peer *p, const struct wire_msg *m)
 	return peer_result(p);
 }
 
+/*
+ * The peer's request r will not be served: off its queue, and a REJECT
+ * with the fast extension (BEP 6: every request gets exactly one PIECE or
+ * REJECT).  Already answered, cancelled or dropped by a choke: nothing.
+ */
+static enum gt_err
+theirs_reject(struct peer *p, const struct block_req *r)
+{
+	size_t	i;
+
+	if ((i = reqq_find(&p->theirs, r)) == SIZE_MAX)
+		return GT_OK;
+	reqq_remove(&p->theirs, i);
+	if (p->fast)
+		peer_sent(p, wire_put_block_msg(&p->out, WIRE_REJECT,
+		    r->piece, r->offset, r->length));
+	return peer_result(p);
+}
+
 static enum gt_err
 on_cancel(struct peer *p, const struct wire_msg *m)
 {
 	struct block_req	r = {
 		.piece = m->index, .offset = m->begin, .length = m->length,
 	};
-	size_t			i;
 
-	if ((i = reqq_find(&p->theirs, &r)) == SIZE_MAX)
-		return GT_OK;		/* answered already, or never valid */
-	reqq_remove(&p->theirs, i);
-	/* BEP 6: every request gets exactly one PIECE or REJECT. */
-	if (p->fast)
-		peer_sent(p, wire_put_block_msg(&p->out, WIRE_REJECT, r.piece,
-		    r.offset, r.length));
-	return peer_result(p);
+	return theirs_reject(p, &r);
 }
 
 static enum gt_err
@@ -1093,19 +1104,9 @@ peer_next_request(const struct peer *p, struct block_req *r)
 enum gt_err
 peer_reject_request(struct peer *p, const struct block_req *r)
 {
-	size_t	i;
-
 	if (p->state != PEER_ACTIVE)
 		return p->state == PEER_CLOSING ? p->err : GT_EINVAL;
-	/* Cancelled, answered, or dropped by a choke: nothing to say. */
-	if ((i = reqq_find(&p->theirs, r)) == SIZE_MAX)
-		return GT_OK;
-	reqq_remove(&p->theirs, i);
-	/* BEP 6: every request gets exactly one PIECE or REJECT. */
-	if (p->fast)
-		peer_sent(p, wire_put_block_msg(&p->out, WIRE_REJECT,
-		    r->piece, r->offset, r->length));
-	return peer_result(p);
+	return theirs_reject(p, r);
 }
 
 enum gt_err
