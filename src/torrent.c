@@ -1325,7 +1325,7 @@ torrent_leave(struct torrent *t, uint32_t timeout_ms, void (*done)(void *),
 	torrent_stop(t);
 	if (t->an != NULL)
 		announcer_stop(t->an, timeout_ms, done, arg);
-	else
+	else	/* no trackers: done from the loop all the same */
 		reactor_defer_free(t->r, done, arg);
 }
 
