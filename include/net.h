@@ -30,17 +30,6 @@ struct peer;
 struct reactor;
 
 /*
- * A connection's life: CONNECTING (outbound only), HANDSHAKE until the
- * remote handshake arrived and its owner took it, then ACTIVE.  Closed
- * connections are freed from the loop, never inside a callback.
- */
-enum conn_state {
-	CONN_CONNECTING,	/* outbound TCP connect under way */
-	CONN_HANDSHAKE,		/* waiting for the remote handshake */
-	CONN_ACTIVE,		/* handshakes exchanged: the peer runs */
-};
-
-/*
  * What the owner of a connection (a torrent) hears; ctx is the owner's
  * per-connection state given to net_attach.  Each may call net_close on
  * this or any other connection.
@@ -106,8 +95,6 @@ void		 net_close(struct conn *, const char *fmt, ...)
 void		 net_flush_soon(struct conn *);
 /* Bytes queued and not yet written. */
 size_t		 net_out_pending(const struct conn *);
-/* The peer's deadline may have moved earlier: re-arm the timer. */
-void		 net_rearm(struct conn *);
 /*
  * The owner keeps pointers into c's receive buffer (blocks it writes
  * later): the buffer must not move until the matching net_unpin.  net
@@ -120,7 +107,5 @@ void		 net_unpin(struct conn *);
 const struct netaddr *net_conn_addr(const struct conn *);
 const char	*net_conn_name(const struct conn *);	/* "addr:port" */
 bool		 net_conn_outbound(const struct conn *);
-enum conn_state	 net_conn_state(const struct conn *);
-struct peer	*net_conn_peer(const struct conn *);	/* NULL: detached */
 
 #endif /* GT_NET_H */

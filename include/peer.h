@@ -55,8 +55,9 @@ struct peer_hooks {
 	bool		(*has_piece)(void *ctx, uint32_t piece);
 	/* Should we be interested in a peer that has these pieces? */
 	bool		(*wants)(void *ctx, const struct bitfield *);
-	/* The peer asked for a block we have, while we unchoke it: the
-	   torrent reads it and calls peer_send_block (now or later). */
+	/* The peer asked for a block we have, while we unchoke it (may be
+	   NULL: the torrent takes requests with peer_next_request and
+	   answers them with peer_send_block or peer_reject_request). */
 	void		(*request)(void *ctx, struct peer *,
 			    const struct block_req *);
 	/* A BEP 10 extended message (id 0 = the extended handshake). */

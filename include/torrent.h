@@ -95,7 +95,6 @@ void		 torrent_free(struct torrent *);
 
 const uint8_t	*torrent_info_hash(const struct torrent *);
 const char	*torrent_name(const struct torrent *);
-bool		 torrent_complete(const struct torrent *);
 void		 torrent_stats(const struct torrent *, struct torrent_stats *);
 /* Addresses to try (tracker, --peer); explicit ones are never given up. */
 void		 torrent_add_peers(struct torrent *, const struct netaddr *,

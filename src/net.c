@@ -47,6 +47,17 @@
  * while accepting pauses for NET_PAUSE_MS (no busy loop on EMFILE).
  */
 
+/*
+ * A connection's life: CONNECTING (outbound only), HANDSHAKE until the
+ * remote handshake arrived and its owner took it, then ACTIVE.  Closed
+ * connections are freed from the loop, never inside a callback.
+ */
+enum conn_state {
+	CONN_CONNECTING,	/* outbound TCP connect under way */
+	CONN_HANDSHAKE,		/* waiting for the remote handshake */
+	CONN_ACTIVE,		/* handshakes exchanged: the peer runs */
+};
+
 struct conn {
 	struct net		*net;
 	int			 fd;
@@ -256,7 +267,8 @@ conn_deadline(const struct conn *c)
 	return peer_deadline(c->peer);
 }
 
-void
+/* The peer's deadline may have moved earlier: re-arm the timer. */
+static void
 net_rearm(struct conn *c)
 {
 	uint64_t	d;
@@ -659,18 +671,6 @@ bool
 net_conn_outbound(const struct conn *c)
 {
 	return c->outbound;
-}
-
-enum conn_state
-net_conn_state(const struct conn *c)
-{
-	return c->state;
-}
-
-struct peer *
-net_conn_peer(const struct conn *c)
-{
-	return c->peer;
 }
 
 /* ---- listener ------------------------------------------------------------ */

@@ -369,7 +369,7 @@ peer_new(const struct peer_config *cfg, const struct peer_hooks *hooks,
 	assert(hooks->have != NULL && hooks->bitfield != NULL &&
 	    hooks->pick != NULL && hooks->abandon != NULL &&
 	    hooks->block != NULL && hooks->has_piece != NULL &&
-	    hooks->wants != NULL && hooks->request != NULL);
+	    hooks->wants != NULL);
 	p = xcalloc(1, sizeof(*p));
 	p->cfg = *cfg;
 	p->hooks = *hooks;
@@ -732,7 +732,8 @@ on_request(struct peer *p, const struct wire_msg *m)
 		return peer_fail(p, GT_EPROTO, "over %u requests queued",
 		    PEER_MAX_PEER_QUEUE);
 	reqq_push(&p->theirs, &r, 0);
-	p->hooks.request(p->ctx, p, &r);
+	if (p->hooks.request != NULL)
+		p->hooks.request(p->ctx, p, &r);
 	return peer_result(p);
 }
 

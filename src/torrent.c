@@ -233,18 +233,6 @@ hook_wants(void *ctx, const struct bitfield *b)
 	    picker_interesting(tc->t->pk, b);
 }
 
-/*
- * The peer queued a request: net writes after every batch of input and
- * asks for more (tc_writable) while output has room.
- */
-static void
-hook_request(void *ctx, struct peer *p, const struct block_req *r)
-{
-	(void)ctx;
-	(void)p;
-	(void)r;
-}
-
 static enum gt_err	hook_block(void *, struct peer *,
 			    const struct block_req *, const uint8_t *);
 
@@ -256,7 +244,7 @@ static const struct peer_hooks torrent_peer_hooks = {
 	.block = hook_block,
 	.has_piece = hook_has_piece,
 	.wants = hook_wants,
-	.request = hook_request,
+	.request = NULL,	/* served from the peer's queue: tc_writable */
 	.extended = NULL,
 };
 
@@ -1371,12 +1359,6 @@ const char *
 torrent_name(const struct torrent *t)
 {
 	return t->m->name;
-}
-
-bool
-torrent_complete(const struct torrent *t)
-{
-	return t->complete;
 }
 
 void
