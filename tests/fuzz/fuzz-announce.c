@@ -8,6 +8,8 @@
 #include "tracker-udp.h"
 #include "util.h"
 
+#include "fuzz.h"
+
 /*
  * One torrent's trackers, as session.c wires them: `announce` (BEP 12)
  * says which tracker is due with which event; an HTTP tracker's outcome
@@ -35,8 +37,6 @@
  *   op		byte % NOPS, then its operands (past the end they read 0)
  * The URLs name loopback addresses; nothing is ever sent anywhere.
  */
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define NURLS		8
 #define NSENT		8		/* transaction ids remembered */

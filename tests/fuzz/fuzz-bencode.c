@@ -7,9 +7,7 @@
 #include "buf.h"
 #include "util.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define CHECK(x)	do { if (!(x)) abort(); } while (0)
+#include "fuzz.h"
 
 /*
  * Checks n and everything under it, and returns it as a bval tree.  Clears

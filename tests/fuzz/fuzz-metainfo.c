@@ -8,9 +8,7 @@
 #include "metainfo.h"
 #include "util.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define CHECK(x)	do { if (!(x)) abort(); } while (0)
+#include "fuzz.h"
 
 /* Relative, non-empty, no "", "." or ".." component, within the caps. */
 static void

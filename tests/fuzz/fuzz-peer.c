@@ -9,6 +9,8 @@
 #include "util.h"
 #include "wire.h"
 
+#include "fuzz.h"
+
 /*
  * The input is a script.  Four bytes of configuration (flags, piece count,
  * piece size, last piece size), then operations, one byte each plus their
@@ -27,16 +29,6 @@
  * answers a request the peer made and nothing answered yet; a closed peer
  * stays closed with a reason.
  */
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #x);					\
-		abort();						\
-	}								\
-} while (0)
 
 #define MAX_PIECES	1500
 #define MAX_OPEN	4096		/* peer requests tracked */

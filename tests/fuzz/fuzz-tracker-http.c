@@ -6,7 +6,7 @@
 #include "tracker-http.h"
 #include "util.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+#include "fuzz.h"
 
 static void
 check_reply(const uint8_t *data, size_t size)

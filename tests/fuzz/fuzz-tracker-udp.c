@@ -6,6 +6,8 @@
 #include "tracker-udp.h"
 #include "util.h"
 
+#include "fuzz.h"
+
 /*
  * Input: one flags byte, then datagrams separated by SEP.  In a datagram
  * of 8 bytes or more, a transaction id whose first byte is below 0x80 is
@@ -16,8 +18,6 @@
 #define SEP		"#%#"
 #define SEPLEN		3
 #define NSENT		8
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 struct state {
 	struct tracker_udp	*t;

@@ -8,15 +8,7 @@
 #include "util.h"
 #include "wire.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #x);					\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 /* A bitfield of n bits, chosen from the first input bytes and the payload. */
 static void
