@@ -119,8 +119,6 @@ Test(addr, dialable)
 		{ "127.255.255.254:1", true },
 		{ "[::1]:6881", true },
 		{ "[::ffff:127.0.0.1]:6881", true },
-		{ "192.0.2.1:6881", true },	/* TEST-NET-1 (RFC 5737) */
-		{ "[2001:db8::1]:6881", true },	/* RFC 3849 */
 		{ "0.0.0.0:6881", false },	/* unspecified */
 		{ "0.1.2.3:6881", false },	/* "this network" */
 		{ "255.255.255.255:6881", false },	/* broadcast */
