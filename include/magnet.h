@@ -1,0 +1,69 @@
+/* magnet.h - magnet URIs (BEP 9, BEP 53): parse and format */
+#ifndef GT_MAGNET_H
+#define GT_MAGNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "crypto.h"
+#include "err.h"
+
+#define MAGNET_MAX_URI		16384	/* bytes of a whole URI */
+#define MAGNET_MAX_TRACKERS	64	/* tr= kept; more is an error */
+#define MAGNET_MAX_PEERS	64	/* x.pe= kept; more is an error */
+#define MAGNET_MAX_WEB_SEEDS	16	/* ws= kept; more is an error */
+#define MAGNET_MAX_DN		1024	/* bytes of dn once decoded */
+#define MAGNET_MAX_URL		2048	/* bytes of one tr= or ws= URL */
+#define MAGNET_MAX_SELECT	256	/* so= ranges */
+#define MAGNET_MAX_WARNINGS	8	/* warnings kept (one line each) */
+
+/* BEP 53 so=: file indices first..last (a single index: first == last). */
+struct magnet_range {
+	uint32_t	first, last;
+};
+
+struct magnet {
+	uint8_t		 info_hash[SHA1_LEN];	/* xt=urn:btih: (hex or base32) */
+	bool		 has_v2;		/* xt=urn:btmh:1220... seen too */
+	uint8_t		 info_hash_v2[SHA256_LEN];
+	char		*dn;		/* display name, decoded, NUL-free; NULL
+					   when absent.  Never a path: escape
+					   it before it reaches a terminal */
+	char		**trackers;	/* tr=: http, https, udp, in order,
+					   duplicates dropped */
+	size_t		  ntrackers;
+	struct netaddr	 *peers;	/* x.pe=: numeric host:port */
+	size_t		  npeers;
+	char		**web_seeds;	/* ws=: kept for web seeds later */
+	size_t		  nweb_seeds;
+	struct magnet_range *select;	/* so=, or NULL */
+	size_t		  nselect;
+	char		 *warnings[MAGNET_MAX_WARNINGS];	/* e.g. "tr: 'wss://...'
+					   ignored: only http, https and udp
+					   trackers", already escaped */
+	size_t		  nwarnings;
+};
+
+/*
+ * Parses "magnet:?..." (the scheme case-insensitive).  Fails (GT_EINVAL, or
+ * GT_EUNSUP for a v2-only magnet) with one line in err (GT_ERRLEN bytes)
+ * on: no btih, a bad hash length or digit, two different btih, an unknown
+ * xt namespace, a bad percent escape, a value over its cap, more than a
+ * cap's worth of tr/x.pe/ws/so, a URI over MAGNET_MAX_URI.  Unknown keys
+ * are ignored; a tracker of another scheme is skipped with a warning.
+ * On failure *m is untouched.
+ */
+enum gt_err	 magnet_parse(struct magnet *m, const char *uri, char *err);
+void		 magnet_clear(struct magnet *);
+
+/*
+ * "magnet:?xt=urn:btih:<40 lowercase hex>&dn=...&tr=...&tr=..." with
+ * every value percent-encoded (RFC 3986 unreserved bytes kept); name may
+ * be NULL.  Returns a malloc'd string.
+ */
+char		*magnet_format(const uint8_t info_hash[SHA1_LEN],
+		    const char *name, char *const *trackers, size_t ntrackers);
+
+#endif /* GT_MAGNET_H */
