@@ -2,6 +2,7 @@
 #ifndef GT_CMD_H
 #define GT_CMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,5 +64,16 @@ void	cmd_json_str(FILE *, const char *s);
  * bidi characters and invalid UTF-8 as '?'.
  */
 void	cmd_print_safe(FILE *, const char *s);
+/* The folder holding path ("." if none); malloc'd. */
+char	*cmd_dirname(const char *path);
+/* Writes all of p to fd (EINTR retried); -1 with errno on failure. */
+int	cmd_write_all(int fd, const uint8_t *p, size_t len);
+/*
+ * Writes OUT.tmp-PID beside out, syncs it and renames it to out (without
+ * force, never over an existing file), then syncs the folder.  Failures
+ * print "gtorrent: CMD: PATH: reason" and return EXIT_IO.
+ */
+int	cmd_write_file(const char *cmd, const char *out, const uint8_t *p,
+	    size_t len, bool force);
 
 #endif /* GT_CMD_H */

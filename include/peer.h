@@ -65,6 +65,11 @@ struct peer_hooks {
 			    const uint8_t *payload, size_t len);
 };
 
+/*
+ * npieces 0: the metadata is not known yet (a magnet).  The peer then holds
+ * what the remote announces (bounded), rejects its requests and asks for
+ * nothing until peer_set_metadata.
+ */
 struct peer_config {
 	uint32_t	npieces;
 	uint32_t	piece_length;
@@ -105,6 +110,16 @@ enum gt_err	 peer_on_handshake(struct peer *, const struct wire_handshake *,
  */
 enum gt_err	 peer_on_msg(struct peer *, const struct wire_msg *,
 		    uint64_t now);
+/*
+ * The metadata arrived (the peer was made with npieces 0): the held
+ * BITFIELD/HAVE_ALL/HAVEs are checked against cfg (a mismatch closes) and
+ * reported to hooks.bitfield once; interest follows.  fast and extended
+ * stay as negotiated.
+ */
+enum gt_err	 peer_set_metadata(struct peer *, const struct peer_config *,
+		    uint64_t now);
+/* The peer's BEP 10 "reqq": our pipeline to it stays within n (0: none). */
+void		 peer_set_reqq(struct peer *, size_t n);
 /* Timeouts, keep-alives, request top-up; returns an error to close. */
 enum gt_err	 peer_tick(struct peer *, uint64_t now);
 /* When peer_tick is next due (monotonic ms). */

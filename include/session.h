@@ -49,6 +49,11 @@ uint16_t	 session_port(const struct session *);	/* 0: not listening */
 enum gt_err	 session_add_torrent(struct session *, const struct metainfo *,
 		    const struct torrent_opts *, const struct torrent_events *,
 		    struct torrent **, char *err);
+/* A torrent from a magnet (torrent_new_magnet), info_hash 20 bytes. */
+enum gt_err	 session_add_magnet(struct session *, const uint8_t *info_hash,
+		    const char *name, const struct torrent_opts *,
+		    const struct torrent_events *, struct torrent **,
+		    char *err);
 /* Takes t out of the session and frees it. */
 void		 session_remove_torrent(struct session *, struct torrent *);
 struct torrent	*session_find(struct session *, const uint8_t *info_hash);

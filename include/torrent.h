@@ -28,8 +28,11 @@ struct torrent_opts {
 	bool		 end_game;
 	uint32_t	 max_peers;	/* connections for this torrent */
 	bool		 use_trackers;
-	char *const	*trackers;	/* --tracker URLs, added as a last tier */
+	char *const	*trackers;	/* --tracker URLs, added as a last tier
+					   (a magnet's: its only tier) */
 	size_t		 ntrackers;
+	bool		 pex;		/* BEP 11 (never for private ones) */
+	bool		 metadata_only;	/* a magnet: stop at the metadata */
 };
 
 /* What the torrent uses of the session that holds it. */
@@ -63,12 +66,22 @@ struct torrent_stats {
 	int64_t		seeders;	/* from the last announce, or -1 */
 	int64_t		leechers;	/* ... or -1 */
 	bool		complete;
+	bool		metadata;	/* a magnet still fetching its metadata */
+	uint32_t	md_pieces;	/* ... its 16 KiB pieces (0: size not
+					   known yet) */
+	uint32_t	md_have;	/* ... received so far */
 };
 
 /* What the command hears about. */
 struct torrent_events {
 	void		(*complete)(void *arg);	/* all pieces verified */
-	void		(*fatal)(void *arg, enum gt_err);	/* disk error */
+	/* disk error (GT_EIO ...), or metadata unusable (GT_EINVAL) */
+	void		(*fatal)(void *arg, enum gt_err);
+	/*
+	 * A magnet's metadata arrived and matches its info-hash; m lives as
+	 * long as the torrent.  Data is fetched next (unless metadata_only).
+	 */
+	void		(*metadata)(void *arg, const struct metainfo *m);
 	void		*arg;
 };
 
@@ -80,6 +93,14 @@ struct torrent_events {
 enum gt_err	 torrent_new(struct torrent **, const struct torrent_host *,
 		    const struct metainfo *, const struct torrent_opts *,
 		    const struct torrent_events *, char *err);
+/*
+ * A torrent from a magnet: no metadata yet (fetched from peers, BEP 9);
+ * name (may be NULL) is shown until then, never used as a path.
+ */
+enum gt_err	 torrent_new_magnet(struct torrent **,
+		    const struct torrent_host *, const uint8_t info_hash[20],
+		    const char *name, const struct torrent_opts *,
+		    const struct torrent_events *);
 /* Starts announcing and connecting. */
 void		 torrent_start(struct torrent *);
 /*
@@ -95,6 +116,8 @@ void		 torrent_free(struct torrent *);
 
 const uint8_t	*torrent_info_hash(const struct torrent *);
 const char	*torrent_name(const struct torrent *);
+/* NULL while a magnet's metadata is missing. */
+const struct metainfo *torrent_metainfo(const struct torrent *);
 void		 torrent_stats(const struct torrent *, struct torrent_stats *);
 /* Addresses to try (tracker, --peer); explicit ones are never given up. */
 void		 torrent_add_peers(struct torrent *, const struct netaddr *,

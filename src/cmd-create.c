@@ -249,115 +249,6 @@ create_basename(const char *path)
 	return xstrdup(slash != NULL ? slash + 1 : path);
 }
 
-/* The folder holding path ("." if none); malloc'd. */
-static char *
-create_dirname(const char *path)
-{
-	const char	*slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xstrdup(".");
-	while (slash > path && slash[-1] == '/')
-		slash--;
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
-static int
-create_write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Moves tmp to out; without force, never over an existing file. */
-static int
-create_rename(const char *tmp, const char *out, bool force)
-{
-	struct stat	sb;
-
-	if (force)
-		return rename(tmp, out);
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	/* The file system cannot do it: link (atomic), else check first. */
-	if (link(tmp, out) == 0) {
-		unlink(tmp);
-		return 0;
-	}
-	if (errno == EEXIST)
-		return -1;
-	if (lstat(out, &sb) == 0) {
-		errno = EEXIST;
-		return -1;
-	}
-	return rename(tmp, out);
-}
-
-/* Writes OUT.tmp-PID in OUT's folder, syncs it and renames it to OUT. */
-static int
-create_write_output(const char *out, const uint8_t *p, size_t len,
-    bool force)
-{
-	char	*tmp, *dir;
-	int	 fd, saved, dfd;
-
-	tmp = xasprintf("%s.tmp-%ld", out, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd == -1) {
-		cmd_error("create: %s: %s", tmp, strerror(errno));
-		free(tmp);
-		return EXIT_IO;
-	}
-	if (create_write_all(fd, p, len) != 0 || fsync(fd) != 0) {
-		saved = errno;
-		close(fd);
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		saved = errno;
-		goto fail;
-	}
-	if (create_rename(tmp, out, force) != 0) {
-		saved = errno;
-		unlink(tmp);
-		free(tmp);
-		if (saved == EEXIST)
-			cmd_error("create: %s: already exists (use -f to "
-			    "overwrite)", out);
-		else
-			cmd_error("create: %s: %s", out, strerror(saved));
-		return EXIT_IO;
-	}
-	free(tmp);
-	dir = create_dirname(out);
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		fsync(dfd);		/* the rename itself; best effort */
-		close(dfd);
-	}
-	free(dir);
-	return EXIT_OK;
-
-fail:
-	unlink(tmp);
-	cmd_error("create: %s: %s", tmp, strerror(saved));
-	free(tmp);
-	return EXIT_IO;
-}
-
 /* Before hashing: would writing out fail for a reason we can see now? */
 static int
 create_check_output(const char *out, bool force)
@@ -377,7 +268,7 @@ create_check_output(const char *out, bool force)
 			return EXIT_IO;
 		}
 	}
-	dir = create_dirname(out);
+	dir = cmd_dirname(out);
 	if (access(dir, W_OK | X_OK) != 0) {
 		cmd_error("create: %s: %s", dir, strerror(errno));
 		rc = EXIT_IO;
@@ -397,7 +288,7 @@ create_skip_output(const char *path, const char *output,
 	char	*dir, *real_dir, *real_top, *base;
 	size_t	 tl, i;
 
-	dir = create_dirname(output);
+	dir = cmd_dirname(output);
 	real_dir = realpath(dir, NULL);
 	real_top = realpath(path, NULL);
 	base = create_basename(output);
@@ -824,7 +715,7 @@ cmd_create(int argc, char **argv)
 		root = xstrdup(path);
 	else {
 		/* One file: read it from its folder, by its own name. */
-		root = create_dirname(path);
+		root = cmd_dirname(path);
 		base = create_basename(path);
 	}
 	for (i = 0; i < n; i++) {
@@ -915,7 +806,7 @@ cmd_create(int argc, char **argv)
 	}
 
 	if (to_stdout) {
-		if (create_write_all(STDOUT_FILENO, torrent, tlen) != 0) {
+		if (cmd_write_all(STDOUT_FILENO, torrent, tlen) != 0) {
 			cmd_error("create: standard output: %s",
 			    strerror(errno));
 			rc = EXIT_IO;
@@ -923,7 +814,7 @@ cmd_create(int argc, char **argv)
 		}
 		create_summary(stderr, NULL, n, total, npieces, pl, ih);
 	} else {
-		if ((rc = create_write_output(output, torrent, tlen,
+		if ((rc = cmd_write_file("create", output, torrent, tlen,
 		    a.force)) != EXIT_OK)
 			goto done;
 		create_summary(stdout, output, n, total, npieces, pl, ih);

@@ -1,15 +1,22 @@
 /* cmd-download.c - `gtorrent [download] FILE.torrent` and `gtorrent seed` */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "bencode.h"
+#include "buf.h"
 #include "cmd.h"
 #include "log.h"
+#include "magnet.h"
 #include "metainfo.h"
 #include "reactor.h"
 #include "session.h"
@@ -31,6 +38,12 @@ struct dl {
 	struct reactor_timer	*ui_timer;
 	struct reactor_timer	*stop_timer;	/* deferred stop */
 	struct metainfo		 m;
+	struct magnet		 mg;		/* -m: the magnet */
+	bool			 is_magnet;
+	bool			 metadata_only;	/* --metadata-only */
+	bool			 md_written;	/* ... and the .torrent is */
+	char *const		*trackers;	/* every tracker we announce to */
+	size_t			 ntrackers;
 	const char		*dir;
 	bool			 seed;		/* keep seeding when done */
 	bool			 upload_only;	/* `gtorrent seed` */
@@ -55,14 +68,27 @@ download_usage(FILE *f, bool seed)
 	else
 		fprintf(f,
 		    "usage: gtorrent [download] [OPTIONS] FILE.torrent\n"
+		    "       gtorrent [download] [OPTIONS] -m 'magnet:?xt=...'\n"
+		    "       gtorrent [download] [OPTIONS] 'magnet:?xt=...'\n"
 		    "\n"
-		    "Downloads FILE.torrent into DIR from its trackers and\n"
-		    "the peers given, checks every piece, and exits when done\n"
-		    "(or keeps seeding with --seed).  Data already in DIR is\n"
-		    "verified and kept.\n");
+		    "Downloads FILE.torrent (or a magnet link's torrent, whose\n"
+		    "metadata comes from peers first) into DIR from its\n"
+		    "trackers and the peers given, checks every piece, and\n"
+		    "exits when done (or keeps seeding with --seed).  Data\n"
+		    "already in DIR is verified and kept.\n");
 	fprintf(f,
 	    "\n"
 	    "  -o, --output DIR      data folder (default: .; created)\n"
+	    "  -m, --magnet URI      download a magnet link (BEP 9): its\n"
+	    "                        xt=urn:btih, tr= trackers (http, https,\n"
+	    "                        udp) and x.pe= peers are used; dn is\n"
+	    "                        only shown, the folder name comes from\n"
+	    "                        the verified metadata\n"
+	    "      --metadata-only   with a magnet: fetch only the metadata\n"
+	    "                        and write DIR/NAME.torrent (its path\n"
+	    "                        on stdout)\n"
+	    "      --no-pex          no peer exchange (BEP 11; never for\n"
+	    "                        private torrents)\n"
 	    "  -p, --port N          listen port (default: %u; the next "
 	    "free\n"
 	    "                        one if taken)\n"
@@ -85,7 +111,7 @@ download_usage(FILE *f, bool seed)
 	    "  -h, --help            this help\n"
 	    "\n"
 	    "Exit status: 0 complete and verified; 1 could not complete;\n"
-	    "2 bad command line; 3 bad .torrent; 4 disk error; 130 "
+	    "2 bad command line; 3 bad .torrent or magnet; 4 disk error; 130 "
 	    "interrupted.\n", SESSION_DEFAULT_PORT, SESSION_DEFAULT_PEERS);
 }
 
@@ -179,9 +205,134 @@ dl_on_fatal(void *arg, enum gt_err e)
 {
 	struct dl	*d = arg;
 
-	(void)e;
 	d->fatal = true;
+	if (e == GT_EINVAL)
+		d->rc = EXIT_BADINPUT;	/* the metadata itself */
 	dl_stop(d);
+}
+
+/*
+ * The .torrent of a magnet: the verified info dict as it came, the
+ * magnet's trackers (one tier each, in order, as libtorrent reads them).
+ */
+static int
+dl_write_torrent(struct dl *d, const struct metainfo *m)
+{
+	struct bval	*root, *list, *tier;
+	struct buf	 b;
+	char		*path;
+	size_t		 i;
+	int		 rc;
+
+	root = bval_dict();
+	if (d->ntrackers > 0) {
+		bval_dict_set(root, "announce", bval_cstr(d->trackers[0]));
+		list = bval_list();
+		for (i = 0; i < d->ntrackers; i++) {
+			tier = bval_list();
+			bval_list_add(tier, bval_cstr(d->trackers[i]));
+			bval_list_add(list, tier);
+		}
+		bval_dict_set(root, "announce-list", list);
+	}
+	bval_dict_set(root, "created by", bval_cstr("gtorrent " GT_VERSION));
+	bval_dict_set(root, "info", bval_raw(m->info_raw, m->info_len));
+	buf_init(&b, MI_MAX_TORRENT);
+	if (bencode_encode(root, &b) != GT_OK) {
+		bval_free(root);
+		buf_clear(&b);
+		cmd_error("%s: %s: metadata too large to write", d->cmd,
+		    m->name);
+		return EXIT_IO;
+	}
+	bval_free(root);
+	if (mkdir(d->dir, 0777) != 0 && errno != EEXIST) {
+		cmd_error("%s: %s: %s", d->cmd, d->dir, strerror(errno));
+		buf_clear(&b);
+		return EXIT_IO;
+	}
+	path = xasprintf("%s/%s.torrent", d->dir, m->name);
+	rc = cmd_write_file(d->cmd, path, b.data, b.len, true);
+	if (rc == EXIT_OK) {
+		cmd_print_safe(stdout, path);
+		putchar('\n');
+		fflush(stdout);
+	}
+	free(path);
+	buf_clear(&b);
+	return rc;
+}
+
+static void
+dl_on_metadata(void *arg, const struct metainfo *m)
+{
+	struct dl	*d = arg;
+
+	log_info("%s: metadata: %u pieces of %llu bytes, %zu files, %llu "
+	    "bytes", m->name, m->npieces, (unsigned long long)m->piece_length,
+	    m->nfiles, (unsigned long long)m->total_length);
+	if (!d->metadata_only)
+		return;
+	ui_clear(d->ui);
+	d->rc = dl_write_torrent(d, m);
+	d->md_written = d->rc == EXIT_OK;
+	dl_stop(d);
+}
+
+/* Runs the loop until the torrent is done or stopped; the exit code. */
+static int
+dl_loop(struct dl *d)
+{
+	struct torrent_stats	ts;
+	int			rc;
+
+	torrent_start(d->t);
+	dl_ui_cb(d);			/* a first sample (and line) now */
+	if (reactor_run(d->r) != 0)
+		d->fatal = true;
+
+	torrent_stats(d->t, &ts);
+	if (d->metadata_only && d->md_written)
+		rc = EXIT_OK;
+	else if (d->fatal)
+		rc = d->rc != EXIT_OK ? d->rc : EXIT_IO;
+	else if (d->interrupted)
+		rc = EXIT_INTERRUPTED;
+	else if (d->metadata_only)
+		rc = d->rc != EXIT_OK ? d->rc : EXIT_FAIL;
+	else
+		rc = ts.complete ? EXIT_OK : EXIT_FAIL;
+	if (!d->metadata_only)
+		dl_summary(d, rc == EXIT_OK);
+	else if (rc != EXIT_OK && !d->fatal)
+		cmd_error("%s: %s: no metadata (%u peers met)", d->cmd,
+		    torrent_name(d->t), ts.peers_ever);
+	return rc;
+}
+
+static int
+dl_run_magnet(struct dl *d, const struct torrent_opts *to,
+    const struct torrent_events *ev, const struct netaddr *peers,
+    size_t npeers)
+{
+	char		err[GT_ERRLEN];
+	enum gt_err	e;
+
+	err[0] = '\0';
+	if ((e = session_add_magnet(d->s, d->mg.info_hash, d->mg.dn, to, ev,
+	    &d->t, err)) != GT_OK) {
+		cmd_error("%s", err[0] != '\0' ? err : gt_strerror(e));
+		return EXIT_FAIL;
+	}
+	if (to->use_trackers && d->ntrackers == 0 && npeers == 0 &&
+	    d->mg.npeers == 0)
+		cmd_warn("%s: the magnet names no tracker (tr=) or peer "
+		    "(x.pe=) and no --peer or --tracker is given: waiting for "
+		    "peers to connect on port %u", torrent_name(d->t),
+		    session_port(d->s));
+	torrent_add_peers(d->t, d->mg.peers, d->mg.npeers, true);
+	torrent_add_peers(d->t, peers, npeers, true);
+	return dl_loop(d);
 }
 
 static int
@@ -190,12 +341,12 @@ dl_run(struct dl *d, const struct session_opts *so,
     size_t npeers)
 {
 	struct torrent_events	 ev = {
-		.complete = dl_on_complete, .fatal = dl_on_fatal, .arg = d,
+		.complete = dl_on_complete, .fatal = dl_on_fatal,
+		.metadata = dl_on_metadata, .arg = d,
 	};
 	struct torrent_stats	 ts;
 	char			 err[GT_ERRLEN];
 	enum gt_err		 e;
-	int			 rc;
 
 	if ((d->r = reactor_new()) == NULL) {
 		cmd_error("%s: cannot start the event loop", d->cmd);
@@ -212,6 +363,8 @@ dl_run(struct dl *d, const struct session_opts *so,
 	reactor_on_signal(d->r, SIGINT, dl_on_signal, d);
 	reactor_on_signal(d->r, SIGTERM, dl_on_signal, d);
 	err[0] = '\0';
+	if (d->is_magnet)
+		return dl_run_magnet(d, to, &ev, peers, npeers);
 	if ((e = session_add_torrent(d->s, &d->m, to, &ev, &d->t, err)) !=
 	    GT_OK) {
 		if (d->upload_only && e == GT_ENOENT) {
@@ -241,21 +394,7 @@ dl_run(struct dl *d, const struct session_opts *so,
 		    "and no --peer: waiting for peers to connect on port %u",
 		    d->m.name, session_port(d->s));
 	torrent_add_peers(d->t, peers, npeers, true);
-
-	torrent_start(d->t);
-	dl_ui_cb(d);			/* a first sample (and line) now */
-	if (reactor_run(d->r) != 0)
-		d->fatal = true;
-
-	torrent_stats(d->t, &ts);
-	if (d->fatal)
-		rc = EXIT_IO;
-	else if (d->interrupted)
-		rc = EXIT_INTERRUPTED;
-	else
-		rc = ts.complete ? EXIT_OK : EXIT_FAIL;
-	dl_summary(d, rc == EXIT_OK);
-	return rc;
+	return dl_loop(d);
 }
 
 static int
@@ -264,9 +403,13 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	enum {
 		OPT_PEER = 256, OPT_NO_TRACKER, OPT_MAX_PEERS, OPT_SEED,
 		OPT_NO_RAREST, OPT_NO_END_GAME, OPT_TRACKER,
+		OPT_METADATA_ONLY, OPT_NO_PEX,
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "magnet", required_argument, NULL, 'm' },
+		{ "metadata-only", no_argument, NULL, OPT_METADATA_ONLY },
+		{ "no-pex", no_argument, NULL, OPT_NO_PEX },
 		{ "port", required_argument, NULL, 'p' },
 		{ "peer", required_argument, NULL, OPT_PEER },
 		{ "no-tracker", no_argument, NULL, OPT_NO_TRACKER },
@@ -289,22 +432,39 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	struct torrent_opts	 to = {
 		.dir = ".", .rarest_first = true, .end_game = true,
 		.max_peers = TORRENT_DEFAULT_PEERS, .use_trackers = true,
-		.upload_only = seed_cmd, .seed = seed_cmd,
+		.upload_only = seed_cmd, .seed = seed_cmd, .pex = true,
 	};
 	struct dl		 d = { .cmd = cmd, .upload_only = seed_cmd };
 	struct netaddr		*peers = NULL;
 	size_t			 npeers = 0, ntrackers = 0;
-	char			**trackers = NULL;
+	char			**trackers = NULL, **all = NULL;
+	const char		*uri = NULL;
+	char			 err[GT_ERRLEN];
+	size_t			 i;
 	uint64_t		 v;
 	bool			 quiet = false;
 	int			 c, verbose = 0, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:p:reqvh", longopts,
+	while ((c = getopt_long(argc, argv, ":o:m:p:reqvh", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			to.dir = optarg;
+			break;
+		case 'm':
+			if (uri != NULL) {
+				rc = cmd_usage_error(cmd, "one magnet at a "
+				    "time");
+				goto out;
+			}
+			uri = optarg;
+			break;
+		case OPT_METADATA_ONLY:
+			d.metadata_only = true;
+			break;
+		case OPT_NO_PEX:
+			to.pex = false;
 			break;
 		case 'p':
 			if (cmd_parse_size(optarg, &v) != 0 || v > 65535) {
@@ -389,12 +549,36 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			goto out;
 		}
 	}
-	if (optind != argc - 1) {
-		rc = cmd_usage_error(cmd, "%s", optind == argc ?
-		    "missing FILE.torrent" : "one FILE.torrent at a time");
+	if (uri == NULL && optind == argc - 1 &&
+	    strncasecmp(argv[optind], "magnet:", 7) == 0)
+		uri = argv[optind++];
+	if (uri != NULL && seed_cmd) {
+		rc = cmd_usage_error(cmd, "seed needs a FILE.torrent, not a "
+		    "magnet");
 		goto out;
 	}
-	if (!to.use_trackers && npeers == 0 && !seed_cmd) {
+	if (uri == NULL && optind != argc - 1) {
+		rc = cmd_usage_error(cmd, "%s", optind == argc ?
+		    "missing FILE.torrent or -m MAGNET" :
+		    "one FILE.torrent at a time");
+		goto out;
+	}
+	if (uri != NULL && optind != argc) {
+		rc = cmd_usage_error(cmd, "a magnet or a FILE.torrent, not "
+		    "both");
+		goto out;
+	}
+	if (d.metadata_only && uri == NULL) {
+		rc = cmd_usage_error(cmd, "--metadata-only needs a magnet "
+		    "(-m)");
+		goto out;
+	}
+	if (d.metadata_only && to.seed) {
+		rc = cmd_usage_error(cmd, "--metadata-only and --seed do not "
+		    "go together");
+		goto out;
+	}
+	if (!to.use_trackers && npeers == 0 && !seed_cmd && uri == NULL) {
 		rc = cmd_usage_error(cmd, "--no-tracker needs at least one "
 		    "--peer");
 		goto out;
@@ -406,15 +590,38 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	else if (verbose > 2)
 		log_set_level(LOG_TRACE);
 
-	if ((rc = cmd_load_torrent(argv[optind], &d.m)) != EXIT_OK)
+	if (uri != NULL) {
+		if (magnet_parse(&d.mg, uri, err) != GT_OK) {
+			cmd_error("magnet: %s", err);
+			rc = EXIT_BADINPUT;
+			goto out;
+		}
+		d.is_magnet = true;
+		for (i = 0; i < d.mg.nwarnings; i++)
+			cmd_warn("magnet: %s", d.mg.warnings[i]);
+		/* The magnet's trackers, then --tracker ones: one tier. */
+		all = xreallocarray(NULL, d.mg.ntrackers + ntrackers + 1,
+		    sizeof(*all));
+		for (i = 0; i < d.mg.ntrackers; i++)
+			all[i] = d.mg.trackers[i];
+		for (i = 0; i < ntrackers; i++)
+			all[d.mg.ntrackers + i] = trackers[i];
+		d.trackers = all;
+		d.ntrackers = d.mg.ntrackers + ntrackers;
+		to.trackers = all;
+		to.ntrackers = d.ntrackers;
+		to.metadata_only = d.metadata_only;
+	} else if ((rc = cmd_load_torrent(argv[optind], &d.m)) != EXIT_OK)
 		goto out;
+	else {
+		to.trackers = trackers;
+		to.ntrackers = ntrackers;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	d.dir = to.dir;
 	d.seed = to.seed;
 	d.verbose = verbose > 0;
-	d.ui = ui_new(quiet, isatty(STDOUT_FILENO) == 1);
-	to.trackers = trackers;
-	to.ntrackers = ntrackers;
+	d.ui = ui_new(quiet || d.metadata_only, isatty(STDOUT_FILENO) == 1);
 	rc = dl_run(&d, &so, &to, peers, npeers);
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_IO;
@@ -426,8 +633,10 @@ out:
 	reactor_free(d.r);
 	ui_free(d.ui);
 	metainfo_clear(&d.m);
+	magnet_clear(&d.mg);
 	free(peers);
 	free(trackers);
+	free(all);
 	return rc;
 }
 

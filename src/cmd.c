@@ -243,3 +243,112 @@ cmd_print_safe(FILE *f, const char *s)
 	fputs(safe, f);
 	free(safe);
 }
+
+/* The folder holding path ("." if none); malloc'd. */
+char *
+cmd_dirname(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	while (slash > path && slash[-1] == '/')
+		slash--;
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+int
+cmd_write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Moves tmp to out; without force, never over an existing file. */
+static int
+cmd_rename(const char *tmp, const char *out, bool force)
+{
+	struct stat	sb;
+
+	if (force)
+		return rename(tmp, out);
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* The file system cannot do it: link (atomic), else check first. */
+	if (link(tmp, out) == 0) {
+		unlink(tmp);
+		return 0;
+	}
+	if (errno == EEXIST)
+		return -1;
+	if (lstat(out, &sb) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return rename(tmp, out);
+}
+
+/* Writes OUT.tmp-PID in OUT's folder, syncs it and renames it to OUT. */
+int
+cmd_write_file(const char *cmd, const char *out, const uint8_t *p, size_t len,
+    bool force)
+{
+	char	*tmp, *dir;
+	int	 fd, saved, dfd;
+
+	tmp = xasprintf("%s.tmp-%ld", out, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd == -1) {
+		cmd_error("%s: %s: %s", cmd, tmp, strerror(errno));
+		free(tmp);
+		return EXIT_IO;
+	}
+	if (cmd_write_all(fd, p, len) != 0 || fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		saved = errno;
+		goto fail;
+	}
+	if (cmd_rename(tmp, out, force) != 0) {
+		saved = errno;
+		unlink(tmp);
+		free(tmp);
+		if (saved == EEXIST)
+			cmd_error("%s: %s: already exists (use -f to "
+			    "overwrite)", cmd, out);
+		else
+			cmd_error("%s: %s: %s", cmd, out, strerror(saved));
+		return EXIT_IO;
+	}
+	free(tmp);
+	dir = cmd_dirname(out);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(dfd);		/* the rename itself; best effort */
+		close(dfd);
+	}
+	free(dir);
+	return EXIT_OK;
+
+fail:
+	unlink(tmp);
+	cmd_error("%s: %s: %s", cmd, tmp, strerror(saved));
+	free(tmp);
+	return EXIT_IO;
+}

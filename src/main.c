@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cmd.h"
 
@@ -29,6 +30,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: gtorrent COMMAND [OPTIONS] ARGS...\n"
 	    "       gtorrent [OPTIONS] FILE.torrent  (same as 'download')\n"
+	    "       gtorrent [OPTIONS] -m 'magnet:?xt=urn:btih:...'\n"
 	    "       gtorrent --help | --version\n"
 	    "\n"
 	    "Commands:\n");
@@ -80,8 +82,9 @@ main(int argc, char **argv)
 		if (strcmp(arg, commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
 	}
-	/* gtorrent [OPTIONS] FILE.torrent: a download. */
-	if (arg[0] == '-' || is_torrent_arg(arg))
+	/* gtorrent [OPTIONS] FILE.torrent or magnet link: a download. */
+	if (arg[0] == '-' || strncasecmp(arg, "magnet:", 7) == 0 ||
+	    is_torrent_arg(arg))
 		return cmd_download(argc, argv);
 	cmd_error("unknown command '%s' (see 'gtorrent --help')", arg);
 	return EXIT_USAGE;

@@ -15,6 +15,7 @@
 #define PEER_DROPPED_MAX	PEER_MAX_QUEUE	/* late replies tolerated */
 #define RATE_BUCKETS		5	/* one-second buckets */
 #define RATE_MIN_SPAN_MS	1000	/* divide by no less than this */
+#define PEER_PENDING_HAVES	4096	/* HAVEs held before the metadata */
 
 /* Serving the largest request must not overflow our output. */
 _Static_assert(PEER_OUT_MAX >= 4 + 9 + WIRE_MAX_REQUEST,
@@ -73,6 +74,19 @@ struct peer {
 						   for a bitfield */
 
 	struct bitfield		 has;		/* the peer's pieces */
+	/*
+	 * Before the metadata (cfg.npieces == 0) the piece count is unknown:
+	 * what the peer announces is held as sent, bounded by the message
+	 * cap (a BITFIELD) and PEER_PENDING_HAVES, and checked against the
+	 * torrent in peer_set_metadata.
+	 */
+	uint8_t			*pend_bits;	/* a BITFIELD's bytes, or NULL */
+	size_t			 pend_nbits;	/* ... its length */
+	uint32_t		*pend_have;	/* HAVE indices */
+	size_t			 npend_have;
+	bool			 pend_all;	/* HAVE_ALL */
+	bool			 pend_lost;	/* HAVEs over the cap dropped */
+	size_t			 reqq;		/* its "reqq"; 0: unknown */
 	struct buf		 out;		/* bytes to send */
 
 	struct reqq		 ours;		/* our requests, oldest first */
@@ -364,8 +378,8 @@ peer_new(const struct peer_config *cfg, const struct peer_hooks *hooks,
 {
 	struct peer	*p;
 
-	assert(cfg->npieces > 0);
-	assert(cfg->last_size >= 1 && cfg->last_size <= cfg->piece_length);
+	assert(cfg->npieces == 0 || (cfg->last_size >= 1 &&
+	    cfg->last_size <= cfg->piece_length));
 	assert(hooks->have != NULL && hooks->bitfield != NULL &&
 	    hooks->pick != NULL && hooks->abandon != NULL &&
 	    hooks->block != NULL && hooks->has_piece != NULL &&
@@ -410,6 +424,8 @@ peer_free(struct peer *p)
 	reqq_clear(&p->ours);
 	reqq_clear(&p->theirs);
 	free(p->dropped);
+	free(p->pend_bits);
+	free(p->pend_have);
 	free(p);
 }
 
@@ -486,7 +502,11 @@ peer_on_handshake(struct peer *p, const struct wire_handshake *hs,
 	peer_set_state(p, PEER_ACTIVE, p->fast ? "handshake, fast" :
 	    "handshake");
 
-	if (p->fast && bitfield_full(have))
+	if (p->cfg.npieces == 0) {
+		/* No metadata yet: nothing to offer (HAVEs follow it). */
+		if (p->fast)
+			peer_sent(p, wire_put_simple(&p->out, WIRE_HAVE_NONE));
+	} else if (p->fast && bitfield_full(have))
 		peer_sent(p, wire_put_simple(&p->out, WIRE_HAVE_ALL));
 	else if (p->fast && have->count == 0)
 		peer_sent(p, wire_put_simple(&p->out, WIRE_HAVE_NONE));
@@ -517,7 +537,7 @@ void
 peer_update_interest(struct peer *p, uint64_t now)
 {
 	peer_touch(p, now);
-	if (p->state != PEER_ACTIVE)
+	if (p->state != PEER_ACTIVE || p->cfg.npieces == 0)
 		return;
 	peer_set_interested(p, p->hooks.wants(p->ctx, &p->has), now);
 }
@@ -525,7 +545,17 @@ peer_update_interest(struct peer *p, uint64_t now)
 size_t
 peer_queue_depth(const struct peer *p)
 {
-	return p->snubbed ? PEER_MIN_QUEUE : p->depth;
+	if (p->snubbed)
+		return PEER_MIN_QUEUE;
+	if (p->reqq != 0 && p->depth > p->reqq)
+		return MAX(p->reqq, PEER_MIN_QUEUE);
+	return p->depth;
+}
+
+void
+peer_set_reqq(struct peer *p, size_t n)
+{
+	p->reqq = n;
 }
 
 /*
@@ -602,6 +632,123 @@ peer_fill_requests(struct peer *p, uint64_t now)
 }
 
 /* Messages. */
+
+/*
+ * Before the metadata: what the peer announces is held (see struct peer),
+ * with the same ordering rules as after it.
+ */
+static enum gt_err
+pending_bitfield(struct peer *p, const struct wire_msg *m)
+{
+	const char	*what = m->type == WIRE_BITFIELD ? "bitfield" :
+			    m->type == WIRE_HAVE_ALL ? "have all" : "have none";
+	size_t		 i;
+	bool		 update;
+
+	if (m->type != WIRE_BITFIELD && !p->fast)
+		return peer_fail(p, GT_EPROTO, "%s without fast extension",
+		    what);
+	update = m->type == WIRE_BITFIELD && (p->got_bitfield ||
+	    p->got_other);
+	if (!update && p->got_bitfield)
+		return peer_fail(p, GT_EPROTO, "second bitfield (%s)", what);
+	if (!update && p->got_other)
+		return peer_fail(p, GT_EPROTO, "late bitfield (%s)", what);
+	p->got_bitfield = true;
+	if (m->type == WIRE_HAVE_ALL)
+		p->pend_all = true;
+	if (m->type != WIRE_BITFIELD)
+		return GT_OK;
+	if (p->pend_bits == NULL) {
+		p->pend_bits = xmalloc(MAX(m->len, 1));	/* <= WIRE_MAX_MSG */
+		memcpy(p->pend_bits, m->data, m->len);
+		p->pend_nbits = m->len;
+		return GT_OK;
+	}
+	if (m->len != p->pend_nbits)
+		return peer_fail(p, GT_EPROTO, "bitfield of %zu bytes after "
+		    "one of %zu", m->len, p->pend_nbits);
+	for (i = 0; i < m->len; i++)	/* an update: bits only added */
+		p->pend_bits[i] |= m->data[i];
+	return GT_OK;
+}
+
+static enum gt_err
+pending_have(struct peer *p, const struct wire_msg *m)
+{
+	if (p->npend_have == PEER_PENDING_HAVES) {
+		if (!p->pend_lost)
+			log_obj_at(LOG_DEBUG, p->name, "over %u haves before "
+			    "the metadata: later ones ignored",
+			    PEER_PENDING_HAVES);
+		p->pend_lost = true;
+		return GT_OK;
+	}
+	if (p->pend_have == NULL)
+		p->pend_have = xcalloc(PEER_PENDING_HAVES,
+		    sizeof(*p->pend_have));
+	p->pend_have[p->npend_have++] = m->index;
+	return GT_OK;
+}
+
+/* A request before the metadata: we hold nothing yet, and choke. */
+static enum gt_err
+pending_request(struct peer *p, const struct wire_msg *m)
+{
+	if (m->length == 0 || m->length > WIRE_MAX_REQUEST)
+		return peer_fail(p, GT_EPROTO, "request of %u bytes",
+		    m->length);
+	if (p->fast)
+		peer_sent(p, wire_put_block_msg(&p->out, WIRE_REJECT,
+		    m->index, m->begin, m->length));
+	return peer_result(p);
+}
+
+enum gt_err
+peer_set_metadata(struct peer *p, const struct peer_config *cfg,
+    uint64_t now)
+{
+	size_t		i;
+	uint32_t	k;
+
+	assert(p->cfg.npieces == 0 && cfg->npieces > 0);
+	assert(cfg->last_size >= 1 && cfg->last_size <= cfg->piece_length);
+	peer_touch(p, now);
+	p->cfg.npieces = cfg->npieces;
+	p->cfg.piece_length = cfg->piece_length;
+	p->cfg.last_size = cfg->last_size;
+	bitfield_clear(&p->has);
+	bitfield_init(&p->has, cfg->npieces);
+	if (p->state == PEER_ACTIVE) {
+		if (p->pend_all)
+			bitfield_set_all(&p->has);
+		else if (p->pend_bits != NULL && bitfield_load(&p->has,
+		    p->pend_bits, p->pend_nbits) != GT_OK)
+			peer_fail(p, GT_EPROTO, "bitfield of %zu bytes does "
+			    "not fit the metadata's %u pieces", p->pend_nbits,
+			    cfg->npieces);
+		for (i = 0; i < p->npend_have && p->state == PEER_ACTIVE;
+		    i++) {
+			if ((k = p->pend_have[i]) >= cfg->npieces)
+				peer_fail(p, GT_EPROTO, "have %u of %u pieces",
+				    k, cfg->npieces);
+			else
+				bitfield_set(&p->has, k);
+		}
+	}
+	free(p->pend_bits);
+	free(p->pend_have);
+	p->pend_bits = NULL;
+	p->pend_have = NULL;
+	p->pend_nbits = p->npend_have = 0;
+	if (p->state != PEER_ACTIVE)
+		return peer_result(p);
+	if (p->has.count > 0)
+		p->hooks.bitfield(p->ctx, p, &p->has);
+	if (p->state == PEER_ACTIVE)
+		peer_update_interest(p, now);
+	return peer_result(p);
+}
 
 /*
  * A BITFIELD after the first one, or after other messages (aria2c sends one
@@ -877,6 +1024,27 @@ peer_on_msg(struct peer *p, const struct wire_msg *m, uint64_t now)
 		break;
 	}
 
+	if (p->cfg.npieces == 0) {
+		switch (m->type) {
+		case WIRE_BITFIELD:
+		case WIRE_HAVE_ALL:
+		case WIRE_HAVE_NONE:
+			return pending_bitfield(p, m);
+		case WIRE_HAVE:
+			return pending_have(p, m);
+		case WIRE_REQUEST:
+			return pending_request(p, m);
+		case WIRE_SUGGEST:
+		case WIRE_ALLOWED_FAST:
+			if (!p->fast)
+				return peer_fail(p, GT_EPROTO, "%s without "
+				    "fast extension", m->type == WIRE_SUGGEST ?
+				    "suggest" : "allowed fast");
+			return GT_OK;
+		default:
+			break;
+		}
+	}
 	switch (m->type) {
 	case WIRE_KEEPALIVE:
 	case WIRE_PORT:
@@ -1175,6 +1343,8 @@ peer_is_interested(const struct peer *p)
 bool
 peer_is_seed(const struct peer *p)
 {
+	if (p->cfg.npieces == 0)
+		return p->pend_all;
 	return bitfield_full(&p->has);
 }
 

@@ -131,27 +131,61 @@ session_self_cb(void *arg, const struct netaddr *a)
 	return session_is_self(arg, a);
 }
 
-enum gt_err
-session_add_torrent(struct session *s, const struct metainfo *m,
-    const struct torrent_opts *o, const struct torrent_events *ev,
-    struct torrent **out, char *err)
+/* What a torrent of s uses of it; NULL (err set) when s is full. */
+static bool
+session_host(struct session *s, const uint8_t *info_hash,
+    struct torrent_host *h, enum gt_err *e, char *err)
 {
-	struct torrent_host	 h = {
+	*h = (struct torrent_host){
 		.r = s->r, .net = s->net, .trackers = s->trackers,
 		.peer_id = s->peer_id, .port = s->port, .key = s->key,
 		.user_agent = SESSION_USER_AGENT, .max_conns = s->max_peers,
 		.is_self = session_self_cb, .arg = s,
 	};
+	if (s->ntorrents == SESSION_MAX_TORRENTS) {
+		*e = gt_fail(err, GT_ERANGE, "over %u torrents",
+		    SESSION_MAX_TORRENTS);
+		return false;
+	}
+	if (session_find(s, info_hash) != NULL) {
+		*e = gt_fail(err, GT_EEXIST, "torrent already in the "
+		    "session");
+		return false;
+	}
+	return true;
+}
+
+enum gt_err
+session_add_torrent(struct session *s, const struct metainfo *m,
+    const struct torrent_opts *o, const struct torrent_events *ev,
+    struct torrent **out, char *err)
+{
+	struct torrent_host	 h;
 	struct torrent		*t;
 	enum gt_err		 e;
 
-	if (s->ntorrents == SESSION_MAX_TORRENTS)
-		return gt_fail(err, GT_ERANGE, "over %u torrents",
-		    SESSION_MAX_TORRENTS);
-	if (session_find(s, m->info_hash) != NULL)
-		return gt_fail(err, GT_EEXIST, "torrent already in the "
-		    "session");
+	if (!session_host(s, m->info_hash, &h, &e, err))
+		return e;
 	if ((e = torrent_new(&t, &h, m, o, ev, err)) != GT_OK)
+		return e;
+	s->torrents[s->ntorrents++] = t;
+	*out = t;
+	return GT_OK;
+}
+
+enum gt_err
+session_add_magnet(struct session *s, const uint8_t *info_hash,
+    const char *name, const struct torrent_opts *o,
+    const struct torrent_events *ev, struct torrent **out, char *err)
+{
+	struct torrent_host	 h;
+	struct torrent		*t;
+	enum gt_err		 e;
+
+	if (!session_host(s, info_hash, &h, &e, err))
+		return e;
+	if ((e = torrent_new_magnet(&t, &h, info_hash, name, o, ev)) !=
+	    GT_OK)
 		return e;
 	s->torrents[s->ntorrents++] = t;
 	*out = t;

@@ -14,7 +14,9 @@
 #include "bitfield.h"
 #include "choke.h"
 #include "crypto.h"
+#include "extmsg.h"
 #include "log.h"
+#include "metadata.h"
 #include "metainfo.h"
 #include "net.h"
 #include "peer.h"
@@ -39,6 +41,13 @@
 #define TORRENT_HASH_WAIT_MS	10	/* a partial batch waits this long */
 #define TORRENT_PICK_BATCH	16	/* pick when 1/16 of the queue is out */
 #define TORRENT_WQ_MAX		256	/* blocks waiting to be written */
+#define TORRENT_PEX_FIRST_MS	2000	/* first PEX after the handshake */
+#define TORRENT_PEX_MS		60000	/* then at most one a minute */
+#define TORRENT_PEX_IN_MS	45000	/* theirs: one taken per this */
+#define TORRENT_PEX_MAX		50	/* added (and dropped) we send */
+#define TORRENT_PEX_KNOWN	200	/* addresses a peer was told of */
+#define TORRENT_MAGNET_LEFT	16384	/* "left" before the metadata */
+#define TORRENT_LATE_HAVES	65536	/* HAVEs sent once the metadata came */
 
 _Static_assert(TORRENT_CONTRIB_MAX < 256, "pr->nc is a uint8_t");
 
@@ -52,6 +61,15 @@ struct tconn {
 						   UINT32_MAX */
 	uint64_t		 active_ms;	/* handshakes done at; 0: not */
 	bool			 optimistic;	/* holds the optimistic slot */
+	uint32_t		 seq;		/* the metadata assembler's id */
+	struct ext_handshake	 ext;		/* theirs (BEP 10) */
+	bool			 got_ext;
+	bool			 md_peer;	/* added to the assembler */
+	bool			 md_gave;	/* sent us a metadata piece */
+	uint64_t		 pex_next;	/* our next PEX to it (ms) */
+	uint64_t		 pex_in;	/* its last PEX taken (ms) */
+	struct netaddr		*pex_told;	/* what our PEX told it */
+	size_t			 npex_told;
 };
 TAILQ_HEAD(tconn_list, tconn);
 
@@ -83,7 +101,16 @@ struct prog {
 struct torrent {
 	struct torrent_host	  h;
 	struct reactor		 *r;
-	const struct metainfo	 *m;
+	const struct metainfo	 *m;		/* NULL until the metadata */
+	struct metainfo		  mi;		/* a magnet's, once verified */
+	uint8_t			  info_hash[SHA1_LEN];
+	char			 *name;		/* m->name, or a magnet's dn
+						   or hex info-hash */
+	struct metadata		 *md;		/* a magnet's, until verified */
+	struct reactor_timer	 *md_timer;	/* its deadline; completion */
+	struct reactor_timer	 *pex_timer;
+	bool			  md_done;	/* verified: finish off */
+	uint32_t		  next_seq;
 	struct torrent_opts	  o;
 	struct torrent_events	  ev;
 	char			 *dir;
@@ -93,6 +120,7 @@ struct torrent {
 	struct announcer	 *an;		/* NULL: no trackers */
 	struct bitfield		  have;		/* verified pieces */
 	struct peer_config	  pcfg;
+	struct prng		  rng;
 
 	struct tconn_list	  conns;
 	uint32_t		  nconns;
@@ -121,6 +149,9 @@ struct torrent {
 };
 
 static void	torrent_fatal(struct torrent *, enum gt_err, const char *);
+static void	torrent_got_metadata(struct torrent *);
+static enum gt_err hook_extended(void *, struct peer *, uint8_t,
+		    const uint8_t *, size_t);
 static void	torrent_refill_soon(struct torrent *);
 static void	torrent_rearm(struct torrent *);
 static void	hash_run(struct torrent *);
@@ -245,7 +276,7 @@ static const struct peer_hooks torrent_peer_hooks = {
 	.has_piece = hook_has_piece,
 	.wants = hook_wants,
 	.request = NULL,	/* served from the peer's queue: tc_writable */
-	.extended = NULL,
+	.extended = hook_extended,
 };
 
 /* ---- pieces in progress -------------------------------------------------- */
@@ -485,9 +516,9 @@ torrent_completed(struct torrent *t)
 	char		 err[GT_ERRLEN];
 
 	t->complete = true;
-	log_info("%s: download complete", t->m->name);
+	log_info("%s: download complete", t->name);
 	if (storage_sync(t->st) != GT_OK)
-		log_warn("%s: cannot sync the files under %s", t->m->name,
+		log_warn("%s: cannot sync the files under %s", t->name,
 		    t->dir);
 	if (!t->o.upload_only && storage_make_symlinks(t->st, err) != GT_OK)
 		log_warn("%s", err);
@@ -736,7 +767,7 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 		e = storage_read(t->st, r.piece, r.offset, t->scratch,
 		    r.length);
 		if (e != GT_OK) {
-			log_warn("%s: cannot read piece %u: %s", t->m->name,
+			log_warn("%s: cannot read piece %u: %s", t->name,
 			    r.piece, gt_strerror(e));
 			net_close(tc->c, "cannot read piece %u", r.piece);
 			return;
@@ -759,7 +790,7 @@ torrent_rechoke(struct torrent *t, bool rotate)
 	uint64_t		 now = now_ms(t);
 	size_t			 n = 0, i;
 
-	if (t->npeers == 0)
+	if (t->npeers == 0 || t->pk == NULL)
 		return;
 	cp = xcalloc(t->nconns, sizeof(*cp));
 	cs = xcalloc(t->nconns, sizeof(*cs));
@@ -811,6 +842,475 @@ unchoke_newcomer(struct torrent *t, struct tconn *tc)
 		peer_set_choking(tc->p, false, now_ms(t));
 }
 
+/* ---- the extension protocol (BEP 10): metadata (BEP 9), PEX (BEP 11) ---- */
+
+/* PEX is off for private torrents (BEP 27) and with --no-pex. */
+static bool
+pex_on(const struct torrent *t)
+{
+	return t->o.pex && (t->m == NULL || !t->m->private);
+}
+
+/* Sends one extended message of ours; ext_id is the peer's id for it. */
+static void
+ext_send(struct tconn *tc, uint8_t ext_id, const struct buf *b)
+{
+	if (ext_id == 0)
+		return;		/* the peer does not take this one */
+	(void)peer_send_extended(tc->p, ext_id, b->data, b->len);
+	net_flush_soon(tc->c);
+}
+
+static void
+ext_send_handshake(struct torrent *t, struct tconn *tc)
+{
+	struct ext_handshake	eh = {
+		.ut_metadata = EXT_ID_METADATA,
+		.ut_pex = pex_on(t) ? EXT_ID_PEX : 0,
+		.port = t->h.port,
+		.reqq = PEER_MAX_PEER_QUEUE,
+		.upload_only = t->complete && seeding(t),
+	};
+	struct buf		b;
+
+	snprintf(eh.client, sizeof(eh.client), "%s", t->h.user_agent != NULL ?
+	    t->h.user_agent : "gtorrent");
+	eh.yourip = *net_conn_addr(tc->c);
+	eh.yourip.port = 0;
+	eh.has_yourip = true;
+	if (t->m != NULL && t->m->info_len <= EXT_METADATA_MAX)
+		eh.metadata_size = (uint32_t)t->m->info_len;
+	buf_init(&b, 4096);
+	if (extmsg_put_handshake(&b, &eh) == GT_OK) {
+		(void)peer_send_extended(tc->p, EXT_ID_HANDSHAKE, b.data,
+		    b.len);
+		net_flush_soon(tc->c);
+	}
+	buf_clear(&b);
+}
+
+/* -- metadata -- */
+
+static void
+md_rearm(struct torrent *t)
+{
+	uint64_t	d;
+
+	if (t->md == NULL || t->md_done || t->stopped)
+		return;
+	if ((d = metadata_deadline(t->md)) == UINT64_MAX)
+		reactor_timer_cancel(t->md_timer);
+	else
+		reactor_timer_at(t->md_timer, d);
+}
+
+/* Asks tc for the metadata pieces the assembler gives it. */
+static void
+md_fill(struct torrent *t, struct tconn *tc)
+{
+	struct buf	b;
+	uint32_t	piece;
+	uint64_t	now = now_ms(t);
+
+	if (t->md == NULL || t->md_done || t->stopped || !tc->md_peer ||
+	    !tc_live(tc))
+		return;
+	buf_init(&b, 256);
+	while (peer_state(tc->p) == PEER_ACTIVE &&
+	    metadata_next_request(t->md, tc->seq, now, &piece)) {
+		buf_reset(&b);
+		if (extmsg_put_metadata(&b, EXT_MD_REQUEST, piece, 0, NULL,
+		    0) != GT_OK)
+			break;
+		log_obj_at(LOG_TRACE, net_conn_name(tc->c),
+		    "asking for metadata piece %u", piece);
+		ext_send(tc, tc->ext.ut_metadata, &b);
+	}
+	buf_clear(&b);
+}
+
+static void
+md_fill_all(struct torrent *t)
+{
+	struct tconn	*tc;
+
+	TAILQ_FOREACH(tc, &t->conns, entry)
+		md_fill(t, tc);
+	md_rearm(t);
+}
+
+static void
+md_timer_cb(void *arg)
+{
+	struct torrent	*t = arg;
+
+	if (t->md == NULL || t->stopped)
+		return;
+	if (t->md_done) {
+		torrent_got_metadata(t);
+		return;
+	}
+	metadata_tick(t->md, now_ms(t));
+	md_fill_all(t);
+}
+
+/* A peer asks for a piece of our metadata. */
+static void
+md_serve(struct torrent *t, struct tconn *tc, uint32_t piece)
+{
+	struct buf	b;
+	size_t		off, len;
+	enum gt_err	e;
+
+	if (tc->ext.ut_metadata == 0)
+		return;			/* it gave no id to answer with */
+	buf_init(&b, EXT_METADATA_PIECE + 256);
+	off = (size_t)piece * EXT_METADATA_PIECE;
+	if (t->m == NULL || t->m->info_len > EXT_METADATA_MAX ||
+	    off >= t->m->info_len) {
+		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "metadata piece "
+		    "%u: rejected (%s)", piece, t->m == NULL ?
+		    "we have no metadata yet" : "out of range");
+		e = extmsg_put_metadata(&b, EXT_MD_REJECT, piece, 0, NULL, 0);
+	} else {
+		len = MIN((size_t)EXT_METADATA_PIECE, t->m->info_len - off);
+		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "metadata piece "
+		    "%u sent", piece);
+		e = extmsg_put_metadata(&b, EXT_MD_DATA, piece,
+		    (uint32_t)t->m->info_len, t->m->info_raw + off, len);
+	}
+	if (e == GT_OK)
+		ext_send(tc, tc->ext.ut_metadata, &b);
+	buf_clear(&b);
+}
+
+/* Drops the peers a failed attempt found lying (banned, like bad data). */
+static void
+md_drop_culprits(struct torrent *t, struct tconn *self, bool *self_bad)
+{
+	uint32_t		 ids[METADATA_MAX_PEERS];
+	struct swarm_contrib	 k, banned;
+	struct tconn		*tc, *next;
+	size_t			 n, i;
+
+	n = metadata_culprits(t->md, ids, nitems(ids));
+	for (tc = TAILQ_FIRST(&t->conns); tc != NULL; tc = next) {
+		next = TAILQ_NEXT(tc, entry);
+		for (i = 0; i < n && ids[i] != tc->seq; i++)
+			;
+		if (i == n || tc->c == NULL)
+			continue;
+		memset(&k, 0, sizeof(k));
+		k.a = *net_conn_addr(tc->c);
+		if (peer_handshake(tc->p) != NULL)
+			memcpy(k.id, peer_handshake(tc->p)->peer_id, 20);
+		(void)swarm_on_piece_failed(t->sw, &k, 1, false, &banned);
+		log_info("%s: banned peer %s: its metadata failed the "
+		    "info-hash check", t->name, net_conn_name(tc->c));
+		if (tc == self)
+			*self_bad = true;	/* closed by the caller */
+		else
+			net_close(tc->c, "banned: bad metadata");
+	}
+}
+
+static enum gt_err
+md_data(struct torrent *t, struct tconn *tc, const struct ext_md *m)
+{
+	bool	self_bad = false;
+
+	if (t->md == NULL || t->md_done)
+		return GT_OK;			/* late or unsolicited */
+	switch (metadata_on_data(t->md, tc->seq, m->piece, m->total_size,
+	    m->data, m->len, now_ms(t))) {
+	case METADATA_IGNORED:
+		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "metadata piece "
+		    "%u ignored (not asked, or a duplicate)", m->piece);
+		return GT_OK;
+	case METADATA_BAD:
+		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "metadata piece "
+		    "%u malformed (%zu bytes, total %u)", m->piece, m->len,
+		    m->total_size);
+		return GT_EPROTO;
+	case METADATA_KEPT:
+		if (!tc->md_gave) {
+			tc->md_gave = true;
+			log_info("%s: metadata from %s", t->name,
+			    net_conn_name(tc->c));
+		}
+		md_fill(t, tc);
+		md_rearm(t);
+		return GT_OK;
+	case METADATA_FAILED:
+		log_info("%s: metadata failed the info-hash check; fetching "
+		    "it again", t->name);
+		md_drop_culprits(t, tc, &self_bad);
+		md_fill_all(t);
+		return self_bad ? GT_EPROTO : GT_OK;
+	case METADATA_DONE:
+		if (!tc->md_gave)
+			log_info("%s: metadata from %s", t->name,
+			    net_conn_name(tc->c));
+		tc->md_gave = true;
+		log_info("%s: metadata verified (%u bytes)", t->name,
+		    metadata_size(t->md));
+		t->md_done = true;
+		reactor_timer_in(t->md_timer, 0);	/* not inside a hook */
+		return GT_OK;
+	}
+	return GT_OK;
+}
+
+static enum gt_err
+ext_on_metadata(struct torrent *t, struct tconn *tc, const uint8_t *data,
+    size_t len)
+{
+	struct ext_md	m;
+	enum gt_err	e;
+
+	if ((e = extmsg_parse_metadata(data, len, &m)) == GT_EUNSUP)
+		return GT_OK;		/* an unknown msg_type: ignored */
+	if (e != GT_OK)
+		return e;
+	switch (m.type) {
+	case EXT_MD_REQUEST:
+		md_serve(t, tc, m.piece);
+		return GT_OK;
+	case EXT_MD_DATA:
+		return md_data(t, tc, &m);
+	case EXT_MD_REJECT:
+		if (t->md != NULL && !t->md_done) {
+			metadata_on_reject(t->md, tc->seq, m.piece,
+			    now_ms(t));
+			md_fill_all(t);
+		}
+		return GT_OK;
+	}
+	return GT_OK;
+}
+
+/* -- PEX -- */
+
+/* Where others can reach tc's peer: its address, or its listen port. */
+static bool
+pex_addr(const struct tconn *tc, struct netaddr *a)
+{
+	*a = *net_conn_addr(tc->c);
+	if (!net_conn_outbound(tc->c)) {
+		if (!tc->got_ext || tc->ext.port == 0)
+			return false;
+		a->port = tc->ext.port;
+	}
+	return addr_is_dialable(a);
+}
+
+static bool
+pex_told(const struct tconn *tc, const struct netaddr *a)
+{
+	size_t	i;
+
+	for (i = 0; i < tc->npex_told; i++)
+		if (addr_eq(&tc->pex_told[i], a))
+			return true;
+	return false;
+}
+
+/* Is a still one of the peers we would tell `to` of? */
+static bool
+pex_current(const struct torrent *t, const struct tconn *to,
+    const struct netaddr *a)
+{
+	const struct tconn	*o;
+	struct netaddr		 b;
+
+	TAILQ_FOREACH(o, &t->conns, entry)
+		if (o != to && tc_live(o) && pex_addr(o, &b) &&
+		    addr_eq(&b, a))
+			return true;
+	return false;
+}
+
+/* One PEX message to `to`: who joined and left since the last one. */
+static void
+pex_send(struct torrent *t, struct tconn *to)
+{
+	struct ext_pex_peer	 added[TORRENT_PEX_MAX];
+	struct netaddr		 dropped[TORRENT_PEX_MAX], a;
+	struct tconn		*o;
+	struct buf		 b;
+	size_t			 na = 0, nd = 0, i;
+
+	TAILQ_FOREACH(o, &t->conns, entry) {
+		if (na == TORRENT_PEX_MAX ||
+		    to->npex_told + na >= TORRENT_PEX_KNOWN)
+			break;
+		if (o == to || !tc_live(o) || !pex_addr(o, &a) ||
+		    pex_told(to, &a))
+			continue;
+		added[na++] = (struct ext_pex_peer){
+			.a = a,
+			.flags = (uint8_t)((peer_is_seed(o->p) ?
+			    EXT_PEX_SEED : 0) | (net_conn_outbound(o->c) ?
+			    EXT_PEX_REACHABLE : 0)),
+		};
+	}
+	for (i = 0; i < to->npex_told && nd < TORRENT_PEX_MAX; ) {
+		if (pex_current(t, to, &to->pex_told[i])) {
+			i++;
+			continue;
+		}
+		dropped[nd++] = to->pex_told[i];
+		to->pex_told[i] = to->pex_told[--to->npex_told];
+	}
+	if (na == 0 && nd == 0)
+		return;
+	if (to->pex_told == NULL)
+		to->pex_told = xcalloc(TORRENT_PEX_KNOWN,
+		    sizeof(*to->pex_told));
+	for (i = 0; i < na; i++)
+		to->pex_told[to->npex_told++] = added[i].a;
+	buf_init(&b, 16384);
+	if (extmsg_put_pex(&b, added, na, dropped, nd) == GT_OK) {
+		log_obj_at(LOG_DEBUG, net_conn_name(to->c), "pex: %zu added, "
+		    "%zu dropped", na, nd);
+		ext_send(to, to->ext.ut_pex, &b);
+	}
+	buf_clear(&b);
+}
+
+static void
+pex_rearm(struct torrent *t)
+{
+	const struct tconn	*tc;
+	uint64_t		 d = UINT64_MAX;
+
+	if (t->stopped)
+		return;
+	TAILQ_FOREACH(tc, &t->conns, entry)
+		if (tc->pex_next != 0 && tc_live(tc))
+			d = MIN(d, tc->pex_next);
+	if (d == UINT64_MAX)
+		reactor_timer_cancel(t->pex_timer);
+	else
+		reactor_timer_at(t->pex_timer, d);
+}
+
+static void
+pex_timer_cb(void *arg)
+{
+	struct torrent	*t = arg;
+	struct tconn	*tc;
+	uint64_t	 now = now_ms(t);
+
+	if (t->stopped)
+		return;
+	TAILQ_FOREACH(tc, &t->conns, entry) {
+		if (tc->pex_next == 0 || tc->pex_next > now || !tc_live(tc))
+			continue;
+		tc->pex_next = now + TORRENT_PEX_MS;
+		if (pex_on(t) && tc->ext.ut_pex != 0)
+			pex_send(t, tc);
+	}
+	pex_rearm(t);
+}
+
+static enum gt_err
+ext_on_pex(struct torrent *t, struct tconn *tc, const uint8_t *data,
+    size_t len)
+{
+	struct ext_pex_peer	*added;
+	struct netaddr		*ok, dropped[1];
+	size_t			 na, nd, n = 0, i;
+	uint64_t		 now = now_ms(t);
+	enum gt_err		 e;
+
+	if (!pex_on(t))
+		return GT_OK;
+	if (tc->pex_in != 0 && now - tc->pex_in < TORRENT_PEX_IN_MS) {
+		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "pex: too soon "
+		    "after the last one, ignored");
+		return GT_OK;
+	}
+	added = xcalloc(2 * EXT_PEX_MAX_ADDED, sizeof(*added));
+	e = extmsg_parse_pex(data, len, added, 2 * EXT_PEX_MAX_ADDED, &na,
+	    dropped, 0, &nd);
+	if (e != GT_OK) {
+		free(added);
+		return e;
+	}
+	tc->pex_in = now == 0 ? 1 : now;
+	ok = xcalloc(na + 1, sizeof(*ok));
+	for (i = 0; i < na; i++)
+		if (addr_is_dialable(&added[i].a))
+			ok[n++] = added[i].a;
+	log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "pex: %zu peers (%zu "
+	    "usable)", na, n);
+	torrent_add_peers(t, ok, n, false);
+	free(ok);
+	free(added);
+	return GT_OK;
+}
+
+/* -- dispatch -- */
+
+static enum gt_err
+ext_on_handshake(struct torrent *t, struct tconn *tc, const uint8_t *data,
+    size_t len)
+{
+	struct ext_handshake	eh;
+	enum gt_err		e;
+
+	if ((e = extmsg_parse_handshake(data, len, &eh)) != GT_OK)
+		return e;
+	tc->ext = eh;
+	tc->got_ext = true;
+	log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "extended handshake: "
+	    "client '%s', metadata %u (id %u), pex id %u, port %u, reqq %u",
+	    eh.client, eh.metadata_size, eh.ut_metadata, eh.ut_pex, eh.port,
+	    eh.reqq);
+	if (eh.reqq != 0)
+		peer_set_reqq(tc->p, eh.reqq);
+	if (t->md != NULL && !t->md_done && !tc->md_peer &&
+	    eh.ut_metadata != 0) {
+		if (eh.bad_metadata_size)
+			log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "absurd "
+			    "metadata_size: not asked for metadata");
+		else if (eh.metadata_size != 0 && metadata_peer_add(t->md,
+		    tc->seq, eh.metadata_size)) {
+			tc->md_peer = true;
+			md_fill(t, tc);
+			md_rearm(t);
+		}
+	}
+	if (pex_on(t) && eh.ut_pex != 0 && tc->pex_next == 0) {
+		tc->pex_next = now_ms(t) + TORRENT_PEX_FIRST_MS;
+		pex_rearm(t);
+	}
+	return GT_OK;
+}
+
+static enum gt_err
+hook_extended(void *ctx, struct peer *p, uint8_t ext_id,
+    const uint8_t *data, size_t len)
+{
+	struct tconn	*tc = ctx;
+	struct torrent	*t = tc->t;
+
+	(void)p;
+	switch (ext_id) {
+	case EXT_ID_HANDSHAKE:
+		return ext_on_handshake(t, tc, data, len);
+	case EXT_ID_METADATA:
+		return ext_on_metadata(t, tc, data, len);
+	case EXT_ID_PEX:
+		return ext_on_pex(t, tc, data, len);
+	default:
+		log_obj_at(LOG_TRACE, net_conn_name(tc->c), "extended message "
+		    "%u ignored", ext_id);
+		return GT_OK;
+	}
+}
+
 /* ---- connection hooks (ctx is the tconn) --------------------------------- */
 
 static void
@@ -829,7 +1329,7 @@ tc_after_input(void *ctx)
 		return;
 	}
 	if (peer_is_interested(tc->p) && peer_am_choking(tc->p) &&
-	    !t->stopped)
+	    !t->stopped && t->pk != NULL)
 		unchoke_newcomer(t, tc);
 }
 
@@ -849,7 +1349,7 @@ tc_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
 	struct torrent	*t = tc->t;
 	enum gt_err	 e;
 
-	if (memcmp(hs->info_hash, t->m->info_hash, SHA1_LEN) != 0) {
+	if (memcmp(hs->info_hash, t->info_hash, SHA1_LEN) != 0) {
 		*why = "handshake for another torrent";
 		return GT_EPROTO;
 	}
@@ -887,13 +1387,17 @@ tc_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
 	swarm_on_handshake(t->sw, hs->peer_id);
 	swarm_on_connected(t->sw, tc->cand);
 	log_info("connected %s", net_conn_name(tc->c));
+	ext_send_handshake(t, tc);
 	return GT_OK;
 }
 
 static void
 tconn_free(void *arg)
 {
-	free(arg);
+	struct tconn	*tc = arg;
+
+	free(tc->pex_told);
+	free(tc);
 }
 
 /* The connection closed: forget it (net frees its half later). */
@@ -905,7 +1409,12 @@ tc_closed(void *ctx)
 
 	(void)wq_flush(t);	/* tc's receive buffer may hold blocks */
 	peer_abandon_all(tc->p);
-	picker_peer_remove(t->pk, peer_has(tc->p));
+	if (t->pk != NULL)
+		picker_peer_remove(t->pk, peer_has(tc->p));
+	if (tc->md_peer && t->md != NULL) {
+		metadata_peer_remove(t->md, tc->seq);
+		tc->md_peer = false;
+	}
 	if (tc->active_ms != 0)
 		t->npeers--;
 	TAILQ_REMOVE(&t->conns, tc, entry);
@@ -913,12 +1422,14 @@ tc_closed(void *ctx)
 	if (tc->cand != UINT32_MAX)
 		swarm_on_closed(t->sw, tc->cand, tc->active_ms != 0,
 		    now_ms(t));
-	log_trace("%s: detached %s", t->m->name, net_conn_name(tc->c));
+	log_trace("%s: detached %s", t->name, net_conn_name(tc->c));
 	if (tc->active_ms != 0)
 		torrent_refill_soon(t);	/* snubbed peers may pick again */
 	if (!t->stopped) {
 		swarm_dial_soon(t->sw, now_ms(t) + SWARM_TICK_MS);
 		torrent_rearm(t);
+		if (t->md != NULL)
+			md_fill_all(t);	/* its pieces go to others */
 	}
 	tc->c = NULL;
 	tc->p = NULL;
@@ -944,11 +1455,13 @@ torrent_attach(struct torrent *t, struct conn *c, uint32_t cand)
 	tc->t = t;
 	tc->c = c;
 	tc->cand = cand;
+	tc->seq = t->next_seq++;
 	tc->p = peer_new(&t->pcfg, &torrent_peer_hooks, tc, now_ms(t));
 	peer_set_addr(tc->p, net_conn_name(c));
 	memset(&hs, 0, sizeof(hs));
+	hs.reserved[5] = WIRE_RSV_EXTENDED;
 	hs.reserved[7] = WIRE_RSV_FAST;
-	memcpy(hs.info_hash, t->m->info_hash, SHA1_LEN);
+	memcpy(hs.info_hash, t->info_hash, SHA1_LEN);
 	memcpy(hs.peer_id, t->h.peer_id, 20);
 	wire_encode_handshake(raw, &hs);
 	(void)buf_append(peer_out(tc->p), raw, sizeof(raw));
@@ -1082,7 +1595,7 @@ torrent_add_peers(struct torrent *t, const struct netaddr *a, size_t n,
 
 	for (i = 0; i < n; i++) {
 		if (t->h.is_self != NULL && t->h.is_self(t->h.arg, &a[i])) {
-			log_trace("%s: skipping ourselves (%s)", t->m->name,
+			log_trace("%s: skipping ourselves (%s)", t->name,
 			    addr_str(&a[i], name));
 			continue;
 		}
@@ -1103,7 +1616,9 @@ an_figures(void *arg, struct tracker_req *tr)
 
 	tr->uploaded = t->uploaded;
 	tr->downloaded = t->downloaded;
-	tr->left = t->m->total_length - t->have_bytes;
+	/* Before the metadata: unknown, but not 0 (a seed gets no seeds). */
+	tr->left = t->m == NULL ? TORRENT_MAGNET_LEFT :
+	    t->m->total_length - t->have_bytes;
 }
 
 static void
@@ -1120,7 +1635,7 @@ torrent_fatal(struct torrent *t, enum gt_err e, const char *what)
 	if (t->fatal)
 		return;
 	t->fatal = true;
-	log_error("%s: %s under %s: %s", t->m->name, what, t->dir,
+	log_error("%s: %s under %s: %s", t->name, what, t->dir,
 	    gt_strerror(e));
 	if (t->ev.fatal != NULL)
 		t->ev.fatal(t->ev.arg, e);
@@ -1170,7 +1685,7 @@ torrent_check(struct torrent *t, char *err)
 	}
 	free(ok);
 	if (e == GT_OK)
-		log_info("%s: %u of %u pieces already here", t->m->name, good,
+		log_info("%s: %u of %u pieces already here", t->name, good,
 		    n);
 	return e;
 }
@@ -1186,16 +1701,94 @@ torrent_trackers(struct torrent *t)
 		.figures = an_figures, .peers = an_peers, .arg = t,
 	};
 	const struct metainfo	*m = t->m;
-	size_t			 i, j;
+	size_t			 i, j, ntiers = m != NULL ? m->ntiers : 0;
 
-	memcpy(id.info_hash, m->info_hash, SHA1_LEN);
+	memcpy(id.info_hash, t->info_hash, SHA1_LEN);
 	memcpy(id.peer_id, t->h.peer_id, 20);
 	t->an = announcer_new(t->r, t->h.trackers, &id, &hooks);
-	for (i = 0; i < m->ntiers; i++)
+	for (i = 0; i < ntiers; i++)
 		for (j = 0; j < m->tiers[i].n; j++)
 			announcer_add(t->an, (unsigned)i, m->tiers[i].urls[j]);
 	for (j = 0; j < t->o.ntrackers; j++)
-		announcer_add(t->an, (unsigned)m->ntiers, t->o.trackers[j]);
+		announcer_add(t->an, (unsigned)ntiers, t->o.trackers[j]);
+}
+
+/* What needs the metadata: storage, picker, pieces on disk. */
+static enum gt_err
+torrent_open_data(struct torrent *t, char *err)
+{
+	const struct metainfo	*m = t->m;
+	struct picker_opts	 po;
+	size_t			 i;
+	enum gt_err		 e;
+	bool			 check;
+
+	if (m->piece_length > UINT32_MAX / 2)
+		return gt_fail(err, GT_EUNSUP, "piece length too large");
+	for (i = 0; i < m->nfiles; i++)
+		if (!(m->files[i].attr & MI_ATTR_PAD))
+			t->size += m->files[i].length;
+	check = t->o.upload_only || any_file_exists(m, t->dir);
+	e = storage_open_metainfo(&t->st, t->dir, m,
+	    t->o.upload_only ? 0 : STORAGE_WRITE, err);
+	if (e != GT_OK)
+		return e;
+	po = (struct picker_opts){
+		.rarest_first = t->o.rarest_first, .end_game = t->o.end_game,
+		.random_first = TORRENT_RANDOM_FIRST,
+		.seed = prng_next(&t->rng),
+	};
+	t->pk = picker_new(m->npieces, (uint32_t)m->piece_length,
+	    metainfo_piece_size(m, m->npieces - 1), &po);
+	bitfield_clear(&t->have);
+	bitfield_init(&t->have, m->npieces);
+	t->pcfg.npieces = m->npieces;
+	t->pcfg.piece_length = (uint32_t)m->piece_length;
+	t->pcfg.last_size = metainfo_piece_size(m, m->npieces - 1);
+	if (m->piece_length * 2 <= TORRENT_HASH_BUF)
+		t->lanes = (unsigned)MIN(TORRENT_HASH_LANES,
+		    TORRENT_HASH_BUF / m->piece_length);
+	if (check && (e = torrent_check(t, err)) != GT_OK)
+		return e;
+	t->complete = picker_complete(t->pk);
+	return GT_OK;
+}
+
+/* What needs no metadata: peers, swarm policy, trackers, timers. */
+static struct torrent *
+torrent_alloc(const struct torrent_host *h, const struct torrent_opts *o,
+    const struct torrent_events *ev, const uint8_t *info_hash)
+{
+	struct torrent		*t;
+	struct swarm_opts	 so;
+	uint64_t		 seed;
+
+	t = xcalloc(1, sizeof(*t));
+	t->h = *h;
+	t->r = h->r;
+	t->o = *o;
+	if (ev != NULL)
+		t->ev = *ev;
+	memcpy(t->info_hash, info_hash, SHA1_LEN);
+	t->dir = xstrdup(o->dir);
+	if (t->o.max_peers == 0)
+		t->o.max_peers = TORRENT_DEFAULT_PEERS;
+	TAILQ_INIT(&t->conns);
+	rand_bytes(&seed, sizeof(seed));
+	prng_seed(&t->rng, seed);
+	so = (struct swarm_opts){ .max_peers = t->o.max_peers };
+	t->sw = swarm_new(&so, prng_next(&t->rng));
+	bitfield_init(&t->have, 0);
+	t->pcfg = (struct peer_config){ .fast = true, .extended = true };
+	t->pmask = 63;
+	t->ptab = xcalloc((size_t)t->pmask + 1, sizeof(*t->ptab));
+	t->scratch = xmalloc(WIRE_MAX_REQUEST);
+	t->tick_timer = reactor_timer_new(t->r, tick_cb, t);
+	t->refill_timer = reactor_timer_new(t->r, refill_cb, t);
+	t->hash_timer = reactor_timer_new(t->r, hash_timer_cb, t);
+	t->md_timer = reactor_timer_new(t->r, md_timer_cb, t);
+	t->pex_timer = reactor_timer_new(t->r, pex_timer_cb, t);
+	return t;
 }
 
 enum gt_err
@@ -1203,77 +1796,109 @@ torrent_new(struct torrent **out, const struct torrent_host *h,
     const struct metainfo *m, const struct torrent_opts *o,
     const struct torrent_events *ev, char *err)
 {
-	struct torrent		*t;
-	struct picker_opts	 po;
-	struct swarm_opts	 so;
-	struct prng		 rng;
-	uint64_t		 seed;
-	size_t			 i;
-	enum gt_err		 e;
-	bool			 check;
+	struct torrent	*t;
+	enum gt_err	 e;
 
-	if (m->piece_length > UINT32_MAX / 2)
-		return gt_fail(err, GT_EUNSUP, "piece length too large");
-	t = xcalloc(1, sizeof(*t));
-	t->h = *h;
-	t->r = h->r;
+	t = torrent_alloc(h, o, ev, m->info_hash);
 	t->m = m;
-	t->o = *o;
-	if (ev != NULL)
-		t->ev = *ev;
-	t->dir = xstrdup(o->dir);
-	if (t->o.max_peers == 0)
-		t->o.max_peers = TORRENT_DEFAULT_PEERS;
-	TAILQ_INIT(&t->conns);
-	for (i = 0; i < m->nfiles; i++)
-		if (!(m->files[i].attr & MI_ATTR_PAD))
-			t->size += m->files[i].length;
-
-	check = o->upload_only || any_file_exists(m, o->dir);
-	e = storage_open_metainfo(&t->st, o->dir, m,
-	    o->upload_only ? 0 : STORAGE_WRITE, err);
-	if (e != GT_OK) {
-		free(t->dir);
-		free(t);
-		return e;
-	}
-	rand_bytes(&seed, sizeof(seed));
-	prng_seed(&rng, seed);
-	po = (struct picker_opts){
-		.rarest_first = o->rarest_first, .end_game = o->end_game,
-		.random_first = TORRENT_RANDOM_FIRST,
-		.seed = prng_next(&rng),
-	};
-	t->pk = picker_new(m->npieces, (uint32_t)m->piece_length,
-	    metainfo_piece_size(m, m->npieces - 1), &po);
-	so = (struct swarm_opts){ .max_peers = t->o.max_peers };
-	t->sw = swarm_new(&so, prng_next(&rng));
-	bitfield_init(&t->have, m->npieces);
-	t->pcfg = (struct peer_config){
-		.npieces = m->npieces,
-		.piece_length = (uint32_t)m->piece_length,
-		.last_size = metainfo_piece_size(m, m->npieces - 1),
-		.fast = true,
-		.extended = false,
-	};
-	t->pmask = 63;
-	t->ptab = xcalloc((size_t)t->pmask + 1, sizeof(*t->ptab));
-	t->scratch = xmalloc(WIRE_MAX_REQUEST);
-	t->tick_timer = reactor_timer_new(t->r, tick_cb, t);
-	t->refill_timer = reactor_timer_new(t->r, refill_cb, t);
-	t->hash_timer = reactor_timer_new(t->r, hash_timer_cb, t);
-	if (m->piece_length * 2 <= TORRENT_HASH_BUF)
-		t->lanes = (unsigned)MIN(TORRENT_HASH_LANES,
-		    TORRENT_HASH_BUF / m->piece_length);
+	t->name = xstrdup(m->name);
 	if (o->use_trackers && h->trackers != NULL)
 		torrent_trackers(t);
-	if (check && (e = torrent_check(t, err)) != GT_OK) {
+	if ((e = torrent_open_data(t, err)) != GT_OK) {
 		torrent_free(t);
 		return e;
 	}
-	t->complete = picker_complete(t->pk);
 	*out = t;
 	return GT_OK;
+}
+
+enum gt_err
+torrent_new_magnet(struct torrent **out, const struct torrent_host *h,
+    const uint8_t info_hash[SHA1_LEN], const char *name,
+    const struct torrent_opts *o, const struct torrent_events *ev)
+{
+	struct torrent	*t;
+	char		 hex[2 * SHA1_LEN + 1];
+
+	t = torrent_alloc(h, o, ev, info_hash);
+	if (name != NULL && name[0] != '\0')
+		t->name = xstrdup(name);
+	else {
+		hex_encode(hex, info_hash, SHA1_LEN);
+		t->name = xstrdup(hex);
+	}
+	t->md = metadata_new(info_hash);
+	if (o->use_trackers && h->trackers != NULL)
+		torrent_trackers(t);
+	*out = t;
+	return GT_OK;
+}
+
+/*
+ * The metadata is verified (md_timer, out of any peer hook): the torrent
+ * becomes what a .torrent would have made, and the peers met so far are
+ * checked against it.
+ */
+static void
+torrent_got_metadata(struct torrent *t)
+{
+	struct tconn	*tc, *next;
+	const uint8_t	*raw;
+	char		 err[GT_ERRLEN];
+	size_t		 len;
+	uint64_t	 now = now_ms(t);
+	uint32_t	 i, sent;
+	enum gt_err	 e;
+
+	raw = metadata_bytes(t->md, &len);
+	e = metainfo_parse_info(&t->mi, raw, len, err);
+	metadata_free(t->md);
+	t->md = NULL;
+	reactor_timer_cancel(t->md_timer);
+	if (e != GT_OK) {
+		log_error("%s: the metadata matches the info-hash but is not "
+		    "usable: %s", t->name, err);
+		t->fatal = true;
+		if (t->ev.fatal != NULL)
+			t->ev.fatal(t->ev.arg, GT_EINVAL);
+		return;
+	}
+	assert(memcmp(t->mi.info_hash, t->info_hash, SHA1_LEN) == 0);
+	t->m = &t->mi;
+	free(t->name);
+	t->name = xstrdup(t->m->name);
+	if (t->ev.metadata != NULL)
+		t->ev.metadata(t->ev.arg, t->m);
+	if (t->o.metadata_only || t->stopped)
+		return;
+	if ((e = torrent_open_data(t, err)) != GT_OK) {
+		log_error("%s", err);
+		t->fatal = true;
+		if (t->ev.fatal != NULL)
+			t->ev.fatal(t->ev.arg, e);
+		return;
+	}
+	for (tc = TAILQ_FIRST(&t->conns); tc != NULL; tc = next) {
+		next = TAILQ_NEXT(tc, entry);
+		if (peer_set_metadata(tc->p, &t->pcfg, now) != GT_OK) {
+			net_close(tc->c, "%s", peer_error(tc->p));
+			continue;
+		}
+		if (!tc_live(tc))
+			continue;
+		/* What we hold already, as HAVEs (within its output cap). */
+		for (i = 0, sent = 0; sent < TORRENT_LATE_HAVES &&
+		    (i = bitfield_next_set(&t->have, i)) < t->have.n;
+		    i++, sent++)
+			peer_announce_have(tc->p, i, now);
+		ext_send_handshake(t, tc);	/* now with metadata_size */
+		peer_fill_requests(tc->p, now);
+		net_flush_soon(tc->c);
+	}
+	if (t->complete)
+		torrent_completed(t);
+	torrent_refill_soon(t);
+	torrent_rearm(t);
 }
 
 void
@@ -1292,16 +1917,18 @@ torrent_stop(struct torrent *t)
 {
 	struct tconn	*tc;
 
-	if (!t->stopped) {
+	if (!t->stopped && t->st != NULL) {
 		hash_run(t);	/* what is complete gets verified and kept */
 		if (!t->o.upload_only && storage_sync(t->st) != GT_OK)
 			log_warn("%s: cannot sync the files under %s",
-			    t->m->name, t->dir);
+			    t->name, t->dir);
 	}
 	t->stopped = true;
 	swarm_stop(t->sw);
 	reactor_timer_cancel(t->tick_timer);
 	reactor_timer_cancel(t->refill_timer);
+	reactor_timer_cancel(t->md_timer);
+	reactor_timer_cancel(t->pex_timer);
 	while ((tc = TAILQ_FIRST(&t->conns)) != NULL)
 		net_close(tc->c, "stopping");
 }
@@ -1330,6 +1957,9 @@ torrent_free(struct torrent *t)
 	reactor_timer_free(t->tick_timer);
 	reactor_timer_free(t->refill_timer);
 	reactor_timer_free(t->hash_timer);
+	reactor_timer_free(t->md_timer);
+	reactor_timer_free(t->pex_timer);
+	metadata_free(t->md);
 	free(t->hbuf);
 	for (i = 0; i <= t->pmask; i++)
 		while (t->ptab[i] != NULL)
@@ -1345,6 +1975,8 @@ torrent_free(struct torrent *t)
 	bitfield_clear(&t->have);
 	picker_free(t->pk);
 	storage_free(t->st);
+	metainfo_clear(&t->mi);
+	free(t->name);
 	free(t->dir);
 	free(t);
 }
@@ -1352,13 +1984,19 @@ torrent_free(struct torrent *t)
 const uint8_t *
 torrent_info_hash(const struct torrent *t)
 {
-	return t->m->info_hash;
+	return t->info_hash;
+}
+
+const struct metainfo *
+torrent_metainfo(const struct torrent *t)
+{
+	return t->m;
 }
 
 const char *
 torrent_name(const struct torrent *t)
 {
-	return t->m->name;
+	return t->name;
 }
 
 void
@@ -1367,10 +2005,10 @@ torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 	*ts = (struct torrent_stats){
 		.size = t->size,
 		.have = t->have_bytes,
-		.total = t->m->total_length,
+		.total = t->m != NULL ? t->m->total_length : 0,
 		.downloaded = t->downloaded,
 		.uploaded = t->uploaded,
-		.npieces = t->m->npieces,
+		.npieces = t->pk != NULL ? t->m->npieces : 0,
 		.have_pieces = t->have.count,
 		.peers = t->npeers,
 		.conns = t->nconns,
@@ -1378,6 +2016,9 @@ torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 		.peers_ever = swarm_seen(t->sw),
 		.trackers = (uint32_t)announcer_count(t->an),
 		.complete = t->complete,
+		.metadata = t->m == NULL,
+		.md_pieces = t->md != NULL ? metadata_npieces(t->md) : 0,
+		.md_have = t->md != NULL ? metadata_have(t->md) : 0,
 	};
 	announcer_swarm(t->an, &ts->seeders, &ts->leechers);
 }

@@ -108,6 +108,20 @@ ui_update(struct ui *u, const struct torrent_stats *ts, uint64_t now)
 	    UI_PLAIN_MS * 9 / 10)
 		return;
 	u->last_draw = now;
+	if (ts->metadata) {
+		/* A magnet: the metadata phase is its own state. */
+		if (ts->md_pieces == 0)
+			snprintf(eta, sizeof(eta), "-");
+		else
+			snprintf(eta, sizeof(eta), "%u/%u", ts->md_have,
+			    ts->md_pieces);
+		printf("%smetadata %s  peers %u/%u%s", u->tty ? "\r" : "",
+		    eta, ts->peers, ts->known > ts->peers ? ts->known :
+		    ts->conns, u->tty ? "\033[K" : "\n");
+		fflush(stdout);
+		u->drawn = true;
+		return;
+	}
 	ui_rates(u, &rd, &ru);
 	left = ts->total - ts->have;
 	if (left == 0)
