@@ -102,7 +102,7 @@ Test(extmsg, handshake_caps)
 		{ "d13:metadata_sizei1ee", 1, false },
 		{ "d13:metadata_sizei16777216ee", EXT_METADATA_MAX, false },
 		{ "d13:metadata_sizei16777217ee", 0, true },
-		{ "d13:metadata_sizei1099511627776ee", 0, true },	/* 1 TiB */
+		{ "d13:metadata_sizei1099511627776ee", 0, true }, /* 1 TiB */
 		{ "d13:metadata_sizei-9223372036854775808ee", 0, true },
 		{ "d13:metadata_size5:31235e", 0, false },
 	};
