@@ -14,7 +14,8 @@
  * Payloads only: the caller frames them (peer_send_extended adds the
  * length, id 20 and the extended id).  Every decoder takes hostile bytes:
  * bencode caps, fields of the wrong type ignored, absurd values clamped or
- * dropped, borrowed pointers into the input.
+ * dropped, borrowed pointers into the input.  Encoders append to the buf,
+ * or on failure leave it as it was.
  */
 
 
@@ -38,12 +39,13 @@ struct ext_handshake {
 	uint8_t		 ut_metadata;	/* m.ut_metadata: their id; 0 none */
 	uint8_t		 ut_pex;	/* m.ut_pex; 0 none */
 	uint16_t	 port;		/* p: their listen port; 0 absent */
-	char		 client[EXT_CLIENT_MAX + 1]; /* v, raw, truncated at
-					   EXT_CLIENT_MAX bytes, NULs cut;
-					   "" absent */
-	uint32_t	 reqq;		/* clamped; 0 absent */
+	char		 client[EXT_CLIENT_MAX + 1]; /* v, raw, cut at its
+					   first NUL and at EXT_CLIENT_MAX
+					   bytes; "" absent */
+	uint32_t	 reqq;		/* clamped (reqq 0 gives 1); 0 absent */
 	bool		 has_yourip;
-	struct netaddr	 yourip;	/* our address as they see it, port 0 */
+	struct netaddr	 yourip;	/* our address as they see it, port 0;
+					   only 4 or 16 bytes are taken */
 	uint32_t	 metadata_size;	/* 1..EXT_METADATA_MAX; 0 absent */
 	bool		 bad_metadata_size; /* present but 0, negative, or
 					   over EXT_METADATA_MAX */
@@ -51,17 +53,20 @@ struct ext_handshake {
 };
 
 /*
- * Their handshake.  GT_EPROTO unless the payload is one bencoded dict;
- * ids over 255 count as absent.
+ * Their handshake.  GT_EPROTO unless the payload starts with one bencoded
+ * dict (bytes after it are ignored, as libtorrent does); ids outside
+ * 1..255 count as absent.
  */
 enum gt_err	extmsg_parse_handshake(const uint8_t *, size_t,
 		    struct ext_handshake *);
 /*
  * Ours: m with the non-zero ids of ut_metadata and ut_pex, p when port,
  * v when client[0], reqq when non-zero, yourip when has_yourip,
- * metadata_size when non-zero, upload_only when set.
+ * metadata_size when non-zero, upload_only when set.  GT_EINVAL: a
+ * yourip of neither family.
  */
-enum gt_err	extmsg_put_handshake(struct buf *, const struct ext_handshake *);
+enum gt_err	extmsg_put_handshake(struct buf *,
+		    const struct ext_handshake *);
 
 /* ut_metadata */
 enum ext_md_type {
@@ -80,13 +85,18 @@ struct ext_md {
 
 /*
  * GT_EPROTO: not a dict followed (DATA only) by bytes, a missing or
- * negative piece, a DATA without total_size, data after a REQUEST or
- * REJECT, a piece index over UINT32_MAX.  GT_EUNSUP: an unknown msg_type
- * (BEP 9: ignore it).  Sizes against the torrent are the caller's check.
+ * non-integer msg_type, a missing or negative piece, a DATA without
+ * total_size (or one negative or over UINT32_MAX), data after a REQUEST
+ * or REJECT, a piece index over UINT32_MAX.  GT_EUNSUP: an unknown
+ * msg_type (BEP 9: ignore it).  Sizes against the torrent are the
+ * caller's check.
  */
 enum gt_err	extmsg_parse_metadata(const uint8_t *, size_t,
 		    struct ext_md *);
-/* A REQUEST or REJECT (data NULL) or a DATA with total_size and data. */
+/*
+ * A REQUEST or REJECT (data NULL) or a DATA with total_size and data.
+ * GT_EINVAL: another type, or a DATA without bytes.
+ */
 enum gt_err	extmsg_put_metadata(struct buf *, enum ext_md_type,
 		    uint32_t piece, uint32_t total_size, const uint8_t *data,
 		    size_t len);
@@ -104,17 +114,24 @@ struct ext_pex_peer {
 };
 
 /*
- * Takes added/added.f, added6/added6.f, dropped, dropped6: at most
- * max_added and max_dropped entries (the rest ignored).  Entries are not
+ * Takes added/added.f, added6/added6.f, dropped, dropped6, v4 entries
+ * first: at most EXT_PEX_MAX_ADDED (EXT_PEX_MAX_DROPPED) of each family
+ * and max_added (max_dropped) in all; the rest is ignored.  Entries of
+ * port 0 are skipped (their flags with them); the others are not
  * filtered here (the caller drops undialable ones: addr_is_dialable).
  * GT_EPROTO: not a dict, or a list whose length is not a whole number of
- * entries.  A missing or short .f leaves flags 0.
+ * entries.  A missing or short .f leaves flags 0.  Bytes after the dict
+ * are ignored.
  */
 enum gt_err	extmsg_parse_pex(const uint8_t *, size_t,
 		    struct ext_pex_peer *added, size_t max_added,
 		    size_t *nadded, struct netaddr *dropped,
 		    size_t max_dropped, size_t *ndropped);
-/* Splits by family into added/added.f/added6/added6.f/dropped/dropped6. */
+/*
+ * Splits by family into added/added.f/added6/added6.f/dropped/dropped6,
+ * every key present even when empty (as libtorrent sends them).
+ * GT_EINVAL: an entry of neither family.
+ */
 enum gt_err	extmsg_put_pex(struct buf *, const struct ext_pex_peer *added,
 		    size_t nadded, const struct netaddr *dropped,
 		    size_t ndropped);
