@@ -28,6 +28,10 @@
  * a piece the peer announced is never lost; a PIECE or REJECT we send
  * answers a request the peer made and nothing answered yet; a closed peer
  * stays closed with a reason.
+ *
+ * A magnet (bit 7 of the piece size byte): the peer starts without
+ * metadata and holds what it hears until an operation gives it the
+ * geometry (peer_set_metadata); nothing reaches the hooks before that.
  */
 
 #define MAX_PIECES	1500
@@ -71,6 +75,7 @@ struct fz {
 	int			 serve_mode;	/* 0 hold, 1 serve, 2 reject */
 	enum gt_err		 ext_err, block_err;
 	bool			 in_hook;
+	bool			 magnet;	/* no metadata yet (npieces 0) */
 };
 
 static uint8_t	data[WIRE_MAX_REQUEST];
@@ -411,7 +416,9 @@ check(struct fz *z)
 		CHECK(peer_error(z->p) != NULL && peer_deadline(z->p) == 0);
 	else
 		CHECK(peer_error(z->p) == NULL);
-	if (peer_is_seed(z->p))
+	if (z->magnet)
+		CHECK(has->count == 0 && z->avail == 0 && !z->got_bitfield);
+	else if (peer_is_seed(z->p))
 		CHECK(has->count == z->cfg.npieces);
 }
 
@@ -709,7 +716,7 @@ op_have(struct fz *z)
 	uint32_t	piece = get16(z) % z->cfg.npieces, k;
 	size_t		g;
 
-	if (bitfield_get(&z->ours, piece))
+	if (z->magnet || bitfield_get(&z->ours, piece))
 		return;
 	/* Verified from elsewhere; blocks asked stay asked. */
 	bitfield_set(&z->ours, piece);
@@ -726,6 +733,7 @@ op_handshake(struct fz *z, uint8_t f)
 {
 	struct wire_handshake	hs = { .reserved = { 0 } };
 	enum peer_state		st = peer_state(z->p);
+	struct bitfield		none;
 	enum gt_err		e;
 
 	if (f & 1)
@@ -733,10 +741,29 @@ op_handshake(struct fz *z, uint8_t f)
 	if (f & 2)
 		hs.reserved[5] |= WIRE_RSV_EXTENDED;
 	memset(hs.peer_id, f, sizeof(hs.peer_id));
-	e = peer_on_handshake(z->p, &hs, &z->ours, z->now);
+	bitfield_init(&none, 0);
+	e = peer_on_handshake(z->p, &hs, z->magnet ? &none : &z->ours,
+	    z->now);
+	bitfield_clear(&none);
 	CHECK((e == GT_OK) == (st == PEER_HANDSHAKE));
 	if (e == GT_OK)
 		CHECK(peer_handshake(z->p) != NULL);
+}
+
+/* The metadata arrived: the peer learns the geometry. */
+static void
+op_metadata(struct fz *z)
+{
+	enum peer_state	st = peer_state(z->p);
+	enum gt_err	e;
+
+	if (!z->magnet)
+		return;
+	z->magnet = false;
+	e = peer_set_metadata(z->p, &z->cfg, z->now);
+	if (st == PEER_CLOSING)
+		CHECK(e != GT_OK);
+	CHECK((e == GT_OK) == (peer_state(z->p) != PEER_CLOSING));
 }
 
 static void
@@ -745,11 +772,14 @@ setup(struct fz *z)
 	static const uint32_t	plens[] = {
 		16384, 32768, 49152, 65536, 20000, 8192, 262144, 1,
 	};
-	uint8_t			f = get8(z), b;
+	struct peer_config	c0;
+	uint8_t			f = get8(z), b, pl;
 	uint32_t		i;
 
 	z->cfg.npieces = 1 + get16(z) % MAX_PIECES;
-	z->cfg.piece_length = plens[get8(z) % nitems(plens)];
+	pl = get8(z);
+	z->magnet = (pl & 0x80) != 0;
+	z->cfg.piece_length = plens[pl % nitems(plens)];
 	z->cfg.last_size = 1 + get16(z) % z->cfg.piece_length;
 	z->cfg.fast = (f & 1) != 0;
 	z->cfg.extended = (f & 2) != 0;
@@ -761,7 +791,7 @@ setup(struct fz *z)
 	z->apos = xcalloc((size_t)z->cfg.npieces * z->bpp, sizeof(*z->apos));
 	bitfield_init(&z->ours, z->cfg.npieces);
 	bitfield_init(&z->seen, z->cfg.npieces);
-	switch ((f >> 2) & 3) {
+	switch (z->magnet ? 0 : (f >> 2) & 3) {
 	case 1:
 		bitfield_set_all(&z->ours);
 		break;
@@ -778,7 +808,10 @@ setup(struct fz *z)
 		if (bitfield_get(&z->ours, i))
 			memset(z->st + (size_t)i * z->bpp, B_GOT, z->bpp);
 	z->now = 1000 + get8(z);
-	z->p = peer_new(&z->cfg, &hooks, z, z->now);
+	c0 = (struct peer_config){
+		.fast = z->cfg.fast, .extended = z->cfg.extended,
+	};
+	z->p = peer_new(z->magnet ? &c0 : &z->cfg, &hooks, z, z->now);
 	CHECK(z->p != NULL && peer_state(z->p) == PEER_HANDSHAKE);
 	if ((f & 0x10) == 0)
 		op_handshake(z, f >> 5);
@@ -850,7 +883,10 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 			(void)peer_send_extended(z->p, get8(z), data, n);
 			break;
 		case 18:
-			op_handshake(z, get8(z));
+			if (op & 0x80)
+				op_metadata(z);
+			else
+				op_handshake(z, get8(z));
 			break;
 		default:
 			z->serve_mode = (op >> 5) % 3;

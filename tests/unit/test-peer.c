@@ -1717,3 +1717,218 @@ Test(peer, rates)
 	cr_assert_eq(peer_up_rate(x.p, x.now + 6000), 0);
 	fx_free(&x);
 }
+
+/* ---- a magnet: no metadata until peer_set_metadata ---- */
+
+/* A peer made before the metadata (npieces 0), handshake done. */
+static void
+fx_magnet(struct fx *x, bool they_fast)
+{
+	struct fake		*f = &x->f;
+	struct peer_config	 cfg = { .fast = true, .extended = true };
+	struct wire_handshake	 hs = { .reserved = { 0 } };
+	struct bitfield		 none;
+
+	memset(x, 0, sizeof(*x));
+	x->now = T0;
+	f->npieces = 10;		/* what the metadata will say */
+	f->plen = 64 * KIB;
+	f->last = 20000;
+	f->bpp = (f->plen + BLK - 1) / BLK;
+	f->st = xcalloc((size_t)f->npieces * f->bpp, 1);
+	bitfield_init(&f->ours, f->npieces);
+	bitfield_set(&f->ours, 0);
+	x->p = f->peer = peer_new(&cfg, &hooks, f, x->now);
+	if (they_fast)
+		hs.reserved[7] |= WIRE_RSV_FAST;
+	hs.reserved[5] |= WIRE_RSV_EXTENDED;
+	memset(hs.peer_id, 0xcd, sizeof(hs.peer_id));
+	bitfield_init(&none, 0);
+	cr_assert_eq(peer_on_handshake(x->p, &hs, &none, x->now), GT_OK);
+	bitfield_clear(&none);
+}
+
+static enum gt_err
+fx_metadata(struct fx *x)
+{
+	struct peer_config	cfg = {
+		.npieces = x->f.npieces, .piece_length = x->f.plen,
+		.last_size = x->f.last, .fast = true, .extended = true,
+	};
+
+	return peer_set_metadata(x->p, &cfg, x->now);
+}
+
+Test(peer, magnet_first_message)
+{
+	struct fx	x;
+	size_t		n;
+
+	fx_magnet(&x, true);
+	n = drain(&x);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(got[0].type, WIRE_HAVE_NONE, "fast: have none");
+	cr_assert_not(peer_is_seed(x.p));
+	fx_free(&x);
+
+	fx_magnet(&x, false);
+	cr_assert_eq(drain(&x), 0, "plain: nothing (a bitfield is optional)");
+	fx_free(&x);
+}
+
+Test(peer, magnet_holds_bitfield_and_haves)
+{
+	struct fx	x;
+	uint8_t		bits[2] = { 0x50, 0x00 };	/* pieces 1 and 3 */
+	size_t		n;
+
+	fx_magnet(&x, true);
+	drain(&x);
+	cr_assert_eq(feed_raw(&x, WIRE_BITFIELD, bits, 2), GT_OK);
+	cr_assert_eq(feed_idx(&x, WIRE_HAVE, 5), GT_OK);
+	cr_assert_eq(feed_idx(&x, WIRE_HAVE, 7), GT_OK);
+	cr_assert_eq(feed_idx(&x, WIRE_HAVE, 7), GT_OK);	/* again */
+	cr_assert_eq(feed0(&x, WIRE_UNCHOKE), GT_OK);
+	cr_assert_eq(x.f.nbitfield + x.f.nhave + x.f.npick, 0,
+	    "nothing reaches the torrent before the metadata");
+	cr_assert_not(peer_am_interested(x.p));
+	cr_assert_eq(drain(&x), 0);
+
+	cr_assert_eq(fx_metadata(&x), GT_OK);
+	cr_assert_eq(x.f.nbitfield, 1, "one bitfield with it all");
+	cr_assert_eq(x.f.nhave, 0);
+	cr_assert_eq(peer_has(x.p)->count, 4);
+	cr_assert(bitfield_get(peer_has(x.p), 7));
+	cr_assert(peer_am_interested(x.p));
+	n = drain(&x);
+	cr_assert_eq(count_type(n, WIRE_INTERESTED), 1);
+	cr_assert_gt(count_type(n, WIRE_REQUEST), 0, "unchoked: requests");
+	fx_free(&x);
+}
+
+Test(peer, magnet_have_all)
+{
+	struct fx	x;
+
+	fx_magnet(&x, true);
+	cr_assert_eq(feed0(&x, WIRE_HAVE_ALL), GT_OK);
+	cr_assert(peer_is_seed(x.p));
+	cr_assert_eq(fx_metadata(&x), GT_OK);
+	cr_assert(peer_is_seed(x.p));
+	cr_assert_eq(peer_has(x.p)->count, 10);
+	fx_free(&x);
+}
+
+Test(peer, magnet_checked_at_metadata)
+{
+	struct fx	x;
+	uint8_t		bits[3] = { 0xff, 0xc0, 0x00 };
+	uint8_t		spare[2] = { 0xff, 0xc1 };	/* spare bit set */
+
+	fx_magnet(&x, true);
+	cr_assert_eq(feed_raw(&x, WIRE_BITFIELD, bits, 3), GT_OK);
+	cr_assert_eq(fx_metadata(&x), GT_EPROTO, "3 bytes for 10 pieces");
+	cr_assert_eq(peer_state(x.p), PEER_CLOSING);
+	cr_assert_eq(x.f.nbitfield, 0);
+	fx_free(&x);
+
+	fx_magnet(&x, true);
+	cr_assert_eq(feed_raw(&x, WIRE_BITFIELD, spare, 2), GT_OK);
+	cr_assert_eq(fx_metadata(&x), GT_EPROTO, "spare bits set");
+	fx_free(&x);
+
+	fx_magnet(&x, true);
+	cr_assert_eq(feed_idx(&x, WIRE_HAVE, 10), GT_OK);
+	cr_assert_eq(fx_metadata(&x), GT_EPROTO, "have 10 of 10 pieces");
+	cr_assert_not_null(strstr(peer_error(x.p), "have 10"));
+	fx_free(&x);
+
+	fx_magnet(&x, true);
+	cr_assert_eq(feed_idx(&x, WIRE_HAVE, UINT32_MAX), GT_OK,
+	    "held: no allocation from the index");
+	cr_assert_eq(fx_metadata(&x), GT_EPROTO);
+	fx_free(&x);
+}
+
+Test(peer, magnet_ordering_rules_hold)
+{
+	struct fx	x;
+	uint8_t		a[2] = { 0x80, 0 }, b[3] = { 0, 0, 0 };
+
+	fx_magnet(&x, false);
+	cr_assert_eq(feed0(&x, WIRE_HAVE_ALL), GT_EPROTO, "no fast");
+	fx_free(&x);
+
+	fx_magnet(&x, true);
+	cr_assert_eq(feed0(&x, WIRE_HAVE_NONE), GT_OK);
+	cr_assert_eq(feed0(&x, WIRE_HAVE_ALL), GT_EPROTO, "second");
+	fx_free(&x);
+
+	fx_magnet(&x, true);
+	cr_assert_eq(feed_raw(&x, WIRE_BITFIELD, a, 2), GT_OK);
+	cr_assert_eq(feed_raw(&x, WIRE_BITFIELD, b, 3), GT_EPROTO,
+	    "a bitfield changing length");
+	fx_free(&x);
+
+	/* an update ORs in; a later bit is never lost */
+	fx_magnet(&x, true);
+	a[0] = 0x80;
+	cr_assert_eq(feed_raw(&x, WIRE_BITFIELD, a, 2), GT_OK);
+	a[0] = 0x40;
+	cr_assert_eq(feed_raw(&x, WIRE_BITFIELD, a, 2), GT_OK);
+	cr_assert_eq(fx_metadata(&x), GT_OK);
+	cr_assert_eq(peer_has(x.p)->count, 2);
+	fx_free(&x);
+}
+
+Test(peer, magnet_requests_rejected)
+{
+	struct fx	x;
+	size_t		n;
+
+	fx_magnet(&x, true);
+	drain(&x);
+	cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 999999, 0, BLK), GT_OK);
+	n = drain(&x);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(got[0].type, WIRE_REJECT);
+	cr_assert_eq(got[0].index, 999999);
+	cr_assert_eq(x.f.nrequest, 0);
+	cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 0, 0, 0), GT_EPROTO,
+	    "an empty request still breaks the protocol");
+	fx_free(&x);
+
+	fx_magnet(&x, false);
+	drain(&x);
+	cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 3, 0, BLK), GT_OK);
+	cr_assert_eq(drain(&x), 0, "plain: dropped silently");
+	cr_assert_eq(feed_blk(&x, WIRE_PIECE, 3, 0, BLK), GT_EPROTO,
+	    "we asked for nothing");
+	fx_free(&x);
+}
+
+Test(peer, magnet_haves_bounded)
+{
+	struct fx	x;
+	uint32_t	i;
+
+	fx_magnet(&x, true);
+	for (i = 0; i < 100000; i++)
+		cr_assert_eq(feed_idx(&x, WIRE_HAVE, i % 10), GT_OK);
+	cr_assert_eq(fx_metadata(&x), GT_OK, "the first ones are kept");
+	cr_assert_eq(peer_has(x.p)->count, 10);
+	fx_free(&x);
+}
+
+Test(peer, reqq_caps_the_pipeline)
+{
+	struct fx		x;
+	struct block_req	q[2048];
+	size_t			nq;
+
+	fx_std(&x, true);
+	peer_set_reqq(x.p, 5);
+	nq = start_download(&x, q, nitems(q));
+	cr_assert_eq(nq, 5, "at most its reqq out");
+	fx_free(&x);
+}
