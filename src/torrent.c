@@ -20,6 +20,7 @@
 #include "metainfo.h"
 #include "net.h"
 #include "peer.h"
+#include "pex.h"
 #include "picker.h"
 #include "reactor.h"
 #include "storage.h"
@@ -41,11 +42,6 @@
 #define TORRENT_HASH_WAIT_MS	10	/* a partial batch waits this long */
 #define TORRENT_PICK_BATCH	16	/* pick when 1/16 of the queue is out */
 #define TORRENT_WQ_MAX		256	/* blocks waiting to be written */
-#define TORRENT_PEX_FIRST_MS	2000	/* first PEX after the handshake */
-#define TORRENT_PEX_MS		60000	/* then at most one a minute */
-#define TORRENT_PEX_IN_MS	45000	/* theirs: one taken per this */
-#define TORRENT_PEX_MAX		50	/* added (and dropped) we send */
-#define TORRENT_PEX_KNOWN	200	/* addresses a peer was told of */
 #define TORRENT_MAGNET_LEFT	16384	/* "left" before the metadata */
 #define TORRENT_LATE_HAVES	65536	/* HAVEs sent once the metadata came */
 
@@ -66,10 +62,7 @@ struct tconn {
 	bool			 got_ext;
 	bool			 md_peer;	/* added to the assembler */
 	bool			 md_gave;	/* sent us a metadata piece */
-	uint64_t		 pex_next;	/* our next PEX to it (ms) */
-	uint64_t		 pex_in;	/* its last PEX taken (ms) */
-	struct netaddr		*pex_told;	/* what our PEX told it */
-	size_t			 npex_told;
+	struct pex		*pex;		/* BEP 11 with it, or NULL */
 };
 TAILQ_HEAD(tconn_list, tconn);
 
@@ -1104,78 +1097,37 @@ pex_addr(const struct tconn *tc, struct netaddr *a)
 	return addr_is_dialable(a);
 }
 
-static bool
-pex_told(const struct tconn *tc, const struct netaddr *a)
-{
-	size_t	i;
-
-	for (i = 0; i < tc->npex_told; i++)
-		if (addr_eq(&tc->pex_told[i], a))
-			return true;
-	return false;
-}
-
-/* Is a still one of the peers we would tell `to` of? */
-static bool
-pex_current(const struct torrent *t, const struct tconn *to,
-    const struct netaddr *a)
-{
-	const struct tconn	*o;
-	struct netaddr		 b;
-
-	TAILQ_FOREACH(o, &t->conns, entry)
-		if (o != to && tc_live(o) && pex_addr(o, &b) &&
-		    addr_eq(&b, a))
-			return true;
-	return false;
-}
-
-/* One PEX message to `to`: who joined and left since the last one. */
+/* One PEX message to `to` when due: who joined and left since the last. */
 static void
-pex_send(struct torrent *t, struct tconn *to)
+pex_send(struct torrent *t, struct tconn *to, uint64_t now)
 {
-	struct ext_pex_peer	 added[TORRENT_PEX_MAX];
-	struct netaddr		 dropped[TORRENT_PEX_MAX], a;
+	struct ext_pex_peer	*cur, added[PEX_MAX_ADDED];
+	struct netaddr		 dropped[PEX_MAX_ADDED], a;
 	struct tconn		*o;
 	struct buf		 b;
-	size_t			 na = 0, nd = 0, i;
+	size_t			 n = 0, na, nd;
 
+	cur = xcalloc(t->nconns + 1, sizeof(*cur));
 	TAILQ_FOREACH(o, &t->conns, entry) {
-		if (na == TORRENT_PEX_MAX ||
-		    to->npex_told + na >= TORRENT_PEX_KNOWN)
-			break;
-		if (o == to || !tc_live(o) || !pex_addr(o, &a) ||
-		    pex_told(to, &a))
+		if (o == to || !tc_live(o) || !pex_addr(o, &a))
 			continue;
-		added[na++] = (struct ext_pex_peer){
+		cur[n++] = (struct ext_pex_peer){
 			.a = a,
 			.flags = (uint8_t)((peer_is_seed(o->p) ?
 			    EXT_PEX_SEED : 0) | (net_conn_outbound(o->c) ?
 			    EXT_PEX_REACHABLE : 0)),
 		};
 	}
-	for (i = 0; i < to->npex_told && nd < TORRENT_PEX_MAX; ) {
-		if (pex_current(t, to, &to->pex_told[i])) {
-			i++;
-			continue;
+	if (pex_message(to->pex, cur, n, now, added, &na, dropped, &nd)) {
+		buf_init(&b, 16384);
+		if (extmsg_put_pex(&b, added, na, dropped, nd) == GT_OK) {
+			log_obj_at(LOG_DEBUG, net_conn_name(to->c), "pex: "
+			    "%zu added, %zu dropped", na, nd);
+			ext_send(to, to->ext.ut_pex, &b);
 		}
-		dropped[nd++] = to->pex_told[i];
-		to->pex_told[i] = to->pex_told[--to->npex_told];
+		buf_clear(&b);
 	}
-	if (na == 0 && nd == 0)
-		return;
-	if (to->pex_told == NULL)
-		to->pex_told = xcalloc(TORRENT_PEX_KNOWN,
-		    sizeof(*to->pex_told));
-	for (i = 0; i < na; i++)
-		to->pex_told[to->npex_told++] = added[i].a;
-	buf_init(&b, 16384);
-	if (extmsg_put_pex(&b, added, na, dropped, nd) == GT_OK) {
-		log_obj_at(LOG_DEBUG, net_conn_name(to->c), "pex: %zu added, "
-		    "%zu dropped", na, nd);
-		ext_send(to, to->ext.ut_pex, &b);
-	}
-	buf_clear(&b);
+	free(cur);
 }
 
 static void
@@ -1187,8 +1139,8 @@ pex_rearm(struct torrent *t)
 	if (t->stopped)
 		return;
 	TAILQ_FOREACH(tc, &t->conns, entry)
-		if (tc->pex_next != 0 && tc_live(tc))
-			d = MIN(d, tc->pex_next);
+		if (tc->pex != NULL && tc_live(tc))
+			d = MIN(d, pex_deadline(tc->pex));
 	if (d == UINT64_MAX)
 		reactor_timer_cancel(t->pex_timer);
 	else
@@ -1204,13 +1156,9 @@ pex_timer_cb(void *arg)
 
 	if (t->stopped)
 		return;
-	TAILQ_FOREACH(tc, &t->conns, entry) {
-		if (tc->pex_next == 0 || tc->pex_next > now || !tc_live(tc))
-			continue;
-		tc->pex_next = now + TORRENT_PEX_MS;
-		if (pex_on(t) && tc->ext.ut_pex != 0)
-			pex_send(t, tc);
-	}
+	TAILQ_FOREACH(tc, &t->conns, entry)
+		if (tc->pex != NULL && tc_live(tc) && pex_on(t))
+			pex_send(t, tc, now);
 	pex_rearm(t);
 }
 
@@ -1220,13 +1168,14 @@ ext_on_pex(struct torrent *t, struct tconn *tc, const uint8_t *data,
 {
 	struct ext_pex_peer	*added;
 	struct netaddr		*ok, dropped[1];
-	size_t			 na, nd, n = 0, i;
-	uint64_t		 now = now_ms(t);
+	size_t			 na, nd, n;
 	enum gt_err		 e;
 
 	if (!pex_on(t))
-		return GT_OK;
-	if (tc->pex_in != 0 && now - tc->pex_in < TORRENT_PEX_IN_MS) {
+		return GT_OK;		/* we offered no ut_pex */
+	if (tc->pex == NULL)
+		tc->pex = pex_new(now_ms(t));
+	if (!pex_accept(tc->pex, now_ms(t))) {
 		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "pex: too soon "
 		    "after the last one, ignored");
 		return GT_OK;
@@ -1238,11 +1187,8 @@ ext_on_pex(struct torrent *t, struct tconn *tc, const uint8_t *data,
 		free(added);
 		return e;
 	}
-	tc->pex_in = now == 0 ? 1 : now;
 	ok = xcalloc(na + 1, sizeof(*ok));
-	for (i = 0; i < na; i++)
-		if (addr_is_dialable(&added[i].a))
-			ok[n++] = added[i].a;
+	n = pex_usable(added, na, ok);
 	log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "pex: %zu peers (%zu "
 	    "usable)", na, n);
 	torrent_add_peers(t, ok, n, false);
@@ -1282,8 +1228,8 @@ ext_on_handshake(struct torrent *t, struct tconn *tc, const uint8_t *data,
 			md_rearm(t);
 		}
 	}
-	if (pex_on(t) && eh.ut_pex != 0 && tc->pex_next == 0) {
-		tc->pex_next = now_ms(t) + TORRENT_PEX_FIRST_MS;
+	if (pex_on(t) && eh.ut_pex != 0 && tc->pex == NULL) {
+		tc->pex = pex_new(now_ms(t));
 		pex_rearm(t);
 	}
 	return GT_OK;
@@ -1396,7 +1342,7 @@ tconn_free(void *arg)
 {
 	struct tconn	*tc = arg;
 
-	free(tc->pex_told);
+	pex_free(tc->pex);
 	free(tc);
 }
 
