@@ -41,6 +41,7 @@ import argparse
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -812,6 +813,12 @@ def magnet_table(bench, res):
                            GOAL_MAGNET_EXTRA_MS, "", "", "")).rstrip())
             print((FMT4 % ("", "", "", "met" if met else "MISSED", "", "",
                            "")).rstrip())
+        ds = [(m.first - t.first) * 1000 for t, m in
+              zip(rr["torrent"], rr["magnet"]) if t.ok and m.ok]
+        if ds:
+            print("    first-data extra, round by round: %s ms (median "
+                  "%+.1f)" % (" ".join("%+.1f" % d for d in ds),
+                              statistics.median(ds)))
         for kind, rs, b in (("torrent", rr["torrent"], bt),
                             ("magnet", rr["magnet"], bm)):
             fails = [r.why for r in rs if not r.ok]
@@ -822,14 +829,18 @@ def magnet_table(bench, res):
                     fails[0].replace("\n", "\n    ").rstrip()
                     if b is None else fails[0].splitlines()[0]))
     print("\n".join(textwrap.wrap(
-        "(extra: the best magnet figure minus the best .torrent figure; "
+        "(extra: the best magnet figure minus the best .torrent figure "
+        "(round by round: the same round's; the two downloads of a round "
+        "run back to back, in alternating order); "
         "from the magnet, the leecher first fetches the info dict from the "
-        "seeder (BEP 9 ut_metadata) and checks it against the btih.  %d MiB "
-        "rather than %d: first data is what this case measures, and the "
-        "wall times scale with the size (BENCH_MAGNET_MIB).  gtorrent and "
-        "libtorrent are given the seeder's address, aria2c finds it through "
-        "opentracker (tr= in the magnet, the announce URL in the .torrent); "
-        "ctorrent has no magnets.)" % (bench.mib, bench.swarm_mib), 76,
+        "seeder (BEP 9 ut_metadata) and checks it against the btih.  %s"
+        "gtorrent and libtorrent are given the seeder's address, aria2c "
+        "finds it through opentracker (tr= in the magnet, the announce URL "
+        "in the .torrent); ctorrent has no magnets.)" % (
+            "%d MiB rather than %d: first data is what this case measures, "
+            "and the wall times scale with the size (BENCH_MAGNET_MIB).  " % (
+                bench.mib, bench.swarm_mib)
+            if bench.mib != bench.swarm_mib else ""), 76,
         initial_indent="  ", subsequent_indent="   ")))
 
 
