@@ -874,8 +874,8 @@ def bench_main():
         clients, notes = b.available()
         for n in notes:
             say(n)
-        for pl in (big, small):
-            if pl is not None and (pl is big or small is not big):
+        for pl in [big] + ([small] if small is not big else []):
+            if pl is not None:
                 say("torrent %s: %d MiB, one file, 256 KiB pieces" % (
                     pl["ih"], pl["mib"]))
         say("%d runs per client, best of each figure; timeout %.0f s a "
