@@ -2,14 +2,20 @@
 # bench-swarm.sh - gtorrent downloading a 1 GiB torrent (256 KiB pieces) on
 # loopback, against aria2c, ctorrent and a libtorrent leecher, from one and
 # from four libtorrent seeders; then gtorrent -> gtorrent against
-# libtorrent -> libtorrent.  Prints wall time, MiB/s, time to first data,
-# CPU seconds per GiB, peak anonymous RSS, and gtorrent's ratios to the best
-# of the others.  The work is done by bench_swarm.py.
+# libtorrent -> libtorrent; then gtorrent, libtorrent and aria2c from a
+# magnet against the same download from the .torrent.  Prints wall time,
+# MiB/s, time to first data, CPU seconds per GiB, peak anonymous RSS, and
+# gtorrent's ratios to the best of the others; for the magnet case, first
+# data and wall of both and the magnet's extra.  The work is done by
+# bench_swarm.py.
 #
 # Environment: GTORRENT (default ./gtorrent), BENCH_DIR (default /tmp),
 # BENCH_RUNS (default 3), BENCH_SWARM_MIB (payload size, default 1024),
-# BENCH_TIMEOUT (seconds a download may take, default 120), BENCH_STRICT=1
-# to exit 1 when a goal is missed.
+# BENCH_MAGNET_MIB (the magnet case's payload, default 256), BENCH_CASES
+# (e.g. "1,2" or "4"; default all: 1 one seeder, 2 four, 3 same client,
+# 4 magnet), BENCH_CLIENTS (e.g. "gtorrent,aria2c"), BENCH_TIMEOUT
+# (seconds a download may take, default 120), BENCH_STRICT=1 to exit 1
+# when a goal is missed.
 set -eu
 
 GTORRENT=${GTORRENT:-$PWD/gtorrent}

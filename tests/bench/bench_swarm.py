@@ -20,11 +20,18 @@ Every output is compared with the payload (cmp); a client whose copy
 differs or that times out is FAILED.  Runs go round-robin (every client
 once, then again), and the table shows the best of BENCH_RUNS runs.
 
-Cases: one libtorrent seeder; four; gtorrent -> gtorrent against
-libtorrent -> libtorrent (one seeder, one leecher each).
+Cases: 1, one libtorrent seeder; 2, four; 3, gtorrent -> gtorrent
+against libtorrent -> libtorrent (one seeder, one leecher each); 4, a
+magnet against the .torrent: gtorrent, libtorrent and aria2c each
+download from one libtorrent seeder once from the .torrent and once from
+the magnet URI (xt=urn:btih only; aria2c's also has tr=, the tracker,
+its only way to the seeder with DHT off), and the table shows first data
+and wall of both and the magnet's extra time.  Case 4 uses its own
+smaller payload, BENCH_MAGNET_MIB (default 256): first data is what it
+measures.
 
 BENCH_CLIENTS (comma-separated, e.g. "gtorrent") limits the leechers;
-BENCH_CASES (e.g. "1,4" or "3") the cases, by number of the list above.
+BENCH_CASES (e.g. "1,2" or "4"; default all) the cases, by number.
 
 Sub-commands used internally: `lt-seed` (the seeding process) and
 `lt-leech` (the libtorrent leecher process).
@@ -34,11 +41,13 @@ import argparse
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "interop"))
@@ -51,13 +60,13 @@ MIB = 1024 * 1024
 GIB = 1024 * MIB
 POLL = 0.005
 FIRST_BLOCKS = 16384 // 512     # st_blocks of one 16 KiB block
-NAME = "payload-1g.bin"
 
 # gtorrent's goals, for 1 GiB (wall time scales with the size)
 GOAL_WALL_PER_GIB = 1.7
 GOAL_FIRST_MS = 50.0
 GOAL_CPU_PER_GIB = 1.5
 GOAL_RSS_MIB = 16.0
+GOAL_MAGNET_EXTRA_MS = 50.0    # magnet first data - .torrent first data
 
 
 def say(*a):
@@ -154,13 +163,16 @@ def lt_seed_main(args):
 
 def lt_leech_main(args):
     """Prints "ready" once libtorrent is imported, waits for "go" on stdin,
-    then downloads (peers by connect_peer only).  Once the torrent is
+    then downloads args.torrent or args.magnet (peers by connect_peer
+    only; from a magnet, libtorrent fetches the metadata from them).  Once the torrent is
     finished and libtorrent has written every block (flush_cache: its
     hash checks may pass before the last writes land), touches
     args.marker and exits at once."""
     import libtorrent as lt
-    with open(args.torrent, "rb") as f:
-        tb = peers.Meta(f.read()).without_trackers()
+    tb = None
+    if args.torrent:
+        with open(args.torrent, "rb") as f:
+            tb = peers.Meta(f.read()).without_trackers()
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     if sys.stdin.readline().strip() != "go":
@@ -170,8 +182,11 @@ def lt_leech_main(args):
                            lt.alert_category.storage |
                            lt.alert_category.error)
     ses = lt.session(st)
-    atp = lt.add_torrent_params()
-    atp.ti = lt.torrent_info(lt.bdecode(tb))
+    if tb is not None:
+        atp = lt.add_torrent_params()
+        atp.ti = lt.torrent_info(lt.bdecode(tb))
+    else:
+        atp = lt.parse_magnet_uri(args.magnet)  # no trackers in it
     atp.save_path = args.out
     fl = atp.flags & ~lt.torrent_flags.auto_managed
     atp.flags = fl & ~lt.torrent_flags.paused
@@ -226,11 +241,12 @@ class Bench:
         self.gt = os.environ.get("GTORRENT") or os.path.abspath("gtorrent")
         self.runs = int(os.environ.get("BENCH_RUNS", "3"))
         self.timeout = float(os.environ.get("BENCH_TIMEOUT", "120"))
-        self.mib = int(os.environ.get("BENCH_SWARM_MIB", "1024"))
+        self.swarm_mib = int(os.environ.get("BENCH_SWARM_MIB", "1024"))
+        self.magnet_mib = int(os.environ.get("BENCH_MAGNET_MIB", "256"))
         self.strict = os.environ.get("BENCH_STRICT", "0") == "1"
         cl = os.environ.get("BENCH_CLIENTS", "")
         self.only = [c for c in cl.split(",") if c] or None
-        cs = os.environ.get("BENCH_CASES", "1,2,3")
+        cs = os.environ.get("BENCH_CASES", "1,2,3,4")
         self.cases = {c.strip() for c in cs.split(",") if c.strip()}
         self.py = sys.executable or "/usr/bin/python3"
         self.work = tempfile.mkdtemp(
@@ -239,6 +255,8 @@ class Bench:
         os.chmod(self.work, 0o755)   # opentracker drops to nobody
         self.procs = []              # Popen objects still to stop
         self.tracker = None
+        self.announce = None
+        self.data = None             # the seeders' folder
         self.seeder = None
         self.seed_ports = []
         self.nrun = 0
@@ -282,32 +300,52 @@ class Bench:
 
     # setup -------------------------------------------------------------
 
-    def make_payload(self):
-        self.data = os.path.join(self.work, "seed")
-        os.makedirs(self.data)
-        self.payload = os.path.join(self.data, NAME)
-        self.size = self.mib * MIB
-        say("making a %d MiB payload in %s" % (self.mib, self.work))
-        with open(self.payload, "wb") as f:
-            left = self.size
-            while left:
-                n = min(left, 4 * MIB)
-                f.write(os.urandom(n))
-                left -= n
+    def make_tracker(self):
+        """opentracker on loopback when installed (aria2c and ctorrent
+        find the seeders through it); the payloads' announce URL."""
         ot = shutil.which("opentracker")
         if ot:
             self.tracker = peers.Opentracker(ot, os.path.join(self.work,
                                                               "tracker"))
-            announce = self.tracker.announce
+            self.announce = self.tracker.announce
         else:
-            announce = "http://127.0.0.1:1/announce"
-        self.torrent = os.path.join(self.work, "bench.torrent")
-        subprocess.run([self.gt, "create", "-l", "18", "-a", announce,
-                        "-o", self.torrent, self.payload], check=True,
+            self.announce = "http://127.0.0.1:1/announce"
+
+    def make_payload(self, mib):
+        """A random payload of mib MiB in the seed folder and its torrent
+        (256 KiB pieces); a dict for use()."""
+        if self.data is None:
+            self.data = os.path.join(self.work, "seed")
+            os.makedirs(self.data)
+        name = "payload-%s.bin" % ("%dg" % (mib // 1024) if mib % 1024 == 0
+                                   else "%dm" % mib)
+        pl = {"name": name, "mib": mib, "size": mib * MIB,
+              "payload": os.path.join(self.data, name),
+              "torrent": os.path.join(self.work, name + ".torrent")}
+        say("making a %d MiB payload in %s" % (mib, self.work))
+        with open(pl["payload"], "wb") as f:
+            left = pl["size"]
+            while left:
+                n = min(left, 4 * MIB)
+                f.write(os.urandom(n))
+                left -= n
+        subprocess.run([self.gt, "create", "-l", "18", "-a", self.announce,
+                        "-o", pl["torrent"], pl["payload"]], check=True,
                        stdout=subprocess.DEVNULL, timeout=300)
-        with open(self.torrent, "rb") as f:
-            self.ih = helpers.info_hash_hex(f.read())
+        with open(pl["torrent"], "rb") as f:
+            pl["ih"] = helpers.info_hash_hex(f.read())
         subprocess.run(["sync"], timeout=120)
+        return pl
+
+    def use(self, pl):
+        """Makes pl the payload that the next seeders and leechers use."""
+        self.name = pl["name"]
+        self.mib = pl["mib"]
+        self.size = pl["size"]
+        self.payload = pl["payload"]
+        self.torrent = pl["torrent"]
+        self.ih = pl["ih"]
+        self.magnet = "magnet:?xt=urn:btih:%s" % self.ih
 
     def start_tracker(self):
         if self.tracker is None:
@@ -379,14 +417,18 @@ class Bench:
         os.chmod(script, 0o755)
         return script, marker
 
-    def command(self, client, rundir, out, port):
-        """(argv, output file, marker or None, how to stop it)."""
-        target = os.path.join(out, NAME)
+    def command(self, client, rundir, out, port, magnet=False):
+        """(argv, output file, marker or None, how to stop it); with
+        magnet, the client is given the magnet URI in place of the
+        .torrent (the same peers, or the tracker for aria2c)."""
+        target = os.path.join(out, self.name)
         if client == "gtorrent":
             argv = [self.gt, "download", "-q", "--no-tracker", "-o", out,
                     "-p", str(port)]
             for p in self.seed_ports:
                 argv += ["--peer", "%s:%d" % (LOOPBACK, p)]
+            if magnet:
+                return argv + ["-m", self.magnet], target, None, None
             return argv + [self.torrent], target, None, None
         if client == "aria2c":
             script, marker = self.hook(rundir)
@@ -399,7 +441,13 @@ class Bench:
                     "--console-log-level=warn", "--allow-overwrite=true",
                     "--auto-file-renaming=false",
                     "--on-bt-download-complete=%s" % script,
-                    "--dir=%s" % out, self.torrent]
+                    "--dir=%s" % out]
+            if magnet:
+                # its only way to the seeder with DHT off: the tracker
+                argv.append("%s&tr=%s" % (self.magnet, urllib.parse.quote(
+                    self.announce, safe="")))
+            else:
+                argv.append(self.torrent)
             return argv, target, marker, None
         if client == "ctorrent":
             script, marker = self.hook(rundir)
@@ -410,7 +458,9 @@ class Bench:
         if client == "libtorrent":
             marker = os.path.join(rundir, "done")
             argv = [self.py, os.path.abspath(__file__), "lt-leech",
-                    "--torrent", self.torrent, "--out", out, "--port",
+                    "--magnet" if magnet else "--torrent",
+                    self.magnet if magnet else self.torrent,
+                    "--out", out, "--port",
                     str(port), "--marker", marker, "--life",
                     str(int(self.timeout) + 5)]
             for p in self.seed_ports:
@@ -418,16 +468,18 @@ class Bench:
             return argv, target, marker, None
         raise ValueError(client)
 
-    def run_one(self, client):
-        """One download by client; a Result (ok False when it failed)."""
+    def run_one(self, client, magnet=False):
+        """One download by client (from the magnet URI with magnet); a
+        Result (ok False when it failed)."""
         self.nrun += 1
         r = Result(client)
-        rundir = os.path.join(self.work, "run%d-%s" % (self.nrun, client))
+        rundir = os.path.join(self.work, "run%d-%s%s" % (
+            self.nrun, client, "-magnet" if magnet else ""))
         out = os.path.join(rundir, "out")
         os.makedirs(out)
         port = peers.free_port()
         argv, target, marker, stopsig = self.command(client, rundir, out,
-                                                     port)
+                                                     port, magnet)
         log = os.path.join(rundir, "log")
         lt = client == "libtorrent"
         seed_pid = self.seeder.pid
@@ -587,6 +639,25 @@ class Bench:
         return res
 
 
+    def magnet_series(self, clients):
+        """BENCH_RUNS rounds of every client, each downloading once from
+        the .torrent and once from the magnet (the order alternates from
+        round to round); {client: {"torrent": [Result], "magnet": [...]}}.
+        """
+        res = {c: {"torrent": [], "magnet": []} for c in clients}
+        for i in range(self.runs):
+            for c in clients:
+                for m in ((False, True) if i % 2 == 0 else (True, False)):
+                    r = self.run_one(c, magnet=m)
+                    res[c]["magnet" if m else "torrent"].append(r)
+                    say("  run %d %-10s %-8s %s" % (
+                        i + 1, c, "magnet" if m else ".torrent",
+                        "first data %.1f ms, %.2f s" % (r.first * 1000,
+                                                        r.wall)
+                        if r.ok else "FAILED: " + r.why.splitlines()[0]))
+        return res
+
+
 # --- reporting ---------------------------------------------------------------
 
 def best(rs):
@@ -706,6 +777,73 @@ def table(bench, title, res, label=None):
     return bs
 
 
+FMT4 = "  %-12s %9s %8s %8s %9s %8s %8s"
+
+
+def magnet_table(bench, res):
+    """Case 4: first data and wall, from the .torrent and from the
+    magnet, and the magnet's extra time, per client."""
+    print()
+    say("a magnet against the .torrent, one libtorrent seeder, %d MiB, "
+        "best of %d" % (bench.mib, bench.runs))
+    print("  %-12s %s %s" % ("", " first data, ms ".center(27, "-"),
+                             " wall, s ".center(27, "-")))
+    print(FMT4 % ("leecher", ".torrent", "magnet", "extra", ".torrent",
+                  "magnet", "extra"))
+    for c, rr in res.items():
+        bt, bm = best(rr["torrent"]), best(rr["magnet"])
+        if bt is not None and bm is not None:
+            print(FMT4 % (c, "%.1f" % (bt.first * 1000),
+                          "%.1f" % (bm.first * 1000),
+                          "%+.1f" % ((bm.first - bt.first) * 1000),
+                          "%.2f" % bt.wall, "%.2f" % bm.wall,
+                          "%+.2f" % (bm.wall - bt.wall)))
+        else:
+            print(FMT4 % ((c, ) + tuple(
+                "%.1f" % (x.first * 1000) if x else "FAILED"
+                for x in (bt, bm)) + ("-", ) + tuple(
+                "%.2f" % x.wall if x else "FAILED" for x in (bt, bm)) +
+                ("-", )))
+        if c == "gtorrent":
+            met = bt is not None and bm is not None and \
+                (bm.first - bt.first) * 1000 <= GOAL_MAGNET_EXTRA_MS
+            if not met:
+                bench.missed = True
+            print((FMT4 % ("  goal", "", "", "<=+%.0f" %
+                           GOAL_MAGNET_EXTRA_MS, "", "", "")).rstrip())
+            print((FMT4 % ("", "", "", "met" if met else "MISSED", "", "",
+                           "")).rstrip())
+        ds = [(m.first - t.first) * 1000 for t, m in
+              zip(rr["torrent"], rr["magnet"]) if t.ok and m.ok]
+        if ds:
+            print("    first-data extra, round by round: %s ms (median "
+                  "%+.1f)" % (" ".join("%+.1f" % d for d in ds),
+                              statistics.median(ds)))
+        for kind, rs, b in (("torrent", rr["torrent"], bt),
+                            ("magnet", rr["magnet"], bm)):
+            fails = [r.why for r in rs if not r.ok]
+            if fails:
+                bench.failed = True
+                print("    %s: %d of %d runs FAILED: %s" % (
+                    kind, len(fails), len(rs),
+                    fails[0].replace("\n", "\n    ").rstrip()
+                    if b is None else fails[0].splitlines()[0]))
+    print("\n".join(textwrap.wrap(
+        "(extra: the best magnet figure minus the best .torrent figure "
+        "(round by round: the same round's; the two downloads of a round "
+        "run back to back, in alternating order); "
+        "from the magnet, the leecher first fetches the info dict from the "
+        "seeder (BEP 9 ut_metadata) and checks it against the btih.  %s"
+        "gtorrent and libtorrent are given the seeder's address, aria2c "
+        "finds it through opentracker (tr= in the magnet, the announce URL "
+        "in the .torrent); ctorrent has no magnets.)" % (
+            "%d MiB rather than %d: first data is what this case measures, "
+            "and the wall times scale with the size (BENCH_MAGNET_MIB).  " % (
+                bench.mib, bench.swarm_mib)
+            if bench.mib != bench.swarm_mib else ""), 76,
+        initial_indent="  ", subsequent_indent="   ")))
+
+
 def bench_main():
     b = Bench()
 
@@ -721,24 +859,40 @@ def bench_main():
             say("warning: load average %s: other work shares the CPUs, so "
                 "wall-clock speeds are low and noisy; see the CPU figures"
                 % load0)
-        b.make_payload()
+        b.make_tracker()
+        big = small = None
+        if b.cases & {"1", "2", "3"}:
+            big = b.make_payload(b.swarm_mib)
+        if "4" in b.cases:
+            small = big if big is not None and \
+                b.magnet_mib == b.swarm_mib else \
+                b.make_payload(b.magnet_mib)
+        if big is None and small is None:
+            say("no case selected (BENCH_CASES=%s; cases 1 to 4)" %
+                ",".join(sorted(b.cases)))
+            return 1
         clients, notes = b.available()
         for n in notes:
             say(n)
-        say("torrent %s: %d MiB, one file, 256 KiB pieces; %d runs per "
-            "client, best of each figure; timeout %.0f s a run" % (
-                b.ih, b.mib, b.runs, b.timeout))
+        for pl in [big] + ([small] if small is not big else []):
+            if pl is not None:
+                say("torrent %s: %d MiB, one file, 256 KiB pieces" % (
+                    pl["ih"], pl["mib"]))
+        say("%d runs per client, best of each figure; timeout %.0f s a "
+            "run" % (b.runs, b.timeout))
         say("wall: start to completion; 1st: first 16 KiB on disk; "
             "CPU: user+sys of the leecher; anonRSS: peak RssAnon (5 ms "
             "polls); peakRSS: VmHWM (with file pages); seedCPU: the "
             "seeders' CPU in the run")
 
-        r1 = r4 = r3 = None
+        r1 = r4 = r3 = rm = None
+        if big is not None:
+            b.use(big)
         if "1" in b.cases:
             say("case 1: one libtorrent seeder")
             b.start_lt_seeders(1)
             r1 = b.series(clients)
-        if "2" in b.cases or "4" in b.cases:
+        if "2" in b.cases:
             say("case 2: four libtorrent seeders")
             b.start_lt_seeders(4)
             r4 = b.series(clients)
@@ -762,12 +916,20 @@ def bench_main():
                 r3["libtorrent"].append(r)
                 say("  run %d libtorrent->libtorrent %s" % (
                     i + 1, "%.2f s" % r.wall if r.ok else "FAILED"))
+        if "4" in b.cases:
+            say("case 4: a magnet against the .torrent, one libtorrent "
+                "seeder, %d MiB" % small["mib"])
+            b.use(small)
+            b.start_lt_seeders(1)
+            rm = b.magnet_series([c for c in clients if c != "ctorrent"])
         b.stop_seeder()
 
-        gib = b.size / GIB
         print()
-        say("results, %.0f MiB (load average %s at the start, %s now)" % (
-            gib * 1024, load0, loadavg()))
+        say("results%s (load average %s at the start, %s now)" % (
+            ", %d MiB" % big["mib"] if big is not None and
+            b.cases & {"1", "2", "3"} else "", load0, loadavg()))
+        if big is not None:
+            b.use(big)
         if r1 is not None:
             bs1 = table(b, "one libtorrent seeder, best of %d" % b.runs, r1)
             print("\n".join(ratios(bs1.get("gtorrent"),
@@ -788,6 +950,9 @@ def bench_main():
                                    "libtorrent->libtorrent")))
             print("  (seedCPU here: the gtorrent seed process, or the "
                   "libtorrent seeding process)")
+        if rm is not None:
+            b.use(small)
+            magnet_table(b, rm)
         if b.failed:
             say("some runs FAILED")
             return 1
@@ -816,7 +981,9 @@ def main():
     s.add_argument("--life", type=float, default=3600)
     s.add_argument("--no-trackers", action="store_true")
     s = sub.add_parser("lt-leech")
-    s.add_argument("--torrent", required=True)
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--torrent")
+    g.add_argument("--magnet")
     s.add_argument("--out", required=True)
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--peer", action="append", default=[])
