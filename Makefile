@@ -127,6 +127,7 @@ FUZZ_DEPS_peer		:= peer wire bitfield buf $(BASE)
 FUZZ_DEPS_tracker-http	:= tracker-http tracker addr bencode buf $(BASE)
 FUZZ_DEPS_tracker-udp	:= tracker-udp tracker addr buf crypto $(BASE)
 FUZZ_DEPS_announce	:= announce tracker-udp tracker addr buf crypto $(BASE)
+FUZZ_DEPS_magnet	:= magnet addr crypto $(BASE)
 
 build-fuzz/obj/%.o: src/%.c | $(TESTSTAMP)
 	@mkdir -p $(@D)
