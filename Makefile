@@ -130,6 +130,7 @@ FUZZ_DEPS_extmsg	:= extmsg bencode addr buf $(BASE)
 FUZZ_DEPS_tracker-http	:= tracker-http tracker addr bencode buf $(BASE)
 FUZZ_DEPS_tracker-udp	:= tracker-udp tracker addr buf crypto $(BASE)
 FUZZ_DEPS_announce	:= announce tracker-udp tracker addr buf crypto $(BASE)
+FUZZ_DEPS_magnet	:= magnet addr crypto $(BASE)
 
 build-fuzz/obj/%.o: src/%.c | $(TESTSTAMP)
 	@mkdir -p $(@D)

@@ -29,6 +29,7 @@ int	cmd_create(int argc, char **argv);
 /* Also `gtorrent [OPTIONS] FILE.torrent` (argv[0] is then "gtorrent"). */
 int	cmd_download(int argc, char **argv);
 int	cmd_info(int argc, char **argv);
+int	cmd_magnet(int argc, char **argv);
 int	cmd_scrape(int argc, char **argv);
 int	cmd_seed(int argc, char **argv);
 int	cmd_verify(int argc, char **argv);

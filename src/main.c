@@ -18,6 +18,7 @@ static const struct command {
 	{ "seed", cmd_seed, "seed data already on disk until Ctrl-C" },
 	{ "create", cmd_create, "make a .torrent from a file or folder" },
 	{ "info", cmd_info, "show what a .torrent holds" },
+	{ "magnet", cmd_magnet, "print a .torrent's magnet URI" },
 	{ "verify", cmd_verify, "check data on disk against a .torrent" },
 	{ "scrape", cmd_scrape, "ask trackers how many seeders and leechers" },
 };

@@ -1,0 +1,133 @@
+/* cmd-magnet.c - `gtorrent magnet`: a .torrent's magnet URI */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "magnet.h"
+#include "metainfo.h"
+
+static void
+magnet_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: gtorrent magnet [--json] FILE.torrent\n"
+	    "\n"
+	    "Prints the magnet URI of a torrent: its info-hash (btih), its\n"
+	    "name (dn) and every tracker of every tier, in order, each once\n"
+	    "(tr).  FILE may be '-' for standard input.\n"
+	    "\n"
+	    "  -j, --json   one JSON object: magnet, info_hash, name, trackers\n"
+	    "  -h, --help   this help\n");
+}
+
+/* Every tier's URLs in order, each once; the strings stay m's. */
+static char **
+all_trackers(const struct metainfo *m, size_t *n)
+{
+	char	**v;
+	size_t	  total = 0, i, j, k;
+
+	for (i = 0; i < m->ntiers; i++)
+		total += m->tiers[i].n;
+	v = xcalloc(total + 1, sizeof(*v));
+	*n = 0;
+	for (i = 0; i < m->ntiers; i++) {
+		for (j = 0; j < m->tiers[i].n; j++) {
+			for (k = 0; k < *n; k++) {
+				if (strcmp(v[k], m->tiers[i].urls[j]) == 0)
+					break;
+			}
+			if (k == *n)
+				v[(*n)++] = m->tiers[i].urls[j];
+		}
+	}
+	return v;
+}
+
+/* Says so when a magnet we print is one we would refuse (a cap). */
+static void
+check_own_caps(const char *path, const char *uri)
+{
+	struct magnet	mg;
+	char		err[GT_ERRLEN];
+
+	if (magnet_parse(&mg, uri, err) != GT_OK) {
+		cmd_warn("%s: gtorrent would refuse this magnet: %s", path,
+		    err);
+		return;
+	}
+	magnet_clear(&mg);
+}
+
+static void
+magnet_json(FILE *f, const char *uri, const struct metainfo *m,
+    char *const *tr, size_t ntr)
+{
+	char	hex[2 * SHA1_LEN + 1];
+	size_t	i;
+
+	hex_encode(hex, m->info_hash, SHA1_LEN);
+	fputs("{\"magnet\": ", f);
+	cmd_json_str(f, uri);
+	fprintf(f, ", \"info_hash\": \"%s\", \"name\": ", hex);
+	cmd_json_str(f, m->name);
+	fputs(", \"trackers\": [", f);
+	for (i = 0; i < ntr; i++) {
+		if (i > 0)
+			fputs(", ", f);
+		cmd_json_str(f, tr[i]);
+	}
+	fputs("]}\n", f);
+}
+
+int
+cmd_magnet(int argc, char **argv)
+{
+	static const struct option	 longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct metainfo			 m;
+	char				**tr, *uri;
+	size_t				 ntr;
+	bool				 json = false;
+	int				 c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			magnet_usage(stdout);
+			return EXIT_OK;
+		default:
+			return cmd_bad_option("magnet", c, argv);
+		}
+	}
+	if (optind != argc - 1)
+		return cmd_usage_error("magnet", "%s", optind == argc ?
+		    "missing FILE.torrent" : "one FILE.torrent at a time");
+	if ((rc = cmd_load_torrent(argv[optind], &m)) != EXIT_OK)
+		return rc;
+	tr = all_trackers(&m, &ntr);
+	uri = magnet_format(m.info_hash, m.name, tr, ntr);
+	check_own_caps(argv[optind], uri);
+	if (json)
+		magnet_json(stdout, uri, &m, tr, ntr);
+	else
+		printf("%s\n", uri);	/* percent-encoded: plain ASCII */
+	free(uri);
+	free(tr);
+	metainfo_clear(&m);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cmd_error("magnet: writing output failed");
+		return EXIT_IO;
+	}
+	return EXIT_OK;
+}
