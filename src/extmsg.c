@@ -242,31 +242,32 @@ struct pex_list {
 };
 
 /*
- * Takes at most max entries of l into out (flags too when fl != NULL);
- * entries of port 0 are skipped, and flags stay with their entry.
+ * Appends the entries of l to added (or dropped) at *n, taking at most
+ * max of them; entries of port 0 are skipped, and flags stay with their
+ * entry.
  */
-static size_t
-pex_take(const struct pex_list *l, struct netaddr *out,
-    struct ext_pex_peer *fl, size_t max)
+static void
+pex_take(const struct pex_list *l, struct ext_pex_peer *added,
+    struct netaddr *dropped, size_t *n, size_t max)
 {
 	struct netaddr	a;
 	size_t		step = l->fam == ADDR_V4 ? 6 : 18, i, k = 0, got;
 
 	if (l->list == NULL)
-		return 0;
+		return;
 	for (i = 0; i + step <= l->list->slen && k < max; i += step) {
 		if (addr_parse_compact(l->fam, l->list->s + i, step, &a, 1,
 		    &got) != GT_OK || got != 1)
 			continue;
-		if (fl != NULL) {
-			fl[k] = (struct ext_pex_peer){ .a = a };
+		if (added != NULL) {
+			added[*n + k] = (struct ext_pex_peer){ .a = a };
 			if (l->flags != NULL && i / step < l->flags->slen)
-				fl[k].flags = l->flags->s[i / step];
+				added[*n + k].flags = l->flags->s[i / step];
 		} else
-			out[k] = a;
+			dropped[*n + k] = a;
 		k++;
 	}
-	return k;
+	*n += k;
 }
 
 enum gt_err
@@ -301,10 +302,10 @@ extmsg_parse_pex(const uint8_t *p, size_t len, struct ext_pex_peer *added,
 	l[1].flags = bencode_dict_get_type(&d, root, "added6.f", BENCODE_STR);
 
 	for (i = 0; i < 2; i++)
-		na += pex_take(&l[i], NULL, added + na,
+		pex_take(&l[i], added, NULL, &na,
 		    MIN(max_added - na, (size_t)EXT_PEX_MAX_ADDED));
 	for (i = 2; i < 4; i++)
-		nd += pex_take(&l[i], dropped + nd, NULL,
+		pex_take(&l[i], NULL, dropped, &nd,
 		    MIN(max_dropped - nd, (size_t)EXT_PEX_MAX_DROPPED));
 	bencode_doc_clear(&d);
 	*nadded = na;

@@ -597,6 +597,9 @@ Test(extmsg, pex_caps)
 	cr_assert_eq(parse_pex((char *)b.data, b.len, a, 0, &na, d, 0, &nd),
 	    GT_OK);
 	cr_assert_eq(na + nd, 0);
+	cr_assert_eq(parse_pex((char *)b.data, b.len, NULL, 0, &na, NULL, 0,
+	    &nd), GT_OK, "no room at all");
+	cr_assert_eq(na + nd, 0);
 	buf_clear(&b);
 }
 
