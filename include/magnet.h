@@ -11,9 +11,9 @@
 #include "err.h"
 
 #define MAGNET_MAX_URI		16384	/* bytes of a whole URI */
-#define MAGNET_MAX_TRACKERS	64	/* tr= kept; more is an error */
+#define MAGNET_MAX_TRACKERS	64	/* tr= kept; more: a warning */
 #define MAGNET_MAX_PEERS	64	/* x.pe= kept; more is an error */
-#define MAGNET_MAX_WEB_SEEDS	16	/* ws= kept; more is an error */
+#define MAGNET_MAX_WEB_SEEDS	16	/* ws= kept; more: a warning */
 #define MAGNET_MAX_DN		1024	/* bytes of dn once decoded */
 #define MAGNET_MAX_URL		2048	/* bytes of one tr= or ws= URL,
 					   decoded */
@@ -55,7 +55,7 @@ struct magnet {
  * percent escape anywhere ('%' and two hex digits, any case), a control
  * byte (0x00-0x1f, 0x7f) in the URI, a NUL byte once decoded in dn, tr,
  * ws or x.pe, a value over its cap, more than a cap's worth of
- * tr/x.pe/ws/so, an x.pe that is not a numeric address:port, a so= that
+ * x.pe/so, an x.pe that is not a numeric address:port, a so= that
  * is not "N" or "N-M" (N <= M) items split by ',', a URI over
  * MAGNET_MAX_URI.  On failure *m is untouched.
  *
@@ -69,8 +69,9 @@ struct magnet {
  * kept).  Skipped with a warning: a tr that is not http, https or udp, a
  * ws that is not http or https, either one without a host or with a
  * space or control character; an x.pe no peer can have (0.0.0.0,
- * broadcast, multicast: addr_is_dialable; port 0 fails).  Past
- * MAGNET_MAX_WARNINGS, warnings are dropped.
+ * broadcast, multicast: addr_is_dialable; port 0 fails); the tr and ws
+ * past their caps (the first ones are kept: lists of 100+ public trackers
+ * are common).  Past MAGNET_MAX_WARNINGS, warnings are dropped.
  */
 enum gt_err	 magnet_parse(struct magnet *m, const char *uri, char *err);
 void		 magnet_clear(struct magnet *);

@@ -46,7 +46,8 @@ bool		 pex_message(struct pex *, const struct ext_pex_peer *cur,
 bool		 pex_accept(struct pex *, uint64_t now);
 /*
  * What to dial of the peers a message named: the dialable addresses
- * (addr_is_dialable), written to out (room for n); returns how many.
+ * (addr_is_dialable; v4-mapped ones as v4), written to out (room for n);
+ * returns how many.
  */
 size_t		 pex_usable(const struct ext_pex_peer *added, size_t n,
 		    struct netaddr *out);

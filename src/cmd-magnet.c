@@ -59,6 +59,9 @@ check_own_caps(const char *path, const char *uri)
 		    err);
 		return;
 	}
+	if (mg.nwarnings > 0)
+		cmd_warn("%s: gtorrent -m would use only part of this magnet: "
+		    "%s", path, mg.warnings[0]);
 	magnet_clear(&mg);
 }
 

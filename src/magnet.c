@@ -149,6 +149,7 @@ struct parse_state {
 	struct magnet	 m;
 	size_t		 ntr_cap, npeer_cap, nws_cap, nsel_cap;
 	int		 have_btih;
+	bool		 over_tr, over_ws;	/* warned of the cap */
 };
 
 static enum gt_err
@@ -271,6 +272,7 @@ parse_url(struct parse_state *ps, const struct url_kind *k, char ***list,
 	const char	*why;
 	char		 pre[8], post[128];
 	size_t		 i;
+	bool		*over;
 
 	if (memchr(v, '\0', vl) != NULL)
 		return gt_fail(err, GT_EINVAL, "%s: a NUL byte in a URL",
@@ -289,9 +291,16 @@ parse_url(struct parse_state *ps, const struct url_kind *k, char ***list,
 		if (strcmp((*list)[i], v) == 0)
 			return GT_OK;
 	}
-	if (*n == k->max)
-		return gt_fail(err, GT_EINVAL, "%s: more than %zu of them",
-		    k->key, k->max);
+	if (*n == k->max) {
+		/* Lists of 100+ public trackers are common: keep the first. */
+		over = k == &tr_kind ? &ps->over_tr : &ps->over_ws;
+		if (!*over && ps->m.nwarnings < MAGNET_MAX_WARNINGS)
+			ps->m.warnings[ps->m.nwarnings++] = xasprintf("%s: more "
+			    "than %zu of them: the first %zu are used",
+			    k->key, k->max, k->max);
+		*over = true;
+		return GT_OK;
+	}
 	if (*n == *cap) {
 		*cap = *cap == 0 ? 4 : 2 * *cap;
 		*list = xreallocarray(*list, *cap, sizeof(**list));

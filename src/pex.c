@@ -111,9 +111,10 @@ pex_usable(const struct ext_pex_peer *added, size_t n, struct netaddr *out)
 	size_t	i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (!addr_is_dialable(&added[i].a))
-			continue;
-		out[k++] = added[i].a;
+		out[k] = added[i].a;
+		addr_unmap(&out[k]);	/* ::ffff:a.b.c.d in added6 */
+		if (addr_is_dialable(&out[k]))
+			k++;
 	}
 	return k;
 }

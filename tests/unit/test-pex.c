@@ -158,5 +158,16 @@ Test(pex, usable_filters)
 	cr_assert_eq(pex_usable(in, 5, out), 2);
 	cr_assert_eq(out[0].ip[3], 2);
 	cr_assert_eq(out[1].family, ADDR_V6);
+	/* ::ffff:127.0.0.9 comes out as 127.0.0.9 */
+	memset(&in[0], 0, sizeof(in[0]));
+	in[0].a.family = ADDR_V6;
+	in[0].a.ip[10] = in[0].a.ip[11] = 0xff;
+	in[0].a.ip[12] = 127;
+	in[0].a.ip[15] = 9;
+	in[0].a.port = 7000;
+	cr_assert_eq(pex_usable(in, 1, out), 1);
+	cr_assert_eq(out[0].family, ADDR_V4);
+	cr_assert_eq(out[0].ip[0], 127);
+	cr_assert_eq(out[0].ip[3], 9);
 	pex_free(NULL);
 }
