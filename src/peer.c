@@ -741,8 +741,11 @@ peer_set_metadata(struct peer *p, const struct peer_config *cfg,
 	p->pend_bits = NULL;
 	p->pend_have = NULL;
 	p->pend_nbits = p->npend_have = 0;
-	if (p->state != PEER_ACTIVE)
+	if (p->state != PEER_ACTIVE) {
+		/* Nothing reached the torrent: nothing for it to take back. */
+		bitfield_unset_all(&p->has);
 		return peer_result(p);
+	}
 	if (p->has.count > 0)
 		p->hooks.bitfield(p->ctx, p, &p->has);
 	if (p->state == PEER_ACTIVE)

@@ -1843,6 +1843,16 @@ Test(peer, magnet_checked_at_metadata)
 	cr_assert_not_null(strstr(peer_error(x.p), "have 10"));
 	fx_free(&x);
 
+	/* good bits, then a bad HAVE: the torrent was told nothing, and the
+	   peer holds nothing it would take back when the connection closes */
+	fx_magnet(&x, true);
+	cr_assert_eq(feed0(&x, WIRE_HAVE_ALL), GT_OK);
+	cr_assert_eq(feed_idx(&x, WIRE_HAVE, 12), GT_OK);
+	cr_assert_eq(fx_metadata(&x), GT_EPROTO);
+	cr_assert_eq(x.f.nbitfield, 0);
+	cr_assert_eq(peer_has(x.p)->count, 0);
+	fx_free(&x);
+
 	fx_magnet(&x, true);
 	cr_assert_eq(feed_idx(&x, WIRE_HAVE, UINT32_MAX), GT_OK,
 	    "held: no allocation from the index");
