@@ -12,6 +12,7 @@
 #define METADATA_MAX_SIZE	(16u << 20)	/* info dict bytes, at most */
 #define METADATA_PEER_QUEUE	4		/* requests out per peer */
 #define METADATA_REQUEST_MS	15000		/* unanswered: ask another */
+#define METADATA_MAX_TIMEOUTS	3		/* unanswered in a row: bad */
 #define METADATA_REJECT_MS	30000		/* rejected: rest the peer */
 #define METADATA_MAX_PEERS	256		/* peers tracked at most */
 
@@ -102,7 +103,11 @@ enum metadata_result metadata_on_data(struct metadata *, uint32_t peer,
  */
 void		 metadata_on_reject(struct metadata *, uint32_t peer,
 		    uint32_t piece, uint64_t now);
-/* Requests METADATA_REQUEST_MS old or more go back; rests end. */
+/*
+ * Requests METADATA_REQUEST_MS old or more go back; rests end.  A peer
+ * whose requests expire at METADATA_MAX_TIMEOUTS ticks with no piece from
+ * it in between is bad (so a silent peer cannot hold the size it offered).
+ */
 void		 metadata_tick(struct metadata *, uint64_t now);
 /*
  * When metadata_tick is next due (and peers are worth asking again): a

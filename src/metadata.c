@@ -29,6 +29,8 @@ struct md_peer {
 	struct md_req	req[METADATA_PEER_QUEUE];
 	uint8_t		nreq;		/* requests out in req[] */
 	bool		bad;		/* never asked again */
+	uint8_t		timeouts;	/* ticks that expired requests of it
+					   since its last piece */
 	bool		tried_alone;	/* had a one-peer attempt (this round) */
 };
 
@@ -475,6 +477,7 @@ metadata_on_data(struct metadata *md, uint32_t id, uint32_t piece,
 	}
 	if ((k = md_req_find(p, piece)) < 0)
 		return METADATA_IGNORED;	/* unasked, or in already */
+	p->timeouts = 0;
 	pc = &md->pieces[piece];
 	memcpy(md->buf + (size_t)piece * METADATA_PIECE, data, len);
 	pc->in = true;
@@ -509,6 +512,7 @@ metadata_tick(struct metadata *md, uint64_t now)
 	struct md_peer	*p;
 	size_t		 i;
 	int		 k;
+	bool		 expired, silent = false;
 
 	md->last_tick = now;
 	if (md->done)
@@ -517,11 +521,31 @@ metadata_tick(struct metadata *md, uint64_t now)
 		p = &md->peers[i];
 		if (p->rest_until != 0 && p->rest_until <= now)
 			p->rest_until = 0;
-		for (k = p->nreq - 1; k >= 0; k--)
-			if (now >= p->req[k].at &&
-			    now - p->req[k].at >= METADATA_REQUEST_MS)
-				md_req_drop(md, p, k);
+		expired = false;
+		for (k = p->nreq - 1; k >= 0; k--) {
+			if (now < p->req[k].at ||
+			    now - p->req[k].at < METADATA_REQUEST_MS)
+				continue;
+			md_req_drop(md, p, k);
+			expired = true;
+		}
+		if (expired && p->timeouts < UINT8_MAX)
+			p->timeouts++;
 	}
+	/* A peer that never answers could hold its size for good. */
+	for (i = 0; i < md->npeers; i++) {
+		p = &md->peers[i];
+		if (p->bad || p->timeouts < METADATA_MAX_TIMEOUTS)
+			continue;
+		p->bad = true;
+		md_peer_drop_reqs(md, p);
+		md_drop_from(md, p->id);
+		if (md->alone_set && md->alone == p->id)
+			md->alone_set = false;
+		silent = true;
+	}
+	if (silent)
+		md_rechoose(md);
 }
 
 /*

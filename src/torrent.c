@@ -1024,6 +1024,7 @@ md_data(struct torrent *t, struct tconn *tc, const struct ext_md *m)
 		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "metadata piece "
 		    "%u malformed (%zu bytes, total %u)", m->piece, m->len,
 		    m->total_size);
+		md_fill_all(t);		/* its pieces are for others now */
 		return GT_EPROTO;
 	case METADATA_KEPT:
 		if (!tc->md_gave) {
@@ -1031,8 +1032,7 @@ md_data(struct torrent *t, struct tconn *tc, const struct ext_md *m)
 			log_info("%s: metadata from %s", t->name,
 			    net_conn_name(tc->c));
 		}
-		md_fill(t, tc);
-		md_rearm(t);
+		md_fill_all(t);
 		return GT_OK;
 	case METADATA_FAILED:
 		log_info("%s: metadata failed the info-hash check; fetching "
@@ -1224,8 +1224,7 @@ ext_on_handshake(struct torrent *t, struct tconn *tc, const uint8_t *data,
 		else if (eh.metadata_size != 0 && metadata_peer_add(t->md,
 		    tc->seq, eh.metadata_size)) {
 			tc->md_peer = true;
-			md_fill(t, tc);
-			md_rearm(t);
+			md_fill_all(t);	/* the size may be chosen now */
 		}
 	}
 	if (pex_on(t) && eh.ut_pex != 0 && tc->pex == NULL) {

@@ -78,6 +78,7 @@ struct mpeer {
 	uint64_t	rest;		/* 0: not resting */
 	struct mreq	req[METADATA_PEER_QUEUE];
 	int		nreq;
+	int		timeouts;	/* ticks expiring its requests */
 };
 
 struct model {
@@ -447,6 +448,7 @@ m_data(struct model *m, uint32_t id, uint32_t piece, uint32_t total,
 	}
 	if ((k = m_find_req(p, piece)) < 0)
 		return METADATA_IGNORED;
+	p->timeouts = 0;
 	m->in[piece] = true;
 	m->truth[piece] = truth;
 	m->from[piece] = id;
@@ -564,7 +566,9 @@ do_tick(struct metadata *md, struct model *m, uint64_t now)
 {
 	struct mpeer	*p;
 	size_t		 i;
+	uint32_t	 j;
 	int		 k;
+	bool		 expired, silent = false;
 
 	metadata_tick(md, now);
 	m->last_tick = now;
@@ -574,10 +578,33 @@ do_tick(struct metadata *md, struct model *m, uint64_t now)
 		p = &m->p[i];
 		if (p->rest != 0 && p->rest <= now)
 			p->rest = 0;
+		expired = false;
 		for (k = p->nreq - 1; k >= 0; k--)
-			if (now - p->req[k].at >= METADATA_REQUEST_MS)
+			if (now - p->req[k].at >= METADATA_REQUEST_MS) {
 				m_drop_req(p, k);
+				expired = true;
+			}
+		if (expired)
+			p->timeouts++;
 	}
+	/* Silent peers turn bad together, then one size choice. */
+	for (i = 0; i < NPEERS; i++) {
+		p = &m->p[i];
+		if (!p->tracked || p->bad ||
+		    p->timeouts < METADATA_MAX_TIMEOUTS)
+			continue;
+		p->bad = true;
+		p->nreq = 0;
+		for (j = 0; j < m->npieces; j++)
+			if (m->in[j] && m->from[j] == i) {
+				m->in[j] = false;
+				m->have--;
+			}
+		m_unalone(m, (uint32_t)i);
+		silent = true;
+	}
+	if (silent)
+		m_rechoose(m);
 }
 
 static uint32_t

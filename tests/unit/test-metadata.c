@@ -847,3 +847,51 @@ Test(metadata, one_peer_attempt_turn_passes_on_reject)
 	cr_assert_eq(liar(&f, 66, got[1], f.size, now), METADATA_KEPT);
 	fx_clear(&f);
 }
+
+Test(metadata, silent_peer_cannot_hold_its_size)
+{
+	struct fx	f;
+	uint64_t	now = T0;
+	uint32_t	got[4], honest_peers[] = { 2 };
+	int		i;
+
+	fx_init(&f, 40000);
+	cr_assert(metadata_peer_add(f.md, 66, 50000));	/* then silent */
+	cr_assert(metadata_peer_add(f.md, 2, f.size));
+	cr_assert_eq(metadata_size(f.md), 50000);
+	for (i = 0; i < METADATA_MAX_TIMEOUTS; i++) {
+		cr_assert_not(metadata_peer_bad(f.md, 66));
+		cr_assert_gt(ask_all(&f, 66, now, got, nitems(got)), 0);
+		now += METADATA_REQUEST_MS;
+		metadata_tick(f.md, now);
+	}
+	cr_assert(metadata_peer_bad(f.md, 66), "silent: bad");
+	cr_assert_eq(metadata_size(f.md), f.size, "the other size chosen");
+	cr_assert_eq(run(&f, honest_peers, 1, NULL, 0, &now), METADATA_DONE);
+	assert_done(&f);
+	fx_clear(&f);
+}
+
+Test(metadata, an_answer_resets_the_timeouts)
+{
+	struct fx	f;
+	uint64_t	now = T0;
+	uint32_t	piece;
+	int		i;
+
+	fx_init(&f, 10 * P);
+	cr_assert(metadata_peer_add(f.md, 1, f.size));
+	for (i = 0; i < 3 * METADATA_MAX_TIMEOUTS; i++) {
+		/* one request answered, the rest expire */
+		cr_assert(metadata_next_request(f.md, 1, now, &piece));
+		cr_assert_eq(honest(&f, 1, piece, now), METADATA_KEPT);
+		while (metadata_next_request(f.md, 1, now, &piece))
+			;
+		now += METADATA_REQUEST_MS;
+		metadata_tick(f.md, now);
+		if (metadata_have(f.md) == 9)
+			break;
+	}
+	cr_assert_not(metadata_peer_bad(f.md, 1));
+	fx_clear(&f);
+}
