@@ -209,8 +209,8 @@ def test_gtorrent_magnet_swarm(net, opentracker, tmp_path, seed):
     tr.start(case.ih)
     s = start_gt_seed(net, tr, case)
     outs = [tmp_path / "out1", tmp_path / "out2"]
-    g1 = net.gt(case.uri(dn="swarm", trackers=[tr.announce]), "-v", "-p",
-                peers.free_port(), "-o", outs[0], tag="leecher1")
+    g1 = net.gt("-v", "-p", peers.free_port(), "-o", outs[0],
+                case.uri(dn="swarm", trackers=[tr.announce]), tag="leecher1")
     g2 = net.gt("download", "-m",
                 case.uri(dn="swarm", trackers=[tr.announce_udp]), "-v",
                 "-p", peers.free_port(), "-o", outs[1], tag="leecher2")
@@ -237,7 +237,9 @@ def test_pex_learns_the_seed(net, tmp_path, seed, middle, leecher):
     A's PEX only, and the relay sees B's connection arrive (a short one
     could be missed by polling).  Then A is killed if B is not done yet:
     B completes from S alone.  PEX is on by default in gtorrent and in
-    python-libtorrent."""
+    python-libtorrent.  The first PEX message to a peer must go out soon
+    after its extended handshake (libtorrent's does within about a
+    second; "one a minute" is the pace after that): PEX_WAIT."""
     case = Case(tmp_path, seed, "single", size=2 * helpers.MIB + 12345)
     s_port = peers.free_port()
     S = net.gt("seed", "-v", "--no-tracker", "--no-pex", "-p", s_port, "-o",
