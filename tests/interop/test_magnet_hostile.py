@@ -1,7 +1,7 @@
 """Magnet links against hostile peers and hostile input (issue 9).
 
 Scripted peers (magnets.ext_script: BEP 10 with ut_metadata and ut_pex)
-misbehave next to one honest libtorrent seeder:
+misbehave, next to one honest libtorrent seeder where a test needs one:
 
   test_absurd_metadata_size   metadata_size of 1 TiB, -1, 0, just over the
                               16 MiB cap: gtorrent never asks that peer,
