@@ -315,7 +315,8 @@ def lt_settings(lt, port, seeder=True, **extra):
 class LtPeer:
     """A libtorrent session with one torrent, on 127.0.0.1:port.
 
-    upload_limit/download_limit (bytes/s) also bind loopback peers.  Note
+    upload_limit/download_limit (bytes/s) also bind loopback peers.
+    magnet: start from this magnet URI instead of torrent_bytes.  Note
     that seed_mode does not make a corrupt seeder: libtorrent hashes each
     piece before serving it and leaves seed mode on a mismatch, so corrupt
     data comes from a scripted peer (seeder_script(corrupt=True)).
@@ -323,7 +324,7 @@ class LtPeer:
 
     def __init__(self, lt, torrent_bytes, save_path, port=None,
                  upload_limit=0, download_limit=0, seeder=True,
-                 seed_mode=False, settings=None):
+                 seed_mode=False, settings=None, magnet=None):
         self.lt = lt
         self.port = port or free_port()
         self.save_path = str(save_path)
@@ -339,8 +340,12 @@ class LtPeer:
             f.add_rule("0.0.0.0", "255.255.255.255",
                        1 << lt.session.global_peer_class_id)
             self.ses.set_peer_class_filter(f)
-        atp = lt.add_torrent_params()
-        atp.ti = lt.torrent_info(lt.bdecode(bytes(torrent_bytes)))
+        if magnet is not None:
+            # a magnet URI (torrent_bytes unused): metadata from peers
+            atp = lt.parse_magnet_uri(magnet)
+        else:
+            atp = lt.add_torrent_params()
+            atp.ti = lt.torrent_info(lt.bdecode(bytes(torrent_bytes)))
         atp.save_path = self.save_path
         flags = atp.flags & ~lt.torrent_flags.auto_managed
         flags &= ~lt.torrent_flags.paused
