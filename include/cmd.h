@@ -48,6 +48,16 @@ unsigned cmd_ncpu(void);
  * "gtorrent: PATH: reason" and returns EXIT_BADINPUT (or EXIT_IO).
  */
 int	cmd_load_torrent(const char *path, struct metainfo *);
+/*
+ * The command line of `info` and `magnet`: [-j|--json] [-h|--help]
+ * FILE.torrent.  Returns -1 with *m loaded (and *json set) for the caller
+ * to go on, else the exit code to return (help shown, bad option, bad
+ * file: the message is printed).
+ */
+int	cmd_one_torrent(int argc, char **argv, const char *cmd,
+	    void (*usage)(FILE *), bool *json, struct metainfo *m);
+/* Flushes stdout; a failure is "gtorrent: CMD: writing output failed". */
+int	cmd_flush_stdout(const char *cmd);
 /* Parses "N", "Nk", "NM", "NG" (powers of 1024); -1 if bad. */
 int	cmd_parse_size(const char *, uint64_t *);
 /*

@@ -214,41 +214,17 @@ info_text(FILE *f, const struct metainfo *m)
 int
 cmd_info(int argc, char **argv)
 {
-	static const struct option	 longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct metainfo			 m;
-	bool				 json = false;
-	int				 c, rc;
+	struct metainfo	m;
+	bool		json;
+	int		rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			info_usage(stdout);
-			return EXIT_OK;
-		default:
-			return cmd_bad_option("info", c, argv);
-		}
-	}
-	if (optind != argc - 1)
-		return cmd_usage_error("info", "%s", optind == argc ?
-		    "missing FILE.torrent" : "one FILE.torrent at a time");
-	if ((rc = cmd_load_torrent(argv[optind], &m)) != EXIT_OK)
+	if ((rc = cmd_one_torrent(argc, argv, "info", info_usage, &json,
+	    &m)) >= 0)
 		return rc;
 	if (json)
 		info_json(stdout, &m);
 	else
 		info_text(stdout, &m);
 	metainfo_clear(&m);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cmd_error("info: writing output failed");
-		return EXIT_IO;
-	}
-	return EXIT_OK;
+	return cmd_flush_stdout("info");
 }

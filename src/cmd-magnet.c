@@ -89,38 +89,18 @@ magnet_json(FILE *f, const char *uri, const struct metainfo *m,
 int
 cmd_magnet(int argc, char **argv)
 {
-	static const struct option	 longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct metainfo			 m;
-	char				**tr, *uri;
-	size_t				 ntr;
-	bool				 json = false;
-	int				 c, rc;
+	struct metainfo	  m;
+	char		**tr, *uri;
+	size_t		  ntr;
+	bool		  json;
+	int		  rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			magnet_usage(stdout);
-			return EXIT_OK;
-		default:
-			return cmd_bad_option("magnet", c, argv);
-		}
-	}
-	if (optind != argc - 1)
-		return cmd_usage_error("magnet", "%s", optind == argc ?
-		    "missing FILE.torrent" : "one FILE.torrent at a time");
-	if ((rc = cmd_load_torrent(argv[optind], &m)) != EXIT_OK)
+	if ((rc = cmd_one_torrent(argc, argv, "magnet", magnet_usage, &json,
+	    &m)) >= 0)
 		return rc;
 	tr = all_trackers(&m, &ntr);
 	uri = magnet_format(m.info_hash, m.name, tr, ntr);
-	check_own_caps(argv[optind], uri);
+	check_own_caps(argv[argc - 1], uri);
 	if (json)
 		magnet_json(stdout, uri, &m, tr, ntr);
 	else
@@ -128,9 +108,5 @@ cmd_magnet(int argc, char **argv)
 	free(uri);
 	free(tr);
 	metainfo_clear(&m);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cmd_error("magnet: writing output failed");
-		return EXIT_IO;
-	}
-	return EXIT_OK;
+	return cmd_flush_stdout("magnet");
 }

@@ -352,3 +352,45 @@ fail:
 	free(tmp);
 	return EXIT_IO;
 }
+
+int
+cmd_one_torrent(int argc, char **argv, const char *cmd,
+    void (*usage)(FILE *), bool *json, struct metainfo *m)
+{
+	static const struct option	 longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int				 c;
+
+	*json = false;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return cmd_bad_option(cmd, c, argv);
+		}
+	}
+	if (optind != argc - 1)
+		return cmd_usage_error(cmd, "%s", optind == argc ?
+		    "missing FILE.torrent" : "one FILE.torrent at a time");
+	c = cmd_load_torrent(argv[optind], m);
+	return c == EXIT_OK ? -1 : c;
+}
+
+int
+cmd_flush_stdout(const char *cmd)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cmd_error("%s: writing output failed", cmd);
+		return EXIT_IO;
+	}
+	return EXIT_OK;
+}
