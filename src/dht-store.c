@@ -747,6 +747,8 @@ dht_store_rate_ok(struct dht_store *s, const struct netaddr *ip,
 	int		 w;
 
 	addr_unmap(&u);
+	if (u.family != ADDR_V4 && u.family != ADDR_V6)
+		return false;
 	memset(key, 0, sizeof(key));
 	key[0] = u.family;
 	n = u.family == ADDR_V4 ? 4 : 8;	/* v6: its /64 */

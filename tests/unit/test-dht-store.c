@@ -354,6 +354,52 @@ Test(dht_store, peer_cap_drops_least_recently_announced_hash)
 	dht_store_free(s);
 }
 
+Test(dht_store, table_agrees_with_a_model_under_churn)
+{
+	struct dht_store	*s = mk(64, 0, 0);
+	struct prng		 rng, r2;
+	struct netaddr		 a = lo(1, 6881), out[1];
+	uint8_t			 ih[20];
+	uint64_t		 last[300], now;
+	uint32_t		 i, j, n, rank;
+
+	prng_seed(&rng, 9);
+	prng_seed(&r2, 10);
+	memset(last, 0, sizeof(last));
+	for (now = 1; now <= 30000; now++) {
+		n = (uint32_t)prng_below(&rng, nitems(last));
+		ihash(ih, n);
+		dht_store_announce(s, ih, &a, false, T0 + now);
+		last[n] = now;
+		if (now % 1000 != 0)
+			continue;
+		cr_assert_eq(dht_store_nhashes(s), 64);
+		/* Kept: the 64 most recently announced. */
+		for (i = 0; i < nitems(last); i++) {
+			for (j = rank = 0; j < nitems(last); j++)
+				rank += last[j] > last[i];
+			ihash(ih, i);
+			cr_assert_eq(dht_store_get(s, ih, T0 + now, out, 1,
+			    &r2), last[i] != 0 && rank < 64,
+			    "info-hash %u at %llu", i, (unsigned long long)now);
+		}
+	}
+	dht_store_free(s);
+}
+
+Test(dht_store, unknown_family_refused)
+{
+	struct dht_store	*s = mk(0, 0, 0);
+	struct netaddr		 a = lo(1, 6881);
+	uint8_t			 ih[20];
+
+	ihash(ih, 1);
+	a.family = 0;
+	cr_assert_not(dht_store_announce(s, ih, &a, false, T0));
+	cr_assert_not(dht_store_rate_ok(s, &a, T0));
+	dht_store_free(s);
+}
+
 /* Memory with every cap reached, counted from the entries. */
 static size_t
 flood(struct dht_store *s, uint32_t from, uint32_t n, uint64_t now)
