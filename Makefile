@@ -93,6 +93,7 @@ DEPS_pex	:= pex addr $(BASE)
 DEPS_picker	:= picker bitfield crypto $(BASE)
 DEPS_reactor	:= reactor $(BASE)
 DEPS_http	:= http reactor buf $(BASE)
+DEPS_dht-table := dht-table addr crypto $(BASE)
 DEPS_udp	:= udp sockaddr tracker-udp tracker addr buf crypto reactor $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
