@@ -496,6 +496,12 @@ ping_due(const struct bucket *b, const struct entry *e, bool cached,
 	return MAX(MAX(at, busy), good_until(e));
 }
 
+static uint64_t
+heard(const struct entry *e)
+{
+	return MAX(e->last_reply, e->last_query);
+}
+
 bool
 dht_table_next_ping(struct dht_table *t, uint64_t now,
     struct dht_table_node *out)
@@ -503,7 +509,7 @@ dht_table_next_ping(struct dht_table *t, uint64_t now,
 	struct bucket	*b;
 	struct entry	*e, *pick;
 	uint64_t	 busy, due, best;
-	bool		 cand;
+	bool		 cand, bucket_pick;
 	size_t		 i, j;
 
 	for (i = 0; i < t->nb; i++) {
@@ -515,15 +521,17 @@ dht_table_next_ping(struct dht_table *t, uint64_t now,
 		for (j = 0; j < b->n; j++) {
 			e = &b->nodes[j];
 			due = ping_due(b, e, false, cand, busy);
-			if (due <= now && (pick == NULL || due < best)) {
-				pick = e;
-				best = due;
+			if (due <= now && (pick == NULL || heard(e) < best)) {
+				pick = e;	/* the least recently heard */
+				best = heard(e);
 			}
 		}
-		for (j = 0; pick == NULL && j < b->ncache; j++) {
+		bucket_pick = pick != NULL;
+		for (j = 0; !bucket_pick && j < b->ncache; j++) {
 			e = &b->cache[j];
-			if (ping_due(b, e, true, cand, busy) <= now)
-				pick = e;
+			if (ping_due(b, e, true, cand, busy) <= now &&
+			    (pick == NULL || e->last_query > pick->last_query))
+				pick = e;	/* the latest heard from */
 		}
 		if (pick != NULL) {
 			pick->ping_at = now;

@@ -388,7 +388,7 @@ Test(dht_table, bad_after_timeouts)
 Test(dht_table, questionable_pinged_and_replaced)
 {
 	struct prng		 rng;
-	uint8_t			 ids[8][20], nw[20], nw2[20];
+	uint8_t			 ids[8][20], nw[20], nw2[20], target[20];
 	struct dht_table	*t;
 	struct dht_table_node	 p, p2;
 	struct netaddr		 a = v4(60), a2 = v4(61);
@@ -399,7 +399,7 @@ Test(dht_table, questionable_pinged_and_replaced)
 	id_at(0, &rng, nw);
 	id_at(0, &rng, nw2);
 	cr_assert(!dht_table_on_response(t, nw, &a, T0 + 100));
-	cr_assert(!dht_table_on_response(t, nw2, &a2, T0 + 100));
+	cr_assert(!dht_table_on_response(t, nw2, &a2, T0 + 101));
 	cr_assert_eq(cached(t, 0), 2);
 	/* all good: nobody to ping until the first turns questionable */
 	cr_assert(!dht_table_next_ping(t, T0 + 100, &p));
@@ -425,10 +425,12 @@ Test(dht_table, questionable_pinged_and_replaced)
 	cr_assert_arr_eq(p2.id, ids[2], 20);
 	/* a lost ping (no report): the next one after the gap */
 	cr_assert(!dht_table_next_ping(t, now + 31, &p));
+	while (dht_table_next_refresh(t, now + 31, target))
+		;
 	cr_assert_eq(dht_table_deadline(t), now + 30 + DHT_TABLE_PING_GAP_MS);
 	cr_assert(dht_table_next_ping(t, now + 30 + DHT_TABLE_PING_GAP_MS,
 	    &p));
-	cr_assert_arr_eq(p.id, ids[3], 20);
+	cr_assert_arr_eq(p.id, ids[2], 20);	/* asked again */
 	dht_table_on_timeout(t, p.id, &p.a, now + 40 + DHT_TABLE_PING_GAP_MS);
 	cr_assert(has(t, nw, now + 50 + DHT_TABLE_PING_GAP_MS));
 	cr_assert_eq(cached(t, 0), 0);
@@ -486,7 +488,7 @@ Test(dht_table, queries_never_displace)
 	dht_table_on_timeout(t, ids[0], &a, now + 102);
 	dht_table_on_timeout(t, ids[0], &a, now + 103);
 	cr_assert(dht_table_next_ping(t, now + 104, &p));
-	cr_assert(memcmp(p.id, q[19], 20) == 0 || memcmp(p.id, q[12], 20) == 0);
+	cr_assert_arr_eq(p.id, q[19], 20);	/* the latest heard from */
 	cr_assert(dht_table_on_response(t, p.id, &p.a, now + 105));
 	cr_assert(has(t, p.id, now + 105));
 	cr_assert(!has(t, ids[0], now + 105));
@@ -599,7 +601,6 @@ Test(dht_table, closest_against_brute_force)
 	cr_assert_eq(n, good + q);
 	cr_assert_gt(good, 10);
 	cr_assert_gt(q, 10);
-	cr_assert_gt(dht_table_count(t, now, NULL, NULL), n);	/* bad ones */
 	for (i = 0, ngood = 0; i < n; i++) {
 		cr_assert_neq(all[i].state, DHT_TABLE_BAD);
 		ngood += all[i].state == DHT_TABLE_GOOD;
@@ -630,8 +631,9 @@ Test(dht_table, refresh_deadlines)
 	struct dht_table	*t = mk();
 	struct prng		 rng;
 	struct netaddr		 a;
-	uint8_t			 id[20], target[20];
+	uint8_t			 id[20], id1[20], target[20];
 	unsigned		 c, k, ip = 0, seen = 0;
+	struct netaddr		 a1;
 	uint64_t		 now;
 
 	cr_assert_eq(dht_table_deadline(t), T0 + DHT_TABLE_REFRESH_MS);
@@ -651,12 +653,15 @@ Test(dht_table, refresh_deadlines)
 			a = v4(ip++);
 			id_at(c + (c == 2) * 5, &rng, id);
 			dht_table_on_response(t, id, &a, now);
+			if (c == 1) {
+				memcpy(id1, id, 20);
+				a1 = a;
+			}
 		}
 	cr_assert_eq(dht_table_nbuckets(t), 3);
 	cr_assert_eq(dht_table_deadline(t), now + DHT_TABLE_REFRESH_MS);
 	/* bucket 1 hears from a node later: refreshed later */
-	a = v4(1);
-	dht_table_on_response(t, id, &a, now + 1000);
+	dht_table_on_response(t, id1, &a1, now + 1000);
 	now += DHT_TABLE_REFRESH_MS;
 	while (dht_table_next_refresh(t, now, target)) {
 		c = 0;
@@ -664,8 +669,7 @@ Test(dht_table, refresh_deadlines)
 		    (0x80 >> (c % 8))) == 0)
 			c++;
 		/* in bucket 0, 1, or at 2 bits or more for the last */
-		cr_assert(c <= 2);
-		seen |= 1u << c;
+		seen |= 1u << MIN(c, 2);
 	}
 	cr_assert_eq(seen, 0x1 | 0x4);
 	cr_assert_eq(dht_table_deadline(t), now + 1000);
