@@ -253,6 +253,31 @@ best_candidate(struct bucket *b)
 	return best;
 }
 
+static bool
+has_candidate(const struct bucket *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->ncache; i++)
+		if (b->cache[i].replied && b->cache[i].fails == 0)
+			return true;
+	return false;
+}
+
+/* A free place, or a bad node's. */
+static bool
+has_room(const struct bucket *b)
+{
+	size_t	i;
+
+	if (b->n < DHT_TABLE_K)
+		return true;
+	for (i = 0; i < b->n; i++)
+		if (b->nodes[i].fails >= DHT_TABLE_MAX_FAILS)
+			return true;
+	return false;
+}
+
 /* Verified nodes of the cache take free places and those of bad nodes. */
 static void
 bucket_fill(struct bucket *b, uint64_t now)
@@ -482,8 +507,7 @@ ping_due(const struct bucket *b, const struct entry *e, bool cached,
 
 	if (cached) {
 		/* Unverified, and there is room for it once it answers. */
-		if (e->replied || (b->n == DHT_TABLE_K &&
-		    bad_node((struct bucket *)(uintptr_t)b) == NULL))
+		if (e->replied || !has_room(b))
 			return UINT64_MAX;
 		return at;
 	}
@@ -514,7 +538,7 @@ dht_table_next_ping(struct dht_table *t, uint64_t now,
 
 	for (i = 0; i < t->nb; i++) {
 		b = &t->b[i];
-		cand = best_candidate(b) != NULL;
+		cand = has_candidate(b);
 		busy = bucket_busy_until(b);
 		pick = NULL;
 		best = UINT64_MAX;
@@ -597,7 +621,7 @@ dht_table_deadline(const struct dht_table *t)
 	for (i = 0; i < t->nb; i++) {
 		b = &t->b[i];
 		d = MIN(d, refresh_due(b));
-		cand = best_candidate((struct bucket *)(uintptr_t)b) != NULL;
+		cand = has_candidate(b);
 		busy = bucket_busy_until(b);
 		for (j = 0; j < b->n; j++)
 			d = MIN(d, ping_due(b, &b->nodes[j], false, cand,

@@ -255,6 +255,7 @@ Test(dht_table, one_entry_per_ip)
 	struct netaddr		 a = v4(5), b;
 	uint8_t			 A[20] = { 0xa0 }, B[20] = { 0xb0 },
 				 C[20] = { 0xc0 };
+	unsigned		 i;
 
 	cr_assert(dht_table_on_response(t, A, &a, T0));
 	b = a;
@@ -279,6 +280,17 @@ Test(dht_table, one_entry_per_ip)
 	cr_assert(dht_table_on_response(t, B, &b, T0 + 6));
 	cr_assert(has(t, B, T0 + 6));
 	cr_assert(!has(t, C, T0 + 6));
+	/* 5,000 ids from one IP: one entry still */
+	for (i = 0; i < 5000; i++) {
+		b.port = (uint16_t)(1000 + i % 50);
+		store_be32(C, (uint32_t)i);
+		if (i % 2)
+			dht_table_on_query(t, C, &b, T0 + 10 + i);
+		else
+			dht_table_on_response(t, C, &b, T0 + 10 + i);
+	}
+	cr_assert_leq(dht_table_count(t, T0, NULL, NULL), 1);
+	cr_assert_eq(cached(t, 0), 0);
 	dht_table_free(t);
 }
 
