@@ -94,6 +94,7 @@ DEPS_dht-lookup := dht-lookup addr $(BASE)
 DEPS_picker	:= picker bitfield crypto $(BASE)
 DEPS_reactor	:= reactor $(BASE)
 DEPS_http	:= http reactor buf $(BASE)
+DEPS_dht-table := dht-table addr crypto $(BASE)
 DEPS_udp	:= udp sockaddr tracker-udp tracker addr buf crypto reactor $(BASE)
 DEPS_dht-store := dht-store addr crypto $(BASE)
 
