@@ -56,7 +56,7 @@
 /* Compact node info: 26 bytes (v4) or 38 (v6) on the wire. */
 struct krpc_node {
 	uint8_t		id[KRPC_ID_LEN];
-	struct netaddr	a;		/* family ADDR_V4 or ADDR_V6, port > 0 */
+	struct netaddr	a;		/* ADDR_V4 or ADDR_V6, port > 0 */
 };
 
 enum krpc_kind {
@@ -83,8 +83,8 @@ enum krpc_method {
  */
 struct krpc_msg {
 	enum krpc_kind		 kind;
-	enum krpc_method	 method;	/* queries; responses and errors
-						   decode as KRPC_UNKNOWN_METHOD */
+	enum krpc_method	 method;	/* queries (responses and
+						   errors: UNKNOWN) */
 	uint8_t			 tid[KRPC_MAX_TID];	/* "t", raw */
 	size_t			 tidlen;	/* 0..KRPC_MAX_TID */
 	uint8_t			 version[KRPC_MAX_VERSION]; /* "v", raw:
@@ -102,14 +102,15 @@ struct krpc_msg {
 						   get_peers and announce_peer
 						   "info_hash"; unknown
 						   methods: either */
-	bool			 want_n4;	/* BEP 32 "want": ["n4", "n6"] */
-	bool			 want_n6;
-	uint16_t		 port;		/* announce_peer "port" (1-65535
-						   or 0; kept with implied_port) */
+	bool			 want_n4;	/* BEP 32 "want": */
+	bool			 want_n6;	/* ["n4", "n6"] */
+	uint16_t		 port;		/* announce_peer "port":
+						   1-65535, or 0 with
+						   implied_port */
 	bool			 implied_port;	/* use the datagram's port */
-	bool			 seed;		/* BEP 33 announce_peer "seed" */
-	bool			 scrape;	/* BEP 33 get_peers "scrape" */
-	bool			 noseed;	/* BEP 33 get_peers "noseed" */
+	bool			 seed;		/* BEP 33: announce_peer */
+	bool			 scrape;	/* BEP 33: get_peers */
+	bool			 noseed;	/* BEP 33: get_peers */
 	const char		*bad;		/* see krpc_decode */
 
 	/* announce_peer query and get_peers response */
@@ -120,25 +121,27 @@ struct krpc_msg {
 	struct krpc_node	 nodes[2 * KRPC_MAX_NODES]; /* "nodes" (v4)
 						   then "nodes6" (v6) */
 	size_t			 nnodes;
-	struct netaddr		 values[KRPC_MAX_VALUES]; /* get_peers peers,
-						   6 or 18 bytes each */
+	struct netaddr		 values[KRPC_MAX_VALUES]; /* get_peers
+						   peers, 6 or 18 bytes each */
 	size_t			 nvalues;
 	bool			 has_ip;	/* BEP 42: our address as the
-						   sender saw it ("ip", also in
-						   errors) */
+						   sender saw it ("ip", also
+						   in errors) */
 	struct netaddr		 ip;
-	const uint8_t		*bf_seeds;	/* BEP 33 "BFsd" and "BFpe", */
-	const uint8_t		*bf_peers;	/* KRPC_BLOOM_LEN bytes; NULL absent */
+	const uint8_t		*bf_seeds;	/* BEP 33 "BFsd" and "BFpe": */
+	const uint8_t		*bf_peers;	/* KRPC_BLOOM_LEN bytes, or
+						   NULL */
 	bool			 sampled;	/* BEP 51 fields present: */
-	uint32_t		 interval;	/* seconds, <= KRPC_MAX_INTERVAL */
-	uint32_t		 num;		/* info-hashes the sender has */
-	const uint8_t		*samples;	/* nsamples * KRPC_ID_LEN bytes */
+	uint32_t		 interval;	/* seconds (clamped) */
+	uint32_t		 num;		/* info-hashes it holds */
+	const uint8_t		*samples;	/* nsamples * KRPC_ID_LEN
+						   bytes */
 	size_t			 nsamples;	/* <= KRPC_MAX_SAMPLES */
 
 	/* errors ("e": [code, message]) */
-	int			 errcode;
-	uint8_t			 errmsg[KRPC_MAX_ERRMSG];	/* raw: escape
-						   before display */
+	int			 errcode;	/* clamped into int */
+	uint8_t			 errmsg[KRPC_MAX_ERRMSG];	/* raw:
+						   escape before display */
 	size_t			 errmsglen;
 };
 

@@ -113,8 +113,8 @@ take_values(const struct bencode_doc *d, const struct bencode_node *list,
 		return;
 	for (v = bencode_first(d, list); v != NULL && m->nvalues <
 	    KRPC_MAX_VALUES; v = bencode_next(d, list, v)) {
-		if (v->type != BENCODE_STR || !compact_peer(v->s, v->slen, &a) ||
-		    a.port == 0)
+		if (v->type != BENCODE_STR ||
+		    !compact_peer(v->s, v->slen, &a) || a.port == 0)
 			continue;
 		m->values[m->nvalues++] = a;
 	}
