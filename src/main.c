@@ -44,7 +44,8 @@ usage(FILE *f)
 	    "\n"
 	    "Exit status: 0 success; 1 checked but incomplete or bad data;\n"
 	    "2 bad command line; 3 invalid or unreadable input (.torrent,\n"
-	    "path); 4 a file could not be read or written; 130 interrupted.\n");
+	    "magnet, path); 4 a file could not be read or written; 130\n"
+	    "interrupted.\n");
 }
 
 /* A .torrent file named without a subcommand. */
