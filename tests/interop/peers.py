@@ -808,12 +808,13 @@ class ScriptedPeer:
 
     def _accept_loop(self):
         while not self.stopping.is_set():
-            r, _, _ = select.select([self.lsock], [], [], 0.2)
-            if not r:
-                continue
             try:
+                # stop() may close the socket between two selects
+                r, _, _ = select.select([self.lsock], [], [], 0.2)
+                if not r:
+                    continue
                 s, _ = self.lsock.accept()
-            except OSError:
+            except (OSError, ValueError):
                 return
             self._spawn(self._run, s, False)
 
