@@ -324,12 +324,11 @@ dl_run_magnet(struct dl *d, const struct torrent_opts *to,
 		cmd_error("%s", err[0] != '\0' ? err : gt_strerror(e));
 		return EXIT_FAIL;
 	}
-	if (to->use_trackers && d->ntrackers == 0 && npeers == 0 &&
+	if ((!to->use_trackers || d->ntrackers == 0) && npeers == 0 &&
 	    d->mg.npeers == 0)
-		cmd_warn("%s: the magnet names no tracker (tr=) or peer "
-		    "(x.pe=) and no --peer or --tracker is given: waiting for "
-		    "peers to connect on port %u", torrent_name(d->t),
-		    session_port(d->s));
+		cmd_warn("%s: no tracker to ask (tr=, --tracker) and no peer "
+		    "given (x.pe=, --peer): waiting for peers to connect on "
+		    "port %u", torrent_name(d->t), session_port(d->s));
 	torrent_add_peers(d->t, d->mg.peers, d->mg.npeers, true);
 	torrent_add_peers(d->t, peers, npeers, true);
 	return dl_loop(d);
