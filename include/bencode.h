@@ -110,6 +110,9 @@ void		 bval_list_add(struct bval *list, struct bval *v);
 void		 bval_dict_set(struct bval *dict, const char *key,
 		    struct bval *v);
 void		 bval_free(struct bval *);
+/* Appends v to out; on failure (out's cap) out is left as it was. */
 enum gt_err	 bencode_encode(const struct bval *, struct buf *out);
+/* The same, then frees v. */
+enum gt_err	 bencode_encode_take(struct bval *, struct buf *out);
 
 #endif /* GT_BENCODE_H */

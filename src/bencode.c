@@ -750,8 +750,8 @@ encode_str(struct buf *out, const void *p, size_t len)
 	return buf_append(out, p, len);
 }
 
-enum gt_err
-bencode_encode(const struct bval *v, struct buf *out)
+static enum gt_err
+encode_value(const struct bval *v, struct buf *out)
 {
 	size_t		i;
 	enum gt_err	e;
@@ -767,7 +767,7 @@ bencode_encode(const struct bval *v, struct buf *out)
 		if ((e = buf_putc(out, 'l')) != GT_OK)
 			return e;
 		for (i = 0; i < v->n; i++) {
-			if ((e = bencode_encode(v->items[i], out)) != GT_OK)
+			if ((e = encode_value(v->items[i], out)) != GT_OK)
 				return e;
 		}
 		return buf_putc(out, 'e');
@@ -777,10 +777,30 @@ bencode_encode(const struct bval *v, struct buf *out)
 		for (i = 0; i < v->n; i++) {
 			if ((e = encode_str(out, v->pairs[i].key,
 			    v->pairs[i].klen)) != GT_OK ||
-			    (e = bencode_encode(v->pairs[i].v, out)) != GT_OK)
+			    (e = encode_value(v->pairs[i].v, out)) != GT_OK)
 				return e;
 		}
 		return buf_putc(out, 'e');
 	}
 	return GT_EINVAL;
+}
+
+enum gt_err
+bencode_encode(const struct bval *v, struct buf *out)
+{
+	size_t		old = out->len;
+	enum gt_err	e;
+
+	if ((e = encode_value(v, out)) != GT_OK)
+		out->len = old;		/* nothing half-written stays */
+	return e;
+}
+
+enum gt_err
+bencode_encode_take(struct bval *v, struct buf *out)
+{
+	enum gt_err	e = bencode_encode(v, out);
+
+	bval_free(v);
+	return e;
 }

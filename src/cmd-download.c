@@ -238,14 +238,12 @@ dl_write_torrent(struct dl *d, const struct metainfo *m)
 	bval_dict_set(root, "created by", bval_cstr("gtorrent " GT_VERSION));
 	bval_dict_set(root, "info", bval_raw(m->info_raw, m->info_len));
 	buf_init(&b, MI_MAX_TORRENT);
-	if (bencode_encode(root, &b) != GT_OK) {
-		bval_free(root);
+	if (bencode_encode_take(root, &b) != GT_OK) {
 		buf_clear(&b);
 		cmd_error("%s: %s: metadata too large to write", d->cmd,
 		    m->name);
 		return EXIT_IO;
 	}
-	bval_free(root);
 	if (mkdir(d->dir, 0777) != 0 && errno != EEXIST) {
 		cmd_error("%s: %s: %s", d->cmd, d->dir, strerror(errno));
 		buf_clear(&b);

@@ -109,19 +109,6 @@ extmsg_parse_handshake(const uint8_t *p, size_t len, struct ext_handshake *out)
 	return GT_OK;
 }
 
-/* Encodes v into b; on failure b is left as it was. */
-static enum gt_err
-put_bval(struct buf *b, struct bval *v)
-{
-	size_t		old = b->len;
-	enum gt_err	e;
-
-	if ((e = bencode_encode(v, b)) != GT_OK)
-		b->len = old;
-	bval_free(v);
-	return e;
-}
-
 enum gt_err
 extmsg_put_handshake(struct buf *b, const struct ext_handshake *h)
 {
@@ -154,7 +141,7 @@ extmsg_put_handshake(struct buf *b, const struct ext_handshake *h)
 		    bval_int(h->metadata_size));
 	if (h->upload_only)
 		bval_dict_set(root, "upload_only", bval_int(1));
-	return put_bval(b, root);
+	return bencode_encode_take(root, b);
 }
 
 enum gt_err
@@ -227,7 +214,7 @@ extmsg_put_metadata(struct buf *b, enum ext_md_type type, uint32_t piece,
 	bval_dict_set(root, "piece", bval_int(piece));
 	if (type == EXT_MD_DATA)
 		bval_dict_set(root, "total_size", bval_int(total_size));
-	if ((e = put_bval(b, root)) != GT_OK)
+	if ((e = bencode_encode_take(root, b)) != GT_OK)
 		return e;
 	if (type == EXT_MD_DATA && (e = buf_append(b, data, len)) != GT_OK)
 		b->len = old;
@@ -363,5 +350,5 @@ extmsg_put_pex(struct buf *b, const struct ext_pex_peer *added, size_t nadded,
 	    ndropped);
 	pex_put_family(root, ADDR_V6, "dropped6", NULL, dropped, NULL,
 	    ndropped);
-	return put_bval(b, root);
+	return bencode_encode_take(root, b);
 }

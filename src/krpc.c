@@ -351,19 +351,6 @@ krpc_decode(const uint8_t *pkt, size_t len, struct krpc_msg *out)
 
 /* Encoding */
 
-/* Encodes v into b; on failure b is left as it was. */
-static enum gt_err
-put_bval(struct buf *b, struct bval *v)
-{
-	size_t		old = b->len;
-	enum gt_err	e;
-
-	if ((e = bencode_encode(v, b)) != GT_OK)
-		b->len = old;
-	bval_free(v);
-	return e;
-}
-
 /* The top-level dict with t, y and v. */
 static struct bval *
 envelope(const uint8_t *tid, size_t tidlen, const char *y,
@@ -429,7 +416,7 @@ krpc_put_query(struct buf *b, const struct krpc_msg *m)
 		bval_dict_set(a, "want", want);
 	}
 	bval_dict_set(root, "a", a);
-	return put_bval(b, root);
+	return bencode_encode_take(root, b);
 }
 
 /* nodes or nodes6: the entries of one family, in order. */
@@ -514,7 +501,7 @@ krpc_put_response(struct buf *b, const struct krpc_msg *m)
 		    m->nsamples * KRPC_ID_LEN));
 	}
 	bval_dict_set(root, "r", r);
-	return put_bval(b, root);
+	return bencode_encode_take(root, b);
 }
 
 enum gt_err
@@ -530,5 +517,5 @@ krpc_put_error(struct buf *b, const uint8_t *tid, size_t tidlen, int code,
 	bval_list_add(e, bval_int(code));
 	bval_list_add(e, bval_str(msg, strnlen(msg, KRPC_MAX_ERRMSG)));
 	bval_dict_set(root, "e", e);
-	return put_bval(b, root);
+	return bencode_encode_take(root, b);
 }
