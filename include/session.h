@@ -21,6 +21,8 @@
 #define SESSION_MAX_TORRENTS	64
 #define SESSION_MAX_LOCAL	64	/* our own addresses remembered */
 
+struct dht;
+struct dht_hooks;
 struct metainfo;
 struct reactor;
 struct session;
@@ -32,6 +34,18 @@ struct session_opts {
 	uint16_t	port;		/* first listen port tried; 0: any */
 	bool		listen;		/* accept inbound connections */
 	uint32_t	max_peers;	/* connections, all torrents */
+	/*
+	 * The DHT node (BEP 5), on the UDP socket the UDP trackers share,
+	 * bound to dht_port (0: the listen port, or any when not
+	 * listening).  Its bootstrap nodes are "HOST:PORT" strings (NULL
+	 * with n 0: the built-in public routers); its routing table is
+	 * kept in state_dir/dht.dat (NULL: not kept).
+	 */
+	bool		dht;
+	uint16_t	dht_port;
+	char *const	*dht_bootstrap;
+	size_t		ndht_bootstrap;
+	const char	*state_dir;
 };
 
 /*
@@ -57,6 +71,15 @@ enum gt_err	 session_add_magnet(struct session *, const uint8_t *info_hash,
 /* Takes t out of the session and frees it. */
 void		 session_remove_torrent(struct session *, struct torrent *);
 struct torrent	*session_find(struct session *, const uint8_t *info_hash);
+/*
+ * The DHT node, or NULL when off: for dht_search, dht_ping and dht_stats
+ * (`gtorrent dht`, the status line).  A torrent's own searches are the
+ * session's; hooks (copied; NULL to remove) also hear every search's
+ * peers and ends and every pong, beside the torrents.
+ */
+struct dht	*session_dht(struct session *);
+void		 session_dht_watch(struct session *,
+		    const struct dht_hooks *);
 /* Is this address:port ourselves (our listen port on one of our IPs)? */
 bool		 session_is_self(const struct session *,
 		    const struct netaddr *);
