@@ -33,6 +33,33 @@ class InteropTimeout(Exception):
 def pytest_configure(config):
     config.addinivalue_line("markers", "timeout(seconds): alarm for one "
                             "test instead of INTEROP_TIMEOUT")
+    config.addinivalue_line("markers", "serial: a test that measures CPU "
+                            "or rates; run-interop.sh runs these alone, "
+                            "after the parallel (xdist) pass")
+
+
+# Modules whose tests run longest (tens of seconds: Transmission's timers,
+# rate-limited swarms), started first so that parallel workers do not end
+# on them one after another; the rest keep their order.
+SLOW_FIRST = ("test_clients.py", "test_swarm.py", "test_magnet.py",
+              "test_dht.py", "test_hostile_peers.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        name = os.path.basename(str(item.fspath))
+        return SLOW_FIRST.index(name) if name in SLOW_FIRST else \
+            len(SLOW_FIRST)
+    items.sort(key=rank)
+
+
+@pytest.fixture(autouse=True)
+def _own_state_dir(tmp_path_factory, monkeypatch):
+    """Every process a test starts keeps its state (gtorrent's DHT table
+    in $XDG_STATE_HOME/gtorrent) in a folder of that test's own: never in
+    the real home, never shared between tests running in parallel."""
+    d = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(d))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -199,7 +226,6 @@ def _probe_download(gtorrent, tmp):
     why not.  Runs it on a tiny torrent with one refusing peer for at most
     3 s and kills it by PID."""
     import hashlib
-    import socket
     data = b"probe" * 1000
     info = {"name": "probe.bin", "length": len(data),
             "piece length": 16384,
@@ -211,10 +237,8 @@ def _probe_download(gtorrent, tmp):
                                  "info": info}))
     out = os.path.join(tmp, "out")
     os.makedirs(out, exist_ok=True)
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    import peers
+    port = peers.free_port()
     p = subprocess.Popen([gtorrent, "--no-tracker", "--peer",
                           "127.0.0.1:1", "-o", out, "-p", str(port), t],
                          cwd=tmp, stdin=subprocess.DEVNULL,

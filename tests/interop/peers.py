@@ -1,7 +1,7 @@
 """Processes and peers for gtorrent's transfer tests, all on 127.0.0.1.
 
-- free_port(): a port free for TCP (and UDP) on 127.0.0.1, found by binding
-  to port 0.
+- free_port(): a port free for TCP and UDP on 127.0.0.1, from this test
+  worker's own block of ports (ports.py).
 - Opentracker: an opentracker process (HTTP + UDP on one port) with scrape.
 - LtPeer: a python-libtorrent 2.0 session holding one torrent, loopback
   only, DHT/LSD/UPnP/NAT-PMP/uTP off, optional rate limits that also apply
@@ -34,6 +34,7 @@ import urllib.parse
 import urllib.request
 
 import helpers
+import ports
 
 LOOPBACK = "127.0.0.1"
 BLOCK = 16 * 1024
@@ -46,24 +47,9 @@ MAX_MSG = 1 << 20          # what a scripted peer accepts from gtorrent
 
 
 def free_port(udp_too=False):
-    """A port nobody listens on now (TCP, and UDP when udp_too)."""
-    for _ in range(50):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind((LOOPBACK, 0))
-        port = s.getsockname()[1]
-        if not udp_too:
-            s.close()
-            return port
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind((LOOPBACK, port))
-        except OSError:
-            continue
-        finally:
-            u.close()
-            s.close()
-        return port
-    raise RuntimeError("no free port")
+    """A port nobody uses now, for TCP and UDP on 127.0.0.1, from this
+    test worker's own block (ports.py: collision-free under xdist)."""
+    return ports.free_port(LOOPBACK)
 
 
 def wait_listening(port, timeout=10.0, alive=None):

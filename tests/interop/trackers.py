@@ -29,6 +29,7 @@ import urllib.request
 import zlib
 
 import helpers
+import ports
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -758,18 +759,12 @@ class UdpTracker:
 
 
 def free_port6():
-    """A TCP port free on ::1 now, or None when ::1 is unusable."""
+    """A port free on ::1 now (this worker's block, ports.py), or None
+    when ::1 is unusable."""
     try:
-        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    except OSError:
+        return ports.free_port("::1")
+    except (OSError, RuntimeError):
         return None
-    try:
-        s.bind(("::1", 0))
-        return s.getsockname()[1]
-    except OSError:
-        return None
-    finally:
-        s.close()
 
 
 def ipv6_unusable():
