@@ -7,7 +7,8 @@
 # test that runs over; the whole run by INTEROP_SUITE_TIMEOUT (default 900).
 # The tests mostly wait on timers and peers, so they run INTEROP_JOBS
 # (default 3) at a time with pytest-xdist, each worker with ports of its
-# own (tests/interop/ports.py); those marked serial (they measure CPU or
+# own (tests/interop/ports.py), the tests of one xdist_group (a shared
+# DHT) on one worker; those marked serial (they measure CPU or
 # rates) run alone afterwards, and one closing line counts both passes.
 # INTEROP_JOBS=1, or no pytest-xdist: one pass, one test at a time.
 # Exit: pytest's code, except that "no tests collected" (5) is a failure.
@@ -71,7 +72,8 @@ then
 else
 	t0=$(date +%s)
 	tmp=$(mktemp -d) || exit 1
-	pass 1 "$INTEROP_SUITE_TIMEOUT" -n "$INTEROP_JOBS" -m 'not serial' "$@"
+	pass 1 "$INTEROP_SUITE_TIMEOUT" -n "$INTEROP_JOBS" --dist loadgroup \
+	    -m 'not serial' "$@"
 	left=$((INTEROP_SUITE_TIMEOUT - ($(date +%s) - t0)))
 	[ "$left" -lt 60 ] && left=60
 	pass 2 "$left" -m serial "$@"
