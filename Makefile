@@ -96,7 +96,8 @@ DEPS_picker	:= picker bitfield crypto $(BASE)
 DEPS_reactor	:= reactor $(BASE)
 DEPS_http	:= http reactor buf $(BASE)
 DEPS_dht-table := dht-table addr crypto $(BASE)
-DEPS_udp	:= udp sockaddr tracker-udp tracker addr buf crypto reactor $(BASE)
+DEPS_udp	:= udp sockaddr tracker-udp tracker dht dht-table dht-lookup \
+		   dht-store krpc bencode addr buf crypto reactor $(BASE)
 DEPS_dht-store := dht-store addr crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))

@@ -424,10 +424,12 @@ udp_open(struct udp *u, uint16_t port, char *err)
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-		if (err != NULL)
+		if (err != NULL)	/* the caller says it */
 			(void)gt_fail(err, GT_EIO, "UDP port %u: %s", port,
 			    strerror(errno));
-		log_warn("udp: bind to port %u: %s", port, strerror(errno));
+		else
+			log_warn("udp: bind to port %u: %s", port,
+			    strerror(errno));
 		close(fd);
 		return false;
 	}
