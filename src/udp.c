@@ -451,6 +451,38 @@ ready:
 	return true;
 }
 
+/*
+ * sendto, again when it fails with an ICMP error pending on the socket: with
+ * IP_RECVERR, the kernel reports (and clears) that error at the next send,
+ * whatever its address, and drops that datagram; the error itself comes
+ * from the error queue too.  0, or the errno.
+ */
+static int
+udp_sendto(struct udp *u, const uint8_t *buf, size_t len,
+    const struct sockaddr_storage *ss, socklen_t sl)
+{
+	int	i;
+
+	for (i = 0; i < 3; i++) {
+		if (sendto(u->fd, buf, len, 0, (const struct sockaddr *)ss,
+		    sl) >= 0)
+			return 0;
+		switch (errno) {
+		case EINTR:
+		case ECONNREFUSED:
+		case EHOSTUNREACH:
+		case ENETUNREACH:
+		case EHOSTDOWN:
+		case EPROTO:
+		case EMSGSIZE:
+			continue;	/* maybe an earlier datagram's */
+		default:
+			return errno;
+		}
+	}
+	return errno;
+}
+
 enum gt_err
 udp_bind(struct udp *u, uint16_t port, char *err)
 {
@@ -491,6 +523,7 @@ udp_send(struct udp *u, const struct netaddr *to, const uint8_t *buf,
 	struct sockaddr_storage	ss;
 	socklen_t		sl;
 	char			as[ADDR_STRLEN];
+	int			e;
 
 	if (u->dead || !udp_open(u, 0, NULL))
 		return;
@@ -499,9 +532,9 @@ udp_send(struct udp *u, const struct netaddr *to, const uint8_t *buf,
 		return;
 	}
 	sl = sockaddr_from_netaddr(to, u->v6, &ss);
-	if (sendto(u->fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0)
+	if ((e = udp_sendto(u, buf, len, &ss, sl)) != 0)
 		log_trace("udp: send to %s: %s", addr_str(to, as),
-		    strerror(errno));
+		    strerror(e));
 }
 
 static void
@@ -512,15 +545,16 @@ udp_send_all(struct udp *u, struct udp_tracker *t)
 	uint8_t			out[TRACKER_UDP_MAX_OUT];
 	size_t			n;
 	char			as[ADDR_STRLEN];
+	int			e;
 
 	sl = sockaddr_from_netaddr(&t->a, u->v6, &ss);
 	while ((n = tracker_udp_next_datagram(t->tu, out, sizeof(out))) > 0) {
-		if (sendto(u->fd, out, n, 0, (struct sockaddr *)&ss, sl) < 0 &&
-		    errno != EAGAIN && errno != EWOULDBLOCK) {
+		if ((e = udp_sendto(u, out, n, &ss, sl)) != 0 &&
+		    e != EAGAIN && e != EWOULDBLOCK) {
 			char	why[TRACKER_ERRLEN];
 
 			snprintf(why, sizeof(why), "%s: %s",
-			    addr_str(&t->a, as), strerror(errno));
+			    addr_str(&t->a, as), strerror(e));
 			log_debug("udp tracker %s", why);
 			udp_tracker_fail(u, t, GT_EIO, why);
 		}

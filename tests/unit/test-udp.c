@@ -508,3 +508,32 @@ Test(udp, tracker_beside_krpc)
 	udp_free(k.u);
 	reactor_free(k.r);
 }
+
+/*
+ * An ICMP error pending on the socket (IP_RECVERR) fails the next sendto,
+ * whatever its address, and that datagram is lost unless sent again.
+ */
+Test(udp, send_after_icmp_error_goes_out)
+{
+	struct kctx	k = { 0 };
+	struct netaddr	closed, open;
+	uint8_t		got[16];
+	uint16_t	port;
+	int		fd = peer_socket(&port), i;
+	ssize_t		n = -1;
+
+	k_setup(&k);
+	cr_assert_eq(addr_parse("127.0.0.1", closed_port(), &closed), GT_OK);
+	cr_assert_eq(addr_parse("127.0.0.1", port, &open), GT_OK);
+	udp_send(k.u, &closed, (const uint8_t *)"d1:y1:qe", 8);
+	usleep(100 * 1000);		/* the ICMP error is back by now */
+	udp_send(k.u, &open, (const uint8_t *)"d2:ok1:ye", 9);
+	for (i = 0; i < 50 && n < 0; i++) {
+		usleep(10 * 1000);
+		n = recv(fd, got, sizeof(got), 0);
+	}
+	cr_assert_eq(n, 9, "the datagram after the ICMP error was lost");
+	close(fd);
+	udp_free(k.u);
+	reactor_free(k.r);
+}
