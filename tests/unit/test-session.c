@@ -352,6 +352,7 @@ Test(session, magnet_finds_peer_on_dht_and_port_pings)
 	uint16_t		 pc = free_port();
 	char			 bc[32], *boot[1] = { bc }, err[GT_ERRLEN];
 	char			*nowhere[1] = { "127.0.0.1:9" };
+	bool			 ok;
 
 	memset(ih, 0x5a, sizeof(ih));
 	snprintf(bc, sizeof(bc), "127.0.0.1:%u", pc);
@@ -371,9 +372,10 @@ Test(session, magnet_finds_peer_on_dht_and_port_pings)
 	    GT_OK, "%s", err);
 	torrent_start(ta);
 	f = (struct found){ .t = ta, .w = &wa };
-	cr_assert(run_until(r, a_found, &f, 20000),
-	    "dht_peers %u, pong from b %d", (torrent_stats(ta, &ts),
-	    ts.dht_peers), wa.got_want);
+	ok = run_until(r, a_found, &f, 20000);
+	torrent_stats(ta, &ts);
+	cr_assert(ok, "dht_peers %u, pong from b %d", ts.dht_peers,
+	    wa.got_want);
 	cr_assert(ts.dht);
 	session_free(a);
 	session_free(b);
