@@ -261,6 +261,7 @@ mkdir_p(const char *path)
 static void
 session_dht_save(struct session *s)
 {
+	struct dht_stats st;
 	struct buf	 b;
 	char		*path, *tmp;
 	size_t		 off;
@@ -270,6 +271,15 @@ session_dht_save(struct session *s)
 
 	if (s->dht == NULL || s->state_dir == NULL)
 		return;
+	/*
+	 * Nothing to keep without a good node (a short run: the loaded
+	 * nodes are not verified yet): the last file stays.
+	 */
+	dht_stats(s->dht, reactor_now_ms(s->r), &st);
+	if (st.good[0] + st.good[1] == 0) {
+		log_debug("dht: no good node, state not saved");
+		return;
+	}
 	buf_init(&b, DHT_STATE_MAX);
 	if (dht_save(s->dht, reactor_now_ms(s->r), &b) != GT_OK) {
 		log_warn("dht: state too large to save");

@@ -185,31 +185,54 @@ Test(session, dht_port_taken)
 	reactor_free(r);
 }
 
-/* Saved at the end (0600 in a new 0700 folder), read back at the start. */
+static bool
+has_good(void *arg)
+{
+	struct session		*s = arg;
+	struct dht_stats	 st;
+
+	dht_stats(session_dht(s), reactor_clock_ms(), &st);
+	return st.good[0] > 0;
+}
+
+/*
+ * Saved at the end (0600 in a new 0700 folder) once the node has good
+ * nodes, read back at the start; a run without a good node leaves the file
+ * as it was.
+ */
 Test(session, state_saved_and_loaded)
 {
 	struct reactor	*r = reactor_new();
-	struct session	*s;
-	struct stat	 st;
+	struct session	*s, *o;
+	struct stat	 st, st2;
 	uint8_t		 id[KRPC_ID_LEN];
+	uint16_t	 ps = free_port(), po = free_port();
 	char		*dir = tpath("state/gtorrent"), *file, *tmpf;
-	char		*boots[1] = { "127.0.0.1:9" };
+	char		 bs[32], bo[32], *boots[1] = { bo }, *booto[1] = { bs };
+	char		*nowhere[1] = { "127.0.0.1:9" };
 
-	s = dht_session(r, 0, boots, 1, dir, false);
+	snprintf(bs, sizeof(bs), "127.0.0.1:%u", ps);
+	snprintf(bo, sizeof(bo), "127.0.0.1:%u", po);
+	o = dht_session(r, po, booto, 1, NULL, false);
+	s = dht_session(r, ps, boots, 1, dir, false);
+	cr_assert(run_until(r, has_good, s, 10000), "no good node");
 	memcpy(id, dht_id(session_dht(s)), sizeof(id));
 	session_free(s);
+	session_free(o);
 	file = xasprintf("%s/dht.dat", dir);
 	tmpf = xasprintf("%s/dht.dat.tmp", dir);
 	cr_assert_eq(stat(dir, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0700);
 	cr_assert_eq(stat(file, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0600);
-	cr_assert_gt(st.st_size, 0);
-	cr_assert_neq(stat(tmpf, &st), 0);
-	s = dht_session(r, 0, boots, 1, dir, false);
+	cr_assert_gt(st.st_size, 20 + 26);	/* the id and a node */
+	cr_assert_neq(stat(tmpf, &st2), 0);
+	s = dht_session(r, 0, nowhere, 1, dir, false);
 	cr_assert(memcmp(id, dht_id(session_dht(s)), sizeof(id)) == 0,
 	    "the saved id was not taken");
 	session_free(s);
+	cr_assert_eq(stat(file, &st2), 0);
+	cr_assert_eq(st2.st_size, st.st_size, "a short run wrote over it");
 	free(tmpf);
 	free(file);
 	free(dir);
