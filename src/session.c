@@ -558,7 +558,6 @@ session_dht_new(struct session *s, const struct session_opts *o, char *err)
 	s->dht_save_timer = reactor_timer_new(s->r, session_dht_save_cb, s);
 	if (o->state_dir != NULL)
 		s->state_dir = xstrdup(o->state_dir);
-	LIST_INIT(&s->resolving);
 	udp_set_krpc(s->udp, &uh);
 	loaded = session_dht_load(s);
 	log_info("dht: node on UDP port %u (%s)", s->dht_port,

@@ -433,3 +433,34 @@ Test(session, search_only_with_opt)
 	session_free(s);
 	reactor_free(r);
 }
+
+/* With the DHT on, UDP trackers are asked from the DHT's socket. */
+Test(session, udp_trackers_share_the_dht_socket)
+{
+	struct reactor		*r = reactor_new();
+	struct session		*s;
+	struct torrent		*t;
+	struct sock		 k = { 0 };
+	uint16_t		 tport, dport = free_port();
+	char			 url[64], *urls[1] = { url }, err[GT_ERRLEN];
+	char			*nowhere[1] = { "127.0.0.1:9" };
+	struct torrent_opts	 to = {
+		.dir = tmp, .use_trackers = true, .trackers = urls,
+		.ntrackers = 1,
+	};
+	uint8_t			 ih[20] = { 7 };
+
+	k.fd = udp_socket(&tport);
+	snprintf(url, sizeof(url), "udp://127.0.0.1:%u/announce", tport);
+	s = dht_session(r, dport, nowhere, 1, NULL, false);
+	cr_assert_eq(session_add_magnet(s, ih, NULL, &to, NULL, &t, err),
+	    GT_OK, "%s", err);
+	torrent_start(t);
+	cr_assert(run_until(r, sock_got, &k, 5000), "no tracker request");
+	cr_assert_eq(k.n, 16);				/* connect */
+	cr_assert_eq(load_be64(k.pkt), 0x41727101980ULL);
+	cr_assert_eq(ntohs(k.from.sin_port), dport);
+	session_free(s);
+	close(k.fd);
+	reactor_free(r);
+}
