@@ -13,8 +13,10 @@
 
 #include "tmpdir.h"
 
+#include "buf.h"
 #include "dht.h"
 #include "krpc.h"
+#include "metainfo.h"
 #include "reactor.h"
 #include "session.h"
 #include "torrent.h"
@@ -462,5 +464,54 @@ Test(session, udp_trackers_share_the_dht_socket)
 	cr_assert_eq(ntohs(k.from.sin_port), dport);
 	session_free(s);
 	close(k.fd);
+	reactor_free(r);
+}
+
+/* A one-piece torrent, private or not. */
+static void
+tiny_torrent(struct metainfo *m, bool private)
+{
+	struct buf	b;
+	uint8_t		sha[20] = { 0 };
+	char		err[GT_ERRLEN];
+
+	buf_init(&b, 1024);
+	buf_puts(&b, "d4:infod6:lengthi100e4:name1:x12:piece lengthi16384e"
+	    "6:pieces20:");
+	buf_append(&b, sha, 20);
+	buf_puts(&b, private ? "7:privatei1eee" : "ee");
+	cr_assert_eq(metainfo_parse(m, b.data, b.len, err), GT_OK, "%s", err);
+	buf_clear(&b);
+}
+
+/* BEP 27: a private torrent stays off the DHT, whatever its options. */
+Test(session, private_torrent_off_the_dht)
+{
+	struct reactor		*r = reactor_new();
+	struct session		*s;
+	struct torrent		*t;
+	struct torrent_opts	 to = { .dir = tmp, .dht = true };
+	struct torrent_stats	 ts;
+	struct metainfo		 priv, pub;
+	char			 err[GT_ERRLEN], *boots[1] = { "127.0.0.1:9" };
+
+	tiny_torrent(&priv, true);
+	tiny_torrent(&pub, false);
+	cr_assert(priv.private);
+	cr_assert(memcmp(priv.info_hash, pub.info_hash, 20) != 0);
+	s = dht_session(r, 0, boots, 1, NULL, false);
+	cr_assert_eq(session_add_torrent(s, &priv, &to, NULL, &t, err),
+	    GT_OK, "%s", err);
+	torrent_start(t);
+	torrent_stats(t, &ts);
+	cr_assert_not(ts.dht);
+	cr_assert_eq(session_add_torrent(s, &pub, &to, NULL, &t, err),
+	    GT_OK, "%s", err);
+	torrent_start(t);
+	torrent_stats(t, &ts);
+	cr_assert(ts.dht);
+	session_free(s);
+	metainfo_clear(&priv);
+	metainfo_clear(&pub);
 	reactor_free(r);
 }
