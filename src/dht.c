@@ -1270,8 +1270,7 @@ dht_deadline(const struct dht *d)
 			if (r->l != NULL)
 				t = MIN(t, dht_lookup_deadline(r->l));
 			else if (r->waiting)
-				t = MIN(t, MIN(r->asked + WAIT_MS,
-				    d->last_tick + POLL_MS));
+				t = MIN(t, d->last_tick + POLL_MS);
 			else
 				t = MIN(t, r->next);
 		}
