@@ -749,3 +749,16 @@ Test(dht, stale_buckets_are_refreshed_with_a_random_target)
 	run(N.now + 20 * 60 * 1000);
 	cr_assert_gt(N.refreshes, 0);
 }
+
+Test(dht, icmp_unreachable_fails_the_queries_to_that_address_at_once)
+{
+	struct netaddr	a = addr_of(50), b = addr_of(51);
+
+	mknode(0, false);
+	cr_assert(dht_ping(N.n[0], &a, N.now));
+	cr_assert(dht_ping(N.n[0], &b, N.now));
+	dht_on_unreachable(N.n[0], &a, N.now + 5);
+	cr_assert_eq(N.nopongs, 1, "a failed at once");
+	run(N.now + DHT_QUERY_MS + 100);
+	cr_assert_eq(N.nopongs, 2, "b only at its timeout");
+}
