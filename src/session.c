@@ -225,6 +225,14 @@ sudp_datagram(void *arg, const uint8_t *pkt, size_t len,
 }
 
 static void
+sudp_unreachable(void *arg, const struct netaddr *a)
+{
+	struct session	*s = arg;
+
+	dht_on_unreachable(s->dht, a, reactor_now_ms(s->r));
+}
+
+static void
 sudp_after_input(void *arg)
 {
 	session_dht_rearm(arg);
@@ -518,13 +526,8 @@ static enum gt_err
 session_dht_new(struct session *s, const struct session_opts *o, char *err)
 {
 	struct udp_krpc_hooks	 uh = {
-		/*
-		 * .unreachable: dht_on_unreachable, once dht.c has it
-		 * (dht.h declares it); queries to a closed port time out
-		 * meanwhile.
-		 */
-		.datagram = sudp_datagram, .after_input = sudp_after_input,
-		.arg = s,
+		.datagram = sudp_datagram, .unreachable = sudp_unreachable,
+		.after_input = sudp_after_input, .arg = s,
 	};
 	struct dht_hooks	 dh = {
 		.send = sdht_send, .peers = sdht_peers,

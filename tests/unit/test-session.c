@@ -515,3 +515,53 @@ Test(session, private_torrent_off_the_dht)
 	metainfo_clear(&pub);
 	reactor_free(r);
 }
+
+struct timed_pong {
+	unsigned	n;
+	bool		answered;
+	uint32_t	rtt;
+};
+
+static void
+tp_pong(void *arg, const struct netaddr *a, const uint8_t *id,
+    const uint8_t *v, size_t vlen, uint32_t rtt)
+{
+	struct timed_pong	*p = arg;
+
+	(void)a;
+	(void)v;
+	(void)vlen;
+	p->n++;
+	p->answered = id != NULL;
+	p->rtt = rtt;
+}
+
+static bool
+tp_done(void *arg)
+{
+	return ((struct timed_pong *)arg)->n > 0;
+}
+
+/* ICMP port unreachable ends a ping at once, not after DHT_QUERY_MS. */
+Test(session, closed_port_fails_fast)
+{
+	struct reactor		*r = reactor_new();
+	struct session		*s;
+	struct timed_pong	 p = { 0 };
+	struct dht_hooks	 h = { .pong = tp_pong, .arg = &p };
+	struct netaddr		 to;
+	uint64_t		 t0;
+	char			*nowhere[1] = { "127.0.0.1:9" };
+
+	s = dht_session(r, 0, nowhere, 1, NULL, false);
+	session_dht_watch(s, &h);
+	cr_assert_eq(addr_parse("127.0.0.1", free_port(), &to), GT_OK);
+	t0 = reactor_now_ms(r);
+	cr_assert(dht_ping(session_dht(s), &to, t0));
+	cr_assert(run_until(r, tp_done, &p, 5000));
+	cr_assert_not(p.answered);
+	cr_assert_lt(reactor_now_ms(r) - t0, DHT_QUERY_MS / 2,
+	    "%lu ms", (unsigned long)(reactor_now_ms(r) - t0));
+	session_free(s);
+	reactor_free(r);
+}
