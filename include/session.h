@@ -40,7 +40,8 @@ struct session_opts {
 	 * or any when not listening or when its UDP twin is taken).  Its
 	 * bootstrap nodes are "HOST:PORT" strings, numeric or resolved
 	 * (NULL with n 0: the built-in public routers, unless a saved
-	 * table was loaded); its routing table is kept in state_dir/dht.dat
+	 * table was loaded and gives a good node within 30 s); its
+	 * routing table is kept in state_dir/dht.dat
 	 * (NULL: not kept), read at the start (a bad file is a warning) and
 	 * written every 10 minutes and at session_free when it holds a
 	 * good node.

@@ -30,6 +30,9 @@
 #include "util.h"
 
 #define SESSION_DHT_SAVE_MS	(10u * 60 * 1000)	/* state saved */
+#define SESSION_DHT_ROUTERS_MS	(30u * 1000)	/* a loaded table with no
+						   good node by then: ask
+						   the public routers */
 #define SESSION_DHT_FILE	"dht.dat"
 #define SESSION_DHT_HOST	255	/* bytes of a bootstrap host name */
 
@@ -71,6 +74,7 @@ struct session {
 	struct reactor_timer	 *dht_timer;	/* dht_deadline */
 	struct reactor_timer	 *dht_kick;	/* re-arm it, from the loop */
 	struct reactor_timer	 *dht_save_timer;
+	struct reactor_timer	 *dht_routers;	/* the fallback above */
 	struct dht_hooks	  watch;	/* session_dht_watch's */
 	char			 *state_dir;	/* NULL: state not kept */
 	struct evdns_base	 *dns;		/* bootstrap names */
@@ -519,6 +523,24 @@ session_dht_bootstrap(struct session *s, const char *hp)
 }
 
 /*
+ * The public routers: at the start without a saved table, or when the
+ * saved one gave no good node in SESSION_DHT_ROUTERS_MS (they all left).
+ */
+static void
+session_dht_routers_cb(void *arg)
+{
+	struct session		*s = arg;
+	struct dht_stats	 st;
+	size_t			 i;
+
+	dht_stats(s->dht, reactor_now_ms(s->r), &st);
+	if (st.good[0] + st.good[1] > 0)
+		return;
+	for (i = 0; i < nitems(session_dht_routers); i++)
+		session_dht_bootstrap(s, session_dht_routers[i]);
+}
+
+/*
  * The node on a udp bound to the DHT port (opts, else the listen port if
  * free, else any); trackers share it.
  */
@@ -559,6 +581,7 @@ session_dht_new(struct session *s, const struct session_opts *o, char *err)
 	s->dht_timer = reactor_timer_new(s->r, session_dht_timer_cb, s);
 	s->dht_kick = reactor_timer_new(s->r, session_dht_kick_cb, s);
 	s->dht_save_timer = reactor_timer_new(s->r, session_dht_save_cb, s);
+	s->dht_routers = reactor_timer_new(s->r, session_dht_routers_cb, s);
 	if (o->state_dir != NULL)
 		s->state_dir = xstrdup(o->state_dir);
 	udp_set_krpc(s->udp, &uh);
@@ -568,9 +591,10 @@ session_dht_new(struct session *s, const struct session_opts *o, char *err)
 	for (i = 0; i < o->ndht_bootstrap; i++)
 		session_dht_bootstrap(s, o->dht_bootstrap[i]);
 	/* A saved table needs no public router. */
-	for (i = 0; o->ndht_bootstrap == 0 && !loaded &&
-	    i < nitems(session_dht_routers); i++)
-		session_dht_bootstrap(s, session_dht_routers[i]);
+	if (o->ndht_bootstrap == 0 && !loaded)
+		session_dht_routers_cb(s);
+	else if (o->ndht_bootstrap == 0)
+		reactor_timer_in(s->dht_routers, SESSION_DHT_ROUTERS_MS);
 	if (s->state_dir != NULL)
 		reactor_timer_in(s->dht_save_timer, SESSION_DHT_SAVE_MS);
 	session_dht_rearm(s);
@@ -599,6 +623,7 @@ session_dht_free(struct session *s)
 	reactor_timer_free(s->dht_timer);
 	reactor_timer_free(s->dht_kick);
 	reactor_timer_free(s->dht_save_timer);
+	reactor_timer_free(s->dht_routers);
 	dht_free(s->dht);
 	free(s->state_dir);
 }
