@@ -395,20 +395,19 @@ answer_cb(evutil_socket_t fd, short what, void *arg)
 		reactor_stop(a->r);
 }
 
-Test(udp, krpc_ping_answered_by_a_node)
+/* A KRPC ping from fd (bound on 127.0.0.1 or ::1) to k's socket. */
+static void
+ping_node(struct kctx *k, int fd, const struct sockaddr *to, socklen_t tl)
 {
-	struct kctx	 k = { 0 };
-	struct dht_opts	 o = { .v4 = true, .seed = 1 };
-	struct dht_hooks h = { .send = node_send, .arg = &k };
+	struct dht_opts	 o = { .v4 = true, .v6 = udp_dual_stack(k->u),
+			    .seed = 1 };
+	struct dht_hooks h = { .send = node_send, .arg = k };
 	struct answer	 a = { 0 };
 	struct krpc_msg	 q;
 	struct event	*ev;
 	struct buf	 b;
-	uint16_t	 cport;
-	int		 fd = peer_socket(&cport);
 
-	k_setup(&k);
-	k.dht = dht_new(&o, &h, reactor_now_ms(k.r));
+	k->dht = dht_new(&o, &h, reactor_now_ms(k->r));
 	memset(&q, 0, sizeof(q));
 	q.kind = KRPC_QUERY;
 	q.method = KRPC_PING;
@@ -417,21 +416,56 @@ Test(udp, krpc_ping_answered_by_a_node)
 	memset(q.id, 0x42, sizeof(q.id));
 	buf_init(&b, KRPC_MAX_OUT);
 	cr_assert_eq(krpc_put_query(&b, &q), GT_OK);
-	send_to(fd, udp_port(k.u), b.data, b.len);
+	cr_assert_eq(sendto(fd, b.data, b.len, 0, to, tl), (ssize_t)b.len);
 	buf_clear(&b);
-	a.r = k.r;
-	ev = event_new(reactor_base(k.r), fd, EV_READ, answer_cb, &a);
+	a.r = k->r;
+	ev = event_new(reactor_base(k->r), fd, EV_READ, answer_cb, &a);
 	cr_assert_eq(event_add(ev, NULL), 0);
-	k_run(&k);
+	k_run(k);
 	cr_assert_gt(a.n, 0, "no answer to the ping");
 	cr_assert_eq(krpc_decode(a.pkt, (size_t)a.n, &a.m), GT_OK);
 	cr_assert_eq(a.m.kind, KRPC_RESPONSE);
 	cr_assert_eq(a.m.tidlen, 2);
 	cr_assert(memcmp(a.m.tid, "pg", 2) == 0);
-	cr_assert(memcmp(a.m.id, dht_id(k.dht), KRPC_ID_LEN) == 0);
+	cr_assert(memcmp(a.m.id, dht_id(k->dht), KRPC_ID_LEN) == 0);
 	event_free(ev);
+	dht_free(k->dht);
+	k->dht = NULL;
+}
+
+Test(udp, krpc_ping_answered_by_a_node)
+{
+	struct kctx		k = { 0 };
+	struct sockaddr_in	sin = { .sin_family = AF_INET };
+	uint16_t		cport;
+	int			fd = peer_socket(&cport);
+
+	k_setup(&k);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(udp_port(k.u));
+	ping_node(&k, fd, (struct sockaddr *)&sin, sizeof(sin));
 	close(fd);
-	dht_free(k.dht);
+	udp_free(k.u);
+	reactor_free(k.r);
+}
+
+/* The same from ::1, on the dual-stack socket (where IPv6 exists). */
+Test(udp, krpc_ping_answered_over_ipv6)
+{
+	struct kctx		k = { 0 };
+	struct sockaddr_in6	sin6 = { .sin6_family = AF_INET6 };
+	int			fd;
+
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	sin6.sin6_addr = in6addr_loopback;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) != 0)
+		cr_skip_test("no IPv6 on ::1 here");
+	k_setup(&k);
+	if (!udp_dual_stack(k.u))
+		cr_skip_test("no dual-stack UDP socket here");
+	sin6.sin6_port = htons(udp_port(k.u));
+	ping_node(&k, fd, (struct sockaddr *)&sin6, sizeof(sin6));
+	close(fd);
 	udp_free(k.u);
 	reactor_free(k.r);
 }
