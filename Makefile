@@ -99,8 +99,9 @@ DEPS_dht-table := dht-table addr crypto $(BASE)
 DEPS_udp	:= udp sockaddr tracker-udp tracker dht dht-table dht-lookup \
 		   dht-store krpc bencode addr buf crypto reactor $(BASE)
 DEPS_dht-store := dht-store addr crypto $(BASE)
+DEPS_dht-keep	:= dht-keep $(BASE)
 DEPS_session	:= session net sockaddr torrent announcer tracker-client http udp \
-		   tracker tracker-http tracker-udp announce dht dht-table \
+		   tracker tracker-http tracker-udp announce dht dht-keep dht-table \
 		   dht-lookup dht-store krpc metainfo metadata storage \
 		   storage-fs storage-mem storage-hash filemap picker peer wire \
 		   bitfield swarm choke extmsg pex bencode addr buf crypto \

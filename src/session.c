@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "crypto.h"
 #include "dht.h"
+#include "dht-keep.h"
 #include "log.h"
 #include "metainfo.h"
 #include "net.h"
@@ -29,10 +30,6 @@
 #include "udp.h"
 #include "util.h"
 
-#define SESSION_DHT_SAVE_MS	(10u * 60 * 1000)	/* state saved */
-#define SESSION_DHT_ROUTERS_MS	(30u * 1000)	/* a loaded table with no
-						   good node by then: ask
-						   the public routers */
 #define SESSION_DHT_FILE	"dht.dat"
 #define SESSION_DHT_HOST	255	/* bytes of a bootstrap host name */
 
@@ -73,8 +70,8 @@ struct session {
 	uint16_t		  dht_port;
 	struct reactor_timer	 *dht_timer;	/* dht_deadline */
 	struct reactor_timer	 *dht_kick;	/* re-arm it, from the loop */
-	struct reactor_timer	 *dht_save_timer;
-	struct reactor_timer	 *dht_routers;	/* the fallback above */
+	struct dht_keep		  keep;		/* saves, routers: when */
+	struct reactor_timer	 *keep_timer;	/* its deadline */
 	struct dht_hooks	  watch;	/* session_dht_watch's */
 	char			 *state_dir;	/* NULL: state not kept */
 	struct evdns_base	 *dns;		/* bootstrap names */
@@ -273,7 +270,6 @@ mkdir_p(const char *path)
 static void
 session_dht_save(struct session *s)
 {
-	struct dht_stats st;
 	struct buf	 b;
 	char		*path, *tmp;
 	size_t		 off;
@@ -283,15 +279,6 @@ session_dht_save(struct session *s)
 
 	if (s->dht == NULL || s->state_dir == NULL)
 		return;
-	/*
-	 * Nothing to keep without a good node (a short run: the loaded
-	 * nodes are not verified yet): the last file stays.
-	 */
-	dht_stats(s->dht, reactor_now_ms(s->r), &st);
-	if (st.good[0] + st.good[1] == 0) {
-		log_debug("dht: no good node, state not saved");
-		return;
-	}
 	buf_init(&b, DHT_STATE_MAX);
 	if (dht_save(s->dht, reactor_now_ms(s->r), &b) != GT_OK) {
 		log_warn("dht: state too large to save");
@@ -331,15 +318,6 @@ out:
 	free(tmp);
 	free(path);
 	buf_clear(&b);
-}
-
-static void
-session_dht_save_cb(void *arg)
-{
-	struct session	*s = arg;
-
-	session_dht_save(s);
-	reactor_timer_in(s->dht_save_timer, SESSION_DHT_SAVE_MS);
 }
 
 /*
@@ -522,22 +500,31 @@ session_dht_bootstrap(struct session *s, const char *hp)
 		q->req = req;
 }
 
-/*
- * The public routers: at the start without a saved table, or when the
- * saved one gave no good node in SESSION_DHT_ROUTERS_MS (they all left).
- */
-static void
-session_dht_routers_cb(void *arg)
+static size_t
+session_dht_good(struct session *s)
 {
-	struct session		*s = arg;
-	struct dht_stats	 st;
-	size_t			 i;
+	struct dht_stats	st;
 
 	dht_stats(s->dht, reactor_now_ms(s->r), &st);
-	if (st.good[0] + st.good[1] > 0)
-		return;
-	for (i = 0; i < nitems(session_dht_routers); i++)
+	return st.good[0] + st.good[1];
+}
+
+/* Saves and the public routers, as dht-keep says. */
+static void
+session_keep_cb(void *arg)
+{
+	struct session	*s = arg;
+	unsigned	 a;
+	size_t		 i;
+
+	a = dht_keep_tick(&s->keep, session_dht_good(s), reactor_now_ms(s->r));
+	if (a & DHT_KEEP_SAVE)
+		session_dht_save(s);
+	for (i = 0; (a & DHT_KEEP_ROUTERS) && i < nitems(session_dht_routers);
+	    i++)
 		session_dht_bootstrap(s, session_dht_routers[i]);
+	if (dht_keep_deadline(&s->keep) != UINT64_MAX)
+		reactor_timer_at(s->keep_timer, dht_keep_deadline(&s->keep));
 }
 
 /*
@@ -580,8 +567,7 @@ session_dht_new(struct session *s, const struct session_opts *o, char *err)
 	s->dht = dht_new(&dopt, &dh, reactor_now_ms(s->r));
 	s->dht_timer = reactor_timer_new(s->r, session_dht_timer_cb, s);
 	s->dht_kick = reactor_timer_new(s->r, session_dht_kick_cb, s);
-	s->dht_save_timer = reactor_timer_new(s->r, session_dht_save_cb, s);
-	s->dht_routers = reactor_timer_new(s->r, session_dht_routers_cb, s);
+	s->keep_timer = reactor_timer_new(s->r, session_keep_cb, s);
 	if (o->state_dir != NULL)
 		s->state_dir = xstrdup(o->state_dir);
 	udp_set_krpc(s->udp, &uh);
@@ -590,13 +576,10 @@ session_dht_new(struct session *s, const struct session_opts *o, char *err)
 	    dopt.v6 ? "IPv4 and IPv6" : "IPv4");
 	for (i = 0; i < o->ndht_bootstrap; i++)
 		session_dht_bootstrap(s, o->dht_bootstrap[i]);
-	/* A saved table needs no public router. */
-	if (o->ndht_bootstrap == 0 && !loaded)
-		session_dht_routers_cb(s);
-	else if (o->ndht_bootstrap == 0)
-		reactor_timer_in(s->dht_routers, SESSION_DHT_ROUTERS_MS);
-	if (s->state_dir != NULL)
-		reactor_timer_in(s->dht_save_timer, SESSION_DHT_SAVE_MS);
+	/* The public routers: now, later or never (dht-keep.h). */
+	dht_keep_init(&s->keep, s->state_dir != NULL, loaded,
+	    o->ndht_bootstrap > 0, reactor_now_ms(s->r));
+	session_keep_cb(s);		/* the routers, now if due */
 	session_dht_rearm(s);
 	return GT_OK;
 }
@@ -607,7 +590,10 @@ session_dht_free(struct session *s)
 	struct sresolve	*q;
 
 	if (s->dht != NULL) {
-		session_dht_save(s);
+		if (dht_keep_final(&s->keep, session_dht_good(s)))
+			session_dht_save(s);
+		else if (s->state_dir != NULL)
+			log_debug("dht: no good node, state not saved");
 		udp_set_krpc(s->udp, NULL);
 	}
 	while ((q = LIST_FIRST(&s->resolving)) != NULL) {
@@ -622,8 +608,7 @@ session_dht_free(struct session *s)
 		evdns_base_free(s->dns, 0);
 	reactor_timer_free(s->dht_timer);
 	reactor_timer_free(s->dht_kick);
-	reactor_timer_free(s->dht_save_timer);
-	reactor_timer_free(s->dht_routers);
+	reactor_timer_free(s->keep_timer);
 	dht_free(s->dht);
 	free(s->state_dir);
 }
