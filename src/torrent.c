@@ -568,8 +568,11 @@ hook_port(void *ctx, struct peer *p, uint16_t port)
 	tc->pinged = true;
 	a = *net_conn_addr(tc->c);
 	a.port = port;
-	if (addr_is_dialable(&a) && dht_ping(t->h.dht, &a, now_ms(t)))
+	if (addr_is_dialable(&a) && dht_ping(t->h.dht, &a, now_ms(t))) {
+		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "PORT %u: its DHT "
+		    "node pinged", port);
 		dht_changed(t);
+	}
 }
 
 /* ---- piece completion ---------------------------------------------------- */
