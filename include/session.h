@@ -63,6 +63,7 @@ enum gt_err	 session_new(struct session **, struct reactor *,
 /* Frees the torrents still in it, then the rest. */
 void		 session_free(struct session *);
 uint16_t	 session_port(const struct session *);	/* 0: not listening */
+uint16_t	 session_dht_port(const struct session *);	/* 0: no DHT */
 
 /* A new torrent in the session (torrent_new's arguments and errors). */
 enum gt_err	 session_add_torrent(struct session *, const struct metainfo *,

@@ -613,6 +613,12 @@ session_dht_free(struct session *s)
 	free(s->state_dir);
 }
 
+uint16_t
+session_dht_port(const struct session *s)
+{
+	return s->dht != NULL ? s->dht_port : 0;
+}
+
 struct dht *
 session_dht(struct session *s)
 {

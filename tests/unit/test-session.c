@@ -208,15 +208,13 @@ Test(session, state_saved_and_loaded)
 	struct session	*s, *o;
 	struct stat	 st, st2;
 	uint8_t		 id[KRPC_ID_LEN];
-	uint16_t	 ps = free_port(), po = free_port();
 	char		*dir = tpath("state/gtorrent"), *file, *tmpf;
-	char		 bs[32], bo[32], *boots[1] = { bo }, *booto[1] = { bs };
+	char		 bo[32], *boots[1] = { bo };
 	char		*nowhere[1] = { "127.0.0.1:9" };
 
-	snprintf(bs, sizeof(bs), "127.0.0.1:%u", ps);
-	snprintf(bo, sizeof(bo), "127.0.0.1:%u", po);
-	o = dht_session(r, po, booto, 1, NULL, false);
-	s = dht_session(r, ps, boots, 1, dir, false);
+	o = dht_session(r, 0, nowhere, 1, NULL, false);
+	snprintf(bo, sizeof(bo), "127.0.0.1:%u", session_dht_port(o));
+	s = dht_session(r, 0, boots, 1, dir, false);
 	cr_assert(run_until(r, has_good, s, 10000), "no good node");
 	memcpy(id, dht_id(session_dht(s)), sizeof(id));
 	session_free(s);
@@ -313,14 +311,11 @@ Test(session, watcher_hears_pong)
 	struct watch		 w = { 0 };
 	struct dht_hooks	 h = { .pong = w_pong, .arg = &w };
 	struct netaddr		 to;
-	uint16_t		 pa = free_port(), pb = free_port();
-	char			 ba[32], bb[32], *boa[1] = { bb },
-				*bob[1] = { ba };
+	char			 bb[32], *nowhere[1] = { "127.0.0.1:9" };
 
-	snprintf(ba, sizeof(ba), "127.0.0.1:%u", pa);
-	snprintf(bb, sizeof(bb), "127.0.0.1:%u", pb);
-	a = dht_session(r, pa, boa, 1, NULL, false);
-	b = dht_session(r, pb, bob, 1, NULL, false);
+	b = dht_session(r, 0, nowhere, 1, NULL, false);
+	snprintf(bb, sizeof(bb), "127.0.0.1:%u", session_dht_port(b));
+	a = dht_session(r, 0, nowhere, 1, NULL, false);
 	w.want = session_dht(b);
 	session_dht_watch(a, &h);
 	cr_assert_eq(addr_parse(bb, 0, &to), GT_OK);
@@ -374,14 +369,13 @@ Test(session, magnet_finds_peer_on_dht_and_port_pings)
 	struct dht_hooks	 hb = { .search_done = w_done, .arg = &wb };
 	struct found		 f;
 	uint8_t			 ih[20];
-	uint16_t		 pc = free_port();
 	char			 bc[32], *boot[1] = { bc }, err[GT_ERRLEN];
 	char			*nowhere[1] = { "127.0.0.1:9" };
 	bool			 ok;
 
 	memset(ih, 0x5a, sizeof(ih));
-	snprintf(bc, sizeof(bc), "127.0.0.1:%u", pc);
-	c = dht_session(r, pc, nowhere, 1, NULL, false);
+	c = dht_session(r, 0, nowhere, 1, NULL, false);
+	snprintf(bc, sizeof(bc), "127.0.0.1:%u", session_dht_port(c));
 	b = dht_session(r, 0, boot, 1, NULL, true);
 	cr_assert_neq(session_port(b), 0);
 	session_dht_watch(b, &hb);
@@ -443,7 +437,7 @@ Test(session, udp_trackers_share_the_dht_socket)
 	struct session		*s;
 	struct torrent		*t;
 	struct sock		 k = { 0 };
-	uint16_t		 tport, dport = free_port();
+	uint16_t		 tport;
 	char			 url[64], *urls[1] = { url }, err[GT_ERRLEN];
 	char			*nowhere[1] = { "127.0.0.1:9" };
 	struct torrent_opts	 to = {
@@ -454,14 +448,14 @@ Test(session, udp_trackers_share_the_dht_socket)
 
 	k.fd = udp_socket(&tport);
 	snprintf(url, sizeof(url), "udp://127.0.0.1:%u/announce", tport);
-	s = dht_session(r, dport, nowhere, 1, NULL, false);
+	s = dht_session(r, 0, nowhere, 1, NULL, false);
 	cr_assert_eq(session_add_magnet(s, ih, NULL, &to, NULL, &t, err),
 	    GT_OK, "%s", err);
 	torrent_start(t);
 	cr_assert(run_until(r, sock_got, &k, 5000), "no tracker request");
 	cr_assert_eq(k.n, 16);				/* connect */
 	cr_assert_eq(load_be64(k.pkt), 0x41727101980ULL);
-	cr_assert_eq(ntohs(k.from.sin_port), dport);
+	cr_assert_eq(ntohs(k.from.sin_port), session_dht_port(s));
 	session_free(s);
 	close(k.fd);
 	reactor_free(r);
