@@ -23,7 +23,12 @@ once for this module; the tests check that it is one DHT, then:
   test_only_loopback_is_contacted      (5) gtorrent under strace: with
                                        --dht-bootstrap given, every
                                        datagram and connect goes to
-                                       loopback.
+                                       loopback;
+  test_dead_bootstrap_stays_on_loopback  (5) the same with a dead
+                                       bootstrap node for 36 s, in a
+                                       network namespace of its own: no
+                                       fallback to the public routers,
+                                       no DNS query.
 
 No tracker anywhere: magnets carry no tr=, torrents no announce, and a
 seed runs with --no-tracker.  Every gtorrent gets a loopback
@@ -391,3 +396,78 @@ def test_only_loopback_is_contacted(net, lt, gt_dht, ltdht, tmp_path, seed):
     print("strace: %d network calls, %d destinations, all loopback; %d of "
           "them DHT nodes" % (len(dests), len({(ip, p) for ip, p, _ in
                                                 dests}), len(dht_dests)))
+
+
+def children(pid):
+    """PIDs of pid's child processes (every thread's)."""
+    out = []
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                out += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def netns_unusable():
+    for exe in ("unshare", "ip"):
+        if dht.shutil.which(exe) is None:
+            return "%s not installed" % exe
+    r = subprocess.run(["unshare", "-n", "sh", "-c", "ip link set lo up"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       stdin=subprocess.DEVNULL, timeout=10)
+    if r.returncode != 0:
+        return "cannot make a network namespace: %s" % r.stdout.decode(
+            "utf-8", "replace").strip()[:200]
+    return None
+
+
+DEAD_RUN = 36       # s: past DHT_KEEP_ROUTERS_MS (30 s), when a node with
+                    # no good node may turn to the public routers
+
+
+@pytest.mark.timeout(TEST_TIMEOUT)
+def test_dead_bootstrap_stays_on_loopback(gt_dht, tmp_path):
+    """(5) The worst case: the one --dht-bootstrap node is dead, so the
+    table stays empty past the time after which a node that was given
+    no bootstrap node turns to the public routers.  gtorrent, in a network
+    namespace of its own with only lo up (so nothing could leave anyway)
+    and under strace -f, runs a magnet download for DEAD_RUN s: every
+    address it sent to or connected to is loopback, none is a DNS server
+    (port 53), and it kept asking the node it was given."""
+    if dht.strace_path() is None:
+        pytest.skip("strace not installed")
+    why_not = netns_unusable()
+    if why_not:
+        pytest.skip(why_not)
+    dead = peers.free_port()
+    port = peers.free_port()
+    log = tmp_path / "strace.log"
+    out = tmp_path / "out"
+    magnet = "magnet:?xt=urn:btih:" + "5a" * 20
+    inner = dht.strace_wrap([gt_dht, "-v", "-m", magnet, "-o", out,
+                             "-p", port, "--dht-port", port,
+                             "--dht-bootstrap", "127.0.0.1:%d" % dead], log)
+    g = peers.GtProc("unshare", ["-n", "sh", "-c",
+                                 'ip link set lo up && exec "$@"', "sh"] +
+                     inner, tmp_path, "gt-netns")
+    try:
+        time.sleep(DEAD_RUN)
+        assert g.alive(), why("gtorrent ended by itself", g)
+        kids = children(g.pid)          # g.pid is strace now
+        assert kids, why("no gtorrent under strace", g)
+        for k in kids:
+            os.kill(k, 2)
+        g.wait(15)
+    finally:
+        g.close()
+    dests = dht.strace_destinations(log)
+    off = [d for d in dests if not dht.is_loopback(d[0]) or d[1] == 53]
+    assert not off, "gtorrent contacted %s" % "\n".join(
+        "%s:%d  (%s)" % (ip, p, ln[:160]) for ip, p, ln in off[:20])
+    to_boot = [d for d in dests if d[0] == "127.0.0.1" and d[1] == dead]
+    assert len(to_boot) >= 2, "the bootstrap node was asked %d times: %r" % (
+        len(to_boot), dests[:20])
+    print("dead bootstrap, %d s: %d network calls, all loopback, %d to the "
+          "bootstrap node" % (DEAD_RUN, len(dests), len(to_boot)))
