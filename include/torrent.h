@@ -33,6 +33,8 @@ struct torrent_opts {
 	size_t		 ntrackers;
 	bool		 pex;		/* BEP 11 (never for private ones) */
 	bool		 metadata_only;	/* a magnet: stop at the metadata */
+	bool		 dht;		/* search and announce on the session's
+					   DHT (never for private ones) */
 };
 
 /* What the torrent uses of the session that holds it. */
@@ -70,6 +72,7 @@ struct torrent_stats {
 	uint32_t	md_pieces;	/* ... its 16 KiB pieces (0: size not
 					   known yet) */
 	uint32_t	md_have;	/* ... received so far */
+	uint32_t	dht_peers;	/* distinct peers the DHT found */
 };
 
 /* What the command hears about. */
