@@ -122,8 +122,9 @@ download_usage(FILE *f, bool seed)
 	    "  -h, --help            this help\n"
 	    "\n"
 	    "\n"
-	    "The DHT's routing table is kept in $XDG_STATE_HOME/gtorrent/dht.dat\n"
-	    "(else ~/.local/state/gtorrent/dht.dat).\n"
+	    "The DHT's routing table is kept in the state folder:\n"
+	    "$XDG_STATE_HOME/gtorrent/dht.dat, else\n"
+	    "~/.local/state/gtorrent/dht.dat.\n"
 	    "\n"
 	    "Exit status: 0 complete and verified; 1 could not complete;\n"
 	    "2 bad command line; 3 bad .torrent or magnet; 4 disk error; 130 "
@@ -501,8 +502,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			break;
 		case OPT_DHT_PORT:
 			if (cmd_parse_port(optarg, &so.dht_port) != 0) {
-				rc = cmd_usage_error(cmd, "--dht-port must be 1 "
-				    "to 65535, not '%s'", optarg);
+				rc = cmd_usage_error(cmd, "--dht-port must "
+				    "be 1 to 65535, not '%s'", optarg);
 				goto out;
 			}
 			break;
