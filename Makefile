@@ -98,6 +98,7 @@ DEPS_http	:= http reactor buf $(BASE)
 DEPS_dht-table := dht-table addr crypto $(BASE)
 DEPS_udp	:= udp sockaddr tracker-udp tracker addr buf crypto reactor $(BASE)
 DEPS_dht-store := dht-store addr crypto $(BASE)
+DEPS_dht	:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_BINS	:= $(UNIT:%=$(BUILD)/test-%)
