@@ -217,11 +217,14 @@ dhtc_search(struct dhtc *d)
 	uint64_t		now = reactor_now_ms(d->r);
 	enum gt_err		e;
 
+	/*
+	 * One lookup per family whose table has nodes; the others wait for
+	 * nodes (and end only if some come): they are not waited for.
+	 */
 	dht_stats(d->dht, now, &st);
-	d->families = (st.buckets[0] > 0 ? 1u : 0) |
-	    (st.buckets[1] > 0 ? 2u : 0);
+	d->families = (st.nodes[0] > 0 ? 1u : 0) | (st.nodes[1] > 0 ? 2u : 0);
 	if (d->families == 0)
-		d->families = 1;
+		d->families = 3;	/* ends at the deadline, or a late run */
 	d->done = 0;
 	d->runs++;
 	log_info("%s: lookup %u (%zu nodes, %zu good)", d->cmd, d->runs,
