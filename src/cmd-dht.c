@@ -28,7 +28,7 @@
 					   node entered the table */
 #define DHTC_BOOT_MAX_MS	5000	/* ... or this long after the start */
 #define DHTC_POLL_MS		100	/* the table looked at while waiting */
-#define DHTC_RUNS		3	/* lookups while none finds a peer */
+#define DHTC_RUNS		2	/* lookups while none finds a peer */
 #define DHTC_RERUN_MS		1000	/* pause before the next one */
 #define DHTC_MAX_VERSION	64	/* bytes of a node's "v" shown */
 
