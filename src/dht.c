@@ -94,7 +94,8 @@ struct search {
 struct upkeep {
 	struct dht_lookup	*l;
 	uint32_t		 gen;
-	bool			 self;	/* for our own id */
+	uint8_t			 target[20];
+	bool			 self;	/* target is our own id */
 };
 
 struct vote {
@@ -442,9 +443,9 @@ put_nodes(struct dht *d, struct krpc_msg *r, const uint8_t *target,
 }
 
 /*
- * Encodes r within max bytes, trimming values, then nodes (the farthest
- * of each family first: they come closest first, v4 then v6), then
- * samples, then the bloom filters.
+ * Encodes r within max bytes, trimming nodes (the last first: v6 after
+ * v4, farther after closer), then values (what a get_peers wants most),
+ * then samples, then the bloom filters.
  */
 static bool
 put_trimmed(struct krpc_msg *r, struct buf *b)
@@ -452,10 +453,10 @@ put_trimmed(struct krpc_msg *r, struct buf *b)
 	for (;;) {
 		if (krpc_put_response(b, r) == GT_OK)
 			return true;
-		if (r->nvalues > 0)
-			r->nvalues /= 2;
-		else if (r->nnodes > 0)
+		if (r->nnodes > 0)
 			r->nnodes--;
+		else if (r->nvalues > 0)
+			r->nvalues /= 2;
 		else if (r->nsamples > 0)
 			r->nsamples /= 2;
 		else if (r->bf_seeds != NULL || r->bf_peers != NULL)
@@ -675,6 +676,7 @@ upkeep_start(struct dht *d, int fam, const uint8_t target[20], uint64_t now)
 	u = &d->up[fam][j];
 	u->l = dht_lookup_new(target, soft_ms(d), DHT_QUERY_MS);
 	u->gen = ++d->gens;
+	memcpy(u->target, target, 20);
 	u->self = is_us(d, target);
 	if (u->self)
 		d->looked_self[fam] = true;
@@ -956,7 +958,10 @@ pump_search(struct dht *d, size_t si, int fam, uint64_t now)
 	if (search_at(d, si, gen) == NULL)
 		return;
 	run_clear(r);
-	r->next = s->o.repeat ? now + DHT_REPEAT_MS : UINT64_MAX;
+	r->next = UINT64_MAX;
+	if (s->o.repeat)
+		r->next = now + (r->res.peers == 0 && !s->o.seed ?
+		    DHT_RETRY_MS : DHT_REPEAT_MS);
 	if (!s->o.repeat && search_idle(s))
 		search_remove(d, si);
 }
@@ -1010,7 +1015,7 @@ pump_upkeep(struct dht *d, int fam, int j, uint64_t now)
 	if (u->l == NULL)
 		return;
 	while (dht_lookup_next(u->l, now, &n))
-		if (send_simple(d, KRPC_FIND_NODE, dht_id(d), Q_FIND, &n.a,
+		if (send_simple(d, KRPC_FIND_NODE, u->target, Q_FIND, &n.a,
 		    n.id, j, u->gen, fam, now) < 0)
 			dht_lookup_failed(u->l, &n.a);
 	if (dht_lookup_done(u->l)) {
@@ -1119,38 +1124,65 @@ dht_search_stop(struct dht *d, const uint8_t ih[20])
 
 /* ---- time ---------------------------------------------------------------- */
 
+/* The query in slot i failed (no answer in time, or ICMP). */
 static void
-expire(struct dht *d, uint64_t now)
+fail_pending(struct dht *d, int32_t i, uint64_t now)
 {
-	struct pending	 p;
+	struct pending	 p = d->p[i];
 	struct search	*s;
 	struct upkeep	*u;
 	size_t		 si;
-	int32_t		 i;
 
-	while ((i = d->head) >= 0 && now >= d->p[i].sent + DHT_QUERY_MS) {
-		p = d->p[i];
-		pending_unlink(d, i);
-		if (p.has_id)
-			dht_table_on_timeout(d->tab[fam_of(&p.to)], p.id, &p.to,
-			    now);
-		switch (p.kind) {
-		case Q_USER:
-			if (d->h.pong != NULL)
-				d->h.pong(d->h.arg, &p.to, NULL, NULL, 0,
-				    DHT_QUERY_MS);
-			break;
-		case Q_FIND:
-			if ((u = upkeep_of(d, &p)) != NULL)
-				dht_lookup_failed(u->l, &p.to);
-			break;
-		case Q_GET_PEERS:
-			if ((s = search_of(d, &p, &si)) != NULL &&
-			    s->run[p.fam].l != NULL)
-				dht_lookup_failed(s->run[p.fam].l, &p.to);
-			break;
-		default:
-			break;
+	pending_unlink(d, i);
+	if (p.has_id)
+		dht_table_on_timeout(d->tab[fam_of(&p.to)], p.id, &p.to, now);
+	switch (p.kind) {
+	case Q_USER:
+		if (d->h.pong != NULL)
+			d->h.pong(d->h.arg, &p.to, NULL, NULL, 0,
+			    (uint32_t)MIN(now - p.sent, DHT_QUERY_MS));
+		break;
+	case Q_FIND:
+		if ((u = upkeep_of(d, &p)) != NULL) {
+			dht_lookup_failed(u->l, &p.to);
+			pump_upkeep(d, p.fam, p.owner, now);
+		}
+		break;
+	case Q_GET_PEERS:
+		if ((s = search_of(d, &p, &si)) != NULL &&
+		    s->run[p.fam].l != NULL) {
+			dht_lookup_failed(s->run[p.fam].l, &p.to);
+			pump_search(d, si, p.fam, now);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+expire(struct dht *d, uint64_t now)
+{
+	int32_t	i;
+
+	while ((i = d->head) >= 0 && now >= d->p[i].sent + DHT_QUERY_MS)
+		fail_pending(d, i, now);
+}
+
+void
+dht_on_unreachable(struct dht *d, const struct netaddr *in, uint64_t now)
+{
+	struct netaddr	to = *in;
+	int32_t		i, next;
+
+	addr_unmap(&to);
+	for (i = d->head; i >= 0; i = next) {
+		next = d->p[i].next;
+		if (addr_eq(&d->p[i].to, &to)) {
+			fail_pending(d, i, now);
+			/* hooks and pumps may have sent (appended) or
+			   failed others: start again from the head */
+			next = d->head;
 		}
 	}
 }
@@ -1270,8 +1302,7 @@ dht_deadline(const struct dht *d)
 			if (r->l != NULL)
 				t = MIN(t, dht_lookup_deadline(r->l));
 			else if (r->waiting)
-				t = MIN(t, MIN(r->asked + WAIT_MS,
-				    d->last_tick + POLL_MS));
+				t = MIN(t, d->last_tick + POLL_MS);
 			else
 				t = MIN(t, r->next);
 		}

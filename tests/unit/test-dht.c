@@ -40,6 +40,7 @@ struct net {
 	struct dht_search_result done[8];
 	size_t		 ndone;
 	bool		 stop_in_hook;
+	size_t		 refreshes;	/* find_node for another id */
 };
 
 static struct net	N;
@@ -84,6 +85,15 @@ hook_send(void *arg, const struct netaddr *to, const uint8_t *buf, size_t len)
 	} else {
 		cr_assert(N.nq < MAXQ);
 		p = &N.q[N.nq++];
+	}
+	{
+		struct krpc_msg	*m = malloc(sizeof(*m));
+
+		if (krpc_decode(buf, len, m) == GT_OK &&
+		    m->kind == KRPC_QUERY && m->method == KRPC_FIND_NODE &&
+		    memcmp(m->target, m->id, 20) != 0)
+			N.refreshes++;
+		free(m);
 	}
 	p->at = N.now + LAT;
 	p->from = i;
@@ -730,4 +740,25 @@ Test(dht, deadline_is_never_a_busy_loop)
 	}
 	/* upkeep at most every 100 ms: at most 6,000 ticks in 10 min */
 	cr_assert_leq(ticks, 6100, "%lu ticks", (unsigned long)ticks);
+}
+
+Test(dht, stale_buckets_are_refreshed_with_a_random_target)
+{
+	swarm(10);
+	N.refreshes = 0;
+	run(N.now + 20 * 60 * 1000);
+	cr_assert_gt(N.refreshes, 0);
+}
+
+Test(dht, icmp_unreachable_fails_the_queries_to_that_address_at_once)
+{
+	struct netaddr	a = addr_of(50), b = addr_of(51);
+
+	mknode(0, false);
+	cr_assert(dht_ping(N.n[0], &a, N.now));
+	cr_assert(dht_ping(N.n[0], &b, N.now));
+	dht_on_unreachable(N.n[0], &a, N.now + 5);
+	cr_assert_eq(N.nopongs, 1, "a failed at once");
+	run(N.now + DHT_QUERY_MS + 100);
+	cr_assert_eq(N.nopongs, 2, "b only at its timeout");
 }
