@@ -526,3 +526,25 @@ def test_state_folder(gtorrent_path, gt_dht, ltdht, tmp_path, where):
     assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
     t, _ = helpers.bdecode(path.read_bytes())
     assert isinstance(t, dict), t
+
+
+def test_status_line_shows_the_dht(gt_dht, ltdht, tmp_path):
+    """-v: the status line (a plain line every 5 s off a terminal) shows
+    the DHT's nodes and the peers it found for the torrent: here a magnet
+    with no tracker whose one peer, a libtorrent node, only the DHT
+    knows."""
+    import peers
+    g = peers.GtProc(gt_dht, ["-v", "-p", "0", "-o", tmp_path / "out",
+                              "--dht-bootstrap", ltdht.addr(0),
+                              "magnet:?xt=urn:btih:" + IH], tmp_path, "dl")
+    try:
+        pat = re.compile(r"  dht (\d+) nodes \((\d+) good\) (\d+) peers$",
+                         re.M)
+        assert peers.wait_until(lambda: pat.search(g.out) or not g.alive(),
+                                15), g
+        m = pat.search(g.out)
+        assert m, g
+        assert int(m.group(1)) >= 1 and int(m.group(3)) >= 1, g
+        assert g.interrupt() == 130, g
+    finally:
+        g.close()
