@@ -548,3 +548,17 @@ def test_status_line_shows_the_dht(gt_dht, ltdht, tmp_path):
         assert g.interrupt() == 130, g
     finally:
         g.close()
+
+
+@pytest.mark.parametrize("verb", ["ping", "get-peers"])
+def test_dht_port_taken(gt, gt_dht, verb):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    try:
+        port = u.getsockname()[1]
+        arg = "127.0.0.1:1" if verb == "ping" else IH
+        r = gt("dht", verb, "--dht-port", port, "-t", "2", arg, timeout=20)
+        assert r.rc == 1, r
+        one_line_error(r, "dht %s" % verb, str(port))
+    finally:
+        u.close()
