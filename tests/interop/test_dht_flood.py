@@ -1,0 +1,913 @@
+"""A gtorrent DHT node under attack, over loopback UDP.
+
+One gtorrent process (`gtorrent seed` of a small torrent, which keeps its
+DHT node up on --dht-port) joins a small fake DHT of Python nodes on
+127.0.0.2-7 and [::1] (krpc.Responder: they answer its queries, so its
+routing tables hold nodes that answered), then Python sockets bound to
+other loopback addresses (127.x.y.z; the whole 127/8 is local) attack it:
+
+1. garbage at 10,000 datagrams/s from one port, then from many ports and
+   IPs: memory flat, under one core, a fresh ping answered afterwards;
+2. deep nesting, 65,507-byte datagrams, transaction ids of 33..1000 bytes
+   (and the largest one a datagram can carry): no answer, node alive;
+3. unsolicited responses carrying 1,000 nodes (nodes and nodes6, with and
+   without a tid the node really sent, to another address): none of them
+   ever enters its table or hears from it;
+4. 5,000 node ids from one IP (that also answers the node's pings): its
+   find_node replies never list more than one entry for that address;
+5. announce_peer with bad tokens (error 203, nothing stored), then for
+   100,000 info-hashes with valid tokens from 2,100 source IPs: the store
+   stays within its cap and memory flat;
+6. no amplification: to an address that never answered the node, every
+   reply of every query type is at most DHT_AMPLIFY (4) times its query;
+7. undialable values (port 0; 0.0.0.0, broadcast, multicast from other
+   nodes' replies) are never stored, returned or dialled.
+
+Every socket is on loopback; the gtorrent process is killed by PID at the
+end of each test; each test is bounded (pytest timeout marks).
+"""
+
+import os
+import random
+import resource
+import select
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+
+import krpc
+import peers
+
+AMPLIFY = 4                     # include/dht.h DHT_AMPLIFY
+RATE_BURST = 50                 # include/dht-store.h DHT_STORE_BURST
+MAX_HASHES = 10000              # DHT_STORE_MAX_HASHES
+MAX_TID = 32                    # include/krpc.h KRPC_MAX_TID
+MAX_PACKET = 4096               # KRPC_MAX_PACKET
+UDP_MAX = 65507                 # IPv4 UDP payload: 65,535 - 20 - 8
+MB = 1024 * 1024
+
+
+# --- the process --------------------------------------------------------------
+
+def proc_rss(pid):
+    """VmRSS in bytes."""
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1]) * 1024
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+def proc_cpu(pid):
+    """utime + stime in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class IPs:
+    """Fresh loopback addresses 127.<net>.x.y, never used before in this
+    test: the node has never queried them, and each has its own rate
+    budget."""
+
+    def __init__(self, net):
+        self.net = net
+        self.n = 0
+
+    def next(self):
+        self.n += 1
+        assert self.n < 65000
+        return "127.%d.%d.%d" % (self.net, self.n // 250, 1 + self.n % 250)
+
+
+def v6_ok():
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.bind(("::1", 0))
+        s.close()
+        return True
+    except OSError:
+        return False
+
+
+class DhtNode:
+    """A gtorrent seed with its DHT node on 127.0.0.1:port, in a fake DHT
+    of Responders that answer it."""
+
+    def __init__(self, gtorrent, tmp, mode="seed"):
+        self.tmp = tmp
+        self.responders = []
+        self.proc = None
+        self.ips = IPs(100)
+        ids = [krpc.rand_id() for _ in range(6)]
+        self.v6 = v6_ok()
+        for i, nid in enumerate(ids):
+            self.responders.append(krpc.Responder("127.0.0.%d" % (2 + i),
+                                                  nid=nid))
+        if self.v6:
+            for _ in range(3):
+                self.responders.append(krpc.Responder("::1"))
+        view = [(r.id, r.addr[0], r.addr[1]) for r in self.responders]
+        for r in self.responders:
+            r.nodes = [n for n in view if n[0] != r.id]
+        self.port = peers.free_port(udp_too=True)
+        self.addr = ("127.0.0.1", self.port)
+        # a small complete torrent: `seed` keeps the node up until killed
+        data = os.urandom(64 * 1024)
+        (tmp / "data").mkdir()
+        with open(tmp / "data" / "payload.bin", "wb") as f:
+            f.write(data)
+        info = {"name": "payload.bin", "length": len(data),
+                "piece length": 16384,
+                "pieces": b"".join(
+                    __import__("hashlib").sha1(data[i:i + 16384]).digest()
+                    for i in range(0, len(data), 16384))}
+        self.torrent = tmp / "t.torrent"
+        with open(self.torrent, "wb") as f:
+            f.write(krpc.bencode({"announce": "http://127.0.0.1:1/announce",
+                                  "info": info}))
+        self.info_hash = __import__("hashlib").sha1(
+            krpc.bencode(info)).digest()
+        out = tmp / "data" if mode == "seed" else tmp / "empty"
+        out.mkdir(exist_ok=True)
+        args = [mode, str(self.torrent), "-o", str(out), "--no-tracker",
+                "-p", str(peers.free_port()), "--dht-port", str(self.port),
+                "--dht-bootstrap", "%s:%d" % self.responders[0].addr]
+        if self.v6:
+            args += ["--dht-bootstrap", "[::1]:%d" % self.responders[6].addr[1]]
+        self.args = args
+        self.proc = peers.GtProc(gtorrent, args, tmp, "gtorrent")
+        self.pid = self.proc.pid
+
+    def describe(self):
+        return self.proc.describe() if self.proc else "(not started)"
+
+    def alive(self):
+        return self.proc.alive()
+
+    def fresh(self, ip=None):
+        """A Node on an address the node never saw."""
+        return krpc.Node(ip or self.ips.next())
+
+    def ping_ok(self, timeout=3.0):
+        n = self.fresh()
+        try:
+            r = n.ask(self.addr, krpc.ping, timeout=timeout)
+            return krpc.kind(r) == b"r"
+        finally:
+            n.close()
+
+    def wait_ready(self, timeout=10.0):
+        """Answers pings and has nodes in its v4 table (and v6 if any)."""
+        deadline = time.monotonic() + timeout
+        n = self.fresh()
+        try:
+            while time.monotonic() < deadline:
+                if not self.alive():
+                    break
+                r = n.ask(self.addr, krpc.find_node, krpc.rand_id(),
+                          want=[b"n4", b"n6"] if self.v6 else None,
+                          timeout=0.5)
+                if r is not None:
+                    got = krpc.reply_nodes(r)
+                    v4 = [x for x in got if ":" not in x[1]]
+                    v6 = [x for x in got if ":" in x[1]]
+                    if len(v4) >= 3 and (not self.v6 or len(v6) >= 1):
+                        return True
+                time.sleep(0.2)
+        finally:
+            n.close()
+        return False
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.close()       # kills by PID
+        for r in self.responders:
+            r.close()
+
+
+def _probe(gtorrent):
+    r = subprocess.run([gtorrent, "seed", "--help"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=10)
+    text = r.stdout.decode("utf-8", "replace")
+    if "--dht-port" not in text or "--dht-bootstrap" not in text:
+        return "`gtorrent seed` has no --dht-port/--dht-bootstrap yet"
+    return None
+
+
+@pytest.fixture
+def node(gtorrent_path, tmp_path, monkeypatch):
+    why = _probe(gtorrent_path)
+    if why:
+        pytest.skip(why)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    d = DhtNode(gtorrent_path, tmp_path)
+    try:
+        assert d.wait_ready(), peers.why(
+            "the node never answered with nodes of its table", d)
+        yield d
+    finally:
+        d.stop()
+
+
+def answers(got):
+    """Of [(bytes, addr)], those that are not the node's own queries (it
+    pings a newcomer that queried it, to verify it)."""
+    return [(d, a) for d, a in got if krpc.kind(krpc.bdecode(d)) != b"q"]
+
+
+def no_reply(sock, timeout):
+    """Datagrams that came to sock within timeout."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        p = select.poll()
+        p.register(sock, select.POLLIN)
+        if p.poll(max(0, deadline - time.monotonic()) * 1000):
+            got += krpc.drain(sock)
+    return got
+
+
+# --- 1. garbage at 10,000 datagrams/s -----------------------------------------
+
+def garbage_pool(rng, n=3000):
+    """Datagrams of every shape a parser can trip on."""
+    out = []
+    ih = krpc.rand_id()
+    for i in range(n):
+        k = i % 12
+        if k == 0:
+            out.append(rng.randbytes(rng.randrange(1, 1500)))
+        elif k == 1:            # routed to the KRPC side, then junk
+            out.append(b"d" + rng.randbytes(rng.randrange(0, 600)))
+        elif k == 2:            # UDP tracker shaped: connect/announce
+            out.append(struct.pack(">IIQ", 0, rng.randrange(4),
+                                   rng.getrandbits(64)) +
+                       rng.randbytes(rng.choice([0, 4, 8, 90])))
+        elif k == 3:            # truncated valid queries
+            q = krpc.get_peers(rng.randbytes(2), krpc.rand_id(), ih)
+            out.append(q[:rng.randrange(1, len(q))])
+        elif k == 4:            # unsolicited responses, random tids
+            out.append(krpc.response(rng.randbytes(rng.randrange(0, 8)),
+                                     krpc.rand_id(), nodes=rng.randbytes(
+                                         26 * rng.randrange(0, 16))))
+        elif k == 5:            # errors nobody asked for
+            out.append(krpc.error(rng.randbytes(4), rng.randrange(-9, 999),
+                                  rng.randbytes(rng.randrange(0, 300))))
+        elif k == 6:            # wrong types everywhere
+            out.append(krpc.bencode({"t": rng.randrange(9), "y": ["q"],
+                                     "q": {"x": 1}, "a": "id"}))
+        elif k == 7:            # queries with unusable arguments (203)
+            out.append(krpc.bencode({"t": b"ab", "y": "q",
+                                     "q": rng.choice([b"find_node",
+                                                      b"get_peers",
+                                                      b"announce_peer"]),
+                                     "a": {"id": krpc.rand_id(),
+                                           "target": b"short"}}))
+        elif k == 8:            # lists and dicts as deep as fits
+            d = rng.randrange(1, 40)
+            out.append(b"l" * d + b"i1e" + b"e" * d)
+        elif k == 9:            # bencoded integers and strings at their edges
+            out.append(rng.choice([b"i-0e", b"i00e", b"i99999999999999999999e",
+                                   b"4294967296:x", b"-1:", b"d1:te",
+                                   b"d0:0:e", b"de", b"le", b"d"]))
+        elif k == 10:           # keys out of order, repeated keys
+            out.append(b"d1:y1:q1:t2:aa1:t2:bb1:q4:ping1:ad2:id20:" +
+                       krpc.rand_id() + b"ee")
+        else:                   # a valid ping with an unknown method name
+            out.append(krpc.query(rng.randbytes(2), rng.randbytes(
+                rng.randrange(1, 30)), {"id": krpc.rand_id()}))
+    return out
+
+
+def flood(socks, to, pool, rate, secs, rng):
+    """Sends pool datagrams round-robin from socks at rate/s for secs;
+    returns (sent, reply bytes read back, bytes sent)."""
+    sent = nbytes = back = 0
+    t0 = time.monotonic()
+    step = 0.01
+    per = max(1, int(rate * step))
+    i = 0
+    while True:
+        now = time.monotonic()
+        if now - t0 >= secs:
+            break
+        due = int((now - t0) * rate)
+        while sent < due:
+            for _ in range(min(per, due - sent)):
+                d = pool[i % len(pool)]
+                s = socks[i % len(socks)]
+                i += 1
+                try:
+                    s.sendto(d, to)
+                    nbytes += len(d)
+                except (BlockingIOError, OSError):
+                    pass
+                sent += 1
+        for s in socks:
+            back += sum(len(d) for d, _ in krpc.drain(s))
+        time.sleep(step / 2)
+    return sent, back, nbytes
+
+
+@pytest.mark.timeout(45)
+def test_garbage_flood(node, rng):
+    pool = garbage_pool(rng)
+    assert node.ping_ok(), node.describe()
+    time.sleep(0.5)
+    rss0 = proc_rss(node.pid)
+    results = []
+    one = [krpc.udp_socket(node.ips.next())]
+    ips = [node.ips.next() for _ in range(16)]
+    many = [krpc.udp_socket(ip) for ip in ips for _ in range(4)]
+    try:
+        for name, socks in (("one port", one), ("64 ports, 16 IPs", many)):
+            c0, t0 = proc_cpu(node.pid), time.monotonic()
+            sent, back, nbytes = flood(socks, node.addr, pool, 10000, 4, rng)
+            t1 = time.monotonic()
+            c1 = proc_cpu(node.pid)
+            # the last datagrams still queued are the node's work too
+            time.sleep(0.3)
+            back += sum(sum(len(d) for d, _ in krpc.drain(s))
+                        for s in socks)
+            cpu = (proc_cpu(node.pid) - c0) / (time.monotonic() - t0)
+            rss = proc_rss(node.pid)
+            results.append("%s: %d datagrams in %.1f s (%d/s), node CPU "
+                           "%.2f core (%.2f during), RSS %+.1f MB, replies "
+                           "%d bytes for %d" % (
+                               name, sent, t1 - t0, sent / (t1 - t0), cpu,
+                               (c1 - c0) / (t1 - t0), (rss - rss0) / MB,
+                               back, nbytes))
+            assert node.alive(), peers.why(node, *results)
+            assert sent / (t1 - t0) >= 8000, "\n".join(results)
+            assert cpu < 1.0, "\n".join(results)
+            assert rss - rss0 < 10 * MB, "\n".join(results)
+            # no reflection even of garbage: at most 4x what came in
+            assert back <= AMPLIFY * nbytes, "\n".join(results)
+            ok = node.ping_ok(timeout=3)
+            assert ok, peers.why("no pong after the flood", node, *results)
+    finally:
+        for s in one + many:
+            s.close()
+    print("\n".join(results))
+
+
+# --- 2. oversized and deeply nested datagrams --------------------------------
+
+def ping_tid(tid, nid=None):
+    return krpc.ping(tid, nid or krpc.rand_id())
+
+
+def padded_ping(tid, nid, size):
+    """A ping of exactly size bytes (an unknown key "pad" fills it)."""
+    m = krpc.bencode({"t": tid, "y": "q", "q": "ping", "a": {"id": nid},
+                      "pad": b""})
+    n = size - len(m)
+    while True:
+        d = krpc.bencode({"t": tid, "y": "q", "q": "ping", "a": {"id": nid},
+                          "pad": b"p" * n})
+        if len(d) == size:
+            return d
+        n -= len(d) - size
+
+
+@pytest.mark.timeout(40)
+def test_nesting_huge_datagrams_long_tids(node):
+    a = node.fresh()
+    a.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    nid = krpc.rand_id()
+    try:
+        # controls: a 32-byte tid is answered (and echoed)
+        tid = b"T" * MAX_TID
+        a.send(node.addr, ping_tid(tid, nid))
+        r = a.wait_tid(tid, 2)
+        assert krpc.kind(r) == b"r", node.describe()
+        # ... and so is a ping of exactly 4,096 bytes
+        a.send(node.addr, padded_ping(b"4k", nid, MAX_PACKET))
+        r = a.wait_tid(b"4k", 2)
+        assert krpc.kind(r) == b"r", node.describe()
+
+        hostile = []
+        for n in (MAX_TID + 1, 40, 64, 100, 255, 256, 1000, 4000):
+            hostile.append(("ping with a %d-byte tid" % n,
+                            ping_tid(bytes([0x41 + n % 26]) * n, nid)))
+        # A 70 KB tid cannot travel in one UDP datagram (65,507 bytes of
+        # payload at most over IPv4): the largest tid that fits is sent.
+        big = UDP_MAX - len(ping_tid(b"", nid)) - 6
+        m = ping_tid(b"x" * big, nid)
+        assert len(m) <= UDP_MAX
+        hostile.append(("ping with a %d-byte tid (%d-byte datagram)" % (
+            big, len(m)), m))
+        hostile.append(("65,507 bytes of 'd' and junk",
+                        b"d" + os.urandom(UDP_MAX - 1)))
+        hostile.append(("65,507 bytes of 'l' nesting",
+                        b"l" * (UDP_MAX // 2) + b"e" * (UDP_MAX // 2)))
+        hostile.append(("l * 10000 e * 10000 (20,000 bytes)",
+                        b"l" * 10000 + b"e" * 10000))
+        hostile.append(("l * 10000, never closed", b"l" * 10000))
+        hostile.append(("d1:a * 1000 (4,0xx bytes)",
+                        b"d1:a" * 1000 + b"i0e" + b"e" * 1000))
+        hostile.append(("l * 2048 e * 2048 (4,096 bytes)",
+                        b"l" * 2048 + b"e" * 2048))
+        hostile.append(("d1:ad * 1000 ... within 4,096",
+                        b"d1:ad" * 600 + b"e" * 1200))
+        # a well-formed ping carrying deep nesting (over the depth cap)
+        # and a very wide list (over the value cap) beside its arguments
+        for what, extra in (("depth 2,000", b"l" * 2000 + b"e" * 2000),
+                            ("depth 9", b"l" * 9 + b"e" * 9),
+                            ("1,000 values", b"l" + b"i1e" * 1000 + b"e")):
+            hostile.append(("ping with an extra key of %s" % what,
+                            b"d1:ad2:id20:" + nid + b"1:z" + extra +
+                            b"e1:q4:ping1:t2:zz1:y1:qe"))
+        hostile.append(("ping of 4,097 bytes",
+                        padded_ping(b"zz", nid, MAX_PACKET + 1)))
+        sent = []
+        for what, d in hostile:
+            a.send(node.addr, d)
+            sent.append(what)
+            time.sleep(0.02)
+        got = answers(no_reply(a.sock, 2.0))
+        got = [(krpc.bdecode(d), len(d)) for d, _ in got]
+        assert got == [], peers.why("the node answered hostile datagrams",
+                                    repr(got)[:2000], node)
+        assert node.alive(), node.describe()
+        # the same over IPv6 (65,527 bytes of payload at most there)
+        if node.v6:
+            b6 = krpc.Node("::1")
+            try:
+                to6 = ("::1", node.port)
+                b6.send(to6, ping_tid(b"y" * 1000, nid))
+                b6.send(to6, b"d" + os.urandom(65527 - 1))
+                b6.send(to6, ping_tid(b"x" * (65527 - 60), nid))
+                assert answers(no_reply(b6.sock, 1.5)) == []
+                r = b6.ask(to6, krpc.ping)
+                assert krpc.kind(r) == b"r", node.describe()
+            finally:
+                b6.close()
+        assert node.ping_ok(), peers.why("no pong afterwards", node)
+    finally:
+        a.close()
+
+
+# --- 3. unsolicited responses ------------------------------------------------
+
+def near(target, i):
+    """An id sharing the first 19 bytes with target."""
+    return target[:19] + bytes([(target[19] + 1 + i) % 256])
+
+
+@pytest.mark.timeout(40)
+def test_unsolicited_nodes_never_enter(node):
+    targets = [krpc.rand_id() for _ in range(20)]
+    fake = []       # (id, ip, port): 1,000 nodes, 50 near each target
+    for ti, t in enumerate(targets):
+        for j in range(50):
+            if node.v6 and j % 5 == 4:
+                fake.append((near(t, j), "::1", 20000 + len(fake)))
+            else:
+                fake.append((near(t, j), "127.30.%d.%d" % (ti, 1 + j),
+                             6881))
+    assert len(fake) == 1000
+    # listeners on 200 of the fake addresses: the node must never write
+    # to any of them
+    listeners = [krpc.udp_socket(ip, port) for _, ip, port in fake
+                 if ":" not in ip][:200]
+    # a node the node will query (it pings newcomers that queried it), but
+    # that never answers: the tid of a real query, for a forgery from
+    # other addresses
+    mute = krpc.Responder(node.ips.next(), mute=True)
+    atk = node.fresh()
+    atk2 = krpc.Node(mute.addr[0])       # the mute node's IP, another port
+    sent = 0
+    try:
+        mute.sock.sendto(krpc.ping(b"mm", mute.id), node.addr)
+        deadline = time.monotonic() + 5
+        while not mute.seen() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        real_tids = [m.get(b"t") for _, m, _ in mute.seen()]
+
+        def batches(nodes, per=140):
+            for i in range(0, len(nodes), per):
+                yield nodes[i:i + per]
+        v4 = [n for n in fake if ":" not in n[1]]
+        v6 = [n for n in fake if ":" in n[1]]
+        tids = [os.urandom(4), b"", b"\x00\x00\x00\x01", b"aa"] + real_tids
+        for tid in tids:
+            for b in batches(v4):
+                nodes = b"".join(krpc.compact_node(*n) for n in b)
+                for s in (atk, atk2):
+                    s.send(node.addr, krpc.response(tid, krpc.rand_id(),
+                                                    nodes=nodes))
+                    sent += 1
+            for b in batches(v6, 100):
+                nodes6 = b"".join(krpc.compact_node(*n) for n in b)
+                for s in (atk, atk2):
+                    s.send(node.addr, krpc.response(tid, krpc.rand_id(),
+                                                    nodes6=nodes6))
+                    sent += 1
+            # a get_peers-shaped answer too, with values
+            for s in (atk, atk2):
+                s.send(node.addr, krpc.response(
+                    tid, krpc.rand_id(), token=b"tok",
+                    nodes=b"".join(krpc.compact_node(*n) for n in v4[:100]),
+                    values=[krpc.compact_peer(ip, p) for _, ip, p in v4[:50]]))
+                sent += 1
+            time.sleep(0.05)
+        time.sleep(1.5)
+        fake_addrs = {(ip, p) for _, ip, p in fake}
+        asker = node.fresh()
+        listed = []
+        try:
+            for t in targets:
+                r = asker.ask(node.addr, krpc.find_node, t,
+                              want=[b"n4", b"n6"])
+                assert r is not None, node.describe()
+                listed += [(ip, p) for _, ip, p in krpc.reply_nodes(r)
+                           if (ip, p) in fake_addrs]
+                r = asker.ask(node.addr, krpc.get_peers, t,
+                              want=[b"n4", b"n6"])
+                assert r is not None, node.describe()
+                listed += [(ip, p) for _, ip, p in krpc.reply_nodes(r)
+                           if (ip, p) in fake_addrs]
+        finally:
+            asker.close()
+        heard = []
+        for s in listeners:
+            heard += krpc.drain(s)
+        assert listed == [], peers.why(
+            "%d unsolicited nodes listed in replies (of %d datagrams, tids "
+            "%r)" % (len(listed), sent, tids), repr(listed[:20]), node)
+        assert heard == [], peers.why(
+            "the node wrote to %d fake addresses" % len(heard), node)
+        assert node.alive() and node.ping_ok(), node.describe()
+        print("%d unsolicited responses (%d nodes; %d real tids from other "
+              "addresses): none listed, none contacted" % (
+                  sent, len(fake), len(real_tids)))
+    finally:
+        for s in listeners:
+            s.close()
+        atk.close()
+        atk2.close()
+        mute.close()
+
+
+# --- 4. 5,000 node ids from one IP -------------------------------------------
+
+@pytest.mark.timeout(45)
+def test_many_ids_one_ip(node):
+    # One source socket: on loopback the table keeps one entry per IP *and
+    # port* (a test DHT runs on one machine, include/dht-table.h), so the
+    # one-per-IP rule shows with one port.  The attacker also answers every
+    # query the node sends it (with its latest id), as a real Sybil would,
+    # so its ids can pass the node's verification pings.
+    ip = node.ips.next()
+    atk = krpc.udp_socket(ip)
+    aport = atk.getsockname()[1]
+    ids = [krpc.rand_id() for _ in range(5000)]
+    answered = 0
+    latest = ids[0]
+    t0 = time.monotonic()
+    try:
+        for i, nid in enumerate(ids):
+            latest = nid
+            q = krpc.ping(struct.pack(">H", i % 65536), nid) if i % 2 else \
+                krpc.find_node(struct.pack(">H", i % 65536), nid, nid)
+            atk.sendto(q, node.addr)
+            if i % 100 == 99:
+                for d, frm in krpc.drain(atk):
+                    m = krpc.bdecode(d)
+                    if krpc.kind(m) == b"q":
+                        atk.sendto(krpc.response(m.get(b"t"), latest),
+                                   frm)
+                        answered += 1
+                time.sleep(0.01)
+        # keep answering the node's pings for a while: ids get verified
+        end = time.monotonic() + 4
+        while time.monotonic() < end:
+            for d, frm in no_reply(atk, 0.1):
+                m = krpc.bdecode(d)
+                if krpc.kind(m) == b"q":
+                    atk.sendto(krpc.response(m.get(b"t"), latest), frm)
+                    answered += 1
+        asker = node.fresh()
+        worst = 0
+        seen = set()
+        try:
+            # targets: ids the attacker used (the nodes closest to them
+            # would be its own entries), ours at random
+            for t in random.sample(ids, 40) + [latest]:
+                r = asker.ask(node.addr, krpc.find_node, t, timeout=2)
+                assert r is not None, node.describe()
+                mine = [(nid, p) for nid, i, p in krpc.reply_nodes(r)
+                        if i == ip]
+                seen.update(mine)
+                worst = max(worst, len(mine))
+        finally:
+            asker.close()
+        assert worst <= 1, peers.why(
+            "a find_node reply listed %d entries of %s" % (worst, ip), node)
+        assert {p for _, p in seen} <= {aport}
+        assert node.alive() and node.ping_ok(), node.describe()
+        print("5,000 ids from %s:%d in %.1f s, %d of the node's queries "
+              "answered: at most %d entry a reply, %d distinct ids listed "
+              "over 41 replies" % (ip, aport, time.monotonic() - t0,
+                                    answered, worst, len(seen)))
+    finally:
+        atk.close()
+
+
+# --- 5. announce_peer: bad tokens, and 100,000 info-hashes -------------------
+
+def get_token(n, to, ih, timeout=2):
+    r = n.ask(to, krpc.get_peers, ih, timeout=timeout)
+    if krpc.kind(r) != b"r":
+        return None
+    return r[b"r"].get(b"token")
+
+
+@pytest.mark.timeout(30)
+def test_announce_bad_tokens(node):
+    a, b = node.fresh(), node.fresh()
+    try:
+        tok_a = get_token(a, node.addr, krpc.rand_id())
+        assert isinstance(tok_a, bytes) and tok_a, node.describe()
+        cases = [
+            ("no token", None),
+            ("empty token", b""),
+            ("8 zero bytes", bytes(8)),
+            ("a token of another IP", tok_a),
+            ("another IP's token, one bit flipped",
+             tok_a[:-1] + bytes([tok_a[-1] ^ 1])),
+            ("33 bytes", tok_a + b"x" * (33 - len(tok_a))),
+            ("1,000 bytes", b"t" * 1000),
+        ]
+        hashes = []
+        for what, tok in cases:
+            ih = krpc.rand_id()
+            hashes.append(ih)
+            if tok is None:
+                r = b.ask(node.addr, lambda t, nid: krpc.query(
+                    t, "announce_peer", {"id": nid, "info_hash": ih,
+                                         "port": 6881}))
+            else:
+                r = b.ask(node.addr, krpc.announce_peer, ih, 6881, tok)
+            assert krpc.kind(r) == b"e" and krpc.err_code(r) == 203, \
+                peers.why("announce_peer with %s: %r" % (what, r), node)
+        # nothing stored: nobody gets b as a peer of those hashes
+        c = node.fresh()
+        try:
+            for ih, (what, _) in zip(hashes, cases):
+                r = c.ask(node.addr, krpc.get_peers, ih)
+                assert krpc.kind(r) == b"r", node.describe()
+                assert krpc.reply_values(r) == [], \
+                    "stored after an announce with %s: %r" % (what, r)
+            # control: a's own token works for a (from another port too:
+            # tokens bind the IP, BEP 5), and is then returned
+            ih = krpc.rand_id()
+            a2 = krpc.Node(a.addr[0])
+            try:
+                r = a2.ask(node.addr, krpc.announce_peer, ih, 6881, tok_a)
+            finally:
+                a2.close()
+            assert krpc.kind(r) == b"r", peers.why(repr(r), node)
+            r = c.ask(node.addr, krpc.get_peers, ih)
+            assert krpc.reply_values(r) == [(a.addr[0], 6881)], repr(r)
+        finally:
+            c.close()
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.timeout(75)
+def test_announce_100000_hashes(node):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    NIP, PER = 2100, 48             # 100,800 announces; 49 queries an IP
+    if soft < NIP + 256:
+        if hard < NIP + 256:
+            pytest.skip("RLIMIT_NOFILE hard limit %d < %d" % (hard,
+                                                             NIP + 256))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (NIP + 256, hard))
+    socks, toks = [], []
+    ips = IPs(50)
+    try:
+        time.sleep(0.3)
+        rss0 = proc_rss(node.pid)
+        c0, t0 = proc_cpu(node.pid), time.monotonic()
+        # one token per source IP (tokens bind the IP, not the hash):
+        # get_peers from every socket, 200 at a time
+        nid = krpc.rand_id()
+        probe = krpc.rand_id()
+        for i in range(NIP):
+            socks.append(krpc.udp_socket(ips.next()))
+        toks = [None] * NIP
+        for start in range(0, NIP, 200):
+            group = range(start, min(NIP, start + 200))
+            for i in group:
+                socks[i].sendto(krpc.get_peers(b"g", nid, probe), node.addr)
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline and \
+                    any(toks[i] is None for i in group):
+                for i in group:
+                    if toks[i] is None:
+                        for d, _ in krpc.drain(socks[i]):
+                            m = krpc.bdecode(d)
+                            if krpc.kind(m) == b"r":
+                                toks[i] = m[b"r"].get(b"token")
+                time.sleep(0.01)
+        have = [i for i in range(NIP) if isinstance(toks[i], bytes)]
+        assert len(have) >= NIP * 0.9, "%d of %d tokens" % (len(have), NIP)
+        # 100,800 announces for distinct info-hashes, round robin over
+        # the IPs (each stays within its burst of 50), ~15,000/s
+        sent = ok = err = 0
+        t_an = time.monotonic()
+        k = 0
+        for rnd in range(PER):
+            for i in have:
+                ih = struct.pack(">IIIII", 0x5eed, rnd, i, k, 7)
+                k += 1
+                socks[i].sendto(krpc.announce_peer(
+                    b"a", nid, ih, 1000 + i % 60000, toks[i]), node.addr)
+                sent += 1
+                if sent % 150 == 0:
+                    time.sleep(0.01)
+            for i in have:
+                for d, _ in krpc.drain(socks[i]):
+                    y = krpc.kind(krpc.bdecode(d))
+                    ok += y == b"r"
+                    err += y == b"e"
+        time.sleep(1.0)
+        for i in have:
+            for d, _ in krpc.drain(socks[i]):
+                y = krpc.kind(krpc.bdecode(d))
+                ok += y == b"r"
+                err += y == b"e"
+        t_end = time.monotonic()
+        cpu = (proc_cpu(node.pid) - c0) / (t_end - t0)
+        rss1 = proc_rss(node.pid)
+        # how many info-hashes the node holds now (BEP 51 "num")
+        s = node.fresh()
+        try:
+            r = s.ask(node.addr, krpc.sample_infohashes, krpc.rand_id())
+        finally:
+            s.close()
+        assert krpc.kind(r) == b"r", peers.why(repr(r), node)
+        num = r[b"r"].get(b"num")
+        msg = ("%d announces (%d IPs) in %.1f s: %d acknowledged, %d "
+               "errors; node holds %r info-hashes; RSS %+.1f MB; CPU %.2f "
+               "core" % (sent, len(have), t_end - t_an, ok, err, num,
+                         (rss1 - rss0) / MB, cpu))
+        assert node.alive(), peers.why(msg, node)
+        assert isinstance(num, int) and num <= MAX_HASHES, msg
+        # the announces did arrive and were taken: the store is at its cap
+        assert ok >= 50000 and num >= MAX_HASHES * 0.9, msg
+        assert rss1 - rss0 < 10 * MB, msg
+        # a legitimate announce still works afterwards (the store pushes
+        # out the oldest info-hash rather than lock out new ones)
+        n = node.fresh()
+        try:
+            ih = krpc.rand_id()
+            tok = get_token(n, node.addr, ih)
+            r = n.ask(node.addr, krpc.announce_peer, ih, 7777, tok)
+            assert krpc.kind(r) == b"r", peers.why(msg, repr(r), node)
+            r = n.ask(node.addr, krpc.get_peers, ih)
+            assert (n.addr[0], 7777) in krpc.reply_values(r), msg
+        finally:
+            n.close()
+        print(msg)
+    finally:
+        for s in socks:
+            s.close()
+
+
+# --- 6. no amplification ------------------------------------------------------
+
+@pytest.mark.timeout(45)
+def test_no_amplification(node):
+    # a hash with 100 stored peers, and 300 stored hashes for samples
+    ih_full = krpc.rand_id()
+    stored = 0
+    for i in range(100):
+        n = node.fresh()
+        try:
+            tok = get_token(n, node.addr, ih_full)
+            r = n.ask(node.addr, krpc.announce_peer, ih_full, 6881 + i, tok,
+                      seed=i % 2)
+            stored += krpc.kind(r) == b"r"
+            for j in range(3):
+                r = n.ask(node.addr, krpc.announce_peer, krpc.rand_id(),
+                          6881, tok)
+        finally:
+            n.close()
+    assert stored == 100, node.describe()
+    tid = b"x"
+    ask = [
+        ("ping", lambda t, i: krpc.ping(t, i)),
+        ("find_node", lambda t, i: krpc.find_node(t, i, krpc.rand_id())),
+        ("find_node want n4 n6", lambda t, i: krpc.find_node(
+            t, i, krpc.rand_id(), want=[b"n4", b"n6"])),
+        ("find_node want n6", lambda t, i: krpc.find_node(
+            t, i, krpc.rand_id(), want=[b"n6"])),
+        ("get_peers, 100 peers", lambda t, i: krpc.get_peers(t, i, ih_full)),
+        ("get_peers, 100 peers, want n4 n6", lambda t, i: krpc.get_peers(
+            t, i, ih_full, want=[b"n4", b"n6"])),
+        ("get_peers scrape (BEP 33)", lambda t, i: krpc.get_peers(
+            t, i, ih_full, scrape=True)),
+        ("get_peers, unknown hash", lambda t, i: krpc.get_peers(
+            t, i, krpc.rand_id(), want=[b"n4", b"n6"])),
+        ("sample_infohashes", lambda t, i: krpc.sample_infohashes(
+            t, i, krpc.rand_id())),
+        ("sample_infohashes want n4 n6", lambda t, i: krpc.sample_infohashes(
+            t, i, krpc.rand_id(), want=[b"n4", b"n6"])),
+        ("announce_peer, bad token", lambda t, i: krpc.announce_peer(
+            t, i, ih_full, 1, b"")),
+        ("unknown method", lambda t, i: krpc.query(t, "x", {"id": i})),
+        ("find_node, no target (203)", lambda t, i: krpc.query(
+            t, "find_node", {"id": i})),
+    ]
+    rows = []
+    worst = 0.0
+    srcs = [("127", None)]
+    if node.v6:
+        srcs.append(("::1", "::1"))
+    for fam, ip in srcs:
+        for t in (b"", tid, b"y" * MAX_TID):
+            for what, build in ask:
+                # every query from an address the node never queried
+                # (a fresh IP; over IPv6 a fresh port of ::1, which it
+                # never saw either)
+                n = krpc.Node(ip) if ip else node.fresh()
+                to = ("::1", node.port) if ip else node.addr
+                try:
+                    q = build(t, n.id)
+                    n.send(to, q)
+                    n.wait_tid(t, 2, src=to)
+                    time.sleep(0.02)
+                    got = ([(n.last_raw, to)] if n.last_raw else []) + \
+                        n.other + krpc.drain(n.sock)
+                finally:
+                    n.close()
+                assert got, peers.why("no answer to %s (%s)" % (what, fam),
+                                      node)
+                for d, _ in got:
+                    m = krpc.bdecode(d)
+                    if krpc.kind(m) == b"q":
+                        continue        # the node pinging a newcomer
+                    assert m is not None and m.get(b"t") == t, repr(d)
+                    ratio = len(d) / len(q)
+                    worst = max(worst, ratio)
+                    rows.append("%-36s %-4s tid %2d: %4d -> %4d bytes "
+                                "(x%.2f)" % (what, fam, len(t), len(q),
+                                             len(d), ratio))
+                    assert len(d) <= AMPLIFY * len(q), peers.why(
+                        *rows[-10:], repr(krpc.bdecode(d))[:1500], node)
+    print("\n".join(rows))
+    print("worst ratio x%.2f (cap x%d)" % (worst, AMPLIFY))
+
+
+# --- 7. undialable values -----------------------------------------------------
+
+@pytest.mark.timeout(30)
+def test_undialable_values_never_stored(node):
+    a = node.fresh()
+    c = node.fresh()
+    try:
+        cases = [
+            ("port 0", 0, None),
+            ("port 0, implied_port 0", 0, 0),
+            ("port 65536", 65536, None),
+            ("port 70000", 70000, None),
+            ("port -1", -1, None),
+            ("port 2**64", 2 ** 64, None),
+        ]
+        hashes = []
+        for what, port, implied in cases:
+            ih = krpc.rand_id()
+            hashes.append(ih)
+            tok = get_token(a, node.addr, ih)
+            r = a.ask(node.addr, krpc.announce_peer, ih, port, tok,
+                      implied_port=implied)
+            # an error 203, or silence for an integer past 64 bits (not
+            # bencode the decoder takes): never a success
+            assert krpc.kind(r) == b"e" or (r is None and port >= 2 ** 63), \
+                peers.why("announce_peer with %s answered %r" % (what, r),
+                          node)
+        # implied_port with port 0: the datagram's port, which is dialable
+        ih_impl = krpc.rand_id()
+        tok = get_token(a, node.addr, ih_impl)
+        r = a.ask(node.addr, krpc.announce_peer, ih_impl, 0, tok,
+                  implied_port=1)
+        assert krpc.kind(r) == b"r", peers.why(repr(r), node)
+        for ih, (what, _, _) in zip(hashes, cases):
+            r = c.ask(node.addr, krpc.get_peers, ih)
+            assert krpc.reply_values(r) == [], (what, r)
+        r = c.ask(node.addr, krpc.get_peers, ih_impl)
+        assert krpc.reply_values(r) == [tuple(a.addr)], r
+    finally:
+        a.close()
+        c.close()
