@@ -74,14 +74,18 @@ class IPs:
     test: the node has never queried them, and each has its own rate
     budget."""
 
-    def __init__(self, net):
-        self.net = net
+    def __init__(self, prefix):
+        self.prefix = prefix            # "127.100": 127.100.x.y
         self.n = 0
+        self.one = prefix.count(".") == 2   # "10.77.150": 10.77.150.y
 
     def next(self):
         self.n += 1
+        if self.one:
+            assert self.n < 255
+            return "%s.%d" % (self.prefix, self.n)
         assert self.n < 65000
-        return "127.%d.%d.%d" % (self.net, self.n // 250, 1 + self.n % 250)
+        return "%s.%d.%d" % (self.prefix, self.n // 250, 1 + self.n % 250)
 
 
 def v6_ok():
@@ -98,16 +102,17 @@ class DhtNode:
     """A gtorrent seed with its DHT node on 127.0.0.1:port, in a fake DHT
     of Responders that answer it."""
 
-    def __init__(self, gtorrent, tmp, mode="seed"):
+    def __init__(self, gtorrent, tmp, mode="seed", values=(), extra=(),
+                 hosts=None, v6=True, ip="127.0.0.1", ips=None):
         self.tmp = tmp
         self.responders = []
         self.proc = None
-        self.ips = IPs(100)
-        ids = [krpc.rand_id() for _ in range(6)]
-        self.v6 = v6_ok()
-        for i, nid in enumerate(ids):
-            self.responders.append(krpc.Responder("127.0.0.%d" % (2 + i),
-                                                  nid=nid))
+        self.ips = ips or IPs("127.100")
+        hosts = hosts or ["127.0.0.%d" % (2 + i) for i in range(6)]
+        self.v6 = v6 and v6_ok()
+        for h in hosts:
+            self.responders.append(krpc.Responder(h))
+        v6boot = len(self.responders)
         if self.v6:
             for _ in range(3):
                 self.responders.append(krpc.Responder("::1"))
@@ -115,7 +120,7 @@ class DhtNode:
         for r in self.responders:
             r.nodes = [n for n in view if n[0] != r.id]
         self.port = peers.free_port(udp_too=True)
-        self.addr = ("127.0.0.1", self.port)
+        self.addr = (ip, self.port)
         # a small complete torrent: `seed` keeps the node up until killed
         data = os.urandom(64 * 1024)
         (tmp / "data").mkdir()
@@ -132,13 +137,17 @@ class DhtNode:
                                   "info": info}))
         self.info_hash = __import__("hashlib").sha1(
             krpc.bencode(info)).digest()
+        for r in self.responders:      # peers of our torrent, if any
+            r.values[self.info_hash] = list(values)
         out = tmp / "data" if mode == "seed" else tmp / "empty"
         out.mkdir(exist_ok=True)
         args = [mode, str(self.torrent), "-o", str(out), "--no-tracker",
                 "-p", str(peers.free_port()), "--dht-port", str(self.port),
                 "--dht-bootstrap", "%s:%d" % self.responders[0].addr]
         if self.v6:
-            args += ["--dht-bootstrap", "[::1]:%d" % self.responders[6].addr[1]]
+            args += ["--dht-bootstrap",
+                     "[::1]:%d" % self.responders[v6boot].addr[1]]
+        args += list(extra)
         self.args = args
         self.proc = peers.GtProc(gtorrent, args, tmp, "gtorrent")
         self.pid = self.proc.pid
@@ -694,7 +703,7 @@ def test_announce_100000_hashes(node):
                                                              NIP + 256))
         resource.setrlimit(resource.RLIMIT_NOFILE, (NIP + 256, hard))
     socks, toks = [], []
-    ips = IPs(50)
+    ips = IPs("127.50")
     try:
         time.sleep(0.3)
         rss0 = proc_rss(node.pid)
@@ -911,3 +920,222 @@ def test_undialable_values_never_stored(node):
     finally:
         a.close()
         c.close()
+
+
+@pytest.mark.timeout(40)
+def test_undialable_values_never_dialled(gtorrent_path, tmp_path, monkeypatch):
+    # gtorrent downloading a torrent looks it up on the fake DHT, whose
+    # nodes all answer get_peers with the values below.  0.0.0.0 is the one
+    # we can watch: a TCP connect to 0.0.0.0:X reaches a listener on
+    # 127.0.0.1:X on Linux.  Broadcast, multicast and port 0 cannot be
+    # reached from here; -vv shows whether they were tried.
+    why = _probe(gtorrent_path)
+    if why:
+        pytest.skip(why)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    trap = socket.socket()
+    trap.bind(("127.0.0.1", 0))
+    trap.listen(16)
+    trap.setblocking(False)
+    good = socket.socket()
+    good.bind(("127.0.0.1", 0))
+    good.listen(16)
+    good.setblocking(False)
+    tp, gp = trap.getsockname()[1], good.getsockname()[1]
+    bad = [("0.0.0.0", tp), ("255.255.255.255", tp), ("224.0.0.1", tp),
+           ("239.255.255.250", tp), ("240.0.0.1", tp), ("127.0.0.1", 0),
+           ("0.0.0.1", tp)]
+    d = DhtNode(gtorrent_path, tmp_path, mode="download",
+                values=bad + [("127.0.0.1", gp)], extra=["-vv"])
+    try:
+        assert d.wait_ready(), peers.why("no table", d)
+        got_good = False
+        trapped = []
+        deadline = time.monotonic() + 12
+        while time.monotonic() < deadline and not got_good:
+            try:
+                c, _ = good.accept()
+                got_good = True
+                c.close()
+            except BlockingIOError:
+                pass
+            try:
+                c, a = trap.accept()
+                trapped.append(a)
+                c.close()
+            except BlockingIOError:
+                pass
+            time.sleep(0.05)
+        asked = [m for r in d.responders for _, m, _ in r.seen()
+                 if m.get(b"q") == b"get_peers"]
+        if not got_good:
+            pytest.fail(peers.why(
+                "the control peer 127.0.0.1:%d from the DHT was never dialled "
+                "(%d get_peers seen by the fake DHT)" % (gp, len(asked)), d))
+        time.sleep(1.0)
+        try:
+            c, a = trap.accept()
+            trapped.append(a)
+            c.close()
+        except BlockingIOError:
+            pass
+        assert trapped == [], peers.why(
+            "gtorrent dialled 0.0.0.0:%d (reached 127.0.0.1)" % tp, d)
+        err = d.proc.err
+        tried = [ln for ln in err.splitlines()
+                 if any(ip in ln for ip, _ in bad if ip != "127.0.0.1") or
+                 "127.0.0.1:0" in ln]
+        assert tried == [], peers.why("undialable values in the log",
+                                      "\n".join(tried[:20]), d)
+        assert d.alive(), d.describe()
+    finally:
+        d.stop()
+        trap.close()
+        good.close()
+
+
+# --- 4b. the real per-IP and per-/24 rules, off loopback ---------------------
+
+CLONE_NEWNET = 0x40000000
+NETNS_NET = "10.77"             # a /16 made local inside a private netns
+
+
+@pytest.fixture
+def private_net():
+    """This thread (and the processes and threads it starts) in a network
+    namespace of its own, where 10.77.0.0/16 is local: addresses that are
+    not loopback, so the routing table's one-entry-per-IP and per-/24
+    rules apply (loopback is exempt from them).  The thread goes back to
+    its own namespace at the end."""
+    import ctypes
+    import shutil
+    if shutil.which("ip") is None:
+        pytest.skip("no `ip` command to set up a network namespace")
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    old = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        if libc.unshare(CLONE_NEWNET) != 0:
+            pytest.skip("unshare(CLONE_NEWNET): %s (needs CAP_SYS_ADMIN)"
+                        % os.strerror(ctypes.get_errno()))
+        try:
+            for cmd in (["ip", "link", "set", "lo", "up"],
+                        # on lo the whole /16 becomes local (as 127/8
+                        # is), with 10.77.0.1 as the source towards it
+                        ["ip", "addr", "add", NETNS_NET + ".0.1/16",
+                         "dev", "lo"]):
+                r = subprocess.run(cmd, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, timeout=10)
+                assert r.returncode == 0, (cmd, r.stdout)
+            yield NETNS_NET
+        finally:
+            assert libc.setns(old, CLONE_NEWNET) == 0, \
+                os.strerror(ctypes.get_errno())
+    finally:
+        os.close(old)
+
+
+class Sybil:
+    """Sockets that send queries with ever new ids and answer every query
+    the node sends them (with the id last used from that socket), so that
+    their ids pass its verification pings."""
+
+    def __init__(self, addrs):
+        self.socks = [krpc.udp_socket(ip) for ip in addrs]
+        self.latest = {s: krpc.rand_id() for s in self.socks}
+        self.answered = 0
+        self.sent = 0
+
+    def serve(self):
+        for s in self.socks:
+            for d, frm in krpc.drain(s):
+                m = krpc.bdecode(d)
+                if krpc.kind(m) == b"q":
+                    s.sendto(krpc.response(m.get(b"t"), self.latest[s]), frm)
+                    self.answered += 1
+
+    def query(self, to, make_id):
+        for s in self.socks:
+            nid = make_id()
+            self.latest[s] = nid
+            s.sendto(krpc.find_node(b"sy", nid, nid), to)
+            self.sent += 1
+
+    def close(self):
+        for s in self.socks:
+            s.close()
+
+
+@pytest.mark.timeout(45)
+def test_many_ids_one_ip_off_loopback(gtorrent_path, tmp_path, monkeypatch,
+                                      private_net):
+    why = _probe(gtorrent_path)
+    if why:
+        pytest.skip(why)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    net = private_net
+    # honest nodes each in a /24 of its own; the bootstrap node is on
+    # loopback (tests bootstrap from loopback only) and lists them
+    hosts = ["127.0.0.2"] + ["%s.%d.2" % (net, i) for i in range(1, 7)]
+    d = DhtNode(gtorrent_path, tmp_path, hosts=hosts, v6=False,
+                ip=net + ".0.1", ips=IPs(net + ".150"))
+    one_ip = "%s.200.1" % net
+    sybil_ip = Sybil([one_ip] * 50)                     # 50 ports, one IP
+    sybil_24 = Sybil(["%s.201.%d" % (net, i) for i in range(1, 41)])
+    try:
+        assert d.wait_ready(), peers.why("no table", d)
+        asker = krpc.Node("%s.50.1" % net)
+        r = asker.ask(d.addr, krpc.ping)
+        assert krpc.kind(r) == b"r", d.describe()
+        node_id = r[b"r"][b"id"]
+
+        def far_id():
+            # first bit unlike the node's: all in the one far bucket
+            x = bytearray(krpc.rand_id())
+            x[0] = (x[0] & 0x7f) | (~node_id[0] & 0x80)
+            return bytes(x)
+        # 5,000 ids from one IP (100 rounds of 50 ports), 4,000 from a /24
+        t0 = time.monotonic()
+        for rnd in range(100):
+            sybil_ip.query(d.addr, krpc.rand_id)
+            sybil_24.query(d.addr, far_id)
+            sybil_ip.serve()
+            sybil_24.serve()
+            time.sleep(0.03)
+        end = time.monotonic() + 4
+        while time.monotonic() < end:
+            sybil_ip.serve()
+            sybil_24.serve()
+            time.sleep(0.02)
+        worst_ip = worst_24 = 0
+        seen_ip, seen_24 = set(), set()
+        for i in range(40):
+            t = far_id() if i % 2 else krpc.rand_id()
+            r = asker.ask(d.addr, krpc.find_node, t)
+            assert r is not None, d.describe()
+            got = krpc.reply_nodes(r)
+            a = [(nid, p) for nid, ip, p in got if ip == one_ip]
+            b = [(nid, ip) for nid, ip, p in got
+                 if ip.startswith("%s.201." % net)]
+            seen_ip.update(a)
+            seen_24.update(b)
+            worst_ip = max(worst_ip, len(a))
+            worst_24 = max(worst_24, len(b))
+        asker.close()
+        msg = ("in %.1f s: %d ids from %s (50 ports), %d from %s.201.0/24 "
+               "(40 IPs, one bucket); %d+%d of the node's queries answered; "
+               "per find_node reply at most %d entry of that IP (%d ids "
+               "over 40 replies) and %d of that /24 (%d)" % (
+                   time.monotonic() - t0, sybil_ip.sent, one_ip,
+                   sybil_24.sent, net, sybil_ip.answered,
+                   sybil_24.answered, worst_ip, len(seen_ip), worst_24,
+                   len(seen_24)))
+        assert worst_ip <= 1, peers.why(msg, d)
+        assert worst_24 <= 2, peers.why(msg, d)
+        assert d.alive(), d.describe()
+        print(msg)
+    finally:
+        sybil_ip.close()
+        sybil_24.close()
+        d.stop()
