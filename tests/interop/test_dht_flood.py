@@ -298,6 +298,8 @@ def flood(socks, to, pool, rate, secs, rng):
     """Sends pool datagrams round-robin from socks at rate/s for secs;
     returns (sent, reply bytes read back, bytes sent)."""
     sent = nbytes = back = 0
+    dest = {s: ("::1", to[1]) if s.family == socket.AF_INET6 else to
+            for s in socks}
     t0 = time.monotonic()
     step = 0.01
     per = max(1, int(rate * step))
@@ -313,7 +315,7 @@ def flood(socks, to, pool, rate, secs, rng):
                 s = socks[i % len(socks)]
                 i += 1
                 try:
-                    s.sendto(d, to)
+                    s.sendto(d, dest[s])
                     nbytes += len(d)
                 except (BlockingIOError, OSError):
                     pass
@@ -334,10 +336,31 @@ def test_garbage_flood(node, rng):
     one = [krpc.udp_socket(node.ips.next())]
     ips = [node.ips.next() for _ in range(16)]
     many = [krpc.udp_socket(ip) for ip in ips for _ in range(4)]
+    if node.v6:
+        many += [krpc.udp_socket("::1") for _ in range(4)]
+    # well-formed queries that make the node work (lookups in its tables
+    # and store, BEP 33 filters, samples, tokens), from 256 IPs: most are
+    # within their rate and answered
+    work = [krpc.udp_socket(node.ips.next()) for _ in range(256)]
+    ih = krpc.rand_id()
+    valid = []
+    for i in range(1000):
+        t, nid = struct.pack(">H", i), krpc.rand_id()
+        valid += [krpc.ping(t, nid),
+                  krpc.find_node(t, nid, krpc.rand_id(), want=[b"n4", b"n6"]),
+                  krpc.get_peers(t, nid, ih, scrape=True),
+                  krpc.sample_infohashes(t, nid, krpc.rand_id()),
+                  krpc.announce_peer(t, nid, ih, 6881, b"bad")]
+    rng.shuffle(valid)
     try:
-        for name, socks in (("one port", one), ("64 ports, 16 IPs", many)):
+        for name, socks, p in (("garbage, one port", one, pool),
+                               ("garbage, %d ports, 16 IPs%s" % (
+                                   len(many), " and ::1" if node.v6
+                                   else ""), many, pool),
+                               ("valid queries, 256 IPs", work, valid)):
+            to = node.addr
             c0, t0 = proc_cpu(node.pid), time.monotonic()
-            sent, back, nbytes = flood(socks, node.addr, pool, 10000, 4, rng)
+            sent, back, nbytes = flood(socks, to, p, 10000, 4, rng)
             t1 = time.monotonic()
             c1 = proc_cpu(node.pid)
             # the last datagrams still queued are the node's work too
@@ -361,7 +384,7 @@ def test_garbage_flood(node, rng):
             ok = node.ping_ok(timeout=3)
             assert ok, peers.why("no pong after the flood", node, *results)
     finally:
-        for s in one + many:
+        for s in one + many + work:
             s.close()
     print("\n".join(results))
 
@@ -473,6 +496,9 @@ def near(target, i):
 @pytest.mark.timeout(40)
 def test_unsolicited_nodes_never_enter(node):
     targets = [krpc.rand_id() for _ in range(20)]
+    first = krpc.udp_socket("127.30.0.1")
+    fport = first.getsockname()[1]      # free here; the same on every IP
+    first.close()
     fake = []       # (id, ip, port): 1,000 nodes, 50 near each target
     for ti, t in enumerate(targets):
         for j in range(50):
@@ -480,12 +506,17 @@ def test_unsolicited_nodes_never_enter(node):
                 fake.append((near(t, j), "::1", 20000 + len(fake)))
             else:
                 fake.append((near(t, j), "127.30.%d.%d" % (ti, 1 + j),
-                             6881))
+                             fport))
     assert len(fake) == 1000
     # listeners on 200 of the fake addresses: the node must never write
     # to any of them
-    listeners = [krpc.udp_socket(ip, port) for _, ip, port in fake
-                 if ":" not in ip][:200]
+    listeners = []
+    for _, ip, port in fake:
+        if ":" not in ip and len(listeners) < 200:
+            try:
+                listeners.append(krpc.udp_socket(ip, port))
+            except OSError:
+                pass        # taken by another program: not watched
     # a node the node will query (it pings newcomers that queried it), but
     # that never answers: the tid of a real query, for a forgery from
     # other addresses
@@ -545,6 +576,7 @@ def test_unsolicited_nodes_never_enter(node):
                            if (ip, p) in fake_addrs]
         finally:
             asker.close()
+        assert len(listeners) >= 150, len(listeners)
         heard = []
         for s in listeners:
             heard += krpc.drain(s)
@@ -917,6 +949,15 @@ def test_undialable_values_never_stored(node):
             assert krpc.reply_values(r) == [], (what, r)
         r = c.ask(node.addr, krpc.get_peers, ih_impl)
         assert krpc.reply_values(r) == [tuple(a.addr)], r
+        # one value per IP and info-hash: 20 ports of one IP announcing
+        # leave the last one only (include/dht-store.h)
+        ih = krpc.rand_id()
+        tok = get_token(a, node.addr, ih)
+        for port in range(20001, 20021):
+            r = a.ask(node.addr, krpc.announce_peer, ih, port, tok)
+            assert krpc.kind(r) == b"r", r
+        r = c.ask(node.addr, krpc.get_peers, ih)
+        assert krpc.reply_values(r) == [(a.addr[0], 20020)], r
     finally:
         a.close()
         c.close()
