@@ -128,6 +128,7 @@ struct dht {
 	struct netaddr		 boot[DHT_BOOTSTRAP_MAX];
 	size_t			 nboot;
 	uint64_t		 boot_next[2];
+	bool			 boot_due[2];	/* the table is small */
 	uint32_t		 boot_gap[2];
 
 	double			 ping_tokens;
@@ -1049,6 +1050,7 @@ dht_bootstrap(struct dht *d, const struct netaddr *in, uint64_t now)
 		d->boot[d->nboot++] = a;
 	send_boot(d, &a, now);
 	d->boot_next[fam_of(&a)] = now + d->boot_gap[fam_of(&a)];
+	d->boot_due[fam_of(&a)] = true;
 }
 
 bool
@@ -1124,38 +1126,65 @@ dht_search_stop(struct dht *d, const uint8_t ih[20])
 
 /* ---- time ---------------------------------------------------------------- */
 
+/* The query in slot i failed (no answer in time, or ICMP). */
 static void
-expire(struct dht *d, uint64_t now)
+fail_pending(struct dht *d, int32_t i, uint64_t now)
 {
-	struct pending	 p;
+	struct pending	 p = d->p[i];
 	struct search	*s;
 	struct upkeep	*u;
 	size_t		 si;
-	int32_t		 i;
 
-	while ((i = d->head) >= 0 && now >= d->p[i].sent + DHT_QUERY_MS) {
-		p = d->p[i];
-		pending_unlink(d, i);
-		if (p.has_id)
-			dht_table_on_timeout(d->tab[fam_of(&p.to)], p.id, &p.to,
-			    now);
-		switch (p.kind) {
-		case Q_USER:
-			if (d->h.pong != NULL)
-				d->h.pong(d->h.arg, &p.to, NULL, NULL, 0,
-				    DHT_QUERY_MS);
-			break;
-		case Q_FIND:
-			if ((u = upkeep_of(d, &p)) != NULL)
-				dht_lookup_failed(u->l, &p.to);
-			break;
-		case Q_GET_PEERS:
-			if ((s = search_of(d, &p, &si)) != NULL &&
-			    s->run[p.fam].l != NULL)
-				dht_lookup_failed(s->run[p.fam].l, &p.to);
-			break;
-		default:
-			break;
+	pending_unlink(d, i);
+	if (p.has_id)
+		dht_table_on_timeout(d->tab[fam_of(&p.to)], p.id, &p.to, now);
+	switch (p.kind) {
+	case Q_USER:
+		if (d->h.pong != NULL)
+			d->h.pong(d->h.arg, &p.to, NULL, NULL, 0,
+			    (uint32_t)MIN(now - p.sent, DHT_QUERY_MS));
+		break;
+	case Q_FIND:
+		if ((u = upkeep_of(d, &p)) != NULL) {
+			dht_lookup_failed(u->l, &p.to);
+			pump_upkeep(d, p.fam, p.owner, now);
+		}
+		break;
+	case Q_GET_PEERS:
+		if ((s = search_of(d, &p, &si)) != NULL &&
+		    s->run[p.fam].l != NULL) {
+			dht_lookup_failed(s->run[p.fam].l, &p.to);
+			pump_search(d, si, p.fam, now);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+expire(struct dht *d, uint64_t now)
+{
+	int32_t	i;
+
+	while ((i = d->head) >= 0 && now >= d->p[i].sent + DHT_QUERY_MS)
+		fail_pending(d, i, now);
+}
+
+void
+dht_on_unreachable(struct dht *d, const struct netaddr *in, uint64_t now)
+{
+	struct netaddr	to = *in;
+	int32_t		i, next;
+
+	addr_unmap(&to);
+	for (i = d->head; i >= 0; i = next) {
+		next = d->p[i].next;
+		if (addr_eq(&d->p[i].to, &to)) {
+			fail_pending(d, i, now);
+			/* hooks and pumps may have sent (appended) or
+			   failed others: start again from the head */
+			next = d->head;
 		}
 	}
 }
@@ -1171,6 +1200,7 @@ upkeep(struct dht *d, int fam, uint64_t now)
 
 	count = dht_table_count(t, now, NULL, NULL);
 	/* An empty or tiny table: ask the bootstrap nodes again. */
+	d->boot_due[fam] = count < DHT_LOOKUP_K && d->nboot > 0;
 	if (count < DHT_LOOKUP_K && now >= d->boot_next[fam]) {
 		for (i = 0; i < d->nboot; i++)
 			if (fam_of(&d->boot[i]) == fam)
@@ -1260,13 +1290,14 @@ dht_deadline(const struct dht *d)
 		if (d->tab[fam] == NULL)
 			continue;
 		t = MIN(t, MAX(dht_table_deadline(d->tab[fam]), floor));
-		if (d->nboot > 0)
+		if (d->boot_due[fam])
 			t = MIN(t, MAX(d->boot_next[fam], floor));
 		for (j = 0; j < MAINT_MAX; j++)
 			if (d->up[fam][j].l != NULL)
 				t = MIN(t, dht_lookup_deadline(
 				    d->up[fam][j].l));
-		if (!d->looked_self[fam])
+		if (!d->looked_self[fam] && dht_table_count(d->tab[fam],
+		    d->last_tick, NULL, NULL) > 0)
 			t = MIN(t, floor);
 		for (si = 0; si < DHT_MAX_SEARCHES; si++) {
 			if ((s = d->s[si]) == NULL)
