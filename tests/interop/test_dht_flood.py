@@ -7,7 +7,10 @@ routing tables hold nodes that answered), then Python sockets bound to
 other loopback addresses (127.x.y.z; the whole 127/8 is local) attack it:
 
 1. garbage at 10,000 datagrams/s from one port, then from many ports and
-   IPs: memory flat, under one core, a fresh ping answered afterwards;
+   IPs (and ::1), then well-formed queries at that rate from 256 IPs:
+   memory flat, under one core, replies at most 4x the bytes that came,
+   a fresh ping answered afterwards; one IP's pings answered at its rate
+   (a burst of 50, then 20/s) while another IP is answered;
 2. deep nesting, 65,507-byte datagrams, transaction ids of 33..1000 bytes
    (and the largest one a datagram can carry): no answer, node alive;
 3. unsolicited responses carrying 1,000 nodes (nodes and nodes6, with and
@@ -15,13 +18,19 @@ other loopback addresses (127.x.y.z; the whole 127/8 is local) attack it:
    ever enters its table or hears from it;
 4. 5,000 node ids from one IP (that also answers the node's pings): its
    find_node replies never list more than one entry for that address;
+   loopback is exempt from the per-IP rule (one entry per IP and port
+   there), so the rule proper is tested again off loopback, in a private
+   network namespace where 10.77.0.0/16 is local: 5,000 ids from 50 ports
+   of one IP, 4,000 from 40 IPs of one /24 (at most 2 per /24 a bucket);
 5. announce_peer with bad tokens (error 203, nothing stored), then for
    100,000 info-hashes with valid tokens from 2,100 source IPs: the store
    stays within its cap and memory flat;
 6. no amplification: to an address that never answered the node, every
    reply of every query type is at most DHT_AMPLIFY (4) times its query;
 7. undialable values (port 0; 0.0.0.0, broadcast, multicast from other
-   nodes' replies) are never stored, returned or dialled.
+   nodes' replies) are never stored, returned or dialled (a downloading
+   gtorrent dials the good value of the same replies, never 0.0.0.0,
+   which would reach a trap on 127.0.0.1); one value per IP and hash.
 
 Every socket is on loopback; the gtorrent process is killed by PID at the
 end of each test; each test is bounded (pytest timeout marks).
@@ -43,12 +52,18 @@ import krpc
 import peers
 
 AMPLIFY = 4                     # include/dht.h DHT_AMPLIFY
-RATE_BURST = 50                 # include/dht-store.h DHT_STORE_BURST
+RATE = 20                       # include/dht-store.h DHT_STORE_RATE, a second
+RATE_BURST = 50                 # ... after DHT_STORE_BURST
 MAX_HASHES = 10000              # DHT_STORE_MAX_HASHES
 MAX_TID = 32                    # include/krpc.h KRPC_MAX_TID
 MAX_PACKET = 4096               # KRPC_MAX_PACKET
 UDP_MAX = 65507                 # IPv4 UDP payload: 65,535 - 20 - 8
 MB = 1024 * 1024
+# RSS growth allowed over a flood.  Under ASan freed memory sits in its
+# quarantine (256 MB by default) before it is reused, so RSS grows with
+# the bytes allocated, not kept (+350 MB over the 100,000 announces): the
+# figure says nothing there and is only printed.
+RSS_SLACK = 10 * MB
 
 
 # --- the process --------------------------------------------------------------
@@ -149,6 +164,7 @@ class DhtNode:
                      "[::1]:%d" % self.responders[v6boot].addr[1]]
         args += list(extra)
         self.args = args
+        self.rss_slack = rss_slack(gtorrent)
         self.proc = peers.GtProc(gtorrent, args, tmp, "gtorrent")
         self.pid = self.proc.pid
 
@@ -206,6 +222,11 @@ def _probe(gtorrent):
     if "--dht-port" not in text or "--dht-bootstrap" not in text:
         return "`gtorrent seed` has no --dht-port/--dht-bootstrap yet"
     return None
+
+
+def rss_slack(gtorrent):
+    import helpers
+    return float("inf") if helpers.is_sanitized(gtorrent) else RSS_SLACK
 
 
 @pytest.fixture
@@ -360,7 +381,7 @@ def test_garbage_flood(node, rng):
                                ("valid queries, 256 IPs", work, valid)):
             to = node.addr
             c0, t0 = proc_cpu(node.pid), time.monotonic()
-            sent, back, nbytes = flood(socks, to, p, 10000, 4, rng)
+            sent, back, nbytes = flood(socks, to, p, 10000, 3, rng)
             t1 = time.monotonic()
             c1 = proc_cpu(node.pid)
             # the last datagrams still queued are the node's work too
@@ -378,7 +399,7 @@ def test_garbage_flood(node, rng):
             assert node.alive(), peers.why(node, *results)
             assert sent / (t1 - t0) >= 8000, "\n".join(results)
             assert cpu < 1.0, "\n".join(results)
-            assert rss - rss0 < 10 * MB, "\n".join(results)
+            assert rss - rss0 < node.rss_slack, "\n".join(results)
             # no reflection even of garbage: at most 4x what came in
             assert back <= AMPLIFY * nbytes, "\n".join(results)
             ok = node.ping_ok(timeout=3)
@@ -387,6 +408,40 @@ def test_garbage_flood(node, rng):
         for s in one + many + work:
             s.close()
     print("\n".join(results))
+
+
+@pytest.mark.timeout(30)
+def test_rate_per_ip(node):
+    # 1,000 pings in about a second from one IP (4 ports): at most the
+    # burst and 20/s are answered; another IP is answered meanwhile
+    ip = node.ips.next()
+    socks = [krpc.udp_socket(ip) for _ in range(4)]
+    other = node.fresh()
+    try:
+        nid = krpc.rand_id()
+        t0 = time.monotonic()
+        for i in range(1000):
+            socks[i % 4].sendto(krpc.ping(struct.pack(">H", i), nid),
+                                node.addr)
+            if i % 50 == 49:
+                time.sleep(0.05)
+        r = other.ask(node.addr, krpc.ping)
+        assert krpc.kind(r) == b"r", node.describe()
+        time.sleep(0.5)
+        secs = time.monotonic() - t0
+        got = 0
+        for s in socks:
+            got += sum(1 for d, _ in answers(krpc.drain(s)))
+        limit = RATE_BURST + RATE * secs + 5
+        assert got <= limit, "%d of 1,000 pings answered in %.1f s (at most " \
+            "%d)" % (got, secs, limit)
+        assert got >= RATE_BURST, got
+        print("1,000 pings from one IP in %.1f s: %d answered (burst %d, "
+              "%d/s)" % (secs, got, RATE_BURST, RATE))
+    finally:
+        for s in socks:
+            s.close()
+        other.close()
 
 
 # --- 2. oversized and deeply nested datagrams --------------------------------
@@ -806,8 +861,8 @@ def test_announce_100000_hashes(node):
         assert node.alive(), peers.why(msg, node)
         assert isinstance(num, int) and num <= MAX_HASHES, msg
         # the announces did arrive and were taken: the store is at its cap
-        assert ok >= 50000 and num >= MAX_HASHES * 0.9, msg
-        assert rss1 - rss0 < 10 * MB, msg
+        assert ok >= 20000 and num >= MAX_HASHES * 0.9, msg
+        assert rss1 - rss0 < node.rss_slack, msg
         # a legitimate announce still works afterwards (the store pushes
         # out the oldest info-hash rather than lock out new ones)
         n = node.fresh()
