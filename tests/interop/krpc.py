@@ -327,16 +327,19 @@ class Responder:
     sample_infohashes and
     announce_peer like an honest node would, with self.nodes (a list of
     (id, ip, port)) as its view of the DHT.  Every query it gets is kept in
-    self.queries as (monotonic time, decoded, addr).  mute: records only."""
+    self.queries as (monotonic time, decoded, addr).  mute: records only;
+    die_on (b"get_peers", ...): closes its socket after answering that."""
 
     def __init__(self, ip="127.0.0.1", port=0, nid=None, nodes=(),
-                 mute=False, values=None):
+                 mute=False, values=None, die_on=None):
         self.sock = udp_socket(ip, port)
         self.addr = self.sock.getsockname()[:2]
         self.id = nid or rand_id()
         self.nodes = list(nodes)
         self.values = dict(values or {})    # info_hash -> [(ip, port)]
         self.mute = mute
+        self.die_on = die_on        # a method: close after answering it
+        self.died = False
         self.queries = []
         self.other = []
         self._stop = threading.Event()
@@ -400,6 +403,10 @@ class Responder:
                     self.sock.sendto(self._answer(m), addr)
                 except OSError:
                     pass
+                if self.die_on is not None and m.get(b"q") == self.die_on:
+                    self.died = True
+                    self.sock.close()   # what comes next: ICMP unreachable
+                    return
 
     def seen(self):
         with self._lock:
@@ -408,4 +415,4 @@ class Responder:
     def close(self):
         self._stop.set()
         self._t.join(2)
-        self.sock.close()
+        self.sock.close()           # (again, if it died: harmless)
