@@ -24,7 +24,6 @@ struct dht_lookup {
 	uint32_t		soft, hard;
 	struct cand		c[DHT_LOOKUP_MAX];	/* closest first */
 	size_t			n;
-	unsigned		inflight;		/* in C_FLIGHT */
 	struct dht_lookup_stats	st;
 };
 
@@ -142,10 +141,20 @@ bool
 dht_lookup_next(struct dht_lookup *l, uint64_t now,
     struct dht_lookup_node *out)
 {
-	size_t	i, k = 0;
+	size_t		i, k = 0;
+	unsigned	flying = 0;
 
-	if (l->inflight >= DHT_LOOKUP_ALPHA)
+	/* Queries in flight count against ALPHA only while their node is
+	   among the K closest: closer nodes named since are asked at once. */
+	for (i = 0; i < l->n && k < DHT_LOOKUP_K; i++) {
+		if (!in_window(&l->c[i]))
+			continue;
+		k++;
+		flying += l->c[i].st == C_FLIGHT;
+	}
+	if (flying >= DHT_LOOKUP_ALPHA)
 		return false;
+	k = 0;
 	for (i = 0; i < l->n && k < DHT_LOOKUP_K; i++) {
 		if (!in_window(&l->c[i]))
 			continue;
@@ -154,7 +163,6 @@ dht_lookup_next(struct dht_lookup *l, uint64_t now,
 			continue;
 		l->c[i].st = C_FLIGHT;
 		l->c[i].sent = now;
-		l->inflight++;
 		l->st.sent++;
 		*out = l->c[i].n;
 		return true;
@@ -185,8 +193,6 @@ dht_lookup_answered(struct dht_lookup *l, const struct netaddr *a,
 	(void)now;
 	if ((i = find_asked(l, a)) == SIZE_MAX)
 		return false;
-	if (l->c[i].st == C_FLIGHT)
-		l->inflight--;
 	c = l->c[i];
 	c.st = C_DONE;
 	c.n.token_len = 0;
@@ -201,8 +207,6 @@ dht_lookup_answered(struct dht_lookup *l, const struct netaddr *a,
 		   id already (then that one goes). */
 		for (j = 0; j < l->n; j++)
 			if (memcmp(l->c[j].n.id, id, 20) == 0) {
-				if (l->c[j].st == C_FLIGHT)
-					l->inflight--;
 				remove_at(l, j);
 				break;
 			}
@@ -219,8 +223,6 @@ dht_lookup_failed(struct dht_lookup *l, const struct netaddr *a)
 
 	if ((i = find_asked(l, a)) == SIZE_MAX)
 		return;
-	if (l->c[i].st == C_FLIGHT)
-		l->inflight--;
 	l->c[i].st = C_FAILED;
 	l->st.failed++;
 }
@@ -236,13 +238,10 @@ dht_lookup_tick(struct dht_lookup *l, uint64_t now)
 		if (c->st != C_FLIGHT && c->st != C_SLOW)
 			continue;
 		if (now >= c->sent + l->hard) {
-			if (c->st == C_FLIGHT)
-				l->inflight--;
 			c->st = C_FAILED;
 			l->st.failed++;
 		} else if (c->st == C_FLIGHT && now >= c->sent + l->soft) {
 			c->st = C_SLOW;
-			l->inflight--;
 		}
 	}
 }

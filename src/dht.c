@@ -34,7 +34,7 @@
 #define TID_LEN		4
 #define PENDING_FIRST	16	/* slots allocated at first, doubled after */
 #define MAINT_MAX	2	/* find_node lookups per table */
-#define WAIT_MS		3000	/* a search waits this long for a table of
+#define WAIT_MS		1000	/* a search waits this long for a table of
 				   K nodes before it starts with fewer */
 #define POLL_MS		250	/* a waiting search looks again */
 #define FLOOR_MS	100	/* upkeep runs at most this often */
@@ -48,6 +48,10 @@
 #define SOFT_INIT_MS	1000	/* ... before any round trip is measured */
 #define SAMPLE_INTERVAL	300	/* BEP 51 "interval" we give (s) */
 #define SEEDED		16	/* table nodes a lookup starts from */
+#define POOL		256	/* nodes that answered lately, per family:
+				   lookups start from the closest of the
+				   table and these (more to choose from than
+				   the table's far buckets: fewer hops) */
 
 enum qkind {
 	Q_PING,		/* a table asked for it */
@@ -98,6 +102,11 @@ struct upkeep {
 	bool			 self;	/* target is our own id */
 };
 
+struct known {
+	uint8_t		id[20];
+	struct netaddr	a;
+};
+
 struct vote {
 	struct netaddr	ip;		/* what the voter saw (port 0) */
 	struct netaddr	voter;
@@ -123,6 +132,8 @@ struct dht {
 	size_t			 ns;		/* not NULL */
 	uint32_t		 gens;
 	struct upkeep		 up[2][MAINT_MAX];
+	struct known		*pool[2];	/* POOL each, on first use */
+	size_t			 npool[2], pool_at[2];
 	bool			 looked_self[2];
 
 	struct netaddr		 boot[DHT_BOOTSTRAP_MAX];
@@ -148,6 +159,7 @@ struct dht {
 
 static void	pump_search(struct dht *, size_t, int, uint64_t);
 static void	pump_upkeep(struct dht *, int, int, uint64_t);
+static void	run_wake(struct dht *, size_t, int, uint64_t);
 
 static int
 fam_of(const struct netaddr *a)
@@ -247,6 +259,8 @@ dht_free(struct dht *d)
 		dht_table_free(d->tab[i]);
 	}
 	dht_store_free(d->store);
+	free(d->pool[0]);
+	free(d->pool[1]);
 	free(d->p);
 	free(d);
 }
@@ -661,12 +675,61 @@ feed_nodes(struct dht *d, struct dht_lookup *l, const struct krpc_msg *m,
 			dht_lookup_add(l, m->nodes[i].id, &m->nodes[i].a);
 }
 
+/* A node answered one of our queries: remember it for later lookups. */
+static void
+pool_add(struct dht *d, const uint8_t id[20], const struct netaddr *a)
+{
+	struct known	*k;
+	int		 fam = fam_of(a);
+	size_t		 i;
+
+	if (d->pool[fam] == NULL)
+		d->pool[fam] = xcalloc(POOL, sizeof(*d->pool[fam]));
+	k = d->pool[fam];
+	for (i = 0; i < d->npool[fam]; i++)
+		if (addr_eq(&k[i].a, a)) {
+			memcpy(k[i].id, id, 20);
+			return;
+		}
+	memcpy(k[d->pool_at[fam]].id, id, 20);
+	k[d->pool_at[fam]].a = *a;
+	d->pool_at[fam] = (d->pool_at[fam] + 1) % POOL;
+	d->npool[fam] = MIN(d->npool[fam] + 1, POOL);
+}
+
+/* A node stopped answering: out of the pool. */
+static void
+pool_drop(struct dht *d, const struct netaddr *a)
+{
+	struct known	*k = d->pool[fam_of(a)];
+	size_t		 i;
+
+	for (i = 0; k != NULL && i < d->npool[fam_of(a)]; i++)
+		if (addr_eq(&k[i].a, a))
+			memset(&k[i], 0, sizeof(k[i]));	/* undialable */
+}
+
+/* Candidates for a new lookup of target: from the table and the pool. */
+static void
+seed_lookup(struct dht *d, struct dht_lookup *l, int fam,
+    const uint8_t target[20], uint64_t now)
+{
+	struct dht_table_node	 v[SEEDED];
+	struct known		*k = d->pool[fam];
+	size_t			 i, n;
+
+	n = dht_table_closest(d->tab[fam], target, now, v, nitems(v));
+	for (i = 0; i < n; i++)
+		dht_lookup_add(l, v[i].id, &v[i].a);
+	for (i = 0; k != NULL && i < d->npool[fam]; i++)
+		if (k[i].a.family != 0 && !is_us(d, k[i].id))
+			dht_lookup_add(l, k[i].id, &k[i].a);
+}
+
 static struct upkeep *
 upkeep_start(struct dht *d, int fam, const uint8_t target[20], uint64_t now)
 {
-	struct dht_table_node	v[SEEDED];
 	struct upkeep		*u;
-	size_t			 i, n;
 	int			 j;
 
 	for (j = 0; j < MAINT_MAX; j++)
@@ -681,9 +744,7 @@ upkeep_start(struct dht *d, int fam, const uint8_t target[20], uint64_t now)
 	u->self = is_us(d, target);
 	if (u->self)
 		d->looked_self[fam] = true;
-	n = dht_table_closest(d->tab[fam], target, now, v, nitems(v));
-	for (i = 0; i < n; i++)
-		dht_lookup_add(u->l, v[i].id, &v[i].a);
+	seed_lookup(d, u->l, fam, target, now);
 	return u;
 }
 
@@ -758,6 +819,17 @@ upkeep_of(struct dht *d, const struct pending *p)
 	return u->l != NULL && u->gen == p->gen ? u : NULL;
 }
 
+/* The table of fam grew: searches waiting for nodes may start now. */
+static void
+wake_waiting(struct dht *d, int fam, uint64_t now)
+{
+	size_t	si;
+
+	for (si = 0; si < DHT_MAX_SEARCHES; si++)
+		if (d->s[si] != NULL && d->s[si]->run[fam].waiting)
+			run_wake(d, si, fam, now);
+}
+
 static void
 on_reply(struct dht *d, const struct krpc_msg *m, const struct netaddr *from,
     uint64_t now)
@@ -801,6 +873,7 @@ on_reply(struct dht *d, const struct krpc_msg *m, const struct netaddr *from,
 	if (m->has_ip)
 		vote(d, &m->ip, from, now);
 	dht_table_on_response(d->tab[fam_of(from)], m->id, from, now);
+	pool_add(d, m->id, from);
 	switch (p.kind) {
 	case Q_PING:
 		break;
@@ -841,6 +914,8 @@ on_reply(struct dht *d, const struct krpc_msg *m, const struct netaddr *from,
 	case Q_ANNOUNCE:
 		break;
 	}
+	if (p.kind != Q_GET_PEERS && p.kind != Q_ANNOUNCE)
+		wake_waiting(d, fam_of(from), now);
 }
 
 void
@@ -970,10 +1045,8 @@ pump_search(struct dht *d, size_t si, int fam, uint64_t now)
 static void
 run_start(struct dht *d, size_t si, int fam, uint64_t now)
 {
-	struct dht_table_node	 v[SEEDED];
 	struct search		*s = d->s[si];
 	struct run		*r = &s->run[fam];
-	size_t			 i, n;
 
 	r->waiting = false;
 	r->next = UINT64_MAX;
@@ -983,9 +1056,7 @@ run_start(struct dht *d, size_t si, int fam, uint64_t now)
 	memset(r->bfpe, 0, sizeof(r->bfpe));
 	r->start = now;
 	r->l = dht_lookup_new(s->ih, soft_ms(d), DHT_QUERY_MS);
-	n = dht_table_closest(d->tab[fam], s->ih, now, v, nitems(v));
-	for (i = 0; i < n; i++)
-		dht_lookup_add(r->l, v[i].id, &v[i].a);
+	seed_lookup(d, r->l, fam, s->ih, now);
 	pump_search(d, si, fam, now);
 }
 
@@ -1136,6 +1207,7 @@ fail_pending(struct dht *d, int32_t i, uint64_t now)
 	size_t		 si;
 
 	pending_unlink(d, i);
+	pool_drop(d, &p.to);
 	if (p.has_id)
 		dht_table_on_timeout(d->tab[fam_of(&p.to)], p.id, &p.to, now);
 	switch (p.kind) {
@@ -1323,7 +1395,9 @@ dht_stats(const struct dht *d, uint64_t now, struct dht_stats *st)
 
 	*st = d->st;
 	st->memory = sizeof(*d) + (size_t)d->np * sizeof(*d->p) +
-	    dht_store_memory(d->store);
+	    dht_store_memory(d->store) +
+	    (d->pool[0] != NULL) * POOL * sizeof(struct known) +
+	    (d->pool[1] != NULL) * POOL * sizeof(struct known);
 	for (fam = 0; fam < 2; fam++) {
 		if (d->tab[fam] == NULL)
 			continue;

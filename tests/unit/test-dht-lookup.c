@@ -217,30 +217,62 @@ with_candidates(size_t n)
 Test(dht_lookup, alpha_then_soft_then_hard_timeouts)
 {
 	struct dht_lookup	*l = with_candidates(20);
-	struct dht_lookup_node	 q[8];
+	struct dht_lookup_node	 q[2 * DHT_LOOKUP_ALPHA + 1];
 	struct dht_lookup_stats	 st;
 	size_t			 i;
 
 	for (i = 0; i < DHT_LOOKUP_ALPHA; i++)
 		cr_assert(dht_lookup_next(l, T0, &q[i]));
-	cr_assert_not(dht_lookup_next(l, T0, &q[3]), "alpha in flight");
+	cr_assert_not(dht_lookup_next(l, T0, &q[i]), "alpha in flight");
 	cr_assert_eq(dht_lookup_deadline(l), T0 + 500);
 	dht_lookup_tick(l, T0 + 499);
-	cr_assert_not(dht_lookup_next(l, T0 + 499, &q[3]));
+	cr_assert_not(dht_lookup_next(l, T0 + 499, &q[i]));
 	dht_lookup_tick(l, T0 + 500);
-	for (i = 3; i < 6; i++)
+	for (i = DHT_LOOKUP_ALPHA; i < 2 * DHT_LOOKUP_ALPHA; i++)
 		cr_assert(dht_lookup_next(l, T0 + 500, &q[i]),
 		    "slow ones free their slots");
 	cr_assert_not(dht_lookup_done(l));
 	/* a slow node's late answer still counts */
 	cr_assert(dht_lookup_answered(l, &q[0].a, q[0].id, NULL, 0,
 	    T0 + 900));
-	dht_lookup_tick(l, T0 + 5000);		/* q[1], q[2] fail */
+	dht_lookup_tick(l, T0 + 5000);	/* the rest of the first round fail */
 	dht_lookup_stats(l, &st);
-	cr_assert_eq(st.failed, 2);
+	cr_assert_eq(st.failed, DHT_LOOKUP_ALPHA - 1);
 	cr_assert_eq(st.answered, 1);
 	cr_assert_not(dht_lookup_answered(l, &q[1].a, q[1].id, NULL, 0,
 	    T0 + 5001), "failed: its answer is too late");
+	dht_lookup_free(l);
+}
+
+Test(dht_lookup, closer_nodes_named_are_asked_without_waiting)
+{
+	struct dht_lookup	*l = dht_lookup_new(target0, 500, 5000);
+	struct dht_lookup_node	 q;
+	struct netaddr		 a;
+	uint8_t			 id[20];
+	size_t			 i;
+
+	/* ALPHA far candidates in flight ... */
+	for (i = 0; i < DHT_LOOKUP_ALPHA; i++) {
+		memset(id, 0xf0, sizeof(id));
+		id[19] = (uint8_t)i;
+		a = addr_of(i);
+		dht_lookup_add(l, id, &a);
+		cr_assert(dht_lookup_next(l, T0, &q));
+	}
+	cr_assert_not(dht_lookup_next(l, T0, &q));
+	/* ... then K closer ones are named: the far ones leave the window
+	   and no longer hold slots */
+	for (i = 0; i < DHT_LOOKUP_K; i++) {
+		memset(id, 0x01, sizeof(id));
+		id[19] = (uint8_t)i;
+		a = addr_of(100 + i);
+		dht_lookup_add(l, id, &a);
+	}
+	for (i = 0; i < DHT_LOOKUP_ALPHA; i++)
+		cr_assert(dht_lookup_next(l, T0 + 1, &q), "query %zu", i);
+	cr_assert_eq(q.id[0], 0x01);
+	cr_assert_not(dht_lookup_next(l, T0 + 1, &q));
 	dht_lookup_free(l);
 }
 

@@ -41,6 +41,7 @@ struct net {
 	size_t		 ndone;
 	bool		 stop_in_hook;
 	size_t		 refreshes;	/* find_node for another id */
+	uint64_t	 done_at;	/* the last search_done */
 };
 
 static struct net	N;
@@ -123,6 +124,7 @@ hook_done(void *arg, const uint8_t ih[20], const struct dht_search_result *r)
 	(void)ih;
 	if (N.ndone < nitems(N.done))
 		N.done[N.ndone++] = *r;
+	N.done_at = N.now;
 }
 
 static void
@@ -762,4 +764,31 @@ Test(dht, icmp_unreachable_fails_the_queries_to_that_address_at_once)
 	cr_assert_eq(N.nopongs, 1, "a failed at once");
 	run(N.now + DHT_QUERY_MS + 100);
 	cr_assert_eq(N.nopongs, 2, "b only at its timeout");
+}
+
+Test(dht, a_search_asked_before_the_bootstrap_starts_when_nodes_come)
+{
+	struct dht_search_opts	ann = { .announce = true, .port = 2222 };
+	struct dht_search_opts	get = { 0 };
+	uint8_t			ih[20];
+	uint64_t		t;
+	size_t			i;
+	bool			found = false;
+
+	swarm(20);
+	memset(ih, 0x5a, sizeof(ih));
+	cr_assert_eq(dht_search(N.n[4], ih, &ann, N.now), GT_OK);
+	run(N.now + 10000);
+	N.ndone = 0;
+	mknode(20, false);
+	t = N.now;
+	cr_assert_eq(dht_search(N.n[20], ih, &get, N.now), GT_OK);
+	dht_bootstrap(N.n[20], &N.a[0], N.now);
+	run(N.now + 5000);
+	cr_assert_eq(N.ndone, 1);
+	cr_assert_lt(N.done_at - t, 1000, "done %lu ms after the ask",
+	    (unsigned long)(N.done_at - t));
+	for (i = 0; i < N.npeers; i++)
+		found |= N.peers[i].port == 2222;
+	cr_assert(found);
 }
