@@ -26,6 +26,8 @@ enum {
 
 /* Each takes argv[0] = the subcommand's name and returns an exit code. */
 int	cmd_create(int argc, char **argv);
+/* `gtorrent dht get-peers|ping ...` */
+int	cmd_dht(int argc, char **argv);
 /* Also `gtorrent [OPTIONS] FILE.torrent` (argv[0] is then "gtorrent"). */
 int	cmd_download(int argc, char **argv);
 int	cmd_info(int argc, char **argv);
@@ -77,6 +79,25 @@ void	cmd_json_str(FILE *, const char *s);
 void	cmd_print_safe(FILE *, const char *s);
 /* The folder holding path ("." if none); malloc'd. */
 char	*cmd_dirname(const char *path);
+/* Decimal port 1 to 65535 (no sign, no suffix); -1 if bad. */
+int	cmd_parse_port(const char *, uint16_t *);
+/*
+ * Whether s is HOST:PORT as --dht-bootstrap and `dht ping` take it: a
+ * numeric IPv4 address or a host name (letters, digits, '-' and '.'), or
+ * a numeric IPv6 address in brackets, then ':' and a port 1 to 65535.
+ */
+bool	cmd_hostport_ok(const char *s);
+/*
+ * One --dht-bootstrap value, checked and appended to *v (borrowed; at most
+ * DHT_BOOTSTRAP_MAX).  EXIT_OK, or the usage error printed.
+ */
+int	cmd_add_bootstrap(const char *cmd, char *arg, char ***v, size_t *n);
+/*
+ * The state folder, $XDG_STATE_HOME/gtorrent or else
+ * ~/.local/state/gtorrent, created (mode 0700) if missing; malloc'd.
+ * NULL, with a warning, when there is none or it cannot be made.
+ */
+char	*cmd_state_dir(void);
 /* Writes all of p to fd (EINTR retried); -1 with errno on failure. */
 int	cmd_write_all(int fd, const uint8_t *p, size_t len);
 /*

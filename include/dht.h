@@ -106,7 +106,10 @@ struct dht_search_opts {
 	bool		seed;		/* BEP 33: we are a seed */
 	bool		repeat;		/* again every DHT_REPEAT_MS until
 					   dht_search_stop (a torrent) */
-	bool		scrape;		/* BEP 33: ask for BFsd/BFpe */
+	bool		scrape;		/* BEP 33: ask for BFsd/BFpe (and
+					   no peers from libtorrent's nodes,
+					   which then send the filters in
+					   place of "values") */
 };
 
 struct dht_search_result {

@@ -21,6 +21,11 @@ void		 ui_update(struct ui *, const struct torrent_stats *,
 		    uint64_t now);
 /* A tracker's seeders and leechers (-1: unknown), shown from now on. */
 void		 ui_set_swarm(struct ui *, int64_t seeders, int64_t leechers);
+/*
+ * The DHT's nodes (in the routing tables; good: answered lately), shown
+ * from now on with the peers the DHT found for the torrent (-1: off).
+ */
+void		 ui_set_dht(struct ui *, int64_t nodes, int64_t good);
 /* Takes the live line off the terminal (before other output). */
 void		 ui_clear(struct ui *);
 /*

@@ -15,6 +15,7 @@
 #include "bencode.h"
 #include "buf.h"
 #include "cmd.h"
+#include "dht.h"
 #include "log.h"
 #include "magnet.h"
 #include "metainfo.h"
@@ -73,9 +74,9 @@ download_usage(FILE *f, bool seed)
 		    "\n"
 		    "Downloads FILE.torrent (or a magnet link's torrent, whose\n"
 		    "metadata comes from peers first) into DIR from its\n"
-		    "trackers and the peers given, checks every piece, and\n"
-		    "exits when done (or keeps seeding with --seed).  Data\n"
-		    "already in DIR is verified and kept.\n");
+		    "trackers, the DHT and the peers given, checks every\n"
+		    "piece, and exits when done (or keeps seeding with\n"
+		    "--seed).  Data already in DIR is verified and kept.\n");
 	fprintf(f,
 	    "\n"
 	    "  -o, --output DIR      data folder (default: .; created)\n"
@@ -89,6 +90,17 @@ download_usage(FILE *f, bool seed)
 	    "                        on stdout)\n"
 	    "      --no-pex          no peer exchange (BEP 11; never for\n"
 	    "                        private torrents)\n"
+	    "  -d, --dht             find peers and announce on the DHT\n"
+	    "                        (BEP 5; default, never for private\n"
+	    "                        torrents)\n"
+	    "      --no-dht          do not use the DHT\n"
+	    "      --dht-port N      the DHT's UDP port (default: the\n"
+	    "                        listen port)\n"
+	    "      --dht-bootstrap HOST:PORT\n"
+	    "                        join the DHT through this node (a name,\n"
+	    "                        IPv4 or [IPv6]; repeatable; default:\n"
+	    "                        the saved table, else the well-known\n"
+	    "                        public routers)\n"
 	    "  -p, --port N          listen port (default: %u; the next "
 	    "free\n"
 	    "                        one if taken)\n"
@@ -109,6 +121,11 @@ download_usage(FILE *f, bool seed)
 	    "  -q, --quiet           no status line, errors and the summary\n"
 	    "  -v, --verbose         protocol events (-vv: debugging)\n"
 	    "  -h, --help            this help\n"
+	    "\n"
+	    "\n"
+	    "The DHT's routing table is kept in the state folder:\n"
+	    "$XDG_STATE_HOME/gtorrent/dht.dat, else\n"
+	    "~/.local/state/gtorrent/dht.dat.\n"
 	    "\n"
 	    "Exit status: 0 complete and verified; 1 could not complete;\n"
 	    "2 bad command line; 3 bad .torrent or magnet; 4 disk error; 130 "
@@ -135,10 +152,17 @@ dl_ui_cb(void *arg)
 {
 	struct dl		*d = arg;
 	struct torrent_stats	 ts;
+	struct dht_stats	 st;
+	struct dht		*dht;
 
 	torrent_stats(d->t, &ts);
 	if (d->verbose)
 		ui_set_swarm(d->ui, ts.seeders, ts.leechers);
+	if (d->verbose && (dht = session_dht(d->s)) != NULL) {
+		dht_stats(dht, reactor_now_ms(d->r), &st);
+		ui_set_dht(d->ui, (int64_t)(st.nodes[0] + st.nodes[1]),
+		    (int64_t)(st.good[0] + st.good[1]));
+	}
 	ui_update(d->ui, &ts, reactor_now_ms(d->r));
 	reactor_timer_in(d->ui_timer, ui_interval_ms(d->ui));
 }
@@ -323,7 +347,7 @@ dl_run_magnet(struct dl *d, const struct torrent_opts *to,
 		return EXIT_FAIL;
 	}
 	if ((!to->use_trackers || d->ntrackers == 0) && npeers == 0 &&
-	    d->mg.npeers == 0)
+	    d->mg.npeers == 0 && !to->dht)
 		cmd_warn("%s: no tracker to ask (tr=, --tracker) and no peer "
 		    "given (x.pe=, --peer): waiting for peers to connect on "
 		    "port %u", torrent_name(d->t), session_port(d->s));
@@ -386,10 +410,10 @@ dl_run(struct dl *d, const struct session_opts *so,
 		return EXIT_OK;
 	}
 	if (to->use_trackers && ts.trackers == 0 && npeers == 0 &&
-	    !d->upload_only)
-		cmd_warn("%s: no usable tracker (only http and https for now) "
-		    "and no --peer: waiting for peers to connect on port %u",
-		    d->m.name, session_port(d->s));
+	    !d->upload_only && (!to->dht || d->m.private))
+		cmd_warn("%s: no usable tracker%s and no --peer: waiting for "
+		    "peers to connect on port %u", d->m.name, to->dht ?
+		    " (a private torrent: no DHT)" : "", session_port(d->s));
 	torrent_add_peers(d->t, peers, npeers, true);
 	return dl_loop(d);
 }
@@ -400,13 +424,19 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	enum {
 		OPT_PEER = 256, OPT_NO_TRACKER, OPT_MAX_PEERS, OPT_SEED,
 		OPT_NO_RAREST, OPT_NO_END_GAME, OPT_TRACKER,
-		OPT_METADATA_ONLY, OPT_NO_PEX,
+		OPT_METADATA_ONLY, OPT_NO_PEX, OPT_NO_DHT, OPT_DHT_PORT,
+		OPT_DHT_BOOTSTRAP,
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "magnet", required_argument, NULL, 'm' },
 		{ "metadata-only", no_argument, NULL, OPT_METADATA_ONLY },
 		{ "no-pex", no_argument, NULL, OPT_NO_PEX },
+		{ "dht", no_argument, NULL, 'd' },
+		{ "no-dht", no_argument, NULL, OPT_NO_DHT },
+		{ "dht-port", required_argument, NULL, OPT_DHT_PORT },
+		{ "dht-bootstrap", required_argument, NULL,
+		    OPT_DHT_BOOTSTRAP },
 		{ "port", required_argument, NULL, 'p' },
 		{ "peer", required_argument, NULL, OPT_PEER },
 		{ "no-tracker", no_argument, NULL, OPT_NO_TRACKER },
@@ -424,17 +454,19 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	};
 	struct session_opts	 so = {
 		.port = SESSION_DEFAULT_PORT, .listen = true,
-		.max_peers = SESSION_DEFAULT_PEERS,
+		.max_peers = SESSION_DEFAULT_PEERS, .dht = true,
 	};
 	struct torrent_opts	 to = {
 		.dir = ".", .rarest_first = true, .end_game = true,
 		.max_peers = TORRENT_DEFAULT_PEERS, .use_trackers = true,
 		.upload_only = seed_cmd, .seed = seed_cmd, .pex = true,
+		.dht = true,
 	};
 	struct dl		 d = { .cmd = cmd, .upload_only = seed_cmd };
 	struct netaddr		*peers = NULL;
-	size_t			 npeers = 0, ntrackers = 0;
+	size_t			 npeers = 0, ntrackers = 0, nboot = 0;
 	char			**trackers = NULL, **all = NULL;
+	char			**boot = NULL, *state_dir = NULL;
 	const char		*uri = NULL;
 	char			 err[GT_ERRLEN];
 	size_t			 i;
@@ -443,7 +475,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	int			 c, verbose = 0, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:m:p:reqvh", longopts,
+	while ((c = getopt_long(argc, argv, ":o:m:p:dreqvh", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -462,6 +494,24 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			break;
 		case OPT_NO_PEX:
 			to.pex = false;
+			break;
+		case 'd':
+			so.dht = true;
+			break;
+		case OPT_NO_DHT:
+			so.dht = false;
+			break;
+		case OPT_DHT_PORT:
+			if (cmd_parse_port(optarg, &so.dht_port) != 0) {
+				rc = cmd_usage_error(cmd, "--dht-port must "
+				    "be 1 to 65535, not '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_DHT_BOOTSTRAP:
+			if ((rc = cmd_add_bootstrap(cmd, optarg, &boot,
+			    &nboot)) != EXIT_OK)
+				goto out;
 			break;
 		case 'p':
 			if (cmd_parse_size(optarg, &v) != 0 || v > 65535) {
@@ -575,9 +625,15 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		    "go together");
 		goto out;
 	}
-	if (!to.use_trackers && npeers == 0 && !seed_cmd && uri == NULL) {
+	if (!so.dht && (so.dht_port != 0 || nboot > 0)) {
+		rc = cmd_usage_error(cmd, "%s needs the DHT (drop --no-dht)",
+		    so.dht_port != 0 ? "--dht-port" : "--dht-bootstrap");
+		goto out;
+	}
+	if (!to.use_trackers && npeers == 0 && !seed_cmd && uri == NULL &&
+	    !so.dht) {
 		rc = cmd_usage_error(cmd, "--no-tracker needs at least one "
-		    "--peer");
+		    "--peer (or the DHT)");
 		goto out;
 	}
 	if (verbose == 1)
@@ -614,6 +670,12 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		to.trackers = trackers;
 		to.ntrackers = ntrackers;
 	}
+	to.dht = so.dht;
+	if (so.dht) {
+		so.dht_bootstrap = boot;
+		so.ndht_bootstrap = nboot;
+		so.state_dir = state_dir = cmd_state_dir();
+	}
 	signal(SIGPIPE, SIG_IGN);
 	d.dir = to.dir;
 	d.seed = to.seed;
@@ -634,6 +696,8 @@ out:
 	free(peers);
 	free(trackers);
 	free(all);
+	free(boot);
+	free(state_dir);
 	return rc;
 }
 

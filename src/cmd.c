@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "cmd.h"
+#include "dht.h"
 #include "err.h"
 #include "metainfo.h"
 
@@ -242,6 +244,133 @@ cmd_print_safe(FILE *f, const char *s)
 
 	fputs(safe, f);
 	free(safe);
+}
+
+int
+cmd_parse_port(const char *s, uint16_t *out)
+{
+	unsigned long	v = 0;
+	const char	*p;
+
+	if (*s == '\0' || strlen(s) > 5)
+		return -1;
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* A host name (RFC 1123 letters, digits, '-' in dot-separated labels). */
+static bool
+host_name_ok(const char *s, size_t len)
+{
+	size_t	i, label = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+		if (++label > 63 || (label == 1 && s[i] == '-'))
+			return false;
+	}
+	return true;
+}
+
+bool
+cmd_hostport_ok(const char *s)
+{
+	struct netaddr	 a;
+	const char	*colon;
+	uint16_t	 port;
+
+	if (s[0] == '[')
+		return addr_parse(s, 0, &a) == GT_OK && a.family == ADDR_V6;
+	if ((colon = strrchr(s, ':')) == NULL ||
+	    cmd_parse_port(colon + 1, &port) != 0)
+		return false;
+	return host_name_ok(s, (size_t)(colon - s));
+}
+
+int
+cmd_add_bootstrap(const char *cmd, char *arg, char ***v, size_t *n)
+{
+	if (!cmd_hostport_ok(arg))
+		return cmd_usage_error(cmd, "--dht-bootstrap needs HOST:PORT "
+		    "(a name, a numeric IPv4 or [IPv6] address, a port 1 to "
+		    "65535), not '%s'", arg);
+	if (*n == DHT_BOOTSTRAP_MAX)
+		return cmd_usage_error(cmd, "more than %u --dht-bootstrap "
+		    "options", DHT_BOOTSTRAP_MAX);
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = arg;
+	return EXIT_OK;
+}
+
+/* mkdir -p, the folders it makes with mode; -1 with errno. */
+static int
+mkdirs(const char *path, mode_t mode)
+{
+	struct stat	 st;
+	char		*p = xstrdup(path);
+	size_t		 i, len = strlen(p);
+	int		 rc = 0;
+
+	for (i = 1; i <= len && rc == 0; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (stat(p, &st) != 0) {
+			if (mkdir(p, mode) != 0 && errno != EEXIST)
+				rc = -1;
+		} else if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			rc = -1;
+		}
+		if (i < len)
+			p[i] = '/';
+	}
+	free(p);
+	return rc;
+}
+
+char *
+cmd_state_dir(void)
+{
+	const char	*xdg = getenv("XDG_STATE_HOME");
+	const char	*home = getenv("HOME");
+	char		*dir;
+
+	/* XDG: a relative $XDG_STATE_HOME is invalid and ignored. */
+	if (xdg != NULL && xdg[0] == '/')
+		dir = xasprintf("%s/gtorrent", xdg);
+	else if (home != NULL && home[0] == '/')
+		dir = xasprintf("%s/.local/state/gtorrent", home);
+	else {
+		cmd_warn("no state folder ($XDG_STATE_HOME and $HOME unset): "
+		    "the DHT routing table is not kept");
+		return NULL;
+	}
+	if (mkdirs(dir, 0700) != 0) {
+		cmd_warn("%s: %s: the DHT routing table is not kept", dir,
+		    strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	return dir;
 }
 
 /* The folder holding path ("." if none); malloc'd. */

@@ -1016,14 +1016,21 @@ pump_search(struct dht *d, size_t si, int fam, uint64_t now)
 	struct search		*s = d->s[si];
 	struct run		*r = &s->run[fam];
 	struct dht_lookup_node	 n;
+	struct krpc_msg		 m;
 	uint32_t		 gen;
 
 	if (r->l == NULL)
 		return;
-	while (dht_lookup_next(r->l, now, &n))
-		if (send_simple(d, KRPC_GET_PEERS, s->ih, Q_GET_PEERS, &n.a,
-		    n.id, (int)si, s->gen, fam, now) < 0)
+	while (dht_lookup_next(r->l, now, &n)) {
+		memset(&m, 0, sizeof(m));
+		m.method = KRPC_GET_PEERS;
+		m.has_target = true;
+		memcpy(m.target, s->ih, 20);
+		m.scrape = s->o.scrape;		/* BEP 33 */
+		if (send_query(d, &m, Q_GET_PEERS, &n.a, n.id, (int)si,
+		    s->gen, fam, now) < 0)
 			dht_lookup_failed(r->l, &n.a);
+	}
 	if (!dht_lookup_done(r->l))
 		return;
 	if (s->o.announce && !d->o.read_only)

@@ -21,6 +21,7 @@ static const struct command {
 	{ "magnet", cmd_magnet, "print a .torrent's magnet URI" },
 	{ "verify", cmd_verify, "check data on disk against a .torrent" },
 	{ "scrape", cmd_scrape, "ask trackers how many seeders and leechers" },
+	{ "dht", cmd_dht, "find a torrent's peers on the DHT, ping a node" },
 };
 
 static void

@@ -345,8 +345,10 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    udp_read_errqueue(u))
+			/* EAGAIN too: a send may have taken the error
+			   (sk_err) and left its entry in the queue, which
+			   keeps epoll reporting EPOLLERR */
+			if (udp_read_errqueue(u))
 				krpc = true;
 			break;
 		}

@@ -25,6 +25,8 @@ struct ui {
 	size_t			head, n;
 	int64_t			seeders;	/* a tracker's figures, or -1 */
 	int64_t			leechers;
+	int64_t			dht_nodes;	/* ui_set_dht's, or -1 */
+	int64_t			dht_good;
 };
 
 struct ui *
@@ -35,6 +37,7 @@ ui_new(bool quiet, bool tty)
 	u->quiet = quiet;
 	u->tty = tty;
 	u->seeders = u->leechers = -1;
+	u->dht_nodes = u->dht_good = -1;
 	return u;
 }
 
@@ -89,11 +92,24 @@ ui_rates(const struct ui *u, uint64_t *down, uint64_t *up)
 	*up = (b->up - a->up) * 1000 / span;
 }
 
+/* "  dht N nodes (G good) P peers", or "" before ui_set_dht. */
+static void
+ui_dht(const struct ui *u, const struct torrent_stats *ts, char *out,
+    size_t size)
+{
+	if (u->dht_nodes < 0) {
+		out[0] = '\0';
+		return;
+	}
+	snprintf(out, size, "  dht %lld nodes (%lld good) %u peers",
+	    (long long)u->dht_nodes, (long long)u->dht_good, ts->dht_peers);
+}
+
 void
 ui_update(struct ui *u, const struct torrent_stats *ts, uint64_t now)
 {
 	char		have[24], total[24], down[24], up[24], eta[24];
-	char		swarm[64] = "";
+	char		swarm[64] = "", dht[80];
 	uint64_t	rd, ru, left, secs;
 	double		pct;
 
@@ -115,9 +131,10 @@ ui_update(struct ui *u, const struct torrent_stats *ts, uint64_t now)
 		else
 			snprintf(eta, sizeof(eta), "%u/%u", ts->md_have,
 			    ts->md_pieces);
-		printf("%smetadata %s  peers %u/%u%s", u->tty ? "\r" : "",
+		ui_dht(u, ts, dht, sizeof(dht));
+		printf("%smetadata %s  peers %u/%u%s%s", u->tty ? "\r" : "",
 		    eta, ts->peers, ts->known > ts->peers ? ts->known :
-		    ts->conns, u->tty ? "\033[K" : "\n");
+		    ts->conns, dht, u->tty ? "\033[K" : "\n");
 		fflush(stdout);
 		u->drawn = true;
 		return;
@@ -141,16 +158,17 @@ ui_update(struct ui *u, const struct torrent_stats *ts, uint64_t now)
 	if (u->seeders >= 0 || u->leechers >= 0)
 		snprintf(swarm, sizeof(swarm), "  swarm %lld seeders %lld "
 		    "leechers", (long long)u->seeders, (long long)u->leechers);
+	ui_dht(u, ts, dht, sizeof(dht));
 	pct = ts->total == 0 ? 100.0 : 100.0 * (double)ts->have /
 	    (double)ts->total;
-	printf("%s%.1f%% %s/%s  down %s/s  up %s/s  peers %u/%u  eta %s%s%s",
+	printf("%s%.1f%% %s/%s  down %s/s  up %s/s  peers %u/%u  eta %s%s%s%s",
 	    u->tty ? "\r" : "", pct,
 	    human_size(have, sizeof(have), ts->have, 1),
 	    human_size(total, sizeof(total), ts->total, 1),
 	    human_size(down, sizeof(down), rd, 1),
 	    human_size(up, sizeof(up), ru, 1),
 	    ts->peers, ts->known > ts->peers ? ts->known : ts->conns, eta,
-	    swarm, u->tty ? "\033[K" : "\n");
+	    swarm, dht, u->tty ? "\033[K" : "\n");
 	fflush(stdout);
 	u->drawn = true;
 }
@@ -160,6 +178,13 @@ ui_set_swarm(struct ui *u, int64_t seeders, int64_t leechers)
 {
 	u->seeders = seeders;
 	u->leechers = leechers;
+}
+
+void
+ui_set_dht(struct ui *u, int64_t nodes, int64_t good)
+{
+	u->dht_nodes = nodes;
+	u->dht_good = good;
 }
 
 void

@@ -382,7 +382,7 @@ class Bench:
         self.seed_ports = [port]
         log = os.path.join(self.work, "gtseed.log")
         self.seeder = self.spawn([self.gt, "seed", "-v", "--no-tracker",
-                                  "-o", self.data, "-p", str(port),
+                                  "--no-dht", "-o", self.data, "-p", str(port),
                                   self.torrent], log)
 
         def ready():
@@ -423,8 +423,8 @@ class Bench:
         .torrent (the same peers, or the tracker for aria2c)."""
         target = os.path.join(out, self.name)
         if client == "gtorrent":
-            argv = [self.gt, "download", "-q", "--no-tracker", "-o", out,
-                    "-p", str(port)]
+            argv = [self.gt, "download", "-q", "--no-tracker", "--no-dht",
+                    "-o", out, "-p", str(port)]
             for p in self.seed_ports:
                 argv += ["--peer", "%s:%d" % (LOOPBACK, p)]
             if magnet:

@@ -1,6 +1,8 @@
 """Fixtures for gtorrent's interop tests (pytest, /usr/bin/python3).
 
 gtorrent is found through $GTORRENT, else ../../gtorrent from this folder.
+Its command lines go through helpers.gt_args (--no-dht unless a test gives
+a loopback --dht-bootstrap) and $XDG_STATE_HOME is a temporary folder.
 Every test gets its own tmp_path; every process started here has a timeout
 and is killed by PID when it runs over.  A per-test alarm (INTEROP_TIMEOUT
 seconds, default 90; @pytest.mark.timeout(N) for one test) stops a test that
@@ -13,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import zlib
 
 import pytest
@@ -36,6 +39,19 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "serial: a test that measures CPU "
                             "or rates; run-interop.sh runs these alone, "
                             "after the parallel (xdist) pass")
+    # gtorrent's DHT state folder (dht.dat): a fresh one, never the user's,
+    # so that no saved routing table sends a test to the internet.
+    global _STATE_HOME
+    _STATE_HOME = tempfile.mkdtemp(prefix="gtorrent-interop-state.")
+    os.environ["XDG_STATE_HOME"] = _STATE_HOME
+
+
+_STATE_HOME = None
+
+
+def pytest_unconfigure(config):
+    if _STATE_HOME:
+        shutil.rmtree(_STATE_HOME, ignore_errors=True)
 
 
 # Modules whose tests run longest (tens of seconds: Transmission's timers,
@@ -147,7 +163,7 @@ def gtorrent_path():
 def gt(gtorrent_path):
     """gt(*args, cwd=, timeout=, input=) runs gtorrent -> Result."""
     def _gt(*args, **kw):
-        return run_cmd([gtorrent_path] + list(args), **kw)
+        return run_cmd([gtorrent_path] + helpers.gt_args(args), **kw)
     return _gt
 
 
@@ -239,8 +255,9 @@ def _probe_download(gtorrent, tmp):
     os.makedirs(out, exist_ok=True)
     import peers
     port = peers.free_port()
-    p = subprocess.Popen([gtorrent, "--no-tracker", "--peer",
-                          "127.0.0.1:1", "-o", out, "-p", str(port), t],
+    p = subprocess.Popen([gtorrent] + helpers.gt_args(
+                         ["--no-tracker", "--peer", "127.0.0.1:1", "-o", out,
+                          "-p", str(port), t]),
                          cwd=tmp, stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -380,3 +380,65 @@ def is_sanitized(exe):
                 tail = chunk[-16:]
     except OSError:
         return False
+
+
+# --- gtorrent command lines: never the public DHT ----------------------------
+
+# gtorrent turns the DHT on by default, and its default bootstrap nodes are
+# the public routers.  Every gtorrent a test starts goes through gt_args:
+# downloads and seeds get --no-dht unless the test gives a loopback
+# --dht-bootstrap itself, and `gtorrent dht get-peers` a dead loopback one.
+# conftest.py also points $XDG_STATE_HOME at a temporary folder, so no saved
+# routing table (dht.dat) of a real run is ever used.
+GT_NOT_DOWNLOAD = {"create", "info", "magnet", "verify", "scrape", "dht",
+                   "-h", "--help", "help", "-V", "--version"}
+LOOPBACK_BOOTSTRAP = "127.0.0.1:1"      # nothing listens there
+
+
+def _loopback_hostport(v):
+    if v.startswith("[::1]:"):
+        return True
+    host = v.rsplit(":", 1)[0]
+    return host == "localhost" or (host.startswith("127.") and
+                                   all(p.isdigit() for p in host.split(".")))
+
+
+def _bootstraps(args):
+    out = []
+    for i, a in enumerate(args):
+        if a == "--dht-bootstrap" and i + 1 < len(args):
+            out.append(args[i + 1])
+        elif a.startswith("--dht-bootstrap="):
+            out.append(a.split("=", 1)[1])
+    return out
+
+
+def _is_download(first):
+    """main.c's test: what `gtorrent ARG...` runs as a download."""
+    if first.startswith("-") or first.lower().startswith("magnet:"):
+        return True
+    return first.endswith(".torrent") or os.path.isfile(first)
+
+
+def gt_args(args):
+    """gtorrent's arguments (after the program) made safe for a test: see
+    above.  A --dht-bootstrap off loopback, or --dht with none, fails."""
+    args = [str(a) for a in args]
+    boots = _bootstraps(args)
+    for b in boots:
+        assert _loopback_hostport(b), \
+            "--dht-bootstrap %s: tests use loopback DHT nodes only" % b
+    if boots or not args:
+        return args
+    first = args[0]
+    if first == "dht" and len(args) > 1 and args[1] == "get-peers":
+        return args[:2] + ["--dht-bootstrap", LOOPBACK_BOOTSTRAP] + args[2:]
+    if first in ("download", "seed"):
+        rest = args[1:]
+    elif first in GT_NOT_DOWNLOAD or not _is_download(first):
+        return args
+    else:
+        first, rest = None, args
+    assert "--dht" not in rest and "-d" not in rest, \
+        "--dht without a loopback --dht-bootstrap: the public routers"
+    return ([first] if first else []) + ["--no-dht"] + rest

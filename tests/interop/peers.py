@@ -425,7 +425,7 @@ class GtProc:
     """One gtorrent process; stdout/stderr go to files in workdir."""
 
     def __init__(self, exe, args, workdir, tag):
-        self.args = [exe] + [str(a) for a in args]
+        self.args = [exe] + helpers.gt_args(args)    # never the public DHT
         self.tag = tag
         workdir = str(workdir)
         os.makedirs(workdir, exist_ok=True)

@@ -792,3 +792,22 @@ Test(dht, a_search_asked_before_the_bootstrap_starts_when_nodes_come)
 		found |= N.peers[i].port == 2222;
 	cr_assert(found);
 }
+
+Test(dht, a_scrape_search_asks_for_and_counts_the_bloom_filters)
+{
+	struct dht_search_opts	ann = { .announce = true, .port = 3333,
+	    .seed = true };
+	struct dht_search_opts	scr = { .scrape = true };
+	uint8_t			ih[20];
+
+	swarm(12);
+	memset(ih, 0x66, sizeof(ih));
+	cr_assert_eq(dht_search(N.n[2], ih, &ann, N.now), GT_OK);
+	run(N.now + 10000);
+	N.ndone = 0;
+	cr_assert_eq(dht_search(N.n[8], ih, &scr, N.now), GT_OK);
+	run(N.now + 10000);
+	cr_assert_eq(N.ndone, 1);
+	cr_assert_geq(N.done[0].seeds, 0.5, "%f seeds", N.done[0].seeds);
+	cr_assert_geq(N.done[0].leechers, 0);
+}
