@@ -437,6 +437,7 @@ DEAD_RUN = 36       # s: past DHT_KEEP_ROUTERS_MS (30 s), when a node with
                     # no good node may turn to the public routers
 
 
+@pytest.mark.xdist_group("dht-dead")      # no shared DHT: another worker
 @pytest.mark.timeout(TEST_TIMEOUT)
 def test_dead_bootstrap_stays_on_loopback(gt_dht, tmp_path, monkeypatch):
     """(5) The worst case: the one --dht-bootstrap node is dead, so the
