@@ -189,7 +189,7 @@ check-interop: $(BIN) | $(TESTSTAMP)
 check: gtorrent | $(TESTSTAMP)
 	@sh tests/run-check.sh
 
-bench: gtorrent | $(TESTSTAMP)
+bench: gtorrent $(BUILD)/dht-sim | $(TESTSTAMP)
 	@sh tests/bench/run.sh
 
 demo: gtorrent
