@@ -37,8 +37,10 @@
  *
  * Safety: only nodes that answered our queries enter the buckets; one
  * entry per IP address in the whole table (buckets and replacement
- * caches), at most subnet_max per /24 or /64 in a bucket, never an
- * address addr_is_dialable refuses, never our own id.  All storage is
+ * caches), at most subnet_max per /24 or /64 in a bucket (loopback is
+ * exempt from both unless opts.loopback_rules: one entry per IP and port
+ * there, as nodes on one machine are a test DHT), never an address
+ * addr_is_dialable refuses, never our own id.  All storage is
  * allocated at dht_table_new: at most DHT_TABLE_MAX_NODES entries.
  */
 struct dht_table;
@@ -66,6 +68,11 @@ struct dht_table_opts {
 	 * libtorrent's dht_restrict_routing_ips is turned off there.
 	 */
 	unsigned		subnet_max;
+	/*
+	 * Apply the per-IP and per-subnet rules to loopback addresses too
+	 * (unit tests of those rules, which use loopback literals only).
+	 */
+	bool			loopback_rules;
 };
 
 struct dht_table	*dht_table_new(const struct dht_table_opts *,
@@ -106,6 +113,14 @@ void		 dht_table_on_query(struct dht_table *, const uint8_t id[20],
  */
 void		 dht_table_on_timeout(struct dht_table *, const uint8_t id[20],
 		    const struct netaddr *, uint64_t now);
+
+/*
+ * Whether the node at a (IP and port) has answered one of our queries and
+ * is in the table, in a bucket or the cache: its address is verified, it
+ * can be sent more than it sent (no reflection).
+ */
+bool		 dht_table_verified(const struct dht_table *,
+		    const struct netaddr *);
 
 /* ---- work ---- */
 

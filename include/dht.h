@@ -35,6 +35,9 @@
 #define DHT_REPEAT_MS		(15u * 60 * 1000)	/* a repeating search
 					   (a torrent's announce) runs again;
 					   stored peers live 30 min */
+#define DHT_RETRY_MS		(60u * 1000)	/* ... or this soon when it
+					   found no peer and we are no seed
+					   (a swarm forming, a magnet) */
 #define DHT_QUERY_MS		2000	/* a query unanswered this long has
 					   failed (the lookup's soft timeout
 					   adapts to the round trips seen,

@@ -35,6 +35,7 @@ struct dht_table {
 	uint8_t			id[20];
 	enum addr_family	family;
 	unsigned		subnet_max;
+	bool			loopback_rules;
 	struct prng		rng;
 	size_t			nb;	/* buckets in use, 1..160 */
 	struct bucket		b[DHT_TABLE_MAX_BUCKETS];
@@ -68,6 +69,7 @@ dht_table_new(const struct dht_table_opts *o, uint64_t now)
 	memcpy(t->id, o->id, sizeof(t->id));
 	t->family = o->family;
 	t->subnet_max = o->subnet_max ? o->subnet_max : DHT_TABLE_SUBNET_MAX;
+	t->loopback_rules = o->loopback_rules;
 	prng_seed(&t->rng, o->seed);
 	t->nb = 1;
 	t->b[0].changed = now;
@@ -158,17 +160,38 @@ net_len(const struct dht_table *t)
 	return t->family == ADDR_V4 ? 3 : 8;
 }
 
-/* The address as the table keeps it, if the table may keep it. */
+/* The address as the table keeps it, if it is one the table may keep. */
 static bool
-admit(const struct dht_table *t, const uint8_t *id, const struct netaddr *in,
-    struct netaddr *a)
+norm(const struct dht_table *t, const struct netaddr *in, struct netaddr *a)
 {
 	*a = *in;
 	addr_unmap(a);
 	if (a->family == ADDR_V4)
 		memset(a->ip + 4, 0, sizeof(a->ip) - 4);
-	return a->family == t->family && addr_is_dialable(a) &&
-	    memcmp(id, t->id, sizeof(t->id)) != 0;
+	return a->family == t->family && addr_is_dialable(a);
+}
+
+/* The same, and the id is not ours. */
+static bool
+admit(const struct dht_table *t, const uint8_t *id, const struct netaddr *in,
+    struct netaddr *a)
+{
+	return norm(t, in, a) && memcmp(id, t->id, sizeof(t->id)) != 0;
+}
+
+/*
+ * Whether e holds a's place: the same IP, or on loopback the same IP and
+ * port (nodes on one machine: a test DHT, where only local programs can
+ * send from those addresses).
+ */
+static bool
+same_place(const struct dht_table *t, const struct entry *e,
+    const struct netaddr *a)
+{
+	if (memcmp(e->a.ip, a->ip, ip_len(t)) != 0)
+		return false;
+	return t->loopback_rules || !addr_is_loopback(a) ||
+	    e->a.port == a->port;
 }
 
 /* The one entry with a's IP address, in a bucket or a cache. */
@@ -176,17 +199,17 @@ static bool
 find_ip(struct dht_table *t, const struct netaddr *a, struct where *w)
 {
 	struct bucket	*b;
-	size_t		 i, j, len = ip_len(t);
+	size_t		 i, j;
 
 	for (i = 0; i < t->nb; i++) {
 		b = &t->b[i];
 		for (j = 0; j < b->n; j++)
-			if (memcmp(b->nodes[j].a.ip, a->ip, len) == 0) {
+			if (same_place(t, &b->nodes[j], a)) {
 				*w = (struct where){ b, &b->nodes[j], false };
 				return true;
 			}
 		for (j = 0; j < b->ncache; j++)
-			if (memcmp(b->cache[j].a.ip, a->ip, len) == 0) {
+			if (same_place(t, &b->cache[j], a)) {
 				*w = (struct where){ b, &b->cache[j], true };
 				return true;
 			}
@@ -201,6 +224,8 @@ subnet_count(const struct dht_table *t, const struct bucket *b,
 	size_t		i, len = net_len(t);
 	unsigned	n = 0;
 
+	if (!t->loopback_rules && addr_is_loopback(a))
+		return 0;	/* exempt, as in same_place */
 	for (i = 0; i < b->n; i++)
 		n += memcmp(b->nodes[i].a.ip, a->ip, len) == 0;
 	for (i = 0; i < b->ncache; i++)
@@ -453,6 +478,17 @@ dht_table_on_query(struct dht_table *t, const uint8_t id[20],
 		return;
 	}
 	place(t, id, &a, now, HOW_QUERY);
+}
+
+bool
+dht_table_verified(const struct dht_table *t, const struct netaddr *in)
+{
+	struct netaddr	a;
+	struct where	w;
+
+	if (!norm(t, in, &a) || !find_ip((struct dht_table *)t, &a, &w))
+		return false;
+	return w.e->replied && w.e->a.port == a.port;
 }
 
 void

@@ -76,7 +76,8 @@ id_at(unsigned c, struct prng *rng, uint8_t id[20])
 static struct dht_table *
 mk(void)
 {
-	struct dht_table_opts	o = { .family = ADDR_V4, .seed = 7 };
+	struct dht_table_opts	o = { .family = ADDR_V4, .seed = 7,
+	    .loopback_rules = true };
 
 	memcpy(o.id, self, 20);
 	return dht_table_new(&o, T0);
@@ -226,7 +227,8 @@ Test(dht_table, refuses_undialable_and_ourselves)
 
 Test(dht_table, v6_table)
 {
-	struct dht_table_opts	 o = { .family = ADDR_V6, .seed = 7 };
+	struct dht_table_opts	 o = { .family = ADDR_V6, .seed = 7,
+	    .loopback_rules = true };
 	struct dht_table	*t;
 	struct dht_table_node	 v[4];
 	struct netaddr		 a;
@@ -297,7 +299,8 @@ Test(dht_table, one_entry_per_ip)
 Test(dht_table, two_per_subnet_and_bucket)
 {
 	struct dht_table	*t = mk();
-	struct dht_table_opts	 o = { .family = ADDR_V4, .subnet_max = 8 };
+	struct dht_table_opts	 o = { .family = ADDR_V4, .subnet_max = 8,
+	    .loopback_rules = true };
 	struct prng		 rng;
 	struct netaddr		 a;
 	uint8_t			 id[20];
@@ -815,4 +818,51 @@ Test(dht_table, bep42_local_exempt)
 	cr_assert_eq(id[19], 3);
 	dht_table_make_id(NULL, 5, id, &rng);
 	cr_assert_eq(id[19], 5);
+}
+
+Test(dht_table, loopback_is_one_entry_per_port_without_subnet_cap)
+{
+	struct dht_table_opts	 o = { .family = ADDR_V4, .seed = 7 };
+	struct dht_table	*t;
+	struct prng		 rng;
+	struct netaddr		 a;
+	uint8_t			 id[20];
+	unsigned		 i;
+
+	memcpy(o.id, self, 20);
+	t = dht_table_new(&o, T0);
+	prng_seed(&rng, 3);
+	/* eight nodes on one IP, ports apart, in the farthest bucket */
+	for (i = 0; i < 8; i++) {
+		id_at(0, &rng, id);
+		a = v4_net(1);
+		a.port = (uint16_t)(PORT + i);
+		cr_assert(dht_table_on_response(t, id, &a, T0));
+		cr_assert(dht_table_verified(t, &a));
+	}
+	cr_assert_eq(dht_table_count(t, T0, NULL, NULL), 8);
+	a.port = PORT + 100;
+	cr_assert_not(dht_table_verified(t, &a));
+	dht_table_free(t);
+}
+
+Test(dht_table, verified_needs_an_answer_from_that_port)
+{
+	struct dht_table	*t = mk();
+	struct prng		 rng;
+	struct netaddr		 a = v4(1), b;
+	uint8_t			 id[20];
+
+	prng_seed(&rng, 4);
+	id_at(0, &rng, id);
+	dht_table_on_query(t, id, &a, T0);
+	cr_assert_not(dht_table_verified(t, &a), "a query verifies nothing");
+	cr_assert(dht_table_on_response(t, id, &a, T0));
+	cr_assert(dht_table_verified(t, &a));
+	b = a;
+	b.port = PORT + 1;
+	cr_assert_not(dht_table_verified(t, &b));
+	b = v4(2);
+	cr_assert_not(dht_table_verified(t, &b));
+	dht_table_free(t);
 }
