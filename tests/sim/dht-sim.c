@@ -6,7 +6,8 @@
  *
  * Usage: dht-sim [--nodes N] [--lookups M] [--churn PCT] [--seed S]
  *                [--loss PCT] [--nat PCT] [--ro PCT] [--hashes H]
- *                [--warmup S] [--window S] [--json] [--check PCT] [-v]
+ *                [--warmup S] [--window S] [--json] [--check PCT]
+ *                [--strict] [--dump FILE] [-v]
  *
  * The scenario (simulated time):
  *   1. the nodes join over --join seconds, each bootstrapping
@@ -136,6 +137,9 @@ struct lookup {
 	uint32_t	slot, hash;
 	uint64_t	start;
 	uint32_t	first_ok;	/* ms to an announced peer, or NONE */
+	double		access;		/* its node's access delay, ms */
+	bool		nat;		/* its node is NATed */
+	bool		started;
 	bool		done;
 	struct dht_search_result res;
 };
@@ -648,8 +652,11 @@ start_lookup(struct sim *s, uint32_t li)
 	}
 	n = &s->nodes[slot];
 	l->slot = slot;
+	l->access = n->access;
+	l->nat = n->nat != NULL;
 	l->hash = (uint32_t)prng_below(&s->rng, s->nhashes);
 	s->r->started++;
+	l->started = true;
 	n->lookup = li;
 	if (dht_search(n->dht, s->hashes[l->hash].id, &so, s->now) != GT_OK) {
 		n->lookup = NONE;
@@ -787,6 +794,21 @@ figures(struct sim *s)
 	r->found = n;
 	pct(v, n, &r->first_peer);
 	for (n = i = 0; i < s->nlookups; i++)
+		if ((l = &s->lookups[i])->first_ok != NONE &&
+		    l->access < SLOW_MIN_MS)
+			v[n++] = l->first_ok;
+	r->found_wired = n;
+	pct(v, n, &r->first_peer_wired);
+	for (n = i = 0; i < s->nlookups; i++)
+		if ((l = &s->lookups[i])->done && l->res.sent > 0 &&
+		    l->access < SLOW_MIN_MS)
+			v[n++] = l->res.elapsed_ms;
+	pct(v, n, &r->done_wired);
+	for (i = 0; i < s->nlookups; i++)
+		if (s->lookups[i].started &&
+		    s->lookups[i].access < SLOW_MIN_MS)
+			r->started_wired++;
+	for (n = i = 0; i < s->nlookups; i++)
 		if ((l = &s->lookups[i])->done && l->res.sent > 0)
 			v[n++] = l->res.elapsed_ms;
 	r->finished = n;
@@ -813,6 +835,24 @@ figures(struct sim *s)
 	}
 	pct(v, 100000, &r->rtt);
 	free(v);
+}
+
+/* One line per lookup, for plots and for finding what makes the tail. */
+static void
+dump(struct sim *s, FILE *f)
+{
+	struct lookup	*l;
+	uint32_t	 i;
+
+	fprintf(f, "# lookup access_ms nat first_peer_ms done_ms sent "
+	    "answered peers\n");
+	for (i = 0; i < s->nlookups; i++) {
+		l = &s->lookups[i];
+		fprintf(f, "%u %.0f %d %d %u %u %u %u\n", i, l->access, l->nat,
+		    l->first_ok == NONE ? -1 : (int)l->first_ok,
+		    l->res.elapsed_ms, l->res.sent, l->res.answered,
+		    l->res.peers);
+	}
 }
 
 /* ---- the run ---- */
@@ -966,6 +1006,8 @@ sim_run(const struct sim_opts *o, struct sim_report *r)
 
 	figures(&s);
 	examine_tables(&s);
+	if (o->dump != NULL)
+		dump(&s, o->dump);
 	r->sim_ms = s.now;
 	r->wall_s = wall() - t0;
 	getrusage(RUSAGE_SELF, &ru);
@@ -1034,6 +1076,11 @@ sim_print(FILE *f, const struct sim_opts *o, const struct sim_report *r,
 		    r->refused, r->success);
 		print_pct_json(f, "first_peer_ms", &r->first_peer, true);
 		print_pct_json(f, "done_ms", &r->done, true);
+		fprintf(f, "  \"started_wired\": %u, \"found_wired\": %u,\n",
+		    r->started_wired, r->found_wired);
+		print_pct_json(f, "first_peer_wired_ms", &r->first_peer_wired,
+		    true);
+		print_pct_json(f, "done_wired_ms", &r->done_wired, true);
 		print_pct_json(f, "sent", &r->sent, true);
 		print_pct_json(f, "answered", &r->answered, true);
 		print_pct_json(f, "rtt_ms", &r->rtt, true);
@@ -1082,6 +1129,19 @@ sim_print(FILE *f, const struct sim_opts *o, const struct sim_report *r,
 	    r->done.p99, r->done.max, GOAL_MEDIAN_MS,
 	    ok(r->done.n > 0 && r->done.p50 < GOAL_MEDIAN_MS), GOAL_P99_MS,
 	    ok(r->done.n > 0 && r->done.p99 < GOAL_P99_MS));
+	fprintf(f, "  from wired nodes      %u of the lookups (not from the "
+	    "%.0f %% of nodes on slow links)\n", r->started_wired, SLOW_PCT);
+	fprintf(f, "    to first peer (ms)  p50 %u  p90 %u  p99 %u  max %u   "
+	    "(goal p50 < %d: %s, p99 < %d: %s)\n", r->first_peer_wired.p50,
+	    r->first_peer_wired.p90, r->first_peer_wired.p99,
+	    r->first_peer_wired.max, GOAL_MEDIAN_MS,
+	    ok(r->first_peer_wired.n > 0 &&
+	    r->first_peer_wired.p50 < GOAL_MEDIAN_MS), GOAL_P99_MS,
+	    ok(r->first_peer_wired.n > 0 &&
+	    r->first_peer_wired.p99 < GOAL_P99_MS));
+	fprintf(f, "    to done (ms)        p50 %u  p90 %u  p99 %u  max %u\n",
+	    r->done_wired.p50, r->done_wired.p90, r->done_wired.p99,
+	    r->done_wired.max);
 	fprintf(f, "  queries per lookup    mean %.1f  p50 %u  p90 %u  p99 %u"
 	    "   (goal <= %d: %s); answered mean %.1f\n", r->sent.mean,
 	    r->sent.p50, r->sent.p90, r->sent.p99, GOAL_SENT,
@@ -1120,7 +1180,8 @@ usage(void)
 	    "[--hashes H] [--per-hash A]\n"
 	    "               [--join S] [--warmup S] [--window S] "
 	    "[--min-uptime S]\n"
-	    "               [--json] [--check PCT] [--strict] [-v]\n"
+	    "               [--json] [--check PCT] [--strict] "
+	    "[--dump FILE] [-v]\n"
 	    "  --check PCT: exit 1 when fewer than PCT %% of the lookups "
 	    "find the peer\n"
 	    "  --strict: exit 1 when a goal of the issue is missed\n");
@@ -1196,6 +1257,12 @@ main(int argc, char **argv)
 			o.min_uptime_s = (uint32_t)num(v);
 		else if (strcmp(a, "--check") == 0)
 			check = num(v);
+		else if (strcmp(a, "--dump") == 0) {
+			if ((o.dump = fopen(v, "w")) == NULL) {
+				perror(v);
+				return 1;
+			}
+		}
 		else
 			usage();
 	}
@@ -1203,6 +1270,8 @@ main(int argc, char **argv)
 		usage();
 	if (sim_run(&o, &r) != 0)
 		return 1;
+	if (o.dump != NULL)
+		fclose(o.dump);
 	sim_print(stdout, &o, &r, json);
 	if (check >= 0 && 100 * r.success < check) {
 		fprintf(stderr, "dht-sim: %.2f %% of lookups found the peer, "

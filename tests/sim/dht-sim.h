@@ -26,6 +26,7 @@ struct sim_opts {
 	uint32_t	window_s;	/* seconds over which lookups start */
 	uint32_t	min_uptime_s;	/* a lookup's node is up this long */
 	bool		verbose;	/* progress on stderr */
+	FILE		*dump;		/* a line per lookup, or NULL */
 };
 
 struct sim_pct {
@@ -40,6 +41,10 @@ struct sim_report {
 	struct sim_pct	first_peer;	/* ms to the first announced peer
 					   (lookups that found one) */
 	struct sim_pct	done;		/* ms to search_done */
+	struct sim_pct	first_peer_wired; /* the same, from the nodes not on
+					   a slow link (see SLOW_PCT) */
+	struct sim_pct	done_wired;
+	uint32_t	started_wired, found_wired;
 	struct sim_pct	sent;		/* queries per lookup */
 	struct sim_pct	answered;
 	double		success;	/* found / started, 0..1 */
