@@ -131,6 +131,8 @@ struct hash {
 	uint8_t		id[20];
 	uint32_t	first;		/* its announcers: k of each in */
 	uint32_t	n;		/* announcer_k[first..first + n) */
+	struct dht_search_result last;	/* its last announce round */
+	uint32_t	rounds;
 };
 
 struct lookup {
@@ -462,6 +464,7 @@ hook_search_done(void *arg, const uint8_t info_hash[20],
 	struct sim	*s = cur;
 	struct node	*n = arg;
 	struct lookup	*l;
+	uint32_t	 i;
 
 	if (n->lookup != NONE) {
 		l = &s->lookups[n->lookup];
@@ -476,6 +479,11 @@ hook_search_done(void *arg, const uint8_t info_hash[20],
 	if (n->announces > 0) {
 		s->ann_rounds++;
 		s->ann_sent += res->announced;
+		for (i = 0; i < s->nhashes; i++)
+			if (memcmp(s->hashes[i].id, info_hash, 20) == 0) {
+				s->hashes[i].last = *res;
+				s->hashes[i].rounds++;
+			}
 	}
 }
 
@@ -844,14 +852,27 @@ dump(struct sim *s, FILE *f)
 	struct lookup	*l;
 	uint32_t	 i;
 
-	fprintf(f, "# lookup access_ms nat first_peer_ms done_ms sent "
+	fprintf(f, "# lookup hash access_ms nat first_peer_ms done_ms sent "
 	    "answered peers\n");
 	for (i = 0; i < s->nlookups; i++) {
 		l = &s->lookups[i];
-		fprintf(f, "%u %.0f %d %d %u %u %u %u\n", i, l->access, l->nat,
+		fprintf(f, "%u %u %.0f %d %d %u %u %u %u\n", i, l->hash,
+		    l->access, l->nat,
 		    l->first_ok == NONE ? -1 : (int)l->first_ok,
 		    l->res.elapsed_ms, l->res.sent, l->res.answered,
 		    l->res.peers);
+	}
+	fprintf(f, "# hash rounds nat last: elapsed_ms sent answered "
+	    "announced\n");
+	for (i = 0; i < s->nhashes; i++) {
+		struct hash	*h = &s->hashes[i];
+		uint32_t	 slot = h->n > 0 ? s->byk[s->announcer_k[h->first]] :
+				    NONE;
+
+		fprintf(f, "h %u %u %d %u %u %u %u\n", i, h->rounds,
+		    slot != NONE && s->nodes[slot].nat != NULL,
+		    h->last.elapsed_ms, h->last.sent, h->last.answered,
+		    h->last.announced);
 	}
 }
 

@@ -18,14 +18,16 @@ Test(dht_sim, lookups_find_announced_peers, .timeout = 120)
 	log_set_level(LOG_ERROR);
 	sim_opts_default(&o, 500);
 	o.lookups = 200;
-	o.join_s = 120;
-	o.warmup_s = 600;
-	o.window_s = 120;
+	o.join_s = 60;
+	o.warmup_s = 300;
+	o.window_s = 60;
 	cr_assert_eq(sim_run(&o, &r), 0);
 	sim_print(stderr, &o, &r, false);
 	cr_expect_eq(r.started, o.lookups, "lookups started: %u", r.started);
 	cr_expect_gt(r.alive, 490);
 	cr_expect_gt(r.table_nodes, 8.0, "avg table: %.1f", r.table_nodes);
+	cr_expect_leq(r.sent.mean, 60.0, "queries per lookup: %.1f",
+	    r.sent.mean);
 	cr_assert_geq(r.success, 0.95, "%.2f %% of lookups found the peer",
 	    100 * r.success);
 }
