@@ -7,7 +7,7 @@
  * Usage: dht-sim [--nodes N] [--lookups M] [--churn PCT] [--seed S]
  *                [--loss PCT] [--nat PCT] [--ro PCT] [--hashes H]
  *                [--warmup S] [--window S] [--json] [--check PCT]
- *                [--strict] [--dump FILE] [-v]
+ *                [--strict] [--dump FILE] [--trace K] [-v]
  *
  * The scenario (simulated time):
  *   1. the nodes join over --join seconds, each bootstrapping
@@ -46,6 +46,8 @@
 #include "buf.h"
 #include "crypto.h"
 #include "dht.h"
+#include "dht-lookup.h"
+#include "krpc.h"
 #include "log.h"
 #include "util.h"
 
@@ -170,6 +172,10 @@ struct sim {
 	uint64_t	 end;
 	uint64_t	 ann_sent, ann_rounds;
 	struct sim_report *r;
+	struct netaddr	 probe;		/* --dump's get_peers from outside */
+	struct krpc_msg	*probed;	/* its answer, or NULL */
+	bool		 probe_ok;
+	uint32_t	 probe_n;
 };
 
 /* ---- random numbers ---- */
@@ -384,6 +390,31 @@ reschedule(struct sim *s, uint32_t slot, uint64_t min)
 	nh_fix(s, slot);
 }
 
+/* ---- tracing one node (--trace K) ---- */
+
+static void
+trace(struct sim *s, const char *dir, uint32_t k, const struct netaddr *peer,
+    const uint8_t *buf, size_t len)
+{
+	struct krpc_msg	*m;
+	char		 a[ADDR_STRLEN];
+	static const char *const kinds[] = { "q", "r", "e" };
+
+	if (s->o.trace == NULL || k != s->o.trace_k)
+		return;
+	m = xcalloc(1, sizeof(*m));
+	if (krpc_decode(buf, len, m) == GT_OK)
+		fprintf(s->o.trace, "%llu %s %s %s %s len %zu nodes %zu "
+		    "values %zu\n", (unsigned long long)s->now, dir,
+		    addr_str(peer, a), kinds[m->kind], m->kind == KRPC_QUERY ?
+		    krpc_method_name(m->method) : "-", len, m->nnodes,
+		    m->nvalues);
+	else
+		fprintf(s->o.trace, "%llu %s %s undecodable len %zu\n",
+		    (unsigned long long)s->now, dir, addr_str(peer, a), len);
+	free(m);
+}
+
 /* ---- hooks ---- */
 
 static struct sim	*cur;	/* hooks' sim: one run at a time */
@@ -398,8 +429,13 @@ hook_send(void *arg, const struct netaddr *to, const uint8_t *buf,
 	uint32_t	 k, slot;
 	double		 ms;
 
+	if (s->probed != NULL && addr_eq(to, &s->probe)) {
+		s->probe_ok = krpc_decode(buf, len, s->probed) == GT_OK;
+		return;
+	}
 	s->r->datagrams++;
 	s->r->bytes += len;
+	trace(s, "out", n->k, to, buf, len);
 	if (n->nat != NULL && to->family == ADDR_V4)
 		nat_note(s, n, ip32(to));
 	if (unif(s) * 100 < s->o.loss) {
@@ -845,6 +881,103 @@ figures(struct sim *s)
 	free(v);
 }
 
+/*
+ * What node slot holds for hash hi, asked by a get_peers from outside the
+ * network (the probe address, answered directly, past any NAT): -1 when it
+ * gave no answer, else how many of the values are announcers of hi.
+ */
+static int
+probe(struct sim *s, uint32_t slot, uint32_t hi)
+{
+	struct krpc_msg	 q, *a = xcalloc(1, sizeof(*a));
+	struct buf	 b;
+	size_t		 i;
+	int		 n = -1;
+
+	memset(&q, 0, sizeof(q));
+	q.kind = KRPC_QUERY;
+	q.method = KRPC_GET_PEERS;
+	memcpy(q.tid, "pr", 2);
+	q.tidlen = 2;
+	memset(q.id, 0x5a, sizeof(q.id));
+	q.has_target = true;
+	memcpy(q.target, s->hashes[hi].id, 20);
+	buf_init(&b, KRPC_MAX_OUT);
+	if (krpc_put_query(&b, &q) == GT_OK) {
+		memset(&s->probe, 0, sizeof(s->probe));
+		s->probe.family = ADDR_V4;
+		s->probe.ip[0] = 192;
+		s->probe.ip[1] = 0;
+		s->probe.ip[2] = 2;
+		s->probe.ip[3] = 1 + (uint8_t)(s->probe_n++ % 250);
+		s->probe.port = 1;
+		s->probed = a;
+		s->probe_ok = false;
+		dht_on_datagram(s->nodes[slot].dht, b.data, b.len, &s->probe,
+		    s->now);
+		s->probed = NULL;
+		if (s->probe_ok && a->kind == KRPC_RESPONSE)
+			for (n = 0, i = 0; i < a->nvalues; i++)
+				n += is_announcer(s, &s->hashes[hi],
+				    &a->values[i]);
+	}
+	buf_clear(&b);
+	free(a);
+	return n;
+}
+
+/*
+ * For each info-hash: the 16 nodes up closest to it (rank, NATed, what
+ * they store), to see where announces went.
+ */
+static void
+dump_closest(struct sim *s, FILE *f)
+{
+	uint32_t	best[16], nb, i, j, slot, hi;
+	const uint8_t	*id;
+
+	fprintf(f, "# c hash rank slot nat up_s stores\n");
+	for (hi = 0; hi < s->nhashes; hi++) {
+		id = s->hashes[hi].id;
+		nb = 0;
+		for (slot = 0; slot < s->o.nodes; slot++) {
+			if (s->nodes[slot].dht == NULL)
+				continue;
+			for (i = nb; i > 0 && dht_distance_cmp(id,
+			    dht_id(s->nodes[slot].dht),
+			    dht_id(s->nodes[best[i - 1]].dht)) < 0; i--)
+				;
+			if (i >= 16)
+				continue;
+			for (j = MIN(nb, 15u); j > i; j--)
+				best[j] = best[j - 1];
+			best[i] = slot;
+			if (nb < 16)
+				nb++;
+		}
+		for (i = 0; i < nb; i++)
+			fprintf(f, "c %u %u %u %d %llu %d\n", hi, i, best[i],
+			    s->nodes[best[i]].nat != NULL,
+			    (unsigned long long)(s->now -
+			    s->nodes[best[i]].up) / 1000,
+			    probe(s, best[i], hi));
+		/* and every node that stores it, by its distance rank */
+		for (slot = 0; slot < s->o.nodes; slot++) {
+			if (s->nodes[slot].dht == NULL ||
+			    probe(s, slot, hi) <= 0)
+				continue;
+			for (j = 0, i = 0; i < s->o.nodes; i++)
+				if (s->nodes[i].dht != NULL &&
+				    dht_distance_cmp(id,
+				    dht_id(s->nodes[i].dht),
+				    dht_id(s->nodes[slot].dht)) < 0)
+					j++;
+			fprintf(f, "s %u rank %u slot %u nat %d\n", hi, j, slot,
+			    s->nodes[slot].nat != NULL);
+		}
+	}
+}
+
 /* One line per lookup, for plots and for finding what makes the tail. */
 static void
 dump(struct sim *s, FILE *f)
@@ -869,10 +1002,10 @@ dump(struct sim *s, FILE *f)
 		uint32_t	 slot = h->n > 0 ? s->byk[s->announcer_k[h->first]] :
 				    NONE;
 
-		fprintf(f, "h %u %u %d %u %u %u %u\n", i, h->rounds,
+		fprintf(f, "h %u %u %d %u %u %u %u k %u\n", i, h->rounds,
 		    slot != NONE && s->nodes[slot].nat != NULL,
 		    h->last.elapsed_ms, h->last.sent, h->last.answered,
-		    h->last.announced);
+		    h->last.announced, h->n > 0 ? s->announcer_k[h->first] : 0);
 	}
 }
 
@@ -996,6 +1129,8 @@ sim_run(const struct sim_opts *o, struct sim_report *r)
 			    !nat_open(&s, n, ip32(&e.pkt->from))) {
 				r->nat_blocked++;
 			} else {
+				trace(&s, "in", n->k, &e.pkt->from,
+				    e.pkt->data, e.pkt->len);
 				dht_on_datagram(n->dht, e.pkt->data,
 				    e.pkt->len, &e.pkt->from, s.now);
 				after_input(&s, e.pkt->slot, s.now);
@@ -1027,8 +1162,10 @@ sim_run(const struct sim_opts *o, struct sim_report *r)
 
 	figures(&s);
 	examine_tables(&s);
-	if (o->dump != NULL)
+	if (o->dump != NULL) {
 		dump(&s, o->dump);
+		dump_closest(&s, o->dump);
+	}
 	r->sim_ms = s.now;
 	r->wall_s = wall() - t0;
 	getrusage(RUSAGE_SELF, &ru);
@@ -1202,7 +1339,7 @@ usage(void)
 	    "               [--join S] [--warmup S] [--window S] "
 	    "[--min-uptime S]\n"
 	    "               [--json] [--check PCT] [--strict] "
-	    "[--dump FILE] [-v]\n"
+	    "[--dump FILE] [--trace K] [-v]\n"
 	    "  --check PCT: exit 1 when fewer than PCT %% of the lookups "
 	    "find the peer\n"
 	    "  --strict: exit 1 when a goal of the issue is missed\n");
@@ -1231,6 +1368,7 @@ main(int argc, char **argv)
 
 	log_set_level(LOG_ERROR);
 	sim_opts_default(&o, 10000);
+	o.trace_k = NONE;
 	for (i = 1; i < argc; i++) {
 		const char	*a = argv[i], *v = i + 1 < argc ? argv[i + 1] :
 				    NULL;
@@ -1278,6 +1416,8 @@ main(int argc, char **argv)
 			o.min_uptime_s = (uint32_t)num(v);
 		else if (strcmp(a, "--check") == 0)
 			check = num(v);
+		else if (strcmp(a, "--trace") == 0)
+			o.trace_k = (uint32_t)num(v);
 		else if (strcmp(a, "--dump") == 0) {
 			if ((o.dump = fopen(v, "w")) == NULL) {
 				perror(v);
@@ -1289,6 +1429,8 @@ main(int argc, char **argv)
 	}
 	if (o.nodes > 16000000 || o.loss > 100 || o.nat > 100 || o.ro > 100)
 		usage();
+	if (o.trace_k != NONE)
+		o.trace = stderr;
 	if (sim_run(&o, &r) != 0)
 		return 1;
 	if (o.dump != NULL)

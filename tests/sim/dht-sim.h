@@ -27,6 +27,8 @@ struct sim_opts {
 	uint32_t	min_uptime_s;	/* a lookup's node is up this long */
 	bool		verbose;	/* progress on stderr */
 	FILE		*dump;		/* a line per lookup, or NULL */
+	FILE		*trace;		/* node trace_k's datagrams, or NULL */
+	uint32_t	 trace_k;
 };
 
 struct sim_pct {
