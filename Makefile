@@ -96,8 +96,16 @@ DEPS_picker	:= picker bitfield crypto $(BASE)
 DEPS_reactor	:= reactor $(BASE)
 DEPS_http	:= http reactor buf $(BASE)
 DEPS_dht-table := dht-table addr crypto $(BASE)
-DEPS_udp	:= udp sockaddr tracker-udp tracker addr buf crypto reactor $(BASE)
+DEPS_udp	:= udp sockaddr tracker-udp tracker dht dht-table dht-lookup \
+		   dht-store krpc bencode addr buf crypto reactor $(BASE)
 DEPS_dht-store := dht-store addr crypto $(BASE)
+DEPS_dht-keep	:= dht-keep $(BASE)
+DEPS_session	:= session net sockaddr torrent announcer tracker-client http udp \
+		   tracker tracker-http tracker-udp announce dht dht-keep dht-table \
+		   dht-lookup dht-store krpc metainfo metadata storage \
+		   storage-fs storage-mem storage-hash filemap picker peer wire \
+		   bitfield swarm choke extmsg pex bencode addr buf crypto \
+		   reactor $(BASE)
 DEPS_dht	:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
@@ -108,6 +116,7 @@ LIBS_crypto	 = $(shell pkg-config --libs libcrypto 2>/dev/null)
 LIBS_reactor	 = $(shell pkg-config --libs libevent 2>/dev/null)
 LIBS_net	 = $(LIBS_reactor)
 LIBS_udp	 = $(LIBS_reactor)
+LIBS_session	 = $(LIBS_http) $(LIBS_storage)
 LIBS_http	 = $(shell pkg-config --libs libcurl 2>/dev/null) $(LIBS_reactor)
 LIBS_storage	 = -lpthread
 

@@ -63,6 +63,8 @@ struct peer_hooks {
 	/* A BEP 10 extended message (id 0 = the extended handshake). */
 	enum gt_err	(*extended)(void *ctx, struct peer *, uint8_t ext_id,
 			    const uint8_t *payload, size_t len);
+	/* A PORT message (BEP 5): its DHT node's port, never 0; may be NULL. */
+	void		(*port)(void *ctx, struct peer *, uint16_t port);
 };
 
 /*
@@ -152,6 +154,8 @@ bool		 peer_next_request(const struct peer *, struct block_req *);
 enum gt_err	 peer_reject_request(struct peer *, const struct block_req *);
 enum gt_err	 peer_send_extended(struct peer *, uint8_t ext_id,
 		    const uint8_t *payload, size_t len);
+/* A PORT message (BEP 5): our DHT node's UDP port. */
+enum gt_err	 peer_send_port(struct peer *, uint16_t port);
 
 /* What the torrent and choker read. */
 enum peer_state	 peer_state(const struct peer *);

@@ -36,10 +36,15 @@ struct session_opts {
 	uint32_t	max_peers;	/* connections, all torrents */
 	/*
 	 * The DHT node (BEP 5), on the UDP socket the UDP trackers share,
-	 * bound to dht_port (0: the listen port, or any when not
-	 * listening).  Its bootstrap nodes are "HOST:PORT" strings (NULL
-	 * with n 0: the built-in public routers); its routing table is
-	 * kept in state_dir/dht.dat (NULL: not kept).
+	 * bound to dht_port (taken: session_new fails; 0: the listen port,
+	 * or any when not listening or when its UDP twin is taken).  Its
+	 * bootstrap nodes are "HOST:PORT" strings, numeric or resolved
+	 * (NULL with n 0: the built-in public routers, unless a saved
+	 * table was loaded and gives a good node within 30 s); its
+	 * routing table is kept in state_dir/dht.dat
+	 * (NULL: not kept), read at the start (a bad file is a warning) and
+	 * written every 10 minutes and at session_free when it holds a
+	 * good node.
 	 */
 	bool		dht;
 	uint16_t	dht_port;
@@ -58,6 +63,7 @@ enum gt_err	 session_new(struct session **, struct reactor *,
 /* Frees the torrents still in it, then the rest. */
 void		 session_free(struct session *);
 uint16_t	 session_port(const struct session *);	/* 0: not listening */
+uint16_t	 session_dht_port(const struct session *);	/* 0: no DHT */
 
 /* A new torrent in the session (torrent_new's arguments and errors). */
 enum gt_err	 session_add_torrent(struct session *, const struct metainfo *,
@@ -75,7 +81,9 @@ struct torrent	*session_find(struct session *, const uint8_t *info_hash);
  * The DHT node, or NULL when off: for dht_search, dht_ping and dht_stats
  * (`gtorrent dht`, the status line).  A torrent's own searches are the
  * session's; hooks (copied; NULL to remove) also hear every search's
- * peers and ends and every pong, beside the torrents.
+ * peers and ends and every pong, beside the torrents (pongs include those
+ * of the pings a peer's PORT message causes: filter by address).  The
+ * session re-arms the node's timer after each datagram it sends.
  */
 struct dht	*session_dht(struct session *);
 void		 session_dht_watch(struct session *,

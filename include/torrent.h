@@ -14,6 +14,7 @@
 #define TORRENT_CONTRIB_MAX	8	/* peers tracked per piece */
 
 struct conn;
+struct dht;
 struct metainfo;
 struct net;
 struct reactor;
@@ -33,6 +34,9 @@ struct torrent_opts {
 	size_t		 ntrackers;
 	bool		 pex;		/* BEP 11 (never for private ones) */
 	bool		 metadata_only;	/* a magnet: stop at the metadata */
+	bool		 dht;		/* find peers and announce on the
+					   session's DHT (never for private
+					   ones, BEP 27) */
 };
 
 /* What the torrent uses of the session that holds it. */
@@ -45,6 +49,10 @@ struct torrent_host {
 	uint32_t		 key;		/* the announce key */
 	const char		*user_agent;	/* to HTTP trackers */
 	uint32_t		 max_conns;	/* connections, all torrents */
+	struct dht		*dht;		/* the session's node, or NULL */
+	uint16_t		 dht_port;	/* its UDP port (PORT, BEP 5) */
+	/* The torrent called into dht: its deadline may have moved. */
+	void			(*dht_changed)(void *arg);
 	/* Is this address:port ourselves? */
 	bool			(*is_self)(void *arg, const struct netaddr *);
 	void			*arg;
@@ -70,6 +78,8 @@ struct torrent_stats {
 	uint32_t	md_pieces;	/* ... its 16 KiB pieces (0: size not
 					   known yet) */
 	uint32_t	md_have;	/* ... received so far */
+	uint32_t	dht_peers;	/* new addresses the DHT gave */
+	bool		dht;		/* searching the DHT */
 };
 
 /* What the command hears about. */
@@ -119,9 +129,15 @@ const char	*torrent_name(const struct torrent *);
 /* NULL while a magnet's metadata is missing. */
 const struct metainfo *torrent_metainfo(const struct torrent *);
 void		 torrent_stats(const struct torrent *, struct torrent_stats *);
-/* Addresses to try (tracker, --peer); explicit ones are never given up. */
-void		 torrent_add_peers(struct torrent *, const struct netaddr *,
+/*
+ * Addresses to try (tracker, --peer); explicit ones are never given up.
+ * Returns how many were new.
+ */
+size_t		 torrent_add_peers(struct torrent *, const struct netaddr *,
 		    size_t n, bool explicit);
+/* Peers the DHT found for the torrent (counted in dht_peers). */
+void		 torrent_dht_peers(struct torrent *, const struct netaddr *,
+		    size_t n);
 /*
  * An inbound connection whose handshake names this torrent: attach it
  * (net_attach) or say why not.

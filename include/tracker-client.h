@@ -15,6 +15,7 @@
 struct reactor;
 struct tracker_call;
 struct tracker_client;
+struct udp;
 
 /*
  * Done: e is GT_OK with the reply (which may carry a failure reason), or
@@ -36,6 +37,11 @@ struct tracker_call_opts {
 /* HTTP(S) and UDP on r, each made on first use. */
 struct tracker_client *tracker_client_new(struct reactor *);
 void		 tracker_client_free(struct tracker_client *);
+/*
+ * UDP trackers go through u (borrowed: it outlives tc), the socket the
+ * DHT shares, instead of one of tc's own; before any call.
+ */
+void		 tracker_client_use_udp(struct tracker_client *, struct udp *);
 
 /* Can we talk to this tracker (http://, https://, udp://host:port)? */
 bool		 tracker_client_url_ok(const char *url);

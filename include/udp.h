@@ -2,9 +2,11 @@
 #ifndef GT_UDP_H
 #define GT_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "crypto.h"
 #include "err.h"
 #include "tracker-udp.h"
@@ -25,12 +27,46 @@ struct udp_req;
 typedef void	udp_done_fn(void *arg, struct tracker_udp_result *res);
 
 /*
- * One socket (dual-stack where the machine has IPv6) bound to an ephemeral
- * port, opened on first use.  Datagrams are routed to a tracker by their
- * source address; a tracker's connection id is reused across torrents.
+ * The DHT's side of the socket: KRPC datagrams are those whose first byte
+ * is 'd' (a BEP 15 reply starts with a 0), whatever their source.
+ */
+struct udp_krpc_hooks {
+	/* One datagram; pkt is borrowed for the call. */
+	void	(*datagram)(void *arg, const uint8_t *pkt, size_t len,
+		    const struct netaddr *from);
+	/* ICMP said a (any address we sent to) is unreachable; may be NULL. */
+	void	(*unreachable)(void *arg, const struct netaddr *a);
+	/* After a batch of the above (re-arm timers); may be NULL. */
+	void	(*after_input)(void *arg);
+	void	*arg;
+};
+
+/*
+ * One socket (dual-stack where the machine has IPv6), opened on first use
+ * on an ephemeral port, or by udp_bind.  Datagrams are routed to the KRPC
+ * hooks by their first byte, else to a tracker by their source address; a
+ * tracker's connection id is reused across torrents.  At most 64
+ * datagrams are read per wakeup.
  */
 struct udp	*udp_new(struct reactor *, uint64_t seed);
 void		 udp_free(struct udp *);	/* cancels what is running */
+/*
+ * Opens the socket now on port (0: any).  GT_EIO (err, GT_ERRLEN bytes,
+ * says why) when the port cannot be had; GT_EEXIST when the socket is
+ * open already on another port.
+ */
+enum gt_err	 udp_bind(struct udp *, uint16_t port, char *err);
+uint16_t	 udp_port(const struct udp *);	/* 0: not open */
+/* Can the socket reach IPv6 addresses (false until open)? */
+bool		 udp_dual_stack(const struct udp *);
+/* hooks is copied; NULL: KRPC datagrams go the trackers' way (dropped). */
+void		 udp_set_krpc(struct udp *, const struct udp_krpc_hooks *);
+/*
+ * One datagram to to (IPv4 mapped on a dual-stack socket), opening the
+ * socket if need be; dropped when it cannot go (UDP is lossy).
+ */
+void		 udp_send(struct udp *, const struct netaddr *to,
+		    const uint8_t *buf, size_t len);
 
 /* Is url a udp:// tracker URL we can use ("udp://host:port[/path]")? */
 bool		 udp_url_ok(const char *url);

@@ -128,6 +128,7 @@ struct dht {
 	struct netaddr		 boot[DHT_BOOTSTRAP_MAX];
 	size_t			 nboot;
 	uint64_t		 boot_next[2];
+	bool			 boot_due[2];	/* the table is small */
 	uint32_t		 boot_gap[2];
 
 	double			 ping_tokens;
@@ -1049,6 +1050,7 @@ dht_bootstrap(struct dht *d, const struct netaddr *in, uint64_t now)
 		d->boot[d->nboot++] = a;
 	send_boot(d, &a, now);
 	d->boot_next[fam_of(&a)] = now + d->boot_gap[fam_of(&a)];
+	d->boot_due[fam_of(&a)] = true;
 }
 
 bool
@@ -1198,6 +1200,7 @@ upkeep(struct dht *d, int fam, uint64_t now)
 
 	count = dht_table_count(t, now, NULL, NULL);
 	/* An empty or tiny table: ask the bootstrap nodes again. */
+	d->boot_due[fam] = count < DHT_LOOKUP_K && d->nboot > 0;
 	if (count < DHT_LOOKUP_K && now >= d->boot_next[fam]) {
 		for (i = 0; i < d->nboot; i++)
 			if (fam_of(&d->boot[i]) == fam)
@@ -1287,13 +1290,14 @@ dht_deadline(const struct dht *d)
 		if (d->tab[fam] == NULL)
 			continue;
 		t = MIN(t, MAX(dht_table_deadline(d->tab[fam]), floor));
-		if (d->nboot > 0)
+		if (d->boot_due[fam])
 			t = MIN(t, MAX(d->boot_next[fam], floor));
 		for (j = 0; j < MAINT_MAX; j++)
 			if (d->up[fam][j].l != NULL)
 				t = MIN(t, dht_lookup_deadline(
 				    d->up[fam][j].l));
-		if (!d->looked_self[fam])
+		if (!d->looked_self[fam] && dht_table_count(d->tab[fam],
+		    d->last_tick, NULL, NULL) > 0)
 			t = MIN(t, floor);
 		for (si = 0; si < DHT_MAX_SEARCHES; si++) {
 			if ((s = d->s[si]) == NULL)

@@ -1050,7 +1050,10 @@ peer_on_msg(struct peer *p, const struct wire_msg *m, uint64_t now)
 	}
 	switch (m->type) {
 	case WIRE_KEEPALIVE:
+		break;
 	case WIRE_PORT:
+		if (p->hooks.port != NULL && m->port != 0)
+			p->hooks.port(p->ctx, p, m->port);
 		break;
 	case WIRE_UNKNOWN:
 		log_obj_at(LOG_TRACE, p->name, "unknown message %u (%zu bytes)",
@@ -1290,6 +1293,17 @@ peer_send_extended(struct peer *p, uint8_t ext_id, const uint8_t *payload,
 	if (p->state != PEER_ACTIVE || !p->extended)
 		return GT_EUNSUP;
 	peer_sent(p, wire_put_extended(&p->out, ext_id, payload, len));
+	return peer_result(p);
+}
+
+enum gt_err
+peer_send_port(struct peer *p, uint16_t port)
+{
+	if (p->state == PEER_CLOSING)
+		return p->err;
+	if (p->state != PEER_ACTIVE)
+		return GT_EUNSUP;
+	peer_sent(p, wire_put_port(&p->out, port));
 	return peer_result(p);
 }
 

@@ -14,6 +14,7 @@
 #include "bitfield.h"
 #include "choke.h"
 #include "crypto.h"
+#include "dht.h"
 #include "extmsg.h"
 #include "log.h"
 #include "metadata.h"
@@ -62,6 +63,7 @@ struct tconn {
 	bool			 got_ext;
 	bool			 md_peer;	/* added to the assembler */
 	bool			 md_gave;	/* sent us a metadata piece */
+	bool			 pinged;	/* its PORT was pinged */
 	struct pex		*pex;		/* BEP 11 with it, or NULL */
 };
 TAILQ_HEAD(tconn_list, tconn);
@@ -139,6 +141,8 @@ struct torrent {
 	uint64_t		  have_bytes;
 	uint64_t		  downloaded, uploaded;
 	bool			  complete, stopped, fatal, started;
+	bool			  dht_search;	/* running on h.dht */
+	uint32_t		  dht_peers;	/* new addresses it gave */
 };
 
 static void	torrent_fatal(struct torrent *, enum gt_err, const char *);
@@ -259,6 +263,7 @@ hook_wants(void *ctx, const struct bitfield *b)
 
 static enum gt_err	hook_block(void *, struct peer *,
 			    const struct block_req *, const uint8_t *);
+static void		hook_port(void *, struct peer *, uint16_t);
 
 static const struct peer_hooks torrent_peer_hooks = {
 	.have = hook_have,
@@ -270,6 +275,7 @@ static const struct peer_hooks torrent_peer_hooks = {
 	.wants = hook_wants,
 	.request = NULL,	/* served from the peer's queue: tc_writable */
 	.extended = hook_extended,
+	.port = hook_port,
 };
 
 /* ---- pieces in progress -------------------------------------------------- */
@@ -484,6 +490,91 @@ prog_catch_up(struct torrent *t, struct prog *pr, uint32_t piece,
 	return GT_OK;
 }
 
+/* ---- the DHT (BEP 5) ----------------------------------------------------- */
+
+/* The DHT is off for private torrents (BEP 27) and with --no-dht. */
+static bool
+dht_on(const struct torrent *t)
+{
+	return t->h.dht != NULL && t->o.dht && (t->m == NULL ||
+	    !t->m->private);
+}
+
+static void
+dht_changed(struct torrent *t)
+{
+	if (t->h.dht_changed != NULL)
+		t->h.dht_changed(t->h.arg);
+}
+
+/*
+ * Starts (or restarts with new options) the search for our peers, which
+ * then repeats: an announce too when we listen (implied_port when the DHT
+ * shares the listen port: behind a NAT, the mapping the datagrams show is
+ * the one to reach), as a seed once complete.
+ */
+static void
+dht_start(struct torrent *t)
+{
+	struct dht_search_opts	so = {
+		.announce = t->h.port != 0,
+		.port = t->h.port == t->h.dht_port ? 0 : t->h.port,
+		.seed = t->complete,
+		.repeat = true,
+	};
+	enum gt_err		e;
+
+	if (!dht_on(t) || t->stopped)
+		return;
+	e = dht_search(t->h.dht, t->info_hash, &so, now_ms(t));
+	if (e != GT_OK)
+		log_warn("%s: no DHT search: %s", t->name, gt_strerror(e));
+	else
+		log_debug("%s: DHT search%s%s", t->name, so.announce ?
+		    ", announcing" : "", so.seed ? " as a seed" : "");
+	t->dht_search = e == GT_OK;
+	dht_changed(t);
+}
+
+static void
+dht_stop(struct torrent *t)
+{
+	if (!t->dht_search)
+		return;
+	t->dht_search = false;
+	dht_search_stop(t->h.dht, t->info_hash);
+	dht_changed(t);
+}
+
+void
+torrent_dht_peers(struct torrent *t, const struct netaddr *a, size_t n)
+{
+	if (!t->dht_search)
+		return;		/* late, or a private torrent's */
+	t->dht_peers += (uint32_t)torrent_add_peers(t, a, n, false);
+}
+
+/* A peer's PORT message: its DHT node may exist; ask it (once). */
+static void
+hook_port(void *ctx, struct peer *p, uint16_t port)
+{
+	struct tconn	*tc = ctx;
+	struct torrent	*t = tc->t;
+	struct netaddr	 a;
+
+	(void)p;
+	if (!dht_on(t) || tc->pinged)
+		return;
+	tc->pinged = true;
+	a = *net_conn_addr(tc->c);
+	a.port = port;
+	if (addr_is_dialable(&a) && dht_ping(t->h.dht, &a, now_ms(t))) {
+		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "PORT %u: its DHT "
+		    "node pinged", port);
+		dht_changed(t);
+	}
+}
+
 /* ---- piece completion ---------------------------------------------------- */
 
 /* Drops every connection to k (by address or peer id). */
@@ -516,6 +607,8 @@ torrent_completed(struct torrent *t)
 	if (!t->o.upload_only && storage_make_symlinks(t->st, err) != GT_OK)
 		log_warn("%s", err);
 	announcer_completed(t->an);
+	if (t->dht_search)
+		dht_start(t);		/* announced as a seed from now on */
 	for (tc = TAILQ_FIRST(&t->conns); tc != NULL; tc = next) {
 		next = TAILQ_NEXT(tc, entry);
 		if (tc_live(tc) && peer_is_seed(tc->p))
@@ -1333,6 +1426,11 @@ tc_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
 	swarm_on_connected(t->sw, tc->cand);
 	log_info("connected %s", net_conn_name(tc->c));
 	ext_send_handshake(t, tc);
+	if (dht_on(t) && (hs->reserved[7] & WIRE_RSV_DHT) &&
+	    t->h.dht_port != 0) {
+		(void)peer_send_port(tc->p, t->h.dht_port);
+		net_flush_soon(tc->c);
+	}
 	return GT_OK;
 }
 
@@ -1405,7 +1503,7 @@ torrent_attach(struct torrent *t, struct conn *c, uint32_t cand)
 	peer_set_addr(tc->p, net_conn_name(c));
 	memset(&hs, 0, sizeof(hs));
 	hs.reserved[5] = WIRE_RSV_EXTENDED;
-	hs.reserved[7] = WIRE_RSV_FAST;
+	hs.reserved[7] = WIRE_RSV_FAST | (dht_on(t) ? WIRE_RSV_DHT : 0);
 	memcpy(hs.info_hash, t->info_hash, SHA1_LEN);
 	memcpy(hs.peer_id, t->h.peer_id, 20);
 	wire_encode_handshake(raw, &hs);
@@ -1531,7 +1629,7 @@ tick_cb(void *arg)
 	torrent_rearm(t);
 }
 
-void
+size_t
 torrent_add_peers(struct torrent *t, const struct netaddr *a, size_t n,
     bool explicit)
 {
@@ -1550,6 +1648,7 @@ torrent_add_peers(struct torrent *t, const struct netaddr *a, size_t n,
 		swarm_dial_soon(t->sw, now_ms(t));
 		torrent_rearm(t);
 	}
+	return added;
 }
 
 /* ---- announcer hooks ----------------------------------------------------- */
@@ -1569,7 +1668,7 @@ an_figures(void *arg, struct tracker_req *tr)
 static void
 an_peers(void *arg, const struct netaddr *a, size_t n)
 {
-	torrent_add_peers(arg, a, n, false);
+	(void)torrent_add_peers(arg, a, n, false);
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -1812,6 +1911,11 @@ torrent_got_metadata(struct torrent *t)
 	t->m = &t->mi;
 	free(t->name);
 	t->name = xstrdup(t->m->name);
+	if (t->m->private && t->dht_search) {
+		log_info("%s: a private torrent: off the DHT (BEP 27)",
+		    t->name);
+		dht_stop(t);
+	}
 	if (t->ev.metadata != NULL)
 		t->ev.metadata(t->ev.arg, t->m);
 	if (t->o.metadata_only || t->stopped)
@@ -1854,6 +1958,7 @@ torrent_start(struct torrent *t)
 		return;
 	announcer_start(t->an);
 	swarm_start(t->sw, now_ms(t));
+	dht_start(t);
 	torrent_rearm(t);
 }
 
@@ -1869,6 +1974,7 @@ torrent_stop(struct torrent *t)
 			    t->name, t->dir);
 	}
 	t->stopped = true;
+	dht_stop(t);
 	swarm_stop(t->sw);
 	reactor_timer_cancel(t->tick_timer);
 	reactor_timer_cancel(t->refill_timer);
@@ -1964,6 +2070,8 @@ torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 		.metadata = t->m == NULL,
 		.md_pieces = t->md != NULL ? metadata_npieces(t->md) : 0,
 		.md_have = t->md != NULL ? metadata_have(t->md) : 0,
+		.dht_peers = t->dht_peers,
+		.dht = t->dht_search,
 	};
 	announcer_swarm(t->an, &ts->seeders, &ts->leechers);
 }

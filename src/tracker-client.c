@@ -23,6 +23,7 @@ struct tracker_client {
 	struct reactor	*r;
 	struct http	*http;
 	struct udp	*udp;
+	bool		 udp_borrowed;	/* the session's (shared with the DHT) */
 };
 
 struct tracker_call {
@@ -51,8 +52,18 @@ tracker_client_free(struct tracker_client *tc)
 	if (tc == NULL)
 		return;
 	http_free(tc->http);
-	udp_free(tc->udp);
+	if (!tc->udp_borrowed)
+		udp_free(tc->udp);
 	free(tc);
+}
+
+void
+tracker_client_use_udp(struct tracker_client *tc, struct udp *u)
+{
+	if (tc->udp != NULL && !tc->udp_borrowed)
+		udp_free(tc->udp);
+	tc->udp = u;
+	tc->udp_borrowed = u != NULL;
 }
 
 static bool

@@ -20,12 +20,17 @@
 #include <event2/util.h>
 
 #include "addr.h"
+#include "krpc.h"
 #include "log.h"
 #include "reactor.h"
 #include "sockaddr.h"
 #include "tracker-udp.h"
 #include "udp.h"
 #include "util.h"
+
+#define UDP_READ_BATCH	64	/* datagrams read per wakeup, at most */
+/* One datagram of either kind, and a byte to see an oversized one. */
+#define UDP_RBUF	(MAX(TRACKER_UDP_MAX_PACKET, KRPC_MAX_PACKET) + 1)
 
 /*
  * How it runs: a request parses its URL, resolves the host (numeric hosts
@@ -36,6 +41,13 @@
  * results and re-arms the one timer at the earliest deadline.  ICMP errors
  * (IP_RECVERR) end a tracker's exchanges at once: a closed port fails fast
  * instead of after 15 s.
+ *
+ * The DHT shares the socket (BEP 5 on the port udp_bind chose): a datagram
+ * whose first byte is 'd' is KRPC (a bencoded dict; a BEP 15 reply starts
+ * with a 4-byte action 0..3, so with a 0) and goes to the krpc hooks,
+ * whatever its source; ICMP errors go to both sides.  At most
+ * UDP_READ_BATCH datagrams are read per wakeup, so a flood cannot starve
+ * the loop.
  *
  * Callbacks may call udp_announce, udp_scrape, udp_cancel and udp_free:
  * a request is off the list before its callback runs, walks restart after
@@ -83,6 +95,7 @@ struct udp {
 	struct reactor		*r;
 	struct prng		 rng;		/* seeds for each tracker */
 	int			 fd;		/* -1 until first use */
+	uint16_t		 port;		/* fd's */
 	bool			 v6;		/* fd is a dual-stack socket */
 	struct event		*ev;
 	uint8_t			*rbuf;		/* one datagram, and a byte */
@@ -92,6 +105,7 @@ struct udp {
 	struct udp_trackers	 trackers;
 	size_t			 ntrackers;
 	struct udp_reqs		 reqs;
+	struct udp_krpc_hooks	 krpc;		/* datagram NULL: none */
 	unsigned		 busy;		/* user callbacks running */
 	bool			 dead;		/* udp_free ran inside one */
 };
@@ -223,7 +237,39 @@ udp_tracker_fail(struct udp *u, struct udp_tracker *t, enum gt_err e,
 	}
 }
 
+/* Hands one datagram to the KRPC side; false if the udp was freed. */
+static bool
+udp_krpc_datagram(struct udp *u, const uint8_t *pkt, size_t len,
+    const struct netaddr *from)
+{
+	u->busy++;
+	u->krpc.datagram(u->krpc.arg, pkt, len, from);
+	u->busy--;
+	return !u->dead;
+}
+
 static void
+udp_krpc_unreachable(struct udp *u, const struct netaddr *a)
+{
+	if (u->krpc.unreachable == NULL)
+		return;
+	u->busy++;
+	u->krpc.unreachable(u->krpc.arg, a);
+	u->busy--;
+}
+
+static void
+udp_krpc_after(struct udp *u)
+{
+	if (u->krpc.after_input == NULL || u->dead)
+		return;
+	u->busy++;
+	u->krpc.after_input(u->krpc.arg);
+	u->busy--;
+}
+
+/* Reads ICMP errors; true if one was for the KRPC side. */
+static bool
 udp_read_errqueue(struct udp *u)
 {
 	struct sockaddr_storage	 ss;
@@ -238,15 +284,16 @@ udp_read_errqueue(struct udp *u)
 	struct netaddr		 a;
 	char			 why[TRACKER_ERRLEN], as[ADDR_STRLEN];
 	int			 i;
+	bool			 krpc = false;
 
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < UDP_READ_BATCH && !u->dead; i++) {
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_name = &ss;
 		mh.msg_namelen = sizeof(ss);
 		mh.msg_control = cbuf.buf;
 		mh.msg_controllen = sizeof(cbuf.buf);
 		if (recvmsg(u->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			return;
+			return krpc;
 		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
 		    cm = CMSG_NXTHDR(&mh, cm)) {
 			if (!((cm->cmsg_level == SOL_IP &&
@@ -259,8 +306,15 @@ udp_read_errqueue(struct udp *u)
 			    ee->ee_origin != SO_EE_ORIGIN_ICMP6 &&
 			    ee->ee_origin != SO_EE_ORIGIN_LOCAL)
 				continue;
-			if (!sockaddr_to_netaddr((struct sockaddr *)&ss, &a) ||
-			    (t = udp_tracker_find(u, &a)) == NULL)
+			if (!sockaddr_to_netaddr((struct sockaddr *)&ss, &a))
+				continue;
+			if (u->krpc.datagram != NULL) {
+				udp_krpc_unreachable(u, &a);
+				krpc = true;
+				if (u->dead)
+					return krpc;
+			}
+			if ((t = udp_tracker_find(u, &a)) == NULL)
 				continue;
 			snprintf(why, sizeof(why), "%s: %s",
 			    addr_str(&a, as), strerror((int)ee->ee_errno));
@@ -268,6 +322,7 @@ udp_read_errqueue(struct udp *u)
 			udp_tracker_fail(u, t, GT_EIO, why);
 		}
 	}
+	return krpc;
 }
 
 static void
@@ -280,22 +335,29 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct netaddr		 a;
 	ssize_t			 n;
 	int			 i;
+	bool			 krpc = false;
 
 	(void)what;
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < UDP_READ_BATCH && !u->dead; i++) {
 		sl = sizeof(ss);
-		n = recvfrom(fd, u->rbuf, TRACKER_UDP_MAX_PACKET + 1,
-		    MSG_DONTWAIT,
+		n = recvfrom(fd, u->rbuf, UDP_RBUF, MSG_DONTWAIT,
 		    (struct sockaddr *)&ss, &sl);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				udp_read_errqueue(u);
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    udp_read_errqueue(u))
+				krpc = true;
 			break;
 		}
 		if (!sockaddr_to_netaddr((struct sockaddr *)&ss, &a))
 			continue;
+		if (n > 0 && u->rbuf[0] == 'd' && u->krpc.datagram != NULL) {
+			krpc = true;
+			if (!udp_krpc_datagram(u, u->rbuf, (size_t)n, &a))
+				break;
+			continue;
+		}
 		if ((t = udp_tracker_find(u, &a)) == NULL) {
 			log_trace("udp: %zd bytes from a stranger", n);
 			continue;
@@ -308,15 +370,26 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		    reactor_now_ms(u->r)) != GT_OK)
 			log_debug("udp: stray datagram (%zd bytes)", n);
 	}
-	udp_pump(u);
+	if (krpc)
+		udp_krpc_after(u);
+	if (!u->dead)
+		udp_pump(u);
 	udp_reap(u);
 }
 
+/*
+ * Opens the socket on port (0: an ephemeral one): dual-stack where the
+ * machine has IPv6, else IPv4.  false, and err (GT_ERRLEN bytes; may be
+ * NULL) saying why, when it cannot.
+ */
 static bool
-udp_open(struct udp *u)
+udp_open(struct udp *u, uint16_t port, char *err)
 {
+	struct sockaddr_storage	ss;
 	struct sockaddr_in6	sin6;
 	struct sockaddr_in	sin;
+	socklen_t		sl = sizeof(ss);
+	struct netaddr		a;
 	int			fd, off = 0, on = 1;
 
 	if (u->fd >= 0)
@@ -327,6 +400,7 @@ udp_open(struct udp *u)
 		memset(&sin6, 0, sizeof(sin6));
 		sin6.sin6_family = AF_INET6;
 		sin6.sin6_addr = in6addr_any;
+		sin6.sin6_port = htons(port);
 		if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0) {
 			u->v6 = true;
 			(void)setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on,
@@ -340,13 +414,22 @@ udp_open(struct udp *u)
 		close(fd);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
+		if (err != NULL)
+			(void)gt_fail(err, GT_EIO, "UDP socket: %s",
+			    strerror(errno));
 		log_warn("udp: socket: %s", strerror(errno));
 		return false;
 	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-		log_warn("udp: bind: %s", strerror(errno));
+		if (err != NULL)	/* the caller says it */
+			(void)gt_fail(err, GT_EIO, "UDP port %u: %s", port,
+			    strerror(errno));
+		else
+			log_warn("udp: bind to port %u: %s", port,
+			    strerror(errno));
 		close(fd);
 		return false;
 	}
@@ -354,13 +437,104 @@ udp_open(struct udp *u)
 	(void)setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof(on));
 ready:
 	u->fd = fd;
+	u->port = port;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    sockaddr_to_netaddr((struct sockaddr *)&ss, &a))
+		u->port = a.port;
 	u->ev = event_new(reactor_base(u->r), fd, EV_READ | EV_PERSIST,
 	    udp_read_cb, u);
 	if (u->ev == NULL || event_add(u->ev, NULL) != 0)
 		abort();		/* only on OOM, like xmalloc */
-	u->rbuf = xmalloc(TRACKER_UDP_MAX_PACKET + 1);
-	log_debug("udp: socket open (%s)", u->v6 ? "dual-stack" : "IPv4");
+	u->rbuf = xmalloc(UDP_RBUF);
+	log_debug("udp: socket open on port %u (%s)", u->port,
+	    u->v6 ? "dual-stack" : "IPv4");
 	return true;
+}
+
+/*
+ * sendto, again when it fails with an ICMP error pending on the socket: with
+ * IP_RECVERR, the kernel reports (and clears) that error at the next send,
+ * whatever its address, and drops that datagram; the error itself comes
+ * from the error queue too.  0, or the errno.
+ */
+static int
+udp_sendto(struct udp *u, const uint8_t *buf, size_t len,
+    const struct sockaddr_storage *ss, socklen_t sl)
+{
+	int	i;
+
+	for (i = 0; i < 3; i++) {
+		if (sendto(u->fd, buf, len, 0, (const struct sockaddr *)ss,
+		    sl) >= 0)
+			return 0;
+		switch (errno) {
+		case EINTR:
+		case ECONNREFUSED:
+		case EHOSTUNREACH:
+		case ENETUNREACH:
+		case EHOSTDOWN:
+		case EPROTO:
+		case EMSGSIZE:
+			continue;	/* maybe an earlier datagram's */
+		default:
+			return errno;
+		}
+	}
+	return errno;
+}
+
+enum gt_err
+udp_bind(struct udp *u, uint16_t port, char *err)
+{
+	if (u->fd >= 0) {
+		if (port == 0 || port == u->port)
+			return GT_OK;
+		return gt_fail(err, GT_EEXIST, "UDP socket already open on "
+		    "port %u", u->port);
+	}
+	return udp_open(u, port, err) ? GT_OK : GT_EIO;
+}
+
+uint16_t
+udp_port(const struct udp *u)
+{
+	return u->fd >= 0 ? u->port : 0;
+}
+
+bool
+udp_dual_stack(const struct udp *u)
+{
+	return u->fd >= 0 && u->v6;
+}
+
+void
+udp_set_krpc(struct udp *u, const struct udp_krpc_hooks *h)
+{
+	if (h == NULL)
+		memset(&u->krpc, 0, sizeof(u->krpc));
+	else
+		u->krpc = *h;
+}
+
+void
+udp_send(struct udp *u, const struct netaddr *to, const uint8_t *buf,
+    size_t len)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl;
+	char			as[ADDR_STRLEN];
+	int			e;
+
+	if (u->dead || !udp_open(u, 0, NULL))
+		return;
+	if (to->family == ADDR_V6 && !u->v6) {
+		log_trace("udp: no IPv6 here for %s", addr_str(to, as));
+		return;
+	}
+	sl = sockaddr_from_netaddr(to, u->v6, &ss);
+	if ((e = udp_sendto(u, buf, len, &ss, sl)) != 0)
+		log_trace("udp: send to %s: %s", addr_str(to, as),
+		    strerror(e));
 }
 
 static void
@@ -371,15 +545,16 @@ udp_send_all(struct udp *u, struct udp_tracker *t)
 	uint8_t			out[TRACKER_UDP_MAX_OUT];
 	size_t			n;
 	char			as[ADDR_STRLEN];
+	int			e;
 
 	sl = sockaddr_from_netaddr(&t->a, u->v6, &ss);
 	while ((n = tracker_udp_next_datagram(t->tu, out, sizeof(out))) > 0) {
-		if (sendto(u->fd, out, n, 0, (struct sockaddr *)&ss, sl) < 0 &&
-		    errno != EAGAIN && errno != EWOULDBLOCK) {
+		if ((e = udp_sendto(u, out, n, &ss, sl)) != 0 &&
+		    e != EAGAIN && e != EWOULDBLOCK) {
 			char	why[TRACKER_ERRLEN];
 
 			snprintf(why, sizeof(why), "%s: %s",
-			    addr_str(&t->a, as), strerror(errno));
+			    addr_str(&t->a, as), strerror(e));
 			log_debug("udp tracker %s", why);
 			udp_tracker_fail(u, t, GT_EIO, why);
 		}
@@ -600,7 +775,8 @@ udp_req_new(struct udp *u, const char *url, enum tracker_udp_kind kind,
 	if (u->dead)
 		return NULL;
 	q = xcalloc(1, sizeof(*q));
-	if (!udp_parse_url(url, q->host, &q->port, &rest) || !udp_open(u)) {
+	if (!udp_parse_url(url, q->host, &q->port, &rest) ||
+	    !udp_open(u, 0, NULL)) {
 		free(q);
 		return NULL;
 	}

@@ -36,6 +36,8 @@ struct fake {
 	struct block_req	 last_request;
 	uint8_t			 last_ext_id;
 	size_t			 last_ext_len;
+	size_t			 nport;
+	uint16_t		 last_port;
 };
 
 struct fx {
@@ -234,6 +236,16 @@ h_extended(void *ctx, struct peer *p, uint8_t id, const uint8_t *payload,
 	return f->ext_err;
 }
 
+static void
+h_port(void *ctx, struct peer *p, uint16_t port)
+{
+	struct fake	*f = ctx;
+
+	cr_assert_eq(p, f->peer);
+	f->nport++;
+	f->last_port = port;
+}
+
 static const struct peer_hooks hooks = {
 	.have = h_have,
 	.bitfield = h_bitfield,
@@ -244,6 +256,7 @@ static const struct peer_hooks hooks = {
 	.wants = h_wants,
 	.request = h_request,
 	.extended = h_extended,
+	.port = h_port,
 };
 
 /* Fixture. */
@@ -1940,5 +1953,44 @@ Test(peer, reqq_caps_the_pipeline)
 	peer_set_reqq(x.p, 5);
 	nq = start_download(&x, q, nitems(q));
 	cr_assert_eq(nq, 5, "at most its reqq out");
+	fx_free(&x);
+}
+
+/* BEP 5 PORT: theirs reaches the hook (not port 0), ours goes out. */
+Test(peer, port_messages)
+{
+	struct fx	 x;
+	struct wire_msg	 m;
+	struct buf	*b;
+	size_t		 used;
+	uint8_t		 p6881[2] = { 0x1a, 0xe1 }, p0[2] = { 0, 0 };
+
+	fx_std(&x, true);
+	(void)drain(&x);
+	cr_assert_eq(feed_raw(&x, WIRE_PORT, p6881, 2), GT_OK);
+	cr_assert_eq(x.f.nport, 1);
+	cr_assert_eq(x.f.last_port, 6881);
+	cr_assert_eq(feed_raw(&x, WIRE_PORT, p0, 2), GT_OK);
+	cr_assert_eq(x.f.nport, 1);
+	cr_assert_eq(peer_state(x.p), PEER_ACTIVE);
+	cr_assert_eq(peer_send_port(x.p, 51413), GT_OK);
+	b = peer_out(x.p);
+	cr_assert_eq(wire_decode(b->data, b->len, &m, &used), GT_OK);
+	cr_assert_eq(m.type, WIRE_PORT);
+	cr_assert_eq(m.port, 51413);
+	cr_assert_eq(used, b->len);
+	fx_free(&x);
+}
+
+/* A magnet's peer (no metadata yet) reports PORT all the same. */
+Test(peer, port_before_metadata)
+{
+	struct fx	x;
+	uint8_t		p[2] = { 0x1a, 0xe2 };
+
+	fx_magnet(&x, true);
+	cr_assert_eq(feed_raw(&x, WIRE_PORT, p, 2), GT_OK);
+	cr_assert_eq(x.f.nport, 1);
+	cr_assert_eq(x.f.last_port, 6882);
 	fx_free(&x);
 }
