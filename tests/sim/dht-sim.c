@@ -7,7 +7,8 @@
  * Usage: dht-sim [--nodes N] [--lookups M] [--churn PCT] [--seed S]
  *                [--loss PCT] [--nat PCT] [--ro PCT] [--hashes H]
  *                [--warmup S] [--window S] [--json] [--check PCT]
- *                [--strict] [--dump FILE] [--trace K] [-v]
+ *                [--strict] [--dump FILE] [--trace K] [--trace-lookups N]
+ *                [-v]
  *
  * The scenario (simulated time):
  *   1. the nodes join over --join seconds, each bootstrapping
@@ -393,25 +394,31 @@ reschedule(struct sim *s, uint32_t slot, uint64_t min)
 /* ---- tracing one node (--trace K) ---- */
 
 static void
-trace(struct sim *s, const char *dir, uint32_t k, const struct netaddr *peer,
-    const uint8_t *buf, size_t len)
+trace(struct sim *s, const char *dir, const struct node *n,
+    const struct netaddr *peer, const uint8_t *buf, size_t len)
 {
 	struct krpc_msg	*m;
 	char		 a[ADDR_STRLEN];
 	static const char *const kinds[] = { "q", "r", "e" };
+	int64_t		 t;
 
-	if (s->o.trace == NULL || k != s->o.trace_k)
+	if (s->o.trace == NULL || (n->k != s->o.trace_k &&
+	    (n->lookup == NONE || n->lookup >= s->o.trace_lookups)))
 		return;
+	/* ms into its lookup, or the clock */
+	t = n->lookup != NONE ? (int64_t)(s->now -
+	    s->lookups[n->lookup].start) : (int64_t)s->now;
 	m = xcalloc(1, sizeof(*m));
 	if (krpc_decode(buf, len, m) == GT_OK)
-		fprintf(s->o.trace, "%llu %s %s %s %s len %zu nodes %zu "
-		    "values %zu\n", (unsigned long long)s->now, dir,
+		fprintf(s->o.trace, "%d k%u %lld %s %s %s %s len %zu nodes %zu "
+		    "values %zu\n", n->lookup == NONE ? -1 : (int)n->lookup,
+		    n->k, (long long)t, dir,
 		    addr_str(peer, a), kinds[m->kind], m->kind == KRPC_QUERY ?
 		    krpc_method_name(m->method) : "-", len, m->nnodes,
 		    m->nvalues);
 	else
-		fprintf(s->o.trace, "%llu %s %s undecodable len %zu\n",
-		    (unsigned long long)s->now, dir, addr_str(peer, a), len);
+		fprintf(s->o.trace, "k%u %lld %s %s undecodable len %zu\n",
+		    n->k, (long long)t, dir, addr_str(peer, a), len);
 	free(m);
 }
 
@@ -435,7 +442,7 @@ hook_send(void *arg, const struct netaddr *to, const uint8_t *buf,
 	}
 	s->r->datagrams++;
 	s->r->bytes += len;
-	trace(s, "out", n->k, to, buf, len);
+	trace(s, "out", n, to, buf, len);
 	if (n->nat != NULL && to->family == ADDR_V4)
 		nat_note(s, n, ip32(to));
 	if (unif(s) * 100 < s->o.loss) {
@@ -1129,7 +1136,7 @@ sim_run(const struct sim_opts *o, struct sim_report *r)
 			    !nat_open(&s, n, ip32(&e.pkt->from))) {
 				r->nat_blocked++;
 			} else {
-				trace(&s, "in", n->k, &e.pkt->from,
+				trace(&s, "in", n, &e.pkt->from,
 				    e.pkt->data, e.pkt->len);
 				dht_on_datagram(n->dht, e.pkt->data,
 				    e.pkt->len, &e.pkt->from, s.now);
@@ -1339,7 +1346,11 @@ usage(void)
 	    "               [--join S] [--warmup S] [--window S] "
 	    "[--min-uptime S]\n"
 	    "               [--json] [--check PCT] [--strict] "
-	    "[--dump FILE] [--trace K] [-v]\n"
+	    "[--dump FILE]\n"
+	    "               [--trace K] [--trace-lookups N] [-v]\n"
+	    "  --trace K: node K's datagrams on stderr; --trace-lookups N: "
+	    "those of the\n"
+	    "  first N measured lookups (ms into the lookup)\n"
 	    "  --check PCT: exit 1 when fewer than PCT %% of the lookups "
 	    "find the peer\n"
 	    "  --strict: exit 1 when a goal of the issue is missed\n");
@@ -1418,6 +1429,8 @@ main(int argc, char **argv)
 			check = num(v);
 		else if (strcmp(a, "--trace") == 0)
 			o.trace_k = (uint32_t)num(v);
+		else if (strcmp(a, "--trace-lookups") == 0)
+			o.trace_lookups = (uint32_t)num(v);
 		else if (strcmp(a, "--dump") == 0) {
 			if ((o.dump = fopen(v, "w")) == NULL) {
 				perror(v);
@@ -1429,7 +1442,7 @@ main(int argc, char **argv)
 	}
 	if (o.nodes > 16000000 || o.loss > 100 || o.nat > 100 || o.ro > 100)
 		usage();
-	if (o.trace_k != NONE)
+	if (o.trace_k != NONE || o.trace_lookups > 0)
 		o.trace = stderr;
 	if (sim_run(&o, &r) != 0)
 		return 1;

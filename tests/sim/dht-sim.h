@@ -29,6 +29,7 @@ struct sim_opts {
 	FILE		*dump;		/* a line per lookup, or NULL */
 	FILE		*trace;		/* node trace_k's datagrams, or NULL */
 	uint32_t	 trace_k;
+	uint32_t	 trace_lookups;	/* ... and those of the first lookups */
 };
 
 struct sim_pct {
