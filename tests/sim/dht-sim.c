@@ -105,6 +105,7 @@ struct node {
 	struct nat_way	*nat;		/* NULL: reachable */
 	uint32_t	 lookup;	/* measured lookup running, or NONE */
 	uint32_t	 announces;	/* info-hashes it announces */
+	bool		 ro;		/* read-only (BEP 43) */
 	bool		 stop;		/* dht_search_stop its lookup */
 };
 
@@ -572,7 +573,7 @@ node_start(struct sim *s, uint32_t slot)
 	n->k = s->nk++;
 	s->byk[n->k] = slot;
 	o.seed = s->o.seed * 1000003u + n->k + 1;
-	o.read_only = unif(s) * 100 < s->o.ro;
+	o.read_only = n->ro = unif(s) * 100 < s->o.ro;
 	h.arg = n;
 	n->dht = dht_new(&o, &h, s->now);
 	n->up = s->now;
@@ -661,10 +662,11 @@ pick_announcers(struct sim *s)
 		h->first = hi * s->o.per_hash;
 		h->n = 0;
 		for (i = 0; i < s->o.per_hash; i++) {
-			/* reachable, not read-only would be ideal; any up */
+			/* any node up but read-only ones (they cannot
+			   announce) */
 			for (tries = 0; tries < 64; tries++) {
 				slot = random_up(s, false);
-				if (slot != NONE &&
+				if (slot != NONE && !s->nodes[slot].ro &&
 				    s->nodes[slot].announces == 0)
 					break;
 				slot = NONE;
