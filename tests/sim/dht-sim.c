@@ -85,6 +85,7 @@
 
 #define SIM_PORT	6881
 #define BOOTSTRAP_N	3		/* nodes a new node bootstraps from */
+#define ROUTERS		10		/* the first nodes: never NATed */
 #define ANNOUNCE_GAP_S	120		/* announces, then lookups */
 #define SETTLE_S	60		/* after the last lookup starts */
 #define RATE_SLOTS	64		/* opts.rate_slots: memory at 10k+ */
@@ -145,6 +146,8 @@ struct lookup {
 	uint32_t	first_ok;	/* ms to an announced peer, or NONE */
 	double		access;		/* its node's access delay, ms */
 	bool		nat;		/* its node is NATed */
+	uint32_t	k;		/* its node */
+	uint32_t	table;		/* nodes in its table at the start */
 	bool		started;
 	bool		done;
 	struct dht_search_result res;
@@ -581,7 +584,9 @@ node_start(struct sim *s, uint32_t slot)
 	n->lookup = NONE;
 	n->announces = 0;
 	n->stop = false;
-	if (unif(s) * 100 < s->o.nat)
+	/* The first nodes are the routers everyone bootstraps from: never
+	   NATed, or a NATed first node would stay alone forever. */
+	if (n->k >= ROUTERS && unif(s) * 100 < s->o.nat)
 		n->nat = xcalloc(NAT_SETS * NAT_WAYS, sizeof(*n->nat));
 	else
 		n->nat = NULL;
@@ -684,6 +689,7 @@ start_lookup(struct sim *s, uint32_t li)
 {
 	struct lookup		*l = &s->lookups[li];
 	struct dht_search_opts	 so = { .announce = false };
+	struct dht_stats	 st;
 	uint32_t		 slot = NONE, i;
 	struct node		*n;
 
@@ -707,6 +713,9 @@ start_lookup(struct sim *s, uint32_t li)
 	l->slot = slot;
 	l->access = n->access;
 	l->nat = n->nat != NULL;
+	l->k = n->k;
+	dht_stats(n->dht, s->now, &st);
+	l->table = (uint32_t)st.nodes[0];
 	l->hash = (uint32_t)prng_below(&s->rng, s->nhashes);
 	s->r->started++;
 	l->started = true;
@@ -995,14 +1004,14 @@ dump(struct sim *s, FILE *f)
 	uint32_t	 i;
 
 	fprintf(f, "# lookup hash access_ms nat first_peer_ms done_ms sent "
-	    "answered peers\n");
+	    "answered peers k table\n");
 	for (i = 0; i < s->nlookups; i++) {
 		l = &s->lookups[i];
-		fprintf(f, "%u %u %.0f %d %d %u %u %u %u\n", i, l->hash,
+		fprintf(f, "%u %u %.0f %d %d %u %u %u %u %u %u\n", i, l->hash,
 		    l->access, l->nat,
 		    l->first_ok == NONE ? -1 : (int)l->first_ok,
 		    l->res.elapsed_ms, l->res.sent, l->res.answered,
-		    l->res.peers);
+		    l->res.peers, l->k, l->table);
 	}
 	fprintf(f, "# hash rounds nat last: elapsed_ms sent answered "
 	    "announced\n");
