@@ -542,14 +542,20 @@ static const struct dht_hooks	sim_hooks = {
 
 /* ---- nodes ---- */
 
+/*
+ * A random node up (and reachable), by its k: while the nodes join, only
+ * the first slots are taken; later the ks of departed nodes are few.
+ */
 static uint32_t
 random_up(struct sim *s, bool reachable)
 {
 	uint32_t	i, slot;
 
+	if (s->nk == 0)
+		return NONE;
 	for (i = 0; i < 64; i++) {
-		slot = (uint32_t)prng_below(&s->rng, s->o.nodes);
-		if (s->nodes[slot].dht != NULL &&
+		slot = s->byk[prng_below(&s->rng, s->nk)];
+		if (slot != NONE && s->nodes[slot].dht != NULL &&
 		    (!reachable || s->nodes[slot].nat == NULL))
 			return slot;
 	}
