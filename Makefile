@@ -129,6 +129,24 @@ $(BUILD)/test-$(1): tests/unit/test-$(1).c $$(DEPS_$(1):%=$(BUILD)/obj/%.o) | $(
 endef
 $(foreach t,$(UNIT),$(eval $(call unit_rule,$(t))))
 
+# The DHT simulator (tests/sim): $(BUILD)/dht-sim for `make bench`, and its
+# Criterion test (500 nodes, a few seconds) in check-unit.
+SIM_DEPS	:= dht krpc dht-table dht-store dht-lookup bencode addr buf \
+		   crypto $(BASE)
+SIM_OBJS	 = $(SIM_DEPS:%=$(BUILD)/obj/%.o)
+
+$(BUILD)/dht-sim: tests/sim/dht-sim.c tests/sim/dht-sim.h $(SIM_OBJS) | $(DEPSTAMP)
+	$(CC) $(ALL_CFLAGS) -Itests/sim $(ALL_LDFLAGS) -o $@ $< $(SIM_OBJS) \
+	    $(LIBS_crypto) -lm
+
+$(BUILD)/test-dht-sim: tests/sim/test-dht-sim.c tests/sim/dht-sim.c \
+    tests/sim/dht-sim.h $(SIM_OBJS) | $(TESTSTAMP)
+	$(CC) $(ALL_CFLAGS) -Itests/sim -DDHT_SIM_NO_MAIN $(ALL_LDFLAGS) -o $@ \
+	    tests/sim/test-dht-sim.c tests/sim/dht-sim.c $(SIM_OBJS) \
+	    -lcriterion $(LIBS_crypto) -lm
+
+UNIT_BINS	+= $(BUILD)/test-dht-sim
+
 check-unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
 
@@ -182,7 +200,7 @@ check-interop: $(BIN) | $(TESTSTAMP)
 check: gtorrent | $(TESTSTAMP)
 	@sh tests/run-check.sh
 
-bench: gtorrent | $(TESTSTAMP)
+bench: gtorrent $(BUILD)/dht-sim | $(TESTSTAMP)
 	@sh tests/bench/run.sh
 
 demo: gtorrent
