@@ -98,8 +98,8 @@ struct dht_opts {
 };
 
 struct dht_search_opts {
-	bool		announce;	/* announce_peer to the closest nodes
-					   that gave a token */
+	bool		announce;	/* announce_peer to the 16 closest
+					   nodes that gave a token */
 	uint16_t	port;		/* to announce; 0: implied_port (the
 					   datagram's port: behind a NAT, the
 					   DHT socket is the listen port) */

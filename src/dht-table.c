@@ -303,6 +303,14 @@ has_room(const struct bucket *b)
 	return false;
 }
 
+/* Room in b, counting the split of our own bucket. */
+static bool
+room_for(const struct dht_table *t, const struct bucket *b)
+{
+	return has_room(b) || (b == &t->b[t->nb - 1] &&
+	    t->nb < DHT_TABLE_MAX_BUCKETS);
+}
+
 /* Verified nodes of the cache take free places and those of bad nodes. */
 static void
 bucket_fill(struct bucket *b, uint64_t now)
@@ -458,6 +466,13 @@ dht_table_on_response(struct dht_table *t, const uint8_t id[20],
 			return true;
 		}
 		bucket_fill(w.b, now);
+		if (find_ip(t, &a, &w) && w.cached &&
+		    w.b == &t->b[t->nb - 1] && t->nb < DHT_TABLE_MAX_BUCKETS) {
+			/* verified, and our own bucket can split for it */
+			entry_remove(w.b, w.e, true);
+			return place(t, id, &a, now, HOW_RESPONSE) ==
+			    PLACED_BUCKET;
+		}
 		return find_ip(t, &a, &w) && !w.cached;
 	}
 	return place(t, id, &a, now, HOW_RESPONSE) == PLACED_BUCKET;
@@ -536,14 +551,15 @@ bucket_busy_until(const struct bucket *b)
 
 /* When e is due for a ping; UINT64_MAX: not while things stay as they are. */
 static uint64_t
-ping_due(const struct bucket *b, const struct entry *e, bool cached,
-    bool cand, uint64_t busy)
+ping_due(const struct entry *e, bool cached, bool cand, uint64_t busy,
+    bool room)
 {
 	uint64_t	at = e->ping_at ? e->ping_at + DHT_TABLE_PING_GAP_MS : 0;
 
 	if (cached) {
-		/* Unverified, and there is room for it once it answers. */
-		if (e->replied || !has_room(b))
+		/* Unverified, and there is room for it once it answers (our
+		   own bucket splits for it). */
+		if (e->replied || !room)
 			return UINT64_MAX;
 		return at;
 	}
@@ -580,7 +596,7 @@ dht_table_next_ping(struct dht_table *t, uint64_t now,
 		best = UINT64_MAX;
 		for (j = 0; j < b->n; j++) {
 			e = &b->nodes[j];
-			due = ping_due(b, e, false, cand, busy);
+			due = ping_due(e, false, cand, busy, false);
 			if (due <= now && (pick == NULL || heard(e) < best)) {
 				pick = e;	/* the least recently heard */
 				best = heard(e);
@@ -589,7 +605,8 @@ dht_table_next_ping(struct dht_table *t, uint64_t now,
 		bucket_pick = pick != NULL;
 		for (j = 0; !bucket_pick && j < b->ncache; j++) {
 			e = &b->cache[j];
-			if (ping_due(b, e, true, cand, busy) <= now &&
+			if (ping_due(e, true, cand, busy,
+			    room_for(t, b)) <= now &&
 			    (pick == NULL || e->last_query > pick->last_query))
 				pick = e;	/* the latest heard from */
 		}
@@ -660,11 +677,11 @@ dht_table_deadline(const struct dht_table *t)
 		cand = has_candidate(b);
 		busy = bucket_busy_until(b);
 		for (j = 0; j < b->n; j++)
-			d = MIN(d, ping_due(b, &b->nodes[j], false, cand,
-			    busy));
+			d = MIN(d, ping_due(&b->nodes[j], false, cand, busy,
+			    false));
 		for (j = 0; j < b->ncache; j++)
-			d = MIN(d, ping_due(b, &b->cache[j], true, cand,
-			    busy));
+			d = MIN(d, ping_due(&b->cache[j], true, cand, busy,
+			    room_for(t, b)));
 	}
 	return d;
 }

@@ -966,10 +966,16 @@ search_report(struct dht *d, struct search *s, struct run *r, int fam,
 		d->h.search_done(d->h.arg, s->ih, &r->res);
 }
 
+/*
+ * announce_peer to the 2 K closest nodes that answered with a token: twice
+ * BEP 5's K, so that a lookup meets a holder sooner and churn leaves more
+ * of them (the simulator at 10,000 nodes: first peer p50 131 -> 111 ms,
+ * p99 1,566 -> 894 ms, for 8 more small queries every 15 minutes).
+ */
 static void
 announce(struct dht *d, size_t si, int fam, uint64_t now)
 {
-	struct dht_lookup_node	 v[DHT_LOOKUP_K];
+	struct dht_lookup_node	 v[2 * DHT_LOOKUP_K];
 	struct search		*s = d->s[si];
 	struct run		*r = &s->run[fam];
 	struct krpc_msg		 m;

@@ -866,3 +866,35 @@ Test(dht_table, verified_needs_an_answer_from_that_port)
 	cr_assert_not(dht_table_verified(t, &b));
 	dht_table_free(t);
 }
+
+Test(dht_table, a_querier_near_us_is_pinged_and_splits_our_full_bucket)
+{
+	struct dht_table	*t = mk();
+	struct dht_table_node	 n;
+	struct prng		 rng;
+	struct netaddr		 a;
+	uint8_t			 id[20];
+	unsigned		 i;
+
+	prng_seed(&rng, 9);
+	/* our one bucket, full of far nodes */
+	for (i = 0; i < DHT_TABLE_K; i++) {
+		id_at(0, &rng, id);
+		a = v4(10 + i);
+		cr_assert(dht_table_on_response(t, id, &a, T0));
+	}
+	cr_assert_eq(dht_table_nbuckets(t), 1);
+	/* a node close to us only queries: it waits in the cache ... */
+	id_at(12, &rng, id);
+	a = v4(99);
+	dht_table_on_query(t, id, &a, T0 + 1);
+	cr_assert_not(has(t, id, T0 + 1));
+	/* ... is pinged (a split makes room for it) ... */
+	cr_assert(dht_table_next_ping(t, T0 + 2, &n));
+	cr_assert_arr_eq(n.id, id, 20);
+	/* ... and enters when it answers */
+	cr_assert(dht_table_on_response(t, id, &a, T0 + 3));
+	cr_assert(has(t, id, T0 + 3));
+	cr_assert_gt(dht_table_nbuckets(t), 1);
+	dht_table_free(t);
+}
