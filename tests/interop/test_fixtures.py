@@ -36,6 +36,10 @@ def _safe_extract(tgz, dest):
         tf.extractall(dest)
 
 
+# One xdist worker runs them all: the package is fetched once.
+pytestmark = pytest.mark.xdist_group("fixtures")
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir():
     """The package's fixtures/ folder, fetched on first use."""
@@ -65,7 +69,12 @@ def fixtures_dir():
                 PACKAGE, p.returncode,
                 p.stderr.decode("utf-8", "replace").strip()[-500:]))
         _safe_extract(os.path.join(tmp, tgz[0]), tmp)
-        os.replace(tmp, root)
+        try:
+            os.replace(tmp, root)
+        except OSError:
+            # another xdist worker fetched it first: use theirs
+            if not os.path.isdir(fx):
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return fx
