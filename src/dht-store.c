@@ -14,6 +14,7 @@
 #define MAX_PEERS	(1u << 24)
 #define MAX_RATE_SLOTS	(1u << 20)
 #define RATE_WAYS	4
+#define TABLE_FIRST	64		/* index slots at first, doubled as needed */
 #define MILLI		1000u		/* a query, in bucket units */
 
 /* A stored peer; free ones chain through next. */
@@ -180,8 +181,9 @@ dht_store_new(const struct dht_store_opts *o, uint64_t seed)
 	fill_random(s, s->hkey, sizeof(s->hkey));
 	fill_random(s, s->secret, sizeof(s->secret));
 
-	/* Load factor at most 1/2: probes stay short. */
-	s->tmask = pow2_at_least(2 * s->o.max_hashes) - 1;
+	/* Load factor at most 1/2: probes stay short.  The index grows with
+	   the store (an idle node's is small: thousands in a simulator). */
+	s->tmask = MIN(TABLE_FIRST, pow2_at_least(2 * s->o.max_hashes)) - 1;
 	s->table = xreallocarray(NULL, (size_t)s->tmask + 1,
 	    sizeof(*s->table));
 	for (i = 0; i <= s->tmask; i++)
@@ -400,6 +402,30 @@ grow(void *p, uint32_t *nalloc, uint32_t cap, size_t size)
 	return p;
 }
 
+/* Doubles the index when one more info-hash would load it over 1/2. */
+static void
+table_grow(struct dht_store *s)
+{
+	uint32_t	n = s->tmask + 1, i, x;
+
+	if (2 * (s->nhashes + 1) <= n ||
+	    n >= pow2_at_least(2 * s->o.max_hashes))
+		return;
+	n *= 2;
+	s->table = xreallocarray(s->table, n, sizeof(*s->table));
+	s->tmask = n - 1;
+	for (i = 0; i < n; i++)
+		s->table[i] = NIL;
+	for (x = 0; x < s->nalloc_h; x++) {
+		if (!s->hashes[x].used)
+			continue;
+		for (i = s->hashes[x].h & s->tmask; s->table[i] != NIL;
+		    i = (i + 1) & s->tmask)
+			continue;
+		s->table[i] = x;
+	}
+}
+
 static uint32_t
 hash_add(struct dht_store *s, const uint8_t ih[20])
 {
@@ -408,6 +434,7 @@ hash_add(struct dht_store *s, const uint8_t ih[20])
 
 	if (s->nhashes == s->o.max_hashes)
 		hash_drop(s, s->lru_tail);
+	table_grow(s);
 	if (s->free_h == NIL) {
 		s->hashes = grow(s->hashes, &s->nalloc_h, s->o.max_hashes,
 		    sizeof(*s->hashes));
