@@ -7,8 +7,7 @@
 # the goal (median < 150 ms, p99 < 1 s, <= 60 queries, >= 99 %).
 #
 # Environment: DHT_SIM (default build/dht-sim), BENCH_DHT_NODES (default
-# 10000, ~1.5 GB and 2-4 minutes; 100000 needs ~22 GB today, as each node's
-# peer store allocates its index for DHT_STORE_MAX_HASHES: 128 KiB a node),
+# 10000: ~530 MB and 2-4 minutes; 100000: 8.7 GB and 40 minutes),
 # BENCH_DHT_LOOKUPS (default 1000), BENCH_DHT_CHURN (% an hour, default
 # 20), BENCH_DHT_SEED (default 1), BENCH_DHT_ARGS (more dht-sim options,
 # e.g. "--json"), BENCH_STRICT=1 to exit 1 when a goal is missed.
