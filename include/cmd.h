@@ -70,6 +70,8 @@ int	cmd_parse_size(const char *, uint64_t *);
 int	cmd_bad_option(const char *cmd, int c, char **argv);
 /* One line "gtorrent: CMD: message (see 'gtorrent CMD --help')". */
 int	cmd_usage_error(const char *cmd, const char *, ...) GT_PRINTF(2, 3);
+/* -v once: info, twice: debug, more: trace; 0 leaves the level alone. */
+void	cmd_set_verbosity(int verbose);
 /* Writes s as a JSON string, text_escape(TEXT_JSON); NULL: null. */
 void	cmd_json_str(FILE *, const char *s);
 /*

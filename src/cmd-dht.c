@@ -583,12 +583,7 @@ cmd_dht(int argc, char **argv)
 		    ping ? "HOST:PORT" : "INFOHASH");
 		goto out;
 	}
-	if (verbose == 1)
-		log_set_level(LOG_INFO);
-	else if (verbose == 2)
-		log_set_level(LOG_DEBUG);
-	else if (verbose > 2)
-		log_set_level(LOG_TRACE);
+	cmd_set_verbosity(verbose);
 
 	if (ping) {
 		/*

@@ -636,12 +636,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		    "--peer (or the DHT)");
 		goto out;
 	}
-	if (verbose == 1)
-		log_set_level(LOG_INFO);
-	else if (verbose == 2)
-		log_set_level(LOG_DEBUG);
-	else if (verbose > 2)
-		log_set_level(LOG_TRACE);
+	cmd_set_verbosity(verbose);
 
 	if (uri != NULL) {
 		if (magnet_parse(&d.mg, uri, err) != GT_OK) {

@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "dht.h"
 #include "err.h"
+#include "log.h"
 #include "metainfo.h"
 
 static void	cmd_vmessage(const char *, const char *, va_list,
@@ -67,6 +68,17 @@ cmd_bad_option(const char *cmd, int c, char **argv)
 	if (c == ':')
 		return cmd_usage_error(cmd, "option '%s' needs a value", arg);
 	return cmd_usage_error(cmd, "unknown option '%s'", arg);
+}
+
+void
+cmd_set_verbosity(int verbose)
+{
+	if (verbose == 1)
+		log_set_level(LOG_INFO);
+	else if (verbose == 2)
+		log_set_level(LOG_DEBUG);
+	else if (verbose > 2)
+		log_set_level(LOG_TRACE);
 }
 
 int
