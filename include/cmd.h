@@ -63,6 +63,11 @@ int	cmd_flush_stdout(const char *cmd);
 /* Parses "N", "Nk", "NM", "NG" (powers of 1024); -1 if bad. */
 int	cmd_parse_size(const char *, uint64_t *);
 /*
+ * A decimal number (digits, an optional fraction: "1.5"), lo <= v <= hi,
+ * in the C locale whatever the user's: 0 with *out set, else -1.
+ */
+int	cmd_parse_decimal(const char *, double lo, double hi, double *out);
+/*
  * After getopt_long (optstring starting with ':') returned c = '?' or ':':
  * one line naming the bad option and pointing at 'gtorrent CMD --help';
  * returns EXIT_USAGE.

@@ -51,6 +51,9 @@ struct session_opts {
 	char *const	*dht_bootstrap;
 	size_t		ndht_bootstrap;
 	const char	*state_dir;
+	/* Global rate limits over every torrent, bytes/s (0: none) */
+	uint64_t	max_down_rate;
+	uint64_t	max_up_rate;
 };
 
 /*

@@ -37,6 +37,23 @@ struct torrent_opts {
 	bool		 dht;		/* find peers and announce on the
 					   session's DHT (never for private
 					   ones, BEP 27) */
+	/* Peer strategies (choke.h, picker.h) */
+	bool		 choking;	/* tit-for-tat; false: every
+					   interested peer is unchoked */
+	bool		 optimistic;	/* one optimistic unchoke slot */
+	bool		 anti_snub;	/* snubbed peers lose their slot */
+	uint32_t	 upload_slots;	/* regular unchoke slots; 0: derived
+					   from max_up_rate */
+	bool		 bbs_plus;	/* rarest outstanding blocks from two
+					   peers at once, all along */
+	bool		 super_seed;	/* BEP 16 while seeding */
+	/* Rate limits, bytes/s (0: none) */
+	uint64_t	 max_down_rate;
+	uint64_t	 max_up_rate;
+	/* Seeding ends at the first limit reached (0: no such limit) */
+	double		 seed_ratio;	/* uploaded / torrent size */
+	uint32_t	 seed_time_s;	/* seconds seeding */
+	uint32_t	 seed_idle_s;	/* seconds seeding without uploading */
 };
 
 /* What the torrent uses of the session that holds it. */

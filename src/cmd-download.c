@@ -29,6 +29,9 @@
 #define DL_MAX_TRACKER_ARGS	64	/* --tracker given at most */
 #define DL_STOP_MS		2000	/* tracker goodbye, at most */
 #define DL_MAX_PEERS		10000	/* --max-peers, at most */
+#define DL_MAX_SLOTS		1000	/* --upload-slots, at most */
+#define DL_MIN_RATE		1024	/* a rate limit, at least (bytes/s) */
+#define DL_MAX_RATE		(100ull << 30)	/* ... and at most */
 
 struct dl {
 	const char		*cmd;		/* for messages */
@@ -113,11 +116,46 @@ download_usage(FILE *f, bool seed)
 	    "      --max-peers N     connections at most (default: %u)\n"
 	    "      --seed            keep seeding when complete, until "
 	    "Ctrl-C\n"
-	    "  -r, --rarest-first    rarest pieces first (default)\n"
+	    "                        or a limit below\n"
+	    "      --seed-ratio R    seed until uploaded = R x the torrent's\n"
+	    "                        size (implies --seed)\n"
+	    "      --seed-time MIN   seed for MIN minutes (e.g. 30, 0.5;\n"
+	    "                        implies --seed)\n"
+	    "      --seed-idle MIN   stop seeding after MIN minutes without\n"
+	    "                        uploading (implies --seed); the first\n"
+	    "                        limit reached ends, with exit 0\n"
+	    "      --max-download-rate RATE\n"
+	    "      --max-upload-rate RATE\n"
+	    "                        bytes/s at most, protocol included\n"
+	    "                        (e.g. 500k, 2M; k = 1024; 0: none)\n"
+	    "\n"
+	    "Peer strategies (on by default unless said):\n"
+	    "  -c, --choking         tit-for-tat: the upload slots go to the\n"
+	    "                        peers that send to us fastest; seeding,\n"
+	    "                        to those we send to fastest, in turns\n"
+	    "      --no-choking      unchoke every interested peer\n"
+	    "      --upload-slots N  regular unchoke slots (default: from\n"
+	    "                        --max-upload-rate, else 4)\n"
+	    "  -O, --optimistic-unchoke\n"
+	    "                        one more slot, to a random peer every\n"
+	    "                        30 s (newcomers 3x as likely)\n"
+	    "      --no-optimistic-unchoke\n"
+	    "  -a, --anti-snubbing   a peer that unchoked us but sent nothing\n"
+	    "                        for 60 s gets only the optimistic slot\n"
+	    "                        and fewer requests\n"
+	    "      --no-anti-snubbing\n"
+	    "  -r, --rarest-first    rarest pieces first (also\n"
+	    "                        --rarest-piece-first)\n"
 	    "      --no-rarest-first pieces in order from a random start\n"
 	    "  -e, --end-game        request the last blocks from every peer\n"
-	    "                        (default)\n"
+	    "                        (also --end-game-mode)\n"
 	    "      --no-end-game     do not\n"
+	    "  -b, --bbs-plus        request the rarest blocks from two peers\n"
+	    "                        at once all along (off; trades upload\n"
+	    "                        bandwidth of others for latency)\n"
+	    "      --super-seed      seeding: reveal one piece at a time to\n"
+	    "                        each peer (BEP 16; off)\n"
+	    "\n"
 	    "  -q, --quiet           no status line, errors and the summary\n"
 	    "  -v, --verbose         protocol events (-vv: debugging)\n"
 	    "  -h, --help            this help\n"
@@ -425,7 +463,10 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		OPT_PEER = 256, OPT_NO_TRACKER, OPT_MAX_PEERS, OPT_SEED,
 		OPT_NO_RAREST, OPT_NO_END_GAME, OPT_TRACKER,
 		OPT_METADATA_ONLY, OPT_NO_PEX, OPT_NO_DHT, OPT_DHT_PORT,
-		OPT_DHT_BOOTSTRAP,
+		OPT_DHT_BOOTSTRAP, OPT_NO_CHOKING, OPT_NO_OPTIMISTIC,
+		OPT_NO_ANTI_SNUB, OPT_UPLOAD_SLOTS, OPT_SUPER_SEED,
+		OPT_MAX_DOWN, OPT_MAX_UP, OPT_SEED_RATIO, OPT_SEED_TIME,
+		OPT_SEED_IDLE,
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -444,9 +485,28 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		{ "max-peers", required_argument, NULL, OPT_MAX_PEERS },
 		{ "seed", no_argument, NULL, OPT_SEED },
 		{ "rarest-first", no_argument, NULL, 'r' },
+		{ "rarest-piece-first", no_argument, NULL, 'r' },
 		{ "no-rarest-first", no_argument, NULL, OPT_NO_RAREST },
 		{ "end-game", no_argument, NULL, 'e' },
+		{ "end-game-mode", no_argument, NULL, 'e' },
 		{ "no-end-game", no_argument, NULL, OPT_NO_END_GAME },
+		{ "choking", no_argument, NULL, 'c' },
+		{ "choking-strategy", no_argument, NULL, 'c' },
+		{ "no-choking", no_argument, NULL, OPT_NO_CHOKING },
+		{ "optimistic-unchoke", no_argument, NULL, 'O' },
+		{ "optimistic-unchoking", no_argument, NULL, 'O' },
+		{ "no-optimistic-unchoke", no_argument, NULL,
+		    OPT_NO_OPTIMISTIC },
+		{ "anti-snubbing", no_argument, NULL, 'a' },
+		{ "no-anti-snubbing", no_argument, NULL, OPT_NO_ANTI_SNUB },
+		{ "upload-slots", required_argument, NULL, OPT_UPLOAD_SLOTS },
+		{ "bbs-plus", no_argument, NULL, 'b' },
+		{ "super-seed", no_argument, NULL, OPT_SUPER_SEED },
+		{ "max-download-rate", required_argument, NULL, OPT_MAX_DOWN },
+		{ "max-upload-rate", required_argument, NULL, OPT_MAX_UP },
+		{ "seed-ratio", required_argument, NULL, OPT_SEED_RATIO },
+		{ "seed-time", required_argument, NULL, OPT_SEED_TIME },
+		{ "seed-idle", required_argument, NULL, OPT_SEED_IDLE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -460,7 +520,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		.dir = ".", .rarest_first = true, .end_game = true,
 		.max_peers = TORRENT_DEFAULT_PEERS, .use_trackers = true,
 		.upload_only = seed_cmd, .seed = seed_cmd, .pex = true,
-		.dht = true,
+		.dht = true, .choking = true, .optimistic = true,
+		.anti_snub = true,
 	};
 	struct dl		 d = { .cmd = cmd, .upload_only = seed_cmd };
 	struct netaddr		*peers = NULL;
@@ -471,11 +532,12 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	char			 err[GT_ERRLEN];
 	size_t			 i;
 	uint64_t		 v;
+	double			 x;
 	bool			 quiet = false;
 	int			 c, verbose = 0, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:m:p:dreqvh", longopts,
+	while ((c = getopt_long(argc, argv, ":o:m:p:dreqvhcOab", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -581,6 +643,80 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		case OPT_NO_END_GAME:
 			to.end_game = false;
 			break;
+		case 'c':
+			to.choking = true;
+			break;
+		case OPT_NO_CHOKING:
+			to.choking = false;
+			break;
+		case 'O':
+			to.optimistic = true;
+			break;
+		case OPT_NO_OPTIMISTIC:
+			to.optimistic = false;
+			break;
+		case 'a':
+			to.anti_snub = true;
+			break;
+		case OPT_NO_ANTI_SNUB:
+			to.anti_snub = false;
+			break;
+		case OPT_UPLOAD_SLOTS:
+			if (cmd_parse_size(optarg, &v) != 0 || v < 1 ||
+			    v > DL_MAX_SLOTS) {
+				rc = cmd_usage_error(cmd, "--upload-slots "
+				    "must be 1 to %u, not '%s'", DL_MAX_SLOTS,
+				    optarg);
+				goto out;
+			}
+			to.upload_slots = (uint32_t)v;
+			break;
+		case 'b':
+			to.bbs_plus = true;
+			break;
+		case OPT_SUPER_SEED:
+			to.super_seed = true;
+			break;
+		case OPT_MAX_DOWN:
+		case OPT_MAX_UP:
+			if (cmd_parse_size(optarg, &v) != 0 ||
+			    (v != 0 && v < DL_MIN_RATE) || v > DL_MAX_RATE) {
+				rc = cmd_usage_error(cmd, "%s must be 0 (no "
+				    "limit) or 1k to 100G bytes/s, not '%s'",
+				    c == OPT_MAX_DOWN ? "--max-download-rate" :
+				    "--max-upload-rate", optarg);
+				goto out;
+			}
+			if (c == OPT_MAX_DOWN)
+				to.max_down_rate = v;
+			else
+				to.max_up_rate = v;
+			break;
+		case OPT_SEED_RATIO:
+			if (cmd_parse_decimal(optarg, 0.001, 1e6, &x) != 0) {
+				rc = cmd_usage_error(cmd, "--seed-ratio must "
+				    "be a number above 0 (e.g. 1.5), not '%s'",
+				    optarg);
+				goto out;
+			}
+			to.seed_ratio = x;
+			to.seed = true;
+			break;
+		case OPT_SEED_TIME:
+		case OPT_SEED_IDLE:
+			if (cmd_parse_decimal(optarg, 0.01, 1e6, &x) != 0) {
+				rc = cmd_usage_error(cmd, "%s must be minutes "
+				    "above 0 (e.g. 30 or 0.5), not '%s'",
+				    c == OPT_SEED_TIME ? "--seed-time" :
+				    "--seed-idle", optarg);
+				goto out;
+			}
+			if (c == OPT_SEED_TIME)
+				to.seed_time_s = (uint32_t)(x * 60 + 0.5);
+			else
+				to.seed_idle_s = (uint32_t)(x * 60 + 0.5);
+			to.seed = true;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -621,7 +757,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		goto out;
 	}
 	if (d.metadata_only && to.seed) {
-		rc = cmd_usage_error(cmd, "--metadata-only and --seed do not "
+		rc = cmd_usage_error(cmd, "--metadata-only and seeding "
+		    "(--seed, --seed-ratio, --seed-time, --seed-idle) do not "
 		    "go together");
 		goto out;
 	}

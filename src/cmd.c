@@ -235,6 +235,28 @@ cmd_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+int
+cmd_parse_decimal(const char *s, double lo, double hi, double *out)
+{
+	double		 v = 0, scale = 1;
+	const char	*p = s;
+	bool		 digits = false;
+
+	/* By hand: strtod follows LC_NUMERIC and takes "inf", "0x1p3". */
+	for (; *p >= '0' && *p <= '9'; p++, digits = true)
+		v = v * 10 + (*p - '0');
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits = true) {
+			scale /= 10;
+			v += (*p - '0') * scale;
+		}
+	}
+	if (!digits || *p != '\0' || p - s > 32 || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 void
 cmd_json_str(FILE *f, const char *s)
 {
