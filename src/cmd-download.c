@@ -366,6 +366,11 @@ dl_loop(struct dl *d)
 		d->fatal = true;
 
 	torrent_stats(d->t, &ts);
+	if (ts.downloaded > 0)
+		log_info("%s: %llu of %llu bytes received were duplicates "
+		    "(wasted)", torrent_name(d->t),
+		    (unsigned long long)ts.wasted,
+		    (unsigned long long)ts.downloaded);
 	if (d->metadata_only && d->md_written)
 		rc = EXIT_OK;
 	else if (d->fatal)

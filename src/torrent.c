@@ -1891,7 +1891,7 @@ torrent_open_data(struct torrent *t, char *err)
 	po = (struct picker_opts){
 		.rarest_first = t->o.rarest_first, .end_game = t->o.end_game,
 		.random_first = TORRENT_RANDOM_FIRST,
-		.seed = prng_next(&t->rng),
+		.seed = prng_next(&t->rng), .bbs_plus = t->o.bbs_plus,
 	};
 	t->pk = picker_new(m->npieces, (uint32_t)m->piece_length,
 	    metainfo_piece_size(m, m->npieces - 1), &po);
