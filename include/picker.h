@@ -19,8 +19,8 @@ struct picker_opts {
 	uint64_t	seed;		/* for the random choices */
 	bool		bbs_plus;	/* all along, not only in end-game: the
 					   rarest outstanding blocks are asked
-					   of a second peer too (at most
-					   1/PICKER_BBS_SHARE of its pipeline) */
+					   of a second peer too (a share of
+					   its pipeline: PICKER_BBS_SHARE) */
 };
 
 /* --bbs-plus: duplicates fill at most this fraction of a peer's pipeline. */

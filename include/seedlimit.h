@@ -12,7 +12,7 @@ enum seedlimit_reason {
 	SEEDLIMIT_NONE = 0,
 	SEEDLIMIT_RATIO,		/* uploaded >= ratio x size */
 	SEEDLIMIT_TIME,			/* seeding for time_s */
-	SEEDLIMIT_IDLE,			/* seeding, nothing uploaded for idle_s */
+	SEEDLIMIT_IDLE,			/* seeding, nothing up for idle_s */
 };
 
 /* The limits; 0 is "no such limit". */
