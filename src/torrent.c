@@ -24,6 +24,7 @@
 #include "pex.h"
 #include "picker.h"
 #include "reactor.h"
+#include "seedlimit.h"
 #include "storage.h"
 #include "swarm.h"
 #include "torrent.h"
@@ -45,6 +46,7 @@
 #define TORRENT_WQ_MAX		256	/* blocks waiting to be written */
 #define TORRENT_MAGNET_LEFT	16384	/* "left" before the metadata */
 #define TORRENT_LATE_HAVES	65536	/* HAVEs sent once the metadata came */
+#define TORRENT_SEED_POLL_MS	50	/* draining after a seeding limit */
 
 _Static_assert(TORRENT_CONTRIB_MAX < 256, "pr->nc is a uint8_t");
 
@@ -140,6 +142,13 @@ struct torrent {
 	uint64_t		  size;		/* payload bytes */
 	uint64_t		  have_bytes;
 	uint64_t		  downloaded, uploaded;
+	uint64_t		  wasted;	/* duplicate blocks' bytes */
+	struct seedlimit	  sl;		/* when seeding ends */
+	struct reactor_timer	 *seed_timer;	/* its deadline; draining */
+	bool			  seed_over;	/* a limit reached: serve no
+						   more */
+	bool			  seed_told;	/* ev.seed_limit called */
+	uint64_t		  seed_over_ms;
 	bool			  complete, stopped, fatal, started;
 	bool			  dht_search;	/* running on h.dht */
 	uint32_t		  dht_peers;	/* new addresses it gave */
@@ -575,6 +584,96 @@ hook_port(void *ctx, struct peer *p, uint16_t port)
 	}
 }
 
+/* ---- seeding limits (seedlimit) ----------------------------------------- */
+
+/* Nothing left in any peer's output? */
+static bool
+seed_drained(const struct torrent *t)
+{
+	const struct tconn	*tc;
+
+	TAILQ_FOREACH(tc, &t->conns, entry)
+		if (tc->c != NULL && net_out_pending(tc->c) > 0)
+			return false;
+	return true;
+}
+
+static void
+seed_rearm(struct torrent *t)
+{
+	uint64_t	d = seedlimit_deadline(&t->sl);
+
+	if (t->stopped || t->seed_told)
+		reactor_timer_cancel(t->seed_timer);
+	else if (t->seed_over)
+		reactor_timer_in(t->seed_timer, TORRENT_SEED_POLL_MS);
+	else if (d == UINT64_MAX)
+		reactor_timer_cancel(t->seed_timer);
+	else
+		reactor_timer_at(t->seed_timer, d);
+}
+
+/*
+ * A limit reached: serve no more, let what is queued go out (bounded),
+ * then tell the owner, which ends the torrent.
+ */
+static void
+seed_timer_cb(void *arg)
+{
+	struct torrent		*t = arg;
+	enum seedlimit_reason	 why;
+	char			 text[SEEDLIMIT_WHYLEN];
+	uint64_t		 now = now_ms(t);
+
+	if (t->stopped || t->seed_told)
+		return;
+	if (!t->seed_over) {
+		why = seedlimit_check(&t->sl, t->uploaded, now);
+		if (why == SEEDLIMIT_NONE) {
+			seed_rearm(t);
+			return;
+		}
+		t->seed_over = true;
+		t->seed_over_ms = now;
+		seedlimit_describe(&t->sl, text, sizeof(text));
+		log_info("%s: seeding limit: %s", t->name, text);
+	}
+	if (!seed_drained(t) && now - t->seed_over_ms < TORRENT_SEED_DRAIN_MS) {
+		seed_rearm(t);
+		return;
+	}
+	t->seed_told = true;
+	seedlimit_describe(&t->sl, text, sizeof(text));
+	if (t->ev.seed_limit != NULL)
+		t->ev.seed_limit(t->ev.arg, seedlimit_reached(&t->sl), text);
+	else
+		torrent_stop(t);
+}
+
+/* Seeding begins (download complete, or `gtorrent seed` started). */
+static void
+seed_begin(struct torrent *t)
+{
+	if (!seeding(t) || !seedlimit_active(&t->sl) || t->sl.seeding ||
+	    t->stopped)
+		return;
+	seedlimit_start(&t->sl, t->uploaded, now_ms(t));
+	log_debug("%s: seeding; limits: ratio %.2f, time %u s, idle %u s",
+	    t->name, t->sl.o.ratio, t->sl.o.time_s, t->sl.o.idle_s);
+	/* A ratio met while downloading ends it now. */
+	reactor_timer_in(t->seed_timer, 0);
+}
+
+/* Payload went out (tc_writable): O(1). */
+static void
+seed_on_upload(struct torrent *t)
+{
+	if (!t->seed_over && seedlimit_active(&t->sl) &&
+	    seedlimit_on_upload(&t->sl, t->uploaded, now_ms(t)) !=
+	    SEEDLIMIT_NONE)
+		reactor_timer_in(t->seed_timer, 0);	/* not in a hook */
+}
+
 /* ---- piece completion ---------------------------------------------------- */
 
 /* Drops every connection to k (by address or peer id). */
@@ -616,6 +715,8 @@ torrent_completed(struct torrent *t)
 	}
 	if (t->ev.complete != NULL)
 		t->ev.complete(t->ev.arg);
+	if (t->started)
+		seed_begin(t);
 }
 
 static void
@@ -804,8 +905,12 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 
 	(void)p;
 	t->downloaded += r->length;
-	if (t->fatal || !picker_received(t->pk, r, &done))
-		return GT_OK;			/* a duplicate */
+	if (t->fatal)
+		return GT_OK;
+	if (!picker_received(t->pk, r, &done)) {
+		t->wasted += r->length;		/* a duplicate */
+		return GT_OK;
+	}
 	if (wq_add(t, tc, r, data) != GT_OK)
 		return GT_OK;			/* fatal now */
 	pr = prog_get(t, r->piece);
@@ -839,7 +944,8 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 	uint64_t		up0;
 	enum gt_err		e;
 
-	while (!t->stopped && peer_next_request(tc->p, &r)) {
+	while (!t->stopped && !t->seed_over &&
+	    peer_next_request(tc->p, &r)) {
 		switch (swarm_serve(t->sw, bitfield_get(&t->have, r.piece),
 		    peer_am_choking(tc->p), net_out_pending(tc->c))) {
 		case SWARM_SERVE_LATER:
@@ -1375,9 +1481,14 @@ static void
 tc_writable(void *ctx)
 {
 	struct tconn	*tc = ctx;
+	uint64_t	 up0;
 
-	if (tc_live(tc))
-		torrent_serve(tc->t, tc);
+	if (!tc_live(tc))
+		return;
+	up0 = tc->t->uploaded;
+	torrent_serve(tc->t, tc);
+	if (tc->t->uploaded != up0)
+		seed_on_upload(tc->t);
 }
 
 static enum gt_err
@@ -1780,7 +1891,7 @@ torrent_open_data(struct torrent *t, char *err)
 	po = (struct picker_opts){
 		.rarest_first = t->o.rarest_first, .end_game = t->o.end_game,
 		.random_first = TORRENT_RANDOM_FIRST,
-		.seed = prng_next(&t->rng),
+		.seed = prng_next(&t->rng), .bbs_plus = t->o.bbs_plus,
 	};
 	t->pk = picker_new(m->npieces, (uint32_t)m->piece_length,
 	    metainfo_piece_size(m, m->npieces - 1), &po);
@@ -1795,6 +1906,10 @@ torrent_open_data(struct torrent *t, char *err)
 	if (check && (e = torrent_check(t, err)) != GT_OK)
 		return e;
 	t->complete = picker_complete(t->pk);
+	seedlimit_init(&t->sl, &(struct seedlimit_opts){
+		.ratio = t->o.seed_ratio, .time_s = t->o.seed_time_s,
+		.idle_s = t->o.seed_idle_s,
+	}, t->size);
 	return GT_OK;
 }
 
@@ -1832,6 +1947,7 @@ torrent_alloc(const struct torrent_host *h, const struct torrent_opts *o,
 	t->hash_timer = reactor_timer_new(t->r, hash_timer_cb, t);
 	t->md_timer = reactor_timer_new(t->r, md_timer_cb, t);
 	t->pex_timer = reactor_timer_new(t->r, pex_timer_cb, t);
+	t->seed_timer = reactor_timer_new(t->r, seed_timer_cb, t);
 	return t;
 }
 
@@ -1960,6 +2076,8 @@ torrent_start(struct torrent *t)
 	swarm_start(t->sw, now_ms(t));
 	dht_start(t);
 	torrent_rearm(t);
+	if (t->complete || t->o.upload_only)
+		seed_begin(t);
 }
 
 void
@@ -1980,6 +2098,7 @@ torrent_stop(struct torrent *t)
 	reactor_timer_cancel(t->refill_timer);
 	reactor_timer_cancel(t->md_timer);
 	reactor_timer_cancel(t->pex_timer);
+	reactor_timer_cancel(t->seed_timer);
 	while ((tc = TAILQ_FIRST(&t->conns)) != NULL)
 		net_close(tc->c, "stopping");
 }
@@ -2010,6 +2129,7 @@ torrent_free(struct torrent *t)
 	reactor_timer_free(t->hash_timer);
 	reactor_timer_free(t->md_timer);
 	reactor_timer_free(t->pex_timer);
+	reactor_timer_free(t->seed_timer);
 	metadata_free(t->md);
 	free(t->hbuf);
 	for (i = 0; i <= t->pmask; i++)
@@ -2059,6 +2179,7 @@ torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 		.total = t->m != NULL ? t->m->total_length : 0,
 		.downloaded = t->downloaded,
 		.uploaded = t->uploaded,
+		.wasted = t->wasted,
 		.npieces = t->pk != NULL ? t->m->npieces : 0,
 		.have_pieces = t->have.count,
 		.peers = t->npeers,
