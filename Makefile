@@ -107,6 +107,7 @@ DEPS_session	:= session net sockaddr torrent announcer tracker-client http udp \
 		   storage-fs storage-mem storage-hash filemap picker peer wire \
 		   bitfield swarm choke extmsg pex bencode addr buf crypto \
 		   reactor $(BASE)
+DEPS_session	+= superseed
 DEPS_dht	:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
