@@ -234,3 +234,51 @@ def test_superseed_reveals_one_piece_at_a_time(net, tmp_path, seed):
     assert result["piece"] == (p, 0, True), why(result, g)
     assert len(result["haves"]) == 2 and result["haves"][1] != p, \
         why("no second piece after our HAVE", result, g)
+
+
+@pytest.mark.timeout(60)
+def test_superseed_aria2c_and_libtorrent(net, opentracker, tmp_path, seed):
+    """aria2c and a libtorrent leecher find a super-seeding gtorrent (and
+    each other) through opentracker; both complete with the right data
+    and the seed sends about one copy."""
+    import clients
+    if clients.Aria2.missing():
+        pytest.skip(clients.Aria2.missing())
+    tr = net.tracker()
+    src = tmp_path / "src"
+    src.mkdir()
+    name = "super.bin"
+    size = 4 * MIB + 777
+    files = make_payload(src, name, [(None, size)], random.Random(seed))
+    tb = lt_make(src, name, files, 256 * KIB, trackers=[[tr.announce]])
+    torrent = tmp_path / "t.torrent"
+    torrent.write_bytes(tb)
+    meta = peers.Meta(tb).load(src)
+    tr.start(meta.info_hash)
+    g = net.gt("seed", "-v", "-p", peers.free_port(), "-o", src,
+               "--super-seed", torrent, tag="seeder")
+    assert tr.wait_peers(meta.info_hash, complete=1, timeout=20), why(
+        "gtorrent seed never announced", g)
+    x = net.add(clients.Aria2(tmp_path / "aria2c", torrent, meta),
+                lambda c: c.stop())
+    le = net.lt_peer(tb, tmp_path / "lt", seeder=False)
+    x.start_leecher(tmp_path / "aria2c-out")
+    done = x.wait_complete(45)
+    assert done, why("aria2c did not complete in 45 s", x, g)
+    le.wait_seeding(15)
+    for out in (tmp_path / "aria2c-out", tmp_path / "lt"):
+        end = time.monotonic() + 10
+        while True:
+            try:
+                peers.compare_download(src, out, name, files)
+                break
+            except AssertionError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.1)
+    rc = g.interrupt()
+    assert rc == 130, why(g)
+    sm = g.summary()
+    print("\nsuper-seed -> aria2c + libtorrent: seed uploaded %.3f x F" %
+          (sm["uploaded"] / size))
+    assert sm["uploaded"] <= 1.5 * size, why(sm, g)
