@@ -1412,6 +1412,7 @@ ss_join(struct torrent *t, struct tconn *tc)
 	}
 	tc->ss = true;
 	superseed_peer_add(t->ss, tc->seq, now_ms(t));
+	ss_rearm(t);	/* its first piece, should no bitfield come */
 }
 
 /* Tells every super-seeded peer due for a piece which one. */

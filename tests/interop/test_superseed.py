@@ -332,3 +332,60 @@ def test_superseed_gtorrent_swarm(net, tmp_path, seed, super_seed):
         "super-seed" if super_seed else "plain seed", ratio))
     if super_seed:
         assert ratio <= 1.25, why(sm, g)
+
+
+def plain_script(result):
+    """A BEP 3 peer (no fast extension) that sends no bitfield at all:
+    its first piece comes after the seed's wait for one; a request for
+    another piece is dropped (no REJECT without BEP 6), the revealed one
+    is served."""
+    def script(c):
+        m = c.meta
+        c.handshake()
+        c.send_msg(peers.INTERESTED)
+        t0 = time.monotonic()
+        ids, haves, unchoked = [], [], False
+        while (not haves or not unchoked) and time.monotonic() < t0 + 8:
+            mid, pl = c.recv_msg(8)
+            ids.append(mid)
+            if mid == peers.HAVE:
+                haves.append(struct.unpack(">I", pl)[0])
+                result["have_after"] = time.monotonic() - t0
+            elif mid == peers.UNCHOKE:
+                unchoked = True
+        result["ids"], result["haves"] = ids, haves
+        assert haves and unchoked, "no HAVE or no UNCHOKE in 8 s"
+        p = haves[0]
+        q = 1 if p == 0 else 0
+        c.send_msg(peers.REQUEST, struct.pack(">III", q, 0, peers.BLOCK))
+        c.send_msg(peers.REQUEST, struct.pack(
+            ">III", p, 0, min(peers.BLOCK, m.piece_size(p))))
+        while "piece" not in result:
+            mid, pl = c.recv_msg(8)
+            ids.append(mid)
+            if mid == peers.PIECE:
+                result["piece"] = struct.unpack(">II", pl[:8])
+        result["done"] = True
+        c.idle()
+    return script
+
+
+@pytest.mark.timeout(60)
+def test_superseed_plain_peer_without_bitfield(net, tmp_path, seed):
+    case = Payload(tmp_path, seed, 8 * 32 * KIB + 99, 32 * KIB)
+    port = peers.free_port()
+    g = start_seed(net, case, port, True)
+    result = {}
+    sp = net.scripted(case.meta, plain_script(result), listen=False,
+                      alive=g.alive)
+    sp.connect_to(port)
+    assert peers.wait_until(lambda: "done" in result or sp.errors, 20), \
+        why("script did not finish", result, sp, g)
+    assert not sp.errors, why(sp, g)
+    # nothing but the revealed piece announced, no bitfield, no reject
+    assert peers.BITFIELD not in result["ids"], why(result, g)
+    assert REJECT not in result["ids"], why(result, g)
+    p = result["haves"][0]
+    assert result["ids"].count(peers.HAVE) == 1, why(result, g)
+    assert 1.0 <= result["have_after"] <= 5.0, why(result, g)
+    assert result["piece"] == (p, 0), why(result, g)
