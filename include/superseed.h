@@ -26,8 +26,8 @@ struct bitfield;
  * announced it since it was revealed (the strict rule of BitTornado, the
  * BEP's reference, and libtorrent's strict_super_seeding).  When no other
  * peer lacks that piece (X is alone, say), X's own HAVE is enough.  After
- * SUPERSEED_TIMEOUT_MS without either (X does not download it, or nobody
- * takes it from X), X gets another one anyway, up to SUPERSEED_OPEN
+ * SUPERSEED_TIMEOUT_MS without progress (no block of it sent to X, or
+ * nobody takes it from X), X gets another one anyway, up to SUPERSEED_OPEN
  * revealed pieces it has not announced: memory per peer is constant.
  *
  * Peers are named by the caller's id; their bitfields are borrowed for each
@@ -47,6 +47,12 @@ void		 superseed_peer_bitfield(struct superseed *, uint32_t id,
 		    const struct bitfield *has, uint64_t now);
 /* It announced a piece it did not announce before. */
 void		 superseed_peer_have(struct superseed *, uint32_t id,
+		    uint32_t piece, uint64_t now);
+/*
+ * We sent it a block of piece: while it downloads the piece last revealed
+ * to it, its timeout waits (a slow peer is not shown a second one).
+ */
+void		 superseed_peer_served(struct superseed *, uint32_t id,
 		    uint32_t piece, uint64_t now);
 /* It left; has: its pieces then. */
 void		 superseed_peer_remove(struct superseed *, uint32_t id,

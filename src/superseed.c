@@ -18,8 +18,9 @@ struct ss_peer {
 						   the peer (cur among them
 						   until it announces it) */
 	uint32_t	nopen;
-	uint64_t	since;		/* joined, cur revealed or announced:
-					   the timeouts run from here */
+	uint64_t	since;		/* joined, cur revealed, served or
+					   announced: the timeouts run from
+					   here */
 	uint64_t	retry;		/* nothing left to reveal: not before */
 	bool		known;		/* its bitfield (or a HAVE) came */
 	bool		got;		/* it announced cur */
@@ -187,6 +188,16 @@ superseed_peer_have(struct superseed *ss, uint32_t id, uint32_t piece,
 		if (q != p && q->cur == piece)
 			ss_spread(ss, q);
 	}
+}
+
+void
+superseed_peer_served(struct superseed *ss, uint32_t id, uint32_t piece,
+    uint64_t now)
+{
+	struct ss_peer	*p = ss_find(ss, id);
+
+	if (p != NULL && p->cur == piece && !p->got && now > p->since)
+		p->since = now;
 }
 
 void

@@ -887,6 +887,9 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 		if (peer_send_block(tc->p, &r, t->scratch) != GT_OK)
 			return;
 		t->uploaded += peer_uploaded(tc->p) - up0;
+		if (tc->ss)
+			superseed_peer_served(t->ss, tc->seq, r.piece,
+			    now_ms(t));
 	}
 }
 

@@ -294,6 +294,44 @@ Test(superseed, timeouts)
 	superseed_free(ss);
 }
 
+/* The timeout runs from the last block sent of the piece, not the reveal. */
+Test(superseed, slow_download_is_progress)
+{
+	struct superseed	*ss = superseed_new(8, 11);
+	struct tp		 a, b;
+	uint32_t		 p, q, i;
+	uint64_t		 t = T0;
+
+	tp_init(&a, 1, 8);
+	tp_init(&b, 2, 8);
+	join(ss, &a, t);
+	join(ss, &b, t);
+	p = must_next(ss, &a, t);
+	q = must_next(ss, &b, t);
+	/* blocks of p keep going to a: no second piece meanwhile */
+	for (i = 1; i <= 5; i++) {
+		superseed_peer_served(ss, a.id, p, t + i * 10000u);
+		no_next(ss, &a, t + i * 10000u + 9999);
+	}
+	/* a block of another piece is no progress on p */
+	superseed_peer_served(ss, a.id, q, t + 59000);
+	cr_assert_eq(superseed_deadline(ss), T0 + SUPERSEED_TIMEOUT_MS,
+	    "b's timeout is first");
+	superseed_peer_served(ss, b.id, q, t + 60000);
+	cr_assert_eq(superseed_deadline(ss), t + 50000 +
+	    SUPERSEED_TIMEOUT_MS);
+	must_next(ss, &a, t + 50000 + SUPERSEED_TIMEOUT_MS);
+	/* once it has the piece, blocks do not matter */
+	superseed_peer_served(ss, b.id, q, t + 60001);
+	have(ss, &b, q, t + 60002);
+	superseed_peer_served(ss, b.id, q, t + 70000);
+	no_next(ss, &b, t + 60002 + SUPERSEED_TIMEOUT_MS - 1);
+	must_next(ss, &b, t + 60002 + SUPERSEED_TIMEOUT_MS);
+	bitfield_clear(&a.has);
+	bitfield_clear(&b.has);
+	superseed_free(ss);
+}
+
 Test(superseed, peers_leaving)
 {
 	struct superseed	*ss = superseed_new(2, 8);
