@@ -26,6 +26,7 @@
 #include "reactor.h"
 #include "seedlimit.h"
 #include "storage.h"
+#include "superseed.h"
 #include "swarm.h"
 #include "torrent.h"
 #include "util.h"
@@ -67,6 +68,8 @@ struct tconn {
 	bool			 md_gave;	/* sent us a metadata piece */
 	bool			 pinged;	/* its PORT was pinged */
 	struct pex		*pex;		/* BEP 11 with it, or NULL */
+	bool			 ss;		/* super-seeded: sees only the
+						   pieces revealed to it */
 };
 TAILQ_HEAD(tconn_list, tconn);
 
@@ -152,6 +155,12 @@ struct torrent {
 	bool			  complete, stopped, fatal, started;
 	bool			  dht_search;	/* running on h.dht */
 	uint32_t		  dht_peers;	/* new addresses it gave */
+
+	/* Super-seeding (BEP 16), from the first peer it applies to */
+	struct superseed	 *ss;
+	struct bitfield		  ss_none;	/* what its peers see first */
+	struct reactor_timer	 *ss_timer;	/* superseed_deadline */
+	bool			  ss_news;	/* a HAVE came: reveal */
 };
 
 static void	torrent_fatal(struct torrent *, enum gt_err, const char *);
@@ -161,6 +170,7 @@ static enum gt_err hook_extended(void *, struct peer *, uint8_t,
 static void	torrent_refill_soon(struct torrent *);
 static void	torrent_rearm(struct torrent *);
 static void	hash_run(struct torrent *);
+static void	ss_timer_cb(void *);
 
 /* ---- small things -------------------------------------------------------- */
 
@@ -191,6 +201,10 @@ hook_have(void *ctx, struct peer *p, uint32_t piece)
 
 	(void)p;
 	picker_peer_have(tc->t->pk, piece);
+	if (tc->ss) {
+		superseed_peer_have(tc->t->ss, tc->seq, piece, now_ms(tc->t));
+		tc->t->ss_news = true;
+	}
 }
 
 static void
@@ -200,6 +214,10 @@ hook_bitfield(void *ctx, struct peer *p, const struct bitfield *b)
 
 	(void)p;
 	picker_peer_add(tc->t->pk, b);
+	if (tc->ss) {
+		superseed_peer_bitfield(tc->t->ss, tc->seq, b, now_ms(tc->t));
+		tc->t->ss_news = true;
+	}
 }
 
 /* Is another peer unchoking us, wanted and not snubbed? */
@@ -936,17 +954,24 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 
 /* ---- serving ------------------------------------------------------------- */
 
-/* Answers the peer's requests while its output has room (swarm_serve). */
+/*
+ * Answers the peer's requests while its output has room (swarm_serve).  A
+ * super-seeded peer gets only the pieces revealed to it: the others are
+ * rejected (BEP 6), or dropped.
+ */
 static void
 torrent_serve(struct torrent *t, struct tconn *tc)
 {
 	struct block_req	r;
 	uint64_t		up0;
 	enum gt_err		e;
+	bool			have;
 
 	while (!t->stopped && !t->seed_over &&
 	    peer_next_request(tc->p, &r)) {
-		switch (swarm_serve(t->sw, bitfield_get(&t->have, r.piece),
+		have = tc->ss ? superseed_revealed(t->ss, tc->seq, r.piece) :
+		    bitfield_get(&t->have, r.piece);
+		switch (swarm_serve(t->sw, have,
 		    peer_am_choking(tc->p), net_out_pending(tc->c))) {
 		case SWARM_SERVE_LATER:
 			return;
@@ -968,6 +993,9 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 		if (peer_send_block(tc->p, &r, t->scratch) != GT_OK)
 			return;
 		t->uploaded += peer_uploaded(tc->p) - up0;
+		if (tc->ss)
+			superseed_peer_served(t->ss, tc->seq, r.piece,
+			    now_ms(t));
 	}
 }
 
@@ -1061,7 +1089,8 @@ ext_send_handshake(struct torrent *t, struct tconn *tc)
 		.ut_pex = pex_on(t) ? EXT_ID_PEX : 0,
 		.port = t->h.port,
 		.reqq = PEER_MAX_PEER_QUEUE,
-		.upload_only = t->complete && seeding(t),
+		/* a super-seeded peer must think we download too */
+		.upload_only = t->complete && seeding(t) && !tc->ss,
 	};
 	struct buf		b;
 
@@ -1455,6 +1484,77 @@ hook_extended(void *ctx, struct peer *p, uint8_t ext_id,
 	}
 }
 
+/* ---- super-seeding (BEP 16) ---------------------------------------------- */
+
+/*
+ * With --super-seed, a peer whose handshake comes while we have every piece
+ * is told we have none (HAVE_NONE, or no bitfield), then one piece at a
+ * time as superseed decides (a HAVE each); it is served those alone.  Peers
+ * met while we were downloading keep what they know.
+ */
+static bool
+ss_applies(const struct torrent *t)
+{
+	return t->o.super_seed && t->complete && t->m != NULL;
+}
+
+static void
+ss_rearm(struct torrent *t)
+{
+	uint64_t	d, now = now_ms(t);
+
+	if (t->ss == NULL || t->stopped ||
+	    (d = superseed_deadline(t->ss)) == UINT64_MAX)
+		reactor_timer_cancel(t->ss_timer);
+	else	/* a peer still due now is closing: no busy loop */
+		reactor_timer_at(t->ss_timer, MAX(d, now + 50));
+}
+
+static void
+ss_join(struct torrent *t, struct tconn *tc)
+{
+	if (t->ss == NULL) {
+		t->ss = superseed_new(t->pcfg.npieces, prng_next(&t->rng));
+		bitfield_clear(&t->ss_none);
+		bitfield_init(&t->ss_none, t->pcfg.npieces);
+		log_info("%s: super-seeding (BEP 16)", t->name);
+	}
+	tc->ss = true;
+	superseed_peer_add(t->ss, tc->seq, now_ms(t));
+	ss_rearm(t);	/* its first piece, should no bitfield come */
+}
+
+/* Tells every super-seeded peer due for a piece which one. */
+static void
+ss_reveal(struct torrent *t)
+{
+	struct tconn	*tc;
+	uint64_t	 now = now_ms(t);
+	uint32_t	 piece;
+
+	t->ss_news = false;
+	TAILQ_FOREACH(tc, &t->conns, entry) {
+		if (!tc->ss || !tc_live(tc) ||
+		    !superseed_next(t->ss, tc->seq, peer_has(tc->p), now,
+		    &piece))
+			continue;
+		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "super-seeding: "
+		    "piece %u", piece);
+		peer_announce_have(tc->p, piece, now);
+		net_flush_soon(tc->c);
+	}
+	ss_rearm(t);
+}
+
+static void
+ss_timer_cb(void *arg)
+{
+	struct torrent	*t = arg;
+
+	if (!t->stopped)
+		ss_reveal(t);
+}
+
 /* ---- connection hooks (ctx is the tconn) --------------------------------- */
 
 static void
@@ -1475,6 +1575,9 @@ tc_after_input(void *ctx)
 	if (peer_is_interested(tc->p) && peer_am_choking(tc->p) &&
 	    !t->stopped && t->pk != NULL)
 		unchoke_newcomer(t, tc);
+	if (t->ss != NULL && (t->ss_news || superseed_deadline(t->ss) <=
+	    now_ms(t)))
+		ss_reveal(t);
 }
 
 static void
@@ -1526,7 +1629,10 @@ tc_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
 		*why = "already connected to this peer";
 		return GT_EEXIST;
 	}
-	e = peer_on_handshake(tc->p, hs, &t->have, now_ms(t));
+	if (ss_applies(t))
+		ss_join(t, tc);
+	e = peer_on_handshake(tc->p, hs, tc->ss ? &t->ss_none : &t->have,
+	    now_ms(t));
 	if (e != GT_OK) {
 		*why = peer_error(tc->p);
 		return e;
@@ -1565,6 +1671,10 @@ tc_closed(void *ctx)
 	peer_abandon_all(tc->p);
 	if (t->pk != NULL)
 		picker_peer_remove(t->pk, peer_has(tc->p));
+	if (tc->ss) {
+		superseed_peer_remove(t->ss, tc->seq, peer_has(tc->p));
+		ss_rearm(t);	/* a peer left alone may be due */
+	}
 	if (tc->md_peer && t->md != NULL) {
 		metadata_peer_remove(t->md, tc->seq);
 		tc->md_peer = false;
@@ -1948,6 +2058,8 @@ torrent_alloc(const struct torrent_host *h, const struct torrent_opts *o,
 	t->md_timer = reactor_timer_new(t->r, md_timer_cb, t);
 	t->pex_timer = reactor_timer_new(t->r, pex_timer_cb, t);
 	t->seed_timer = reactor_timer_new(t->r, seed_timer_cb, t);
+	t->ss_timer = reactor_timer_new(t->r, ss_timer_cb, t);
+	bitfield_init(&t->ss_none, 0);
 	return t;
 }
 
@@ -2099,6 +2211,7 @@ torrent_stop(struct torrent *t)
 	reactor_timer_cancel(t->md_timer);
 	reactor_timer_cancel(t->pex_timer);
 	reactor_timer_cancel(t->seed_timer);
+	reactor_timer_cancel(t->ss_timer);
 	while ((tc = TAILQ_FIRST(&t->conns)) != NULL)
 		net_close(tc->c, "stopping");
 }
@@ -2130,6 +2243,9 @@ torrent_free(struct torrent *t)
 	reactor_timer_free(t->md_timer);
 	reactor_timer_free(t->pex_timer);
 	reactor_timer_free(t->seed_timer);
+	reactor_timer_free(t->ss_timer);
+	superseed_free(t->ss);
+	bitfield_clear(&t->ss_none);
 	metadata_free(t->md);
 	free(t->hbuf);
 	for (i = 0; i <= t->pmask; i++)
