@@ -107,6 +107,7 @@ struct conn {
 	TAILQ_ENTRY(conn)	 entry;		/* net's live list */
 	TAILQ_ENTRY(conn)	 dirty_entry;	/* net's flush list */
 	struct net_limit	*lim[2];	/* the net's, the owner's */
+	uint64_t		 bytes[2];	/* read, written */
 	struct net_limit	*waiting[2];	/* [dir]: in its queue */
 	TAILQ_ENTRY(conn)	 wait_entry[2];
 };
@@ -238,6 +239,7 @@ conn_charge(struct conn *c, enum net_dir d, size_t n)
 	struct net_limit	*l;
 	int			 i;
 
+	c->bytes[d] += n;
 	for (i = 0; i < 2; i++) {
 		if ((l = c->lim[i]) == NULL)
 			continue;
@@ -377,8 +379,15 @@ net_global_limit(struct net *n)
 void
 net_conn_limit(struct conn *c, struct net_limit *l)
 {
+	int	d;
+
 	assert(c->lim[1] == NULL && !l->dead);
 	c->lim[1] = l;
+	/* what went before (an inbound handshake) is l's too */
+	for (d = NET_DOWN; d <= NET_UP; d++) {
+		ratelimit_spend(&l->b[d], c->bytes[d]);
+		l->bytes[d] += c->bytes[d];
+	}
 }
 
 /* ---- connections --------------------------------------------------------- */
