@@ -86,8 +86,9 @@ DEPS_announce	:= announce crypto $(BASE)
 DEPS_peer	:= peer wire bitfield buf $(BASE)
 DEPS_choke	:= choke crypto $(BASE)
 DEPS_seedlimit	:= seedlimit $(BASE)
+DEPS_ratelimit	:= ratelimit $(BASE)
 DEPS_swarm	:= swarm choke addr crypto $(BASE)
-DEPS_net	:= net sockaddr peer wire bitfield addr buf reactor $(BASE)
+DEPS_net	:= net sockaddr peer wire bitfield addr buf reactor ratelimit $(BASE)
 DEPS_wire	:= wire buf $(BASE)
 DEPS_extmsg	:= extmsg bencode addr buf $(BASE)
 DEPS_krpc	:= krpc bencode addr buf $(BASE)
@@ -107,7 +108,7 @@ DEPS_session	:= session net sockaddr torrent announcer tracker-client http udp \
 		   dht-lookup dht-store krpc metainfo metadata storage \
 		   storage-fs storage-mem storage-hash filemap picker peer wire \
 		   bitfield swarm choke extmsg pex bencode addr buf crypto \
-		   seedlimit reactor $(BASE)
+		   seedlimit reactor ratelimit $(BASE)
 DEPS_session	+= superseed
 DEPS_dht	:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
