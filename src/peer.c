@@ -447,10 +447,11 @@ static void
 fast_tell(struct peer *p, size_t i)
 {
 	if (p->af_told[i] || p->state != PEER_ACTIVE ||
+	    bitfield_get(&p->has, p->af_ours[i]) ||
 	    !p->hooks.has_piece(p->ctx, p->af_ours[i]))
 		return;
 	p->af_told[i] = true;
-	log_obj_at(LOG_TRACE, p->name, "allowed fast %u (ours)",
+	log_obj_at(LOG_DEBUG, p->name, "allowed fast %u (ours)",
 	    p->af_ours[i]);
 	peer_sent(p, wire_put_allowed_fast(&p->out, p->af_ours[i]));
 }
@@ -1121,7 +1122,7 @@ on_allowed_fast(struct peer *p, const struct wire_msg *m, uint64_t now)
 	}
 	p->af_theirs[p->naf_theirs++] = m->index;
 	mask_sync(p, &p->fast_mask, m->index, true);
-	log_obj_at(LOG_TRACE, p->name, "allowed fast %u (theirs)", m->index);
+	log_obj_at(LOG_DEBUG, p->name, "allowed fast %u (theirs)", m->index);
 	if (p->peer_choking && p->am_interested &&
 	    bitfield_get(&p->fast_mask, m->index) &&
 	    p->ours.len < peer_queue_depth(p))
