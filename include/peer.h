@@ -125,7 +125,8 @@ bool		 peer_allows_fast(const struct peer *, uint32_t piece);
 const struct bitfield *peer_pick_set(struct peer *);
 /*
  * The pieces it suggested (SUGGEST_PIECE, the last PEER_SUGGEST_MAX) that
- * it has and we lack, to prefer while it unchokes us; NULL when none.
+ * it has and we lack, while it unchokes us; NULL when none.  The torrent
+ * decides how far to prefer them.
  */
 const struct bitfield *peer_suggested(struct peer *);
 /*

@@ -213,9 +213,14 @@ other_sender(const struct torrent *t, const struct tconn *self)
 
 /*
  * BEP 6 in picking: while the peer chokes us, only its allowed-fast pieces
- * (peer_pick_set); while it unchokes us, the pieces it suggested first
- * (outside the end game, so that the second pass cannot return a block
- * the first took: every block picked counts as requested until then).
+ * (peer_pick_set).  While it unchokes us, the pieces it suggested first,
+ * but only while the picker would choose at random anyway (our first
+ * TORRENT_RANDOM_FIRST pieces, or in-order picking): past that,
+ * rarest-first decides, since a seed suggesting what it just served to
+ * one peer would otherwise have every other peer fetch that same piece
+ * from it (libtorrent leaves suggestions off by default for the same
+ * reason).  Never in the end game, so that the second pass cannot return
+ * a block the first took (every block picked counts as requested).
  */
 static size_t
 pick_fast(struct torrent *t, struct peer *p, const struct block_req *busy,
@@ -224,7 +229,9 @@ pick_fast(struct torrent *t, struct peer *p, const struct block_req *busy,
 	const struct bitfield	*sug;
 	size_t			 n = 0;
 
-	if ((sug = peer_suggested(p)) != NULL && !picker_in_end_game(t->pk))
+	if ((!t->o.rarest_first ||
+	    picker_npieces_have(t->pk) < TORRENT_RANDOM_FIRST) &&
+	    !picker_in_end_game(t->pk) && (sug = peer_suggested(p)) != NULL)
 		n = picker_next(t->pk, sug, busy, nbusy, out, max);
 	if (n < max)
 		n += picker_next(t->pk, peer_pick_set(p), busy, nbusy,

@@ -7,6 +7,9 @@
 - gtorrent choked by a raw fast seeder asks only for the pieces that seeder
   allowed, never again for one whose request it rejected, and downloads
   the rest once unchoked.
+- A gtorrent seed tells a second leecher SUGGEST_PIECE of a piece it just
+  read for the first; a gtorrent leecher asks first for a piece suggested
+  to it (in its first pieces, before rarest-first takes over).
 - libtorrent: a choking libtorrent seeder (no unchoke slots) still gives
   gtorrent its allowed-fast pieces; a libtorrent leecher downloads from a
   gtorrent seed that offered it its allowed-fast set.
@@ -345,8 +348,9 @@ def test_gtorrent_seed_suggests_pieces_it_just_read(net, tmp_path, seed):
 
 @pytest.mark.timeout(40)
 def test_gtorrent_prefers_suggested_piece(net, tmp_path, seed):
-    """A raw fast seeder suggests piece 77 before unchoking: gtorrent's
-    first requests are of piece 77, and the download completes."""
+    """A raw fast seeder suggests piece 77 before unchoking: gtorrent,
+    holding no piece yet (the picker's random phase, where suggestions
+    count), asks for piece 77 first, and the download completes."""
     case = Case(tmp_path, seed)
     m = case.meta
     piece = 77
