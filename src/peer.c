@@ -114,7 +114,7 @@ struct peer {
 	 * whether we told it (ALLOWED_FAST goes out once we have the piece)
 	 * and what we sent of each while choking.  Theirs: the pieces it
 	 * allows us, and fast_mask = those it has (peer_pick_set).  Its
-	 * suggestions: a ring, and sug_mask = those it has.  The masks are
+	 * suggestions, the last few, and sug_mask = those it has.  The masks are
 	 * allocated with their first piece, kept in step on every change.
 	 */
 	uint32_t		 af_ours[PEER_FAST_MAX];
@@ -125,8 +125,8 @@ struct peer {
 	size_t			 naf_theirs;
 	bool			 af_full;	/* theirs over the cap: logged */
 	struct bitfield		 fast_mask;
-	uint32_t		 sug[PEER_SUGGEST_MAX];	/* ring */
-	size_t			 nsug, sug_pos;
+	uint32_t		 sug[PEER_SUGGEST_MAX];	/* oldest first */
+	size_t			 nsug;
 	struct bitfield		 sug_mask;
 	struct bitfield		 sug_sent;	/* pieces we suggested */
 };
