@@ -48,6 +48,8 @@
 #define TORRENT_MAGNET_LEFT	16384	/* "left" before the metadata */
 #define TORRENT_LATE_HAVES	65536	/* HAVEs sent once the metadata came */
 #define TORRENT_SEED_POLL_MS	50	/* draining after a seeding limit */
+#define TORRENT_ALLOWED_FAST	10	/* BEP 6 set size, at most */
+#define TORRENT_RECENT_READS	8	/* pieces read to serve: suggested */
 
 _Static_assert(TORRENT_CONTRIB_MAX < 256, "pr->nc is a uint8_t");
 
@@ -162,6 +164,8 @@ struct torrent {
 	struct bitfield		  ss_none;	/* what its peers see first */
 	struct reactor_timer	 *ss_timer;	/* superseed_deadline */
 	bool			  ss_news;	/* a HAVE came: reveal */
+	uint32_t		  recent[TORRENT_RECENT_READS]; /* ring */
+	size_t			  nrecent, recent_pos;
 };
 
 static void	torrent_fatal(struct torrent *, enum gt_err, const char *);
@@ -235,6 +239,34 @@ other_sender(const struct torrent *t, const struct tconn *self)
 	return false;
 }
 
+/*
+ * BEP 6 in picking: while the peer chokes us, only its allowed-fast pieces
+ * (peer_pick_set).  While it unchokes us, the pieces it suggested first,
+ * but only while the picker would choose at random anyway (our first
+ * TORRENT_RANDOM_FIRST pieces, or in-order picking): past that,
+ * rarest-first decides, since a seed suggesting what it just served to
+ * one peer would otherwise have every other peer fetch that same piece
+ * from it (libtorrent leaves suggestions off by default for the same
+ * reason).  Never in the end game, so that the second pass cannot return
+ * a block the first took (every block picked counts as requested).
+ */
+static size_t
+pick_fast(struct torrent *t, struct peer *p, const struct block_req *busy,
+    size_t nbusy, struct block_req *out, size_t max)
+{
+	const struct bitfield	*sug;
+	size_t			 n = 0;
+
+	if ((!t->o.rarest_first ||
+	    picker_npieces_have(t->pk) < TORRENT_RANDOM_FIRST) &&
+	    !picker_in_end_game(t->pk) && (sug = peer_suggested(p)) != NULL)
+		n = picker_next(t->pk, sug, busy, nbusy, out, max);
+	if (n < max)
+		n += picker_next(t->pk, peer_pick_set(p), busy, nbusy,
+		    out + n, max - n);
+	return n;
+}
+
 static size_t
 hook_pick(void *ctx, struct peer *p, const struct block_req *busy,
     size_t nbusy, struct block_req *out, size_t max)
@@ -259,7 +291,7 @@ hook_pick(void *ctx, struct peer *p, const struct block_req *busy,
 	if (peer_is_snubbed(p) && !picker_in_end_game(t->pk) &&
 	    other_sender(t, tc))
 		return 0;
-	return picker_next(t->pk, peer_has(p), busy, nbusy, out, max);
+	return pick_fast(t, p, busy, nbusy, out, max);
 }
 
 static void
@@ -956,6 +988,35 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 /* ---- serving ------------------------------------------------------------- */
 
 /*
+ * BEP 6 suggestions: a piece just read from disk to serve a block is in
+ * the page cache, cheap to serve again; the other peers that want it are
+ * told (SUGGEST_PIECE), when it enters a small ring of pieces recently
+ * read.  peer_suggest sends a piece at most once per peer, and only to
+ * peers we unchoke and that are interested.
+ */
+static void
+suggest_read(struct torrent *t, struct tconn *self, uint32_t piece)
+{
+	struct tconn	*tc;
+	uint64_t	 now = now_ms(t);
+	size_t		 i;
+
+	for (i = 0; i < t->nrecent; i++) {
+		if (t->recent[i] == piece)
+			return;
+	}
+	t->recent[t->recent_pos] = piece;
+	t->recent_pos = (t->recent_pos + 1) % TORRENT_RECENT_READS;
+	if (t->nrecent < TORRENT_RECENT_READS)
+		t->nrecent++;
+	TAILQ_FOREACH(tc, &t->conns, entry) {
+		if (tc != self && tc_live(tc) && !tc->ss &&
+		    peer_suggest(tc->p, piece, now))
+			net_flush_soon(tc->c);
+	}
+}
+
+/*
  * Answers the peer's requests while its output has room (swarm_serve).  A
  * super-seeded peer gets only the pieces revealed to it: the others are
  * rejected (BEP 6), or dropped.
@@ -972,8 +1033,10 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 	    peer_next_request(tc->p, &r)) {
 		have = tc->ss ? superseed_revealed(t->ss, tc->seq, r.piece) :
 		    bitfield_get(&t->have, r.piece);
-		switch (swarm_serve(t->sw, have,
-		    peer_am_choking(tc->p), net_out_pending(tc->c))) {
+		/* Choked, the peer still gets its allowed-fast pieces. */
+		switch (swarm_serve(t->sw, have, peer_am_choking(tc->p) &&
+		    !peer_allows_fast(tc->p, r.piece),
+		    net_out_pending(tc->c))) {
 		case SWARM_SERVE_LATER:
 			return;
 		case SWARM_SERVE_REJECT:
@@ -990,6 +1053,7 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 			net_close(tc->c, "cannot read piece %u", r.piece);
 			return;
 		}
+		suggest_read(t, tc, r.piece);
 		up0 = peer_uploaded(tc->p);
 		if (peer_send_block(tc->p, &r, t->scratch) != GT_OK)
 			return;
@@ -1558,6 +1622,28 @@ ss_timer_cb(void *arg)
 
 /* ---- connection hooks (ctx is the tconn) --------------------------------- */
 
+/*
+ * BEP 6: the peer's allowed-fast set, from its address (v4-mapped taken as
+ * IPv4) and the info-hash: TORRENT_ALLOWED_FAST pieces, fewer below 100
+ * pieces (a tenth of the torrent at most), none below 10; none for a
+ * super-seeded peer.
+ */
+static void
+fast_offer(struct torrent *t, struct tconn *tc)
+{
+	struct netaddr	a = *net_conn_addr(tc->c);
+	uint32_t	set[TORRENT_ALLOWED_FAST];
+	size_t		n, k;
+
+	if (t->m == NULL || t->pk == NULL || tc->ss)
+		return;			/* super-seeding hides our pieces */
+	k = MIN(TORRENT_ALLOWED_FAST, t->m->npieces / 10);
+	addr_unmap(&a);
+	n = wire_allowed_fast_set(a.ip, a.family == ADDR_V4 ? 4 : 16,
+	    t->info_hash, t->m->npieces, k, set);
+	peer_set_allowed_fast(tc->p, set, n, now_ms(t));
+}
+
 static void
 tc_after_input(void *ctx)
 {
@@ -1638,6 +1724,7 @@ tc_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
 		*why = peer_error(tc->p);
 		return e;
 	}
+	fast_offer(t, tc);
 	tc->active_ms = now_ms(t);
 	t->npeers++;
 	swarm_on_handshake(t->sw, hs->peer_id);
@@ -2171,6 +2258,7 @@ torrent_got_metadata(struct torrent *t)
 		    (i = bitfield_next_set(&t->have, i)) < t->have.n;
 		    i++, sent++)
 			peer_announce_have(tc->p, i, now);
+		fast_offer(t, tc);
 		ext_send_handshake(t, tc);	/* now with metadata_size */
 		peer_fill_requests(tc->p, now);
 		net_flush_soon(tc->c);
