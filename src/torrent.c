@@ -871,10 +871,12 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 
 /* Chokes or unchokes tc; an unchoke starts its turn (choke.h). */
 static void
-tc_set_choking(struct tconn *tc, bool choke, uint64_t now)
+tc_set_choking(struct tconn *tc, bool choke, const char *why, uint64_t now)
 {
 	if (peer_am_choking(tc->p) == choke)
 		return;
+	log_debug("%s: %s %s (%s)", tc->t->name, choke ? "choke" : "unchoke",
+	    net_conn_name(tc->c), why);
 	if (!choke) {
 		tc->turn_ms = now;
 		tc->turn_up = peer_uploaded(tc->p);
@@ -922,7 +924,9 @@ torrent_rechoke(struct torrent *t, bool rotate)
 	for (i = 0; i < n; i++) {
 		tc = cs[i];
 		tc->optimistic = opt[i];
-		tc_set_choking(tc, !un[i], now);
+		tc_set_choking(tc, !un[i], !un[i] ? "rechoke" : opt[i] ?
+		    "optimistic" : t->o.choking ? "regular" : "no choking",
+		    now);
 	}
 	free(opt);
 	free(un);
@@ -941,7 +945,7 @@ unchoke_newcomer(struct torrent *t, struct tconn *tc)
 		if (tc_live(o) && !peer_am_choking(o->p))
 			unchoked++;
 	if (swarm_unchoke_newcomer(t->sw, unchoked))
-		tc_set_choking(tc, false, now_ms(t));
+		tc_set_choking(tc, false, "newcomer", now_ms(t));
 }
 
 /* ---- the extension protocol (BEP 10): metadata (BEP 9), PEX (BEP 11) ---- */
