@@ -173,12 +173,19 @@ bool		 peer_is_choking(const struct peer *);
 bool		 peer_is_interested(const struct peer *);
 bool		 peer_is_seed(const struct peer *);
 /*
- * Anti-snubbing (cfg.anti_snub): the peer unchoked us, we have requests
- * out, and no block came for PEER_SNUB_MS.  Our pipeline to it shrinks to
- * PEER_SNUB_QUEUE until a block comes (the choker also takes its regular
- * slot away).  Request timeouts alone do not snub.
+ * Anti-snubbing (cfg.anti_snub): the peer unchoked us, we had requests
+ * out (or it is stalled), and no block came for PEER_SNUB_MS.  Our
+ * pipeline to it shrinks to PEER_SNUB_QUEUE until a block comes (and the
+ * choker takes its regular slot away).  A request timeout alone does not
+ * snub: it stalls.
  */
 bool		 peer_is_snubbed(const struct peer *);
+/*
+ * A request of ours timed out while it unchoked us and no block came
+ * since (whatever cfg.anti_snub says): the torrent leaves blocks to the
+ * others while they send.
+ */
+bool		 peer_is_stalled(const struct peer *);
 uint64_t	 peer_downloaded(const struct peer *);	/* payload bytes */
 uint64_t	 peer_uploaded(const struct peer *);
 /* Payload rates over the last few seconds, bytes per second. */

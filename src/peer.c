@@ -71,7 +71,8 @@ struct peer {
 
 	bool			 am_choking, am_interested;
 	bool			 peer_choking, peer_interested;
-	bool			 snubbed;
+	bool			 snubbed;	/* see peer_is_snubbed */
+	bool			 stalled;	/* see peer_is_stalled */
 	bool			 got_bitfield;	/* BITFIELD or HAVE_ALL/NONE */
 	bool			 got_other;	/* a message closing the window
 						   for a bitfield */
@@ -104,7 +105,8 @@ struct peer {
 	bool			 slow_start;
 	bool			 got_block;
 	uint64_t		 first_block;	/* ms of the first block */
-	bool			 waiting;	/* unchoked, requests out */
+	bool			 waiting;	/* unchoked, requests out (or
+						   stalled) */
 	uint64_t		 wait_since;	/* ... since then no block */
 
 	uint64_t		 created, last_recv, last_send;
@@ -628,7 +630,7 @@ peer_fill_requests(struct peer *p, uint64_t now)
 			    out[i].piece, out[i].offset, out[i].length));
 		}
 	}
-	if (p->ours.len == 0)
+	if (p->ours.len == 0 && !p->stalled)
 		p->waiting = false;
 	else if (!p->waiting && !p->peer_choking) {
 		p->waiting = true;
@@ -952,9 +954,10 @@ on_piece(struct peer *p, const struct wire_msg *m, uint64_t now)
 	reqq_remove(&p->ours, i);
 	p->downloaded += r.length;
 	rate_add(&p->down, r.length, now);
-	if (p->snubbed) {
-		p->snubbed = false;
-		log_obj_at(LOG_DEBUG, p->name, "no longer snubbed");
+	if (p->snubbed || p->stalled) {
+		log_obj_at(LOG_DEBUG, p->name, "no longer %s", p->snubbed ?
+		    "snubbed" : "stalled");
+		p->snubbed = p->stalled = false;
 	}
 	p->wait_since = now;
 	peer_update_depth(p, now);
@@ -1075,7 +1078,7 @@ peer_on_msg(struct peer *p, const struct wire_msg *m, uint64_t now)
 		if (!p->peer_choking)
 			break;
 		p->peer_choking = false;
-		p->waiting = p->ours.len > 0;
+		p->waiting = p->ours.len > 0 || p->stalled;
 		p->wait_since = now;
 		peer_fill_requests(p, now);
 		break;
@@ -1162,6 +1165,11 @@ peer_tick(struct peer *p, uint64_t now)
 		log_obj_at(LOG_DEBUG, p->name, "%zu requests timed out", n);
 		p->slow_start = false;
 		p->depth = MAX(p->depth / 2, PEER_MIN_QUEUE);
+		if (!p->peer_choking && !p->stalled) {
+			p->stalled = true;
+			log_obj_at(LOG_DEBUG, p->name, "stalled (request "
+			    "timeout)");
+		}
 	}
 	if (p->cfg.anti_snub && p->waiting && !p->peer_choking &&
 	    !p->snubbed && now - p->wait_since >= PEER_SNUB_MS) {
@@ -1240,7 +1248,7 @@ peer_cancel_block(struct peer *p, const struct block_req *r)
 		return;
 	reqq_remove(&p->ours, i);
 	dropped_add(p, r);
-	if (p->ours.len == 0)
+	if (p->ours.len == 0 && !p->stalled)
 		p->waiting = false;
 	peer_sent(p, wire_put_block_msg(&p->out, WIRE_CANCEL, r->piece,
 	    r->offset, r->length));
@@ -1369,6 +1377,12 @@ bool
 peer_is_snubbed(const struct peer *p)
 {
 	return p->snubbed;
+}
+
+bool
+peer_is_stalled(const struct peer *p)
+{
+	return p->stalled;
 }
 
 uint64_t

@@ -195,7 +195,7 @@ hook_bitfield(void *ctx, struct peer *p, const struct bitfield *b)
 	picker_peer_add(tc->t->pk, b);
 }
 
-/* Is another peer unchoking us, wanted and not snubbed? */
+/* Is another peer unchoking us, wanted, not snubbed nor stalled? */
 static bool
 other_sender(const struct torrent *t, const struct tconn *self)
 {
@@ -203,7 +203,8 @@ other_sender(const struct torrent *t, const struct tconn *self)
 
 	TAILQ_FOREACH(tc, &t->conns, entry) {
 		if (tc != self && tc_live(tc) && !peer_is_choking(tc->p) &&
-		    peer_am_interested(tc->p) && !peer_is_snubbed(tc->p))
+		    peer_am_interested(tc->p) && !peer_is_snubbed(tc->p) &&
+		    !peer_is_stalled(tc->p))
 			return true;
 	}
 	return false;
@@ -226,12 +227,13 @@ hook_pick(void *ctx, struct peer *p, const struct block_req *busy,
 	if (max < (nbusy + max) / TORRENT_PICK_BATCH)
 		return 0;
 	/*
-	 * A snubbed peer (anti-snubbing: no block for PEER_SNUB_MS) would
-	 * take the blocks it just gave back again: leave them to the others
-	 * unless it is the end game or nobody else is sending.
+	 * A stalled peer (a request timed out) or a snubbed one (no block
+	 * for PEER_SNUB_MS, with anti-snubbing) would take the blocks it just
+	 * gave back again: leave them to the others unless it is the end game
+	 * or nobody else is sending.
 	 */
-	if (peer_is_snubbed(p) && !picker_in_end_game(t->pk) &&
-	    other_sender(t, tc))
+	if ((peer_is_stalled(p) || peer_is_snubbed(p)) &&
+	    !picker_in_end_game(t->pk) && other_sender(t, tc))
 		return 0;
 	return picker_next(t->pk, peer_has(p), busy, nbusy, out, max);
 }

@@ -27,6 +27,8 @@ struct fake {
 	bool			 check_data;
 	bool			 serve;		/* answer requests at once */
 	bool			 reject;	/* reject them at once */
+	bool			 skip_stalled;	/* pick nothing for a stalled
+						   peer (as the torrent) */
 	enum gt_err		 block_err, ext_err;
 
 	size_t			 nhave, nbitfield, npick, nabandon, nblock;
@@ -131,6 +133,8 @@ h_pick(void *ctx, struct peer *p, const struct block_req *busy, size_t nbusy,
 
 	f->npick++;
 	cr_assert_eq(nbusy, peer_queue_len(p));
+	if (f->skip_stalled && peer_is_stalled(p))
+		return 0;
 	while (f->cursor < nb && f->st[f->cursor] != 0)
 		f->cursor++;
 	for (g = f->cursor; g < nb && n < max; g++) {
@@ -1407,6 +1411,7 @@ Test(peer, request_timeout_does_not_snub)
 	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
 	cr_assert_eq(x.f.nabandon, 32);
 	cr_assert_not(peer_is_snubbed(x.p));
+	cr_assert(peer_is_stalled(x.p));
 	/* Re-filled, to half the depth. */
 	cr_assert_eq(peer_queue_depth(x.p), 16);
 	cr_assert_eq(peer_queue_len(x.p), 16);
@@ -1417,10 +1422,57 @@ Test(peer, request_timeout_does_not_snub)
 	cr_assert_eq(feed_piece(&x, q[20].piece, q[20].offset, q[20].length),
 	    GT_OK);
 	cr_assert_eq(x.f.nblock, 0);
+	cr_assert(peer_is_stalled(x.p));
 	cr_assert_eq(feed_piece(&x, got[0].index, got[0].begin,
 	    got[0].length), GT_OK);
 	cr_assert_eq(x.f.nblock, 1);
+	cr_assert_not(peer_is_stalled(x.p), "a block ends it");
 	fx_free(&x);
+}
+
+/*
+ * A stalled peer the torrent asks nothing more of (others are sending):
+ * the snub clock runs on from its last block, without requests out.
+ */
+static void
+stalled_then(bool anti_snub)
+{
+	struct fx_opts		o = {
+		.ours = have0, .we_fast = true, .they_fast = false,
+		.we_ext = true, .they_ext = true, .no_anti_snub = !anti_snub,
+	};
+	struct fx		x;
+	struct block_req	q[64];
+
+	fx_init(&x, &o);
+	x.f.skip_stalled = true;
+	start_download(&x, q, nitems(q));
+	x.now = T0 + PEER_REQUEST_MS;
+	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+	cr_assert(peer_is_stalled(x.p));
+	cr_assert_eq(peer_queue_len(x.p), 0, "nothing asked of it");
+	cr_assert_eq(count_type(drain(&x), WIRE_REQUEST), 0);
+	if (anti_snub)
+		cr_assert_eq(peer_deadline(x.p), T0 + PEER_SNUB_MS);
+	else
+		cr_assert_gt(peer_deadline(x.p), T0 + PEER_SNUB_MS);
+	cr_assert_eq(peer_tick(x.p, T0 + PEER_SNUB_MS - 1), GT_OK);
+	cr_assert_not(peer_is_snubbed(x.p));
+	cr_assert_eq(peer_tick(x.p, T0 + PEER_SNUB_MS), GT_OK);
+	cr_assert_eq(peer_is_snubbed(x.p), anti_snub);
+	cr_assert_eq(peer_queue_depth(x.p), anti_snub ? PEER_SNUB_QUEUE :
+	    16);
+	fx_free(&x);
+}
+
+Test(peer, stalled_peer_snubbed_at_60_s)
+{
+	stalled_then(true);
+}
+
+Test(peer, stalled_peer_never_snubbed_without_anti_snub)
+{
+	stalled_then(false);
 }
 
 /*
