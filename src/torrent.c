@@ -58,7 +58,8 @@ struct tconn {
 						   UINT32_MAX */
 	uint64_t		 active_ms;	/* handshakes done at; 0: not */
 	bool			 optimistic;	/* holds the optimistic slot */
-	uint64_t		 turn_ms;	/* we last unchoked it; 0: never */
+	uint64_t		 turn_ms;	/* we last unchoked it (0:
+						   never) */
 	uint64_t		 turn_up;	/* peer_uploaded() then */
 	uint32_t		 seq;		/* the metadata assembler's id */
 	struct ext_handshake	 ext;		/* theirs (BEP 10) */
@@ -870,6 +871,10 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 }
 
 /* ---- choking ------------------------------------------------------------- */
+
+/* The choker is fed the peers' rates over the window it expects. */
+_Static_assert(PEER_RATE_AVG_MS == CHOKE_RATE_MS,
+    "peer_*_rate_avg must cover CHOKE_RATE_MS");
 
 /* Chokes or unchokes tc; an unchoke starts its turn (choke.h). */
 static void
