@@ -13,7 +13,9 @@
 #define PEER_PIPELINE_MS	2000	/* keep this much data requested */
 #define PEER_SLOW_START_MS	2000	/* rate estimate meaningless before */
 #define PEER_DROPPED_MAX	PEER_MAX_QUEUE	/* late replies tolerated */
-#define RATE_BUCKETS		5	/* one-second buckets */
+#define RATE_SHORT		5	/* seconds: the pipeline's rate */
+#define RATE_BUCKETS		(PEER_RATE_AVG_MS / 1000) /* one-second
+						   buckets: the choker's */
 #define RATE_MIN_SPAN_MS	1000	/* divide by no less than this */
 #define PEER_PENDING_HAVES	4096	/* HAVEs held before the metadata */
 #define PEER_FAST_SERVE_X	2	/* pieces' worth served while choked */
@@ -24,9 +26,10 @@ _Static_assert(PEER_OUT_MAX >= 4 + 9 + WIRE_MAX_REQUEST,
 
 /*
  * Payload rate: bytes in one-second buckets over the last RATE_BUCKETS
- * seconds, O(1) per sample.  The estimate divides by the time covered, at
- * most the window, at least RATE_MIN_SPAN_MS (so one early block does not
- * look like a fast link).
+ * seconds, O(1) per sample.  An estimate over the last w seconds (w <=
+ * RATE_BUCKETS: RATE_SHORT for the pipeline, all of them for the choker)
+ * divides by the time covered, at most the window, at least
+ * RATE_MIN_SPAN_MS (so one early block does not look like a fast link).
  */
 struct rate {
 	uint64_t	bucket[RATE_BUCKETS];	/* bytes of second s at s % N */
@@ -69,7 +72,8 @@ struct peer {
 
 	bool			 am_choking, am_interested;
 	bool			 peer_choking, peer_interested;
-	bool			 snubbed;
+	bool			 snubbed;	/* see peer_is_snubbed */
+	bool			 stalled;	/* see peer_is_stalled */
 	bool			 got_bitfield;	/* BITFIELD or HAVE_ALL/NONE */
 	bool			 got_other;	/* a message closing the window
 						   for a bitfield */
@@ -102,7 +106,8 @@ struct peer {
 	bool			 slow_start;
 	bool			 got_block;
 	uint64_t		 first_block;	/* ms of the first block */
-	bool			 waiting;	/* unchoked, requests out */
+	bool			 waiting;	/* unchoked, requests out (or
+						   stalled) */
 	uint64_t		 wait_since;	/* ... since then no block */
 
 	uint64_t		 created, last_recv, last_send;
@@ -234,20 +239,21 @@ rate_add(struct rate *r, uint64_t n, uint64_t now)
 }
 
 static uint64_t
-rate_get(const struct rate *r, uint64_t now)
+rate_get(const struct rate *r, unsigned w, uint64_t now)
 {
 	uint64_t	s = now / 1000, sum = 0, span, k;
 	size_t		i;
 
+	assert(w >= 1 && w <= RATE_BUCKETS);
 	if (!r->started)
 		return 0;
-	for (i = 0; i < RATE_BUCKETS && i <= s; i++) {
+	for (i = 0; i < w && i <= s; i++) {
 		k = s - i;
 		if (k > r->sec || r->sec - k >= RATE_BUCKETS)
 			continue;
 		sum += r->bucket[k % RATE_BUCKETS];
 	}
-	span = (RATE_BUCKETS - 1) * 1000 + now % 1000;
+	span = (uint64_t)(w - 1) * 1000 + now % 1000;
 	if (now >= r->start && now - r->start < span)
 		span = now - r->start;
 	span = MAX(span, RATE_MIN_SPAN_MS);
@@ -663,7 +669,7 @@ size_t
 peer_queue_depth(const struct peer *p)
 {
 	if (p->snubbed)
-		return PEER_MIN_QUEUE;
+		return PEER_SNUB_QUEUE;
 	if (p->reqq != 0 && p->depth > p->reqq)
 		return MAX(p->reqq, PEER_MIN_QUEUE);
 	return p->depth;
@@ -692,7 +698,7 @@ peer_set_reqq(struct peer *p, size_t n)
  * received (doubling every round trip: one fast peer on loopback reaches
  * PEER_MAX_QUEUE after ~1000 blocks, 16 MiB), using the larger of the two.
  * A request timeout ends slow start and halves the depth.  A snubbed peer
- * gets PEER_MIN_QUEUE (peer_queue_depth).
+ * gets PEER_SNUB_QUEUE (peer_queue_depth).
  */
 static void
 peer_update_depth(struct peer *p, uint64_t now)
@@ -708,7 +714,8 @@ peer_update_depth(struct peer *p, uint64_t now)
 		log_obj_at(LOG_TRACE, p->name, "slow start over at depth %zu",
 		    p->depth);
 	}
-	d = rate_get(&p->down, now) * PEER_PIPELINE_MS / 1000 / WIRE_BLOCK;
+	d = rate_get(&p->down, RATE_SHORT, now) * PEER_PIPELINE_MS / 1000 /
+	    WIRE_BLOCK;
 	if (p->slow_start)
 		d = MAX(d, (uint64_t)p->depth + 1);
 	p->depth = (size_t)MIN(MAX(d, PEER_MIN_QUEUE), PEER_MAX_QUEUE);
@@ -742,7 +749,7 @@ peer_fill_requests(struct peer *p, uint64_t now)
 			    out[i].piece, out[i].offset, out[i].length));
 		}
 	}
-	if (p->ours.len == 0)
+	if (p->ours.len == 0 && !p->stalled)
 		p->waiting = false;
 	else if (!p->waiting && !p->peer_choking) {
 		p->waiting = true;
@@ -1069,9 +1076,10 @@ on_piece(struct peer *p, const struct wire_msg *m, uint64_t now)
 	reqq_remove(&p->ours, i);
 	p->downloaded += r.length;
 	rate_add(&p->down, r.length, now);
-	if (p->snubbed) {
-		p->snubbed = false;
-		log_obj_at(LOG_DEBUG, p->name, "no longer snubbed");
+	if (p->snubbed || p->stalled) {
+		log_obj_at(LOG_DEBUG, p->name, "no longer %s", p->snubbed ?
+		    "snubbed" : "stalled");
+		p->snubbed = p->stalled = false;
 	}
 	p->wait_since = now;
 	peer_update_depth(p, now);
@@ -1234,7 +1242,7 @@ peer_on_msg(struct peer *p, const struct wire_msg *m, uint64_t now)
 		if (!p->peer_choking)
 			break;
 		p->peer_choking = false;
-		p->waiting = p->ours.len > 0;
+		p->waiting = p->ours.len > 0 || p->stalled;
 		p->wait_since = now;
 		peer_fill_requests(p, now);
 		break;
@@ -1324,14 +1332,14 @@ peer_tick(struct peer *p, uint64_t now)
 		log_obj_at(LOG_DEBUG, p->name, "%zu requests timed out", n);
 		p->slow_start = false;
 		p->depth = MAX(p->depth / 2, PEER_MIN_QUEUE);
-		if (!p->peer_choking && !p->snubbed) {
-			p->snubbed = true;
-			log_obj_at(LOG_DEBUG, p->name,
-			    "snubbed (request timeout)");
+		if (!p->peer_choking && !p->stalled) {
+			p->stalled = true;
+			log_obj_at(LOG_DEBUG, p->name, "stalled (request "
+			    "timeout)");
 		}
 	}
-	if (p->waiting && !p->peer_choking && !p->snubbed &&
-	    now - p->wait_since >= PEER_SNUB_MS) {
+	if (p->cfg.anti_snub && p->waiting && !p->peer_choking &&
+	    !p->snubbed && now - p->wait_since >= PEER_SNUB_MS) {
 		p->snubbed = true;
 		log_obj_at(LOG_DEBUG, p->name, "snubbed (no block in %u ms)",
 		    PEER_SNUB_MS);
@@ -1358,7 +1366,7 @@ peer_deadline(const struct peer *p)
 	t = MIN(p->last_recv + PEER_IDLE_MS, p->last_send + PEER_KEEPALIVE_MS);
 	if (p->ours.len > 0)
 		t = MIN(t, p->ours.ms[p->ours.head] + PEER_REQUEST_MS);
-	if (p->waiting && !p->peer_choking && !p->snubbed)
+	if (p->cfg.anti_snub && p->waiting && !p->peer_choking && !p->snubbed)
 		t = MIN(t, p->wait_since + PEER_SNUB_MS);
 	return t;
 }
@@ -1411,7 +1419,7 @@ peer_cancel_block(struct peer *p, const struct block_req *r)
 		return;
 	reqq_remove(&p->ours, i);
 	dropped_add(p, r);
-	if (p->ours.len == 0)
+	if (p->ours.len == 0 && !p->stalled)
 		p->waiting = false;
 	peer_sent(p, wire_put_block_msg(&p->out, WIRE_CANCEL, r->piece,
 	    r->offset, r->length));
@@ -1624,6 +1632,12 @@ peer_is_snubbed(const struct peer *p)
 	return p->snubbed;
 }
 
+bool
+peer_is_stalled(const struct peer *p)
+{
+	return p->stalled;
+}
+
 uint64_t
 peer_downloaded(const struct peer *p)
 {
@@ -1639,13 +1653,25 @@ peer_uploaded(const struct peer *p)
 uint64_t
 peer_down_rate(const struct peer *p, uint64_t now)
 {
-	return rate_get(&p->down, now);
+	return rate_get(&p->down, RATE_SHORT, now);
 }
 
 uint64_t
 peer_up_rate(const struct peer *p, uint64_t now)
 {
-	return rate_get(&p->up, now);
+	return rate_get(&p->up, RATE_SHORT, now);
+}
+
+uint64_t
+peer_down_rate_avg(const struct peer *p, uint64_t now)
+{
+	return rate_get(&p->down, RATE_BUCKETS, now);
+}
+
+uint64_t
+peer_up_rate_avg(const struct peer *p, uint64_t now)
+{
+	return rate_get(&p->up, RATE_BUCKETS, now);
 }
 
 size_t
