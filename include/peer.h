@@ -17,7 +17,9 @@
 #define PEER_HANDSHAKE_MS	10000	/* to finish the handshake */
 #define PEER_IDLE_MS		120000	/* nothing received: close */
 #define PEER_KEEPALIVE_MS	90000	/* nothing sent: send a keep-alive */
-#define PEER_REQUEST_MS		20000	/* a request unanswered: abandon it */
+#define PEER_REQUEST_MS		20000	/* a request unanswered, and no
+					   block since: abandon it */
+#define PEER_REQUEST_MAX_MS	60000	/* ... unanswered, whatever came */
 #define PEER_SNUB_MS		60000	/* unchoked, requests out, no block:
 					   snubbed (with anti_snub) */
 #define PEER_SNUB_QUEUE		1	/* requests out to a snubbed peer */

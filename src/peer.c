@@ -111,6 +111,7 @@ struct peer {
 	uint64_t		 wait_since;	/* ... since then no block */
 
 	uint64_t		 created, last_recv, last_send;
+	uint64_t		 last_block;	/* a block we asked for came */
 	uint64_t		 downloaded, uploaded;
 	struct rate		 down, up;
 
@@ -1074,6 +1075,7 @@ on_piece(struct peer *p, const struct wire_msg *m, uint64_t now)
 		    "bytes)", r.piece, r.offset, r.length);
 	}
 	reqq_remove(&p->ours, i);
+	p->last_block = now;
 	p->downloaded += r.length;
 	rate_add(&p->down, r.length, now);
 	if (p->snubbed || p->stalled) {
@@ -1088,6 +1090,22 @@ on_piece(struct peer *p, const struct wire_msg *m, uint64_t now)
 		    gt_strerror(e));
 	peer_fill_requests(p, now);
 	return peer_result(p);
+}
+
+/* When the oldest request of ours expires (see peer_tick). */
+static uint64_t
+request_expiry(const struct peer *p)
+{
+	uint64_t	sent = p->ours.ms[p->ours.head];
+
+	return MIN(MAX(sent, p->last_block) + PEER_REQUEST_MS,
+	    sent + PEER_REQUEST_MAX_MS);
+}
+
+static bool
+request_expired(const struct peer *p, uint64_t now)
+{
+	return now >= request_expiry(p);
 }
 
 static enum gt_err
@@ -1319,9 +1337,13 @@ peer_tick(struct peer *p, uint64_t now)
 		return peer_fail(p, GT_EPROTO, "idle for %llu ms",
 		    (unsigned long long)(now - p->last_recv));
 
-	/* Requests unanswered too long: the oldest are at the head. */
-	while (p->ours.len > 0 &&
-	    now - p->ours.ms[p->ours.head] >= PEER_REQUEST_MS) {
+	/*
+	 * Requests unanswered too long: the oldest are at the head.  A peer
+	 * that still delivers (a block within PEER_REQUEST_MS) only slowly,
+	 * e.g. under a rate limit at either end, gets up to
+	 * PEER_REQUEST_MAX_MS.
+	 */
+	while (p->ours.len > 0 && request_expired(p, now)) {
 		r = *reqq_at(&p->ours, 0);
 		reqq_remove(&p->ours, 0);
 		dropped_add(p, &r);
@@ -1365,7 +1387,7 @@ peer_deadline(const struct peer *p)
 	}
 	t = MIN(p->last_recv + PEER_IDLE_MS, p->last_send + PEER_KEEPALIVE_MS);
 	if (p->ours.len > 0)
-		t = MIN(t, p->ours.ms[p->ours.head] + PEER_REQUEST_MS);
+		t = MIN(t, request_expiry(p));
 	if (p->cfg.anti_snub && p->waiting && !p->peer_choking && !p->snubbed)
 		t = MIN(t, p->wait_since + PEER_SNUB_MS);
 	return t;

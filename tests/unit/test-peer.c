@@ -1614,16 +1614,47 @@ Test(peer, deadline_is_earliest)
 	/* Requests out: their timeout is first. */
 	start_download(&x, q, nitems(q));
 	cr_assert_eq(peer_deadline(x.p), x.now + PEER_REQUEST_MS);
-	/* The oldest request sets it: answer it, the next one is newer. */
+	/* A block came: the requests left have PEER_REQUEST_MS from it. */
 	x.now += 5000;
 	cr_assert_eq(feed_piece(&x, q[0].piece, q[0].offset, q[0].length),
 	    GT_OK);
-	cr_assert_eq(peer_deadline(x.p), x.now - 5000 + PEER_REQUEST_MS);
+	cr_assert_eq(peer_deadline(x.p), x.now + PEER_REQUEST_MS);
 	/* A tick before any deadline changes nothing. */
 	drain(&x);
 	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
 	cr_assert_eq(drain(&x), 0);
 	cr_assert_eq(peer_queue_len(x.p), peer_queue_depth(x.p));
+	fx_free(&x);
+}
+
+/*
+ * A peer that delivers, only slowly (a rate limit at either end): its
+ * requests outlive PEER_REQUEST_MS while blocks keep coming, up to
+ * PEER_REQUEST_MAX_MS.
+ */
+Test(peer, slow_but_delivering_peer_keeps_its_requests)
+{
+	struct fx		x;
+	struct block_req	q[64];
+	size_t			nq, i;
+
+	fx_std(&x, false);
+	nq = start_download(&x, q, nitems(q));
+	cr_assert_eq(nq, 32);
+	/* A block every 15 s: nothing expires for 45 s. */
+	for (i = 0; i < 3; i++) {
+		x.now += 15000;
+		cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+		cr_assert_eq(x.f.nabandon, 0, "a delivering peer keeps them");
+		cr_assert_eq(feed_piece(&x, q[i].piece, q[i].offset,
+		    q[i].length), GT_OK);
+	}
+	cr_assert_not(peer_is_stalled(x.p));
+	/* The oldest still out was sent at T0: at T0 + 60 s it goes. */
+	cr_assert_eq(peer_deadline(x.p), T0 + PEER_REQUEST_MAX_MS);
+	x.now = T0 + PEER_REQUEST_MAX_MS;
+	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+	cr_assert_eq(x.f.nabandon, nq - 3);
 	fx_free(&x);
 }
 
