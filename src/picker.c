@@ -706,11 +706,12 @@ take_new(struct picker *p, struct pick *c, uint32_t piece)
 }
 
 /*
- * Blocks of pieces in progress the peer has, the most complete piece first
- * (ties: list order).  O(ndl) per piece taken.
+ * Blocks of pieces in progress the peer has and no more available than
+ * max_avail, the most complete piece first (ties: list order).  O(ndl) per
+ * piece taken.
  */
 static void
-pick_partial(struct picker *p, struct pick *c)
+pick_partial(struct picker *p, struct pick *c, uint32_t max_avail)
 {
 	struct dl	*d, *best;
 	uint32_t	 i;
@@ -720,7 +721,8 @@ pick_partial(struct picker *p, struct pick *c)
 		for (i = 0; i < p->ndl; i++) {
 			d = p->dl[i];
 			if (d->full || d->stamp == c->stamp ||
-			    !bitfield_bit_get(c->has->bits, d->piece))
+			    !bitfield_bit_get(c->has->bits, d->piece) ||
+			    p->avail[d->piece] > max_avail)
 				continue;
 			if (best == NULL ||
 			    d->nreq + d->nrecv > best->nreq + best->nrecv)
@@ -829,6 +831,25 @@ pick_rarest(struct picker *p, struct pick *c)
 		    !bitfield_bit_get(p->started.bits, piece))
 			take_new(p, c, piece);
 	}
+}
+
+/*
+ * The availability of the rarest piece the peer has that we want and have
+ * not started; UINT32_MAX when the walk finds none within its budget.
+ */
+static uint32_t
+rarest_new_avail(const struct picker *p, const struct bitfield *has)
+{
+	uint32_t	i, end = p->bstart[p->nlev], piece, budget;
+
+	budget = PICKER_WALK_BUDGET;
+	for (i = p->bstart[1]; i < end && budget > 0; i++, budget--) {
+		piece = p->order[i];
+		if (bitfield_bit_get(has->bits, piece) &&
+		    !bitfield_bit_get(p->started.bits, piece))
+			return p->avail[piece];
+	}
+	return UINT32_MAX;
 }
 
 /* In index order from a random first piece, wrapping. */
@@ -1049,7 +1070,15 @@ picker_next(struct picker *p, const struct bitfield *peer_has,
 		return 0;
 	if (p->opts.bbs_plus && !picker_in_end_game(p))
 		pick_bbs(p, &c);
-	pick_partial(p, &c);
+	/*
+	 * Rarest first rules, pieces in progress first among equals (as
+	 * libtorrent's picker): a piece we started from another peer is
+	 * asked of this one only if it is no more common than the rarest new
+	 * piece this one has.  A seed's upload then goes to pieces only it
+	 * has, not to pieces a choke left half done that others can give.
+	 */
+	pick_partial(p, &c, p->opts.rarest_first ?
+	    rarest_new_avail(p, peer_has) : UINT32_MAX);
 	if (p->opts.rarest_first) {
 		/* Random until random_first pieces are ours or under way. */
 		while (c.n < c.max &&
@@ -1060,6 +1089,7 @@ picker_next(struct picker *p, const struct bitfield *peer_has,
 		}
 		if (c.n < c.max)
 			pick_rarest(p, &c);
+		pick_partial(p, &c, UINT32_MAX);	/* room left */
 	} else if (c.n < c.max)
 		pick_in_order(p, &c);
 	if (c.n < c.max && picker_in_end_game(p) &&

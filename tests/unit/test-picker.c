@@ -503,6 +503,46 @@ Test(picker, partial_pieces_first)
 	picker_free(p);
 }
 
+/*
+ * Rarest first before pieces in progress: a seed is asked for a piece only
+ * it has before the rest of a piece a leecher also has (a choke left it
+ * half done); with nothing rarer, the piece in progress comes first.
+ */
+Test(picker, rarer_new_piece_before_common_partial)
+{
+	struct picker		*p = mk(4, 4 * BLK, 4 * BLK, &rarest);
+	struct bitfield		 seed, leech;
+	struct block_req	 a[2], b[4];
+	const uint32_t		 l01[] = { 0, 1, UINT32_MAX };
+	uint32_t		 piece;
+	bool			 d;
+
+	bf_all(&seed, 4);
+	bf_list(&leech, 4, l01);
+	picker_peer_add(p, &seed);
+	picker_peer_add(p, &leech);
+	/* From the leecher: two blocks of piece 0 or 1 (availability 2). */
+	cr_assert_eq(picker_next(p, &leech, NULL, 0, a, 2), 2);
+	piece = a[0].piece;
+	cr_assert(piece == 0 || piece == 1);
+	/* One block came, then it choked us: the piece stays started. */
+	cr_assert(picker_received(p, &a[0], &d));
+	picker_abandon(p, &a[1]);
+	/* The seed is asked for pieces 2 and 3 (only it has them) first. */
+	cr_assert_eq(picker_next(p, &seed, NULL, 0, b, 4), 4);
+	cr_assert(b[0].piece >= 2, "got piece %u", b[0].piece);
+	cr_assert(b[3].piece >= 2);
+	/* Room left: the piece in progress, before the other common one. */
+	cr_assert_eq(picker_next(p, &seed, NULL, 0, b, 4), 4);
+	cr_assert(b[0].piece >= 2);
+	cr_assert_eq(picker_next(p, &seed, NULL, 0, b, 1), 1);
+	cr_assert_eq(b[0].piece, piece);
+	cr_assert_eq(b[0].offset, BLK);
+	bitfield_clear(&seed);
+	bitfield_clear(&leech);
+	picker_free(p);
+}
+
 Test(picker, most_complete_partial_first)
 {
 	struct picker		*p = mk(10, 8 * BLK, 8 * BLK, &rarest);
