@@ -28,8 +28,10 @@ struct choke_rank {
  *    (choker.cpp, unchoke_compare_rr): a peer whose turn is over (it got
  *    CHOKE_TURN_BYTES since we unchoked it, or held the slot CHOKE_TURN_MS)
  *    goes behind every other;
- * 3. then the peers we send to fastest (a choked one counts 0: what is in
- *    flight when it was choked does not keep it first);
+ * 3. seeding, then the peers we send to fastest (a choked one counts 0:
+ *    what is in flight when it was choked does not keep it first);
+ *    downloading, never: among peers that send us nothing, the one that
+ *    takes the most from us (a free-rider) would win;
  * 4. then the one whose last turn began longest ago (never: first);
  * 5. equal still (turns that began at one rechoke): the one we sent the
  *    least so far, so that such a group keeps its order from round to
@@ -133,7 +135,7 @@ choke_decide(const struct choke_opts *o, const struct choke_peer *peers,
 		r[nr++] = (struct choke_rank){
 			.down = o->seeding ? 0 : c->down_rate,
 			.done = choke_turn_done(c, now),
-			.up = c->unchoked ? c->up_rate : 0,
+			.up = o->seeding && c->unchoked ? c->up_rate : 0,
 			.turn_ms = c->turn_ms,
 			.sent = c->uploaded,
 			.lot = prng_next(prng),

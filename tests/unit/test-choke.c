@@ -222,6 +222,35 @@ Test(choke, tit_for_tat_beats_turns)
 	cr_assert(r.unchoke[0] && r.unchoke[2], "turns not over stay");
 }
 
+/*
+ * Downloading, a peer that sends us nothing does not win a slot by how
+ * fast it takes from us (a free-rider): among peers that give nothing,
+ * the one that waited longest goes first.
+ */
+Test(choke, free_rider_gains_nothing_by_downloading_fast)
+{
+	struct choke_peer	p[3];
+	uint64_t		down[3] = { 100, 0, 0 };
+	uint64_t		up[3] = { 10, 4000000, 0 };
+	struct choke_opts	o = { .slots = 2, .choking = true };
+	struct run		r;
+
+	mkpeers(p, 3, down, up);
+	p[0].unchoked = p[1].unchoked = true;
+	p[0].turn_ms = p[1].turn_ms = NOW - 5000;	/* turns not over */
+	p[1].uploaded = 20000000;
+	decide(&o, p, 3, false, 1, &r);
+	cr_assert(r.unchoke[0], "it gives: it gets");
+	cr_assert(r.unchoke[2], "waited longest");
+	cr_assert_not(r.unchoke[1], "the free-rider's speed counts nothing");
+	/* Seeding, the rate we send at still ranks (round robin aside). */
+	o.seeding = true;
+	p[2].turn_ms = NOW - 5000;
+	p[2].uploaded = 20000000;
+	decide(&o, p, 3, false, 1, &r);
+	cr_assert(r.unchoke[1]);
+}
+
 /* A turn is over after CHOKE_TURN_BYTES or CHOKE_TURN_MS. */
 Test(choke, seeding_turn_ends)
 {
