@@ -22,9 +22,9 @@ How it measures, the same way for both clients:
     its finish time, its 95 % time, and the moment the leechers as a whole
     hold every piece ("the swarm holds every piece");
   - the seed's upload (protocol included) over time: for a gtorrent seed
-    the bytes it wrote (/proc/PID/io wchar: its sockets, and its few
-    status lines), sampled every 100 ms; for a libtorrent seed its
-    total_upload counter, sampled as often;
+    the bytes its TCP sockets had sent and seen acknowledged (`ss -tinp`,
+    tcp_info bytes_acked), sampled every 100 ms; for a libtorrent seed
+    its total_upload counter, sampled as often;
   - each leecher's bytes down/up: gtorrent's summary line (downloaded
     counts every payload byte received, duplicates included), or
     libtorrent's total_payload_download/upload (and
@@ -297,6 +297,12 @@ def lt_swarm_main(spec_path):
         st["alert_mask"] = 0
         if p.get("no_choke"):
             st["unchoke_slots_limit"] = -1
+        if p.get("free_rider"):
+            # never unchokes anyone, no allowed-fast pieces: uploads
+            # nothing, yet sends its requests (a rate limit would
+            # throttle those too: they count against it)
+            st["unchoke_slots_limit"] = 0
+            st["allowed_fast_set_size"] = 0
         ses = lt.session(st)
         f = lt.ip_filter()
         f.add_rule("0.0.0.0", "255.255.255.255",
@@ -382,15 +388,41 @@ def lt_swarm_main(spec_path):
 
 # --- one run ----------------------------------------------------------------
 
-def wchar(pid):
-    try:
-        with open("/proc/%d/io" % pid) as f:
-            for ln in f:
-                if ln.startswith("wchar:"):
-                    return int(ln.split()[1])
-    except OSError:
-        pass
-    return None
+class SentBytes:
+    """Bytes a process sent over TCP, protocol included: the sum over its
+    sockets of tcp_info's bytes_acked (`ss -tinp`), each socket's last
+    figure kept once it closes.  (gtorrent writes with send(), which
+    /proc/PID/io does not count.)"""
+
+    def __init__(self, pid):
+        self.tag = "pid=%d," % pid
+        self.socks = {}
+        self.ss = shutil.which("ss")
+
+    def sample(self):
+        if self.ss is None:
+            return None
+        try:
+            out = subprocess.run([self.ss, "-tinpH", "state", "established"],
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, timeout=5,
+                                 check=False).stdout.decode("utf-8",
+                                                            "replace")
+        except (subprocess.SubprocessError, OSError):
+            return None
+        key = None
+        for ln in out.splitlines():
+            if not ln[:1].isspace():
+                f = ln.split()
+                key = (f[2], f[3]) if self.tag in ln and len(f) > 3 \
+                    else None
+                continue
+            if key is None:
+                continue
+            for w in ln.split():
+                if w.startswith("bytes_acked:"):
+                    self.socks[key] = int(w[12:])
+        return sum(self.socks.values())
 
 
 def at(series, t):
@@ -618,8 +650,8 @@ class Lab:
             if client == "lt" or x == fr:
                 lt_peers.append({"name": x, "role": "leech",
                                  "port": lports[x],
-                                 "up": 1 if x == fr else self.u,
-                                 "down": self.d,
+                                 "up": self.u, "down": self.d,
+                                 "free_rider": x == fr,
                                  "dir": os.path.join(rundir, x)})
         snubber = None
         if snub:
@@ -718,11 +750,12 @@ class Lab:
         spat = None
         if snubber is not None:
             spat = "[%s:%d]" % (LOOPBACK, snubber.port)
+        sent = SentBytes(seed.pid) if seed is not None else None
         while True:
             now = time.monotonic()
             t = now - t0
-            if seed is not None:
-                w = wchar(seed.pid)
+            if sent is not None:
+                w = sent.sample()
                 if w is not None:
                     res.seed_series.append((t, w))
             for x, (out, err) in tails.items():
@@ -1081,7 +1114,7 @@ def run_cases(lab, cases, clients, table, outdir, details):
                 tt = tail_times(r)
                 w = waste(lab, r)
                 name = "%s %s" % (r.client, r.label)
-                table.add("5 -b %s" % tag, name, "95->100 %% median / max",
+                table.add("5 -b %s" % tag, name, "95->100 % median / max",
                           "%s / %s" % (fmt_s(median(tt)),
                                        fmt_s(max(tt) if tt else None)),
                           "(report)")
