@@ -959,12 +959,15 @@ def plot(outdir, tag, title, runs, tmin):
     png = os.path.join(outdir, tag + ".png")
     plots = ", ".join("'%s' using 1:2 with steps lw 2 title '%s'" % (
         p, t.replace("'", "")) for p, t in datas)
-    script = ("set terminal png size 900,560\nset output '%s'\n"
+    n = max([len(r.names) for r in runs] + [1])
+    script = ("set terminal png noenhanced size 900,560\n"
+              "set output '%s'\nset yrange [0:%d]\nset ytics %d\n"
               "set title '%s'\nset xlabel 'time (s)'\n"
               "set ylabel 'leechers finished'\nset key bottom right\n"
               "set grid\nset arrow from %.2f, graph 0 to %.2f, graph 1 "
               "nohead dt 2\nset label 'T_min' at %.2f, graph 0.95\n"
-              "plot %s\n" % (png, title.replace("'", ""), tmin, tmin,
+              "plot %s\n" % (png, n, max(1, n // 8), title.replace("'", ""),
+                             tmin, tmin,
                              tmin, plots))
     try:
         subprocess.run([gp], input=script.encode(), timeout=60,
