@@ -85,8 +85,9 @@ DEPS_tracker-udp := tracker-udp tracker addr buf crypto $(BASE)
 DEPS_announce	:= announce crypto $(BASE)
 DEPS_peer	:= peer wire bitfield buf $(BASE)
 DEPS_choke	:= choke crypto $(BASE)
+DEPS_ratelimit	:= ratelimit $(BASE)
 DEPS_swarm	:= swarm choke addr crypto $(BASE)
-DEPS_net	:= net sockaddr peer wire bitfield addr buf reactor $(BASE)
+DEPS_net	:= net sockaddr peer wire bitfield addr buf reactor ratelimit $(BASE)
 DEPS_wire	:= wire buf $(BASE)
 DEPS_extmsg	:= extmsg bencode addr buf $(BASE)
 DEPS_krpc	:= krpc bencode addr buf $(BASE)
@@ -105,7 +106,7 @@ DEPS_session	:= session net sockaddr torrent announcer tracker-client http udp \
 		   dht-lookup dht-store krpc metainfo metadata storage \
 		   storage-fs storage-mem storage-hash filemap picker peer wire \
 		   bitfield swarm choke extmsg pex bencode addr buf crypto \
-		   reactor $(BASE)
+		   reactor ratelimit $(BASE)
 DEPS_dht	:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))

@@ -26,6 +26,7 @@
 
 struct conn;
 struct net;
+struct net_limit;
 struct peer;
 struct reactor;
 
@@ -63,6 +64,9 @@ struct net_hooks {
 
 struct net_opts {
 	uint32_t	max_conns;	/* all connections, at most */
+	/* Every connection's bytes, bytes/s (0: no limit); see net_limit */
+	uint64_t	max_down_rate;
+	uint64_t	max_up_rate;
 };
 
 struct net	*net_new(struct reactor *, const struct net_opts *,
@@ -103,6 +107,29 @@ size_t		 net_out_pending(const struct conn *);
  */
 void		 net_pin(struct conn *);
 void		 net_unpin(struct conn *);
+
+/*
+ * Rate limits: a token bucket per direction (ratelimit.h) that counts
+ * every byte read from or written to a connection's socket, handshakes
+ * and message headers included (not TCP/IP's own headers).  Each
+ * connection is charged to the net's own limits (net_opts) and to at most
+ * one more set (a torrent's, net_conn_limit); a byte goes only when all
+ * of them allow it.  A connection out of tokens stops reading (writing)
+ * and waits in its limit's queue; when a quarter of the bucket is back,
+ * the waiting connections get equal shares in turn.  Rates are bytes/s,
+ * 0 for none.
+ */
+struct net_limit *net_limit_new(struct net *, uint64_t down, uint64_t up);
+/* Its connections go on without it (memory goes back from the loop). */
+void		 net_limit_free(struct net_limit *);
+void		 net_limit_set(struct net_limit *, uint64_t down, uint64_t up);
+/* Bytes read and written by the connections charged to it so far. */
+void		 net_limit_bytes(const struct net_limit *, uint64_t *down,
+		    uint64_t *up);
+/* The net's own limits (net_opts), for net_limit_set and _bytes. */
+struct net_limit *net_global_limit(struct net *);
+/* c is also charged to l (set once, e.g. when its owner attaches it). */
+void		 net_conn_limit(struct conn *, struct net_limit *);
 
 const struct netaddr *net_conn_addr(const struct conn *);
 const char	*net_conn_name(const struct conn *);	/* "addr:port" */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "net.h"
 #include "peer.h"
+#include "ratelimit.h"
 #include "reactor.h"
 #include "sockaddr.h"
 #include "util.h"
@@ -45,7 +46,31 @@
  * NET_HANDSHAKE_MS from its accept whatever it sends, and when the process
  * runs out of descriptors a spare one lets us accept and close at once
  * while accepting pauses for NET_PAUSE_MS (no busy loop on EMFILE).
+ *
+ * Rate limits (net_limit): a read or a write asks each bucket the
+ * connection is charged to for at most the bytes it holds, and spends
+ * what went.  A connection that finds a bucket empty drops its EV_READ
+ * (EV_WRITE) and waits in that bucket's queue; the bucket's timer fires
+ * when a quantum of tokens is back and gives each waiting connection, in
+ * queue order, an equal share of what there is.  One that used its share
+ * and has more goes to the back of the queue (round robin); one that
+ * drained its socket (its output) goes back to its events.  Nothing runs
+ * while every bucket is empty: no busy loop.
  */
+
+enum net_dir {
+	NET_DOWN,		/* reads */
+	NET_UP,			/* writes */
+};
+
+/* What a read or write pass ended on. */
+enum net_io {
+	IO_DONE,		/* drained the socket (sent all queued) */
+	IO_AGAIN,		/* socket full (writes) */
+	IO_BUDGET,		/* the pass's budget ran out: maybe more */
+	IO_LIMITED,		/* a bucket is empty: c waits in its queue */
+	IO_DEAD,		/* c closed */
+};
 
 /*
  * A connection's life: CONNECTING (outbound only), HANDSHAKE until the
@@ -81,8 +106,22 @@ struct conn {
 	void			*ctx;
 	TAILQ_ENTRY(conn)	 entry;		/* net's live list */
 	TAILQ_ENTRY(conn)	 dirty_entry;	/* net's flush list */
+	struct net_limit	*lim[2];	/* the net's, the owner's */
+	uint64_t		 bytes[2];	/* read, written */
+	struct net_limit	*waiting[2];	/* [dir]: in its queue */
+	TAILQ_ENTRY(conn)	 wait_entry[2];
 };
 TAILQ_HEAD(conn_list, conn);
+
+struct net_limit {
+	struct net		*net;
+	struct ratelimit	 b[2];		/* [enum net_dir] */
+	struct conn_list	 wait[2];	/* connections out of tokens */
+	size_t			 nwait[2];
+	struct reactor_timer	*timer[2];	/* a quantum is back */
+	uint64_t		 bytes[2];	/* charged so far */
+	bool			 dead;		/* freed from the loop */
+};
 
 struct net {
 	struct reactor		*r;
@@ -98,11 +137,14 @@ struct net {
 	struct conn_list	 dirty;		/* output to write soon */
 	size_t			 nconns;
 	size_t			 nwaiting;	/* inbound, not yet owned */
+	struct net_limit	*global;	/* net_opts' rates */
 };
 
 static void	conn_read_cb(evutil_socket_t, short, void *);
 static void	conn_write_cb(evutil_socket_t, short, void *);
 static void	conn_timer_cb(void *);
+static void	conn_resume(struct conn *, enum net_dir, struct net_limit *,
+		    uint64_t);
 
 /* event_add, checked: false (and logged) if libevent refused. */
 static bool
@@ -121,6 +163,231 @@ sock_tune(int fd)
 
 	/* Requests are small and latency-bound; we batch writes anyway. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* ---- rate limits --------------------------------------------------------- */
+
+static void
+limit_unqueue(struct conn *c, enum net_dir d)
+{
+	struct net_limit	*l = c->waiting[d];
+
+	if (l == NULL)
+		return;
+	TAILQ_REMOVE(&l->wait[d], c, wait_entry[d]);
+	l->nwait[d]--;
+	c->waiting[d] = NULL;
+}
+
+/* Someone waits for l's tokens: its timer fires when a quantum is back. */
+static void
+limit_arm(struct net_limit *l, enum net_dir d, uint64_t now)
+{
+	struct ratelimit	*b = &l->b[d];
+
+	if (l->dead || l->nwait[d] == 0 ||
+	    reactor_timer_pending(l->timer[d]))
+		return;
+	reactor_timer_at(l->timer[d], now +
+	    ratelimit_wait_ms(b, ratelimit_quantum(b), now));
+}
+
+/* c found l empty: its reads (writes) stop until l's timer resumes them. */
+static void
+conn_throttle(struct conn *c, enum net_dir d, struct net_limit *l,
+    uint64_t now)
+{
+	assert(c->waiting[d] == NULL && !c->dead && !l->dead);
+	event_del(d == NET_DOWN ? c->rev : c->wev);
+	c->waiting[d] = l;
+	TAILQ_INSERT_TAIL(&l->wait[d], c, wait_entry[d]);
+	l->nwait[d]++;
+	limit_arm(l, d, now);
+}
+
+/*
+ * The bytes c may move in direction d now: the fewest any of its buckets
+ * holds (SIZE_MAX: no limit).  At 0, *empty is the bucket that is empty.
+ */
+static size_t
+conn_allow(struct conn *c, enum net_dir d, uint64_t now,
+    struct net_limit **empty)
+{
+	struct net_limit	*l;
+	uint64_t		 a, allow = SIZE_MAX;
+	int			 i;
+
+	for (i = 0; i < 2; i++) {
+		l = c->lim[i];
+		if (l == NULL || !ratelimit_on(&l->b[d]))
+			continue;
+		a = ratelimit_avail(&l->b[d], now);
+		if (a < allow)
+			allow = a;
+		if (a == 0) {
+			*empty = l;
+			break;
+		}
+	}
+	return (size_t)allow;
+}
+
+/* n bytes went through c's socket: every bucket of c pays. */
+static void
+conn_charge(struct conn *c, enum net_dir d, size_t n)
+{
+	struct net_limit	*l;
+	int			 i;
+
+	c->bytes[d] += n;
+	for (i = 0; i < 2; i++) {
+		if ((l = c->lim[i]) == NULL)
+			continue;
+		ratelimit_spend(&l->b[d], n);
+		l->bytes[d] += n;
+	}
+}
+
+/*
+ * l's timer: once a quantum is back, the waiting connections get equal
+ * shares of the tokens, in queue order (those that use theirs up and have
+ * more go to the back).
+ */
+static void
+limit_wake(struct net_limit *l, enum net_dir d)
+{
+	struct ratelimit	*b = &l->b[d];
+	struct conn		*c;
+	uint64_t		 now = reactor_now_ms(l->net->r), w, avail;
+	size_t			 i, n = l->nwait[d];
+
+	if (l->dead || n == 0)
+		return;
+	if ((w = ratelimit_wait_ms(b, ratelimit_quantum(b), now)) > 0) {
+		reactor_timer_at(l->timer[d], now + w);	/* others spent */
+		return;
+	}
+	for (i = 0; i < n && !l->dead; i++) {
+		if ((c = TAILQ_FIRST(&l->wait[d])) == NULL)
+			break;
+		if ((avail = ratelimit_avail(b, now)) == 0)
+			break;
+		limit_unqueue(c, d);
+		conn_resume(c, d, l, avail == UINT64_MAX ? UINT64_MAX :
+		    MAX(avail / (n - i), 1));
+	}
+	if (!l->dead)
+		limit_arm(l, d, now);
+}
+
+static void
+limit_down_cb(void *arg)
+{
+	limit_wake(arg, NET_DOWN);
+}
+
+static void
+limit_up_cb(void *arg)
+{
+	limit_wake(arg, NET_UP);
+}
+
+struct net_limit *
+net_limit_new(struct net *n, uint64_t down, uint64_t up)
+{
+	struct net_limit	*l;
+	uint64_t		 now = reactor_now_ms(n->r);
+
+	l = xcalloc(1, sizeof(*l));
+	l->net = n;
+	ratelimit_init(&l->b[NET_DOWN], down, now);
+	ratelimit_init(&l->b[NET_UP], up, now);
+	TAILQ_INIT(&l->wait[NET_DOWN]);
+	TAILQ_INIT(&l->wait[NET_UP]);
+	l->timer[NET_DOWN] = reactor_timer_new(n->r, limit_down_cb, l);
+	l->timer[NET_UP] = reactor_timer_new(n->r, limit_up_cb, l);
+	return l;
+}
+
+static void
+limit_free_cb(void *arg)
+{
+	struct net_limit	*l = arg;
+
+	reactor_timer_free(l->timer[NET_DOWN]);
+	reactor_timer_free(l->timer[NET_UP]);
+	free(l);
+}
+
+void
+net_limit_free(struct net_limit *l)
+{
+	struct net	*n;
+	struct conn	*c;
+	int		 i;
+
+	if (l == NULL)
+		return;
+	n = l->net;
+	l->dead = true;
+	reactor_timer_cancel(l->timer[NET_DOWN]);
+	reactor_timer_cancel(l->timer[NET_UP]);
+	TAILQ_FOREACH(c, &n->conns, entry)
+		for (i = 0; i < 2; i++)
+			if (c->lim[i] == l)
+				c->lim[i] = NULL;
+	/* Its waiters go back to their events (the others may stop them). */
+	while ((c = TAILQ_FIRST(&l->wait[NET_DOWN])) != NULL) {
+		limit_unqueue(c, NET_DOWN);
+		if (!ev_on(c->rev, __func__))
+			net_close(c, "cannot wait for input");
+	}
+	while ((c = TAILQ_FIRST(&l->wait[NET_UP])) != NULL) {
+		limit_unqueue(c, NET_UP);
+		if (!ev_on(c->wev, __func__))
+			net_close(c, "cannot wait for output room");
+	}
+	reactor_defer_free(n->r, limit_free_cb, l);
+}
+
+void
+net_limit_set(struct net_limit *l, uint64_t down, uint64_t up)
+{
+	uint64_t	now = reactor_now_ms(l->net->r);
+	int		d;
+
+	ratelimit_set_rate(&l->b[NET_DOWN], down, now);
+	ratelimit_set_rate(&l->b[NET_UP], up, now);
+	for (d = NET_DOWN; d <= NET_UP; d++)
+		if (l->nwait[d] > 0)
+			reactor_timer_at(l->timer[d], now);
+}
+
+void
+net_limit_bytes(const struct net_limit *l, uint64_t *down, uint64_t *up)
+{
+	*down = l->bytes[NET_DOWN];
+	*up = l->bytes[NET_UP];
+}
+
+struct net_limit *
+net_global_limit(struct net *n)
+{
+	return n->global;
+}
+
+void
+net_conn_limit(struct conn *c, struct net_limit *l)
+{
+	int	d;
+
+	assert(c->lim[1] == NULL && !l->dead);
+	c->lim[1] = l;
+	/* what went before (an inbound handshake) is l's too */
+	for (d = NET_DOWN; d <= NET_UP; d++) {
+		ratelimit_spend(&l->b[d], c->bytes[d]);
+		l->bytes[d] += c->bytes[d];
+	}
 }
 
 /* ---- connections --------------------------------------------------------- */
@@ -145,6 +412,7 @@ conn_new(struct net *n, int fd, const struct netaddr *a, bool outbound)
 	if (c->rev == NULL || c->wev == NULL)
 		abort();		/* only on OOM, like xmalloc */
 	c->timer = reactor_timer_new(n->r, conn_timer_cb, c);
+	c->lim[0] = n->global;
 	TAILQ_INSERT_TAIL(&n->conns, c, entry);
 	n->nconns++;
 	if (!outbound)
@@ -186,6 +454,8 @@ net_close(struct conn *c, const char *fmt, ...)
 	event_del(c->rev);
 	event_del(c->wev);
 	reactor_timer_cancel(c->timer);
+	limit_unqueue(c, NET_DOWN);
+	limit_unqueue(c, NET_UP);
 	if (c->dirty) {
 		TAILQ_REMOVE(&n->dirty, c, dirty_entry);
 		c->dirty = false;
@@ -289,84 +559,128 @@ net_out_pending(const struct conn *c)
 }
 
 /*
- * Sends what is queued, at most *budget bytes.  Returns true when all of
- * it went out; false when the socket is full (or c died).
+ * Sends what is queued, at most *budget bytes and what the buckets allow:
+ * IO_DONE when all of it went out, else why not (IO_LIMITED: *empty is
+ * the empty bucket).
  */
-static bool
-conn_send(struct conn *c, size_t *budget)
+static enum net_io
+conn_send(struct conn *c, size_t *budget, uint64_t now,
+    struct net_limit **empty)
 {
 	struct buf	*out = peer_out(c->peer);
-	size_t		 len;
+	enum net_io	 r = IO_DONE;
+	size_t		 len, allow;
 	ssize_t		 n;
 
 	while (c->out_off < out->len) {
-		if (*budget == 0)
-			return false;
-		len = MIN(out->len - c->out_off, *budget);
+		if (*budget == 0) {
+			r = IO_BUDGET;
+			break;
+		}
+		if ((allow = conn_allow(c, NET_UP, now, empty)) == 0) {
+			r = IO_LIMITED;
+			break;
+		}
+		len = MIN(MIN(out->len - c->out_off, *budget), allow);
 		n = send(c->fd, out->data + c->out_off, len, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			r = IO_AGAIN;
 			break;
+		}
 		if (n <= 0) {
 			net_close(c, "write: %s", n == 0 ? "no progress" :
 			    strerror(errno));
-			return false;
+			return IO_DEAD;
 		}
+		conn_charge(c, NET_UP, (size_t)n);
 		c->out_off += (size_t)n;
 		*budget -= (size_t)n;
 	}
 	if (c->out_off == out->len) {
 		buf_reset(out);
 		c->out_off = 0;
-		return true;
+		return IO_DONE;
 	}
 	/* Keep the peer's queue under its cap: drop what went out. */
 	if (c->out_off >= out->len / 2) {
 		buf_drain(out, c->out_off);
 		c->out_off = 0;
 	}
-	return false;
+	return r;
 }
 
 /*
  * Writes what the peer queued; when all of it is out, the owner may queue
- * more (hooks.writable), and so on within NET_WRITE_BUDGET.  EV_WRITE stays
- * armed while anything waits, or while the budget ran out (the owner may
- * have more: the socket is writable, so we are back at once).
+ * more (hooks.writable), and so on within budget.  Out of tokens, c waits
+ * in the empty bucket's queue (IO_LIMITED).
  */
+static enum net_io
+conn_output(struct conn *c, size_t budget)
+{
+	struct net_limit	*empty = NULL;
+	uint64_t		 now = reactor_now_ms(c->net->r);
+	enum net_io		 r;
+
+	for (;;) {
+		if ((r = conn_send(c, &budget, now, &empty)) != IO_DONE)
+			break;
+		if (c->state != CONN_ACTIVE)
+			return IO_DONE;
+		if (budget == 0)
+			return IO_BUDGET;
+		c->hooks->writable(c->ctx);
+		if (!conn_check_peer(c, GT_OK))
+			return IO_DEAD;
+		if (peer_out(c->peer)->len == 0)
+			return IO_DONE;
+	}
+	if (r == IO_LIMITED)
+		conn_throttle(c, NET_UP, empty, now);
+	return r;
+}
+
+/*
+ * Writes within budget.  EV_WRITE stays armed while anything waits for
+ * room, or while the budget ran out (the owner may have more: the socket
+ * is writable, so we are back at once); but when the budget was share's
+ * share of its tokens, c goes to the back of its queue instead.
+ */
+static void
+conn_write_some(struct conn *c, size_t budget, struct net_limit *share)
+{
+	if (c->dead || c->peer == NULL || c->state == CONN_CONNECTING)
+		return;
+	if (c->waiting[NET_UP] != NULL)
+		return;			/* its bucket's timer writes */
+	switch (conn_output(c, budget)) {
+	case IO_DEAD:
+	case IO_LIMITED:
+		return;
+	case IO_DONE:
+		event_del(c->wev);
+		return;
+	case IO_BUDGET:
+		if (share != NULL && !share->dead &&
+		    ratelimit_on(&share->b[NET_UP])) {
+			conn_throttle(c, NET_UP, share,
+			    reactor_now_ms(c->net->r));
+			return;
+		}
+		break;
+	case IO_AGAIN:
+		break;
+	}
+	if (!event_pending(c->wev, EV_WRITE, NULL) &&
+	    !ev_on(c->wev, __func__))
+		net_close(c, "cannot wait for output room");
+}
+
 static void
 conn_write(struct conn *c)
 {
-	size_t	budget = NET_WRITE_BUDGET;
-	bool	more = false;
-
-	if (c->dead || c->peer == NULL || c->state == CONN_CONNECTING)
-		return;
-	for (;;) {
-		if (!conn_send(c, &budget)) {
-			more = true;
-			break;
-		}
-		if (c->state != CONN_ACTIVE)
-			break;
-		if (budget == 0) {
-			more = true;
-			break;
-		}
-		c->hooks->writable(c->ctx);
-		if (!conn_check_peer(c, GT_OK))
-			return;
-		if (peer_out(c->peer)->len == 0)
-			break;
-	}
-	if (c->dead)
-		return;
-	if (!more)
-		event_del(c->wev);
-	else if (!event_pending(c->wev, EV_WRITE, NULL) &&
-	    !ev_on(c->wev, __func__))
-		net_close(c, "cannot wait for output room");
+	conn_write_some(c, NET_WRITE_BUDGET, NULL);
 }
 
 static void
@@ -500,45 +814,101 @@ conn_compact(struct conn *c)
 	}
 }
 
-static void
-conn_read_cb(evutil_socket_t fd, short what, void *arg)
+/*
+ * Reads and decodes within budget and what the buckets allow: IO_DONE
+ * once the socket is drained, IO_BUDGET when the budget ran out first,
+ * IO_LIMITED when a bucket did (c then waits in its queue).
+ */
+static enum net_io
+conn_input(struct conn *c, size_t budget)
 {
-	struct conn	*c = arg;
-	size_t		 budget = NET_READ_BUDGET, room;
-	ssize_t		 n;
+	struct net_limit	*empty = NULL;
+	uint64_t		 now = reactor_now_ms(c->net->r);
+	enum net_io		 r = IO_BUDGET;
+	size_t			 room, want, allow;
+	ssize_t			 n;
 
-	(void)what;
 	while (!c->dead && budget > 0) {
 		assert(c->pins == 0);
 		room = NET_RBUF_SIZE - c->rlen;
 		assert(room >= WIRE_MAX_FRAME - WIRE_HANDSHAKE_LEN);
-		n = read(fd, c->rbuf + c->rlen, room);
+		if ((allow = conn_allow(c, NET_DOWN, now, &empty)) == 0) {
+			r = IO_LIMITED;
+			break;
+		}
+		want = MIN(MIN(room, budget), allow);
+		n = read(c->fd, c->rbuf + c->rlen, want);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			r = IO_DONE;
 			break;
+		}
 		if (n == -1) {
 			net_close(c, "read: %s", strerror(errno));
-			return;
+			return IO_DEAD;
 		}
 		if (n == 0) {
 			net_close(c, "closed by the peer");
-			return;
+			return IO_DEAD;
 		}
+		conn_charge(c, NET_DOWN, (size_t)n);
 		c->rlen += (size_t)n;
-		budget -= MIN((size_t)n, budget);
-		if (!conn_process(c, reactor_now_ms(c->net->r)))
-			return;
-		if ((size_t)n < room)
-			break;		/* drained the socket */
+		budget -= (size_t)n;
+		now = reactor_now_ms(c->net->r);
+		if (!conn_process(c, now))
+			return IO_DEAD;
+		if ((size_t)n < want) {
+			r = IO_DONE;		/* drained the socket */
+			break;
+		}
 		/* Blocks are written from rbuf before it is read into again. */
 		if (!conn_after_input(c))
-			return;
+			return IO_DEAD;
 		conn_compact(c);
 	}
 	conn_settle(c);
-	if (!c->dead)
-		conn_compact(c);
+	if (c->dead)
+		return IO_DEAD;
+	conn_compact(c);
+	if (r == IO_LIMITED)
+		conn_throttle(c, NET_DOWN, empty, now);
+	return r;
+}
+
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)conn_input(arg, NET_READ_BUDGET);
+}
+
+/*
+ * l's timer gave c share bytes of its tokens in direction d: c reads
+ * (writes) them, then goes back to the end of l's queue if it has more,
+ * else back to its events.
+ */
+static void
+conn_resume(struct conn *c, enum net_dir d, struct net_limit *l,
+    uint64_t share)
+{
+	enum net_io	r;
+
+	if (c->dead)
+		return;
+	if (d == NET_UP) {
+		conn_write_some(c, (size_t)MIN(share, NET_WRITE_BUDGET), l);
+		net_rearm(c);
+		return;
+	}
+	r = conn_input(c, (size_t)MIN(share, NET_READ_BUDGET));
+	if (r == IO_DEAD || r == IO_LIMITED)
+		return;
+	if (r == IO_BUDGET && !l->dead && ratelimit_on(&l->b[d]))
+		conn_throttle(c, d, l, reactor_now_ms(c->net->r));
+	else if (!ev_on(c->rev, __func__))
+		net_close(c, "cannot wait for input");
 }
 
 static void
@@ -857,6 +1227,7 @@ net_new(struct reactor *r, const struct net_opts *o,
 	if (n->flush_ev == NULL)
 		abort();
 	n->resume = reactor_timer_new(r, net_resume_cb, n);
+	n->global = net_limit_new(n, o->max_down_rate, o->max_up_rate);
 	return n;
 }
 
@@ -869,6 +1240,7 @@ net_free(struct net *n)
 		return;
 	while ((c = TAILQ_FIRST(&n->conns)) != NULL)
 		net_close(c, "shutting down");
+	net_limit_free(n->global);
 	if (n->lev != NULL)
 		event_free(n->lev);
 	if (n->lfd != -1)

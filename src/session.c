@@ -651,7 +651,11 @@ session_new(struct session **out, struct reactor *r,
 	rand_bytes(&s->key, sizeof(s->key));
 	LIST_INIT(&s->resolving);
 	session_find_local(s);
-	no = (struct net_opts){ .max_conns = s->max_peers };
+	no = (struct net_opts){
+		.max_conns = s->max_peers,
+		.max_down_rate = o->max_down_rate,
+		.max_up_rate = o->max_up_rate,
+	};
 	nh = (struct net_hooks){ .accept = session_accept, .arg = s };
 	s->net = net_new(r, &no, &nh);
 	s->trackers = tracker_client_new(r);

@@ -136,6 +136,7 @@ struct torrent {
 
 	struct reactor_timer	 *tick_timer;	/* swarm_deadline */
 	struct reactor_timer	 *refill_timer;
+	struct net_limit	 *lim;		/* --max-*-rate, its conns' */
 
 	uint64_t		  size;		/* payload bytes */
 	uint64_t		  have_bytes;
@@ -1510,6 +1511,7 @@ torrent_attach(struct torrent *t, struct conn *c, uint32_t cand)
 	(void)buf_append(peer_out(tc->p), raw, sizeof(raw));
 	TAILQ_INSERT_TAIL(&t->conns, tc, entry);
 	t->nconns++;
+	net_conn_limit(c, t->lim);
 	net_attach(c, tc->p, &torrent_conn_hooks, tc);
 	return tc;
 }
@@ -1832,6 +1834,7 @@ torrent_alloc(const struct torrent_host *h, const struct torrent_opts *o,
 	t->hash_timer = reactor_timer_new(t->r, hash_timer_cb, t);
 	t->md_timer = reactor_timer_new(t->r, md_timer_cb, t);
 	t->pex_timer = reactor_timer_new(t->r, pex_timer_cb, t);
+	t->lim = net_limit_new(h->net, o->max_down_rate, o->max_up_rate);
 	return t;
 }
 
@@ -2004,6 +2007,7 @@ torrent_free(struct torrent *t)
 	if (t == NULL)
 		return;
 	torrent_stop(t);
+	net_limit_free(t->lim);
 	announcer_free(t->an);
 	reactor_timer_free(t->tick_timer);
 	reactor_timer_free(t->refill_timer);

@@ -1,7 +1,10 @@
-/* test-net.c - connections on 127.0.0.1: serving a silent peer, caps, pins */
+/* test-net.c - connections on 127.0.0.1: serving a silent peer, caps, pins,
+   rate limits */
 #include <criterion/criterion.h>
 
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -12,6 +15,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bitfield.h"
@@ -323,4 +327,342 @@ Test(net, pinned_buffer_is_never_reused, .signal = SIGABRT)
 	reactor_run(o.r);
 	pthread_join(th, NULL);
 	owner_clear(&o);
+}
+
+/* ---- rate limits: real sockets, a client thread per connection ----------- */
+
+#define LIM_CONNS	3
+#define LIM_BIN_MS	100		/* client-side histogram bins */
+#define LIM_BINS	60
+#define LIM_RUN_MS	3300		/* the reactor runs this long */
+#define LIM_FROM_MS	1000		/* measured from here ... */
+#define LIM_TO_MS	3000		/* ... to here */
+#define LIM_MSG		16384		/* unknown-message payload sent */
+
+/* One accepted connection of a limited owner. */
+struct lconn {
+	struct lowner	*o;
+	struct conn	*c;
+	struct peer	*p;
+};
+
+struct lowner {
+	struct reactor		*r;
+	struct net		*n;
+	struct net_limit	*lim;		/* NULL: only the global one */
+	struct bitfield		 have;
+	struct lconn		 conns[LIM_CONNS];
+	int			 nconns;
+	struct reactor_timer	*stop;
+	struct reactor_timer	*sample;
+	uint64_t		 t_start, t_from, t_to;
+	uint64_t		 down_from, down_to;	/* global bytes read */
+};
+
+static enum gt_err
+l_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
+{
+	struct lconn	*lc = ctx;
+
+	if (peer_on_handshake(lc->p, hs, &lc->o->have,
+	    reactor_now_ms(lc->o->r)) != GT_OK) {
+		*why = "peer refused";
+		return GT_EPROTO;
+	}
+	return GT_OK;
+}
+
+static void
+l_writable(void *ctx)
+{
+	struct lconn	*lc = ctx;
+	static uint8_t	 zeros[CHUNK];
+
+	(void)buf_append(peer_out(lc->p), zeros, CHUNK);	/* endless */
+}
+
+static const struct conn_hooks	lconn_hooks = {
+	.handshake = l_handshake, .after_input = o_after_input,
+	.writable = l_writable, .closed = o_after_input,
+};
+
+static enum gt_err
+l_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
+    const char **why)
+{
+	struct lowner		*o = arg;
+	struct lconn		*lc;
+	struct peer_config	 cfg = {
+		.npieces = 8, .piece_length = 16384, .last_size = 16384,
+		.fast = true,
+	};
+	struct wire_handshake	 ours;
+	uint8_t			 raw[WIRE_HANDSHAKE_LEN];
+
+	(void)hs;
+	if (o->nconns == LIM_CONNS) {
+		*why = "full";
+		return GT_ERANGE;
+	}
+	lc = &o->conns[o->nconns++];
+	lc->o = o;
+	lc->c = c;
+	lc->p = peer_new(&cfg, &peer_hooks, lc, reactor_now_ms(o->r));
+	memset(&ours, 0, sizeof(ours));
+	memcpy(ours.info_hash, info_hash, 20);
+	memcpy(ours.peer_id, "-GQ0100-testtesttest", 20);
+	wire_encode_handshake(raw, &ours);
+	(void)buf_append(peer_out(lc->p), raw, sizeof(raw));
+	if (o->lim != NULL)
+		net_conn_limit(c, o->lim);
+	net_attach(c, lc->p, &lconn_hooks, lc);
+	return GT_OK;
+}
+
+/* Global bytes read at LIM_FROM_MS and LIM_TO_MS (by the reactor clock). */
+static void
+l_sample_cb(void *arg)
+{
+	struct lowner	*o = arg;
+	uint64_t	 now = reactor_now_ms(o->r), up;
+
+	if (o->t_from == 0) {
+		o->t_from = now;
+		net_limit_bytes(net_global_limit(o->n), &o->down_from, &up);
+		reactor_timer_at(o->sample, o->t_start + LIM_TO_MS);
+	} else {
+		o->t_to = now;
+		net_limit_bytes(net_global_limit(o->n), &o->down_to, &up);
+	}
+}
+
+static void
+lowner_init(struct lowner *o, uint64_t gdown, uint64_t gup, uint64_t down,
+    uint64_t up, uint16_t *port)
+{
+	struct net_opts		no = { .max_conns = 10, .max_down_rate = gdown,
+				    .max_up_rate = gup };
+	struct net_hooks	nh = { .accept = l_accept, .arg = o };
+
+	memset(o, 0, sizeof(*o));
+	o->r = reactor_new();
+	o->n = net_new(o->r, &no, &nh);
+	if (down != 0 || up != 0)
+		o->lim = net_limit_new(o->n, down, up);
+	bitfield_init(&o->have, 8);
+	bitfield_set_all(&o->have);
+	cr_assert_eq(net_listen(o->n, 0, port), GT_OK);
+	o->stop = reactor_timer_new(o->r, (void (*)(void *))reactor_stop,
+	    o->r);
+	o->sample = reactor_timer_new(o->r, l_sample_cb, o);
+}
+
+static void
+lowner_run(struct lowner *o)
+{
+	o->t_start = reactor_now_ms(o->r);
+	reactor_timer_at(o->stop, o->t_start + LIM_RUN_MS);
+	reactor_timer_at(o->sample, o->t_start + LIM_FROM_MS);
+	reactor_run(o->r);
+}
+
+static void
+lowner_clear(struct lowner *o)
+{
+	reactor_timer_free(o->stop);
+	reactor_timer_free(o->sample);
+	net_limit_free(o->lim);
+	net_free(o->n);
+	reactor_free(o->r);
+	bitfield_clear(&o->have);
+}
+
+/* A remote peer: handshake, then reads (or sends) as fast as it can. */
+struct lclient {
+	uint16_t	 port;
+	bool		 send;		/* send unknown messages; else read */
+	atomic_bool	*stop;
+	uint64_t	 bins[LIM_BINS];	/* bytes per LIM_BIN_MS */
+	uint64_t	 total;
+};
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void *
+lclient_main(void *arg)
+{
+	struct lclient		*cl = arg;
+	struct wire_handshake	 hs;
+	static uint8_t		 msg[4 + 1 + LIM_MSG];
+	uint8_t			 raw[WIRE_HANDSHAKE_LEN], buf[1 << 16];
+	struct pollfd		 pfd;
+	uint64_t		 t0, b;
+	ssize_t			 n;
+	int			 fd;
+
+	if ((fd = dial(cl->port)) == -1)
+		return NULL;
+	memset(&hs, 0, sizeof(hs));
+	memcpy(hs.info_hash, info_hash, 20);
+	memcpy(hs.peer_id, "-XX0000-remoteremote", 20);
+	wire_encode_handshake(raw, &hs);
+	if (write(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw))
+		goto out;
+	store_be32(msg, 1 + LIM_MSG);
+	msg[4] = 99;			/* unknown: skipped by the peer */
+	t0 = mono_ms();
+	pfd = (struct pollfd){ .fd = fd, .events = cl->send ? POLLOUT :
+	    POLLIN };
+	while (!atomic_load(cl->stop) && poll(&pfd, 1, 200) >= 0) {
+		if (pfd.revents == 0)
+			continue;
+		if (cl->send)
+			n = write(fd, msg, sizeof(msg));
+		else
+			n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		b = (mono_ms() - t0) / LIM_BIN_MS;
+		if (b < LIM_BINS)
+			cl->bins[b] += (uint64_t)n;
+		cl->total += (uint64_t)n;
+	}
+out:
+	close(fd);
+	return NULL;
+}
+
+/* Bytes/s a client moved from LIM_FROM_MS to LIM_TO_MS. */
+static double
+lclient_rate(const struct lclient *cl)
+{
+	uint64_t	sum = 0;
+	size_t		i;
+
+	for (i = LIM_FROM_MS / LIM_BIN_MS; i < LIM_TO_MS / LIM_BIN_MS; i++)
+		sum += cl->bins[i];
+	return (double)sum * 1000 / (LIM_TO_MS - LIM_FROM_MS);
+}
+
+static double
+cpu_s(void)
+{
+	struct rusage	ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Runs n clients against o; returns the process CPU seconds used. */
+static double
+lrun(struct lowner *o, uint16_t port, struct lclient *cl, int n, bool send)
+{
+	atomic_bool	stop = false;
+	pthread_t	th[LIM_CONNS];
+	double		cpu;
+	int		i;
+
+	for (i = 0; i < n; i++) {
+		cl[i] = (struct lclient){ .port = port, .send = send,
+		    .stop = &stop };
+		cr_assert_eq(pthread_create(&th[i], NULL, lclient_main,
+		    &cl[i]), 0);
+	}
+	cpu = cpu_s();
+	lowner_run(o);
+	cpu = cpu_s() - cpu;
+	atomic_store(&stop, true);
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	return cpu;
+}
+
+#define near(got, want, pct) do {					\
+	cr_log_info("%s: %.0f B/s = %.4f x %.0f", #got, (double)(got),	\
+	    (double)(got) / (double)(want), (double)(want));		\
+	cr_assert((got) >= (want) * (1 - (pct) / 100.0) &&		\
+	    (got) <= (want) * (1 + (pct) / 100.0),			\
+	    "%s: %.0f B/s, want %.0f +- %d %%", #got, (double)(got),	\
+	    (double)(want), (pct));					\
+} while (0)
+
+/*
+ * An upload limit on the owner's connections: the remote reads at the
+ * rate, 5 % either way over 2 s (the bucket is exact; the rest is the
+ * scheduler), and the process sleeps between the bucket's timers.
+ */
+Test(net, upload_limit_holds)
+{
+	struct lowner	o;
+	struct lclient	cl[1];
+	uint64_t	down, up;
+	uint16_t	port;
+	double		cpu;
+
+	lowner_init(&o, 0, 0, 0, 4u << 20, &port);
+	cpu = lrun(&o, port, cl, 1, false);
+	near(lclient_rate(&cl[0]), 4u << 20, 5);
+	net_limit_bytes(o.lim, &down, &up);
+	cr_assert_eq(down, WIRE_HANDSHAKE_LEN, "reads are counted too");
+	cr_assert_geq(up, cl[0].total, "every byte written was counted");
+	cr_assert_leq(up, cl[0].total + (1u << 20));
+	cr_assert_lt(cpu, 1.0, "%.2f s of CPU in %.1f s: a busy loop?", cpu,
+	    LIM_RUN_MS / 1000.0);
+	lowner_clear(&o);
+}
+
+/* A global download limit: the net reads at the rate, whoever sends. */
+Test(net, download_limit_holds)
+{
+	struct lowner	o;
+	struct lclient	cl[2];
+	uint16_t	port;
+	double		rate, cpu;
+
+	lowner_init(&o, 2u << 20, 0, 0, 0, &port);
+	cpu = lrun(&o, port, cl, 2, true);
+	cr_assert_gt(o.t_to, o.t_from);
+	rate = (double)(o.down_to - o.down_from) * 1000 /
+	    (double)(o.t_to - o.t_from);
+	near(rate, 2u << 20, 5);
+	/* the two senders share it: neither gets less than a third */
+	cr_assert_gt(cl[0].total, (cl[0].total + cl[1].total) / 3);
+	cr_assert_gt(cl[1].total, (cl[0].total + cl[1].total) / 3);
+	cr_assert_lt(cpu, 1.0, "%.2f s of CPU: a busy loop?", cpu);
+	lowner_clear(&o);
+}
+
+/*
+ * A connection pays both its owner's bucket and the global one: the
+ * lower rate wins; connections sharing a bucket get equal shares.
+ */
+Test(net, both_limits_apply_and_shares_are_fair)
+{
+	struct lowner	o;
+	struct lclient	cl[3];
+	double		r[3], sum;
+	uint16_t	port;
+	int		i;
+
+	lowner_init(&o, 0, 3u << 20, 0, 8u << 20, &port);
+	(void)lrun(&o, port, cl, 3, false);
+	for (sum = 0, i = 0; i < 3; i++)
+		sum += r[i] = lclient_rate(&cl[i]);
+	near(sum, 3u << 20, 5);
+	for (i = 0; i < 3; i++)
+		near(r[i], 1u << 20, 15);
+	lowner_clear(&o);
+
+	lowner_init(&o, 0, 8u << 20, 0, 2u << 20, &port);
+	(void)lrun(&o, port, cl, 1, false);
+	near(lclient_rate(&cl[0]), 2u << 20, 5);
+	lowner_clear(&o);
 }
