@@ -18,7 +18,10 @@
 #define PEER_IDLE_MS		120000	/* nothing received: close */
 #define PEER_KEEPALIVE_MS	90000	/* nothing sent: send a keep-alive */
 #define PEER_REQUEST_MS		20000	/* a request unanswered: abandon it */
-#define PEER_SNUB_MS		30000	/* unchoked, requests out, no block */
+#define PEER_SNUB_MS		60000	/* unchoked, requests out, no block:
+					   snubbed (with anti_snub) */
+#define PEER_SNUB_QUEUE		1	/* requests out to a snubbed peer */
+#define PEER_RATE_AVG_MS	20000	/* peer_*_rate_avg window */
 #define PEER_ADDR_LEN		48	/* an address in logs (as addr_str) */
 #define PEER_OUT_MAX		(4u << 20) /* queued output bytes, cap */
 
@@ -78,6 +81,8 @@ struct peer_config {
 	uint32_t	last_size;	/* bytes in the last piece */
 	bool		fast;		/* we offer BEP 6 */
 	bool		extended;	/* we offer BEP 10 */
+	bool		anti_snub;	/* mark snubbing peers (see
+					   peer_is_snubbed); off: never */
 };
 
 enum peer_state {
@@ -167,12 +172,21 @@ bool		 peer_am_interested(const struct peer *);
 bool		 peer_is_choking(const struct peer *);
 bool		 peer_is_interested(const struct peer *);
 bool		 peer_is_seed(const struct peer *);
+/*
+ * Anti-snubbing (cfg.anti_snub): the peer unchoked us, we have requests
+ * out, and no block came for PEER_SNUB_MS.  Our pipeline to it shrinks to
+ * PEER_SNUB_QUEUE until a block comes (the choker also takes its regular
+ * slot away).  Request timeouts alone do not snub.
+ */
 bool		 peer_is_snubbed(const struct peer *);
 uint64_t	 peer_downloaded(const struct peer *);	/* payload bytes */
 uint64_t	 peer_uploaded(const struct peer *);
 /* Payload rates over the last few seconds, bytes per second. */
 uint64_t	 peer_down_rate(const struct peer *, uint64_t now);
 uint64_t	 peer_up_rate(const struct peer *, uint64_t now);
+/* The same over the last PEER_RATE_AVG_MS (the choker's). */
+uint64_t	 peer_down_rate_avg(const struct peer *, uint64_t now);
+uint64_t	 peer_up_rate_avg(const struct peer *, uint64_t now);
 size_t		 peer_queue_len(const struct peer *);	/* our requests out */
 size_t		 peer_queue_depth(const struct peer *);	/* its target */
 

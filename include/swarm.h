@@ -16,7 +16,7 @@
 #define SWARM_RETRY_MAX_MS	(5u * 60 * 1000)
 #define SWARM_GIVE_UP		8	/* failed connects in a row: give up
 					   (never for explicit addresses) */
-#define SWARM_UNCHOKE_SLOTS	4
+#define SWARM_UNCHOKE_SLOTS	CHOKE_DEFAULT_SLOTS
 #define SWARM_MAX_BANS		1024
 #define SWARM_BAN_STRIKES	3	/* shares in corrupt pieces: banned */
 #define SWARM_MAX_SEEN		4096	/* peer ids counted */
@@ -32,7 +32,13 @@ struct swarm;
 
 struct swarm_opts {
 	uint32_t	max_peers;	/* connections for this torrent */
-	uint32_t	unchoke_slots;	/* 0: SWARM_UNCHOKE_SLOTS */
+	uint32_t	unchoke_slots;	/* regular slots; 0: derived from
+					   max_up_rate (choke_auto_slots) */
+	uint64_t	max_up_rate;	/* bytes/s, 0: no limit */
+	bool		choking;	/* tit-for-tat; false: every
+					   interested peer is unchoked */
+	bool		optimistic;	/* one optimistic slot */
+	bool		anti_snub;	/* snubbed peers lose regular slots */
 };
 
 struct swarm	*swarm_new(const struct swarm_opts *, uint64_t seed);
@@ -137,16 +143,22 @@ void		 swarm_tick(struct swarm *, const struct swarm_counts *,
 /* ---- choking and serving ---- */
 
 /*
- * A rechoke over p[n] (choke.h): regular slots to the fastest, one
- * optimistic slot, snubbed peers lose theirs; rotate moves the optimistic
- * slot.  Sets unchoke[i] and optimistic[i].
+ * A rechoke over p[n] (choke.h) as the options say: regular slots to the
+ * fastest (seeding: in turns), one optimistic slot, snubbed peers lose
+ * theirs; rotate moves the optimistic slot.  Sets unchoke[i] and
+ * optimistic[i].
  */
 void		 swarm_rechoke(struct swarm *, const struct choke_peer *p,
 		    size_t n, bool rotate, bool seeding, uint64_t now,
 		    bool *unchoke, bool *optimistic);
-/* An interested newcomer gets a free slot at once, not at the rechoke. */
+/*
+ * An interested newcomer gets a free slot at once, not at the rechoke
+ * (unchoked: how many are); without choking, always.
+ */
 bool		 swarm_unchoke_newcomer(const struct swarm *,
 		    uint32_t unchoked);
+/* The regular slots in use (the options' or derived). */
+uint32_t	 swarm_unchoke_slots(const struct swarm *);
 
 enum swarm_serve {
 	SWARM_SERVE,		/* read it and send it now */

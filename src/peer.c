@@ -13,7 +13,9 @@
 #define PEER_PIPELINE_MS	2000	/* keep this much data requested */
 #define PEER_SLOW_START_MS	2000	/* rate estimate meaningless before */
 #define PEER_DROPPED_MAX	PEER_MAX_QUEUE	/* late replies tolerated */
-#define RATE_BUCKETS		5	/* one-second buckets */
+#define RATE_SHORT		5	/* seconds: the pipeline's rate */
+#define RATE_BUCKETS		(PEER_RATE_AVG_MS / 1000) /* one-second
+						   buckets: the choker's */
 #define RATE_MIN_SPAN_MS	1000	/* divide by no less than this */
 #define PEER_PENDING_HAVES	4096	/* HAVEs held before the metadata */
 
@@ -23,9 +25,10 @@ _Static_assert(PEER_OUT_MAX >= 4 + 9 + WIRE_MAX_REQUEST,
 
 /*
  * Payload rate: bytes in one-second buckets over the last RATE_BUCKETS
- * seconds, O(1) per sample.  The estimate divides by the time covered, at
- * most the window, at least RATE_MIN_SPAN_MS (so one early block does not
- * look like a fast link).
+ * seconds, O(1) per sample.  An estimate over the last w seconds (w <=
+ * RATE_BUCKETS: RATE_SHORT for the pipeline, all of them for the choker)
+ * divides by the time covered, at most the window, at least
+ * RATE_MIN_SPAN_MS (so one early block does not look like a fast link).
  */
 struct rate {
 	uint64_t	bucket[RATE_BUCKETS];	/* bytes of second s at s % N */
@@ -212,20 +215,21 @@ rate_add(struct rate *r, uint64_t n, uint64_t now)
 }
 
 static uint64_t
-rate_get(const struct rate *r, uint64_t now)
+rate_get(const struct rate *r, unsigned w, uint64_t now)
 {
 	uint64_t	s = now / 1000, sum = 0, span, k;
 	size_t		i;
 
+	assert(w >= 1 && w <= RATE_BUCKETS);
 	if (!r->started)
 		return 0;
-	for (i = 0; i < RATE_BUCKETS && i <= s; i++) {
+	for (i = 0; i < w && i <= s; i++) {
 		k = s - i;
 		if (k > r->sec || r->sec - k >= RATE_BUCKETS)
 			continue;
 		sum += r->bucket[k % RATE_BUCKETS];
 	}
-	span = (RATE_BUCKETS - 1) * 1000 + now % 1000;
+	span = (uint64_t)(w - 1) * 1000 + now % 1000;
 	if (now >= r->start && now - r->start < span)
 		span = now - r->start;
 	span = MAX(span, RATE_MIN_SPAN_MS);
@@ -546,7 +550,7 @@ size_t
 peer_queue_depth(const struct peer *p)
 {
 	if (p->snubbed)
-		return PEER_MIN_QUEUE;
+		return PEER_SNUB_QUEUE;
 	if (p->reqq != 0 && p->depth > p->reqq)
 		return MAX(p->reqq, PEER_MIN_QUEUE);
 	return p->depth;
@@ -575,7 +579,7 @@ peer_set_reqq(struct peer *p, size_t n)
  * received (doubling every round trip: one fast peer on loopback reaches
  * PEER_MAX_QUEUE after ~1000 blocks, 16 MiB), using the larger of the two.
  * A request timeout ends slow start and halves the depth.  A snubbed peer
- * gets PEER_MIN_QUEUE (peer_queue_depth).
+ * gets PEER_SNUB_QUEUE (peer_queue_depth).
  */
 static void
 peer_update_depth(struct peer *p, uint64_t now)
@@ -591,7 +595,8 @@ peer_update_depth(struct peer *p, uint64_t now)
 		log_obj_at(LOG_TRACE, p->name, "slow start over at depth %zu",
 		    p->depth);
 	}
-	d = rate_get(&p->down, now) * PEER_PIPELINE_MS / 1000 / WIRE_BLOCK;
+	d = rate_get(&p->down, RATE_SHORT, now) * PEER_PIPELINE_MS / 1000 /
+	    WIRE_BLOCK;
 	if (p->slow_start)
 		d = MAX(d, (uint64_t)p->depth + 1);
 	p->depth = (size_t)MIN(MAX(d, PEER_MIN_QUEUE), PEER_MAX_QUEUE);
@@ -1157,14 +1162,9 @@ peer_tick(struct peer *p, uint64_t now)
 		log_obj_at(LOG_DEBUG, p->name, "%zu requests timed out", n);
 		p->slow_start = false;
 		p->depth = MAX(p->depth / 2, PEER_MIN_QUEUE);
-		if (!p->peer_choking && !p->snubbed) {
-			p->snubbed = true;
-			log_obj_at(LOG_DEBUG, p->name,
-			    "snubbed (request timeout)");
-		}
 	}
-	if (p->waiting && !p->peer_choking && !p->snubbed &&
-	    now - p->wait_since >= PEER_SNUB_MS) {
+	if (p->cfg.anti_snub && p->waiting && !p->peer_choking &&
+	    !p->snubbed && now - p->wait_since >= PEER_SNUB_MS) {
 		p->snubbed = true;
 		log_obj_at(LOG_DEBUG, p->name, "snubbed (no block in %u ms)",
 		    PEER_SNUB_MS);
@@ -1191,7 +1191,7 @@ peer_deadline(const struct peer *p)
 	t = MIN(p->last_recv + PEER_IDLE_MS, p->last_send + PEER_KEEPALIVE_MS);
 	if (p->ours.len > 0)
 		t = MIN(t, p->ours.ms[p->ours.head] + PEER_REQUEST_MS);
-	if (p->waiting && !p->peer_choking && !p->snubbed)
+	if (p->cfg.anti_snub && p->waiting && !p->peer_choking && !p->snubbed)
 		t = MIN(t, p->wait_since + PEER_SNUB_MS);
 	return t;
 }
@@ -1386,13 +1386,25 @@ peer_uploaded(const struct peer *p)
 uint64_t
 peer_down_rate(const struct peer *p, uint64_t now)
 {
-	return rate_get(&p->down, now);
+	return rate_get(&p->down, RATE_SHORT, now);
 }
 
 uint64_t
 peer_up_rate(const struct peer *p, uint64_t now)
 {
-	return rate_get(&p->up, now);
+	return rate_get(&p->up, RATE_SHORT, now);
+}
+
+uint64_t
+peer_down_rate_avg(const struct peer *p, uint64_t now)
+{
+	return rate_get(&p->down, RATE_BUCKETS, now);
+}
+
+uint64_t
+peer_up_rate_avg(const struct peer *p, uint64_t now)
+{
+	return rate_get(&p->up, RATE_BUCKETS, now);
 }
 
 size_t

@@ -48,7 +48,7 @@ swarm_new(const struct swarm_opts *o, uint64_t seed)
 	sw = xcalloc(1, sizeof(*sw));
 	sw->o = *o;
 	if (sw->o.unchoke_slots == 0)
-		sw->o.unchoke_slots = SWARM_UNCHOKE_SLOTS;
+		sw->o.unchoke_slots = choke_auto_slots(o->max_up_rate);
 	prng_seed(&sw->rng, seed);
 	sw->next_dial = sw->next_choke = UINT64_MAX;
 	return sw;
@@ -397,8 +397,9 @@ swarm_rechoke(struct swarm *sw, const struct choke_peer *p, size_t n,
     bool *optimistic)
 {
 	struct choke_opts	o = {
-		.slots = sw->o.unchoke_slots, .optimistic = true,
-		.anti_snub = true, .seeding = seeding,
+		.slots = sw->o.unchoke_slots, .choking = sw->o.choking,
+		.optimistic = sw->o.optimistic, .anti_snub = sw->o.anti_snub,
+		.seeding = seeding,
 	};
 
 	choke_decide(&o, p, n, rotate, now, &sw->rng, unchoke, optimistic);
@@ -407,7 +408,15 @@ swarm_rechoke(struct swarm *sw, const struct choke_peer *p, size_t n,
 bool
 swarm_unchoke_newcomer(const struct swarm *sw, uint32_t unchoked)
 {
-	return unchoked < sw->o.unchoke_slots + 1;
+	if (!sw->o.choking)
+		return true;
+	return unchoked < sw->o.unchoke_slots + (sw->o.optimistic ? 1 : 0);
+}
+
+uint32_t
+swarm_unchoke_slots(const struct swarm *sw)
+{
+	return sw->o.unchoke_slots;
 }
 
 enum swarm_serve

@@ -58,6 +58,8 @@ struct tconn {
 						   UINT32_MAX */
 	uint64_t		 active_ms;	/* handshakes done at; 0: not */
 	bool			 optimistic;	/* holds the optimistic slot */
+	uint64_t		 turn_ms;	/* we last unchoked it; 0: never */
+	uint64_t		 turn_up;	/* peer_uploaded() then */
 	uint32_t		 seq;		/* the metadata assembler's id */
 	struct ext_handshake	 ext;		/* theirs (BEP 10) */
 	bool			 got_ext;
@@ -225,7 +227,7 @@ hook_pick(void *ctx, struct peer *p, const struct block_req *busy,
 	if (max < (nbusy + max) / TORRENT_PICK_BATCH)
 		return 0;
 	/*
-	 * A snubbed peer (requests timed out, or nothing for a while) would
+	 * A snubbed peer (anti-snubbing: no block for PEER_SNUB_MS) would
 	 * take the blocks it just gave back again: leave them to the others
 	 * unless it is the end game or nobody else is sending.
 	 */
@@ -868,6 +870,22 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 
 /* ---- choking ------------------------------------------------------------- */
 
+/* Chokes or unchokes tc; an unchoke starts its turn (choke.h). */
+static void
+tc_set_choking(struct tconn *tc, bool choke, const char *why, uint64_t now)
+{
+	if (peer_am_choking(tc->p) == choke)
+		return;
+	log_debug("%s: %s %s (%s)", tc->t->name, choke ? "choke" : "unchoke",
+	    net_conn_name(tc->c), why);
+	if (!choke) {
+		tc->turn_ms = now;
+		tc->turn_up = peer_uploaded(tc->p);
+	}
+	peer_set_choking(tc->p, choke, now);
+	net_flush_soon(tc->c);
+}
+
 static void
 torrent_rechoke(struct torrent *t, bool rotate)
 {
@@ -894,9 +912,12 @@ torrent_rechoke(struct torrent *t, bool rotate)
 			.seed = peer_is_seed(tc->p),
 			.unchoked = !peer_am_choking(tc->p),
 			.optimistic = tc->optimistic,
-			.down_rate = peer_down_rate(tc->p, now),
-			.up_rate = peer_up_rate(tc->p, now),
+			.down_rate = peer_down_rate_avg(tc->p, now),
+			.up_rate = peer_up_rate_avg(tc->p, now),
 			.connected_ms = tc->active_ms,
+			.turn_ms = tc->turn_ms,
+			.turn_bytes = peer_uploaded(tc->p) - tc->turn_up,
+			.uploaded = peer_uploaded(tc->p),
 		};
 		n++;
 	}
@@ -904,10 +925,9 @@ torrent_rechoke(struct torrent *t, bool rotate)
 	for (i = 0; i < n; i++) {
 		tc = cs[i];
 		tc->optimistic = opt[i];
-		if (peer_am_choking(tc->p) != !un[i]) {
-			peer_set_choking(tc->p, !un[i], now);
-			net_flush_soon(tc->c);
-		}
+		tc_set_choking(tc, !un[i], !un[i] ? "rechoke" : opt[i] ?
+		    "optimistic" : t->o.choking ? "regular" : "no choking",
+		    now);
 	}
 	free(opt);
 	free(un);
@@ -926,7 +946,7 @@ unchoke_newcomer(struct torrent *t, struct tconn *tc)
 		if (tc_live(o) && !peer_am_choking(o->p))
 			unchoked++;
 	if (swarm_unchoke_newcomer(t->sw, unchoked))
-		peer_set_choking(tc->p, false, now_ms(t));
+		tc_set_choking(tc, false, "newcomer", now_ms(t));
 }
 
 /* ---- the extension protocol (BEP 10): metadata (BEP 9), PEX (BEP 11) ---- */
@@ -1822,10 +1842,19 @@ torrent_alloc(const struct torrent_host *h, const struct torrent_opts *o,
 	TAILQ_INIT(&t->conns);
 	rand_bytes(&seed, sizeof(seed));
 	prng_seed(&t->rng, seed);
-	so = (struct swarm_opts){ .max_peers = t->o.max_peers };
+	so = (struct swarm_opts){
+		.max_peers = t->o.max_peers,
+		.unchoke_slots = t->o.upload_slots,
+		.max_up_rate = t->o.max_up_rate,
+		.choking = t->o.choking,
+		.optimistic = t->o.optimistic,
+		.anti_snub = t->o.anti_snub,
+	};
 	t->sw = swarm_new(&so, prng_next(&t->rng));
 	bitfield_init(&t->have, 0);
-	t->pcfg = (struct peer_config){ .fast = true, .extended = true };
+	t->pcfg = (struct peer_config){
+		.fast = true, .extended = true, .anti_snub = t->o.anti_snub,
+	};
 	t->pmask = 63;
 	t->ptab = xcalloc((size_t)t->pmask + 1, sizeof(*t->ptab));
 	t->scratch = xmalloc(WIRE_MAX_REQUEST);

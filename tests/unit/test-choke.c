@@ -67,8 +67,7 @@ static const struct slot_case slot_cases[] = {
 	    { 0, 1, 0, 1, 0, 1, 1, 0 } },
 	{ "more slots than peers", 3, 4, { 1, 2, 3 }, { 1, 1, 1 } },
 	{ "no slots", 3, 0, { 1, 2, 3 }, { 0, 0, 0 } },
-	{ "ties by id", 5, 2, { 5, 5, 5, 5, 5 }, { 1, 1, 0, 0, 0 } },
-	{ "tie at the edge", 4, 2, { 9, 5, 5, 1 }, { 1, 1, 0, 0 } },
+	{ "close at the edge", 4, 2, { 9, 5, 4, 1 }, { 1, 1, 0, 0 } },
 	{ "one", 1, 1, { 0 }, { 1 } },
 };
 
@@ -80,7 +79,9 @@ Test(choke, slots_by_rate)
 
 	for (k = 0; k < nitems(slot_cases); k++) {
 		const struct slot_case	*c = &slot_cases[k];
-		struct choke_opts	 o = { .slots = c->slots };
+		struct choke_opts	 o = {
+			.slots = c->slots, .choking = true,
+		};
 
 		mkpeers(p, c->n, c->down, NULL);
 		decide(&o, p, c->n, false, 1, &r);
@@ -92,28 +93,51 @@ Test(choke, slots_by_rate)
 	}
 }
 
-Test(choke, ties_deterministic_by_id_not_position)
+/*
+ * Equal rates and turns: the peer we sent the least wins; equal in that
+ * too, a draw (repeatable with the prng's seed, fair across seeds).
+ */
+Test(choke, ties_least_served_then_drawn)
 {
 	struct choke_peer	p[4];
 	uint64_t		rate[4] = { 7, 7, 7, 7 };
-	struct choke_opts	o = { .slots = 2 };
-	struct run		r;
+	struct choke_opts	o = { .slots = 2, .choking = true };
+	struct run		r, r2;
+	size_t			wins[4] = { 0 }, i;
+	uint64_t		seed;
 
 	mkpeers(p, 4, rate, NULL);
-	p[0].id = 9;
-	p[1].id = 3;
-	p[2].id = 5;
-	p[3].id = 1;
+	p[0].uploaded = 300;
+	p[1].uploaded = 100;
+	p[2].uploaded = 400;
+	p[3].uploaded = 200;
 	decide(&o, p, 4, false, 1, &r);
-	cr_assert(r.unchoke[3] && r.unchoke[1]);
+	cr_assert(r.unchoke[1] && r.unchoke[3]);
 	cr_assert(!r.unchoke[0] && !r.unchoke[2]);
+
+	p[0].uploaded = p[1].uploaded = p[2].uploaded = p[3].uploaded = 0;
+	for (seed = 0; seed < 4000; seed++) {
+		decide(&o, p, 4, false, seed, &r);
+		cr_assert_eq(count(r.unchoke, 4), 2);
+		for (i = 0; i < 4; i++)
+			wins[i] += r.unchoke[i];
+	}
+	decide(&o, p, 4, false, 77, &r);
+	decide(&o, p, 4, false, 77, &r2);
+	cr_assert_eq(memcmp(r.unchoke, r2.unchoke, 4), 0);
+	/* 2000 each expected, sd ~ 32 */
+	for (i = 0; i < 4; i++)
+		cr_assert(wins[i] > 1850 && wins[i] < 2150, "peer %zu: %zu",
+		    i, wins[i]);
 }
 
 Test(choke, uninterested_choked)
 {
 	struct choke_peer	p[4];
 	uint64_t		rate[4] = { 100, 90, 80, 70 };
-	struct choke_opts	o = { .slots = 2, .optimistic = true };
+	struct choke_opts	o = {
+		.slots = 2, .choking = true, .optimistic = true,
+	};
 	struct run		r;
 
 	mkpeers(p, 4, rate, NULL);
@@ -140,10 +164,18 @@ Test(choke, seeding_ranks_by_up_rate_and_skips_seeds)
 	struct choke_peer	p[5];
 	uint64_t		down[5] = { 500, 400, 300, 200, 100 };
 	uint64_t		up[5] = { 1, 2, 3, 40, 50 };
-	struct choke_opts	o = { .slots = 2, .seeding = true };
+	struct choke_opts	o = {
+		.slots = 2, .choking = true, .seeding = true,
+	};
 	struct run		r;
+	size_t			i;
 
+	/* All unchoked, in their turns: the fastest we send to stay. */
 	mkpeers(p, 5, down, up);
+	for (i = 0; i < 5; i++) {
+		p[i].unchoked = true;
+		p[i].turn_ms = NOW - 5000;
+	}
 	decide(&o, p, 5, false, 1, &r);
 	cr_assert(r.unchoke[3] && r.unchoke[4]);
 	cr_assert_eq(count(r.unchoke, 5), 2);
@@ -161,11 +193,231 @@ Test(choke, seeding_ranks_by_up_rate_and_skips_seeds)
 	cr_assert_eq(count(r.unchoke, 5), 2);
 }
 
+/*
+ * Tit-for-tat while downloading: the rate a peer gives us beats everything
+ * the seeding order looks at (our rate to it, its turn).
+ */
+Test(choke, tit_for_tat_beats_turns)
+{
+	struct choke_peer	p[4];
+	uint64_t		down[4] = { 0, 10, 0, 20 };
+	uint64_t		up[4] = { 900, 0, 800, 0 };
+	struct choke_opts	o = { .slots = 2, .choking = true };
+	struct run		r;
+	size_t			i;
+
+	mkpeers(p, 4, down, up);
+	for (i = 0; i < 4; i++) {
+		p[i].unchoked = true;
+		p[i].turn_ms = NOW - 1000;
+	}
+	p[1].turn_bytes = p[3].turn_bytes = CHOKE_TURN_BYTES;	/* done */
+	decide(&o, p, 4, false, 1, &r);
+	cr_assert(r.unchoke[1] && r.unchoke[3]);
+	cr_assert_not(r.unchoke[0] || r.unchoke[2]);
+
+	/* Equal rates (nobody sends us anything): turns decide. */
+	p[1].down_rate = p[3].down_rate = 0;
+	decide(&o, p, 4, false, 1, &r);
+	cr_assert(r.unchoke[0] && r.unchoke[2], "turns not over stay");
+}
+
+/* A turn is over after CHOKE_TURN_BYTES or CHOKE_TURN_MS. */
+Test(choke, seeding_turn_ends)
+{
+	struct choke_peer	p[2];
+	struct choke_opts	o = {
+		.slots = 1, .choking = true, .seeding = true,
+	};
+	struct run		r;
+
+	mkpeers(p, 2, NULL, NULL);
+	p[0].unchoked = true;
+	p[0].up_rate = 1000;
+	p[0].turn_ms = NOW - 10000;
+	p[0].turn_bytes = CHOKE_TURN_BYTES - 1;
+	p[1].turn_ms = 0;			/* never had a turn */
+	decide(&o, p, 2, false, 1, &r);
+	cr_assert(r.unchoke[0] && !r.unchoke[1], "in its turn");
+
+	p[0].turn_bytes = CHOKE_TURN_BYTES;
+	decide(&o, p, 2, false, 1, &r);
+	cr_assert(!r.unchoke[0] && r.unchoke[1], "quota reached");
+
+	p[0].turn_bytes = 0;
+	p[0].turn_ms = NOW - CHOKE_TURN_MS + 1;
+	decide(&o, p, 2, false, 1, &r);
+	cr_assert(r.unchoke[0] && !r.unchoke[1]);
+	p[0].turn_ms = NOW - CHOKE_TURN_MS;
+	decide(&o, p, 2, false, 1, &r);
+	cr_assert(!r.unchoke[0] && r.unchoke[1], "time is up");
+
+	/* Unchoked but taking nothing: the one waiting goes first. */
+	p[0].turn_ms = NOW - 10000;
+	p[0].up_rate = 0;
+	decide(&o, p, 2, false, 1, &r);
+	cr_assert(!r.unchoke[0] && r.unchoke[1]);
+	/* ... unless that one had its turn more recently. */
+	p[1].turn_ms = NOW - 5000;
+	decide(&o, p, 2, false, 1, &r);
+	cr_assert(r.unchoke[0] && !r.unchoke[1]);
+}
+
+/*
+ * Seeding round robin, simulated: n peers, s slots, every unchoked peer
+ * takes `per_round` bytes per rechoke at a rate set by its index (the fast
+ * ones never keep the slots).  Every peer gets a turn within the bound,
+ * and turns are about even.
+ */
+static void
+rr_run(size_t n, uint32_t slots, uint64_t per_round, size_t bound)
+{
+	struct choke_peer	p[MAXP];
+	struct choke_opts	o = {
+		.slots = slots, .choking = true, .seeding = true,
+	};
+	struct run		r;
+	size_t			i, k, first[MAXP], turns[MAXP] = { 0 };
+	size_t			rounds = 4 * bound + 8, lo = SIZE_MAX, hi = 0;
+	uint64_t		now;
+
+	mkpeers(p, n, NULL, NULL);
+	for (i = 0; i < n; i++) {
+		first[i] = SIZE_MAX;
+		p[i].connected_ms = 1;
+	}
+	for (k = 0; k < rounds; k++) {
+		now = NOW + k * CHOKE_INTERVAL_MS;
+		for (i = 0; i < n; i++) {
+			if (!p[i].unchoked)
+				continue;
+			p[i].turn_bytes += per_round;
+			p[i].uploaded += per_round;
+			p[i].up_rate = per_round / 10 * (i + 1);
+		}
+		{
+			struct prng	rng;
+
+			prng_seed(&rng, k);
+			choke_decide(&o, p, n, false, now, &rng, r.unchoke,
+			    r.opt);
+		}
+		cr_assert_eq(count(r.unchoke, n), MIN(n, slots));
+		for (i = 0; i < n; i++) {
+			if (r.unchoke[i] && !p[i].unchoked) {
+				p[i].turn_ms = now;
+				p[i].turn_bytes = 0;
+				turns[i]++;
+				if (first[i] == SIZE_MAX)
+					first[i] = k;
+			}
+			if (!r.unchoke[i])
+				p[i].up_rate = 0;
+			p[i].unchoked = r.unchoke[i];
+		}
+	}
+	for (i = 0; i < n; i++) {
+		cr_assert_leq(first[i], bound, "n %zu: peer %zu waited %zu "
+		    "rounds", n, i, first[i]);
+		lo = MIN(lo, turns[i]);
+		hi = MAX(hi, turns[i]);
+	}
+	/* Bytes break ties between turns that began together. */
+	if (per_round > 0)
+		cr_assert_leq(hi - lo, 1, "n %zu: turns %zu..%zu", n, lo, hi);
+}
+
+Test(choke, seeding_round_robin_everyone_gets_a_turn)
+{
+	/* The quota in 2 rounds: a turn lasts 2 rechokes. */
+	rr_run(10, 4, CHOKE_TURN_BYTES / 2, 2 * 3);
+	rr_run(5, 2, CHOKE_TURN_BYTES / 2, 2 * 3);
+	rr_run(3, 4, CHOKE_TURN_BYTES / 2, 0);
+	/* Peers that take nothing: their turn ends at once (rate 0). */
+	rr_run(10, 4, 0, 3);
+	/* Slow takers: CHOKE_TURN_MS (6 rounds) ends each turn. */
+	rr_run(9, 3, 1000, 6 * 3);
+}
+
+Test(choke, choking_off_unchokes_every_interested)
+{
+	struct choke_peer	p[6];
+	uint64_t		down[6] = { 9, 8, 7, 6, 5, 4 };
+	struct choke_opts	o = {
+		.slots = 1, .choking = false, .optimistic = true,
+		.anti_snub = true,
+	};
+	struct run		r;
+
+	mkpeers(p, 6, down, NULL);
+	p[1].interested = false;
+	p[2].snubbed = true;
+	p[3].seed = true;
+	decide(&o, p, 6, true, 1, &r);
+	cr_assert(r.unchoke[0] && r.unchoke[2] && r.unchoke[3] &&
+	    r.unchoke[4] && r.unchoke[5]);
+	cr_assert_not(r.unchoke[1], "not interested");
+	cr_assert_eq(count(r.opt, 6), 0, "no optimistic slot to speak of");
+
+	/* Seeding: seeds still have no use for a slot. */
+	o.seeding = true;
+	decide(&o, p, 6, true, 1, &r);
+	cr_assert_not(r.unchoke[3]);
+	cr_assert_eq(count(r.unchoke, 6), 4);
+}
+
+Test(choke, optimistic_off)
+{
+	struct choke_peer	p[6];
+	uint64_t		down[6] = { 9, 8, 7, 6, 5, 4 };
+	struct choke_opts	o = { .slots = 2, .choking = true };
+	struct run		r;
+	uint64_t		seed;
+
+	mkpeers(p, 6, down, NULL);
+	p[4].optimistic = true;
+	p[4].unchoked = true;
+	for (seed = 0; seed < 10; seed++) {
+		decide(&o, p, 6, seed % 2 == 0, seed, &r);
+		cr_assert_eq(count(r.opt, 6), 0);
+		cr_assert_eq(count(r.unchoke, 6), 2);
+		cr_assert(r.unchoke[0] && r.unchoke[1]);
+	}
+}
+
+Test(choke, auto_slots_mainline_formula)
+{
+	static const struct {
+		uint64_t	rate;
+		uint32_t	slots;
+	} c[] = {
+		{ 0, CHOKE_DEFAULT_SLOTS },
+		{ 1, 2 }, { 9 * 1024 - 1, 2 },
+		{ 9 * 1024, 3 }, { 15 * 1024 - 1, 3 },
+		{ 15 * 1024, 4 }, { 42 * 1024 - 1, 4 },
+		{ 42 * 1024, 5 },		/* sqrt(25.2) */
+		{ 60 * 1024 - 1, 5 },		/* sqrt(35.99) */
+		{ 60 * 1024, 6 },		/* sqrt(36) */
+		{ 81666, 6 },			/* sqrt(47.85) */
+		{ 83627, 7 },			/* sqrt(49.0002) */
+		{ 106 * 1024, 7 },		/* sqrt(63.6) */
+		{ 107 * 1024, 8 },		/* sqrt(64.2) */
+		{ 1024 * 1024, CHOKE_MAX_AUTO_SLOTS },	/* 24, capped */
+		{ UINT64_MAX, CHOKE_MAX_AUTO_SLOTS },
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(c); i++)
+		cr_assert_eq(choke_auto_slots(c[i].rate), c[i].slots,
+		    "%llu B/s: %u, want %u", (unsigned long long)c[i].rate,
+		    choke_auto_slots(c[i].rate), c[i].slots);
+}
+
 Test(choke, anti_snub)
 {
 	struct choke_peer	p[4];
 	uint64_t		rate[4] = { 1000, 900, 10, 5 };
-	struct choke_opts	o = { .slots = 2 };
+	struct choke_opts	o = { .slots = 2, .choking = true };
 	struct run		r;
 
 	mkpeers(p, 4, rate, NULL);
@@ -189,7 +441,9 @@ Test(choke, optimistic_kept_until_rotation)
 {
 	struct choke_peer	p[6];
 	uint64_t		rate[6] = { 60, 50, 0, 0, 0, 0 };
-	struct choke_opts	o = { .slots = 2, .optimistic = true };
+	struct choke_opts	o = {
+		.slots = 2, .choking = true, .optimistic = true,
+	};
 	struct run		r;
 	size_t			i, cur = SIZE_MAX, moved = 0, k;
 
@@ -246,7 +500,9 @@ Test(choke, optimistic_only_candidate_stays)
 {
 	struct choke_peer	p[2];
 	uint64_t		rate[2] = { 10, 0 };
-	struct choke_opts	o = { .slots = 1, .optimistic = true };
+	struct choke_opts	o = {
+		.slots = 1, .choking = true, .optimistic = true,
+	};
 	struct run		r;
 
 	mkpeers(p, 2, rate, NULL);
@@ -263,7 +519,9 @@ Test(choke, optimistic_only_candidate_stays)
 Test(choke, newcomers_weighted_three_times)
 {
 	struct choke_peer	p[10];
-	struct choke_opts	o = { .slots = 0, .optimistic = true };
+	struct choke_opts	o = {
+		.slots = 0, .choking = true, .optimistic = true,
+	};
 	struct prng		rng;
 	bool			un[10], opt[10];
 	size_t			i, k, wins[10] = { 0 };
@@ -292,7 +550,9 @@ Test(choke, newcomers_weighted_three_times)
 Test(choke, repeatable_with_seed)
 {
 	struct choke_peer	p[12];
-	struct choke_opts	o = { .slots = 3, .optimistic = true };
+	struct choke_opts	o = {
+		.slots = 3, .choking = true, .optimistic = true,
+	};
 	struct run		a, b;
 
 	mkpeers(p, 12, NULL, NULL);

@@ -52,6 +52,7 @@ struct fx_opts {
 	bool		 ours_all;
 	bool		 we_fast, they_fast, we_ext, they_ext;
 	bool		 no_handshake;
+	bool		 no_anti_snub;
 };
 
 static const uint32_t	have0[] = { 0, UINT32_MAX };
@@ -271,6 +272,7 @@ fx_init(struct fx *x, const struct fx_opts *o)
 		.last_size = o->last != 0 ? o->last : 20000,
 		.fast = o->we_fast,
 		.extended = o->we_ext,
+		.anti_snub = !o->no_anti_snub,
 	};
 	struct wire_handshake	 hs = { .reserved = { 0 } };
 	const uint32_t		*l;
@@ -1384,7 +1386,11 @@ Test(peer, keepalive_then_idle)
 	fx_free(&x);
 }
 
-Test(peer, request_timeout_snubs)
+/*
+ * A request timeout gives the requests up and halves the pipeline; it
+ * does not snub (anti-snubbing waits PEER_SNUB_MS without a block).
+ */
+Test(peer, request_timeout_does_not_snub)
 {
 	struct fx		x;
 	struct block_req	q[64];
@@ -1400,24 +1406,94 @@ Test(peer, request_timeout_snubs)
 	x.now++;
 	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
 	cr_assert_eq(x.f.nabandon, 32);
-	cr_assert(peer_is_snubbed(x.p));
-	/* Re-filled, to the snubbed depth. */
-	cr_assert_eq(peer_queue_depth(x.p), PEER_MIN_QUEUE);
-	cr_assert_eq(peer_queue_len(x.p), PEER_MIN_QUEUE);
+	cr_assert_not(peer_is_snubbed(x.p));
+	/* Re-filled, to half the depth. */
+	cr_assert_eq(peer_queue_depth(x.p), 16);
+	cr_assert_eq(peer_queue_len(x.p), 16);
 	n = drain(&x);
-	cr_assert_eq(count_type(n, WIRE_REQUEST), PEER_MIN_QUEUE);
+	cr_assert_eq(count_type(n, WIRE_REQUEST), 16);
 	cr_assert_eq(peer_deadline(x.p), x.now + PEER_REQUEST_MS);
 	/* A block given up on arrives late: no error, not delivered. */
 	cr_assert_eq(feed_piece(&x, q[20].piece, q[20].offset, q[20].length),
 	    GT_OK);
 	cr_assert_eq(x.f.nblock, 0);
-	cr_assert(peer_is_snubbed(x.p));
-	/* A requested one: snub over. */
 	cr_assert_eq(feed_piece(&x, got[0].index, got[0].begin,
 	    got[0].length), GT_OK);
 	cr_assert_eq(x.f.nblock, 1);
+	fx_free(&x);
+}
+
+/*
+ * Anti-snubbing: unchoked, requests out, no block for PEER_SNUB_MS (60 s,
+ * not 30 s, and not at the first request timeout): snubbed, and the
+ * pipeline shrinks to PEER_SNUB_QUEUE; a block ends it.
+ */
+Test(peer, snub_after_60_s)
+{
+	struct fx		x;
+	struct block_req	q[64];
+	size_t			n;
+
+	cr_assert_eq(PEER_SNUB_MS, 60000);
+	fx_std(&x, false);
+	start_download(&x, q, nitems(q));
+	x.now = T0 + PEER_REQUEST_MS;
+	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+	x.now = T0 + 30000;
+	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+	cr_assert_not(peer_is_snubbed(x.p), "30 s is not a snub");
+	cr_assert_eq(x.f.nabandon, 32, "timed out at 20 s");
+	cr_assert_eq(peer_deadline(x.p), T0 + PEER_REQUEST_MS * 2);
+	x.now = T0 + PEER_REQUEST_MS * 2;
+	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
 	cr_assert_not(peer_is_snubbed(x.p));
-	cr_assert_gt(peer_queue_depth(x.p), PEER_MIN_QUEUE - 1);
+	/* 60 s is both the snub and the third timeout. */
+	cr_assert_eq(peer_deadline(x.p), T0 + PEER_SNUB_MS);
+	x.now = T0 + PEER_SNUB_MS - 1;
+	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+	cr_assert_not(peer_is_snubbed(x.p));
+	x.now++;
+	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+	cr_assert(peer_is_snubbed(x.p));
+	cr_assert_eq(peer_queue_depth(x.p), PEER_SNUB_QUEUE);
+	cr_assert_eq(peer_queue_len(x.p), PEER_SNUB_QUEUE);
+	drain(&x);
+	cr_assert_eq(feed_piece(&x, got[0].index, got[0].begin,
+	    got[0].length), GT_OK);
+	cr_assert_eq(x.f.nblock, 1);
+	cr_assert_not(peer_is_snubbed(x.p), "a block ends it");
+	cr_assert_gt(peer_queue_depth(x.p), PEER_SNUB_QUEUE);
+	n = drain(&x);
+	cr_assert_gt(count_type(n, WIRE_REQUEST), 1, "pipeline regrows");
+	fx_free(&x);
+}
+
+/* --no-anti-snubbing: never snubbed, the pipeline keeps its depth. */
+Test(peer, no_anti_snub)
+{
+	struct fx_opts		o = {
+		.ours = have0, .we_fast = true, .they_fast = true,
+		.we_ext = true, .they_ext = true, .no_anti_snub = true,
+	};
+	struct fx		x;
+	struct block_req	q[64];
+	size_t			nq, i;
+
+	fx_init(&x, &o);
+	nq = start_download(&x, q, nitems(q));
+	/* Rejects (no timeouts) keep the depth at 32 all along. */
+	for (x.now = T0 + 1000; x.now < T0 + 5 * PEER_SNUB_MS;
+	    x.now += 1000) {
+		for (i = 0; i < nq; i++)
+			cr_assert_eq(feed_blk(&x, WIRE_REJECT, q[i].piece,
+			    q[i].offset, q[i].length), GT_OK);
+		nq = take_requests(drain(&x), q, 0, nitems(q));
+		cr_assert_eq(nq, 32);
+		cr_assert_gt(peer_deadline(x.p), x.now);
+		cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+		cr_assert_not(peer_is_snubbed(x.p));
+	}
+	cr_assert_eq(peer_queue_depth(x.p), 32);
 	fx_free(&x);
 }
 
@@ -1429,24 +1505,25 @@ Test(peer, snub_without_blocks)
 {
 	struct fx		x;
 	struct block_req	q[64];
-	size_t			nq, i, n;
+	size_t			nq, i;
 
 	fx_std(&x, true);
 	nq = start_download(&x, q, nitems(q));
-	x.now = T0 + 15000;
-	for (i = 0; i < nq; i++)
-		cr_assert_eq(feed_blk(&x, WIRE_REJECT, q[i].piece,
-		    q[i].offset, q[i].length), GT_OK);
-	n = drain(&x);
-	cr_assert_eq(count_type(n, WIRE_REQUEST), 32, "asked again");
-	cr_assert_eq(peer_queue_len(x.p), 32);
+	for (x.now = T0 + 15000; x.now < T0 + PEER_SNUB_MS; x.now += 15000) {
+		for (i = 0; i < nq; i++)
+			cr_assert_eq(feed_blk(&x, WIRE_REJECT, q[i].piece,
+			    q[i].offset, q[i].length), GT_OK);
+		nq = take_requests(drain(&x), q, 0, nitems(q));
+		cr_assert_eq(nq, 32, "asked again");
+		cr_assert_eq(peer_queue_len(x.p), 32);
+	}
+	cr_assert_eq(x.f.nabandon, 3 * 32);
 	cr_assert_eq(peer_deadline(x.p), T0 + PEER_SNUB_MS);
 	cr_assert_eq(peer_tick(x.p, T0 + PEER_SNUB_MS - 1), GT_OK);
 	cr_assert_not(peer_is_snubbed(x.p));
 	cr_assert_eq(peer_tick(x.p, T0 + PEER_SNUB_MS), GT_OK);
 	cr_assert(peer_is_snubbed(x.p));
-	cr_assert_eq(x.f.nabandon, 32);
-	cr_assert_eq(peer_deadline(x.p), T0 + 15000 + PEER_REQUEST_MS);
+	cr_assert_eq(peer_queue_depth(x.p), PEER_SNUB_QUEUE);
 	fx_free(&x);
 }
 
@@ -1728,6 +1805,51 @@ Test(peer, rates)
 	/* Stopped: the rate decays to zero within the window. */
 	cr_assert_gt(peer_up_rate(x.p, x.now + 2000), 0);
 	cr_assert_eq(peer_up_rate(x.p, x.now + 6000), 0);
+	fx_free(&x);
+}
+
+/*
+ * The choker's rates average PEER_RATE_AVG_MS (20 s): 10 s at 160 KiB/s,
+ * then 10 s of nothing, read 8 s later: the short rate says 0, the average
+ * about 10 s x 160 KiB / 20 s; 20 s after the last block, 0.
+ */
+Test(peer, rates_over_20_s)
+{
+	static uint8_t		data[BLK];
+	struct fx_opts		o = {
+		.npieces = 200, .plen = 256 * KIB, .last = 256 * KIB,
+		.ours_all = true,
+	};
+	struct fx		x;
+	struct block_req	r;
+	uint64_t		avg, end;
+	uint32_t		i;
+
+	fx_init(&x, &o);
+	x.f.check_data = false;
+	cr_assert_eq(peer_up_rate_avg(x.p, x.now), 0);
+	peer_set_choking(x.p, false, x.now);
+	for (i = 0; i < 100; i++) {
+		x.now += 100;
+		r = (struct block_req){ i / 16, (i % 16) * BLK, BLK };
+		cr_assert_eq(feed_blk(&x, WIRE_REQUEST, r.piece, r.offset,
+		    r.length), GT_OK);
+		cr_assert_eq(peer_send_block(x.p, &r, data), GT_OK);
+		drain(&x);
+	}
+	/* 10 s in: the average covers the 10 s since the first block. */
+	avg = peer_up_rate_avg(x.p, x.now);
+	cr_assert(avg > 163840 * 9 / 10 && avg < 163840 * 11 / 10, "%llu",
+	    (unsigned long long)avg);
+	end = x.now;
+	x.now = end + 8000;
+	cr_assert_eq(peer_up_rate(x.p, x.now), 0);
+	avg = peer_up_rate_avg(x.p, x.now);
+	cr_assert(avg > 163840 / 2 * 8 / 10 && avg < 163840 / 2 * 12 / 10,
+	    "%llu", (unsigned long long)avg);
+	cr_assert_eq(peer_down_rate_avg(x.p, x.now), 0);
+	cr_assert_gt(peer_up_rate_avg(x.p, end + 18000), 0);
+	cr_assert_eq(peer_up_rate_avg(x.p, end + PEER_RATE_AVG_MS + 1000), 0);
 	fx_free(&x);
 }
 

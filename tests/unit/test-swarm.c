@@ -23,7 +23,10 @@ v4(uint8_t last, uint16_t port)
 static struct swarm *
 mk(uint32_t max_peers)
 {
-	struct swarm_opts	o = { .max_peers = max_peers };
+	struct swarm_opts	o = {
+		.max_peers = max_peers, .choking = true, .optimistic = true,
+		.anti_snub = true,
+	};
 
 	return swarm_new(&o, 42);
 }
@@ -440,5 +443,92 @@ Test(swarm, newcomers_and_rechoke)
 	cr_assert_eq(nopt, 1);
 	for (i = 2; i < 6; i++)
 		cr_assert(un[i], "fastest %zu unchoked", i);
+	swarm_free(sw);
+}
+
+/* six interested peers, peer i sending (i + 1) KB/s; peer 5 snubbed */
+static void
+six(struct choke_peer *p)
+{
+	size_t	i;
+
+	memset(p, 0, 6 * sizeof(*p));
+	for (i = 0; i < 6; i++) {
+		p[i].id = (uint32_t)i;
+		p[i].interested = true;
+		p[i].down_rate = 1000 * (i + 1);
+	}
+	p[5].snubbed = true;
+}
+
+static size_t
+nset(const bool *v, size_t n)
+{
+	size_t	i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += v[i];
+	return c;
+}
+
+Test(swarm, slots_from_the_options)
+{
+	struct swarm_opts	o = { .max_peers = 20, .choking = true };
+	struct swarm		*sw;
+
+	sw = swarm_new(&o, 1);
+	cr_assert_eq(swarm_unchoke_slots(sw), CHOKE_DEFAULT_SLOTS);
+	swarm_free(sw);
+	o.max_up_rate = 10 * 1024;
+	sw = swarm_new(&o, 1);
+	cr_assert_eq(swarm_unchoke_slots(sw), 3);
+	swarm_free(sw);
+	o.unchoke_slots = 11;			/* --upload-slots wins */
+	sw = swarm_new(&o, 1);
+	cr_assert_eq(swarm_unchoke_slots(sw), 11);
+	swarm_free(sw);
+}
+
+Test(swarm, switches)
+{
+	struct swarm_opts	o = {
+		.max_peers = 20, .unchoke_slots = 2, .choking = true,
+		.optimistic = true, .anti_snub = true,
+	};
+	struct swarm		*sw;
+	struct choke_peer	 p[6];
+	bool			 un[6], opt[6];
+
+	/* All on: 2 regular (not the snubbed fastest), 1 optimistic. */
+	six(p);
+	sw = swarm_new(&o, 1);
+	cr_assert(swarm_unchoke_newcomer(sw, 2));
+	cr_assert_not(swarm_unchoke_newcomer(sw, 3));
+	swarm_rechoke(sw, p, 6, true, false, T0, un, opt);
+	cr_assert(un[3] && un[4]);
+	cr_assert_eq(nset(un, 6), 3);
+	cr_assert_eq(nset(opt, 6), 1);
+	swarm_free(sw);
+
+	/* No anti-snubbing: the snubbed peer's rate counts. */
+	o.anti_snub = false;
+	o.optimistic = false;
+	sw = swarm_new(&o, 1);
+	cr_assert(swarm_unchoke_newcomer(sw, 1));
+	cr_assert_not(swarm_unchoke_newcomer(sw, 2), "no optimist's room");
+	swarm_rechoke(sw, p, 6, true, false, T0, un, opt);
+	cr_assert(un[4] && un[5]);
+	cr_assert_eq(nset(un, 6), 2);
+	cr_assert_eq(nset(opt, 6), 0);
+	swarm_free(sw);
+
+	/* No choking: every interested peer, newcomers always. */
+	o.choking = false;
+	sw = swarm_new(&o, 1);
+	cr_assert(swarm_unchoke_newcomer(sw, 19));
+	p[0].interested = false;
+	swarm_rechoke(sw, p, 6, true, false, T0, un, opt);
+	cr_assert_eq(nset(un, 6), 5);
+	cr_assert_not(un[0]);
 	swarm_free(sw);
 }
