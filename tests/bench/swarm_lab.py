@@ -33,10 +33,14 @@ Leechers keep seeding once done (gtorrent --seed) until every leecher is.
 
 Cases (BENCH_SWARM_CASES, e.g. "1,3"; default all):
   1 homogeneous  gtorrent and libtorrent swarms
-  2 free-rider   one of the N leechers is a libtorrent session whose
-                 upload is limited to 1 byte/s (upload_rate_limit 1):
-                 in the gtorrent swarm with choking on and with
-                 --no-choking, and in the libtorrent swarm
+  2 free-rider   one of the N leechers is a libtorrent session that
+                 never unchokes anyone (unchoke_slots_limit 0,
+                 allowed_fast_set_size 0: it uploads 0 bytes, yet its
+                 requests go out, which a 1-byte/s rate limit would
+                 throttle too); the other leechers get S regular slots
+                 (BENCH_SWARM_SLOTS, 4); in the gtorrent swarm with
+                 choking on and with --no-choking, and in the
+                 libtorrent swarm
   3 super-seed   gtorrent seed --super-seed, libtorrent super_seeding;
                  the seed's upload before the swarm holds every piece
                  (without: case 1's runs)
@@ -51,7 +55,9 @@ Environment: GTORRENT, BENCH_DIR (the output folder is
 $BENCH_DIR/gtorrent-bench-swarm; default /tmp), BENCH_SWARM_N (default
 "8,16"), BENCH_SWARM_MIB (F, default 64), BENCH_SWARM_CASES,
 BENCH_SWARM_US / _U / _D (rates in KiB/s; default 1024, 1024, 4096),
-BENCH_SWARM_CLIENTS ("gt,lt"), BENCH_STRICT=1 to exit 1 on a missed goal.
+BENCH_SWARM_CLIENTS ("gt,lt"), BENCH_SWARM_SLOTS (case 2: the leechers'
+regular unchoke slots, default 4, so that tit-for-tat has a choice at
+N = 8), BENCH_STRICT=1 to exit 1 on a missed goal.
 Output: the table on stdout and in swarm.txt, one PNG per case and N
 (finish-time curves; gnuplot) and the data behind them, in the output
 folder.
@@ -87,7 +93,7 @@ KIB = 1024
 MIB = 1024 * 1024
 PIECE_EXP = 18                  # 256 KiB pieces
 SAMPLE = 0.1                    # seconds between samples
-SLOTS = 4                       # regular unchoke slots assumed (estimate)
+SLOTS = int(os.environ.get("BENCH_SWARM_SLOTS", "4"))  # case 2's slots
 
 GOAL_HOMO_TMIN = 1.15           # swarm time <= 1.15 x T_min
 GOAL_HOMO_LT = 0.9              # gtorrent's <= 0.9 x libtorrent's
@@ -297,6 +303,8 @@ def lt_swarm_main(spec_path):
         st["alert_mask"] = 0
         if p.get("no_choke"):
             st["unchoke_slots_limit"] = -1
+        if p.get("slots"):
+            st["unchoke_slots_limit"] = p["slots"]
         if p.get("free_rider"):
             # never unchokes anyone, no allowed-fast pieces: uploads
             # nothing, yet sends its requests (a rate limit would
@@ -605,8 +613,13 @@ class Lab:
     # the run -----------------------------------------------------------
 
     def run(self, client, label, free_rider=False, leech_flags=(),
-            super_seed=False, snub=False):
-        """One swarm: client "gt" or "lt"; returns a Run."""
+            super_seed=False, snub=False, slots=None):
+        """One swarm: client "gt" or "lt"; returns a Run.  slots: the
+        leechers' regular unchoke slots (gtorrent --upload-slots,
+        libtorrent unchoke_slots_limit), else their default."""
+        self.slots = slots
+        if slots is not None and client == "gt":
+            leech_flags = ["--upload-slots", str(slots)] + list(leech_flags)
         self.nrun += 1
         rundir = os.path.join(self.work, "run%02d-%s" % (self.nrun, client))
         os.makedirs(rundir)
@@ -652,6 +665,7 @@ class Lab:
                                  "port": lports[x],
                                  "up": self.u, "down": self.d,
                                  "free_rider": x == fr,
+                                 "slots": self.slots,
                                  "dir": os.path.join(rundir, x)})
         snubber = None
         if snub:
@@ -763,9 +777,9 @@ class Lab:
                     if ln.startswith("gtorrent: done:") and x not in gdone:
                         gdone[x] = t
                 for ln in err.lines():
-                    if spat is None or spat not in ln:
+                    if spat is None or spat[1:-1] not in ln:
                         continue
-                    if "connected" in ln and x not in conn:
+                    if ": connected " in ln and x not in conn:
                         conn[x] = t
                     if "] snubbed (" in ln and x not in snubbed:
                         snubbed[x] = t
@@ -1022,12 +1036,14 @@ def run_cases(lab, cases, clients, table, outdir, details):
                           q <= GOAL_HOMO_LT)
         elif c == "2":
             if "gt" in clients:
-                runs.append(get("gt", "free-rider", free_rider=True))
+                runs.append(get("gt", "free-rider", free_rider=True,
+                                slots=SLOTS))
                 runs.append(get("gt", "free-rider --no-choking",
-                                free_rider=True,
+                                free_rider=True, slots=SLOTS,
                                 leech_flags=["--no-choking"]))
             if "lt" in clients:
-                runs.append(get("lt", "free-rider", free_rider=True))
+                runs.append(get("lt", "free-rider", free_rider=True,
+                                slots=SLOTS))
             for r in runs:
                 f = fr_figures(lab, r)
                 nochoke = "--no-choking" in r.label
