@@ -83,17 +83,19 @@ DEPS_magnet	:= magnet addr crypto $(BASE)
 DEPS_tracker-http := tracker-http tracker addr bencode buf $(BASE)
 DEPS_tracker-udp := tracker-udp tracker addr buf crypto $(BASE)
 DEPS_announce	:= announce crypto $(BASE)
-DEPS_peer	:= peer wire bitfield buf $(BASE)
+DEPS_peer	:= peer wire bitfield buf crypto $(BASE)
 DEPS_choke	:= choke crypto $(BASE)
+DEPS_seedlimit	:= seedlimit $(BASE)
 DEPS_ratelimit	:= ratelimit $(BASE)
 DEPS_swarm	:= swarm choke addr crypto $(BASE)
-DEPS_net	:= net sockaddr peer wire bitfield addr buf reactor ratelimit $(BASE)
-DEPS_wire	:= wire buf $(BASE)
+DEPS_net	:= net sockaddr peer wire bitfield addr buf crypto reactor ratelimit $(BASE)
+DEPS_wire	:= wire buf crypto $(BASE)
 DEPS_extmsg	:= extmsg bencode addr buf $(BASE)
 DEPS_krpc	:= krpc bencode addr buf $(BASE)
 DEPS_pex	:= pex addr $(BASE)
 DEPS_dht-lookup := dht-lookup addr $(BASE)
 DEPS_picker	:= picker bitfield crypto $(BASE)
+DEPS_superseed	:= superseed bitfield crypto $(BASE)
 DEPS_reactor	:= reactor $(BASE)
 DEPS_http	:= http reactor buf $(BASE)
 DEPS_dht-table := dht-table addr crypto $(BASE)
@@ -106,7 +108,8 @@ DEPS_session	:= session net sockaddr torrent announcer tracker-client http udp \
 		   dht-lookup dht-store krpc metainfo metadata storage \
 		   storage-fs storage-mem storage-hash filemap picker peer wire \
 		   bitfield swarm choke extmsg pex bencode addr buf crypto \
-		   reactor ratelimit $(BASE)
+		   seedlimit reactor ratelimit $(BASE)
+DEPS_session	+= superseed
 DEPS_dht	:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
@@ -158,8 +161,8 @@ FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude \
 		   -fno-sanitize-recover=all
 FUZZ_DEPS_bencode	:= bencode buf $(BASE)
 FUZZ_DEPS_metainfo	:= metainfo bencode buf crypto $(BASE)
-FUZZ_DEPS_wire		:= wire bitfield buf $(BASE)
-FUZZ_DEPS_peer		:= peer wire bitfield buf $(BASE)
+FUZZ_DEPS_wire		:= wire bitfield buf crypto $(BASE)
+FUZZ_DEPS_peer		:= peer wire bitfield buf crypto $(BASE)
 FUZZ_DEPS_extmsg	:= extmsg bencode addr buf $(BASE)
 FUZZ_DEPS_krpc		:= krpc bencode addr buf $(BASE)
 DEPS_krpc	:= krpc bencode addr buf $(BASE)

@@ -26,8 +26,9 @@ struct choke_peer {
 					   we are seeding too */
 	bool		unchoked;	/* current state */
 	bool		optimistic;	/* current optimistic slot */
-	uint64_t	down_rate;	/* bytes/s it sends us (CHOKE_RATE_MS) */
-	uint64_t	up_rate;	/* bytes/s we send it (CHOKE_RATE_MS) */
+	uint64_t	down_rate;	/* bytes/s it sends us, over
+					   CHOKE_RATE_MS */
+	uint64_t	up_rate;	/* bytes/s we send it, likewise */
 	uint64_t	connected_ms;	/* when it connected (newcomers win
 					   optimistic slots 3x as often) */
 	uint64_t	turn_ms;	/* when we last unchoked it; 0: never */

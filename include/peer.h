@@ -17,13 +17,17 @@
 #define PEER_HANDSHAKE_MS	10000	/* to finish the handshake */
 #define PEER_IDLE_MS		120000	/* nothing received: close */
 #define PEER_KEEPALIVE_MS	90000	/* nothing sent: send a keep-alive */
-#define PEER_REQUEST_MS		20000	/* a request unanswered: abandon it */
+#define PEER_REQUEST_MS		20000	/* a request unanswered, and no
+					   block since: abandon it */
+#define PEER_REQUEST_MAX_MS	60000	/* ... unanswered, whatever came */
 #define PEER_SNUB_MS		60000	/* unchoked, requests out, no block:
 					   snubbed (with anti_snub) */
 #define PEER_SNUB_QUEUE		1	/* requests out to a snubbed peer */
 #define PEER_RATE_AVG_MS	20000	/* peer_*_rate_avg window */
 #define PEER_ADDR_LEN		48	/* an address in logs (as addr_str) */
 #define PEER_OUT_MAX		(4u << 20) /* queued output bytes, cap */
+#define PEER_FAST_MAX		32	/* allowed-fast pieces, each way */
+#define PEER_SUGGEST_MAX	16	/* suggestions from the peer kept */
 
 struct peer;
 
@@ -41,7 +45,12 @@ struct peer_hooks {
 	void		(*have)(void *ctx, struct peer *, uint32_t piece);
 	void		(*bitfield)(void *ctx, struct peer *,
 			    const struct bitfield *);
-	/* Blocks to request next (the picker): as picker_next. */
+	/*
+	 * Blocks to request next (the picker): as picker_next, from the
+	 * pieces peer_pick_set() gives (while the peer chokes us, only its
+	 * allowed-fast pieces), preferring peer_suggested() ones.  out is
+	 * busy + nbusy: the picks extend the queue.
+	 */
 	size_t		(*pick)(void *ctx, struct peer *,
 			    const struct block_req *busy, size_t nbusy,
 			    struct block_req *out, size_t max);
@@ -58,8 +67,8 @@ struct peer_hooks {
 	bool		(*has_piece)(void *ctx, uint32_t piece);
 	/* Should we be interested in a peer that has these pieces? */
 	bool		(*wants)(void *ctx, const struct bitfield *);
-	/* The peer asked for a block we have, while we unchoke it (may be
-	   NULL: the torrent takes requests with peer_next_request and
+	/* The peer asked for a block we have, while we unchoke it or of
+	   a piece of its allowed-fast set (may be NULL: the torrent takes requests with peer_next_request and
 	   answers them with peer_send_block or peer_reject_request). */
 	void		(*request)(void *ctx, struct peer *,
 			    const struct block_req *);
@@ -98,6 +107,42 @@ void		 peer_free(struct peer *);
 void		 peer_set_addr(struct peer *, const char *addr);
 /* Calls hooks.abandon for each request of ours still out (before free). */
 void		 peer_abandon_all(struct peer *);
+
+/*
+ * BEP 6, our allowed-fast set for this peer (wire_allowed_fast_set, at most
+ * PEER_FAST_MAX pieces; call once, after peer_on_handshake, with the
+ * metadata): it may download these pieces while we choke it.  One
+ * ALLOWED_FAST is queued for each piece of it we have, now or when
+ * peer_announce_have announces it.  Without the fast extension: nothing.
+ */
+void		 peer_set_allowed_fast(struct peer *, const uint32_t *pieces,
+		    size_t n, uint64_t now);
+/*
+ * Whether we serve the peer piece while we choke it: in our allowed-fast
+ * set, the peer has not announced it, and no more than twice the piece
+ * was sent to it while choked (a request past that gets a REJECT).
+ */
+bool		 peer_allows_fast(const struct peer *, uint32_t piece);
+/*
+ * The pieces the picker may choose from for this peer: every piece it has
+ * while it unchokes us; while it chokes us (fast extension), the pieces of
+ * the allowed-fast set it gave us (at most PEER_FAST_MAX) that it has.
+ * Valid until the next call into the peer.
+ */
+const struct bitfield *peer_pick_set(struct peer *);
+/*
+ * The pieces it suggested (SUGGEST_PIECE, the last PEER_SUGGEST_MAX) that
+ * it has and we lack, while it unchokes us; NULL when none.  The torrent
+ * decides how far to prefer them.
+ */
+const struct bitfield *peer_suggested(struct peer *);
+/*
+ * SUGGEST_PIECE (BEP 6): piece is cheap for us to serve now.  Queued only
+ * with the fast extension, while we unchoke the peer and it is interested,
+ * lacks the piece, and was never suggested it before.  Returns whether it
+ * was queued.
+ */
+bool		 peer_suggest(struct peer *, uint32_t piece, uint64_t now);
 
 /*
  * The remote handshake arrived (the caller checked the info-hash and that
@@ -173,12 +218,19 @@ bool		 peer_is_choking(const struct peer *);
 bool		 peer_is_interested(const struct peer *);
 bool		 peer_is_seed(const struct peer *);
 /*
- * Anti-snubbing (cfg.anti_snub): the peer unchoked us, we have requests
- * out, and no block came for PEER_SNUB_MS.  Our pipeline to it shrinks to
- * PEER_SNUB_QUEUE until a block comes (the choker also takes its regular
- * slot away).  Request timeouts alone do not snub.
+ * Anti-snubbing (cfg.anti_snub): the peer unchoked us, we had requests
+ * out (or it is stalled), and no block came for PEER_SNUB_MS.  Our
+ * pipeline to it shrinks to PEER_SNUB_QUEUE until a block comes (and the
+ * choker takes its regular slot away).  A request timeout alone does not
+ * snub: it stalls.
  */
 bool		 peer_is_snubbed(const struct peer *);
+/*
+ * A request of ours timed out while it unchoked us and no block came
+ * since (whatever cfg.anti_snub says): the torrent leaves blocks to the
+ * others while they send.
+ */
+bool		 peer_is_stalled(const struct peer *);
 uint64_t	 peer_downloaded(const struct peer *);	/* payload bytes */
 uint64_t	 peer_uploaded(const struct peer *);
 /* Payload rates over the last few seconds, bytes per second. */

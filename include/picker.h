@@ -17,7 +17,14 @@ struct picker_opts {
 	uint32_t	random_first;	/* pick this many whole pieces at random
 					   before rarest-first (e.g. 4) */
 	uint64_t	seed;		/* for the random choices */
+	bool		bbs_plus;	/* all along, not only in end-game: the
+					   rarest outstanding blocks are asked
+					   of a second peer too (a share of
+					   its pipeline: PICKER_BBS_SHARE) */
 };
+
+/* --bbs-plus: duplicates fill at most this fraction of a peer's pipeline. */
+#define PICKER_BBS_SHARE	4
 
 /*
  * npieces pieces of piece_length bytes, the last one last_size bytes
@@ -48,7 +55,12 @@ uint32_t	 picker_availability(const struct picker *, uint32_t piece);
  * pieces at random).  Chosen blocks count as requested.  In end-game (every
  * missing block requested at least once) it returns blocks requested from
  * others, never one this peer already has outstanding: the caller passes
- * its outstanding requests for that peer in busy[nbusy].
+ * its outstanding requests for that peer in busy[nbusy].  With bbs_plus,
+ * before all that (and outside end-game), up to (nbusy + max) /
+ * PICKER_BBS_SHARE of the peer's pipeline (duplicates it has out
+ * included) go to blocks one other peer has outstanding, of the rarest
+ * pieces first: each block then has two requesters, and the first answer
+ * should cancel the other (picker_requesters says who still waits).
  */
 size_t		 picker_next(struct picker *, const struct bitfield *peer_has,
 		    const struct block_req *busy, size_t nbusy,

@@ -8,10 +8,13 @@
 
 #include "addr.h"
 #include "err.h"
+#include "seedlimit.h"
 #include "wire.h"
 
 #define TORRENT_DEFAULT_PEERS	50	/* connections for one torrent */
 #define TORRENT_CONTRIB_MAX	8	/* peers tracked per piece */
+#define TORRENT_SEED_DRAIN_MS	2000	/* a seeding limit reached: what is
+					   queued goes out, this long at most */
 
 struct conn;
 struct dht;
@@ -82,6 +85,8 @@ struct torrent_stats {
 				   size the summary line shows */
 	uint64_t	downloaded;	/* payload received this run */
 	uint64_t	uploaded;	/* payload sent this run */
+	uint64_t	wasted;		/* payload received twice this run
+					   (end game, --bbs-plus) */
 	uint32_t	npieces, have_pieces;
 	uint32_t	peers;		/* connections with handshakes done */
 	uint32_t	conns;		/* all connections */
@@ -109,6 +114,15 @@ struct torrent_events {
 	 * long as the torrent.  Data is fetched next (unless metadata_only).
 	 */
 	void		(*metadata)(void *arg, const struct metainfo *m);
+	/*
+	 * A seeding limit (seed_ratio, seed_time_s, seed_idle_s) is reached:
+	 * the torrent has stopped serving and its last blocks went out (or
+	 * TORRENT_SEED_DRAIN_MS passed); the owner ends it (torrent_leave).
+	 * why (SEEDLIMIT_WHYLEN bytes at most) is for the user, e.g. "ratio
+	 * 1.00 reached (64.0 MiB up)".
+	 */
+	void		(*seed_limit)(void *arg, enum seedlimit_reason,
+			    const char *why);
 	void		*arg;
 };
 

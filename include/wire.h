@@ -113,5 +113,21 @@ enum gt_err	wire_put_port(struct buf *, uint16_t port);
 enum gt_err	wire_put_allowed_fast(struct buf *, uint32_t index);
 enum gt_err	wire_put_extended(struct buf *, uint8_t ext_id,
 		    const uint8_t *payload, size_t len);
+/* SUGGEST_PIECE (BEP 6). */
+enum gt_err	wire_put_suggest(struct buf *, uint32_t index);
+
+/*
+ * The BEP 6 allowed-fast set of a peer: min(k, npieces) distinct pieces of
+ * a torrent of npieces, written to out in the BEP's order; returns how
+ * many.  ip is the peer's address, 4 bytes (IPv4: the BEP's algorithm,
+ * over ip & 0xffffff00, so one /24 gets one set) or 16 bytes (IPv6, not
+ * in the BEP: the same algorithm over the /64 prefix followed by eight
+ * zero bytes, one set per /64 as one per /24 for IPv4; libtorrent hashes
+ * all 16 bytes instead).  A v4-mapped address must be passed as IPv4.
+ * Any other length, or npieces 0: no pieces.
+ */
+size_t		wire_allowed_fast_set(const uint8_t *ip, size_t iplen,
+		    const uint8_t info_hash[SHA1_LEN], uint32_t npieces,
+		    size_t k, uint32_t *out);
 
 #endif /* GT_WIRE_H */

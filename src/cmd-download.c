@@ -56,6 +56,8 @@ struct dl {
 	bool			 interrupted;
 	bool			 fatal;
 	bool			 done_shown;	/* "done:" line printed */
+	bool			 seed_over;	/* a seeding limit ended it */
+	char			 seed_why[SEEDLIMIT_WHYLEN];
 	uint64_t		 start_ms;
 	int			 rc;
 };
@@ -262,6 +264,18 @@ dl_on_complete(void *arg)
 	dl_stop(d);
 }
 
+/* A seeding limit is reached: leave as on Ctrl-C, but with exit 0. */
+static void
+dl_on_seed_limit(void *arg, enum seedlimit_reason why, const char *text)
+{
+	struct dl	*d = arg;
+
+	log_debug("seeding limit: %s", seedlimit_reason_name(why));
+	d->seed_over = true;
+	snprintf(d->seed_why, sizeof(d->seed_why), "%s", text);
+	dl_stop(d);
+}
+
 static void
 dl_on_fatal(void *arg, enum gt_err e)
 {
@@ -352,6 +366,11 @@ dl_loop(struct dl *d)
 		d->fatal = true;
 
 	torrent_stats(d->t, &ts);
+	if (ts.downloaded > 0)
+		log_info("%s: %llu of %llu bytes received were duplicates "
+		    "(wasted)", torrent_name(d->t),
+		    (unsigned long long)ts.wasted,
+		    (unsigned long long)ts.downloaded);
 	if (d->metadata_only && d->md_written)
 		rc = EXIT_OK;
 	else if (d->fatal)
@@ -361,7 +380,11 @@ dl_loop(struct dl *d)
 	else if (d->metadata_only)
 		rc = d->rc != EXIT_OK ? d->rc : EXIT_FAIL;
 	else
-		rc = ts.complete ? EXIT_OK : EXIT_FAIL;
+		rc = ts.complete || d->seed_over ? EXIT_OK : EXIT_FAIL;
+	if (d->seed_over && rc == EXIT_OK) {
+		ui_clear(d->ui);
+		printf("gtorrent: seeding done: %s\n", d->seed_why);
+	}
 	if (!d->metadata_only)
 		dl_summary(d, rc == EXIT_OK);
 	else if (rc != EXIT_OK && !d->fatal)
@@ -401,7 +424,8 @@ dl_run(struct dl *d, const struct session_opts *so,
 {
 	struct torrent_events	 ev = {
 		.complete = dl_on_complete, .fatal = dl_on_fatal,
-		.metadata = dl_on_metadata, .arg = d,
+		.metadata = dl_on_metadata, .seed_limit = dl_on_seed_limit,
+		.arg = d,
 	};
 	struct torrent_stats	 ts;
 	char			 err[GT_ERRLEN];

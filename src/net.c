@@ -867,12 +867,13 @@ conn_input(struct conn *c, size_t budget)
 			return IO_DEAD;
 		conn_compact(c);
 	}
+	/* queued before the owner runs: it may close c or free the bucket */
+	if (r == IO_LIMITED)
+		conn_throttle(c, NET_DOWN, empty, now);
 	conn_settle(c);
 	if (c->dead)
 		return IO_DEAD;
 	conn_compact(c);
-	if (r == IO_LIMITED)
-		conn_throttle(c, NET_DOWN, empty, now);
 	return r;
 }
 

@@ -18,6 +18,7 @@
 						   buckets: the choker's */
 #define RATE_MIN_SPAN_MS	1000	/* divide by no less than this */
 #define PEER_PENDING_HAVES	4096	/* HAVEs held before the metadata */
+#define PEER_FAST_SERVE_X	2	/* pieces' worth served while choked */
 
 /* Serving the largest request must not overflow our output. */
 _Static_assert(PEER_OUT_MAX >= 4 + 9 + WIRE_MAX_REQUEST,
@@ -71,7 +72,8 @@ struct peer {
 
 	bool			 am_choking, am_interested;
 	bool			 peer_choking, peer_interested;
-	bool			 snubbed;
+	bool			 snubbed;	/* see peer_is_snubbed */
+	bool			 stalled;	/* see peer_is_stalled */
 	bool			 got_bitfield;	/* BITFIELD or HAVE_ALL/NONE */
 	bool			 got_other;	/* a message closing the window
 						   for a bitfield */
@@ -104,12 +106,35 @@ struct peer {
 	bool			 slow_start;
 	bool			 got_block;
 	uint64_t		 first_block;	/* ms of the first block */
-	bool			 waiting;	/* unchoked, requests out */
+	bool			 waiting;	/* unchoked, requests out (or
+						   stalled) */
 	uint64_t		 wait_since;	/* ... since then no block */
 
 	uint64_t		 created, last_recv, last_send;
+	uint64_t		 last_block;	/* a block we asked for came */
 	uint64_t		 downloaded, uploaded;
 	struct rate		 down, up;
+
+	/*
+	 * BEP 6.  Ours: the pieces the peer may download while we choke it,
+	 * whether we told it (ALLOWED_FAST goes out once we have the piece)
+	 * and what we sent of each while choking.  Theirs: the pieces it
+	 * allows us, and fast_mask = those it has (peer_pick_set).  Its
+	 * suggestions, the last few, and sug_mask = those it has.  The masks are
+	 * allocated with their first piece, kept in step on every change.
+	 */
+	uint32_t		 af_ours[PEER_FAST_MAX];
+	bool			 af_told[PEER_FAST_MAX];
+	uint64_t		 af_served[PEER_FAST_MAX];
+	size_t			 naf_ours;
+	uint32_t		 af_theirs[PEER_FAST_MAX];
+	size_t			 naf_theirs;
+	bool			 af_full;	/* theirs over the cap: logged */
+	struct bitfield		 fast_mask;
+	uint32_t		 sug[PEER_SUGGEST_MAX];	/* oldest first */
+	size_t			 nsug;
+	struct bitfield		 sug_mask;
+	struct bitfield		 sug_sent;	/* pieces we suggested */
 };
 
 static const char *const peer_state_names[] = {
@@ -374,6 +399,84 @@ dropped_take(struct peer *p, const struct block_req *r)
 	return false;
 }
 
+/*
+ * BEP 6: allowed fast and suggestions.  The lists are short (at most
+ * PEER_FAST_MAX, PEER_SUGGEST_MAX): linear searches.
+ */
+
+static size_t
+find_piece(const uint32_t *a, size_t n, uint32_t piece)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (a[i] == piece)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+/* A mask's bit for piece: on when listed and the peer has the piece. */
+static void
+mask_sync(struct peer *p, struct bitfield *m, uint32_t piece, bool listed)
+{
+	bool	on = listed && bitfield_get(&p->has, piece);
+
+	if (m->bits == NULL) {
+		if (!on)
+			return;
+		bitfield_init(m, p->cfg.npieces);
+	}
+	if (on)
+		bitfield_set(m, piece);
+	else
+		bitfield_unset(m, piece);
+}
+
+/* The peer announced piece, or (UINT32_MAX) a whole set: masks follow. */
+static void
+masks_on_have(struct peer *p, uint32_t piece)
+{
+	size_t	i;
+
+	for (i = 0; i < p->naf_theirs; i++) {
+		if (piece == UINT32_MAX || p->af_theirs[i] == piece)
+			mask_sync(p, &p->fast_mask, p->af_theirs[i], true);
+	}
+	for (i = 0; i < p->nsug; i++) {
+		if (piece == UINT32_MAX || p->sug[i] == piece)
+			mask_sync(p, &p->sug_mask, p->sug[i], true);
+	}
+}
+
+/* ALLOWED_FAST for our set's entry i, once we have its piece. */
+static void
+fast_tell(struct peer *p, size_t i)
+{
+	if (p->af_told[i] || p->state != PEER_ACTIVE ||
+	    bitfield_get(&p->has, p->af_ours[i]) ||
+	    !p->hooks.has_piece(p->ctx, p->af_ours[i]))
+		return;
+	p->af_told[i] = true;
+	log_obj_at(LOG_DEBUG, p->name, "allowed fast %u (ours)",
+	    p->af_ours[i]);
+	peer_sent(p, wire_put_allowed_fast(&p->out, p->af_ours[i]));
+}
+
+/* The peer rejected a request of its allowed-fast piece: no more asked. */
+static void
+fast_withdrawn(struct peer *p, uint32_t piece)
+{
+	size_t	i;
+
+	if ((i = find_piece(p->af_theirs, p->naf_theirs, piece)) == SIZE_MAX)
+		return;
+	p->af_theirs[i] = p->af_theirs[--p->naf_theirs];
+	mask_sync(p, &p->fast_mask, piece, false);
+	log_obj_at(LOG_DEBUG, p->name, "allowed fast %u withdrawn (reject "
+	    "while choked)", piece);
+}
+
 /* Creation. */
 
 struct peer *
@@ -430,6 +533,9 @@ peer_free(struct peer *p)
 	free(p->dropped);
 	free(p->pend_bits);
 	free(p->pend_have);
+	bitfield_clear(&p->fast_mask);
+	bitfield_clear(&p->sug_mask);
+	bitfield_clear(&p->sug_sent);
 	free(p);
 }
 
@@ -464,20 +570,34 @@ peer_drop_ours(struct peer *p)
 	reqq_clear(&q);
 }
 
-/* The peer's requests are void (we choke it): REJECT each with fast. */
+/*
+ * We choke the peer: its requests are void, REJECTed with fast (BEP 6),
+ * except those of its allowed-fast pieces, which stay to be served.
+ */
 static void
 peer_drop_theirs(struct peer *p)
 {
-	size_t	i;
+	struct reqq	*q = &p->theirs;
+	size_t		 i, w = 0;
 
-	for (i = 0; i < p->theirs.len && p->state == PEER_ACTIVE; i++) {
-		const struct block_req	*r = reqq_at(&p->theirs, i);
+	assert(!q->with_ms);
+	for (i = 0; i < q->len; i++) {
+		const struct block_req	r = *reqq_at(q, i);
 
+		if (p->state != PEER_ACTIVE)
+			break;
+		if (peer_allows_fast(p, r.piece)) {
+			*reqq_at(q, w++) = r;
+			continue;
+		}
 		if (p->fast)
 			peer_sent(p, wire_put_block_msg(&p->out, WIRE_REJECT,
-			    r->piece, r->offset, r->length));
+			    r.piece, r.offset, r.length));
 	}
-	reqq_clear(&p->theirs);
+	if (p->state != PEER_ACTIVE || w == 0)
+		reqq_clear(q);
+	else
+		q->len = w;
 }
 
 /* Handshake and our first message. */
@@ -609,7 +729,9 @@ peer_fill_requests(struct peer *p, uint64_t now)
 	size_t			 target, want, n, i, first;
 
 	peer_touch(p, now);
-	if (p->state == PEER_ACTIVE && !p->peer_choking && p->am_interested &&
+	/* Choked (BEP 6): blocks of its allowed-fast pieces still. */
+	if (p->state == PEER_ACTIVE && p->am_interested &&
+	    (!p->peer_choking || p->fast_mask.count > 0) &&
 	    p->ours.len < (target = peer_queue_depth(p))) {
 		want = target - p->ours.len;
 		reqq_reserve(&p->ours, want);
@@ -628,7 +750,7 @@ peer_fill_requests(struct peer *p, uint64_t now)
 			    out[i].piece, out[i].offset, out[i].length));
 		}
 	}
-	if (p->ours.len == 0)
+	if (p->ours.len == 0 && !p->stalled)
 		p->waiting = false;
 	else if (!p->waiting && !p->peer_choking) {
 		p->waiting = true;
@@ -787,6 +909,7 @@ on_bitfield_update(struct peer *p, const struct wire_msg *m, uint64_t now)
 				continue;
 			i = (uint32_t)k * 8 + j;
 			bitfield_set(&p->has, i);
+			masks_on_have(p, i);
 			p->hooks.have(p->ctx, p, i);
 			if (!p->hooks.has_piece(p->ctx, i))
 				need = true;
@@ -829,6 +952,7 @@ on_bitfield(struct peer *p, const struct wire_msg *m, uint64_t now)
 			    p->cfg.npieces);
 	} else if (m->type == WIRE_HAVE_ALL)
 		bitfield_set_all(&p->has);
+	masks_on_have(p, UINT32_MAX);
 	p->got_bitfield = true;
 	p->hooks.bitfield(p->ctx, p, &p->has);
 	if (p->state == PEER_ACTIVE)
@@ -844,6 +968,7 @@ on_have(struct peer *p, const struct wire_msg *m, uint64_t now)
 		    m->index, p->cfg.npieces);
 	if (!bitfield_set(&p->has, m->index))
 		return GT_OK;			/* a duplicate */
+	masks_on_have(p, m->index);
 	p->hooks.have(p->ctx, p, m->index);
 	if (p->state != PEER_ACTIVE || p->hooks.has_piece(p->ctx, m->index))
 		return peer_result(p);
@@ -876,7 +1001,7 @@ on_request(struct peer *p, const struct wire_msg *m)
 	if (!p->hooks.has_piece(p->ctx, r.piece))
 		return peer_fail(p, GT_EPROTO, "request for piece %u we do "
 		    "not have", r.piece);
-	if (p->am_choking) {
+	if (p->am_choking && !peer_allows_fast(p, r.piece)) {
 		/* It crossed our choke: drop it (BEP 3) or say so (BEP 6). */
 		if (p->fast)
 			peer_sent(p, wire_put_block_msg(&p->out, WIRE_REJECT,
@@ -950,11 +1075,13 @@ on_piece(struct peer *p, const struct wire_msg *m, uint64_t now)
 		    "bytes)", r.piece, r.offset, r.length);
 	}
 	reqq_remove(&p->ours, i);
+	p->last_block = now;
 	p->downloaded += r.length;
 	rate_add(&p->down, r.length, now);
-	if (p->snubbed) {
-		p->snubbed = false;
-		log_obj_at(LOG_DEBUG, p->name, "no longer snubbed");
+	if (p->snubbed || p->stalled) {
+		log_obj_at(LOG_DEBUG, p->name, "no longer %s", p->snubbed ?
+		    "snubbed" : "stalled");
+		p->snubbed = p->stalled = false;
 	}
 	p->wait_since = now;
 	peer_update_depth(p, now);
@@ -963,6 +1090,22 @@ on_piece(struct peer *p, const struct wire_msg *m, uint64_t now)
 		    gt_strerror(e));
 	peer_fill_requests(p, now);
 	return peer_result(p);
+}
+
+/* When the oldest request of ours expires (see peer_tick). */
+static uint64_t
+request_expiry(const struct peer *p)
+{
+	uint64_t	sent = p->ours.ms[p->ours.head];
+
+	return MIN(MAX(sent, p->last_block) + PEER_REQUEST_MS,
+	    sent + PEER_REQUEST_MAX_MS);
+}
+
+static bool
+request_expired(const struct peer *p, uint64_t now)
+{
+	return now >= request_expiry(p);
 }
 
 static enum gt_err
@@ -983,9 +1126,51 @@ on_reject(struct peer *p, const struct wire_msg *m, uint64_t now)
 		    "requested", r.piece, r.offset);
 	}
 	reqq_remove(&p->ours, i);
+	if (p->peer_choking)
+		fast_withdrawn(p, r.piece);
 	p->hooks.abandon(p->ctx, p, &r);
 	peer_fill_requests(p, now);
 	return peer_result(p);
+}
+
+/* ALLOWED_FAST: we may request the piece while the peer chokes us. */
+static enum gt_err
+on_allowed_fast(struct peer *p, const struct wire_msg *m, uint64_t now)
+{
+	if (find_piece(p->af_theirs, p->naf_theirs, m->index) != SIZE_MAX)
+		return GT_OK;
+	if (p->naf_theirs == PEER_FAST_MAX) {
+		if (!p->af_full)
+			log_obj_at(LOG_DEBUG, p->name, "over %u allowed fast "
+			    "pieces: later ones ignored", PEER_FAST_MAX);
+		p->af_full = true;
+		return GT_OK;
+	}
+	p->af_theirs[p->naf_theirs++] = m->index;
+	mask_sync(p, &p->fast_mask, m->index, true);
+	log_obj_at(LOG_DEBUG, p->name, "allowed fast %u (theirs)", m->index);
+	if (p->peer_choking && p->am_interested &&
+	    bitfield_get(&p->fast_mask, m->index) &&
+	    p->ours.len < peer_queue_depth(p))
+		peer_fill_requests(p, now);
+	return peer_result(p);
+}
+
+/* SUGGEST_PIECE: kept, the last PEER_SUGGEST_MAX, to prefer in picking. */
+static enum gt_err
+on_suggest(struct peer *p, const struct wire_msg *m)
+{
+	if (find_piece(p->sug, p->nsug, m->index) != SIZE_MAX ||
+	    p->hooks.has_piece(p->ctx, m->index))
+		return GT_OK;
+	if (p->nsug == PEER_SUGGEST_MAX) {
+		mask_sync(p, &p->sug_mask, p->sug[0], false);
+		memmove(p->sug, p->sug + 1, --p->nsug * sizeof(*p->sug));
+	}
+	p->sug[p->nsug++] = m->index;
+	mask_sync(p, &p->sug_mask, m->index, true);
+	log_obj_at(LOG_TRACE, p->name, "suggests %u", m->index);
+	return GT_OK;
 }
 
 static enum gt_err
@@ -1075,7 +1260,7 @@ peer_on_msg(struct peer *p, const struct wire_msg *m, uint64_t now)
 		if (!p->peer_choking)
 			break;
 		p->peer_choking = false;
-		p->waiting = p->ours.len > 0;
+		p->waiting = p->ours.len > 0 || p->stalled;
 		p->wait_since = now;
 		peer_fill_requests(p, now);
 		break;
@@ -1107,7 +1292,6 @@ peer_on_msg(struct peer *p, const struct wire_msg *m, uint64_t now)
 		break;
 	case WIRE_SUGGEST:
 	case WIRE_ALLOWED_FAST:
-		/* Accepted and ignored: we request in our own order. */
 		what = m->type == WIRE_SUGGEST ? "suggest" : "allowed fast";
 		if (!p->fast)		/* BEP 6: MUST close */
 			e = peer_fail(p, GT_EPROTO, "%s without fast "
@@ -1115,6 +1299,10 @@ peer_on_msg(struct peer *p, const struct wire_msg *m, uint64_t now)
 		else if (m->index >= p->cfg.npieces)
 			e = peer_fail(p, GT_EPROTO, "%s for piece %u of %u",
 			    what, m->index, p->cfg.npieces);
+		else if (m->type == WIRE_SUGGEST)
+			e = on_suggest(p, m);
+		else
+			e = on_allowed_fast(p, m, now);
 		break;
 	case WIRE_EXTENDED:
 		e = on_extended(p, m);
@@ -1149,9 +1337,13 @@ peer_tick(struct peer *p, uint64_t now)
 		return peer_fail(p, GT_EPROTO, "idle for %llu ms",
 		    (unsigned long long)(now - p->last_recv));
 
-	/* Requests unanswered too long: the oldest are at the head. */
-	while (p->ours.len > 0 &&
-	    now - p->ours.ms[p->ours.head] >= PEER_REQUEST_MS) {
+	/*
+	 * Requests unanswered too long: the oldest are at the head.  A peer
+	 * that still delivers (a block within PEER_REQUEST_MS) only slowly,
+	 * e.g. under a rate limit at either end, gets up to
+	 * PEER_REQUEST_MAX_MS.
+	 */
+	while (p->ours.len > 0 && request_expired(p, now)) {
 		r = *reqq_at(&p->ours, 0);
 		reqq_remove(&p->ours, 0);
 		dropped_add(p, &r);
@@ -1162,6 +1354,11 @@ peer_tick(struct peer *p, uint64_t now)
 		log_obj_at(LOG_DEBUG, p->name, "%zu requests timed out", n);
 		p->slow_start = false;
 		p->depth = MAX(p->depth / 2, PEER_MIN_QUEUE);
+		if (!p->peer_choking && !p->stalled) {
+			p->stalled = true;
+			log_obj_at(LOG_DEBUG, p->name, "stalled (request "
+			    "timeout)");
+		}
 	}
 	if (p->cfg.anti_snub && p->waiting && !p->peer_choking &&
 	    !p->snubbed && now - p->wait_since >= PEER_SNUB_MS) {
@@ -1190,7 +1387,7 @@ peer_deadline(const struct peer *p)
 	}
 	t = MIN(p->last_recv + PEER_IDLE_MS, p->last_send + PEER_KEEPALIVE_MS);
 	if (p->ours.len > 0)
-		t = MIN(t, p->ours.ms[p->ours.head] + PEER_REQUEST_MS);
+		t = MIN(t, request_expiry(p));
 	if (p->cfg.anti_snub && p->waiting && !p->peer_choking && !p->snubbed)
 		t = MIN(t, p->wait_since + PEER_SNUB_MS);
 	return t;
@@ -1221,11 +1418,15 @@ peer_set_choking(struct peer *p, bool choke, uint64_t now)
 void
 peer_announce_have(struct peer *p, uint32_t piece, uint64_t now)
 {
+	size_t	i;
+
 	peer_touch(p, now);
 	if (p->state != PEER_ACTIVE)
 		return;
 	assert(piece < p->cfg.npieces);
 	peer_sent(p, wire_put_have(&p->out, piece));
+	if ((i = find_piece(p->af_ours, p->naf_ours, piece)) != SIZE_MAX)
+		fast_tell(p, i);
 	if (p->am_interested && !p->hooks.wants(p->ctx, &p->has))
 		peer_set_interested(p, false, now);
 }
@@ -1240,7 +1441,7 @@ peer_cancel_block(struct peer *p, const struct block_req *r)
 		return;
 	reqq_remove(&p->ours, i);
 	dropped_add(p, r);
-	if (p->ours.len == 0)
+	if (p->ours.len == 0 && !p->stalled)
 		p->waiting = false;
 	peer_sent(p, wire_put_block_msg(&p->out, WIRE_CANCEL, r->piece,
 	    r->offset, r->length));
@@ -1258,6 +1459,9 @@ peer_send_block(struct peer *p, const struct block_req *r,
 	if ((i = reqq_find(&p->theirs, r)) == SIZE_MAX)
 		return GT_OK;
 	reqq_remove(&p->theirs, i);
+	if (p->am_choking && (i = find_piece(p->af_ours, p->naf_ours,
+	    r->piece)) != SIZE_MAX)
+		p->af_served[i] += r->length;	/* an allowed-fast piece */
 	peer_sent(p, wire_put_piece(&p->out, r->piece, r->offset, data,
 	    r->length));
 	if (p->state != PEER_ACTIVE)
@@ -1305,6 +1509,85 @@ peer_send_port(struct peer *p, uint16_t port)
 		return GT_EUNSUP;
 	peer_sent(p, wire_put_port(&p->out, port));
 	return peer_result(p);
+}
+
+void
+peer_set_allowed_fast(struct peer *p, const uint32_t *pieces, size_t n,
+    uint64_t now)
+{
+	size_t	i, j;
+
+	peer_touch(p, now);
+	if (p->state != PEER_ACTIVE || !p->fast || p->cfg.npieces == 0)
+		return;
+	for (i = 0; i < n && p->naf_ours < PEER_FAST_MAX; i++) {
+		if (pieces[i] >= p->cfg.npieces || find_piece(p->af_ours,
+		    p->naf_ours, pieces[i]) != SIZE_MAX)
+			continue;
+		j = p->naf_ours++;
+		p->af_ours[j] = pieces[i];
+		p->af_told[j] = false;
+		p->af_served[j] = 0;
+		fast_tell(p, j);
+	}
+}
+
+bool
+peer_allows_fast(const struct peer *p, uint32_t piece)
+{
+	size_t	i;
+
+	if (!p->fast || piece >= p->cfg.npieces ||
+	    bitfield_get(&p->has, piece) ||
+	    (i = find_piece(p->af_ours, p->naf_ours, piece)) == SIZE_MAX)
+		return false;
+	return p->af_served[i] <
+	    (uint64_t)PEER_FAST_SERVE_X * piece_size(p, piece);
+}
+
+const struct bitfield *
+peer_pick_set(struct peer *p)
+{
+	if (!p->peer_choking)
+		return &p->has;
+	if (p->fast_mask.bits == NULL)		/* choked, nothing allowed */
+		bitfield_init(&p->fast_mask, p->cfg.npieces);
+	return &p->fast_mask;
+}
+
+const struct bitfield *
+peer_suggested(struct peer *p)
+{
+	size_t	i, w = 0;
+
+	for (i = 0; i < p->nsug; i++) {
+		if (p->hooks.has_piece(p->ctx, p->sug[i]))
+			mask_sync(p, &p->sug_mask, p->sug[i], false);
+		else
+			p->sug[w++] = p->sug[i];
+	}
+	p->nsug = w;
+	if (p->peer_choking || p->sug_mask.count == 0)
+		return NULL;
+	return &p->sug_mask;
+}
+
+bool
+peer_suggest(struct peer *p, uint32_t piece, uint64_t now)
+{
+	peer_touch(p, now);
+	if (p->state != PEER_ACTIVE || !p->fast || piece >= p->cfg.npieces ||
+	    p->am_choking || !p->peer_interested ||
+	    bitfield_get(&p->has, piece) ||
+	    !p->hooks.has_piece(p->ctx, piece))
+		return false;
+	if (p->sug_sent.bits == NULL)
+		bitfield_init(&p->sug_sent, p->cfg.npieces);
+	if (!bitfield_set(&p->sug_sent, piece))
+		return false;			/* once per piece */
+	log_obj_at(LOG_TRACE, p->name, "suggest %u", piece);
+	peer_sent(p, wire_put_suggest(&p->out, piece));
+	return p->state == PEER_ACTIVE;
 }
 
 /* Accessors. */
@@ -1369,6 +1652,12 @@ bool
 peer_is_snubbed(const struct peer *p)
 {
 	return p->snubbed;
+}
+
+bool
+peer_is_stalled(const struct peer *p)
+{
+	return p->stalled;
 }
 
 uint64_t

@@ -32,6 +32,12 @@
 #define BLK_RECV		0x80000000u
 #define BLK_REQ_MASK		0x7fffffffu
 
+/* --bbs-plus: a piece in progress whose blocks may be duplicated. */
+struct bbs_cand {
+	uint32_t	avail;		/* its availability */
+	uint32_t	idx;		/* in the dl list */
+};
+
 /*
  * A piece in progress: some block requested or received.  An entry whose
  * blocks are all missing again is freed, so the list stays as short as the
@@ -92,6 +98,9 @@ struct picker {
 
 	uint64_t		*seen;		/* end-game: blocks to skip */
 	size_t			 seencap;	/* entries, a power of 2 */
+
+	struct bbs_cand		*bbs;		/* bbs_plus: pieces to copy */
+	uint32_t		 bbscap;
 };
 
 /* Geometry. */
@@ -510,6 +519,7 @@ picker_free(struct picker *p)
 	free(p->dl);
 	free(p->hash);
 	free(p->seen);
+	free(p->bbs);
 	bitfield_clear(&p->have);
 	bitfield_clear(&p->started);
 	free(p->bstart);
@@ -929,6 +939,75 @@ pick_end_game(struct picker *p, struct pick *c)
 	}
 }
 
+/* --bbs-plus. */
+
+static int
+bbs_cmp(const void *a, const void *b)
+{
+	const struct bbs_cand	*x = a, *y = b;
+
+	if (x->avail != y->avail)
+		return x->avail < y->avail ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Of busy[], the blocks someone else has been asked for too. */
+static size_t
+bbs_count_dups(const struct picker *p, const struct pick *c, size_t cap)
+{
+	size_t	k, n = 0;
+
+	for (k = 0; k < c->nbusy && n < cap; k++)
+		if (picker_requesters(p, &c->busy[k]) > 1)
+			n++;
+	return n;
+}
+
+/*
+ * Blocks with exactly one requester (not this peer: busy[] is skipped),
+ * the rarest pieces first, until the duplicates in the peer's pipeline
+ * reach 1/PICKER_BBS_SHARE of it.  O(nbusy + ndl log ndl + blocks
+ * looked at).
+ */
+static void
+pick_bbs(struct picker *p, struct pick *c)
+{
+	struct dl	*d;
+	size_t		 budget, dups, k, n = 0, end;
+	uint32_t	 i, j;
+
+	budget = (c->nbusy + c->max) / PICKER_BBS_SHARE;
+	if (budget == 0 || (dups = bbs_count_dups(p, c, budget)) >= budget)
+		return;
+	end = c->n + MIN(budget - dups, c->max - c->n);
+	if (p->bbscap < p->ndl) {
+		p->bbscap = p->dlcap;
+		p->bbs = xreallocarray(p->bbs, p->bbscap, sizeof(*p->bbs));
+	}
+	for (i = 0; i < p->ndl; i++) {
+		d = p->dl[i];
+		if (d->nreq > 0 && bitfield_bit_get(c->has->bits, d->piece))
+			p->bbs[n++] = (struct bbs_cand){
+				.avail = p->avail[d->piece], .idx = i,
+			};
+	}
+	if (n == 0)
+		return;
+	qsort(p->bbs, n, sizeof(*p->bbs), bbs_cmp);
+	seen_reset(p, c->nbusy + c->n);
+	for (k = 0; k < c->nbusy; k++)
+		seen_add(p, c->busy[k].piece, c->busy[k].offset);
+	for (k = 0; k < c->n; k++)
+		seen_add(p, c->out[k].piece, c->out[k].offset);
+	for (k = 0; k < n && c->n < end; k++) {
+		d = p->dl[p->bbs[k].idx];
+		for (j = 0; j < d->nblocks && c->n < end; j++)
+			if (d->blk[j] == 1 &&
+			    !seen_has(p, d->piece, j * PICKER_BLOCK))
+				choose(p, c, d, j);	/* now 2: not again */
+	}
+}
+
 static bool
 end_game_reached(const struct picker *p)
 {
@@ -968,6 +1047,8 @@ picker_next(struct picker *p, const struct bitfield *peer_has,
 	if (max == 0 || p->nhave == p->npieces || !peer_ok(p, peer_has) ||
 	    peer_has->count == 0)
 		return 0;
+	if (p->opts.bbs_plus && !picker_in_end_game(p))
+		pick_bbs(p, &c);
 	pick_partial(p, &c);
 	if (p->opts.rarest_first) {
 		/* Random until random_first pieces are ours or under way. */

@@ -24,7 +24,9 @@
 #include "pex.h"
 #include "picker.h"
 #include "reactor.h"
+#include "seedlimit.h"
 #include "storage.h"
+#include "superseed.h"
 #include "swarm.h"
 #include "torrent.h"
 #include "util.h"
@@ -45,6 +47,9 @@
 #define TORRENT_WQ_MAX		256	/* blocks waiting to be written */
 #define TORRENT_MAGNET_LEFT	16384	/* "left" before the metadata */
 #define TORRENT_LATE_HAVES	65536	/* HAVEs sent once the metadata came */
+#define TORRENT_SEED_POLL_MS	50	/* draining after a seeding limit */
+#define TORRENT_ALLOWED_FAST	10	/* BEP 6 set size, at most */
+#define TORRENT_RECENT_READS	8	/* pieces read to serve: suggested */
 
 _Static_assert(TORRENT_CONTRIB_MAX < 256, "pr->nc is a uint8_t");
 
@@ -58,7 +63,8 @@ struct tconn {
 						   UINT32_MAX */
 	uint64_t		 active_ms;	/* handshakes done at; 0: not */
 	bool			 optimistic;	/* holds the optimistic slot */
-	uint64_t		 turn_ms;	/* we last unchoked it; 0: never */
+	uint64_t		 turn_ms;	/* we last unchoked it (0:
+						   never) */
 	uint64_t		 turn_up;	/* peer_uploaded() then */
 	uint32_t		 seq;		/* the metadata assembler's id */
 	struct ext_handshake	 ext;		/* theirs (BEP 10) */
@@ -67,6 +73,8 @@ struct tconn {
 	bool			 md_gave;	/* sent us a metadata piece */
 	bool			 pinged;	/* its PORT was pinged */
 	struct pex		*pex;		/* BEP 11 with it, or NULL */
+	bool			 ss;		/* super-seeded: sees only the
+						   pieces revealed to it */
 };
 TAILQ_HEAD(tconn_list, tconn);
 
@@ -143,9 +151,24 @@ struct torrent {
 	uint64_t		  size;		/* payload bytes */
 	uint64_t		  have_bytes;
 	uint64_t		  downloaded, uploaded;
+	uint64_t		  wasted;	/* duplicate blocks' bytes */
+	struct seedlimit	  sl;		/* when seeding ends */
+	struct reactor_timer	 *seed_timer;	/* its deadline; draining */
+	bool			  seed_over;	/* a limit reached: serve no
+						   more */
+	bool			  seed_told;	/* ev.seed_limit called */
+	uint64_t		  seed_over_ms;
 	bool			  complete, stopped, fatal, started;
 	bool			  dht_search;	/* running on h.dht */
 	uint32_t		  dht_peers;	/* new addresses it gave */
+
+	/* Super-seeding (BEP 16), from the first peer it applies to */
+	struct superseed	 *ss;
+	struct bitfield		  ss_none;	/* what its peers see first */
+	struct reactor_timer	 *ss_timer;	/* superseed_deadline */
+	bool			  ss_news;	/* a HAVE came: reveal */
+	uint32_t		  recent[TORRENT_RECENT_READS]; /* ring */
+	size_t			  nrecent, recent_pos;
 };
 
 static void	torrent_fatal(struct torrent *, enum gt_err, const char *);
@@ -155,6 +178,7 @@ static enum gt_err hook_extended(void *, struct peer *, uint8_t,
 static void	torrent_refill_soon(struct torrent *);
 static void	torrent_rearm(struct torrent *);
 static void	hash_run(struct torrent *);
+static void	ss_timer_cb(void *);
 
 /* ---- small things -------------------------------------------------------- */
 
@@ -185,6 +209,10 @@ hook_have(void *ctx, struct peer *p, uint32_t piece)
 
 	(void)p;
 	picker_peer_have(tc->t->pk, piece);
+	if (tc->ss) {
+		superseed_peer_have(tc->t->ss, tc->seq, piece, now_ms(tc->t));
+		tc->t->ss_news = true;
+	}
 }
 
 static void
@@ -194,9 +222,13 @@ hook_bitfield(void *ctx, struct peer *p, const struct bitfield *b)
 
 	(void)p;
 	picker_peer_add(tc->t->pk, b);
+	if (tc->ss) {
+		superseed_peer_bitfield(tc->t->ss, tc->seq, b, now_ms(tc->t));
+		tc->t->ss_news = true;
+	}
 }
 
-/* Is another peer unchoking us, wanted and not snubbed? */
+/* Is another peer unchoking us, wanted, not snubbed nor stalled? */
 static bool
 other_sender(const struct torrent *t, const struct tconn *self)
 {
@@ -204,10 +236,39 @@ other_sender(const struct torrent *t, const struct tconn *self)
 
 	TAILQ_FOREACH(tc, &t->conns, entry) {
 		if (tc != self && tc_live(tc) && !peer_is_choking(tc->p) &&
-		    peer_am_interested(tc->p) && !peer_is_snubbed(tc->p))
+		    peer_am_interested(tc->p) && !peer_is_snubbed(tc->p) &&
+		    !peer_is_stalled(tc->p))
 			return true;
 	}
 	return false;
+}
+
+/*
+ * BEP 6 in picking: while the peer chokes us, only its allowed-fast pieces
+ * (peer_pick_set).  While it unchokes us, the pieces it suggested first,
+ * but only while the picker would choose at random anyway (our first
+ * TORRENT_RANDOM_FIRST pieces, or in-order picking): past that,
+ * rarest-first decides, since a seed suggesting what it just served to
+ * one peer would otherwise have every other peer fetch that same piece
+ * from it (libtorrent leaves suggestions off by default for the same
+ * reason).  Never in the end game, so that the second pass cannot return
+ * a block the first took (every block picked counts as requested).
+ */
+static size_t
+pick_fast(struct torrent *t, struct peer *p, const struct block_req *busy,
+    size_t nbusy, struct block_req *out, size_t max)
+{
+	const struct bitfield	*sug;
+	size_t			 n = 0;
+
+	if ((!t->o.rarest_first ||
+	    picker_npieces_have(t->pk) < TORRENT_RANDOM_FIRST) &&
+	    !picker_in_end_game(t->pk) && (sug = peer_suggested(p)) != NULL)
+		n = picker_next(t->pk, sug, busy, nbusy, out, max);
+	if (n < max)
+		n += picker_next(t->pk, peer_pick_set(p), busy, nbusy,
+		    out + n, max - n);
+	return n;
 }
 
 static size_t
@@ -227,14 +288,15 @@ hook_pick(void *ctx, struct peer *p, const struct block_req *busy,
 	if (max < (nbusy + max) / TORRENT_PICK_BATCH)
 		return 0;
 	/*
-	 * A snubbed peer (anti-snubbing: no block for PEER_SNUB_MS) would
-	 * take the blocks it just gave back again: leave them to the others
-	 * unless it is the end game or nobody else is sending.
+	 * A stalled peer (a request timed out) or a snubbed one (no block
+	 * for PEER_SNUB_MS, with anti-snubbing) would take the blocks it just
+	 * gave back again: leave them to the others unless it is the end game
+	 * or nobody else is sending.
 	 */
-	if (peer_is_snubbed(p) && !picker_in_end_game(t->pk) &&
-	    other_sender(t, tc))
+	if ((peer_is_stalled(p) || peer_is_snubbed(p)) &&
+	    !picker_in_end_game(t->pk) && other_sender(t, tc))
 		return 0;
-	return picker_next(t->pk, peer_has(p), busy, nbusy, out, max);
+	return pick_fast(t, p, busy, nbusy, out, max);
 }
 
 static void
@@ -578,6 +640,96 @@ hook_port(void *ctx, struct peer *p, uint16_t port)
 	}
 }
 
+/* ---- seeding limits (seedlimit) ----------------------------------------- */
+
+/* Nothing left in any peer's output? */
+static bool
+seed_drained(const struct torrent *t)
+{
+	const struct tconn	*tc;
+
+	TAILQ_FOREACH(tc, &t->conns, entry)
+		if (tc->c != NULL && net_out_pending(tc->c) > 0)
+			return false;
+	return true;
+}
+
+static void
+seed_rearm(struct torrent *t)
+{
+	uint64_t	d = seedlimit_deadline(&t->sl);
+
+	if (t->stopped || t->seed_told)
+		reactor_timer_cancel(t->seed_timer);
+	else if (t->seed_over)
+		reactor_timer_in(t->seed_timer, TORRENT_SEED_POLL_MS);
+	else if (d == UINT64_MAX)
+		reactor_timer_cancel(t->seed_timer);
+	else
+		reactor_timer_at(t->seed_timer, d);
+}
+
+/*
+ * A limit reached: serve no more, let what is queued go out (bounded),
+ * then tell the owner, which ends the torrent.
+ */
+static void
+seed_timer_cb(void *arg)
+{
+	struct torrent		*t = arg;
+	enum seedlimit_reason	 why;
+	char			 text[SEEDLIMIT_WHYLEN];
+	uint64_t		 now = now_ms(t);
+
+	if (t->stopped || t->seed_told)
+		return;
+	if (!t->seed_over) {
+		why = seedlimit_check(&t->sl, t->uploaded, now);
+		if (why == SEEDLIMIT_NONE) {
+			seed_rearm(t);
+			return;
+		}
+		t->seed_over = true;
+		t->seed_over_ms = now;
+		seedlimit_describe(&t->sl, text, sizeof(text));
+		log_info("%s: seeding limit: %s", t->name, text);
+	}
+	if (!seed_drained(t) && now - t->seed_over_ms < TORRENT_SEED_DRAIN_MS) {
+		seed_rearm(t);
+		return;
+	}
+	t->seed_told = true;
+	seedlimit_describe(&t->sl, text, sizeof(text));
+	if (t->ev.seed_limit != NULL)
+		t->ev.seed_limit(t->ev.arg, seedlimit_reached(&t->sl), text);
+	else
+		torrent_stop(t);
+}
+
+/* Seeding begins (download complete, or `gtorrent seed` started). */
+static void
+seed_begin(struct torrent *t)
+{
+	if (!seeding(t) || !seedlimit_active(&t->sl) || t->sl.seeding ||
+	    t->stopped)
+		return;
+	seedlimit_start(&t->sl, t->uploaded, now_ms(t));
+	log_debug("%s: seeding; limits: ratio %.2f, time %u s, idle %u s",
+	    t->name, t->sl.o.ratio, t->sl.o.time_s, t->sl.o.idle_s);
+	/* A ratio met while downloading ends it now. */
+	reactor_timer_in(t->seed_timer, 0);
+}
+
+/* Payload went out (tc_writable): O(1). */
+static void
+seed_on_upload(struct torrent *t)
+{
+	if (!t->seed_over && seedlimit_active(&t->sl) &&
+	    seedlimit_on_upload(&t->sl, t->uploaded, now_ms(t)) !=
+	    SEEDLIMIT_NONE)
+		reactor_timer_in(t->seed_timer, 0);	/* not in a hook */
+}
+
 /* ---- piece completion ---------------------------------------------------- */
 
 /* Drops every connection to k (by address or peer id). */
@@ -619,6 +771,8 @@ torrent_completed(struct torrent *t)
 	}
 	if (t->ev.complete != NULL)
 		t->ev.complete(t->ev.arg);
+	if (t->started)
+		seed_begin(t);
 }
 
 static void
@@ -807,8 +961,12 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 
 	(void)p;
 	t->downloaded += r->length;
-	if (t->fatal || !picker_received(t->pk, r, &done))
-		return GT_OK;			/* a duplicate */
+	if (t->fatal)
+		return GT_OK;
+	if (!picker_received(t->pk, r, &done)) {
+		t->wasted += r->length;		/* a duplicate */
+		return GT_OK;
+	}
 	if (wq_add(t, tc, r, data) != GT_OK)
 		return GT_OK;			/* fatal now */
 	pr = prog_get(t, r->piece);
@@ -834,17 +992,56 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 
 /* ---- serving ------------------------------------------------------------- */
 
-/* Answers the peer's requests while its output has room (swarm_serve). */
+/*
+ * BEP 6 suggestions: a piece just read from disk to serve a block is in
+ * the page cache, cheap to serve again; the other peers that want it are
+ * told (SUGGEST_PIECE), when it enters a small ring of pieces recently
+ * read.  peer_suggest sends a piece at most once per peer, and only to
+ * peers we unchoke and that are interested.
+ */
+static void
+suggest_read(struct torrent *t, struct tconn *self, uint32_t piece)
+{
+	struct tconn	*tc;
+	uint64_t	 now = now_ms(t);
+	size_t		 i;
+
+	for (i = 0; i < t->nrecent; i++) {
+		if (t->recent[i] == piece)
+			return;
+	}
+	t->recent[t->recent_pos] = piece;
+	t->recent_pos = (t->recent_pos + 1) % TORRENT_RECENT_READS;
+	if (t->nrecent < TORRENT_RECENT_READS)
+		t->nrecent++;
+	TAILQ_FOREACH(tc, &t->conns, entry) {
+		if (tc != self && tc_live(tc) && !tc->ss &&
+		    peer_suggest(tc->p, piece, now))
+			net_flush_soon(tc->c);
+	}
+}
+
+/*
+ * Answers the peer's requests while its output has room (swarm_serve).  A
+ * super-seeded peer gets only the pieces revealed to it: the others are
+ * rejected (BEP 6), or dropped.
+ */
 static void
 torrent_serve(struct torrent *t, struct tconn *tc)
 {
 	struct block_req	r;
 	uint64_t		up0;
 	enum gt_err		e;
+	bool			have;
 
-	while (!t->stopped && peer_next_request(tc->p, &r)) {
-		switch (swarm_serve(t->sw, bitfield_get(&t->have, r.piece),
-		    peer_am_choking(tc->p), net_out_pending(tc->c))) {
+	while (!t->stopped && !t->seed_over &&
+	    peer_next_request(tc->p, &r)) {
+		have = tc->ss ? superseed_revealed(t->ss, tc->seq, r.piece) :
+		    bitfield_get(&t->have, r.piece);
+		/* Choked, the peer still gets its allowed-fast pieces. */
+		switch (swarm_serve(t->sw, have, peer_am_choking(tc->p) &&
+		    !peer_allows_fast(tc->p, r.piece),
+		    net_out_pending(tc->c))) {
 		case SWARM_SERVE_LATER:
 			return;
 		case SWARM_SERVE_REJECT:
@@ -861,14 +1058,22 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 			net_close(tc->c, "cannot read piece %u", r.piece);
 			return;
 		}
+		suggest_read(t, tc, r.piece);
 		up0 = peer_uploaded(tc->p);
 		if (peer_send_block(tc->p, &r, t->scratch) != GT_OK)
 			return;
 		t->uploaded += peer_uploaded(tc->p) - up0;
+		if (tc->ss)
+			superseed_peer_served(t->ss, tc->seq, r.piece,
+			    now_ms(t));
 	}
 }
 
 /* ---- choking ------------------------------------------------------------- */
+
+/* The choker is fed the peers' rates over the window it expects. */
+_Static_assert(PEER_RATE_AVG_MS == CHOKE_RATE_MS,
+    "peer_*_rate_avg must cover CHOKE_RATE_MS");
 
 /* Chokes or unchokes tc; an unchoke starts its turn (choke.h). */
 static void
@@ -976,7 +1181,8 @@ ext_send_handshake(struct torrent *t, struct tconn *tc)
 		.ut_pex = pex_on(t) ? EXT_ID_PEX : 0,
 		.port = t->h.port,
 		.reqq = PEER_MAX_PEER_QUEUE,
-		.upload_only = t->complete && seeding(t),
+		/* a super-seeded peer must think we download too */
+		.upload_only = t->complete && seeding(t) && !tc->ss,
 	};
 	struct buf		b;
 
@@ -1370,7 +1576,100 @@ hook_extended(void *ctx, struct peer *p, uint8_t ext_id,
 	}
 }
 
+/* ---- super-seeding (BEP 16) ---------------------------------------------- */
+
+/*
+ * With --super-seed, a peer whose handshake comes while we have every piece
+ * is told we have none (HAVE_NONE, or no bitfield), then one piece at a
+ * time as superseed decides (a HAVE each); it is served those alone.  Peers
+ * met while we were downloading keep what they know.
+ */
+static bool
+ss_applies(const struct torrent *t)
+{
+	return t->o.super_seed && t->complete && t->m != NULL;
+}
+
+static void
+ss_rearm(struct torrent *t)
+{
+	uint64_t	d, now = now_ms(t);
+
+	if (t->ss == NULL || t->stopped ||
+	    (d = superseed_deadline(t->ss)) == UINT64_MAX)
+		reactor_timer_cancel(t->ss_timer);
+	else	/* a peer still due now is closing: no busy loop */
+		reactor_timer_at(t->ss_timer, MAX(d, now + 50));
+}
+
+static void
+ss_join(struct torrent *t, struct tconn *tc)
+{
+	if (t->ss == NULL) {
+		t->ss = superseed_new(t->pcfg.npieces, prng_next(&t->rng));
+		bitfield_clear(&t->ss_none);
+		bitfield_init(&t->ss_none, t->pcfg.npieces);
+		log_info("%s: super-seeding (BEP 16)", t->name);
+	}
+	tc->ss = true;
+	superseed_peer_add(t->ss, tc->seq, now_ms(t));
+	ss_rearm(t);	/* its first piece, should no bitfield come */
+}
+
+/* Tells every super-seeded peer due for a piece which one. */
+static void
+ss_reveal(struct torrent *t)
+{
+	struct tconn	*tc;
+	uint64_t	 now = now_ms(t);
+	uint32_t	 piece;
+
+	t->ss_news = false;
+	TAILQ_FOREACH(tc, &t->conns, entry) {
+		if (!tc->ss || !tc_live(tc) ||
+		    !superseed_next(t->ss, tc->seq, peer_has(tc->p), now,
+		    &piece))
+			continue;
+		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "super-seeding: "
+		    "piece %u", piece);
+		peer_announce_have(tc->p, piece, now);
+		net_flush_soon(tc->c);
+	}
+	ss_rearm(t);
+}
+
+static void
+ss_timer_cb(void *arg)
+{
+	struct torrent	*t = arg;
+
+	if (!t->stopped)
+		ss_reveal(t);
+}
+
 /* ---- connection hooks (ctx is the tconn) --------------------------------- */
+
+/*
+ * BEP 6: the peer's allowed-fast set, from its address (v4-mapped taken as
+ * IPv4) and the info-hash: TORRENT_ALLOWED_FAST pieces, fewer below 100
+ * pieces (a tenth of the torrent at most), none below 10; none for a
+ * super-seeded peer.
+ */
+static void
+fast_offer(struct torrent *t, struct tconn *tc)
+{
+	struct netaddr	a = *net_conn_addr(tc->c);
+	uint32_t	set[TORRENT_ALLOWED_FAST];
+	size_t		n, k;
+
+	if (t->m == NULL || t->pk == NULL || tc->ss)
+		return;			/* super-seeding hides our pieces */
+	k = MIN(TORRENT_ALLOWED_FAST, t->m->npieces / 10);
+	addr_unmap(&a);
+	n = wire_allowed_fast_set(a.ip, a.family == ADDR_V4 ? 4 : 16,
+	    t->info_hash, t->m->npieces, k, set);
+	peer_set_allowed_fast(tc->p, set, n, now_ms(t));
+}
 
 static void
 tc_after_input(void *ctx)
@@ -1390,15 +1689,23 @@ tc_after_input(void *ctx)
 	if (peer_is_interested(tc->p) && peer_am_choking(tc->p) &&
 	    !t->stopped && t->pk != NULL)
 		unchoke_newcomer(t, tc);
+	if (t->ss != NULL && (t->ss_news || superseed_deadline(t->ss) <=
+	    now_ms(t)))
+		ss_reveal(t);
 }
 
 static void
 tc_writable(void *ctx)
 {
 	struct tconn	*tc = ctx;
+	uint64_t	 up0;
 
-	if (tc_live(tc))
-		torrent_serve(tc->t, tc);
+	if (!tc_live(tc))
+		return;
+	up0 = tc->t->uploaded;
+	torrent_serve(tc->t, tc);
+	if (tc->t->uploaded != up0)
+		seed_on_upload(tc->t);
 }
 
 static enum gt_err
@@ -1436,11 +1743,15 @@ tc_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
 		*why = "already connected to this peer";
 		return GT_EEXIST;
 	}
-	e = peer_on_handshake(tc->p, hs, &t->have, now_ms(t));
+	if (ss_applies(t))
+		ss_join(t, tc);
+	e = peer_on_handshake(tc->p, hs, tc->ss ? &t->ss_none : &t->have,
+	    now_ms(t));
 	if (e != GT_OK) {
 		*why = peer_error(tc->p);
 		return e;
 	}
+	fast_offer(t, tc);
 	tc->active_ms = now_ms(t);
 	t->npeers++;
 	swarm_on_handshake(t->sw, hs->peer_id);
@@ -1475,6 +1786,10 @@ tc_closed(void *ctx)
 	peer_abandon_all(tc->p);
 	if (t->pk != NULL)
 		picker_peer_remove(t->pk, peer_has(tc->p));
+	if (tc->ss) {
+		superseed_peer_remove(t->ss, tc->seq, peer_has(tc->p));
+		ss_rearm(t);	/* a peer left alone may be due */
+	}
 	if (tc->md_peer && t->md != NULL) {
 		metadata_peer_remove(t->md, tc->seq);
 		tc->md_peer = false;
@@ -1802,7 +2117,7 @@ torrent_open_data(struct torrent *t, char *err)
 	po = (struct picker_opts){
 		.rarest_first = t->o.rarest_first, .end_game = t->o.end_game,
 		.random_first = TORRENT_RANDOM_FIRST,
-		.seed = prng_next(&t->rng),
+		.seed = prng_next(&t->rng), .bbs_plus = t->o.bbs_plus,
 	};
 	t->pk = picker_new(m->npieces, (uint32_t)m->piece_length,
 	    metainfo_piece_size(m, m->npieces - 1), &po);
@@ -1817,6 +2132,10 @@ torrent_open_data(struct torrent *t, char *err)
 	if (check && (e = torrent_check(t, err)) != GT_OK)
 		return e;
 	t->complete = picker_complete(t->pk);
+	seedlimit_init(&t->sl, &(struct seedlimit_opts){
+		.ratio = t->o.seed_ratio, .time_s = t->o.seed_time_s,
+		.idle_s = t->o.seed_idle_s,
+	}, t->size);
 	return GT_OK;
 }
 
@@ -1863,6 +2182,9 @@ torrent_alloc(const struct torrent_host *h, const struct torrent_opts *o,
 	t->hash_timer = reactor_timer_new(t->r, hash_timer_cb, t);
 	t->md_timer = reactor_timer_new(t->r, md_timer_cb, t);
 	t->pex_timer = reactor_timer_new(t->r, pex_timer_cb, t);
+	t->seed_timer = reactor_timer_new(t->r, seed_timer_cb, t);
+	t->ss_timer = reactor_timer_new(t->r, ss_timer_cb, t);
+	bitfield_init(&t->ss_none, 0);
 	t->lim = net_limit_new(h->net, o->max_down_rate, o->max_up_rate);
 	return t;
 }
@@ -1972,6 +2294,7 @@ torrent_got_metadata(struct torrent *t)
 		    (i = bitfield_next_set(&t->have, i)) < t->have.n;
 		    i++, sent++)
 			peer_announce_have(tc->p, i, now);
+		fast_offer(t, tc);
 		ext_send_handshake(t, tc);	/* now with metadata_size */
 		peer_fill_requests(tc->p, now);
 		net_flush_soon(tc->c);
@@ -1992,6 +2315,8 @@ torrent_start(struct torrent *t)
 	swarm_start(t->sw, now_ms(t));
 	dht_start(t);
 	torrent_rearm(t);
+	if (t->complete || t->o.upload_only)
+		seed_begin(t);
 }
 
 void
@@ -2012,6 +2337,8 @@ torrent_stop(struct torrent *t)
 	reactor_timer_cancel(t->refill_timer);
 	reactor_timer_cancel(t->md_timer);
 	reactor_timer_cancel(t->pex_timer);
+	reactor_timer_cancel(t->seed_timer);
+	reactor_timer_cancel(t->ss_timer);
 	while ((tc = TAILQ_FIRST(&t->conns)) != NULL)
 		net_close(tc->c, "stopping");
 }
@@ -2043,6 +2370,10 @@ torrent_free(struct torrent *t)
 	reactor_timer_free(t->hash_timer);
 	reactor_timer_free(t->md_timer);
 	reactor_timer_free(t->pex_timer);
+	reactor_timer_free(t->seed_timer);
+	reactor_timer_free(t->ss_timer);
+	superseed_free(t->ss);
+	bitfield_clear(&t->ss_none);
 	metadata_free(t->md);
 	free(t->hbuf);
 	for (i = 0; i <= t->pmask; i++)
@@ -2092,6 +2423,7 @@ torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 		.total = t->m != NULL ? t->m->total_length : 0,
 		.downloaded = t->downloaded,
 		.uploaded = t->uploaded,
+		.wasted = t->wasted,
 		.npieces = t->pk != NULL ? t->m->npieces : 0,
 		.have_pieces = t->have.count,
 		.peers = t->npeers,

@@ -270,3 +270,55 @@ wire_put_extended(struct buf *out, uint8_t ext_id, const uint8_t *payload,
 {
 	return put_frame(out, WIRE_EXTENDED, &ext_id, 1, payload, len);
 }
+
+enum gt_err
+wire_put_suggest(struct buf *out, uint32_t index)
+{
+	return put_index(out, WIRE_SUGGEST, index);
+}
+
+/*
+ * BEP 6, "Allowed Fast": x = masked ip + info-hash; then x = SHA-1(x)
+ * repeatedly, each digest giving five big-endian words, each word modulo
+ * npieces a candidate, kept unless already in the set.  k is capped at
+ * npieces, so the loop ends (SHA-1 output being all but uniform, every
+ * index turns up).  O(k^2) besides the hashing: meant for the small k
+ * (about 10) that clients use.
+ */
+size_t
+wire_allowed_fast_set(const uint8_t *ip, size_t iplen,
+    const uint8_t info_hash[SHA1_LEN], uint32_t npieces, size_t k,
+    uint32_t *out)
+{
+	uint8_t		x[16 + SHA1_LEN], h[SHA1_LEN];
+	size_t		xlen, n = 0, i, j;
+	uint32_t	idx;
+
+	if (npieces == 0 || (iplen != 4 && iplen != 16))
+		return 0;
+	k = MIN(k, (size_t)npieces);
+	memset(x, 0, sizeof(x));
+	if (iplen == 4) {
+		memcpy(x, ip, 3);		/* & 0xffffff00 */
+		xlen = 4;
+	} else {
+		memcpy(x, ip, 8);		/* the /64 */
+		xlen = 16;
+	}
+	memcpy(x + xlen, info_hash, SHA1_LEN);
+	sha1(x, xlen + SHA1_LEN, h);
+	while (n < k) {
+		for (i = 0; i < 5 && n < k; i++) {
+			idx = load_be32(h + 4 * i) % npieces;
+			for (j = 0; j < n && out[j] != idx; j++)
+				;
+			if (j == n)
+				out[n++] = idx;
+		}
+		if (n < k) {
+			memcpy(x, h, sizeof(h));
+			sha1(x, sizeof(h), h);
+		}
+	}
+	return n;
+}

@@ -17,7 +17,8 @@
  * arguments: messages from the peer (raw frames through wire_decode, or
  * typed ones built with the encoders, including answers to the requests
  * we have out), clock jumps with peer_tick, and what the torrent does
- * (choke, fill, serve, reject, cancel, announce a piece, extended send).
+ * (choke, fill, serve, reject, cancel, announce a piece, extended send,
+ * our allowed-fast set, a suggestion).
  * The stub hooks behave like a torrent: pick hands out blocks nobody has
  * asked for, block takes them, has_piece reads a bitfield.
  *
@@ -27,7 +28,9 @@
  * availability the torrent was told (bitfield + haves) is the peer's set;
  * a piece the peer announced is never lost; a PIECE or REJECT we send
  * answers a request the peer made and nothing answered yet; a closed peer
- * stays closed with a reason.
+ * stays closed with a reason; BEP 6 messages go out only under the fast
+ * extension, for pieces we have; while the peer chokes us the picker is
+ * offered only its allowed-fast pieces, which it has.
  *
  * A magnet (bit 7 of the piece size byte): the peer starts without
  * metadata and holds what it hears until an operation gives it the
@@ -76,6 +79,7 @@ struct fz {
 	enum gt_err		 ext_err, block_err;
 	bool			 in_hook;
 	bool			 magnet;	/* no metadata yet (npieces 0) */
+	bool			 fast;		/* negotiated */
 };
 
 static uint8_t	data[WIRE_MAX_REQUEST];
@@ -230,12 +234,30 @@ h_pick(void *ctx, struct peer *p, const struct block_req *busy,
     size_t nbusy, struct block_req *out, size_t max)
 {
 	struct fz		*z = ctx;
-	const struct bitfield	*has = peer_has(p);
+	const struct bitfield	*has = peer_pick_set(p);
+	const struct bitfield	*sug = peer_suggested(p);
 	size_t			 g, n = 0, total = (size_t)z->cfg.npieces *
 				    z->bpp, i, gb;
 	uint32_t		 piece;
 
 	CHECK(p == z->p && nbusy == z->nasked && max > 0);
+	CHECK(has->n == z->cfg.npieces);
+	if (peer_is_choking(p))
+		CHECK(z->fast && has->count > 0 &&
+		    has->count <= PEER_FAST_MAX);
+	else
+		CHECK(has == peer_has(p));
+	for (piece = bitfield_next_set(has, 0); piece < has->n;
+	    piece = bitfield_next_set(has, piece + 1))
+		CHECK(bitfield_get(peer_has(p), piece));
+	if (sug != NULL) {
+		CHECK(z->fast && !peer_is_choking(p) && sug->count > 0 &&
+		    sug->count <= PEER_SUGGEST_MAX);
+		for (piece = bitfield_next_set(sug, 0); piece < sug->n;
+		    piece = bitfield_next_set(sug, piece + 1))
+			CHECK(bitfield_get(peer_has(p), piece) &&
+			    !bitfield_get(&z->ours, piece));
+	}
 	for (i = 0; i < nbusy; i++) {
 		CHECK(blk_of(z, &busy[i], &gb));
 		CHECK(z->st[gb] == B_ASKED);
@@ -379,10 +401,12 @@ drain(struct fz *z)
 		case WIRE_HAVE:
 			CHECK(bitfield_get(&z->ours, m.index));
 			break;
-		case WIRE_UNKNOWN:
-		case WIRE_PORT:
 		case WIRE_SUGGEST:
 		case WIRE_ALLOWED_FAST:
+			CHECK(z->fast && bitfield_get(&z->ours, m.index));
+			break;
+		case WIRE_UNKNOWN:
+		case WIRE_PORT:
 			CHECK(0);		/* we never send these */
 			break;
 		default:
@@ -746,8 +770,38 @@ op_handshake(struct fz *z, uint8_t f)
 	    z->now);
 	bitfield_clear(&none);
 	CHECK((e == GT_OK) == (st == PEER_HANDSHAKE));
-	if (e == GT_OK)
+	if (e == GT_OK) {
 		CHECK(peer_handshake(z->p) != NULL);
+		z->fast = z->cfg.fast && (f & 1);
+	}
+}
+
+/* Our allowed-fast set for the peer (BEP 6): a few pieces, some bad. */
+static void
+op_allowed_fast(struct fz *z)
+{
+	uint32_t	set[PEER_FAST_MAX + 8];
+	size_t		n = get8(z) % nitems(set), k;
+
+	for (k = 0; k < n; k++)
+		set[k] = z->magnet ? get16(z) : pick_index(z);
+	peer_set_allowed_fast(z->p, set, n, z->now);
+	for (k = 0; k < n; k++)
+		if (peer_allows_fast(z->p, set[k]))
+			CHECK(z->fast && !z->magnet &&
+			    set[k] < z->cfg.npieces &&
+			    !bitfield_get(peer_has(z->p), set[k]));
+}
+
+static void
+op_suggest(struct fz *z)
+{
+	uint32_t	piece = z->magnet ? get16(z) : pick_index(z);
+
+	if (peer_suggest(z->p, piece, z->now))
+		CHECK(z->fast && !z->magnet && bitfield_get(&z->ours, piece) &&
+		    !bitfield_get(peer_has(z->p), piece) &&
+		    !peer_am_choking(z->p));
 }
 
 /* The metadata arrived: the peer learns the geometry. */
@@ -858,7 +912,12 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 			peer_set_choking(z->p, (op & 0x20) != 0, z->now);
 			break;
 		case 10:
-			peer_fill_requests(z->p, z->now);
+			if (op & 0x80)
+				op_allowed_fast(z);
+			else if (op & 0x40)
+				op_suggest(z);
+			else
+				peer_fill_requests(z->p, z->now);
 			break;
 		case 11:
 			op_serve(z, false);

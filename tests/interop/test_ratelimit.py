@@ -109,6 +109,16 @@ def measure(counter, g, label, extra=None):
     return rate
 
 
+def stop(g):
+    """SIGINT ends a throttled gtorrent at once and cleanly."""
+    t = time.monotonic()
+    rc = g.interrupt()
+    assert rc == 130, why("SIGINT must give exit 130", g)
+    sm = g.summary()
+    assert sm is not None and sm["state"] == "stopped", why(g)
+    assert time.monotonic() - t < 10, why("slow to stop", g)
+
+
 @pytest.mark.serial
 @pytest.mark.timeout(60)
 def test_max_download_rate(net, tmp_path, seed):
@@ -125,6 +135,7 @@ def test_max_download_rate(net, tmp_path, seed):
     measure(lambda: proc_io(g.pid, "wchar"), g, "download", {
         "libtorrent's payload sent": lambda:
             s.status().total_payload_upload})
+    stop(g)
 
 
 @pytest.mark.serial
@@ -143,3 +154,4 @@ def test_max_upload_rate(net, tmp_path, seed):
     assert le.connect_until_peer(port, 20), why(
         "libtorrent never got connected to gtorrent", g)
     measure(lambda: le.status().total_payload_download, g, "upload")
+    stop(g)

@@ -357,6 +357,7 @@ struct lowner {
 	struct reactor_timer	*sample;
 	uint64_t		 t_start, t_from, t_to;
 	uint64_t		 down_from, down_to;	/* global bytes read */
+	uint64_t		 lift_ms;	/* mono_ms() of a limit change */
 };
 
 static enum gt_err
@@ -484,6 +485,7 @@ struct lclient {
 	atomic_bool	*stop;
 	uint64_t	 bins[LIM_BINS];	/* bytes per LIM_BIN_MS */
 	uint64_t	 total;
+	uint64_t	 t0;		/* mono_ms() of bins[0] */
 };
 
 static uint64_t
@@ -517,7 +519,7 @@ lclient_main(void *arg)
 		goto out;
 	store_be32(msg, 1 + LIM_MSG);
 	msg[4] = 99;			/* unknown: skipped by the peer */
-	t0 = mono_ms();
+	cl->t0 = t0 = mono_ms();
 	pfd = (struct pollfd){ .fd = fd, .events = cl->send ? POLLOUT :
 	    POLLIN };
 	while (!atomic_load(cl->stop) && poll(&pfd, 1, 200) >= 0) {
@@ -665,4 +667,65 @@ Test(net, both_limits_apply_and_shares_are_fair)
 	(void)lrun(&o, port, cl, 1, false);
 	near(lclient_rate(&cl[0]), 2u << 20, 5);
 	lowner_clear(&o);
+}
+
+static void
+l_unlimit_cb(void *arg)
+{
+	struct lowner	*o = arg;
+
+	o->lift_ms = mono_ms();
+	net_limit_set(o->lim, 0, 0);
+}
+
+static void
+l_drop_limit_cb(void *arg)
+{
+	struct lowner	*o = arg;
+
+	o->lift_ms = mono_ms();
+	net_limit_free(o->lim);
+	o->lim = NULL;
+}
+
+/*
+ * Connections waiting for a bucket's tokens go on at once when its rate
+ * is lifted (net_limit_set) or the bucket goes (net_limit_free).
+ */
+Test(net, lifted_or_freed_limit_releases_waiters)
+{
+	void		(*cbs[])(void *) = { l_unlimit_cb, l_drop_limit_cb };
+	struct lowner	o;
+	struct lclient	cl[2];
+	struct reactor_timer *t;
+	uint64_t	before, after, lift;
+	uint16_t	port;
+	size_t		i, b, k;
+
+	for (i = 0; i < nitems(cbs); i++) {
+		lowner_init(&o, 0, 0, 0, 256u << 10, &port);
+		t = reactor_timer_new(o.r, cbs[i], &o);
+		reactor_timer_in(t, LIM_FROM_MS);
+		(void)lrun(&o, port, cl, 2, false);
+		reactor_timer_free(t);
+		/* bins wholly before the change, then those 200 ms after */
+		for (before = after = 0, k = 0; k < 2; k++) {
+			cr_assert_gt(o.lift_ms, cl[k].t0 + 500);
+			lift = (o.lift_ms - cl[k].t0) / LIM_BIN_MS;
+			for (b = 0; b < LIM_BINS; b++) {
+				if (b < lift)
+					before += cl[k].bins[b];
+				else if (b >= lift + 2)
+					after += cl[k].bins[b];
+			}
+		}
+		/* about 1 s at 256 KiB/s and the first bucket, then none */
+		cr_assert_leq(before, (256u << 10) * 11 / 10 + (32u << 10),
+		    "%llu bytes before", (unsigned long long)before);
+		cr_assert_gt(after, 10u * (256u << 10), "case %zu: %llu bytes "
+		    "after", i, (unsigned long long)after);
+		cr_assert_gt(cl[0].total, 0);
+		cr_assert_gt(cl[1].total, 0);
+		lowner_clear(&o);
+	}
 }

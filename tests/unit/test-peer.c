@@ -27,6 +27,8 @@ struct fake {
 	bool			 check_data;
 	bool			 serve;		/* answer requests at once */
 	bool			 reject;	/* reject them at once */
+	bool			 skip_stalled;	/* pick nothing for a stalled
+						   peer (as the torrent) */
 	enum gt_err		 block_err, ext_err;
 
 	size_t			 nhave, nbitfield, npick, nabandon, nblock;
@@ -125,12 +127,14 @@ h_pick(void *ctx, struct peer *p, const struct block_req *busy, size_t nbusy,
     struct block_req *out, size_t max)
 {
 	struct fake		*f = ctx;
-	const struct bitfield	*has = peer_has(p);
+	const struct bitfield	*has = peer_pick_set(p);
 	size_t			 n = 0, g, i, nb = (size_t)f->npieces * f->bpp;
 	uint32_t		 piece, k, size;
 
 	f->npick++;
 	cr_assert_eq(nbusy, peer_queue_len(p));
+	if (f->skip_stalled && peer_is_stalled(p))
+		return 0;
 	while (f->cursor < nb && f->st[f->cursor] != 0)
 		f->cursor++;
 	for (g = f->cursor; g < nb && n < max; g++) {
@@ -1407,6 +1411,7 @@ Test(peer, request_timeout_does_not_snub)
 	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
 	cr_assert_eq(x.f.nabandon, 32);
 	cr_assert_not(peer_is_snubbed(x.p));
+	cr_assert(peer_is_stalled(x.p));
 	/* Re-filled, to half the depth. */
 	cr_assert_eq(peer_queue_depth(x.p), 16);
 	cr_assert_eq(peer_queue_len(x.p), 16);
@@ -1417,10 +1422,57 @@ Test(peer, request_timeout_does_not_snub)
 	cr_assert_eq(feed_piece(&x, q[20].piece, q[20].offset, q[20].length),
 	    GT_OK);
 	cr_assert_eq(x.f.nblock, 0);
+	cr_assert(peer_is_stalled(x.p));
 	cr_assert_eq(feed_piece(&x, got[0].index, got[0].begin,
 	    got[0].length), GT_OK);
 	cr_assert_eq(x.f.nblock, 1);
+	cr_assert_not(peer_is_stalled(x.p), "a block ends it");
 	fx_free(&x);
+}
+
+/*
+ * A stalled peer the torrent asks nothing more of (others are sending):
+ * the snub clock runs on from its last block, without requests out.
+ */
+static void
+stalled_then(bool anti_snub)
+{
+	struct fx_opts		o = {
+		.ours = have0, .we_fast = true, .they_fast = false,
+		.we_ext = true, .they_ext = true, .no_anti_snub = !anti_snub,
+	};
+	struct fx		x;
+	struct block_req	q[64];
+
+	fx_init(&x, &o);
+	x.f.skip_stalled = true;
+	start_download(&x, q, nitems(q));
+	x.now = T0 + PEER_REQUEST_MS;
+	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+	cr_assert(peer_is_stalled(x.p));
+	cr_assert_eq(peer_queue_len(x.p), 0, "nothing asked of it");
+	cr_assert_eq(count_type(drain(&x), WIRE_REQUEST), 0);
+	if (anti_snub)
+		cr_assert_eq(peer_deadline(x.p), T0 + PEER_SNUB_MS);
+	else
+		cr_assert_gt(peer_deadline(x.p), T0 + PEER_SNUB_MS);
+	cr_assert_eq(peer_tick(x.p, T0 + PEER_SNUB_MS - 1), GT_OK);
+	cr_assert_not(peer_is_snubbed(x.p));
+	cr_assert_eq(peer_tick(x.p, T0 + PEER_SNUB_MS), GT_OK);
+	cr_assert_eq(peer_is_snubbed(x.p), anti_snub);
+	cr_assert_eq(peer_queue_depth(x.p), anti_snub ? PEER_SNUB_QUEUE :
+	    16);
+	fx_free(&x);
+}
+
+Test(peer, stalled_peer_snubbed_at_60_s)
+{
+	stalled_then(true);
+}
+
+Test(peer, stalled_peer_never_snubbed_without_anti_snub)
+{
+	stalled_then(false);
 }
 
 /*
@@ -1562,16 +1614,47 @@ Test(peer, deadline_is_earliest)
 	/* Requests out: their timeout is first. */
 	start_download(&x, q, nitems(q));
 	cr_assert_eq(peer_deadline(x.p), x.now + PEER_REQUEST_MS);
-	/* The oldest request sets it: answer it, the next one is newer. */
+	/* A block came: the requests left have PEER_REQUEST_MS from it. */
 	x.now += 5000;
 	cr_assert_eq(feed_piece(&x, q[0].piece, q[0].offset, q[0].length),
 	    GT_OK);
-	cr_assert_eq(peer_deadline(x.p), x.now - 5000 + PEER_REQUEST_MS);
+	cr_assert_eq(peer_deadline(x.p), x.now + PEER_REQUEST_MS);
 	/* A tick before any deadline changes nothing. */
 	drain(&x);
 	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
 	cr_assert_eq(drain(&x), 0);
 	cr_assert_eq(peer_queue_len(x.p), peer_queue_depth(x.p));
+	fx_free(&x);
+}
+
+/*
+ * A peer that delivers, only slowly (a rate limit at either end): its
+ * requests outlive PEER_REQUEST_MS while blocks keep coming, up to
+ * PEER_REQUEST_MAX_MS.
+ */
+Test(peer, slow_but_delivering_peer_keeps_its_requests)
+{
+	struct fx		x;
+	struct block_req	q[64];
+	size_t			nq, i;
+
+	fx_std(&x, false);
+	nq = start_download(&x, q, nitems(q));
+	cr_assert_eq(nq, 32);
+	/* A block every 15 s: nothing expires for 45 s. */
+	for (i = 0; i < 3; i++) {
+		x.now += 15000;
+		cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+		cr_assert_eq(x.f.nabandon, 0, "a delivering peer keeps them");
+		cr_assert_eq(feed_piece(&x, q[i].piece, q[i].offset,
+		    q[i].length), GT_OK);
+	}
+	cr_assert_not(peer_is_stalled(x.p));
+	/* The oldest still out was sent at T0: at T0 + 60 s it goes. */
+	cr_assert_eq(peer_deadline(x.p), T0 + PEER_REQUEST_MAX_MS);
+	x.now = T0 + PEER_REQUEST_MAX_MS;
+	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+	cr_assert_eq(x.f.nabandon, nq - 3);
 	fx_free(&x);
 }
 
@@ -2114,5 +2197,368 @@ Test(peer, port_before_metadata)
 	cr_assert_eq(feed_raw(&x, WIRE_PORT, p, 2), GT_OK);
 	cr_assert_eq(x.f.nport, 1);
 	cr_assert_eq(x.f.last_port, 6882);
+	fx_free(&x);
+}
+
+/* BEP 6: allowed fast, reject on choke, suggestions. */
+
+/* The ALLOWED_FAST frames in got[0..n), in order, into out. */
+static size_t
+take_allowed(size_t n, uint32_t *out, size_t max)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (got[i].type != WIRE_ALLOWED_FAST)
+			continue;
+		cr_assert_lt(k, max);
+		out[k++] = got[i].index;
+	}
+	return k;
+}
+
+/* Ours go out for pieces we have: now, and the others as we get them. */
+Test(peer, allowed_fast_sent_for_pieces_we_have)
+{
+	static const uint32_t	ours[] = { 0, 2, 5, UINT32_MAX };
+	static const uint32_t	set[] = { 5, 3, 0, 5, 99 };
+	struct fx_opts		o = {
+		.ours = ours, .we_fast = true, .they_fast = true,
+	};
+	struct fx		x;
+	uint32_t		af[8];
+	size_t			n;
+
+	fx_init(&x, &o);
+	drain(&x);
+	peer_set_allowed_fast(x.p, set, nitems(set), x.now);
+	n = drain(&x);
+	cr_assert_eq(take_allowed(n, af, nitems(af)), 2, "5 and 0 now");
+	cr_assert_eq(af[0], 5);
+	cr_assert_eq(af[1], 0);
+	cr_assert(peer_allows_fast(x.p, 5) && peer_allows_fast(x.p, 0));
+	cr_assert_not(peer_allows_fast(x.p, 2), "not in the set");
+	cr_assert_not(peer_allows_fast(x.p, 99));
+	/* Piece 3 verified: HAVE, then its ALLOWED_FAST, once. */
+	bitfield_set(&x.f.ours, 3);
+	peer_announce_have(x.p, 3, x.now);
+	n = drain(&x);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(got[0].type, WIRE_HAVE);
+	cr_assert_eq(got[1].type, WIRE_ALLOWED_FAST);
+	cr_assert_eq(got[1].index, 3);
+	bitfield_set(&x.f.ours, 2);
+	peer_announce_have(x.p, 2, x.now);
+	n = drain(&x);
+	cr_assert_eq(count_type(n, WIRE_ALLOWED_FAST), 0);
+	/* The peer announces 5: no longer served while choked. */
+	cr_assert_eq(feed_idx(&x, WIRE_HAVE, 5), GT_OK);
+	cr_assert_not(peer_allows_fast(x.p, 5));
+	fx_free(&x);
+
+	/* Without the fast extension: nothing. */
+	o.they_fast = false;
+	fx_init(&x, &o);
+	drain(&x);
+	peer_set_allowed_fast(x.p, set, nitems(set), x.now);
+	cr_assert_eq(drain(&x), 0);
+	cr_assert_not(peer_allows_fast(x.p, 5));
+	fx_free(&x);
+}
+
+/*
+ * Choking a fast peer: its requests of allowed-fast pieces are served, the
+ * others REJECTed, before and after the choke.
+ */
+Test(peer, choked_peer_gets_allowed_fast_pieces)
+{
+	static const uint32_t	ours[] = { 0, 1, 2, UINT32_MAX };
+	static const uint32_t	set[] = { 1 };
+	struct fx_opts		o = {
+		.ours = ours, .we_fast = true, .they_fast = true,
+	};
+	struct fx		x;
+	struct block_req	r;
+	size_t			n;
+
+	fx_init(&x, &o);
+	peer_set_allowed_fast(x.p, set, 1, x.now);
+	cr_assert_eq(feed0(&x, WIRE_HAVE_NONE), GT_OK);
+	cr_assert_eq(feed0(&x, WIRE_INTERESTED), GT_OK);
+	drain(&x);
+	cr_assert(peer_am_choking(x.p));
+	/* Piece 1 is allowed: queued for the torrent, no answer yet. */
+	cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 1, 0, BLK), GT_OK);
+	cr_assert_eq(x.f.nrequest, 1);
+	cr_assert_eq(drain(&x), 0);
+	cr_assert(peer_next_request(x.p, &r));
+	cr_assert_eq(r.piece, 1);
+	/* Piece 2 is not: rejected at once. */
+	cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 2, 0, BLK), GT_OK);
+	cr_assert_eq(x.f.nrequest, 1);
+	n = drain(&x);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(got[0].type, WIRE_REJECT);
+	cr_assert_eq(got[0].index, 2);
+	/* Served while choked. */
+	x.f.serve = true;
+	cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 1, BLK, BLK), GT_OK);
+	n = drain(&x);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(got[0].type, WIRE_PIECE);
+	cr_assert_eq(got[0].index, 1);
+	cr_assert(got[0].data_ok);
+	fx_free(&x);
+}
+
+/* Twice the piece served while choked: further requests are rejected. */
+Test(peer, allowed_fast_is_bounded)
+{
+	static const uint32_t	ours[] = { 0, 1, UINT32_MAX };
+	static const uint32_t	set[] = { 1 };
+	struct fx_opts		o = {
+		.ours = ours, .we_fast = true, .they_fast = true,
+	};
+	struct fx		x;
+	uint32_t		k;
+	size_t			n;
+
+	fx_init(&x, &o);
+	peer_set_allowed_fast(x.p, set, 1, x.now);
+	x.f.serve = true;
+	drain(&x);
+	for (k = 0; k < 2 * 4; k++)
+		cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 1, (k % 4) * BLK, BLK),
+		    GT_OK);
+	n = drain(&x);
+	cr_assert_eq(count_type(n, WIRE_PIECE), 8);
+	cr_assert_not(peer_allows_fast(x.p, 1));
+	cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 1, 0, BLK), GT_OK);
+	n = drain(&x);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(got[0].type, WIRE_REJECT);
+	fx_free(&x);
+}
+
+/*
+ * We choke a fast peer with requests queued: one REJECT for each not in
+ * its allowed-fast set; the allowed ones stay queued and are served.
+ * Without fast: dropped silently.
+ */
+Test(peer, choke_rejects_all_but_allowed_fast)
+{
+	static const uint32_t	ours[] = { 0, 1, 2, 3, UINT32_MAX };
+	static const uint32_t	set[] = { 2 };
+	struct fx_opts		o = {
+		.ours = ours, .we_fast = true, .they_fast = true,
+	};
+	struct fx		x;
+	struct block_req	r;
+	uint32_t		piece;
+	size_t			n, i;
+	int			fast;
+
+	for (fast = 0; fast < 2; fast++) {
+		o.they_fast = fast;
+		fx_init(&x, &o);
+		peer_set_allowed_fast(x.p, set, 1, x.now);
+		peer_set_choking(x.p, false, x.now);
+		drain(&x);
+		for (piece = 0; piece < 4; piece++) {
+			cr_assert_eq(feed_blk(&x, WIRE_REQUEST, piece, 0, BLK),
+			    GT_OK);
+			cr_assert_eq(feed_blk(&x, WIRE_REQUEST, piece, BLK,
+			    BLK), GT_OK);
+		}
+		cr_assert_eq(x.f.nrequest, 8);
+		peer_set_choking(x.p, true, x.now);
+		n = drain(&x);
+		cr_assert_eq(got[0].type, WIRE_CHOKE);
+		if (!fast) {
+			cr_assert_eq(n, 1);
+			cr_assert_not(peer_next_request(x.p, &r));
+			fx_free(&x);
+			continue;
+		}
+		cr_assert_eq(n, 1 + 6);
+		for (i = 1; i < n; i++) {
+			cr_assert_eq(got[i].type, WIRE_REJECT);
+			cr_assert_neq(got[i].index, 2);
+		}
+		/* The two of piece 2 stay, in order. */
+		cr_assert(peer_next_request(x.p, &r));
+		cr_assert_eq(r.piece, 2);
+		cr_assert_eq(r.offset, 0);
+		cr_assert_eq(peer_reject_request(x.p, &r), GT_OK);
+		cr_assert(peer_next_request(x.p, &r));
+		cr_assert_eq(r.piece, 2);
+		cr_assert_eq(r.offset, BLK);
+		fx_free(&x);
+	}
+}
+
+/*
+ * The peer chokes us but allows piece 3: we ask for blocks of piece 3
+ * only (the picker sees peer_pick_set), and again once unchoked for all.
+ */
+Test(peer, requests_allowed_fast_while_choked)
+{
+	static const uint32_t	theirs[] = { 3, 4, 5, UINT32_MAX };
+	struct fx		x;
+	struct block_req	q[64];
+	size_t			n, nq, i;
+
+	fx_std(&x, true);
+	drain(&x);
+	cr_assert_eq(feed_bits(&x, theirs, false), GT_OK);
+	cr_assert(peer_am_interested(x.p));
+	cr_assert_eq(count_type(drain(&x), WIRE_REQUEST), 0, "choked");
+	/* Allowed, but it does not have 7: nothing asked. */
+	cr_assert_eq(feed_idx(&x, WIRE_ALLOWED_FAST, 7), GT_OK);
+	cr_assert_eq(count_type(drain(&x), WIRE_REQUEST), 0);
+	cr_assert_eq(feed_idx(&x, WIRE_ALLOWED_FAST, 3), GT_OK);
+	n = drain(&x);
+	nq = take_requests(n, q, 0, nitems(q));
+	cr_assert_eq(nq, 4, "the four blocks of piece 3");
+	for (i = 0; i < nq; i++)
+		cr_assert_eq(q[i].piece, 3);
+	/* It gets 7 later: asked too. */
+	cr_assert_eq(feed_idx(&x, WIRE_HAVE, 7), GT_OK);
+	n = drain(&x);
+	nq = take_requests(n, q, 0, nitems(q));
+	cr_assert_eq(nq, 4);
+	for (i = 0; i < nq; i++)
+		cr_assert_eq(q[i].piece, 7);
+	/* A block comes while choked; the rest when unchoked. */
+	cr_assert_eq(feed_piece(&x, 3, 0, BLK), GT_OK);
+	cr_assert_eq(x.f.nblock, 1);
+	cr_assert_eq(count_type(drain(&x), WIRE_REQUEST), 0);
+	cr_assert_eq(feed0(&x, WIRE_UNCHOKE), GT_OK);
+	n = drain(&x);
+	nq = take_requests(n, q, 0, nitems(q));
+	cr_assert_gt(nq, 0);
+	for (i = 0; i < nq; i++)
+		cr_assert(q[i].piece == 4 || q[i].piece == 5);
+	fx_free(&x);
+}
+
+/*
+ * A reject of an allowed-fast piece while choked withdraws it: no
+ * request/reject loop.  Extra ALLOWED_FAST past the cap are ignored.
+ */
+Test(peer, allowed_fast_reject_and_cap)
+{
+	struct fx		x;
+	struct block_req	q[64];
+	struct fx_opts		o = {
+		.npieces = 200, .ours = have0, .we_fast = true,
+		.they_fast = true,
+	};
+	size_t			n, nq, i;
+	uint32_t		k;
+
+	fx_init(&x, &o);
+	drain(&x);
+	cr_assert_eq(feed_bits(&x, NULL, true), GT_OK);
+	drain(&x);
+	cr_assert_eq(feed_idx(&x, WIRE_ALLOWED_FAST, 9), GT_OK);
+	n = drain(&x);
+	nq = take_requests(n, q, 0, nitems(q));
+	cr_assert_eq(nq, 4);
+	for (i = 0; i < nq; i++)
+		cr_assert_eq(feed_blk(&x, WIRE_REJECT, q[i].piece,
+		    q[i].offset, q[i].length), GT_OK);
+	cr_assert_eq(count_type(drain(&x), WIRE_REQUEST), 0, "withdrawn");
+	cr_assert_eq(peer_queue_len(x.p), 0);
+	cr_assert_eq(peer_pick_set(x.p)->count, 0);
+	/* The cap: PEER_FAST_MAX kept, the rest ignored, no error. */
+	for (k = 10; k < 10 + PEER_FAST_MAX + 20; k++)
+		cr_assert_eq(feed_idx(&x, WIRE_ALLOWED_FAST, k), GT_OK);
+	cr_assert_eq(peer_pick_set(x.p)->count, PEER_FAST_MAX);
+	cr_assert_eq(peer_state(x.p), PEER_ACTIVE);
+	fx_free(&x);
+}
+
+/* Suggestions: kept (bounded), only for pieces it has and we lack. */
+Test(peer, suggestions_received)
+{
+	static const uint32_t	theirs[] = { 1, 2, 3, UINT32_MAX };
+	struct fx		x;
+	const struct bitfield	*s;
+	struct fx_opts		o = {
+		.npieces = 100, .ours = have0, .we_fast = true,
+		.they_fast = true,
+	};
+	uint32_t		k;
+
+	fx_init(&x, &o);
+	drain(&x);
+	cr_assert_eq(feed_bits(&x, theirs, false), GT_OK);
+	cr_assert_eq(feed_idx(&x, WIRE_SUGGEST, 2), GT_OK);
+	cr_assert_eq(feed_idx(&x, WIRE_SUGGEST, 0), GT_OK);	/* ours */
+	cr_assert_eq(feed_idx(&x, WIRE_SUGGEST, 50), GT_OK);	/* not its */
+	cr_assert_null(peer_suggested(x.p), "choked: none");
+	cr_assert_eq(feed0(&x, WIRE_UNCHOKE), GT_OK);
+	s = peer_suggested(x.p);
+	cr_assert_not_null(s);
+	cr_assert_eq(s->count, 1);
+	cr_assert(bitfield_get(s, 2));
+	/* It gets 50: suggested and now held. */
+	cr_assert_eq(feed_idx(&x, WIRE_HAVE, 50), GT_OK);
+	s = peer_suggested(x.p);
+	cr_assert_eq(s->count, 2);
+	cr_assert(bitfield_get(s, 50));
+	/* We get 2: no longer suggested. */
+	bitfield_set(&x.f.ours, 2);
+	s = peer_suggested(x.p);
+	cr_assert_eq(s->count, 1);
+	cr_assert_not(bitfield_get(s, 2));
+	/* Bounded: the oldest go. */
+	cr_assert_eq(feed_bits(&x, NULL, true), GT_OK);	/* an update */
+	for (k = 60; k < 60 + PEER_SUGGEST_MAX; k++)
+		cr_assert_eq(feed_idx(&x, WIRE_SUGGEST, k), GT_OK);
+	s = peer_suggested(x.p);
+	cr_assert_eq(s->count, PEER_SUGGEST_MAX);
+	cr_assert_not(bitfield_get(s, 50));
+	fx_free(&x);
+}
+
+/* We suggest: fast, unchoked, interested, lacking it; each piece once. */
+Test(peer, suggest_sent_once)
+{
+	static const uint32_t	ours[] = { 0, 1, 2, UINT32_MAX };
+	static const uint32_t	theirs[] = { 1, UINT32_MAX };
+	struct fx_opts		o = {
+		.ours = ours, .we_fast = true, .they_fast = true,
+	};
+	struct fx		x;
+	size_t			n;
+
+	fx_init(&x, &o);
+	cr_assert_eq(feed_bits(&x, theirs, false), GT_OK);
+	drain(&x);
+	cr_assert_not(peer_suggest(x.p, 2, x.now), "choked");
+	peer_set_choking(x.p, false, x.now);
+	cr_assert_not(peer_suggest(x.p, 2, x.now), "not interested");
+	cr_assert_eq(feed0(&x, WIRE_INTERESTED), GT_OK);
+	drain(&x);
+	cr_assert_not(peer_suggest(x.p, 1, x.now), "it has 1");
+	cr_assert_not(peer_suggest(x.p, 5, x.now), "we lack 5");
+	cr_assert_not(peer_suggest(x.p, 10, x.now), "out of range");
+	cr_assert(peer_suggest(x.p, 2, x.now));
+	cr_assert_not(peer_suggest(x.p, 2, x.now), "once");
+	n = drain(&x);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(got[0].type, WIRE_SUGGEST);
+	cr_assert_eq(got[0].index, 2);
+	fx_free(&x);
+
+	o.they_fast = false;
+	fx_init(&x, &o);
+	peer_set_choking(x.p, false, x.now);
+	cr_assert_eq(feed0(&x, WIRE_INTERESTED), GT_OK);
+	drain(&x);
+	cr_assert_not(peer_suggest(x.p, 2, x.now), "no fast");
+	cr_assert_eq(drain(&x), 0);
 	fx_free(&x);
 }

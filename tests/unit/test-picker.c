@@ -793,6 +793,229 @@ Test(picker, no_end_game_when_disabled)
 	picker_free(p);
 }
 
+/* bbs_plus: is r one of l[0 .. n)? */
+static bool
+req_in(const struct block_req *l, size_t n, const struct block_req *r)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (l[i].piece == r->piece && l[i].offset == r->offset)
+			return true;
+	return false;
+}
+
+/*
+ * bbs_plus: long before end-game, a second peer gets a quarter of its
+ * pipeline as duplicates of blocks another peer has out, never one of its
+ * own; the rest is normal progress.  Without the flag: no duplicate.
+ */
+Test(picker, bbs_plus_duplicates_a_share)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p, *q;
+	struct bitfield		 all;
+	struct block_req	 a[16], b[16], x[32];
+	size_t			 na, nb, i, dups = 0;
+
+	o.bbs_plus = true;
+	p = mk(64, 4 * BLK, 4 * BLK, &o);
+	q = mk(64, 4 * BLK, 4 * BLK, &rarest);
+	bf_all(&all, 64);
+	picker_peer_add(p, &all);
+	picker_peer_add(q, &all);
+	/* A, first: nothing is out, so nothing to duplicate. */
+	na = picker_next(p, &all, NULL, 0, a, 16);
+	cr_assert_eq(na, 16);
+	for (i = 0; i < na; i++)
+		cr_assert_eq(picker_requesters(p, &a[i]), 1);
+	/* B, pipeline 16: 4 of A's blocks, then 12 new ones. */
+	nb = picker_next(p, &all, NULL, 0, b, 16);
+	cr_assert_eq(nb, 16);
+	for (i = 0; i < nb; i++) {
+		if (req_in(a, na, &b[i])) {
+			dups++;
+			cr_assert_eq(picker_requesters(p, &b[i]), 2);
+		} else
+			cr_assert_eq(picker_requesters(p, &b[i]), 1);
+	}
+	cr_assert_eq(dups, 16 / PICKER_BBS_SHARE, "dups %zu", dups);
+	cr_assert_not(picker_in_end_game(p));
+	/* A again, with its 16 out and 8 free slots: B's new blocks only,
+	   6 of them ((16 + 8) / 4, none of A's own yet counted as dups). */
+	memcpy(x, a, na * sizeof(a[0]));
+	nb = picker_next(p, &all, x, na, x + na, 8);
+	cr_assert_eq(nb, 8);
+	for (i = na; i < na + nb; i++)
+		cr_assert_not(req_in(a, na, &x[i]), "one of A's own");
+	for (i = na, dups = 0; i < na + nb; i++)
+		dups += req_in(b, 16, &x[i]);
+	cr_assert_eq(dups, 2, "%zu", dups);
+	/* The same with the flag off: no duplicate before end-game. */
+	na = picker_next(q, &all, NULL, 0, a, 16);
+	nb = picker_next(q, &all, NULL, 0, b, 16);
+	cr_assert_eq(nb, 16);
+	for (i = 0; i < nb; i++)
+		cr_assert_not(req_in(a, na, &b[i]));
+	bitfield_clear(&all);
+	picker_free(q);
+	picker_free(p);
+}
+
+/*
+ * The duplicates already in a peer's pipeline count against its share: a
+ * peer whose busy[] holds a quarter of duplicates gets only new blocks.
+ */
+Test(picker, bbs_plus_share_counts_busy_duplicates)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all;
+	struct block_req	 a[16], b[32], c[16];
+	size_t			 nb, nc, i, dups;
+
+	o.bbs_plus = true;
+	p = mk(64, 4 * BLK, 4 * BLK, &o);
+	bf_all(&all, 64);
+	picker_peer_add(p, &all);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, a, 16), 16);
+	/* B: 16 slots, 4 duplicates (first, then the new blocks). */
+	nb = picker_next(p, &all, NULL, 0, b, 16);
+	cr_assert_eq(nb, 16);
+	for (i = 0; i < nb; i++)
+		cr_assert_eq(req_in(a, 16, &b[i]), i < 4, "b[%zu]", i);
+	/* B with those 16 out and 4 slots: (16 + 4) / 4 = 5, 4 are out: one
+	   more duplicate, then 3 new blocks. */
+	nc = picker_next(p, &all, b, nb, c, 4);
+	cr_assert_eq(nc, 4);
+	for (i = 0, dups = 0; i < nc; i++) {
+		cr_assert_not(req_in(b, nb, &c[i]), "one of B's own");
+		dups += req_in(a, 16, &c[i]);
+	}
+	cr_assert_eq(dups, 1);
+	/* A peer whose 4 requests out are all duplicates, 4 slots: (4 + 4) /
+	   4 = 2 < 4: no more duplicates. */
+	nc = picker_next(p, &all, b, 4, c, 4);
+	cr_assert_eq(nc, 4);
+	for (i = 0; i < nc; i++)
+		cr_assert_eq(picker_requesters(p, &c[i]), 1);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+/* The rarest pieces' blocks are duplicated first; never a third time. */
+Test(picker, bbs_plus_rarest_first_two_at_most)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all, most;
+	struct block_req	 a[16], b[16], c[16];
+	size_t			 nb, nc, i;
+	uint32_t		 rare;
+
+	o.bbs_plus = true;
+	p = mk(16, 4 * BLK, 4 * BLK, &o);
+	bf_all(&all, 16);
+	picker_peer_add(p, &all);
+	picker_peer_add(p, &all);
+	/* A: 4 whole pieces. */
+	cr_assert_eq(picker_next(p, &all, NULL, 0, a, 16), 16);
+	/* A third peer has all but the piece A asked for last: that one is
+	   now the rarest (2, the others 3). */
+	rare = a[12].piece;
+	bf_all(&most, 16);
+	bitfield_unset(&most, rare);
+	picker_peer_add(p, &most);
+	cr_assert_eq(picker_availability(p, rare), 2);
+	cr_assert_eq(picker_availability(p, a[0].piece), 3);
+	/* B: its 4 duplicates are the rarest piece's 4 blocks. */
+	nb = picker_next(p, &all, NULL, 0, b, 16);
+	cr_assert_eq(nb, 16);
+	for (i = 0; i < 4; i++) {
+		cr_assert_eq(b[i].piece, rare, "dup %zu: piece %u", i,
+		    b[i].piece);
+		cr_assert_eq(picker_requesters(p, &b[i]), 2);
+	}
+	/* C: duplicates too, but never of those (two requesters). */
+	nc = picker_next(p, &all, NULL, 0, c, 16);
+	cr_assert_eq(nc, 16);
+	for (i = 0; i < nc; i++) {
+		cr_assert_leq(picker_requesters(p, &c[i]), 2);
+		cr_assert_not(req_in(b, 4, &c[i]));
+	}
+	/* An answer leaves one requester; the other gets cancelled. */
+	cr_assert(picker_received(p, &b[0], NULL));
+	cr_assert_eq(picker_requesters(p, &b[0]), 1);
+	picker_abandon(p, &b[0]);
+	cr_assert_eq(picker_requesters(p, &b[0]), 0);
+	cr_assert(picker_block_received(p, b[0].piece, b[0].offset / BLK));
+	bitfield_clear(&most);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+/*
+ * A whole download with bbs_plus and two peers answering in turns: every
+ * piece completes, no block is received as new twice, and the share of
+ * duplicates stays within bounds.
+ */
+Test(picker, bbs_plus_download_completes)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all;
+	struct block_req	 q[2][64], out[64];
+	size_t			 nq[2] = { 0, 0 }, n, i, k;
+	uint32_t		 npieces = 40, got = 0, dup = 0, total;
+	bool			 done, fresh;
+	int			 rounds = 0;
+
+	o.bbs_plus = true;
+	p = mk(npieces, 4 * BLK, 3 * BLK + 5, &o);
+	total = (npieces - 1) * 4 + 4;
+	bf_all(&all, npieces);
+	picker_peer_add(p, &all);
+	picker_peer_add(p, &all);
+	while (!picker_complete(p)) {
+		cr_assert_lt(rounds++, 10000);
+		for (k = 0; k < 2; k++) {
+			/* Top the queue up to 32. */
+			n = picker_next(p, &all, q[k], nq[k], out,
+			    32 - nq[k]);
+			memcpy(q[k] + nq[k], out, n * sizeof(out[0]));
+			nq[k] += n;
+			if (nq[k] == 0)
+				continue;
+			/* Answer the oldest; cancel it at the other peer. */
+			fresh = picker_received(p, &q[k][0], &done);
+			if (fresh)
+				got++;
+			else
+				dup++;
+			for (i = 0; i < nq[1 - k]; i++)
+				if (q[1 - k][i].piece == q[k][0].piece &&
+				    q[1 - k][i].offset == q[k][0].offset) {
+					picker_abandon(p, &q[1 - k][i]);
+					memmove(&q[1 - k][i], &q[1 - k][i + 1],
+					    (nq[1 - k] - i - 1) *
+					    sizeof(q[0][0]));
+					nq[1 - k]--;
+					break;
+				}
+			if (done)
+				picker_piece_passed(p, q[k][0].piece);
+			memmove(&q[k][0], &q[k][1], (nq[k] - 1) *
+			    sizeof(q[0][0]));
+			nq[k]--;
+		}
+	}
+	cr_assert_eq(got, total);
+	/* Cancelled before answered: duplicates never arrive twice here. */
+	cr_assert_eq(dup, 0);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
 Test(picker, abandon_returns_blocks)
 {
 	struct picker		*p = mk(2, 3 * BLK, 3 * BLK, &rarest);

@@ -38,6 +38,8 @@ static const struct rt_case rt_cases[] = {
 	    FRAME("\0\0\0\5\4\xff\xff\xff\xff") },
 	{ "allowed_fast", { .type = WIRE_ALLOWED_FAST, .index = 7 },
 	    FRAME("\0\0\0\5\x11\0\0\0\7") },
+	{ "suggest", { .type = WIRE_SUGGEST, .index = 0x0a0b0c0d },
+	    FRAME("\0\0\0\5\x0d\x0a\x0b\x0c\x0d") },
 	{ "bitfield", { .type = WIRE_BITFIELD, .data = bits, .len = 3 },
 	    FRAME("\0\0\0\4\5\xff\x0f\x80") },
 	{ "bitfield_empty", { .type = WIRE_BITFIELD, .data = bits, .len = 0 },
@@ -84,6 +86,8 @@ encode(struct buf *b, const struct wire_msg *m)
 		return wire_put_have(b, m->index);
 	case WIRE_ALLOWED_FAST:
 		return wire_put_allowed_fast(b, m->index);
+	case WIRE_SUGGEST:
+		return wire_put_suggest(b, m->index);
 	case WIRE_BITFIELD:
 		return wire_put_bitfield(b, m->data, m->len);
 	case WIRE_REQUEST:
@@ -508,4 +512,95 @@ Test(wire, cap_is_whole_frames)
 	cr_assert_eq(wire_put_keepalive(&b), GT_ETOOBIG);
 	cr_assert_eq(b.len, 23);
 	buf_clear(&b);
+}
+
+/*
+ * BEP 6's own example: a torrent of 1313 pieces, info-hash twenty 0xaa
+ * bytes, a peer at 80.4.4.200 (data only: no socket is ever made).
+ */
+static const uint8_t	bep6_ip[4] = { 80, 4, 4, 200 };
+static const uint32_t	bep6_k9[] = {
+	1059, 431, 808, 1217, 287, 376, 1188, 353, 508,
+};
+
+Test(wire, allowed_fast_bep6_vectors)
+{
+	uint8_t		ih[SHA1_LEN];
+	uint32_t	out[16];
+	size_t		n, i;
+
+	memset(ih, 0xaa, sizeof(ih));
+	n = wire_allowed_fast_set(bep6_ip, 4, ih, 1313, 7, out);
+	cr_assert_eq(n, 7);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(out[i], bep6_k9[i], "k=7, [%zu]: %u", i, out[i]);
+	n = wire_allowed_fast_set(bep6_ip, 4, ih, 1313, 9, out);
+	cr_assert_eq(n, 9);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(out[i], bep6_k9[i], "k=9, [%zu]: %u", i, out[i]);
+}
+
+/* The low octet does not matter: one /24, one set. */
+Test(wire, allowed_fast_masks_the_last_octet)
+{
+	uint8_t		ih[SHA1_LEN], ip[4];
+	uint32_t	a[10], b[10];
+	unsigned	last;
+
+	memset(ih, 0xaa, sizeof(ih));
+	memcpy(ip, bep6_ip, sizeof(ip));
+	cr_assert_eq(wire_allowed_fast_set(ip, 4, ih, 1313, 10, a), 10);
+	for (last = 0; last < 256; last += 51) {
+		ip[3] = (uint8_t)last;
+		cr_assert_eq(wire_allowed_fast_set(ip, 4, ih, 1313, 10, b),
+		    10);
+		cr_assert_eq(memcmp(a, b, sizeof(a)), 0);
+	}
+	ip[2]++;			/* the next /24: another set */
+	cr_assert_eq(wire_allowed_fast_set(ip, 4, ih, 1313, 10, b), 10);
+	cr_assert_neq(memcmp(a, b, sizeof(a)), 0);
+	ih[0] ^= 1;			/* another torrent: another set */
+	cr_assert_eq(wire_allowed_fast_set(bep6_ip, 4, ih, 1313, 10, b), 10);
+	cr_assert_neq(memcmp(a, b, sizeof(a)), 0);
+}
+
+/* k over the piece count: every piece, each once; no pieces, none. */
+Test(wire, allowed_fast_small_torrents)
+{
+	uint8_t		ih[SHA1_LEN];
+	uint32_t	out[16], seen;
+	size_t		n, i;
+
+	memset(ih, 0x11, sizeof(ih));
+	for (uint32_t np = 1; np <= 12; np++) {
+		n = wire_allowed_fast_set(bep6_ip, 4, ih, np, 10, out);
+		cr_assert_eq(n, MIN(np, 10u), "%u pieces", np);
+		seen = 0;
+		for (i = 0; i < n; i++) {
+			cr_assert_lt(out[i], np);
+			cr_assert_eq(seen & (1u << out[i]), 0, "duplicate");
+			seen |= 1u << out[i];
+		}
+	}
+	cr_assert_eq(wire_allowed_fast_set(bep6_ip, 4, ih, 0, 10, out), 0);
+	cr_assert_eq(wire_allowed_fast_set(bep6_ip, 4, ih, 100, 0, out), 0);
+	cr_assert_eq(wire_allowed_fast_set(bep6_ip, 5, ih, 100, 10, out), 0);
+}
+
+/* IPv6: the /64 decides (::1 and ::2 share one, 2001:db8:0:1:: not). */
+Test(wire, allowed_fast_ipv6_by_64)
+{
+	uint8_t		ih[SHA1_LEN], ip[16] = { 0 };
+	uint32_t	a[10], b[10];
+
+	memset(ih, 0xaa, sizeof(ih));
+	ip[15] = 1;
+	cr_assert_eq(wire_allowed_fast_set(ip, 16, ih, 1313, 10, a), 10);
+	ip[15] = 2;
+	ip[9] = 0x77;
+	cr_assert_eq(wire_allowed_fast_set(ip, 16, ih, 1313, 10, b), 10);
+	cr_assert_eq(memcmp(a, b, sizeof(a)), 0);
+	ip[7] = 1;
+	cr_assert_eq(wire_allowed_fast_set(ip, 16, ih, 1313, 10, b), 10);
+	cr_assert_neq(memcmp(a, b, sizeof(a)), 0);
 }
