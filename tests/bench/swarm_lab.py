@@ -58,7 +58,8 @@ Environment: GTORRENT, BENCH_DIR (the output folder is
 $BENCH_DIR/gtorrent-bench-swarm; default /tmp), BENCH_SWARM_N (default
 "8,16"), BENCH_SWARM_MIB (F, default 64), BENCH_SWARM_CASES,
 BENCH_SWARM_US / _U / _D (rates in KiB/s; default 1024, 1024, 4096),
-BENCH_SWARM_CLIENTS ("gt,lt"), BENCH_SWARM_SLOTS (case 2: the leechers'
+BENCH_SWARM_CLIENTS ("gt,lt"), BENCH_SWARM_KEEP=1 (keep each run's folder:
+logs, data), BENCH_SWARM_SLOTS (case 2: the leechers'
 regular unchoke slots, default 4, so that tit-for-tat has a choice at
 N = 8), BENCH_STRICT=1 to exit 1 on a missed goal.
 Output: the table on stdout and in swarm.txt, one PNG per case and N
@@ -537,6 +538,7 @@ class Lab:
             raise RuntimeError("opentracker is not installed")
         self.set_rates(u_s, u, d)
         self.nrun = 0
+        self.keep = os.environ.get("BENCH_SWARM_KEEP", "0") == "1"
         self.seed_dir = os.path.join(work, "seed")
         os.makedirs(self.seed_dir, exist_ok=True)
         os.chmod(work, 0o755)       # opentracker drops to nobody
@@ -645,7 +647,8 @@ class Lab:
             res.why = "%s: %s" % (type(e).__name__, e)
         finally:
             self.close()
-            shutil.rmtree(rundir, ignore_errors=True)
+            if not self.keep:
+                shutil.rmtree(rundir, ignore_errors=True)
         return res
 
     def _run(self, res, rundir, client, free_rider, leech_flags,
@@ -1246,7 +1249,8 @@ def bench_main():
             finally:
                 if lab is not None:
                     lab.close()
-                shutil.rmtree(work, ignore_errors=True)
+                if lab is None or not lab.keep:
+                    shutil.rmtree(work, ignore_errors=True)
     except KeyboardInterrupt:
         say("interrupted")
         rc = 130

@@ -58,7 +58,10 @@ def test_free_rider(lab):
     """A libtorrent leecher that never unchokes anyone: with choking on
     (one regular upload slot, so that tit-for-tat has a choice among the
     three others) it finishes last; with --no-choking it is not last by
-    far (within 1.5 x the others' median)."""
+    far (within 1.5 x the others' median).  Upload-bound rates, as in the
+    bench: seed 2 MiB/s, leechers 512 KiB/s up (T_min 8 s)."""
+    lab.set_rates(2 * MIB, MIB // 2, 4 * MIB)
+    lab.timeout = RUN_TIMEOUT
     slots = ["--upload-slots", "1"]
     r = lab.run("gt", "choking", free_rider=True, leech_flags=slots)
     assert r.ok, why(describe(lab, r))
