@@ -1144,6 +1144,11 @@ def run_cases(lab, cases, clients, table, outdir, details):
                     "<= %.2f F" % GOAL_SUPER if s else "(report)",
                     (v is not None and v <= GOAL_SUPER)
                     if s and r.client == "gt" else None)
+                table.add("3 super-seed %s" % tag, "%s %s" % (
+                    r.client, "super" if s else "plain"), "swarm time",
+                    fmt_s(r.swarm_time) + (" = %.2f T_min" % (
+                        r.swarm_time / tm) if r.swarm_time else ""),
+                    "(report)")
         elif c == "4":
             base = {}
             for cl in ("gt", "lt"):
