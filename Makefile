@@ -31,7 +31,7 @@ DEPSTAMP	:= build/.deps-build
 TESTSTAMP	:= build/.deps-test
 
 .PHONY: all deps test-deps check check-unit check-interop check-fuzz \
-	check-clang check-layers fuzz bench demo install uninstall clean
+	check-clang check-layers fuzz bench bench-swarm demo install uninstall clean
 
 all: gtorrent
 
@@ -207,6 +207,10 @@ check: gtorrent | $(TESTSTAMP)
 
 bench: gtorrent $(BUILD)/dht-sim | $(TESTSTAMP)
 	@sh tests/bench/run.sh
+
+# The swarm laboratory alone (also part of `make bench`).
+bench-swarm: gtorrent | $(TESTSTAMP)
+	@sh tests/bench/run.sh swarm
 
 demo: gtorrent
 	@sh tests/demo.sh

@@ -1,21 +1,17 @@
 #!/bin/sh
-# bench-swarm.sh - gtorrent downloading a 1 GiB torrent (256 KiB pieces) on
-# loopback, against aria2c, ctorrent and a libtorrent leecher, from one and
-# from four libtorrent seeders; then gtorrent -> gtorrent against
-# libtorrent -> libtorrent; then gtorrent, libtorrent and aria2c from a
-# magnet against the same download from the .torrent.  Prints wall time,
-# MiB/s, time to first data, CPU seconds per GiB, peak anonymous RSS, and
-# gtorrent's ratios to the best of the others; for the magnet case, first
-# data and wall of both and the magnet's extra.  The work is done by
-# bench_swarm.py.
+# bench-swarm.sh - the swarm laboratory: one rate-limited seed and N
+# rate-limited leechers on loopback, gtorrent swarms beside libtorrent
+# swarms, against the fluid model's minimum time T_min (Kumar & Ross 2006),
+# in five cases: homogeneous, a free-rider, super-seeding, a snubbing peer,
+# -b.  Prints a table with the goal beside each figure and writes one PNG
+# per case into $BENCH_DIR/gtorrent-bench-swarm.  The work is done by
+# swarm_lab.py (see its docstring for how each figure is measured).
 #
 # Environment: GTORRENT (default ./gtorrent), BENCH_DIR (default /tmp),
-# BENCH_RUNS (default 3), BENCH_SWARM_MIB (payload size, default 1024),
-# BENCH_MAGNET_MIB (the magnet case's payload, default 256), BENCH_CASES
-# (e.g. "1,2" or "4"; default all: 1 one seeder, 2 four, 3 same client,
-# 4 magnet), BENCH_CLIENTS (e.g. "gtorrent,aria2c"), BENCH_TIMEOUT
-# (seconds a download may take, default 120), BENCH_STRICT=1 to exit 1
-# when a goal is missed.
+# BENCH_SWARM_N (default "8,16"), BENCH_SWARM_MIB (F, default 64),
+# BENCH_SWARM_CASES (e.g. "1,3"; default 1,2,3,4,5), BENCH_SWARM_CLIENTS
+# (default "gt,lt"), BENCH_SWARM_US / BENCH_SWARM_U / BENCH_SWARM_D (KiB/s;
+# default 1024, 1024, 4096), BENCH_STRICT=1 to exit 1 when a goal is missed.
 set -eu
 
 GTORRENT=${GTORRENT:-$PWD/gtorrent}
@@ -29,6 +25,10 @@ die() { printf 'bench-swarm: %s\n' "$*" >&2; exit 1; }
 [ -x "$PY" ] || die "python3 is not installed (sh .ci/install-deps test)"
 "$PY" -c 'import libtorrent' 2>/dev/null ||
     die "python3-libtorrent is not installed (sh .ci/install-deps test)"
+command -v opentracker >/dev/null 2>&1 ||
+    die "opentracker is not installed (sh .ci/install-deps test)"
+command -v gnuplot >/dev/null 2>&1 ||
+    printf 'bench-swarm: no gnuplot: no PNGs (sh .ci/install-deps test)\n' >&2
 
 # python runs unbuffered so the progress lines show as they come
-exec "$PY" -u "$here/bench_swarm.py"
+exec "$PY" -u "$here/swarm_lab.py"

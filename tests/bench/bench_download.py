@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""bench_swarm.py - gtorrent as a leecher against aria2c, ctorrent and
-libtorrent, on loopback (what tests/bench/bench-swarm.sh runs).
+"""bench_download.py - gtorrent as a leecher against aria2c, ctorrent and
+libtorrent, on loopback (what tests/bench/bench-download.sh runs).
 
 A 1 GiB single-file torrent (256 KiB pieces) is served by libtorrent
 seeders (one process, one session per seeder).  Each leecher downloads it
@@ -70,7 +70,7 @@ GOAL_MAGNET_EXTRA_MS = 50.0    # magnet first data - .torrent first data
 
 
 def say(*a):
-    print("bench-swarm:", *a, flush=True)
+    print("bench-download:", *a, flush=True)
 
 
 def loadavg():
@@ -250,7 +250,7 @@ class Bench:
         self.cases = {c.strip() for c in cs.split(",") if c.strip()}
         self.py = sys.executable or "/usr/bin/python3"
         self.work = tempfile.mkdtemp(
-            prefix="gtorrent-bench-swarm.",
+            prefix="gtorrent-bench-download.",
             dir=os.environ.get("BENCH_DIR") or "/tmp")
         os.chmod(self.work, 0o755)   # opentracker drops to nobody
         self.procs = []              # Popen objects still to stop
