@@ -136,13 +136,16 @@ def test_snubbing_peer(lab):
 
 @pytest.mark.timeout(120)
 def test_bbs_plus(lab):
-    """-b: every leecher completes, and asking two peers for the same
-    blocks wastes some bytes."""
+    """-b: every leecher completes, and the duplicate bytes it received
+    (a copy that arrived before its CANCEL did: often none, the senders
+    being rate limited) stay a small part of the download."""
     r = lab.run("gt", "-b", leech_flags=["-b"])
     assert r.ok, why(describe(lab, r))
     w = swarm_lab.waste(lab, r)
-    assert w is not None and w > 0, why("no duplicate bytes with -b",
-                                        describe(lab, r))
+    assert w is not None, why("no duplicate figure in the -v logs",
+                              describe(lab, r))
+    assert w <= N * lab.size // 4, why("-b wasted %d bytes" % w,
+                                       describe(lab, r))
     print("-b: %d duplicate bytes, swarm time %.1f s" % (w, r.swarm_time))
 
 
