@@ -23,6 +23,8 @@
 #define NET_HANDSHAKE_MS	10000	/* inbound: handshake within this,
 					   counted from the accept */
 #define NET_PAUSE_MS		250	/* accepts paused when out of fds */
+#define NET_CLOSE_DISCARD	16	/* 16 KiB reads of unread input
+					   dropped at a close, at most */
 
 struct conn;
 struct net;
@@ -99,6 +101,12 @@ void		 net_close(struct conn *, const char *fmt, ...)
 void		 net_flush_soon(struct conn *);
 /* Bytes queued and not yet written. */
 size_t		 net_out_pending(const struct conn *);
+/*
+ * Those, and the bytes written that the peer has not acknowledged yet (the
+ * kernel's send queue): what a close could still lose, since a close with
+ * input unread resets the connection and drops the send queue.
+ */
+size_t		 net_out_unacked(const struct conn *);
 /*
  * The owner keeps pointers into c's receive buffer (blocks it writes
  * later): the buffer must not move until the matching net_unpin.  net

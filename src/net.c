@@ -1,10 +1,13 @@
 /* net.c - listener, outbound connects, one non-blocking socket per peer */
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+
+#include <linux/sockios.h>
 
 #include <assert.h>
 #include <errno.h>
@@ -437,6 +440,24 @@ conn_free(void *arg)
 	free(c);
 }
 
+/*
+ * Reads and drops what the peer sent that we have not read (bounded): a
+ * close with input unread answers with a reset, which drops what is still
+ * in our send queue (the last blocks of a leecher we leave), where a close
+ * without sends them and a FIN.
+ */
+static void
+conn_discard_input(int fd)
+{
+	uint8_t	junk[16384];
+	int	i;
+
+	for (i = 0; i < NET_CLOSE_DISCARD; i++) {
+		if (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
+			break;
+	}
+}
+
 void
 net_close(struct conn *c, const char *fmt, ...)
 {
@@ -466,6 +487,7 @@ net_close(struct conn *c, const char *fmt, ...)
 		n->nwaiting--;
 	/* Closing now frees the port; the fd number is not reused by us. */
 	if (c->fd != -1) {
+		conn_discard_input(c->fd);
 		close(c->fd);
 		c->fd = -1;
 	}
@@ -556,6 +578,16 @@ size_t
 net_out_pending(const struct conn *c)
 {
 	return c->peer == NULL ? 0 : peer_out(c->peer)->len - c->out_off;
+}
+
+size_t
+net_out_unacked(const struct conn *c)
+{
+	int	n = 0;
+
+	if (c->fd >= 0 && ioctl(c->fd, SIOCOUTQ, &n) != 0)
+		n = 0;
+	return net_out_pending(c) + (n > 0 ? (size_t)n : 0);
 }
 
 /*

@@ -642,14 +642,19 @@ hook_port(void *ctx, struct peer *p, uint16_t port)
 
 /* ---- seeding limits (seedlimit) ----------------------------------------- */
 
-/* Nothing left in any peer's output? */
+/*
+ * Nothing left in any peer's output, ours or the kernel's?  Closing with
+ * the peer's last blocks still in the send queue would lose them: a
+ * close with input unread resets the connection (a libtorrent leecher
+ * was left at 99 % now and then).
+ */
 static bool
 seed_drained(const struct torrent *t)
 {
 	const struct tconn	*tc;
 
 	TAILQ_FOREACH(tc, &t->conns, entry)
-		if (tc->c != NULL && net_out_pending(tc->c) > 0)
+		if (tc->c != NULL && net_out_unacked(tc->c) > 0)
 			return false;
 	return true;
 }
