@@ -25,6 +25,7 @@ struct choke_peer {
 	bool		seed;		/* has everything: never unchoke when
 					   we are seeding too */
 	bool		unchoked;	/* current state */
+	bool		unchokes_us;	/* it does not choke us now */
 	bool		optimistic;	/* current optimistic slot */
 	uint64_t	down_rate;	/* bytes/s it sends us, over
 					   CHOKE_RATE_MS */

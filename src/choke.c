@@ -10,6 +10,7 @@
 /* One peer competing for a regular slot, with its sort keys. */
 struct choke_rank {
 	uint64_t	down;		/* it sends us (0 when seeding) */
+	bool		back;		/* it unchokes us (downloading) */
 	bool		done;		/* its turn is over */
 	uint64_t	up;		/* we send it (0 when choked) */
 	uint64_t	turn_ms;	/* its last turn began */
@@ -24,6 +25,11 @@ struct choke_rank {
  *
  * 1. Downloading, tit-for-tat: the peers that send us the most.  When we
  *    seed every rate is 0 and the rest decides.
+ * 1b. downloading, among equal rates (most often: peers that sent us
+ *    nothing lately, when fewer peers give than we have slots), the ones
+ *    that unchoke us: a spare slot returns an unchoke (tit-for-tat), so
+ *    that a peer that never unchokes anyone (a free-rider) gets no
+ *    regular slot while a peer that does wants one;
  * 2. Round robin among equals, as libtorrent's round_robin seeding choker
  *    (choker.cpp, unchoke_compare_rr): a peer whose turn is over (it got
  *    CHOKE_TURN_BYTES since we unchoked it, or held the slot CHOKE_TURN_MS)
@@ -57,6 +63,8 @@ choke_rank_cmp(const void *va, const void *vb)
 
 	if (a->down != b->down)
 		return a->down > b->down ? -1 : 1;
+	if (a->back != b->back)
+		return a->back ? -1 : 1;
 	if (a->done != b->done)
 		return a->done ? 1 : -1;
 	if (a->up != b->up)
@@ -134,6 +142,7 @@ choke_decide(const struct choke_opts *o, const struct choke_peer *peers,
 			continue;
 		r[nr++] = (struct choke_rank){
 			.down = o->seeding ? 0 : c->down_rate,
+			.back = !o->seeding && c->unchokes_us,
 			.done = choke_turn_done(c, now),
 			.up = o->seeding && c->unchoked ? c->up_rate : 0,
 			.turn_ms = c->turn_ms,

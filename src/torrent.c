@@ -1121,6 +1121,7 @@ torrent_rechoke(struct torrent *t, bool rotate)
 			.snubbed = peer_is_snubbed(tc->p),
 			.seed = peer_is_seed(tc->p),
 			.unchoked = !peer_am_choking(tc->p),
+			.unchokes_us = !peer_is_choking(tc->p),
 			.optimistic = tc->optimistic,
 			.down_rate = peer_down_rate_avg(tc->p, now),
 			.up_rate = peer_up_rate_avg(tc->p, now),
@@ -1134,6 +1135,16 @@ torrent_rechoke(struct torrent *t, bool rotate)
 	swarm_rechoke(t->sw, cp, n, rotate, t->complete, now, un, opt);
 	for (i = 0; i < n; i++) {
 		tc = cs[i];
+		log_debug("%s: rechoke %s: %sinterested%s%s, down %llu B/s "
+		    "(%llu B), up %llu B/s (%llu B) -> %s", t->name,
+		    net_conn_name(tc->c), cp[i].interested ? "" : "not ",
+		    cp[i].snubbed ? ", snubbed" : "",
+		    cp[i].unchokes_us ? ", unchokes us" : "",
+		    (unsigned long long)cp[i].down_rate,
+		    (unsigned long long)peer_downloaded(tc->p),
+		    (unsigned long long)cp[i].up_rate,
+		    (unsigned long long)cp[i].uploaded,
+		    !un[i] ? "choked" : opt[i] ? "optimistic" : "unchoked");
 		tc->optimistic = opt[i];
 		tc_set_choking(tc, !un[i], !un[i] ? "rechoke" : opt[i] ?
 		    "optimistic" : t->o.choking ? "regular" : "no choking",
