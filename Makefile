@@ -96,6 +96,7 @@ DEPS_pex	:= pex addr $(BASE)
 DEPS_dht-lookup := dht-lookup addr $(BASE)
 DEPS_picker	:= picker bitfield crypto $(BASE)
 DEPS_superseed	:= superseed bitfield crypto $(BASE)
+DEPS_spread	:= spread picker bitfield crypto $(BASE)
 DEPS_reactor	:= reactor $(BASE)
 DEPS_http	:= http reactor buf $(BASE)
 DEPS_dht-table := dht-table addr crypto $(BASE)
@@ -109,7 +110,7 @@ DEPS_session	:= session net sockaddr torrent announcer tracker-client http udp \
 		   storage-fs storage-mem storage-hash filemap picker peer wire \
 		   bitfield swarm choke extmsg pex bencode addr buf crypto \
 		   seedlimit reactor ratelimit $(BASE)
-DEPS_session	+= superseed
+DEPS_session	+= superseed spread
 DEPS_dht	:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))

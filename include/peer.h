@@ -28,6 +28,10 @@
 #define PEER_OUT_MAX		(4u << 20) /* queued output bytes, cap */
 #define PEER_FAST_MAX		32	/* allowed-fast pieces, each way */
 #define PEER_SUGGEST_MAX	16	/* suggestions from the peer kept */
+#define PEER_REFUSED_MAX	16	/* pieces it rejected while unchoking
+					   us, kept ... */
+#define PEER_REFUSED_MS		10000	/* ... and not asked of it again for
+					   this long */
 
 struct peer;
 
@@ -136,6 +140,8 @@ const struct bitfield *peer_pick_set(struct peer *);
  * decides how far to prefer them.
  */
 const struct bitfield *peer_suggested(struct peer *);
+/* The same as a list (after peer_suggested), oldest first, *n long. */
+const uint32_t	*peer_suggestions(const struct peer *, size_t *n);
 /*
  * SUGGEST_PIECE (BEP 6): piece is cheap for us to serve now.  Queued only
  * with the fast extension, while we unchoke the peer and it is interested,
@@ -217,6 +223,9 @@ bool		 peer_am_interested(const struct peer *);
 bool		 peer_is_choking(const struct peer *);
 bool		 peer_is_interested(const struct peer *);
 bool		 peer_is_seed(const struct peer *);
+bool		 peer_is_fast(const struct peer *);	/* BEP 6 both ways */
+/* Its requests we have not answered, oldest first; *n of them. */
+const struct block_req *peer_requests_queued(const struct peer *, size_t *n);
 /*
  * Anti-snubbing (cfg.anti_snub): the peer unchoked us, we had requests
  * out (or it is stalled), and no block came for PEER_SNUB_MS.  Our

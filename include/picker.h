@@ -47,6 +47,8 @@ void		 picker_peer_add(struct picker *, const struct bitfield *);
 void		 picker_peer_remove(struct picker *, const struct bitfield *);
 void		 picker_peer_have(struct picker *, uint32_t piece);
 uint32_t	 picker_availability(const struct picker *, uint32_t piece);
+/* The lowest availability above 0 of a piece we lack; 0 if none. */
+uint32_t	 picker_rarest(const struct picker *);
 
 /*
  * Chooses up to max blocks to request from a peer that has peer_has:

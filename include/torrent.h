@@ -87,6 +87,8 @@ struct torrent_stats {
 	uint64_t	uploaded;	/* payload sent this run */
 	uint64_t	wasted;		/* payload received twice this run
 					   (end game, --bbs-plus) */
+	uint64_t	resent;		/* payload sent this run of pieces
+					   sent in full before */
 	uint32_t	npieces, have_pieces;
 	uint32_t	peers;		/* connections with handshakes done */
 	uint32_t	conns;		/* all connections */

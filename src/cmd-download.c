@@ -371,6 +371,11 @@ dl_loop(struct dl *d)
 		    "(wasted)", torrent_name(d->t),
 		    (unsigned long long)ts.wasted,
 		    (unsigned long long)ts.downloaded);
+	if (ts.uploaded > 0)
+		log_info("%s: %llu of %llu bytes sent were of pieces sent in "
+		    "full before", torrent_name(d->t),
+		    (unsigned long long)ts.resent,
+		    (unsigned long long)ts.uploaded);
 	if (d->metadata_only && d->md_written)
 		rc = EXIT_OK;
 	else if (d->fatal)

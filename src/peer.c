@@ -135,6 +135,15 @@ struct peer {
 	size_t			 nsug;
 	struct bitfield		 sug_mask;
 	struct bitfield		 sug_sent;	/* pieces we suggested */
+	/*
+	 * Pieces it rejected while it unchoked us (a seed that has sent the
+	 * piece to another peer already, spread.h): not asked of it again
+	 * for PEER_REFUSED_MS; pick_mask = has without them.
+	 */
+	uint32_t		 refused[PEER_REFUSED_MAX];
+	uint64_t		 refused_ms[PEER_REFUSED_MAX];
+	size_t			 nrefused;
+	struct bitfield		 pick_mask;
 };
 
 static const char *const peer_state_names[] = {
@@ -535,6 +544,7 @@ peer_free(struct peer *p)
 	free(p->pend_have);
 	bitfield_clear(&p->fast_mask);
 	bitfield_clear(&p->sug_mask);
+	bitfield_clear(&p->pick_mask);
 	bitfield_clear(&p->sug_sent);
 	free(p);
 }
@@ -1092,6 +1102,28 @@ on_piece(struct peer *p, const struct wire_msg *m, uint64_t now)
 	return peer_result(p);
 }
 
+/* A piece it rejected while unchoking us: left alone for a while. */
+static void
+refused_add(struct peer *p, uint32_t piece, uint64_t now)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nrefused; i++) {
+		if (p->refused[i] == piece)
+			return;		/* its other blocks, same refusal */
+	}
+	if (p->nrefused == PEER_REFUSED_MAX) {
+		memmove(p->refused, p->refused + 1,
+		    --p->nrefused * sizeof(*p->refused));
+		memmove(p->refused_ms, p->refused_ms + 1,
+		    p->nrefused * sizeof(*p->refused_ms));
+	}
+	p->refused[p->nrefused] = piece;
+	p->refused_ms[p->nrefused++] = now;
+	log_obj_at(LOG_TRACE, p->name, "piece %u refused while unchoked",
+	    piece);
+}
+
 /* When the oldest request of ours expires (see peer_tick). */
 static uint64_t
 request_expiry(const struct peer *p)
@@ -1128,6 +1160,8 @@ on_reject(struct peer *p, const struct wire_msg *m, uint64_t now)
 	reqq_remove(&p->ours, i);
 	if (p->peer_choking)
 		fast_withdrawn(p, r.piece);
+	else
+		refused_add(p, r.piece, now);
 	p->hooks.abandon(p->ctx, p, &r);
 	peer_fill_requests(p, now);
 	return peer_result(p);
@@ -1548,6 +1582,21 @@ peer_allows_fast(const struct peer *p, uint32_t piece)
 const struct bitfield *
 peer_pick_set(struct peer *p)
 {
+	size_t	i, w = 0;
+
+	for (i = 0; i < p->nrefused; i++) {
+		if (p->now - p->refused_ms[i] < PEER_REFUSED_MS) {
+			p->refused[w] = p->refused[i];
+			p->refused_ms[w++] = p->refused_ms[i];
+		}
+	}
+	p->nrefused = w;
+	if (!p->peer_choking && p->nrefused > 0) {
+		bitfield_copy(&p->pick_mask, &p->has);
+		for (i = 0; i < p->nrefused; i++)
+			bitfield_unset(&p->pick_mask, p->refused[i]);
+		return &p->pick_mask;
+	}
 	if (!p->peer_choking)
 		return &p->has;
 	if (p->fast_mask.bits == NULL)		/* choked, nothing allowed */
@@ -1570,6 +1619,13 @@ peer_suggested(struct peer *p)
 	if (p->peer_choking || p->sug_mask.count == 0)
 		return NULL;
 	return &p->sug_mask;
+}
+
+const uint32_t *
+peer_suggestions(const struct peer *p, size_t *n)
+{
+	*n = p->nsug;
+	return p->sug;
 }
 
 bool
@@ -1638,6 +1694,19 @@ bool
 peer_is_interested(const struct peer *p)
 {
 	return p->peer_interested;
+}
+
+bool
+peer_is_fast(const struct peer *p)
+{
+	return p->fast;
+}
+
+const struct block_req *
+peer_requests_queued(const struct peer *p, size_t *n)
+{
+	*n = p->theirs.len;
+	return p->theirs.len > 0 ? reqq_at(&p->theirs, 0) : NULL;
 }
 
 bool

@@ -625,6 +625,18 @@ picker_availability(const struct picker *p, uint32_t piece)
 	return piece < p->npieces ? p->avail[piece] : 0;
 }
 
+uint32_t
+picker_rarest(const struct picker *p)
+{
+	uint32_t	b;
+
+	for (b = 1; b < p->nlev; b++) {
+		if (p->bstart[b + 1] > p->bstart[b])
+			return b;
+	}
+	return 0;
+}
+
 /* Picking. */
 
 /* One picker_next call. */

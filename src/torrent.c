@@ -26,6 +26,7 @@
 #include "reactor.h"
 #include "seedlimit.h"
 #include "storage.h"
+#include "spread.h"
 #include "superseed.h"
 #include "swarm.h"
 #include "torrent.h"
@@ -75,6 +76,8 @@ struct tconn {
 	struct pex		*pex;		/* BEP 11 with it, or NULL */
 	bool			 ss;		/* super-seeded: sees only the
 						   pieces revealed to it */
+	struct spread_peer	 sp;		/* our suggestions to it, as a
+						   seed (spread.h) */
 };
 TAILQ_HEAD(tconn_list, tconn);
 
@@ -152,6 +155,8 @@ struct torrent {
 	uint64_t		  have_bytes;
 	uint64_t		  downloaded, uploaded;
 	uint64_t		  wasted;	/* duplicate blocks' bytes */
+	uint32_t		 *sent;		/* per piece: bytes served */
+	uint64_t		  resent;	/* served past a piece's size */
 	struct seedlimit	  sl;		/* when seeding ends */
 	struct reactor_timer	 *seed_timer;	/* its deadline; draining */
 	bool			  seed_over;	/* a limit reached: serve no
@@ -167,6 +172,8 @@ struct torrent {
 	struct bitfield		  ss_none;	/* what its peers see first */
 	struct reactor_timer	 *ss_timer;	/* superseed_deadline */
 	bool			  ss_news;	/* a HAVE came: reveal */
+	struct spread		 *spread;	/* seeding: what to suggest */
+	struct bitfield		  sug_rare;	/* pick_fast's scratch */
 	uint32_t		  recent[TORRENT_RECENT_READS]; /* ring */
 	size_t			  nrecent, recent_pos;
 };
@@ -245,26 +252,49 @@ other_sender(const struct torrent *t, const struct tconn *self)
 
 /*
  * BEP 6 in picking: while the peer chokes us, only its allowed-fast pieces
- * (peer_pick_set).  While it unchokes us, the pieces it suggested first,
- * but only while the picker would choose at random anyway (our first
- * TORRENT_RANDOM_FIRST pieces, or in-order picking): past that,
- * rarest-first decides, since a seed suggesting what it just served to
- * one peer would otherwise have every other peer fetch that same piece
- * from it (libtorrent leaves suggestions off by default for the same
- * reason).  Never in the end game, so that the second pass cannot return
- * a block the first took (every block picked counts as requested).
+ * (peer_pick_set).  While it unchokes us, the pieces it suggested first
+ * while the picker would choose at random anyway (our first
+ * TORRENT_RANDOM_FIRST pieces, or in-order picking); past that, only
+ * those that are among the rarest (picker_rarest), so that rarest first
+ * still holds: a seed that suggests what it just served to one peer would
+ * otherwise have every other peer fetch that same piece from it
+ * (libtorrent leaves such suggestions off by default for that reason),
+ * while one that suggests the pieces nobody has (spread.h) has each
+ * leecher fetch different ones.  Never in the end game, so that the second
+ * pass cannot return a block the first took (every block picked counts as
+ * requested).
  */
 static size_t
 pick_fast(struct torrent *t, struct peer *p, const struct block_req *busy,
     size_t nbusy, struct block_req *out, size_t max)
 {
 	const struct bitfield	*sug;
-	size_t			 n = 0;
+	const uint32_t		*list;
+	size_t			 n = 0, k, i, nrare = 0;
+	uint32_t		 rare;
 
-	if ((!t->o.rarest_first ||
-	    picker_npieces_have(t->pk) < TORRENT_RANDOM_FIRST) &&
-	    !picker_in_end_game(t->pk) && (sug = peer_suggested(p)) != NULL)
+	if (picker_in_end_game(t->pk) || (sug = peer_suggested(p)) == NULL)
+		;
+	else if (!t->o.rarest_first ||
+	    picker_npieces_have(t->pk) < TORRENT_RANDOM_FIRST)
 		n = picker_next(t->pk, sug, busy, nbusy, out, max);
+	else if ((rare = picker_rarest(t->pk)) != 0) {
+		if (t->sug_rare.bits == NULL)
+			bitfield_init(&t->sug_rare, t->pcfg.npieces);
+		list = peer_suggestions(p, &k);
+		for (i = 0; i < k; i++) {
+			if (bitfield_get(sug, list[i]) &&
+			    picker_availability(t->pk, list[i]) <= rare &&
+			    bitfield_set(&t->sug_rare, list[i]))
+				nrare++;
+		}
+		if (nrare > 0) {
+			n = picker_next(t->pk, &t->sug_rare, busy, nbusy, out,
+			    max);
+			for (i = 0; i < k; i++)
+				bitfield_unset(&t->sug_rare, list[i]);
+		}
+	}
 	if (n < max)
 		n += picker_next(t->pk, peer_pick_set(p), busy, nbusy,
 		    out + n, max - n);
@@ -1002,7 +1032,10 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
  * the page cache, cheap to serve again; the other peers that want it are
  * told (SUGGEST_PIECE), when it enters a small ring of pieces recently
  * read.  peer_suggest sends a piece at most once per peer, and only to
- * peers we unchoke and that are interested.
+ * peers we unchoke and that are interested.  Not once we seed: a seed
+ * suggests the pieces nobody has instead (spread_top), since a piece it
+ * just read is one it just sent, and every peer that took the hint would
+ * fetch that same piece from it again.
  */
 static void
 suggest_read(struct torrent *t, struct tconn *self, uint32_t piece)
@@ -1011,6 +1044,8 @@ suggest_read(struct torrent *t, struct tconn *self, uint32_t piece)
 	uint64_t	 now = now_ms(t);
 	size_t		 i;
 
+	if (t->complete)
+		return;
 	for (i = 0; i < t->nrecent; i++) {
 		if (t->recent[i] == piece)
 			return;
@@ -1024,6 +1059,102 @@ suggest_read(struct torrent *t, struct tconn *self, uint32_t piece)
 		    peer_suggest(tc->p, piece, now))
 			net_flush_soon(tc->c);
 	}
+}
+
+/*
+ * A seed's suggestions (spread.h): each unchoked, interested peer with the
+ * fast extension is told of pieces that no peer has and nobody else is
+ * fetching, a few more than its requests queued here cover, so that the
+ * leechers fetch different pieces from us.  The requests of every peer
+ * claim their pieces.  Not with super-seeding, which does the same by
+ * hiding the rest.
+ */
+static void
+spread_top(struct torrent *t, struct tconn *tc, uint64_t now)
+{
+	const struct block_req	*q;
+	uint32_t		 piece, last = UINT32_MAX;
+	size_t			 ahead, n, i;
+	bool			 sent = false;
+
+	if (!t->complete || t->o.super_seed || tc->ss || t->stopped ||
+	    t->seed_over || t->pk == NULL || !tc_live(tc))
+		return;
+	if (t->spread == NULL)
+		t->spread = spread_new(t->pcfg.npieces, prng_next(&t->rng));
+	/* What any peer asked for is its own, no longer a suggestion. */
+	q = peer_requests_queued(tc->p, &n);
+	for (i = 0; i < n; i++) {
+		if (q[i].piece != last)
+			spread_requested(t->spread, &tc->sp, q[i].piece, now);
+		last = q[i].piece;
+	}
+	if (!peer_is_fast(tc->p) || peer_am_choking(tc->p) ||
+	    !peer_is_interested(tc->p))
+		return;
+	ahead = SPREAD_AHEAD_MIN + n * WIRE_BLOCK / t->pcfg.piece_length;
+	while ((piece = spread_next(t->spread, &tc->sp, peer_has(tc->p),
+	    t->pk, ahead, now)) != UINT32_MAX) {
+		if (!peer_suggest(tc->p, piece, now)) {
+			spread_skip(t->spread, piece, now);
+			break;
+		}
+		spread_opened(t->spread, &tc->sp, piece, now);
+		sent = true;
+	}
+	if (sent)
+		net_flush_soon(tc->c);
+}
+
+/*
+ * Bytes served per piece: what goes out past a piece's size is a copy
+ * sent again (the -v summary's "sent again"; the swarm laboratory reads
+ * it to see how many copies of the file a seed sends).
+ */
+static void
+count_sent(struct torrent *t, struct tconn *tc, const struct block_req *r)
+{
+	uint32_t	size = metainfo_piece_size(t->m, r->piece);
+
+	if (t->sent == NULL)
+		t->sent = xcalloc(t->pcfg.npieces, sizeof(*t->sent));
+	if (t->sent[r->piece] >= size) {
+		if (t->sent[r->piece] - size < r->length)
+			log_obj_at(LOG_DEBUG, net_conn_name(tc->c),
+			    "piece %u sent again", r->piece);
+		t->resent += r->length;
+	}
+	if (t->sent[r->piece] <= UINT32_MAX - r->length)
+		t->sent[r->piece] += r->length;
+}
+
+/*
+ * Rejects every request of the peer's for piece (spread_refuse: another
+ * peer is fetching it from us, and nobody has it yet).
+ */
+static void
+refuse_piece(struct tconn *tc, uint32_t piece)
+{
+	const struct block_req	*q;
+	struct block_req	 r;
+	size_t			 n, i = 0, k = 0, before;
+
+	while ((q = peer_requests_queued(tc->p, &n)) != NULL && i < n) {
+		if (q[i].piece != piece) {
+			i++;
+			continue;
+		}
+		r = q[i];
+		before = n;
+		(void)peer_reject_request(tc->p, &r);
+		(void)peer_requests_queued(tc->p, &n);
+		if (n == before)
+			i++;		/* not removed: never loop */
+		k++;
+	}
+	log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "piece %u refused (%zu "
+	    "requests): another peer is fetching it", piece, k);
+	net_flush_soon(tc->c);
 }
 
 /*
@@ -1055,6 +1186,12 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 		case SWARM_SERVE:
 			break;
 		}
+		if (t->spread != NULL && !tc->ss && peer_is_fast(tc->p) &&
+		    !peer_am_choking(tc->p) && spread_refuse(t->spread,
+		    &tc->sp, t->pk, r.piece, now_ms(t))) {
+			refuse_piece(tc, r.piece);
+			continue;
+		}
 		e = storage_read(t->st, r.piece, r.offset, t->scratch,
 		    r.length);
 		if (e != GT_OK) {
@@ -1064,10 +1201,14 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 			return;
 		}
 		suggest_read(t, tc, r.piece);
+		if (t->spread != NULL)
+			spread_requested(t->spread, &tc->sp, r.piece,
+			    now_ms(t));
 		up0 = peer_uploaded(tc->p);
 		if (peer_send_block(tc->p, &r, t->scratch) != GT_OK)
 			return;
 		t->uploaded += peer_uploaded(tc->p) - up0;
+		count_sent(t, tc, &r);
 		if (tc->ss)
 			superseed_peer_served(t->ss, tc->seq, r.piece,
 			    now_ms(t));
@@ -1094,6 +1235,8 @@ tc_set_choking(struct tconn *tc, bool choke, const char *why, uint64_t now)
 	}
 	peer_set_choking(tc->p, choke, now);
 	net_flush_soon(tc->c);
+	if (!choke)
+		spread_top(tc->t, tc, now);
 }
 
 static void
@@ -1705,6 +1848,7 @@ tc_after_input(void *ctx)
 	if (peer_is_interested(tc->p) && peer_am_choking(tc->p) &&
 	    !t->stopped && t->pk != NULL)
 		unchoke_newcomer(t, tc);
+	spread_top(t, tc, now_ms(t));
 	if (t->ss != NULL && (t->ss_news || superseed_deadline(t->ss) <=
 	    now_ms(t)))
 		ss_reveal(t);
@@ -1851,6 +1995,7 @@ torrent_attach(struct torrent *t, struct conn *c, uint32_t cand)
 	tc->c = c;
 	tc->cand = cand;
 	tc->seq = t->next_seq++;
+	tc->sp.id = tc->seq + 1;
 	tc->p = peer_new(&t->pcfg, &torrent_peer_hooks, tc, now_ms(t));
 	peer_set_addr(tc->p, net_conn_name(c));
 	memset(&hs, 0, sizeof(hs));
@@ -2389,6 +2534,9 @@ torrent_free(struct torrent *t)
 	reactor_timer_free(t->seed_timer);
 	reactor_timer_free(t->ss_timer);
 	superseed_free(t->ss);
+	spread_free(t->spread);
+	free(t->sent);
+	bitfield_clear(&t->sug_rare);
 	bitfield_clear(&t->ss_none);
 	metadata_free(t->md);
 	free(t->hbuf);
@@ -2440,6 +2588,7 @@ torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 		.downloaded = t->downloaded,
 		.uploaded = t->uploaded,
 		.wasted = t->wasted,
+		.resent = t->resent,
 		.npieces = t->pk != NULL ? t->m->npieces : 0,
 		.have_pieces = t->have.count,
 		.peers = t->npeers,

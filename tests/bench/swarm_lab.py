@@ -59,7 +59,8 @@ $BENCH_DIR/gtorrent-bench-swarm; default /tmp), BENCH_SWARM_N (default
 "8,16"), BENCH_SWARM_MIB (F, default 64), BENCH_SWARM_CASES,
 BENCH_SWARM_US / _U / _D (rates in KiB/s; default 1024, 1024, 4096),
 BENCH_SWARM_CLIENTS ("gt,lt"), BENCH_SWARM_KEEP=1 (keep each run's folder:
-logs, data), BENCH_SWARM_SLOTS (case 2: the leechers'
+logs, data), BENCH_SWARM_SEED_FLAGS (more options for a gtorrent seed,
+e.g. -vv), BENCH_SWARM_SLOTS (case 2: the leechers'
 regular unchoke slots, default 4, so that tit-for-tat has a choice at
 N = 8), BENCH_STRICT=1 to exit 1 on a missed goal.
 Output: the table on stdout and in swarm.txt, one PNG per case and N
@@ -98,6 +99,7 @@ MIB = 1024 * 1024
 PIECE_EXP = 18                  # 256 KiB pieces
 SAMPLE = 0.1                    # seconds between samples
 SLOTS = int(os.environ.get("BENCH_SWARM_SLOTS", "4"))  # case 2's slots
+SEED_FLAGS = os.environ.get("BENCH_SWARM_SEED_FLAGS", "").split()
 FR_US_X = 2                     # case 2: the seed uploads 2 x u_s,
 FR_U_DIV = 2                    # ... the leechers u / 2: upload-bound
 
@@ -664,8 +666,8 @@ class Lab:
         lt_peers = []
         seed = None
         if client == "gt":
-            args = ["seed", "-p", seed_port, "-o", self.seed_dir,
-                    "--max-upload-rate", rate_arg(self.u_s)]
+            args = ["seed", "-v", "-p", seed_port, "-o", self.seed_dir,
+                    "--max-upload-rate", rate_arg(self.u_s)] + SEED_FLAGS
             if super_seed:
                 args.append("--super-seed")
             seed = self.gt_proc(args + [self.torrent], "seed", rundir)

@@ -147,10 +147,10 @@ def test_gtorrent_downloads_from(net, opentracker, tmp_path, seed, client,
     print("%s -> gtorrent (%s): %.1f s" % (client, kind, g.elapsed))
 
 
-def start_gt_seed(net, tr, case):
+def start_gt_seed(net, tr, case, extra=()):
     """`gtorrent seed` on the source data, once the tracker counts it."""
-    g = net.gt("seed", "-v", "-p", peers.free_port(), "-o", case.src,
-               case.torrent, tag="gt-seeder")
+    g = net.gt("seed", "-v", *extra, "-p", peers.free_port(), "-o",
+               case.src, case.torrent, tag="gt-seeder")
     assert tr.wait_peers(case.ih, complete=1, timeout=SEEDER_READY), why(
         "gtorrent seed never announced itself as a seeder", g)
     return g
@@ -194,6 +194,42 @@ def test_client_downloads_from(net, opentracker, tmp_path, seed, client,
     assert sm["uploaded"] >= case.total, why(
         "gtorrent seed uploaded less than the payload", sm, g)
     print("gtorrent -> %s (%s): %.1f s" % (client, kind, t))
+
+
+@pytest.mark.timeout(TEST_TIMEOUT)
+@pytest.mark.parametrize("pair", [("libtorrent", "aria2c"),
+                                  ("libtorrent", "transmission")])
+def test_two_clients_download_together_from(net, opentracker, tmp_path,
+                                            seed, pair):
+    """A rate-limited `gtorrent seed` (2 MiB/s) and two other clients
+    leeching at once: the seed spreads the pieces nobody has between
+    them (SUGGEST_PIECE) and refuses one a piece the other is fetching
+    (REJECT_REQUEST): both complete, byte for byte."""
+    tr = net.tracker()
+    case = Case(tmp_path, seed, "single", tr.announce)
+    tr.start(case.ih)
+    xs = [make_client(net, c, tmp_path, case) for c in pair]
+    outs = [tmp_path / ("out-" + c) for c in pair]
+    late = [i for i, x in enumerate(xs) if not x.dials_loopback]
+    for i in late:
+        xs[i].start_leecher(outs[i])
+    if late:
+        assert tr.wait_peers(case.ih, incomplete=len(late),
+                             timeout=SEEDER_READY), why(
+            "a client never announced itself", *xs)
+    g = start_gt_seed(net, tr, case, ("-vv", "--max-upload-rate", "2M"))
+    for i, x in enumerate(xs):
+        if i not in late:
+            x.start_leecher(outs[i])
+    for c, x, out in zip(pair, xs, outs):
+        assert x.wait_complete(DOWNLOAD_TIMEOUT), why(
+            "%s did not complete beside %s" % (c, pair), x, g)
+        case.check_soon(out)
+    assert g.alive(), why("gtorrent seed exited by itself", g)
+    assert g.interrupt() == 130, why(g)
+    print("%s: %d refusals, %s" % (
+        "+".join(pair), len(g.err_lines_with("refused (")),
+        g.err_lines_with("bytes sent were")))
 
 
 def swarm_tracker(tr, h, req):

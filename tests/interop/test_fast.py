@@ -7,9 +7,12 @@
 - gtorrent choked by a raw fast seeder asks only for the pieces that seeder
   allowed, never again for one whose request it rejected, and downloads
   the rest once unchoked.
-- A gtorrent seed tells a second leecher SUGGEST_PIECE of a piece it just
-  read for the first; a gtorrent leecher asks first for a piece suggested
-  to it (in its first pieces, before rarest-first takes over).
+- A gtorrent seed suggests to each leecher pieces nobody has, different
+  ones to each, and refuses a leecher a piece another is fetching from it
+  and nobody has yet (once); a gtorrent leecher tells a second leecher
+  SUGGEST_PIECE of a piece it just read for the first; a gtorrent
+  leecher asks first for a piece suggested to it (in its first pieces,
+  before rarest-first takes over).
 - libtorrent: a choking libtorrent seeder (no unchoke slots) still gives
   gtorrent its allowed-fast pieces; a libtorrent leecher downloads from a
   gtorrent seed that offered it its allowed-fast set.
@@ -290,16 +293,116 @@ def test_libtorrent_downloads_from_fast_gtorrent_seed(net, tmp_path, seed):
     assert g.alive(), why(g)
 
 
+def read_suggest_loop(c, res, who, seconds):
+    """Reads for the given time, recording SUGGEST_PIECE, REJECT and
+    PIECE headers into res[who]."""
+    deadline = time.monotonic() + seconds
+    while True:
+        mid, pl = recv_by(c, deadline)
+        if mid is None:
+            return
+        if mid == SUGGEST:
+            res[who]["sug"].append(struct.unpack(">I", pl)[0])
+        elif mid == REJECT:
+            res[who]["rej"].append(struct.unpack(">III", pl)[:2])
+        elif mid == PIECE:
+            res[who]["got"].append(struct.unpack(">II", pl[:8]))
+
+
 @pytest.mark.timeout(40)
-def test_gtorrent_seed_suggests_pieces_it_just_read(net, tmp_path, seed):
-    """Two raw fast leechers of a gtorrent seed: when A has a block of a
-    piece read from disk, B (unchoked, interested, lacking it) is told
-    SUGGEST_PIECE of it, once; A is not."""
+def test_gtorrent_seed_spreads_new_pieces_and_refuses_a_second_fetch(
+        net, tmp_path, seed):
+    """Two raw fast leechers of a gtorrent seed: each is told
+    SUGGEST_PIECE of pieces nobody has, different ones for each.  A asks
+    for one of its suggestions; B's request for that same piece, which
+    nobody has yet and A is fetching, gets a REJECT; asked again, B gets
+    it."""
     case = Case(tmp_path, seed)
     m = case.meta
-    piece = 77
     ready = {"A": threading.Event(), "B": threading.Event()}
-    res = {"A": [], "B": []}
+    res = {w: {"sug": [], "rej": [], "got": []} for w in "AB"}
+    step = {"a_asked": threading.Event(), "b_done": threading.Event()}
+    chosen = []
+
+    def script_a(c):
+        c.handshake(reserved=FAST_RESERVED)
+        c.send_msg(HAVE_NONE)
+        c.send_msg(INTERESTED)
+        if not c.wait_for(UNCHOKE, 5):
+            return
+        ready["A"].set()
+        read_suggest_loop(c, res, "A", 1.0)
+        if not res["A"]["sug"]:
+            return
+        chosen.append(res["A"]["sug"][0])
+        for b in (0, BLOCK):
+            c.send_msg(REQUEST, block_req(chosen[0], b, BLOCK))
+        read_suggest_loop(c, res, "A", 0.5)
+        step["a_asked"].set()
+        step["b_done"].wait(10)
+        c.idle()
+
+    def script_b(c):
+        c.handshake(reserved=FAST_RESERVED)
+        c.send_msg(HAVE_NONE)
+        c.send_msg(INTERESTED)
+        if not c.wait_for(UNCHOKE, 5):
+            return
+        ready["B"].set()
+        if not step["a_asked"].wait(10):
+            return
+        read_suggest_loop(c, res, "B", 0.2)
+        c.send_msg(REQUEST, block_req(chosen[0], 0, BLOCK))
+        read_suggest_loop(c, res, "B", 1.0)
+        c.send_msg(REQUEST, block_req(chosen[0], 0, BLOCK))
+        read_suggest_loop(c, res, "B", 1.0)
+        step["b_done"].set()
+        c.idle()
+
+    port = peers.free_port()
+    g = net.gt("seed", "-vv", "--no-tracker", "-p", port, "-o", case.src,
+               case.torrent, tag="seeder")
+    assert peers.wait_listening(port, 20, g.alive), why(
+        "gtorrent seed does not listen", g)
+    ha = net.scripted(m, script_a, "A", listen=False)
+    hb = net.scripted(m, script_b, "B", listen=False)
+    hb.connect_to(port, timeout=15)
+    assert ready["B"].wait(10), why("B never unchoked", hb, g)
+    ha.connect_to(port, timeout=15)
+    assert ready["A"].wait(10), why("A never unchoked", ha, g)
+    assert step["b_done"].wait(20), why("the script did not finish", res,
+                                        ha, hb, g)
+    sa, sb = set(res["A"]["sug"]), set(res["B"]["sug"])
+    assert len(sa) >= 2 and len(sb) >= 2, why(res, g)
+    assert not sa & sb, why("the same piece suggested to both", res, g)
+    x = chosen[0]
+    assert res["A"]["got"] == [(x, 0), (x, BLOCK)], why(res, g)
+    assert res["B"]["rej"] == [(x, 0)], why("B's first request for the "
+                                            "piece A fetches", res, g)
+    assert res["B"]["got"] == [(x, 0)], why("asked again, B gets it",
+                                            res, g)
+    assert g.err_lines_with("refused"), why(g)
+    assert not ha.errors and not hb.errors, why(ha, hb)
+
+
+@pytest.mark.timeout(40)
+def test_gtorrent_leecher_suggests_pieces_it_just_read(net, tmp_path,
+                                                        seed):
+    """A gtorrent that holds half the file (a leecher) and two raw fast
+    leechers: when A has a block of a piece read from disk, B
+    (unchoked, interested, lacking it) is told SUGGEST_PIECE of it, once;
+    A is not.  (A seed suggests the pieces nobody has instead.)"""
+    case = Case(tmp_path, seed)
+    m = case.meta
+    out = tmp_path / "out"
+    out.mkdir()
+    data = bytearray((case.src / case.name).read_bytes())
+    half = (m.npieces // 2) * PL
+    data[half:] = bytes(len(data) - half)
+    (out / case.name).write_bytes(bytes(data))
+    piece = 7
+    ready = {"A": threading.Event(), "B": threading.Event()}
+    res = {w: {"sug": [], "rej": [], "got": []} for w in "AB"}
     go = threading.Event()
 
     def script_for(who):
@@ -316,21 +419,17 @@ def test_gtorrent_seed_suggests_pieces_it_just_read(net, tmp_path, seed):
                     c.send_msg(REQUEST, block_req(piece, b, BLOCK))
                 # and again, the piece still in the ring: no 2nd SUGGEST
                 c.send_msg(REQUEST, block_req(piece, 0, BLOCK))
-            deadline = time.monotonic() + 4
-            while True:
-                mid, pl = recv_by(c, deadline)
-                if mid is None:
-                    break
-                if mid == SUGGEST:
-                    res[who].append(struct.unpack(">I", pl)[0])
+            read_suggest_loop(c, res, who, 4)
             c.idle()
         return script
 
     port = peers.free_port()
-    g = net.gt("seed", "-vvv", "--no-tracker", "-p", port, "-o", case.src,
-               case.torrent, tag="seeder")
+    # --no-tracker wants a --peer: one that is not listening
+    g = net.gt("-vvv", "--no-tracker", "-p", port, "-o", out, "--peer",
+               "127.0.0.1:%d" % peers.free_port(), case.torrent,
+               tag="leecher")
     assert peers.wait_listening(port, 20, g.alive), why(
-        "gtorrent seed does not listen", g)
+        "gtorrent does not listen", g)
     ha = net.scripted(m, script_for("A"), "A", listen=False)
     hb = net.scripted(m, script_for("B"), "B", listen=False)
     hb.connect_to(port, timeout=15)
@@ -338,11 +437,11 @@ def test_gtorrent_seed_suggests_pieces_it_just_read(net, tmp_path, seed):
     ha.connect_to(port, timeout=15)
     assert ready["A"].wait(10), why("A never unchoked", ha, g)
     go.set()
-    assert peers.wait_until(lambda: res["B"], 6), why(
+    assert peers.wait_until(lambda: res["B"]["sug"], 6), why(
         "B got no SUGGEST", hb, g)
     time.sleep(1)
-    assert res["B"] == [piece], why(res, g)
-    assert res["A"] == [], why(res, g)
+    assert res["B"]["sug"] == [piece], why(res, g)
+    assert res["A"]["sug"] == [], why(res, g)
     assert not ha.errors and not hb.errors, why(ha, hb)
 
 

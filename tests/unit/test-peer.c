@@ -1085,6 +1085,37 @@ Test(peer, choke_abandons_plain)
 	fx_free(&x);
 }
 
+/*
+ * A piece it rejected while unchoking us (a seed that sends it to another
+ * peer already) is not asked of it again for PEER_REFUSED_MS.
+ */
+Test(peer, reject_while_unchoked_avoids_the_piece)
+{
+	struct fx		x;
+	struct block_req	q[64];
+	const struct bitfield	*set;
+	size_t			nq;
+	uint32_t		piece;
+
+	fx_std(&x, true);
+	nq = start_download(&x, q, nitems(q));
+	cr_assert_eq(nq, 32);
+	piece = q[0].piece;
+	cr_assert(bitfield_get(peer_pick_set(x.p), piece));
+	x.now += 5;
+	cr_assert_eq(feed_blk(&x, WIRE_REJECT, q[0].piece, q[0].offset,
+	    q[0].length), GT_OK);
+	cr_assert_eq(x.f.nabandon, 1);
+	set = peer_pick_set(x.p);
+	cr_assert_not(bitfield_get(set, piece), "asked of it again");
+	cr_assert(bitfield_get(set, piece + 1));
+	cr_assert(bitfield_get(peer_has(x.p), piece), "it still has it");
+	x.now = T0 + 5 + PEER_REFUSED_MS;
+	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+	cr_assert(bitfield_get(peer_pick_set(x.p), piece), "for good");
+	fx_free(&x);
+}
+
 Test(peer, choke_under_fast_waits_for_rejects)
 {
 	struct fx		x;
@@ -1526,6 +1557,7 @@ Test(peer, no_anti_snub)
 	struct fx_opts		o = {
 		.ours = have0, .we_fast = true, .they_fast = true,
 		.we_ext = true, .they_ext = true, .no_anti_snub = true,
+		.npieces = 64,	/* more than PEER_REFUSED_MAX avoided */
 	};
 	struct fx		x;
 	struct block_req	q[64];
@@ -1555,11 +1587,16 @@ Test(peer, no_anti_snub)
  */
 Test(peer, snub_without_blocks)
 {
+	struct fx_opts		o = {
+		.ours = have0, .we_fast = true, .they_fast = true,
+		.we_ext = true, .they_ext = true,
+		.npieces = 64,	/* more than PEER_REFUSED_MAX avoided */
+	};
 	struct fx		x;
 	struct block_req	q[64];
 	size_t			nq, i;
 
-	fx_std(&x, true);
+	fx_init(&x, &o);
 	nq = start_download(&x, q, nitems(q));
 	for (x.now = T0 + 15000; x.now < T0 + PEER_SNUB_MS; x.now += 15000) {
 		for (i = 0; i < nq; i++)

@@ -307,6 +307,25 @@ Test(picker, rarest_by_haves)
 	picker_free(p);
 }
 
+Test(picker, rarest_level_of_pieces_we_lack)
+{
+	struct picker		*p = mk(4, BLK, BLK, &rarest);
+	static const uint32_t	 av[4] = { 0, 3, 2, 5 };
+	uint32_t		 i, k;
+
+	cr_assert_eq(picker_rarest(p), 0, "nobody has anything");
+	for (i = 0; i < 4; i++)
+		for (k = 0; k < av[i]; k++)
+			picker_peer_have(p, i);
+	cr_assert_eq(picker_rarest(p), 2, "0 is nobody's, 2 the rarest");
+	picker_have(p, 2);		/* ours now: not a candidate */
+	cr_assert_eq(picker_rarest(p), 3);
+	picker_have(p, 1);
+	picker_have(p, 3);
+	cr_assert_eq(picker_rarest(p), 0, "only piece 0 left, nobody's");
+	picker_free(p);
+}
+
 /* The first n pieces picked from a seed of npieces equal pieces. */
 static void
 first_picks(uint64_t seed, uint32_t random_first, uint32_t *got, size_t n)
