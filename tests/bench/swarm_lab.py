@@ -913,13 +913,15 @@ def snub_script(c):
 
 def fr_estimate(lab, t):
     """The fraction of F a peer that never uploads gets by time t from
-    optimistic unchokes alone: each of the N-1 honest leechers (and the
-    seed) gives 1/(S+1) of its upload to one of its choked interested
-    peers (N-1-S of them; N-S for the seed), rotated every 30 s."""
+    optimistic unchokes alone: each of the N-1 honest leechers gives
+    1/(S+1) of its upload to one of its choked interested peers (N-1-S
+    of them), rotated every 30 s; the seed, which has nothing to judge a
+    peer by (nobody uploads to it), gives every leecher the same share
+    over time with its round robin (libtorrent's seeding choker too):
+    u_s / N."""
     n = lab.n
     s = SLOTS
-    r = (n - 1) * lab.u / (s + 1) / max(1, n - 1 - s) + \
-        lab.u_s / (s + 1) / max(1, n - s)
+    r = (n - 1) * lab.u / (s + 1) / max(1, n - 1 - s) + lab.u_s / n
     return min(1.0, r * t / lab.size)
 
 
@@ -1135,7 +1137,7 @@ def run_cases(lab, cases, clients, table, outdir, details):
                     table.add("2 free-rider %s" % tag, name,
                               "FR share of F when others last done",
                               "%.2f" % frac if frac is not None else "-",
-                              "~%.2f (optimistic only, S=%d)" % (est,
+                              "~%.2f (optimistic only, S=%d; seed: u_s/N)" % (est,
                                                                   SLOTS),
                               None)
             table.add("2 free-rider %s" % tag, "", "rates, T_min",
