@@ -1424,6 +1424,8 @@ peer_deadline(const struct peer *p)
 		t = MIN(t, request_expiry(p));
 	if (p->cfg.anti_snub && p->waiting && !p->peer_choking && !p->snubbed)
 		t = MIN(t, p->wait_since + PEER_SNUB_MS);
+	if (p->nrefused > 0)		/* asked again then (peer_tick) */
+		t = MIN(t, p->refused_ms[0] + PEER_REFUSED_MS);
 	return t;
 }
 

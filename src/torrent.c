@@ -298,6 +298,9 @@ pick_fast(struct torrent *t, struct peer *p, const struct block_req *busy,
 	if (n < max)
 		n += picker_next(t->pk, peer_pick_set(p), busy, nbusy,
 		    out + n, max - n);
+	/* Only pieces it refused us are left: ask again rather than idle. */
+	if (n == 0 && nbusy == 0 && !peer_is_choking(p))
+		n = picker_next(t->pk, peer_has(p), busy, nbusy, out, max);
 	return n;
 }
 

@@ -1110,6 +1110,8 @@ Test(peer, reject_while_unchoked_avoids_the_piece)
 	cr_assert_not(bitfield_get(set, piece), "asked of it again");
 	cr_assert(bitfield_get(set, piece + 1));
 	cr_assert(bitfield_get(peer_has(x.p), piece), "it still has it");
+	cr_assert_leq(peer_deadline(x.p), T0 + 5 + PEER_REFUSED_MS,
+	    "no tick to ask again");
 	x.now = T0 + 5 + PEER_REFUSED_MS;
 	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
 	cr_assert(bitfield_get(peer_pick_set(x.p), piece), "for good");
