@@ -1609,7 +1609,8 @@ Test(peer, snub_without_blocks)
 		cr_assert_eq(peer_queue_len(x.p), 32);
 	}
 	cr_assert_eq(x.f.nabandon, 3 * 32);
-	cr_assert_eq(peer_deadline(x.p), T0 + PEER_SNUB_MS);
+	/* (the refused pieces' 10 s may end first) */
+	cr_assert_leq(peer_deadline(x.p), T0 + PEER_SNUB_MS);
 	cr_assert_eq(peer_tick(x.p, T0 + PEER_SNUB_MS - 1), GT_OK);
 	cr_assert_not(peer_is_snubbed(x.p));
 	cr_assert_eq(peer_tick(x.p, T0 + PEER_SNUB_MS), GT_OK);
