@@ -37,7 +37,7 @@
  * Wiring: the pure modules decide (peer: the protocol of one connection;
  * picker: which blocks; swarm: whom to dial, ban, unchoke, serve;
  * announce through announcer: when to ask the trackers), net moves the
- * bytes, storage keeps them; this file connects their inputs and outputs.
+ * bytes, storage keeps them; torrent*.c connect their inputs and outputs.
  * The one timer of the swarm's rhythm is armed to swarm_deadline.
  * The serving side (seeding limits, serving, choking, super-seeding) is
  * in torrent-serve.c, the extension protocol (BEP 10: metadata, PEX) in
