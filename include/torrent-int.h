@@ -20,6 +20,7 @@
 
 #include "bitfield.h"
 #include "crypto.h"
+#include "err.h"
 #include "extmsg.h"
 #include "metainfo.h"
 #include "peer.h"
@@ -28,7 +29,6 @@
 #include "spread.h"
 #include "swarm.h"
 #include "torrent.h"
-
 
 #define TORRENT_HASH_LANES	4	/* pieces hashed together, at most */
 #define TORRENT_WQ_MAX		256	/* blocks waiting to be written */
@@ -163,7 +163,6 @@ seeding(const struct torrent *t)
 {
 	return t->o.seed || t->o.upload_only;
 }
-
 
 /* torrent.c */
 void		torrent_got_metadata(struct torrent *);
