@@ -29,6 +29,7 @@
 #include "spread.h"
 #include "superseed.h"
 #include "swarm.h"
+#include "torrent-int.h"
 #include "torrent.h"
 #include "util.h"
 
@@ -36,61 +37,22 @@
  * Wiring: the pure modules decide (peer: the protocol of one connection;
  * picker: which blocks; swarm: whom to dial, ban, unchoke, serve;
  * announce through announcer: when to ask the trackers), net moves the
- * bytes, storage keeps them; this file connects their inputs and outputs.
+ * bytes, storage keeps them; torrent*.c connect their inputs and outputs.
  * The one timer of the swarm's rhythm is armed to swarm_deadline.
+ * The serving side (seeding limits, serving, choking, super-seeding) is
+ * in torrent-serve.c, the extension protocol (BEP 10: metadata, PEX) in
+ * torrent-ext.c; torrent-int.h holds what the three share.
  */
 
 #define TORRENT_RANDOM_FIRST	4
-#define TORRENT_HASH_LANES	4	/* pieces hashed together, at most */
 #define TORRENT_HASH_BUF	(4u << 20)	/* batch buffer, at most */
 #define TORRENT_HASH_WAIT_MS	10	/* a partial batch waits this long */
 #define TORRENT_PICK_BATCH	16	/* pick when 1/16 of the queue is out */
-#define TORRENT_WQ_MAX		256	/* blocks waiting to be written */
 #define TORRENT_MAGNET_LEFT	16384	/* "left" before the metadata */
 #define TORRENT_LATE_HAVES	65536	/* HAVEs sent once the metadata came */
-#define TORRENT_SEED_POLL_MS	50	/* draining after a seeding limit */
 #define TORRENT_ALLOWED_FAST	10	/* BEP 6 set size, at most */
-#define TORRENT_RECENT_READS	8	/* pieces read to serve: suggested */
 
 _Static_assert(TORRENT_CONTRIB_MAX < 256, "pr->nc is a uint8_t");
-
-/* The torrent's side of one connection; net owns the socket and peer. */
-struct tconn {
-	struct torrent		*t;
-	struct conn		*c;		/* valid until closed */
-	struct peer		*p;		/* c's */
-	TAILQ_ENTRY(tconn)	 entry;		/* torrent's list */
-	uint32_t		 cand;		/* swarm candidate, or
-						   UINT32_MAX */
-	uint64_t		 active_ms;	/* handshakes done at; 0: not */
-	bool			 optimistic;	/* holds the optimistic slot */
-	uint64_t		 turn_ms;	/* we last unchoked it (0:
-						   never) */
-	uint64_t		 turn_up;	/* peer_uploaded() then */
-	uint32_t		 seq;		/* the metadata assembler's id */
-	struct ext_handshake	 ext;		/* theirs (BEP 10) */
-	bool			 got_ext;
-	bool			 md_peer;	/* added to the assembler */
-	bool			 md_gave;	/* sent us a metadata piece */
-	bool			 pinged;	/* its PORT was pinged */
-	struct pex		*pex;		/* BEP 11 with it, or NULL */
-	bool			 ss;		/* super-seeded: sees only the
-						   pieces revealed to it */
-	struct spread_peer	 sp;		/* our suggestions to it, as a
-						   seed (spread.h) */
-};
-TAILQ_HEAD(tconn_list, tconn);
-
-/*
- * A received block waiting to be written: data points into tc's receive
- * buffer, pinned (net_pin) until it is written.
- */
-struct wq_block {
-	uint64_t	 off;		/* torrent offset */
-	const uint8_t	*data;
-	uint32_t	 len;
-	struct tconn	*tc;
-};
 
 /*
  * A piece in progress: its SHA-1 over the blocks received in order so far
@@ -106,106 +68,10 @@ struct prog {
 	struct prog		*free_next;
 };
 
-struct torrent {
-	struct torrent_host	  h;
-	struct reactor		 *r;
-	const struct metainfo	 *m;		/* NULL until the metadata */
-	struct metainfo		  mi;		/* a magnet's, once verified */
-	uint8_t			  info_hash[SHA1_LEN];
-	char			 *name;		/* m->name, or a magnet's dn
-						   or hex info-hash */
-	struct metadata		 *md;		/* a magnet's, until verified */
-	struct reactor_timer	 *md_timer;	/* its deadline; completion */
-	struct reactor_timer	 *pex_timer;
-	bool			  md_done;	/* verified: finish off */
-	uint32_t		  next_seq;
-	struct torrent_opts	  o;
-	struct torrent_events	  ev;
-	char			 *dir;
-	struct storage		 *st;
-	struct picker		 *pk;
-	struct swarm		 *sw;
-	struct announcer	 *an;		/* NULL: no trackers */
-	struct bitfield		  have;		/* verified pieces */
-	struct peer_config	  pcfg;
-	struct prng		  rng;
-
-	struct tconn_list	  conns;
-	uint32_t		  nconns;
-	uint32_t		  npeers;	/* handshakes done */
-
-	struct prog		**ptab;		/* pieces in progress */
-	uint32_t		  pmask;	/* ptab size - 1 */
-	size_t			  pcount;
-	unsigned		  lanes;	/* batch hashing; 0: stream */
-	uint32_t		  hq[TORRENT_HASH_LANES]; /* to hash */
-	size_t			  nhq;
-	uint8_t			 *hbuf;		/* lanes * piece length */
-	struct reactor_timer	 *hash_timer;
-	struct prog		 *free_prog;
-	uint8_t			 *scratch;	/* WIRE_MAX_REQUEST bytes */
-	struct wq_block		  wq[TORRENT_WQ_MAX];	/* to write */
-	size_t			  nwq;
-
-	struct reactor_timer	 *tick_timer;	/* swarm_deadline */
-	struct reactor_timer	 *refill_timer;
-	struct net_limit	 *lim;		/* --max-*-rate, its conns' */
-
-	uint64_t		  size;		/* payload bytes */
-	uint64_t		  have_bytes;
-	uint64_t		  downloaded, uploaded;
-	uint64_t		  wasted;	/* duplicate blocks' bytes */
-	uint32_t		 *sent;		/* per piece: bytes served */
-	uint64_t		  resent;	/* served past a piece's size */
-	struct seedlimit	  sl;		/* when seeding ends */
-	struct reactor_timer	 *seed_timer;	/* its deadline; draining */
-	bool			  seed_over;	/* a limit reached: serve no
-						   more */
-	bool			  seed_told;	/* ev.seed_limit called */
-	uint64_t		  seed_over_ms;
-	bool			  complete, stopped, fatal, started;
-	bool			  dht_search;	/* running on h.dht */
-	uint32_t		  dht_peers;	/* new addresses it gave */
-
-	/* Super-seeding (BEP 16), from the first peer it applies to */
-	struct superseed	 *ss;
-	struct bitfield		  ss_none;	/* what its peers see first */
-	struct reactor_timer	 *ss_timer;	/* superseed_deadline */
-	bool			  ss_news;	/* a HAVE came: reveal */
-	struct spread		 *spread;	/* seeding: what to suggest */
-	struct bitfield		  sug_rare;	/* pick_fast's scratch */
-	uint32_t		  recent[TORRENT_RECENT_READS]; /* ring */
-	size_t			  nrecent, recent_pos;
-};
-
 static void	torrent_fatal(struct torrent *, enum gt_err, const char *);
-static void	torrent_got_metadata(struct torrent *);
-static enum gt_err hook_extended(void *, struct peer *, uint8_t,
-		    const uint8_t *, size_t);
 static void	torrent_refill_soon(struct torrent *);
 static void	torrent_rearm(struct torrent *);
 static void	hash_run(struct torrent *);
-static void	ss_timer_cb(void *);
-
-/* ---- small things -------------------------------------------------------- */
-
-static uint64_t
-now_ms(const struct torrent *t)
-{
-	return reactor_now_ms(t->r);
-}
-
-static bool
-tc_live(const struct tconn *tc)
-{
-	return tc->active_ms != 0 && peer_state(tc->p) == PEER_ACTIVE;
-}
-
-static bool
-seeding(const struct torrent *t)
-{
-	return t->o.seed || t->o.upload_only;
-}
 
 /* ---- peer hooks (ctx is the tconn) --------------------------------------- */
 
@@ -372,7 +238,7 @@ static const struct peer_hooks torrent_peer_hooks = {
 	.has_piece = hook_has_piece,
 	.wants = hook_wants,
 	.request = NULL,	/* served from the peer's queue: tc_writable */
-	.extended = hook_extended,
+	.extended = torrent_hook_extended,
 	.port = hook_port,
 };
 
@@ -673,101 +539,6 @@ hook_port(void *ctx, struct peer *p, uint16_t port)
 	}
 }
 
-/* ---- seeding limits (seedlimit) ----------------------------------------- */
-
-/*
- * Nothing left in any peer's output, ours or the kernel's?  Closing with
- * the peer's last blocks still in the send queue would lose them: a
- * close with input unread resets the connection (a libtorrent leecher
- * was left at 99 % now and then).
- */
-static bool
-seed_drained(const struct torrent *t)
-{
-	const struct tconn	*tc;
-
-	TAILQ_FOREACH(tc, &t->conns, entry)
-		if (tc->c != NULL && net_out_unacked(tc->c) > 0)
-			return false;
-	return true;
-}
-
-static void
-seed_rearm(struct torrent *t)
-{
-	uint64_t	d = seedlimit_deadline(&t->sl);
-
-	if (t->stopped || t->seed_told)
-		reactor_timer_cancel(t->seed_timer);
-	else if (t->seed_over)
-		reactor_timer_in(t->seed_timer, TORRENT_SEED_POLL_MS);
-	else if (d == UINT64_MAX)
-		reactor_timer_cancel(t->seed_timer);
-	else
-		reactor_timer_at(t->seed_timer, d);
-}
-
-/*
- * A limit reached: serve no more, let what is queued go out (bounded),
- * then tell the owner, which ends the torrent.
- */
-static void
-seed_timer_cb(void *arg)
-{
-	struct torrent		*t = arg;
-	enum seedlimit_reason	 why;
-	char			 text[SEEDLIMIT_WHYLEN];
-	uint64_t		 now = now_ms(t);
-
-	if (t->stopped || t->seed_told)
-		return;
-	if (!t->seed_over) {
-		why = seedlimit_check(&t->sl, t->uploaded, now);
-		if (why == SEEDLIMIT_NONE) {
-			seed_rearm(t);
-			return;
-		}
-		t->seed_over = true;
-		t->seed_over_ms = now;
-		seedlimit_describe(&t->sl, text, sizeof(text));
-		log_info("%s: seeding limit: %s", t->name, text);
-	}
-	if (!seed_drained(t) && now - t->seed_over_ms < TORRENT_SEED_DRAIN_MS) {
-		seed_rearm(t);
-		return;
-	}
-	t->seed_told = true;
-	seedlimit_describe(&t->sl, text, sizeof(text));
-	if (t->ev.seed_limit != NULL)
-		t->ev.seed_limit(t->ev.arg, seedlimit_reached(&t->sl), text);
-	else
-		torrent_stop(t);
-}
-
-/* Seeding begins (download complete, or `gtorrent seed` started). */
-static void
-seed_begin(struct torrent *t)
-{
-	if (!seeding(t) || !seedlimit_active(&t->sl) || t->sl.seeding ||
-	    t->stopped)
-		return;
-	seedlimit_start(&t->sl, t->uploaded, now_ms(t));
-	log_debug("%s: seeding; limits: ratio %.2f, time %u s, idle %u s",
-	    t->name, t->sl.o.ratio, t->sl.o.time_s, t->sl.o.idle_s);
-	/* A ratio met while downloading ends it now. */
-	reactor_timer_in(t->seed_timer, 0);
-}
-
-/* Payload went out (tc_writable): O(1). */
-static void
-seed_on_upload(struct torrent *t)
-{
-	if (!t->seed_over && seedlimit_active(&t->sl) &&
-	    seedlimit_on_upload(&t->sl, t->uploaded, now_ms(t)) !=
-	    SEEDLIMIT_NONE)
-		reactor_timer_in(t->seed_timer, 0);	/* not in a hook */
-}
-
 /* ---- piece completion ---------------------------------------------------- */
 
 /* Drops every connection to k (by address or peer id). */
@@ -810,7 +581,7 @@ torrent_completed(struct torrent *t)
 	if (t->ev.complete != NULL)
 		t->ev.complete(t->ev.arg);
 	if (t->started)
-		seed_begin(t);
+		torrent_seed_begin(t);
 }
 
 static void
@@ -1028,786 +799,6 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 	return GT_OK;
 }
 
-/* ---- serving ------------------------------------------------------------- */
-
-/*
- * BEP 6 suggestions: a piece just read from disk to serve a block is in
- * the page cache, cheap to serve again; the other peers that want it are
- * told (SUGGEST_PIECE), when it enters a small ring of pieces recently
- * read.  peer_suggest sends a piece at most once per peer, and only to
- * peers we unchoke and that are interested.  Not once we seed: a seed
- * suggests the pieces nobody has instead (spread_top), since a piece it
- * just read is one it just sent, and every peer that took the hint would
- * fetch that same piece from it again.
- */
-static void
-suggest_read(struct torrent *t, struct tconn *self, uint32_t piece)
-{
-	struct tconn	*tc;
-	uint64_t	 now = now_ms(t);
-	size_t		 i;
-
-	if (t->complete)
-		return;
-	for (i = 0; i < t->nrecent; i++) {
-		if (t->recent[i] == piece)
-			return;
-	}
-	t->recent[t->recent_pos] = piece;
-	t->recent_pos = (t->recent_pos + 1) % TORRENT_RECENT_READS;
-	if (t->nrecent < TORRENT_RECENT_READS)
-		t->nrecent++;
-	TAILQ_FOREACH(tc, &t->conns, entry) {
-		if (tc != self && tc_live(tc) && !tc->ss &&
-		    peer_suggest(tc->p, piece, now))
-			net_flush_soon(tc->c);
-	}
-}
-
-/*
- * A seed's suggestions (spread.h): each unchoked, interested peer with the
- * fast extension is told of pieces that no peer has and nobody else is
- * fetching, a few more than its requests queued here cover, so that the
- * leechers fetch different pieces from us.  The requests of every peer
- * claim their pieces.  Not with super-seeding, which does the same by
- * hiding the rest.
- */
-static void
-spread_top(struct torrent *t, struct tconn *tc, uint64_t now)
-{
-	const struct block_req	*q;
-	uint32_t		 piece, last = UINT32_MAX;
-	size_t			 ahead, n, i;
-	bool			 sent = false;
-
-	if (!t->complete || t->o.super_seed || tc->ss || t->stopped ||
-	    t->seed_over || t->pk == NULL || !tc_live(tc))
-		return;
-	if (t->spread == NULL)
-		t->spread = spread_new(t->pcfg.npieces, prng_next(&t->rng));
-	/* What any peer asked for is its own, no longer a suggestion. */
-	q = peer_requests_queued(tc->p, &n);
-	for (i = 0; i < n; i++) {
-		if (q[i].piece != last)
-			spread_requested(t->spread, &tc->sp, q[i].piece, now);
-		last = q[i].piece;
-	}
-	if (!peer_is_fast(tc->p) || peer_am_choking(tc->p) ||
-	    !peer_is_interested(tc->p))
-		return;
-	ahead = SPREAD_AHEAD_MIN + n * WIRE_BLOCK / t->pcfg.piece_length;
-	while ((piece = spread_next(t->spread, &tc->sp, peer_has(tc->p),
-	    t->pk, ahead, now)) != UINT32_MAX) {
-		if (!peer_suggest(tc->p, piece, now)) {
-			spread_skip(t->spread, piece, now);
-			break;
-		}
-		spread_opened(t->spread, &tc->sp, piece, now);
-		sent = true;
-	}
-	if (sent)
-		net_flush_soon(tc->c);
-}
-
-/*
- * Bytes served per piece: what goes out past a piece's size is a copy
- * sent again (the -v summary's "sent again"; the swarm laboratory reads
- * it to see how many copies of the file a seed sends).
- */
-static void
-count_sent(struct torrent *t, struct tconn *tc, const struct block_req *r)
-{
-	uint32_t	size = metainfo_piece_size(t->m, r->piece);
-
-	if (t->sent == NULL)
-		t->sent = xcalloc(t->pcfg.npieces, sizeof(*t->sent));
-	if (t->sent[r->piece] >= size) {
-		if (t->sent[r->piece] - size < r->length)
-			log_obj_at(LOG_DEBUG, net_conn_name(tc->c),
-			    "piece %u sent again", r->piece);
-		t->resent += r->length;
-	}
-	if (t->sent[r->piece] <= UINT32_MAX - r->length)
-		t->sent[r->piece] += r->length;
-}
-
-/*
- * Rejects every request of the peer's for piece (spread_refuse: another
- * peer is fetching it from us, and nobody has it yet).
- */
-static void
-refuse_piece(struct tconn *tc, uint32_t piece)
-{
-	const struct block_req	*q;
-	struct block_req	 r;
-	size_t			 n, i = 0, k = 0, before;
-
-	while ((q = peer_requests_queued(tc->p, &n)) != NULL && i < n) {
-		if (q[i].piece != piece) {
-			i++;
-			continue;
-		}
-		r = q[i];
-		before = n;
-		(void)peer_reject_request(tc->p, &r);
-		(void)peer_requests_queued(tc->p, &n);
-		if (n == before)
-			i++;		/* not removed: never loop */
-		k++;
-	}
-	log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "piece %u refused (%zu "
-	    "requests): another peer is fetching it", piece, k);
-	net_flush_soon(tc->c);
-}
-
-/*
- * Answers the peer's requests while its output has room (swarm_serve).  A
- * super-seeded peer gets only the pieces revealed to it: the others are
- * rejected (BEP 6), or dropped.
- */
-static void
-torrent_serve(struct torrent *t, struct tconn *tc)
-{
-	struct block_req	r;
-	uint64_t		up0;
-	enum gt_err		e;
-	bool			have;
-
-	while (!t->stopped && !t->seed_over &&
-	    peer_next_request(tc->p, &r)) {
-		have = tc->ss ? superseed_revealed(t->ss, tc->seq, r.piece) :
-		    bitfield_get(&t->have, r.piece);
-		/* Choked, the peer still gets its allowed-fast pieces. */
-		switch (swarm_serve(t->sw, have, peer_am_choking(tc->p) &&
-		    !peer_allows_fast(tc->p, r.piece),
-		    net_out_pending(tc->c))) {
-		case SWARM_SERVE_LATER:
-			return;
-		case SWARM_SERVE_REJECT:
-			peer_reject_request(tc->p, &r);
-			continue;
-		case SWARM_SERVE:
-			break;
-		}
-		if (t->spread != NULL && !tc->ss && peer_is_fast(tc->p) &&
-		    !peer_am_choking(tc->p) && spread_refuse(t->spread,
-		    &tc->sp, t->pk, r.piece, now_ms(t))) {
-			refuse_piece(tc, r.piece);
-			continue;
-		}
-		e = storage_read(t->st, r.piece, r.offset, t->scratch,
-		    r.length);
-		if (e != GT_OK) {
-			log_warn("%s: cannot read piece %u: %s", t->name,
-			    r.piece, gt_strerror(e));
-			net_close(tc->c, "cannot read piece %u", r.piece);
-			return;
-		}
-		suggest_read(t, tc, r.piece);
-		if (t->spread != NULL)
-			spread_requested(t->spread, &tc->sp, r.piece,
-			    now_ms(t));
-		up0 = peer_uploaded(tc->p);
-		if (peer_send_block(tc->p, &r, t->scratch) != GT_OK)
-			return;
-		t->uploaded += peer_uploaded(tc->p) - up0;
-		count_sent(t, tc, &r);
-		if (tc->ss)
-			superseed_peer_served(t->ss, tc->seq, r.piece,
-			    now_ms(t));
-	}
-}
-
-/* ---- choking ------------------------------------------------------------- */
-
-/* The choker is fed the peers' rates over the window it expects. */
-_Static_assert(PEER_RATE_AVG_MS == CHOKE_RATE_MS,
-    "peer_*_rate_avg must cover CHOKE_RATE_MS");
-
-/* Chokes or unchokes tc; an unchoke starts its turn (choke.h). */
-static void
-tc_set_choking(struct tconn *tc, bool choke, const char *why, uint64_t now)
-{
-	if (peer_am_choking(tc->p) == choke)
-		return;
-	log_debug("%s: %s %s (%s)", tc->t->name, choke ? "choke" : "unchoke",
-	    net_conn_name(tc->c), why);
-	if (!choke) {
-		tc->turn_ms = now;
-		tc->turn_up = peer_uploaded(tc->p);
-	}
-	peer_set_choking(tc->p, choke, now);
-	net_flush_soon(tc->c);
-	if (!choke)
-		spread_top(tc->t, tc, now);
-}
-
-static void
-torrent_rechoke(struct torrent *t, bool rotate)
-{
-	struct choke_peer	*cp;
-	struct tconn		*tc, **cs;
-	bool			*un, *opt;
-	uint64_t		 now = now_ms(t);
-	size_t			 n = 0, i;
-
-	if (t->npeers == 0 || t->pk == NULL)
-		return;
-	cp = xcalloc(t->nconns, sizeof(*cp));
-	cs = xcalloc(t->nconns, sizeof(*cs));
-	un = xcalloc(t->nconns, sizeof(*un));
-	opt = xcalloc(t->nconns, sizeof(*opt));
-	TAILQ_FOREACH(tc, &t->conns, entry) {
-		if (!tc_live(tc) || n == t->nconns)
-			continue;
-		cs[n] = tc;
-		cp[n] = (struct choke_peer){
-			.id = (uint32_t)n,
-			.interested = peer_is_interested(tc->p),
-			.snubbed = peer_is_snubbed(tc->p),
-			.seed = peer_is_seed(tc->p),
-			.unchoked = !peer_am_choking(tc->p),
-			.unchokes_us = !peer_is_choking(tc->p),
-			.optimistic = tc->optimistic,
-			.down_rate = peer_down_rate_avg(tc->p, now),
-			.up_rate = peer_up_rate_avg(tc->p, now),
-			.connected_ms = tc->active_ms,
-			.turn_ms = tc->turn_ms,
-			.turn_bytes = peer_uploaded(tc->p) - tc->turn_up,
-			.uploaded = peer_uploaded(tc->p),
-		};
-		n++;
-	}
-	swarm_rechoke(t->sw, cp, n, rotate, t->complete, now, un, opt);
-	for (i = 0; i < n; i++) {
-		tc = cs[i];
-		log_debug("%s: rechoke %s: %sinterested%s%s, down %llu B/s "
-		    "(%llu B), up %llu B/s (%llu B) -> %s", t->name,
-		    net_conn_name(tc->c), cp[i].interested ? "" : "not ",
-		    cp[i].snubbed ? ", snubbed" : "",
-		    cp[i].unchokes_us ? ", unchokes us" : "",
-		    (unsigned long long)cp[i].down_rate,
-		    (unsigned long long)peer_downloaded(tc->p),
-		    (unsigned long long)cp[i].up_rate,
-		    (unsigned long long)cp[i].uploaded,
-		    !un[i] ? "choked" : opt[i] ? "optimistic" : "unchoked");
-		tc->optimistic = opt[i];
-		tc_set_choking(tc, !un[i], !un[i] ? "rechoke" : opt[i] ?
-		    "optimistic" : t->o.choking ? "regular" : "no choking",
-		    now);
-	}
-	free(opt);
-	free(un);
-	free(cs);
-	free(cp);
-}
-
-/* An interested newcomer gets a free slot at once, not at the rechoke. */
-static void
-unchoke_newcomer(struct torrent *t, struct tconn *tc)
-{
-	struct tconn	*o;
-	uint32_t	 unchoked = 0;
-
-	TAILQ_FOREACH(o, &t->conns, entry)
-		if (tc_live(o) && !peer_am_choking(o->p))
-			unchoked++;
-	if (swarm_unchoke_newcomer(t->sw, unchoked))
-		tc_set_choking(tc, false, "newcomer", now_ms(t));
-}
-
-/* ---- the extension protocol (BEP 10): metadata (BEP 9), PEX (BEP 11) ---- */
-
-/* PEX is off for private torrents (BEP 27) and with --no-pex. */
-static bool
-pex_on(const struct torrent *t)
-{
-	return t->o.pex && (t->m == NULL || !t->m->private);
-}
-
-/* Sends one extended message of ours; ext_id is the peer's id for it. */
-static void
-ext_send(struct tconn *tc, uint8_t ext_id, const struct buf *b)
-{
-	if (ext_id == 0)
-		return;		/* the peer does not take this one */
-	(void)peer_send_extended(tc->p, ext_id, b->data, b->len);
-	net_flush_soon(tc->c);
-}
-
-static void
-ext_send_handshake(struct torrent *t, struct tconn *tc)
-{
-	struct ext_handshake	eh = {
-		.ut_metadata = EXT_ID_METADATA,
-		.ut_pex = pex_on(t) ? EXT_ID_PEX : 0,
-		.port = t->h.port,
-		.reqq = PEER_MAX_PEER_QUEUE,
-		/* a super-seeded peer must think we download too */
-		.upload_only = t->complete && seeding(t) && !tc->ss,
-	};
-	struct buf		b;
-
-	snprintf(eh.client, sizeof(eh.client), "%s", t->h.user_agent != NULL ?
-	    t->h.user_agent : "gtorrent");
-	eh.yourip = *net_conn_addr(tc->c);
-	eh.yourip.port = 0;
-	eh.has_yourip = true;
-	if (t->m != NULL && t->m->info_len <= EXT_METADATA_MAX)
-		eh.metadata_size = (uint32_t)t->m->info_len;
-	buf_init(&b, 4096);
-	if (extmsg_put_handshake(&b, &eh) == GT_OK) {
-		(void)peer_send_extended(tc->p, EXT_ID_HANDSHAKE, b.data,
-		    b.len);
-		net_flush_soon(tc->c);
-	}
-	buf_clear(&b);
-}
-
-/* -- metadata -- */
-
-static void
-md_rearm(struct torrent *t)
-{
-	uint64_t	d;
-
-	if (t->md == NULL || t->md_done || t->stopped)
-		return;
-	if ((d = metadata_deadline(t->md)) == UINT64_MAX)
-		reactor_timer_cancel(t->md_timer);
-	else
-		reactor_timer_at(t->md_timer, d);
-}
-
-/* Asks tc for the metadata pieces the assembler gives it. */
-static void
-md_fill(struct torrent *t, struct tconn *tc)
-{
-	struct buf	b;
-	uint32_t	piece;
-	uint64_t	now = now_ms(t);
-
-	if (t->md == NULL || t->md_done || t->stopped || !tc->md_peer ||
-	    !tc_live(tc))
-		return;
-	buf_init(&b, 256);
-	while (peer_state(tc->p) == PEER_ACTIVE &&
-	    metadata_next_request(t->md, tc->seq, now, &piece)) {
-		buf_reset(&b);
-		if (extmsg_put_metadata(&b, EXT_MD_REQUEST, piece, 0, NULL,
-		    0) != GT_OK)
-			break;
-		log_obj_at(LOG_TRACE, net_conn_name(tc->c),
-		    "asking for metadata piece %u", piece);
-		ext_send(tc, tc->ext.ut_metadata, &b);
-	}
-	buf_clear(&b);
-}
-
-static void
-md_fill_all(struct torrent *t)
-{
-	struct tconn	*tc;
-
-	TAILQ_FOREACH(tc, &t->conns, entry)
-		md_fill(t, tc);
-	md_rearm(t);
-}
-
-static void
-md_timer_cb(void *arg)
-{
-	struct torrent	*t = arg;
-
-	if (t->md == NULL || t->stopped)
-		return;
-	if (t->md_done) {
-		torrent_got_metadata(t);
-		return;
-	}
-	metadata_tick(t->md, now_ms(t));
-	md_fill_all(t);
-}
-
-/* A peer asks for a piece of our metadata. */
-static void
-md_serve(struct torrent *t, struct tconn *tc, uint32_t piece)
-{
-	struct buf	b;
-	size_t		off, len;
-	enum gt_err	e;
-
-	if (tc->ext.ut_metadata == 0)
-		return;			/* it gave no id to answer with */
-	buf_init(&b, EXT_METADATA_PIECE + 256);
-	off = (size_t)piece * EXT_METADATA_PIECE;
-	if (t->m == NULL || t->m->info_len > EXT_METADATA_MAX ||
-	    off >= t->m->info_len) {
-		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "metadata piece "
-		    "%u: rejected (%s)", piece, t->m == NULL ?
-		    "we have no metadata yet" : "out of range");
-		e = extmsg_put_metadata(&b, EXT_MD_REJECT, piece, 0, NULL, 0);
-	} else {
-		len = MIN((size_t)EXT_METADATA_PIECE, t->m->info_len - off);
-		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "metadata piece "
-		    "%u sent", piece);
-		e = extmsg_put_metadata(&b, EXT_MD_DATA, piece,
-		    (uint32_t)t->m->info_len, t->m->info_raw + off, len);
-	}
-	if (e == GT_OK)
-		ext_send(tc, tc->ext.ut_metadata, &b);
-	buf_clear(&b);
-}
-
-/* Drops the peers a failed attempt found lying (banned, like bad data). */
-static void
-md_drop_culprits(struct torrent *t, struct tconn *self, bool *self_bad)
-{
-	uint32_t		 ids[METADATA_MAX_PEERS];
-	struct swarm_contrib	 k, banned;
-	struct tconn		*tc, *next;
-	size_t			 n, i;
-
-	n = metadata_culprits(t->md, ids, nitems(ids));
-	for (tc = TAILQ_FIRST(&t->conns); tc != NULL; tc = next) {
-		next = TAILQ_NEXT(tc, entry);
-		for (i = 0; i < n && ids[i] != tc->seq; i++)
-			;
-		if (i == n || tc->c == NULL)
-			continue;
-		memset(&k, 0, sizeof(k));
-		k.a = *net_conn_addr(tc->c);
-		if (peer_handshake(tc->p) != NULL)
-			memcpy(k.id, peer_handshake(tc->p)->peer_id, 20);
-		(void)swarm_on_piece_failed(t->sw, &k, 1, false, &banned);
-		log_info("%s: banned peer %s: its metadata failed the "
-		    "info-hash check", t->name, net_conn_name(tc->c));
-		if (tc == self)
-			*self_bad = true;	/* closed by the caller */
-		else
-			net_close(tc->c, "banned: bad metadata");
-	}
-}
-
-static enum gt_err
-md_data(struct torrent *t, struct tconn *tc, const struct ext_md *m)
-{
-	bool	self_bad = false;
-
-	if (t->md == NULL || t->md_done)
-		return GT_OK;			/* late or unsolicited */
-	switch (metadata_on_data(t->md, tc->seq, m->piece, m->total_size,
-	    m->data, m->len, now_ms(t))) {
-	case METADATA_IGNORED:
-		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "metadata piece "
-		    "%u ignored (not asked, or a duplicate)", m->piece);
-		return GT_OK;
-	case METADATA_BAD:
-		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "metadata piece "
-		    "%u malformed (%zu bytes, total %u)", m->piece, m->len,
-		    m->total_size);
-		md_fill_all(t);		/* its pieces are for others now */
-		return GT_EPROTO;
-	case METADATA_KEPT:
-		if (!tc->md_gave) {
-			tc->md_gave = true;
-			log_info("%s: metadata from %s", t->name,
-			    net_conn_name(tc->c));
-		}
-		md_fill_all(t);
-		return GT_OK;
-	case METADATA_FAILED:
-		log_info("%s: metadata failed the info-hash check; fetching "
-		    "it again", t->name);
-		md_drop_culprits(t, tc, &self_bad);
-		md_fill_all(t);
-		return self_bad ? GT_EPROTO : GT_OK;
-	case METADATA_DONE:
-		if (!tc->md_gave)
-			log_info("%s: metadata from %s", t->name,
-			    net_conn_name(tc->c));
-		tc->md_gave = true;
-		log_info("%s: metadata verified (%u bytes)", t->name,
-		    metadata_size(t->md));
-		t->md_done = true;
-		reactor_timer_in(t->md_timer, 0);	/* not inside a hook */
-		return GT_OK;
-	}
-	return GT_OK;
-}
-
-static enum gt_err
-ext_on_metadata(struct torrent *t, struct tconn *tc, const uint8_t *data,
-    size_t len)
-{
-	struct ext_md	m;
-	enum gt_err	e;
-
-	if ((e = extmsg_parse_metadata(data, len, &m)) == GT_EUNSUP)
-		return GT_OK;		/* an unknown msg_type: ignored */
-	if (e != GT_OK)
-		return e;
-	switch (m.type) {
-	case EXT_MD_REQUEST:
-		md_serve(t, tc, m.piece);
-		return GT_OK;
-	case EXT_MD_DATA:
-		return md_data(t, tc, &m);
-	case EXT_MD_REJECT:
-		if (t->md != NULL && !t->md_done) {
-			metadata_on_reject(t->md, tc->seq, m.piece,
-			    now_ms(t));
-			md_fill_all(t);
-		}
-		return GT_OK;
-	}
-	return GT_OK;
-}
-
-/* -- PEX -- */
-
-/* Where others can reach tc's peer: its address, or its listen port. */
-static bool
-pex_addr(const struct tconn *tc, struct netaddr *a)
-{
-	*a = *net_conn_addr(tc->c);
-	if (!net_conn_outbound(tc->c)) {
-		if (!tc->got_ext || tc->ext.port == 0)
-			return false;
-		a->port = tc->ext.port;
-	}
-	return addr_is_dialable(a);
-}
-
-/* One PEX message to `to` when due: who joined and left since the last. */
-static void
-pex_send(struct torrent *t, struct tconn *to, uint64_t now)
-{
-	struct ext_pex_peer	*cur, added[PEX_MAX_ADDED];
-	struct netaddr		 dropped[PEX_MAX_ADDED], a;
-	struct tconn		*o;
-	struct buf		 b;
-	size_t			 n = 0, na, nd;
-
-	cur = xcalloc(t->nconns + 1, sizeof(*cur));
-	TAILQ_FOREACH(o, &t->conns, entry) {
-		if (o == to || !tc_live(o) || !pex_addr(o, &a))
-			continue;
-		cur[n++] = (struct ext_pex_peer){
-			.a = a,
-			.flags = (uint8_t)((peer_is_seed(o->p) ?
-			    EXT_PEX_SEED : 0) | (net_conn_outbound(o->c) ?
-			    EXT_PEX_REACHABLE : 0)),
-		};
-	}
-	if (pex_message(to->pex, cur, n, now, added, &na, dropped, &nd)) {
-		buf_init(&b, 16384);
-		if (extmsg_put_pex(&b, added, na, dropped, nd) == GT_OK) {
-			log_obj_at(LOG_DEBUG, net_conn_name(to->c), "pex: "
-			    "%zu added, %zu dropped", na, nd);
-			ext_send(to, to->ext.ut_pex, &b);
-		}
-		buf_clear(&b);
-	}
-	free(cur);
-}
-
-static void
-pex_rearm(struct torrent *t)
-{
-	const struct tconn	*tc;
-	uint64_t		 d = UINT64_MAX;
-
-	if (t->stopped)
-		return;
-	TAILQ_FOREACH(tc, &t->conns, entry)
-		if (tc->pex != NULL && tc_live(tc))
-			d = MIN(d, pex_deadline(tc->pex));
-	if (d == UINT64_MAX)
-		reactor_timer_cancel(t->pex_timer);
-	else
-		reactor_timer_at(t->pex_timer, d);
-}
-
-static void
-pex_timer_cb(void *arg)
-{
-	struct torrent	*t = arg;
-	struct tconn	*tc;
-	uint64_t	 now = now_ms(t);
-
-	if (t->stopped)
-		return;
-	TAILQ_FOREACH(tc, &t->conns, entry)
-		if (tc->pex != NULL && tc_live(tc) && pex_on(t))
-			pex_send(t, tc, now);
-	pex_rearm(t);
-}
-
-static enum gt_err
-ext_on_pex(struct torrent *t, struct tconn *tc, const uint8_t *data,
-    size_t len)
-{
-	struct ext_pex_peer	*added;
-	struct netaddr		*ok, dropped[1];
-	size_t			 na, nd, n;
-	enum gt_err		 e;
-
-	if (!pex_on(t))
-		return GT_OK;		/* we offered no ut_pex */
-	if (tc->pex == NULL)
-		tc->pex = pex_new(now_ms(t));
-	if (!pex_accept(tc->pex, now_ms(t))) {
-		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "pex: too soon "
-		    "after the last one, ignored");
-		return GT_OK;
-	}
-	added = xcalloc(2 * EXT_PEX_MAX_ADDED, sizeof(*added));
-	e = extmsg_parse_pex(data, len, added, 2 * EXT_PEX_MAX_ADDED, &na,
-	    dropped, 0, &nd);
-	if (e != GT_OK) {
-		free(added);
-		return e;
-	}
-	ok = xcalloc(na + 1, sizeof(*ok));
-	n = pex_usable(added, na, ok);
-	log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "pex: %zu peers (%zu "
-	    "usable)", na, n);
-	torrent_add_peers(t, ok, n, false);
-	free(ok);
-	free(added);
-	return GT_OK;
-}
-
-/* -- dispatch -- */
-
-static enum gt_err
-ext_on_handshake(struct torrent *t, struct tconn *tc, const uint8_t *data,
-    size_t len)
-{
-	struct ext_handshake	eh;
-	enum gt_err		e;
-
-	if ((e = extmsg_parse_handshake(data, len, &eh)) != GT_OK)
-		return e;
-	tc->ext = eh;
-	tc->got_ext = true;
-	log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "extended handshake: "
-	    "client '%s', metadata %u (id %u), pex id %u, port %u, reqq %u",
-	    eh.client, eh.metadata_size, eh.ut_metadata, eh.ut_pex, eh.port,
-	    eh.reqq);
-	if (eh.reqq != 0)
-		peer_set_reqq(tc->p, eh.reqq);
-	if (t->md != NULL && !t->md_done && !tc->md_peer &&
-	    eh.ut_metadata != 0) {
-		if (eh.bad_metadata_size)
-			log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "absurd "
-			    "metadata_size: not asked for metadata");
-		else if (eh.metadata_size != 0 && metadata_peer_add(t->md,
-		    tc->seq, eh.metadata_size)) {
-			tc->md_peer = true;
-			md_fill_all(t);	/* the size may be chosen now */
-		}
-	}
-	if (pex_on(t) && eh.ut_pex != 0 && tc->pex == NULL) {
-		tc->pex = pex_new(now_ms(t));
-		pex_rearm(t);
-	}
-	return GT_OK;
-}
-
-static enum gt_err
-hook_extended(void *ctx, struct peer *p, uint8_t ext_id,
-    const uint8_t *data, size_t len)
-{
-	struct tconn	*tc = ctx;
-	struct torrent	*t = tc->t;
-
-	(void)p;
-	switch (ext_id) {
-	case EXT_ID_HANDSHAKE:
-		return ext_on_handshake(t, tc, data, len);
-	case EXT_ID_METADATA:
-		return ext_on_metadata(t, tc, data, len);
-	case EXT_ID_PEX:
-		return ext_on_pex(t, tc, data, len);
-	default:
-		log_obj_at(LOG_TRACE, net_conn_name(tc->c), "extended message "
-		    "%u ignored", ext_id);
-		return GT_OK;
-	}
-}
-
-/* ---- super-seeding (BEP 16) ---------------------------------------------- */
-
-/*
- * With --super-seed, a peer whose handshake comes while we have every piece
- * is told we have none (HAVE_NONE, or no bitfield), then one piece at a
- * time as superseed decides (a HAVE each); it is served those alone.  Peers
- * met while we were downloading keep what they know.
- */
-static bool
-ss_applies(const struct torrent *t)
-{
-	return t->o.super_seed && t->complete && t->m != NULL;
-}
-
-static void
-ss_rearm(struct torrent *t)
-{
-	uint64_t	d, now = now_ms(t);
-
-	if (t->ss == NULL || t->stopped ||
-	    (d = superseed_deadline(t->ss)) == UINT64_MAX)
-		reactor_timer_cancel(t->ss_timer);
-	else	/* a peer still due now is closing: no busy loop */
-		reactor_timer_at(t->ss_timer, MAX(d, now + 50));
-}
-
-static void
-ss_join(struct torrent *t, struct tconn *tc)
-{
-	if (t->ss == NULL) {
-		t->ss = superseed_new(t->pcfg.npieces, prng_next(&t->rng));
-		bitfield_clear(&t->ss_none);
-		bitfield_init(&t->ss_none, t->pcfg.npieces);
-		log_info("%s: super-seeding (BEP 16)", t->name);
-	}
-	tc->ss = true;
-	superseed_peer_add(t->ss, tc->seq, now_ms(t));
-	ss_rearm(t);	/* its first piece, should no bitfield come */
-}
-
-/* Tells every super-seeded peer due for a piece which one. */
-static void
-ss_reveal(struct torrent *t)
-{
-	struct tconn	*tc;
-	uint64_t	 now = now_ms(t);
-	uint32_t	 piece;
-
-	t->ss_news = false;
-	TAILQ_FOREACH(tc, &t->conns, entry) {
-		if (!tc->ss || !tc_live(tc) ||
-		    !superseed_next(t->ss, tc->seq, peer_has(tc->p), now,
-		    &piece))
-			continue;
-		log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "super-seeding: "
-		    "piece %u", piece);
-		peer_announce_have(tc->p, piece, now);
-		net_flush_soon(tc->c);
-	}
-	ss_rearm(t);
-}
-
-static void
-ss_timer_cb(void *arg)
-{
-	struct torrent	*t = arg;
-
-	if (!t->stopped)
-		ss_reveal(t);
-}
 
 /* ---- connection hooks (ctx is the tconn) --------------------------------- */
 
@@ -1850,11 +841,11 @@ tc_after_input(void *ctx)
 	}
 	if (peer_is_interested(tc->p) && peer_am_choking(tc->p) &&
 	    !t->stopped && t->pk != NULL)
-		unchoke_newcomer(t, tc);
-	spread_top(t, tc, now_ms(t));
+		torrent_unchoke_newcomer(t, tc);
+	torrent_spread_top(t, tc, now_ms(t));
 	if (t->ss != NULL && (t->ss_news || superseed_deadline(t->ss) <=
 	    now_ms(t)))
-		ss_reveal(t);
+		torrent_ss_reveal(t);
 }
 
 static void
@@ -1868,7 +859,7 @@ tc_writable(void *ctx)
 	up0 = tc->t->uploaded;
 	torrent_serve(tc->t, tc);
 	if (tc->t->uploaded != up0)
-		seed_on_upload(tc->t);
+		torrent_seed_on_upload(tc->t);
 }
 
 static enum gt_err
@@ -1906,8 +897,8 @@ tc_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
 		*why = "already connected to this peer";
 		return GT_EEXIST;
 	}
-	if (ss_applies(t))
-		ss_join(t, tc);
+	if (torrent_ss_applies(t))
+		torrent_ss_join(t, tc);
 	e = peer_on_handshake(tc->p, hs, tc->ss ? &t->ss_none : &t->have,
 	    now_ms(t));
 	if (e != GT_OK) {
@@ -1920,7 +911,7 @@ tc_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
 	swarm_on_handshake(t->sw, hs->peer_id);
 	swarm_on_connected(t->sw, tc->cand);
 	log_info("connected %s", net_conn_name(tc->c));
-	ext_send_handshake(t, tc);
+	torrent_ext_send_handshake(t, tc);
 	if (dht_on(t) && (hs->reserved[7] & WIRE_RSV_DHT) &&
 	    t->h.dht_port != 0) {
 		(void)peer_send_port(tc->p, t->h.dht_port);
@@ -1951,7 +942,7 @@ tc_closed(void *ctx)
 		picker_peer_remove(t->pk, peer_has(tc->p));
 	if (tc->ss) {
 		superseed_peer_remove(t->ss, tc->seq, peer_has(tc->p));
-		ss_rearm(t);	/* a peer left alone may be due */
+		torrent_ss_rearm(t);	/* a peer left alone may be due */
 	}
 	if (tc->md_peer && t->md != NULL) {
 		metadata_peer_remove(t->md, tc->seq);
@@ -1971,7 +962,7 @@ tc_closed(void *ctx)
 		swarm_dial_soon(t->sw, now_ms(t) + SWARM_TICK_MS);
 		torrent_rearm(t);
 		if (t->md != NULL)
-			md_fill_all(t);	/* its pieces go to others */
+			torrent_md_fill_all(t);	/* its pieces go to others */
 	}
 	tc->c = NULL;
 	tc->p = NULL;
@@ -2344,10 +1335,10 @@ torrent_alloc(const struct torrent_host *h, const struct torrent_opts *o,
 	t->tick_timer = reactor_timer_new(t->r, tick_cb, t);
 	t->refill_timer = reactor_timer_new(t->r, refill_cb, t);
 	t->hash_timer = reactor_timer_new(t->r, hash_timer_cb, t);
-	t->md_timer = reactor_timer_new(t->r, md_timer_cb, t);
-	t->pex_timer = reactor_timer_new(t->r, pex_timer_cb, t);
-	t->seed_timer = reactor_timer_new(t->r, seed_timer_cb, t);
-	t->ss_timer = reactor_timer_new(t->r, ss_timer_cb, t);
+	t->md_timer = reactor_timer_new(t->r, torrent_md_timer_cb, t);
+	t->pex_timer = reactor_timer_new(t->r, torrent_pex_timer_cb, t);
+	t->seed_timer = reactor_timer_new(t->r, torrent_seed_timer_cb, t);
+	t->ss_timer = reactor_timer_new(t->r, torrent_ss_timer_cb, t);
 	bitfield_init(&t->ss_none, 0);
 	t->lim = net_limit_new(h->net, o->max_down_rate, o->max_up_rate);
 	return t;
@@ -2401,7 +1392,7 @@ torrent_new_magnet(struct torrent **out, const struct torrent_host *h,
  * becomes what a .torrent would have made, and the peers met so far are
  * checked against it.
  */
-static void
+void
 torrent_got_metadata(struct torrent *t)
 {
 	struct tconn	*tc, *next;
@@ -2459,7 +1450,7 @@ torrent_got_metadata(struct torrent *t)
 		    i++, sent++)
 			peer_announce_have(tc->p, i, now);
 		fast_offer(t, tc);
-		ext_send_handshake(t, tc);	/* now with metadata_size */
+		torrent_ext_send_handshake(t, tc); /* now with metadata_size */
 		peer_fill_requests(tc->p, now);
 		net_flush_soon(tc->c);
 	}
@@ -2480,7 +1471,7 @@ torrent_start(struct torrent *t)
 	dht_start(t);
 	torrent_rearm(t);
 	if (t->complete || t->o.upload_only)
-		seed_begin(t);
+		torrent_seed_begin(t);
 }
 
 void

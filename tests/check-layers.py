@@ -5,9 +5,10 @@ Reads the module table in tests/layers.txt (see its header for the rules)
 and fails on: a module missing from the table, an include cycle between
 modules, a layer 0-2 module including event loop, curl or socket headers,
 a use the module's row does not allow, a clock read outside the modules
-the table names, and a unit test (DEPS_<module> in
-the Makefile, tests/unit/test-<module>.c) that links or includes a module
-its module may not use.  Prints one line per problem, then
+the table names, a module's private header (include/NAME-int.h, part
+of module NAME) included outside NAME and NAME-*, and a unit test
+(DEPS_<module> in the Makefile, tests/unit/test-<module>.c) that links
+or includes a module its module may not use.  Prints one line per problem, then
 "layers: N passed, M failed" counting modules and unit-test link sets.
 
 Usage: check-layers.py [ROOT]   (ROOT defaults to the repository)
@@ -194,6 +195,16 @@ def main():
         for f in os.listdir(d):
             if f.endswith(ext):
                 mods.add(f[:-len(ext)])
+    # include/NAME-int.h is module NAME's private header (shared by the
+    # files NAME.c and NAME-*.c split from it): part of NAME, no module
+    private = {m: m[:-4] for m in mods
+               if m.endswith("-int") and m[:-4] in mods}
+    mods -= set(private)
+
+    def files(m):
+        return [os.path.join(src, m + ".c"), os.path.join(inc, m + ".h")] + \
+            [os.path.join(inc, p + ".h") for p, n in private.items()
+             if n == m]
     problems = []		# (module or test set, text)
 
     def problem(who, text):
@@ -244,7 +255,7 @@ def main():
     graph = {m: set() for m in mods}
     where = {}
     for m in sorted(mods):
-        for path in (os.path.join(src, m + ".c"), os.path.join(inc, m + ".h")):
+        for path in files(m):
             rel = os.path.relpath(path, root)
             for n, kind, h in includes(path):
                 if kind == '<':
@@ -255,6 +266,11 @@ def main():
                                 "socket headers" % (rel, n, m, layer[m], h))
                     continue
                 y = h[:-2] if h.endswith(".h") else h
+                if y in private and m != private[y] and \
+                        not m.startswith(private[y] + "-"):
+                    problem(m, "%s:%d: includes \"%s\", private to %s"
+                            % (rel, n, h, private[y]))
+                y = private.get(y, y)
                 if y == m:
                     continue
                 if y not in mods:
@@ -268,7 +284,7 @@ def main():
     for m in sorted(mods):
         if m in clock:
             continue
-        for path in (os.path.join(src, m + ".c"), os.path.join(inc, m + ".h")):
+        for path in files(m):
             for n, call in clock_reads(path):
                 problem(m, "%s:%d: %s reads the clock (%s()): only %s may; "
                         "pass now" % (os.path.relpath(path, root), n, m,
@@ -328,6 +344,7 @@ def main():
         path = os.path.join(unit, "test-%s.c" % t)
         for n, kind, h in includes(path):
             y = h[:-2] if h.endswith(".h") else h
+            y = private.get(y, y)
             if kind == '"' and y in mods and y != t and \
                     y not in allowed.get(t, ()):
                 problem(who, "tests/unit/test-%s.c:%d: includes \"%s\", "
