@@ -58,6 +58,9 @@ struct tconn {
 						   pieces revealed to it */
 	struct spread_peer	 sp;		/* our suggestions to it, as a
 						   seed (spread.h) */
+	uint32_t		 sp_tail;	/* the piece of its last queued
+						   request, claimed (+1; 0:
+						   none) */
 };
 TAILQ_HEAD(tconn_list, tconn);
 

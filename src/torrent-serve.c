@@ -185,13 +185,20 @@ torrent_spread_top(struct torrent *t, struct tconn *tc, uint64_t now)
 		return;
 	if (t->spread == NULL)
 		t->spread = spread_new(t->pcfg.npieces, prng_next(&t->rng));
-	/* What any peer asked for is its own, no longer a suggestion. */
+	/*
+	 * What any peer asked for is its own, no longer a suggestion.  New
+	 * requests join the tail of the queue: only those after the tail
+	 * claimed last time are looked at (served blocks claim too).
+	 */
 	q = peer_requests_queued(tc->p, &n);
-	for (i = 0; i < n; i++) {
-		if (q[i].piece != last)
-			spread_requested(t->spread, &tc->sp, q[i].piece, now);
-		last = q[i].piece;
+	for (i = n; i > 0 && q[i - 1].piece + 1 != tc->sp_tail; i--) {
+		if (q[i - 1].piece != last)
+			spread_requested(t->spread, &tc->sp, q[i - 1].piece,
+			    now);
+		last = q[i - 1].piece;
 	}
+	if (n > 0)
+		tc->sp_tail = q[n - 1].piece + 1;
 	if (!peer_is_fast(tc->p) || peer_am_choking(tc->p) ||
 	    !peer_is_interested(tc->p))
 		return;
