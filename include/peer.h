@@ -124,7 +124,9 @@ void		 peer_set_allowed_fast(struct peer *, const uint32_t *pieces,
 /*
  * Whether we serve the peer piece while we choke it: in our allowed-fast
  * set, the peer has not announced it, and no more than twice the piece
- * was sent to it while choked (a request past that gets a REJECT).
+ * was sent to it while choked (a request past that gets a REJECT); or
+ * the piece we were sending it when we choked it (the fast extension
+ * only), until a piece's size went out since.
  */
 bool		 peer_allows_fast(const struct peer *, uint32_t piece);
 /*

@@ -79,12 +79,15 @@ uint32_t	 spread_next(struct spread *, struct spread_peer *,
 /*
  * Should the peer's request for piece be rejected?  Yes when the piece is
  * claimed by another peer, nobody has it yet, the peer has an open
- * suggestion to take instead, and it was never refused this piece before
- * (the answer is then remembered).  With no new piece left for it, a copy
- * is better than a seed left idle.
+ * suggestion to take instead or is choked (the request is for an
+ * allowed-fast piece: the seed is busy with the peers it unchokes), and
+ * it was never refused this piece before (the answer is then
+ * remembered).  An unchoked peer with no new piece left gets the copy: a
+ * copy is better than a seed left idle.
  */
 bool		 spread_refuse(struct spread *, struct spread_peer *,
-		    const struct picker *, uint32_t piece, uint64_t now);
+		    const struct picker *, uint32_t piece, bool choked,
+		    uint64_t now);
 /* The piece was suggested to the peer: open, and claimed. */
 void		 spread_opened(struct spread *, struct spread_peer *,
 		    uint32_t piece, uint64_t now);

@@ -144,6 +144,15 @@ struct peer {
 	uint64_t		 refused_ms[PEER_REFUSED_MAX];
 	size_t			 nrefused;
 	struct bitfield		 pick_mask;
+	/*
+	 * Choking a fast peer lets it finish the piece we were sending it
+	 * (the last block's, +1; 0: none), a piece's size at most, like an
+	 * allowed-fast piece: a half-sent piece would otherwise have to be
+	 * sent whole to another peer.
+	 */
+	uint32_t		 last_sent;
+	uint32_t		 finishing;
+	uint64_t		 finishing_sent;
 };
 
 static const char *const peer_state_names[] = {
@@ -1445,6 +1454,9 @@ peer_set_choking(struct peer *p, bool choke, uint64_t now)
 		return;
 	p->am_choking = choke;
 	log_obj_at(LOG_TRACE, p->name, "%s", choke ? "choke" : "unchoke");
+	p->finishing = choke && p->fast && p->last_sent != 0 &&
+	    !bitfield_get(&p->has, p->last_sent - 1) ? p->last_sent : 0;
+	p->finishing_sent = 0;
 	peer_sent(p, wire_put_simple(&p->out, choke ? WIRE_CHOKE :
 	    WIRE_UNCHOKE));
 	if (choke)
@@ -1495,9 +1507,12 @@ peer_send_block(struct peer *p, const struct block_req *r,
 	if ((i = reqq_find(&p->theirs, r)) == SIZE_MAX)
 		return GT_OK;
 	reqq_remove(&p->theirs, i);
-	if (p->am_choking && (i = find_piece(p->af_ours, p->naf_ours,
+	if (p->am_choking && p->finishing == r->piece + 1)
+		p->finishing_sent += r->length;	/* the piece it finishes */
+	else if (p->am_choking && (i = find_piece(p->af_ours, p->naf_ours,
 	    r->piece)) != SIZE_MAX)
 		p->af_served[i] += r->length;	/* an allowed-fast piece */
+	p->last_sent = r->piece + 1;
 	peer_sent(p, wire_put_piece(&p->out, r->piece, r->offset, data,
 	    r->length));
 	if (p->state != PEER_ACTIVE)
@@ -1574,8 +1589,12 @@ peer_allows_fast(const struct peer *p, uint32_t piece)
 	size_t	i;
 
 	if (!p->fast || piece >= p->cfg.npieces ||
-	    bitfield_get(&p->has, piece) ||
-	    (i = find_piece(p->af_ours, p->naf_ours, piece)) == SIZE_MAX)
+	    bitfield_get(&p->has, piece))
+		return false;
+	if (p->finishing == piece + 1 &&
+	    p->finishing_sent < piece_size(p, piece))
+		return true;
+	if ((i = find_piece(p->af_ours, p->naf_ours, piece)) == SIZE_MAX)
 		return false;
 	return p->af_served[i] <
 	    (uint64_t)PEER_FAST_SERVE_X * piece_size(p, piece);

@@ -146,11 +146,11 @@ spread_skip(struct spread *s, uint32_t piece, uint64_t now)
 
 bool
 spread_refuse(struct spread *s, struct spread_peer *sp,
-    const struct picker *pk, uint32_t piece, uint64_t now)
+    const struct picker *pk, uint32_t piece, bool choked, uint64_t now)
 {
 	size_t	i;
 
-	if (sp->n == 0 || !claimed_by_other(s, piece, sp->id, now) ||
+	if ((sp->n == 0 && !choked) || !claimed_by_other(s, piece, sp->id, now) ||
 	    s->owner[piece] == 0 || picker_availability(pk, piece) != 0)
 		return false;
 	for (i = 0; i < sp->nrefused; i++) {

@@ -297,8 +297,8 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 			break;
 		}
 		if (t->spread != NULL && !tc->ss && peer_is_fast(tc->p) &&
-		    !peer_am_choking(tc->p) && spread_refuse(t->spread,
-		    &tc->sp, t->pk, r.piece, now_ms(t))) {
+		    spread_refuse(t->spread, &tc->sp, t->pk, r.piece,
+		    peer_am_choking(tc->p), now_ms(t))) {
 			refuse_piece(tc, r.piece);
 			continue;
 		}

@@ -1234,6 +1234,50 @@ Test(peer, serve_and_cancel)
 }
 
 /* The torrent will not serve a request: REJECT with fast, else silence. */
+/*
+ * Choking a fast peer while we send it a piece lets it finish that piece
+ * (a piece's size at most): its requests for it stay, the others are
+ * rejected.
+ */
+Test(peer, choke_lets_the_piece_in_progress_finish)
+{
+	struct fx		x;
+	struct block_req	r;
+	uint8_t			data[BLK] = { 0 };
+	size_t			n;
+	uint32_t		k;
+
+	fx_std(&x, true);
+	peer_set_choking(x.p, false, x.now);
+	drain(&x);
+	for (k = 0; k < 4; k++)
+		cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 0, k * BLK, BLK), GT_OK);
+	r = (struct block_req){ 0, 0, BLK };
+	cr_assert_eq(peer_send_block(x.p, &r, data), GT_OK);
+	drain(&x);
+	cr_assert_not(peer_allows_fast(x.p, 0), "unchoked: not needed");
+	peer_set_choking(x.p, true, x.now);
+	n = drain(&x);
+	cr_assert_eq(count_type(n, WIRE_REJECT), 0, "its piece's requests");
+	cr_assert(peer_allows_fast(x.p, 0));
+	for (k = 1; k < 4; k++) {
+		cr_assert(peer_next_request(x.p, &r));
+		cr_assert_eq(r.offset, k * BLK);
+		cr_assert_eq(peer_send_block(x.p, &r, data), GT_OK);
+	}
+	cr_assert_eq(peer_uploaded(x.p), 4 * BLK);
+	cr_assert(peer_allows_fast(x.p, 0), "48 KiB sent choked of 64");
+	cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 0, 0, BLK), GT_OK);
+	cr_assert(peer_next_request(x.p, &r));
+	cr_assert_eq(peer_send_block(x.p, &r, data), GT_OK);
+	cr_assert_not(peer_allows_fast(x.p, 0), "a piece's size went out");
+	/* choked again: the last block sent was of piece 0, a new allowance */
+	peer_set_choking(x.p, false, x.now);
+	peer_set_choking(x.p, true, x.now);
+	cr_assert(peer_allows_fast(x.p, 0), "the last block was of piece 0");
+	fx_free(&x);
+}
+
 Test(peer, reject_request)
 {
 	struct fx		x;

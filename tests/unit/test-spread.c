@@ -209,7 +209,7 @@ Test(spread, a_piece_another_peer_fetches_is_refused_once)
 {
 	struct picker		*pk = seed_picker();
 	struct spread		*s = spread_new(NP, 7);
-	struct spread_peer	 a = { .id = 1 }, b = { .id = 2 };
+	struct spread_peer	 a = { .id = 1 }, b = { .id = 2 }, c = { .id = 3 };
 	struct bitfield		 other;
 
 	bitfield_init(&other, NP);
@@ -217,21 +217,24 @@ Test(spread, a_piece_another_peer_fetches_is_refused_once)
 	picker_peer_add(pk, &other);
 	spread_requested(s, &a, 5, T0);
 	spread_requested(s, &a, 9, T0);
-	cr_assert(!spread_refuse(s, &b, pk, 5, T0), "b has nothing else");
+	cr_assert(!spread_refuse(s, &b, pk, 5, false, T0),
+	    "b has nothing else");
+	cr_assert(spread_refuse(s, &c, pk, 5, true, T0),
+	    "c is choked: its allowed-fast request waits for a");
 	spread_opened(s, &b, 20, T0);		/* now it has */
-	cr_assert(!spread_refuse(s, &a, pk, 5, T0), "its own claim");
-	cr_assert(!spread_refuse(s, &b, pk, 6, T0), "nobody's claim");
-	cr_assert(!spread_refuse(s, &b, pk, 9, T0), "9 is in the swarm");
-	cr_assert(spread_refuse(s, &b, pk, 5, T0), "a is fetching 5");
-	cr_assert(!spread_refuse(s, &b, pk, 5, T0 + 1), "refused once only");
+	cr_assert(!spread_refuse(s, &a, pk, 5, false, T0), "its own claim");
+	cr_assert(!spread_refuse(s, &b, pk, 6, false, T0), "nobody's claim");
+	cr_assert(!spread_refuse(s, &b, pk, 9, false, T0), "9 is in the swarm");
+	cr_assert(spread_refuse(s, &b, pk, 5, false, T0), "a is fetching 5");
+	cr_assert(!spread_refuse(s, &b, pk, 5, false, T0 + 1), "refused once only");
 	/* b's request does not take a's claim over */
 	spread_requested(s, &b, 5, T0 + 2);
-	cr_assert(!spread_refuse(s, &a, pk, 5, T0 + 3));
+	cr_assert(!spread_refuse(s, &a, pk, 5, false, T0 + 3));
 	/* a's claim lapses: nothing to refuse for */
-	cr_assert(!spread_refuse(s, &b, pk, 5, T0 + SPREAD_CLAIM_MS));
+	cr_assert(!spread_refuse(s, &b, pk, 5, false, T0 + SPREAD_CLAIM_MS));
 	/* a piece claimed by nobody in particular (skipped) is not refused */
 	spread_skip(s, 7, T0);
-	cr_assert(!spread_refuse(s, &b, pk, 7, T0 + 1));
+	cr_assert(!spread_refuse(s, &b, pk, 7, false, T0 + 1));
 	spread_free(s);
 	picker_free(pk);
 }
