@@ -19,7 +19,7 @@ for lane in "$tmp"/lane*; do
 	[ -f "$lane" ] || continue
 	(
 		while read -r i t; do
-			"$t" --jobs 2 >"$tmp/$i.out" 2>&1
+			"$t" --jobs 2 </dev/null >"$tmp/$i.out" 2>&1
 			echo $? >"$tmp/$i.rc"
 		done <"$lane"
 	) &
