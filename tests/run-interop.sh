@@ -6,7 +6,7 @@
 # default 90) and by pytest's faulthandler, which dumps the stacks of a
 # test that runs over; the whole run by INTEROP_SUITE_TIMEOUT (default 900).
 # The tests mostly wait on timers and peers (a third of 2 cores busy at 3
-# workers, ASan build included), so they run INTEROP_JOBS (default 6) at
+# workers, ASan build included), so they run INTEROP_JOBS (default 5) at
 # a time with pytest-xdist, each worker with ports of its
 # own (tests/interop/ports.py), the tests of one xdist_group (a shared
 # DHT) on one worker; those marked serial (they measure CPU or
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.." || exit 1
 PYTHON=${PYTHON:-/usr/bin/python3}
 : "${INTEROP_TIMEOUT:=90}"
 : "${INTEROP_SUITE_TIMEOUT:=900}"
-: "${INTEROP_JOBS:=6}"
+: "${INTEROP_JOBS:=5}"
 export INTEROP_TIMEOUT PYTHONDONTWRITEBYTECODE=1
 
 if [ -z "$GTORRENT" ]; then
