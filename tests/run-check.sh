@@ -5,6 +5,9 @@
 #   interop tests, also with gtorrent built with ASan+UBSan.
 cd "$(dirname "$0")/.." || exit 1
 MAKE=${MAKE:-make}
+# The builds run one compile per core (.ci/run says plain `make check`,
+# and this script gets no jobserver from a caller's -j).
+J=-j$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 log=build/check.log
 mkdir -p build
 : >"$log"
@@ -41,14 +44,16 @@ stage() {
 	fi
 }
 
+$MAKE --no-print-directory $J gtorrent || exit 1
 stage layers $MAKE --no-print-directory check-layers
-stage unit $MAKE --no-print-directory check-unit
-stage unit-asan $MAKE --no-print-directory check-unit SAN=address,undefined
-stage clang sh -c "$MAKE --no-print-directory check-clang >/dev/null &&
+stage unit $MAKE --no-print-directory $J check-unit
+stage unit-asan $MAKE --no-print-directory $J check-unit \
+    SAN=address,undefined
+stage clang sh -c "$MAKE --no-print-directory $J check-clang >/dev/null &&
     echo 'clang: gtorrent builds warning-free with clang'"
-stage fuzz $MAKE --no-print-directory check-fuzz
+stage fuzz $MAKE --no-print-directory $J check-fuzz
 stage interop $MAKE --no-print-directory check-interop
-stage interop-asan $MAKE --no-print-directory check-interop \
+stage interop-asan $MAKE --no-print-directory $J check-interop \
     SAN=address,undefined
 
 [ -n "$stages_failed" ] && echo "failed stages:$stages_failed (full log: $log)"

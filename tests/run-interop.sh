@@ -5,8 +5,9 @@
 # Each test is bounded by an alarm in conftest.py (INTEROP_TIMEOUT seconds,
 # default 90) and by pytest's faulthandler, which dumps the stacks of a
 # test that runs over; the whole run by INTEROP_SUITE_TIMEOUT (default 900).
-# The tests mostly wait on timers and peers, so they run INTEROP_JOBS
-# (default 3) at a time with pytest-xdist, each worker with ports of its
+# The tests mostly wait on timers and peers (a third of 2 cores busy at 3
+# workers, ASan build included), so they run INTEROP_JOBS (default 5) at
+# a time with pytest-xdist, each worker with ports of its
 # own (tests/interop/ports.py), the tests of one xdist_group (a shared
 # DHT) on one worker; those marked serial (they measure CPU or
 # rates) run alone afterwards, and one closing line counts both passes.
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.." || exit 1
 PYTHON=${PYTHON:-/usr/bin/python3}
 : "${INTEROP_TIMEOUT:=90}"
 : "${INTEROP_SUITE_TIMEOUT:=900}"
-: "${INTEROP_JOBS:=3}"
+: "${INTEROP_JOBS:=5}"
 export INTEROP_TIMEOUT PYTHONDONTWRITEBYTECODE=1
 
 if [ -z "$GTORRENT" ]; then

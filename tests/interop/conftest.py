@@ -54,18 +54,30 @@ def pytest_unconfigure(config):
         shutil.rmtree(_STATE_HOME, ignore_errors=True)
 
 
-# Modules whose tests run longest (tens of seconds: Transmission's timers,
-# rate-limited swarms), started first so that parallel workers do not end
-# on them one after another; the rest keep their order.
-SLOW_FIRST = ("test_clients.py", "test_swarm.py", "test_magnet.py",
-              "test_dht.py", "test_hostile_peers.py")
+# Modules (or single tests, "file::name") whose tests run longest (tens of
+# seconds: Transmission's timers, rate-limited swarms), started first and
+# longest first so that parallel workers do not end on them one after
+# another; the rest keep their order.  test_dht.py is one xdist_group (one
+# worker, 100 s) and holds the 36 s dead-bootstrap test; the swarm-lab
+# tests of test_strategies.py (five gtorrents each) are spread out among
+# the others rather than started together.
+SLOW_FIRST = ("test_dht.py", "test_strategies.py::test_free_rider",
+              "test_clients.py", "test_strategies.py::test_snubbing_peer",
+              "test_swarm.py", "test_strategies.py::test_bbs_plus",
+              "test_magnet.py", "test_strategies.py::test_super_seed",
+              "test_dht_flood.py", "test_seedlimit.py",
+              "test_hostile_peers.py", "test_dht_cli.py",
+              "test_magnet_hostile.py", "test_trackers.py")
 
 
 def pytest_collection_modifyitems(config, items):
     def rank(item):
         name = os.path.basename(str(item.fspath))
-        return SLOW_FIRST.index(name) if name in SLOW_FIRST else \
-            len(SLOW_FIRST)
+        test = name + "::" + item.name.split("[")[0]
+        for i, key in enumerate(SLOW_FIRST):
+            if key in (name, test):
+                return i
+        return len(SLOW_FIRST)
     items.sort(key=rank)
 
 
@@ -240,7 +252,8 @@ def opentracker():
 def _probe_download(gtorrent, tmp):
     """None if `gtorrent FILE.torrent` looks like a download engine, else
     why not.  Runs it on a tiny torrent with one refusing peer for at most
-    3 s and kills it by PID."""
+    1 s (a command that is not there yet exits at once) and kills it by
+    PID."""
     import hashlib
     data = b"probe" * 1000
     info = {"name": "probe.bin", "length": len(data),
@@ -261,7 +274,7 @@ def _probe_download(gtorrent, tmp):
                          cwd=tmp, stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        outb, errb = p.communicate(timeout=3)
+        outb, errb = p.communicate(timeout=1)
     except subprocess.TimeoutExpired:
         p.kill()
         p.communicate(timeout=5)
