@@ -1111,6 +1111,21 @@ on_piece(struct peer *p, const struct wire_msg *m, uint64_t now)
 	return peer_result(p);
 }
 
+/* Forgets the refusals PEER_REFUSED_MS old. */
+static void
+refused_prune(struct peer *p)
+{
+	size_t	i, w = 0;
+
+	for (i = 0; i < p->nrefused; i++) {
+		if (p->now - p->refused_ms[i] < PEER_REFUSED_MS) {
+			p->refused[w] = p->refused[i];
+			p->refused_ms[w++] = p->refused_ms[i];
+		}
+	}
+	p->nrefused = w;
+}
+
 /* A piece it rejected while unchoking us: left alone for a while. */
 static void
 refused_add(struct peer *p, uint32_t piece, uint64_t now)
@@ -1411,6 +1426,7 @@ peer_tick(struct peer *p, uint64_t now)
 	}
 	if (p->state == PEER_ACTIVE && now - p->last_send >= PEER_KEEPALIVE_MS)
 		peer_sent(p, wire_put_keepalive(&p->out));
+	refused_prune(p);		/* its deadline is past */
 	peer_fill_requests(p, now);
 	return peer_result(p);
 }
@@ -1603,15 +1619,9 @@ peer_allows_fast(const struct peer *p, uint32_t piece)
 const struct bitfield *
 peer_pick_set(struct peer *p)
 {
-	size_t	i, w = 0;
+	size_t	i;
 
-	for (i = 0; i < p->nrefused; i++) {
-		if (p->now - p->refused_ms[i] < PEER_REFUSED_MS) {
-			p->refused[w] = p->refused[i];
-			p->refused_ms[w++] = p->refused_ms[i];
-		}
-	}
-	p->nrefused = w;
+	refused_prune(p);
 	if (!p->peer_choking && p->nrefused > 0) {
 		bitfield_copy(&p->pick_mask, &p->has);
 		for (i = 0; i < p->nrefused; i++)

@@ -245,8 +245,10 @@ h_pick(void *ctx, struct peer *p, const struct block_req *busy,
 	if (peer_is_choking(p))
 		CHECK(z->fast && has->count > 0 &&
 		    has->count <= PEER_FAST_MAX);
-	else
-		CHECK(has == peer_has(p));
+	else	/* its pieces, less those it refused lately */
+		CHECK(has == peer_has(p) ||
+		    (has->count <= peer_has(p)->count &&
+		    has->count + PEER_REFUSED_MAX >= peer_has(p)->count));
 	for (piece = bitfield_next_set(has, 0); piece < has->n;
 	    piece = bitfield_next_set(has, piece + 1))
 		CHECK(bitfield_get(peer_has(p), piece));

@@ -1115,6 +1115,14 @@ Test(peer, reject_while_unchoked_avoids_the_piece)
 	x.now = T0 + 5 + PEER_REFUSED_MS;
 	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
 	cr_assert(bitfield_get(peer_pick_set(x.p), piece), "for good");
+	/* Choked meanwhile (no pick): the tick still forgets the refusal. */
+	x.now += 5;
+	cr_assert_eq(feed_blk(&x, WIRE_REJECT, q[1].piece, q[1].offset,
+	    q[1].length), GT_OK);
+	cr_assert_eq(feed0(&x, WIRE_CHOKE), GT_OK);
+	x.now += PEER_REFUSED_MS;
+	cr_assert_eq(peer_tick(x.p, x.now), GT_OK);
+	cr_assert_gt(peer_deadline(x.p), x.now, "a tick due at once, forever");
 	fx_free(&x);
 }
 
