@@ -199,8 +199,9 @@ torrent_spread_top(struct torrent *t, struct tconn *tc, uint64_t now)
 	}
 	if (n > 0)
 		tc->sp_tail = q[n - 1].piece + 1;
-	if (!peer_is_fast(tc->p) || peer_am_choking(tc->p) ||
-	    !peer_is_interested(tc->p))
+	/* Alone, a leecher has nobody to collide with: no suggestions. */
+	if (t->npeers < 2 || !peer_is_fast(tc->p) ||
+	    peer_am_choking(tc->p) || !peer_is_interested(tc->p))
 		return;
 	ahead = SPREAD_AHEAD_MIN + n * WIRE_BLOCK / t->pcfg.piece_length;
 	while ((piece = spread_next(t->spread, &tc->sp, peer_has(tc->p),
