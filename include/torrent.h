@@ -57,6 +57,13 @@ struct torrent_opts {
 	double		 seed_ratio;	/* uploaded / torrent size */
 	uint32_t	 seed_time_s;	/* seconds seeding */
 	uint32_t	 seed_idle_s;	/* seconds seeding without uploading */
+	/*
+	 * Fast resume: the torrent's record is kept in state_dir/resume/
+	 * (NULL: none kept, every start verifies the data); recheck ignores
+	 * the record once and verifies the data (the record is rewritten).
+	 */
+	const char	*state_dir;
+	bool		 recheck;
 };
 
 /* What the torrent uses of the session that holds it. */
