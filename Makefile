@@ -75,6 +75,8 @@ DEPS_filemap	:= filemap $(BASE)
 DEPS_storage	:= storage storage-fs storage-mem storage-hash filemap metainfo \
 		   bencode buf crypto $(BASE)
 DEPS_walk	:= walk $(BASE)
+DEPS_statefile	:= statefile storage storage-fs storage-mem storage-hash filemap \
+		   metainfo bencode buf crypto $(BASE)
 DEPS_makemeta	:= makemeta bencode buf crypto $(BASE)
 DEPS_metadata	:= metadata crypto $(BASE)
 DEPS_bitfield	:= bitfield $(BASE)
@@ -125,6 +127,7 @@ LIBS_udp	 = $(LIBS_reactor)
 LIBS_session	 = $(LIBS_http) $(LIBS_storage)
 LIBS_http	 = $(shell pkg-config --libs libcurl 2>/dev/null) $(LIBS_reactor)
 LIBS_storage	 = -lpthread
+LIBS_statefile	 = -lpthread
 
 define unit_rule
 $(BUILD)/test-$(1): tests/unit/test-$(1).c $$(DEPS_$(1):%=$(BUILD)/obj/%.o) | $(TESTSTAMP)

@@ -17,6 +17,8 @@ enum gt_err {
 	GT_EHASH,	/* hash mismatch */
 	GT_ECHANGED,	/* a file changed while it was read */
 	GT_ECANCELED,	/* stopped on request */
+	GT_ENOSPC,	/* no space left on the device (or quota) */
+	GT_EACCES,	/* permission denied (or a read-only file system) */
 };
 
 /* Size of the error-text buffers that fallible functions fill. */

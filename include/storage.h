@@ -96,6 +96,13 @@ enum gt_err	 storage_hash_all(struct storage *,
 		    const struct storage_hash_opts *o, uint8_t *hashes,
 		    bool *ok, char *err);
 
+/*
+ * File i's size and modification time (ns since the epoch) as it is now:
+ * GT_ENOENT when it is absent, and for padding files (never on disk).
+ */
+enum gt_err	 storage_stat(struct storage *, size_t file, uint64_t *size,
+		    int64_t *mtime_ns);
+
 /* Creates the symlink entries (inside root only). */
 enum gt_err	 storage_make_symlinks(struct storage *, char *err);
 

@@ -20,6 +20,8 @@ static const char *const gt_err_names[] = {
 	[GT_EHASH] = "hash mismatch",
 	[GT_ECHANGED] = "file changed while being read",
 	[GT_ECANCELED] = "canceled",
+	[GT_ENOSPC] = "No space left on device",
+	[GT_EACCES] = "Permission denied",
 };
 
 const char *

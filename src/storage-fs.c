@@ -46,6 +46,23 @@ stat_mtime_ns(const struct stat *st)
 }
 
 /* Why opening name in dfd failed with errno r, for the log. */
+/* A failed call's errno as callers hear it: disk full and denied apart. */
+static enum gt_err
+fs_errno(int e)
+{
+	switch (e) {
+	case ENOSPC:
+	case EDQUOT:
+		return GT_ENOSPC;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return GT_EACCES;
+	default:
+		return GT_EIO;
+	}
+}
+
 static const char *
 fs_why(int dfd, const char *name, int r)
 {
@@ -117,7 +134,7 @@ fail:
 		close(dfd);
 	log_warn("%s/%s: folder %.*s: %s", fb->v->root, path,
 	    (int)(p - path + n), path, why);
-	return GT_EIO;
+	return fs_errno(saved);
 }
 
 static void
@@ -168,10 +185,11 @@ fs_open(struct storage_fs *fb, size_t file, bool create, bool *rw, int *out)
 		log_warn("%s/%s: %s", fb->v->root, f->path, fs_why(dfd, base,
 		    r));
 		fs_closedir(fb, dfd);
-		return GT_EIO;
+		return fs_errno(r);
 	}
 	fs_closedir(fb, dfd);
 
+	r = 0;		/* the errno for fs_errno(), if any */
 	if (fstat(fd, &st) == -1) {
 		what = strerror(errno);
 		goto fail;
@@ -188,6 +206,7 @@ fs_open(struct storage_fs *fb, size_t file, bool create, bool *rw, int *out)
 				goto fail;
 			}
 		} else if (ftruncate(fd, (off_t)f->length) == -1) {
+			r = errno;
 			what = strerror(errno);
 			goto fail;
 		}
@@ -200,7 +219,7 @@ fs_open(struct storage_fs *fb, size_t file, bool create, bool *rw, int *out)
 fail:
 	log_warn("%s/%s: %s", fb->v->root, f->path, what);
 	close(fd);
-	return GT_EIO;
+	return fs_errno(r);
 }
 
 /*
@@ -363,7 +382,7 @@ fs_writev(void *ctx, size_t file, uint64_t off, const struct iovec *iov,
 			log_warn("%s/%s: write: %s", fb->v->root,
 			    fb->v->files[file].path, w == 0 ?
 			    "no progress" : strerror(errno));
-			e = GT_EIO;
+			e = w == 0 ? GT_EIO : fs_errno(errno);
 			break;
 		}
 		off += (uint64_t)w;
@@ -421,9 +440,9 @@ fs_sync(void *ctx, size_t file)
 	while ((r = fdatasync(fd)) == -1 && errno == EINTR)
 		continue;
 	if (r == -1 && errno != EINVAL) {	/* EINVAL: cannot sync */
+		e = fs_errno(errno);
 		log_warn("%s/%s: fdatasync: %s", fb->v->root,
 		    fb->v->files[file].path, strerror(errno));
-		e = GT_EIO;
 	}
 	fs_release(fb, fd, slot);
 	return e;
@@ -504,7 +523,8 @@ storage_fs_new(struct storage_fs **out, const struct storage_view *v,
 	if (write && mkdir_parents(v->root) == -1) {
 		saved = errno;
 		log_warn("%s: mkdir: %s", v->root, strerror(saved));
-		e = gt_fail(err, GT_EIO, "%s: %s", v->root, strerror(saved));
+		e = gt_fail(err, fs_errno(saved), "%s: %s", v->root,
+		    strerror(saved));
 		goto fail;
 	}
 	fb->rootfd = open(v->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

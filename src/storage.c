@@ -1,4 +1,5 @@
 /* storage.c - multi-file piece storage: block I/O over a back end */
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -458,6 +459,16 @@ storage_hash_all(struct storage *s, const struct storage_hash_opts *o,
 		    s->root, s->files[f].path);
 	return gt_fail(err, e, "%s: file changed while being hashed",
 	    s->files[f].path);
+}
+
+enum gt_err
+storage_stat(struct storage *s, size_t file, uint64_t *size,
+    int64_t *mtime_ns)
+{
+	assert(file < s->nfiles);
+	if (s->files[file].pad || s->files[file].symlink != NULL)
+		return GT_ENOENT;
+	return s->v.ops->stat(s->v.ctx, file, size, mtime_ns);
 }
 
 enum gt_err
