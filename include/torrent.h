@@ -64,6 +64,8 @@ struct torrent_opts {
 	 */
 	const char	*state_dir;
 	bool		 recheck;
+	bool		 preallocate;	/* files allocated whole at the start
+					   (a shortfall fails then) */
 };
 
 /* What the torrent uses of the session that holds it. */

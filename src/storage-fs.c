@@ -1,6 +1,7 @@
 /* storage-fs.c - storage back end: files under one root folder */
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <assert.h>
 #include <errno.h>
@@ -198,18 +199,11 @@ fs_open(struct storage_fs *fb, size_t file, bool create, bool *rw, int *out)
 		what = "not a regular file";
 		goto fail;
 	}
-	if (created && f->length > 0) {
-		if (fb->prealloc) {
-			r = posix_fallocate(fd, 0, (off_t)f->length);
-			if (r != 0) {
-				what = strerror(r);
-				goto fail;
-			}
-		} else if (ftruncate(fd, (off_t)f->length) == -1) {
-			r = errno;
-			what = strerror(errno);
-			goto fail;
-		}
+	if (created && f->length > 0 &&
+	    ftruncate(fd, (off_t)f->length) == -1) {
+		r = errno;
+		what = strerror(errno);
+		goto fail;
 	}
 	if (!*rw)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -498,6 +492,80 @@ const struct storage_ops storage_fs_ops = {
 	.free = fs_free,
 };
 
+/* Bytes of file i not allocated on disk yet. */
+static uint64_t
+fs_unallocated(struct storage_fs *fb, size_t i)
+{
+	const struct storage_entry	*f = &fb->v->files[i];
+	struct stat			 st;
+	const char			*base;
+	uint64_t			 have = 0;
+	int				 dfd;
+
+	if (fs_walk(fb, f->path, false, &dfd, &base) == GT_OK) {
+		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			have = (uint64_t)st.st_blocks * 512;
+		fs_closedir(fb, dfd);
+	}
+	return have >= f->length ? 0 : f->length - have;
+}
+
+/*
+ * --preallocate: the space every file needs is checked against the free
+ * space first (a shortfall fails before anything is written), then each
+ * file is allocated whole (fallocate; where the file system cannot, the
+ * files stay sparse, with a notice).
+ */
+static enum gt_err
+fs_prealloc(struct storage_fs *fb, char *err)
+{
+	const struct storage_view	*v = fb->v;
+	struct statvfs			 vfs;
+	char				 a[32], b[32];
+	uint64_t			 need = 0, avail;
+	size_t				 i;
+	enum gt_err			 e;
+	bool				 rw;
+	int				 fd, r;
+
+	for (i = 0; i < v->nfiles; i++)
+		if (v->files[i].length > 0 && !v->files[i].pad &&
+		    v->files[i].symlink == NULL)
+			need += fs_unallocated(fb, i);
+	if (need == 0)
+		return GT_OK;
+	if (fstatvfs(fb->rootfd, &vfs) == 0) {
+		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+		if (need > avail)
+			return gt_fail(err, GT_ENOSPC, "%s: %s more needed, %s "
+			    "free: %s", v->root, human_size(a, sizeof(a),
+			    need, 1), human_size(b, sizeof(b), avail, 1),
+			    strerror(ENOSPC));
+	}
+	for (i = 0; i < v->nfiles; i++) {
+		if (v->files[i].length == 0 || v->files[i].pad ||
+		    v->files[i].symlink != NULL)
+			continue;
+		if ((e = fs_open(fb, i, true, &rw, &fd)) != GT_OK)
+			return gt_fail(err, e == GT_ENOENT ? GT_EIO : e,
+			    "%s/%s: cannot create the file", v->root,
+			    v->files[i].path);
+		r = fallocate(fd, 0, 0, (off_t)v->files[i].length) == 0 ? 0 :
+		    errno;
+		close(fd);
+		if (r == EOPNOTSUPP || r == ENOSYS) {
+			log_warn("%s: the file system cannot preallocate: the "
+			    "files stay sparse", v->root);
+			return GT_OK;
+		}
+		if (r != 0)
+			return gt_fail(err, fs_errno(r), "%s/%s: preallocate: "
+			    "%s", v->root, v->files[i].path, strerror(r));
+	}
+	return GT_OK;
+}
+
 enum gt_err
 storage_fs_new(struct storage_fs **out, const struct storage_view *v,
     bool write, bool prealloc, char *err)
@@ -549,6 +617,8 @@ storage_fs_new(struct storage_fs **out, const struct storage_view *v,
 		}
 		close(fd);
 	}
+	if (write && prealloc && (e = fs_prealloc(fb, err)) != GT_OK)
+		goto fail;
 	*out = fb;
 	return GT_OK;
 

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 
@@ -196,6 +197,48 @@ Test(storage, files_created_sparse_with_final_size)
 	cr_assert_geq((long long)st.st_blocks * 512, 4096);
 	free(p);
 	storage_free(s);
+}
+
+Test(storage, prealloc_allocates_every_file_at_open)
+{
+	struct storage_file	 f[] = {
+		{ .path = "a", .length = 100000 },
+		{ .path = "p", .length = 10, .pad = true },
+		{ .path = "d/b", .length = 50000 },
+	};
+	struct storage		*s;
+	struct stat		 st;
+	char			*p;
+
+	s = open_ok("pre", f, nitems(f), 16384, STORAGE_WRITE |
+	    STORAGE_PREALLOC);
+	p = tpath("pre/d/b");
+	cr_assert_eq(stat(p, &st), 0, "created before any write");
+	cr_assert_eq(st.st_size, 50000);
+	cr_assert_geq((long long)st.st_blocks * 512, 49152);
+	free(p);
+	cr_assert(!exists("pre/p"), "padding never on disk");
+	storage_free(s);
+}
+
+Test(storage, prealloc_shortfall_fails_before_writing)
+{
+	struct storage_file	 f[] = {
+		{ .path = "small", .length = 1000 },
+		{ .path = "huge", .length = 0 },	/* free space + 1 GiB */
+	};
+	struct storage		*s = NULL;
+	struct statvfs		 v;
+	char			 err[GT_ERRLEN];
+
+	cr_assert_eq(statvfs(tmp, &v), 0);
+	f[1].length = (uint64_t)v.f_bavail * v.f_frsize + (1ull << 30);
+	cr_assert_eq(storage_open(&s, tmp, f, nitems(f), 1ull << 30,
+	    STORAGE_WRITE | STORAGE_PREALLOC, err), GT_ENOSPC, "%s", err);
+	cr_assert_not_null(strstr(err, "No space left on device"), "%s", err);
+	cr_assert_not_null(strstr(err, "free"), "%s", err);
+	cr_assert(!exists("small"), "nothing written");
+	cr_assert(!exists("huge"));
 }
 
 Test(storage, empty_files_created_at_open)
