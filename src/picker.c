@@ -96,7 +96,7 @@ struct picker {
 	uint32_t		 nhave;
 	uint32_t		 cursor;	/* in-order mode: first piece */
 
-	uint8_t			*prio;		/* per piece; NULL: all NORMAL */
+	uint8_t			*prio;		/* per piece; NULL: all 4 */
 	/* With prio: the pieces of priority i (1 ..), made when first used. */
 	struct bitfield		 lvl[PICKER_PRIO_MAX + 1];
 	uint32_t		 nwant;		/* pieces of priority above 0 */
@@ -104,7 +104,7 @@ struct picker {
 	uint32_t		 ndl_skip;	/* dl entries of priority 0 */
 	uint32_t		 nfull_skip;	/* of those, fully requested */
 	bool			 sequential;
-	uint32_t		 seq_from;	/* every piece below is unwanted */
+	uint32_t		 seq_from;	/* pieces below: all unwanted */
 
 	struct dl		**dl;
 	uint32_t		 ndl;
