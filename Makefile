@@ -180,6 +180,7 @@ FUZZ_DEPS_metadata	:= metadata crypto $(BASE)
 FUZZ_DEPS_superseed	:= superseed bitfield crypto $(BASE)
 FUZZ_DEPS_spread	:= spread picker bitfield crypto $(BASE)
 FUZZ_DEPS_resume	:= resume bencode buf $(BASE)
+FUZZ_DEPS_picker	:= picker bitfield crypto $(BASE)
 FUZZ_DEPS_dht		:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 build-fuzz/obj/%.o: src/%.c | $(TESTSTAMP)

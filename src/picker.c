@@ -96,7 +96,7 @@ struct picker {
 	uint32_t		 nhave;
 	uint32_t		 cursor;	/* in-order mode: first piece */
 
-	uint8_t			*prio;		/* per piece; NULL: all NORMAL */
+	uint8_t			*prio;		/* per piece; NULL: all 4 */
 	/* With prio: the pieces of priority i (1 ..), made when first used. */
 	struct bitfield		 lvl[PICKER_PRIO_MAX + 1];
 	uint32_t		 nwant;		/* pieces of priority above 0 */
@@ -104,7 +104,7 @@ struct picker {
 	uint32_t		 ndl_skip;	/* dl entries of priority 0 */
 	uint32_t		 nfull_skip;	/* of those, fully requested */
 	bool			 sequential;
-	uint32_t		 seq_from;	/* every piece below is unwanted */
+	uint32_t		 seq_from;	/* pieces below: all unwanted */
 
 	struct dl		**dl;
 	uint32_t		 ndl;
@@ -746,6 +746,7 @@ void
 picker_set_priority(struct picker *p, uint32_t piece, uint8_t prio)
 {
 	struct dl	*d;
+	uint32_t	 from, to;
 	uint8_t		 old;
 	bool		 have;
 
@@ -760,9 +761,33 @@ picker_set_priority(struct picker *p, uint32_t piece, uint8_t prio)
 		bitfield_set_all(lvl_get(p, PICKER_PRIO_NORMAL));
 	}
 	have = bitfield_bit_get(p->have.bits, piece);
-	/* Out of the order at the old priority, back in at the new one. */
-	if (!bitfield_bit_get(p->unwanted.bits, piece))
-		order_remove(p, piece);
+	if (!bitfield_bit_get(p->unwanted.bits, piece)) {
+		/* A candidate: to its new segment, or out. */
+		from = bucket_of(p, piece);
+		p->prio[piece] = prio;
+		if (prio == PICKER_PRIO_SKIP)
+			order_move(p, piece, from, bucket(p, PICKER_NSEG, 0));
+		else {
+			to = bucket_of(p, piece);
+			order_move(p, piece, from, to);
+			order_mix(p, p->pos[piece], to);
+		}
+	} else if (old == PICKER_PRIO_SKIP && !have) {
+		/* Wanted again. */
+		p->prio[piece] = prio;
+		order_insert(p, piece);
+		p->seq_from = MIN(p->seq_from, piece);
+	}
+	p->prio[piece] = prio;
+	if (prio == PICKER_PRIO_SKIP)
+		bitfield_set(&p->unwanted, piece);
+	else if (!have)
+		bitfield_unset(&p->unwanted, piece);
+	if (old != PICKER_PRIO_SKIP)
+		bitfield_unset(&p->lvl[old], piece);
+	if (prio != PICKER_PRIO_SKIP)
+		bitfield_set(lvl_get(p, prio), piece);
+	/* The counts of wanted pieces and of skipped ones in progress. */
 	d = dl_find(p, piece);
 	if (old == PICKER_PRIO_SKIP) {
 		p->nwant++;
@@ -771,24 +796,13 @@ picker_set_priority(struct picker *p, uint32_t piece, uint8_t prio)
 			p->ndl_skip--;
 			p->nfull_skip -= d->full;
 		}
-	} else
-		bitfield_unset(&p->lvl[old], piece);
-	p->prio[piece] = prio;
-	if (prio == PICKER_PRIO_SKIP) {
+	} else if (prio == PICKER_PRIO_SKIP) {
 		p->nwant--;
 		p->nwant_have -= have;
 		if (d != NULL) {
 			p->ndl_skip++;
 			p->nfull_skip += d->full;
 		}
-		bitfield_set(&p->unwanted, piece);
-		return;
-	}
-	bitfield_set(lvl_get(p, prio), piece);
-	if (!have) {
-		bitfield_unset(&p->unwanted, piece);
-		order_insert(p, piece);
-		p->seq_from = MIN(p->seq_from, piece);
 	}
 }
 

@@ -1388,7 +1388,7 @@ enum { M_NP = 23, M_BPP = 3, M_PEERS = 5, M_PIPE = 12 };
 struct model {
 	struct picker		*p;
 	bool			 end_game;
-	bool			 prios;		/* priorities change at random */
+	bool			 prios;		/* random priority changes */
 	uint8_t			 prio[M_NP];
 	uint32_t		 req[M_NP][M_BPP];
 	bool			 recv[M_NP][M_BPP];
