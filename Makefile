@@ -114,7 +114,7 @@ DEPS_session	:= session net sockaddr torrent announcer tracker-client http udp \
 		   bitfield swarm choke extmsg pex bencode addr buf crypto \
 		   seedlimit reactor ratelimit $(BASE)
 DEPS_session	+= superseed spread
-DEPS_session	+= torrent-serve torrent-ext torrent-resume resume statefile
+DEPS_session	+= torrent-serve torrent-ext torrent-resume torrent-files resume statefile
 DEPS_dht	:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))

@@ -162,6 +162,10 @@ struct torrent {
 	bool			 *rs_present;	/* per file: seen on disk */
 	uint64_t		  up_before;	/* totals of earlier runs */
 	uint64_t		  down_before;
+
+	/* File selection (torrent-files.c); NULL: every file, normal */
+	uint8_t			 *fprio;	/* per file: 0 skip .. 7 */
+	bool			 *skip;		/* per file: not wanted */
 };
 
 struct prog;	/* a piece in progress (torrent.c) */
@@ -192,6 +196,11 @@ enum gt_err	torrent_wq_flush(struct torrent *);
 uint32_t	torrent_prog_piece(const struct prog *);
 /* A disk problem (what it was doing, or what happened): the torrent ends. */
 void		torrent_fail(struct torrent *, enum gt_err, const char *what);
+
+/* torrent-files.c: which files are wanted, each piece's priority */
+void		torrent_files_choose(struct torrent *);
+void		torrent_files_apply(struct torrent *);
+uint8_t		torrent_file_priority(const struct torrent *, size_t);
 
 /* torrent-resume.c: the resume record, its checkpoints, the data lock */
 enum gt_err	torrent_resume_lock(struct torrent *, char *err);

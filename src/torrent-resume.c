@@ -388,7 +388,7 @@ resume_build(struct torrent *t, struct resume *r, bool clean,
 		t->rs_present = xcalloc(r->nfiles > 0 ? r->nfiles : 1,
 		    sizeof(*t->rs_present));
 	for (f = 0; f < r->nfiles; f++) {
-		r->files[f].priority = RESUME_PRIO_NORMAL;
+		r->files[f].priority = torrent_file_priority(t, f);
 		if (storage_stat(t->st, f, &size, &mtime) == GT_OK) {
 			r->files[f].size = size;
 			r->files[f].mtime_ns = mtime;

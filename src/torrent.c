@@ -504,7 +504,7 @@ dht_start(struct torrent *t)
 	struct dht_search_opts	so = {
 		.announce = t->h.port != 0,
 		.port = t->h.port == t->h.dht_port ? 0 : t->h.port,
-		.seed = t->complete,
+		.seed = t->pk != NULL && picker_complete(t->pk),
 		.repeat = true,
 	};
 	enum gt_err		e;
@@ -622,7 +622,7 @@ piece_passed(struct torrent *t, uint32_t piece, uint32_t size)
 		peer_announce_have(tc->p, piece, now);
 		net_flush_soon(tc->c);
 	}
-	if (picker_complete(t->pk))
+	if (!t->complete && picker_wanted_complete(t->pk))
 		torrent_completed(t);
 }
 
@@ -1289,7 +1289,8 @@ torrent_open_data(struct torrent *t, char *err)
 		if (!(m->files[i].attr & MI_ATTR_PAD))
 			t->size += m->files[i].length;
 	check = t->o.upload_only || any_file_exists(m, t->dir);
-	e = storage_open_metainfo(&t->st, t->dir, m, t->o.upload_only ? 0 :
+	torrent_files_choose(t);
+	e = storage_open_metainfo(&t->st, t->dir, m, t->skip, t->o.upload_only ? 0 :
 	    STORAGE_WRITE | (t->o.preallocate ? STORAGE_PREALLOC : 0), err);
 	if (e != GT_OK)
 		return e;
@@ -1310,13 +1311,14 @@ torrent_open_data(struct torrent *t, char *err)
 	if (m->piece_length * 2 <= TORRENT_HASH_BUF)
 		t->lanes = (unsigned)MIN(TORRENT_HASH_LANES,
 		    TORRENT_HASH_BUF / m->piece_length);
+	torrent_files_apply(t);
 	bitfield_clear(&t->rs_partial);
 	bitfield_init(&t->rs_partial, m->npieces);
 	torrent_resume_init(t);
 	if (check && !torrent_resume_load(t) &&
 	    (e = torrent_check(t, err)) != GT_OK)
 		return e;
-	t->complete = picker_complete(t->pk);
+	t->complete = picker_wanted_complete(t->pk);
 	seedlimit_init(&t->sl, &(struct seedlimit_opts){
 		.ratio = t->o.seed_ratio, .time_s = t->o.seed_time_s,
 		.idle_s = t->o.seed_idle_s,
@@ -1581,6 +1583,8 @@ torrent_free(struct torrent *t)
 	swarm_free(t->sw);
 	bitfield_clear(&t->have);
 	torrent_resume_free(t);
+	free(t->fprio);
+	free(t->skip);
 	picker_free(t->pk);
 	storage_free(t->st);
 	metainfo_clear(&t->mi);
