@@ -74,6 +74,8 @@ uint16_t	 session_dht_port(const struct session *);	/* 0: no DHT */
 /*
  * A new torrent in the session (torrent_new's arguments and errors; at
  * most SESSION_MAX_TORRENTS: GT_ERANGE, one per info-hash: GT_EEXIST).
+ * Until it first asks for connections (it started), it is counted as
+ * wanting its share of them: start it, or remove it.
  */
 enum gt_err	 session_add_torrent(struct session *, const struct metainfo *,
 		    const struct torrent_opts *, const struct torrent_events *,

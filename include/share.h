@@ -21,13 +21,16 @@
  * free of the cap bounds everyone all the same, so the cap always holds.
  *
  * Each torrent reports its use when it asks (u[me] with ms = now); the
- * others' reports are at most SHARE_STALE_MS old, else ignored.
+ * others' reports are at most SHARE_STALE_MS old, else ignored.  A torrent
+ * not heard from yet (pending) is taken to want all it may have, so that
+ * torrents started together do not go to the first one to ask.
  */
 struct share_use {
 	uint32_t	conns;		/* connections it holds */
 	uint32_t	half_open;	/* ... of them, connects under way */
 	uint32_t	want;		/* more it could use now (0: none) */
 	uint64_t	ms;		/* when it said so */
+	bool		pending;	/* nothing said yet: wants, holds none */
 };
 
 struct share_caps {

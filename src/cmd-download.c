@@ -69,6 +69,8 @@ struct dl_item {
 	char			 seed_why[SEEDLIMIT_WHYLEN];
 	int			 rc;		/* why it failed, if known */
 	int			 exit;		/* its exit code, once ended */
+	struct torrent_stats	 final;		/* t's last, once taken out */
+	bool			 has_final;
 };
 
 struct dl {
@@ -246,18 +248,27 @@ item_summary(struct dl_item *it, bool done)
 	    dl_seconds(it->d));
 }
 
-/* Torrents in the session, to show. */
+/* Torrents to show: those in the session, and those done at once. */
 static size_t
 dl_nshown(const struct dl *d, struct dl_item **one)
 {
 	size_t	i, n = 0;
 
 	for (i = 0; i < d->nitems; i++)
-		if (d->items[i].t != NULL) {
+		if (d->items[i].t != NULL || d->items[i].has_final) {
 			*one = &d->items[i];
 			n++;
 		}
 	return n;
+}
+
+static void
+item_stats(const struct dl_item *it, struct torrent_stats *ts)
+{
+	if (it->t != NULL)
+		torrent_stats(it->t, ts);
+	else
+		*ts = it->final;
 }
 
 /* The status line: one torrent's as ever, else one over them all. */
@@ -274,13 +285,13 @@ dl_ui_cb(void *arg)
 
 	n = (unsigned)dl_nshown(d, &one);
 	if (n == 1)
-		torrent_stats(one->t, &sum);
+		item_stats(one, &sum);
 	else {
 		memset(&sum, 0, sizeof(sum));
 		for (i = 0; i < d->nitems; i++) {
-			if (d->items[i].t == NULL)
+			if (d->items[i].t == NULL && !d->items[i].has_final)
 				continue;
-			torrent_stats(d->items[i].t, &ts);
+			item_stats(&d->items[i], &ts);
 			sum.have += ts.have;
 			sum.total += ts.total;
 			sum.downloaded += ts.downloaded;
@@ -527,19 +538,24 @@ dl_write_torrent(struct dl_item *it, const struct metainfo *m)
 	return rc;
 }
 
-/* Another torrent of the session writing DIR/name, or NULL. */
+/* Another torrent of the command writing DIR/name, or NULL. */
 static const struct dl_item *
 dl_same_name(const struct dl *d, const struct dl_item *me, const char *name)
 {
+	const struct dl_item	*it;
 	const struct metainfo	*m;
 	size_t			 i;
 
 	for (i = 0; i < d->nitems; i++) {
-		if (&d->items[i] == me || d->items[i].t == NULL)
+		it = &d->items[i];
+		if (it == me || !it->loaded || it->dup != NULL)
 			continue;
-		m = torrent_metainfo(d->items[i].t);
-		if (m != NULL && strcmp(m->name, name) == 0)
-			return &d->items[i];
+		if (!it->is_magnet)
+			m = &it->m;
+		else if (it->t == NULL || (m = torrent_metainfo(it->t)) == NULL)
+			continue;
+		if (strcmp(m->name, name) == 0)
+			return it;
 	}
 	return NULL;
 }
@@ -637,7 +653,10 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 		    it->m.name, ts.have_pieces, ts.npieces);
 	if (ts.complete && !d->seed && !d->upload_only) {
 		item_summary(it, true);		/* nothing to do */
-		torrent_stop(it->t);
+		it->final = ts;
+		it->has_final = true;
+		session_remove_torrent(d->s, it->t);	/* never started */
+		it->t = NULL;
 		it->ended = true;
 		it->exit = EXIT_OK;
 		return false;

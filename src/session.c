@@ -778,7 +778,7 @@ session_keep(struct session *s, struct torrent *t)
 	s->torrents = xreallocarray(s->torrents, s->ntorrents + 1,
 	    sizeof(*s->torrents));
 	s->use = xreallocarray(s->use, s->ntorrents + 1, sizeof(*s->use));
-	s->use[s->ntorrents] = (struct share_use){ .ms = 0 };
+	s->use[s->ntorrents] = (struct share_use){ .pending = true };
 	s->torrents[s->ntorrents++] = t;
 }
 

@@ -20,7 +20,7 @@ struct share_fill {
 static bool
 share_fresh(const struct share_use *u, uint64_t now)
 {
-	return u->ms + SHARE_STALE_MS > now;
+	return u->pending || u->ms + SHARE_STALE_MS > now;
 }
 
 static uint32_t
@@ -35,6 +35,8 @@ share_demand(const struct share_use *u, enum share_what w, uint64_t now)
 {
 	uint64_t	d;
 
+	if (u->pending)
+		return UINT32_MAX;
 	if (!share_fresh(u, now))
 		return 0;
 	d = (uint64_t)share_held(u, w) + u->want;
@@ -129,7 +131,7 @@ share_room(const struct share_caps *c, const struct share_use *u, size_t n,
 	if (me >= n)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (share_fresh(&u[i], now))
+		if (!u[i].pending && share_fresh(&u[i], now))
 			half += u[i].half_open;
 	a = share_room_of(c->conns, u, n, me, all, SHARE_CONNS, now);
 	b = share_room_of(c->half_open, u, n, me, half > UINT32_MAX ?

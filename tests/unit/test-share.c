@@ -213,3 +213,27 @@ Test(share, bounds)
 	cr_assert(!share_may_accept(&caps50, u, 2, 0, T0));
 	cr_assert_eq(share_room(&caps50, u, 2, 1, 10, T0), 25);
 }
+
+/* Torrents started together: the first to ask does not take it all. */
+Test(share, pending_torrents_count_as_wanting)
+{
+	struct share_use	u[3] = {
+		use(0, 0, 40, T0), { .pending = true }, { .pending = true },
+	};
+
+	cr_assert_eq(share_room(&caps50, u, 3, 0, 0, T0), 17);
+	cr_assert(share_may_accept(&caps50, u, 3, 0, T0));
+	u[0].conns = 17;
+	u[0].want = 23;
+	cr_assert(!share_may_accept(&caps50, u, 3, 0, T0));
+	/* Heard from: the second wants 5, the third is still pending. */
+	u[1] = use(0, 0, 5, T0 + 100);
+	cr_assert_eq(share_room(&caps50, u, 3, 1, 17, T0 + 100), 5);
+	u[0].ms = T0 + 100;
+	cr_assert_eq(share_room(&caps50, u, 3, 0, 17, T0 + 100), 6,
+	    "level 23 (23 + 5 + 23 >= 50): 17 held");
+	/* Never stale while pending, whatever the clock says. */
+	u[0].ms = T0 + 100000;
+	cr_assert_eq(share_room(&caps50, u, 3, 0, 17, T0 + 100000), 8,
+	    "the second went silent: level 25 with the pending one");
+}
