@@ -128,6 +128,36 @@ def test_three_torrents_from_three_clients(net, opentracker, tmp_path, rng):
     assert gs.alive() and ar.alive(), why(gs, ar)
 
 
+# --- the connection cap, shared ----------------------------------------------
+
+@pytest.mark.timeout(60)
+def test_connection_cap_shared_fairly(net, tmp_path, rng):
+    """--max-peers 2 and two torrents, each with three slow seeders of its
+    own: each torrent gets one connection while the other wants one (the
+    first to ask does not take both), so the first to complete met one
+    peer only."""
+    a = Payload(tmp_path, "a", "fair a.bin", 384 * KIB, rng)
+    b = Payload(tmp_path, "b", "fair b.bin", 384 * KIB, rng)
+    ports = {a.name: [], b.name: []}
+    for p in (a, b, a, b, a, b):
+        _, port = gt_seeder(net, tmp_path, p,
+                            extra=("--max-upload-rate", "64k"))
+        ports[p.name].append(port)
+    out = tmp_path / "out"
+    # magnets naming each torrent's own seeders (--peer is for all)
+    g = net.gt(a.magnet(*ports[a.name]), b.magnet(*ports[b.name]),
+               "--max-peers", "2", "-p", peers.free_port(), "-o", out,
+               tag="leecher")
+    rc = g.wait(40)
+    assert rc == 0, why(g)
+    sums = summaries(g.out)
+    assert len(sums) == 2, why(g)
+    assert sums[0][2]["peers"] == 1, why(
+        "the first torrent done had more than its share", g)
+    a.check(out)
+    b.check(out)
+
+
 # --- bad sources among good ones; which exit code wins -----------------------
 
 @pytest.mark.timeout(90)
