@@ -105,6 +105,15 @@ struct torrent_host {
 	void			(*dht_changed)(void *arg);
 	/* Is this address:port ourselves? */
 	bool			(*is_self)(void *arg, const struct netaddr *);
+	/*
+	 * How many connects the torrent may start now, its fair share of
+	 * the session's caps: it holds conns (half_open of them connects
+	 * under way) and could use want more.  Asked at each swarm tick;
+	 * NULL: max_conns less the session's connections.
+	 */
+	uint32_t		(*room)(void *arg, const struct torrent *,
+				    uint32_t conns, uint32_t half_open,
+				    uint32_t want);
 	void			*arg;
 };
 

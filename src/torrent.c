@@ -1091,6 +1091,7 @@ torrent_counts(const struct torrent *t, struct swarm_counts *sc)
 {
 	const struct tconn	*tc;
 	size_t			 all = net_nconns(t->h.net);
+	uint32_t		 want;
 
 	*sc = (struct swarm_counts){
 		.conns = t->nconns, .peers = t->npeers,
@@ -1105,6 +1106,17 @@ torrent_counts(const struct torrent *t, struct swarm_counts *sc)
 		    peer_is_interested(tc->p))
 			sc->leechers++;
 	}
+	if (t->h.room == NULL)
+		return;
+	/* More it could use: room under its cap, candidates to dial. */
+	if (t->stopped || (t->complete && !seeding(t)) ||
+	    t->nconns >= t->o.max_peers)
+		want = 0;
+	else
+		want = (uint32_t)MIN(t->o.max_peers - t->nconns,
+		    swarm_ncands(t->sw));
+	sc->global_room = t->h.room(t->h.arg, t, sc->conns, sc->half_open,
+	    want);
 }
 
 static void
