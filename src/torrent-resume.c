@@ -22,7 +22,8 @@
  *
  * The lock: state_dir/resume/KEY.lock, KEY the SHA-1 of the data's real
  * path, held with flock() for the torrent's life, so that a second
- * gtorrent on the same data refuses to start.
+ * gtorrent writing the same data refuses to start (`gtorrent seed` only
+ * reads, and takes none).
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -81,8 +82,8 @@ torrent_resume_lock(struct torrent *t, char *err)
 	ssize_t		 n;
 	int		 fd, saved;
 
-	if ((dir = resume_dir(t)) == NULL)
-		return GT_OK;
+	if (t->o.upload_only || (dir = resume_dir(t)) == NULL)
+		return GT_OK;	/* `gtorrent seed` only reads: many may */
 	if (realpath(t->dir, real) == NULL)
 		snprintf(real, sizeof(real), "%s", t->dir);
 	key = xasprintf("%s/%s", real, t->m->name);
