@@ -356,7 +356,7 @@ void
 swarm_tick(struct swarm *sw, const struct swarm_counts *c, uint64_t now,
     struct swarm_actions *act)
 {
-	uint32_t	n;
+	uint32_t	n, mine;
 
 	*act = (struct swarm_actions){ 0 };
 	if (!sw->running)
@@ -375,18 +375,21 @@ swarm_tick(struct swarm *sw, const struct swarm_counts *c, uint64_t now,
 	if (c->complete && !c->seeding)
 		return;			/* leaving: nobody to meet */
 	n = room(sw->o.max_peers, c->conns);
+	mine = n;
 	n = MIN(n, c->global_room);
 	n = MIN(n, room(SWARM_MAX_HALF_OPEN, c->half_open));
 	act->dial = n;
 	/*
 	 * Short of peers: a leecher with nobody to download from, or a seed
-	 * with nobody to serve and room for more.  The announce schedule
-	 * bounds how often the trackers are asked.
+	 * with nobody to serve and room for more under its own cap (the
+	 * session's share of the global cap follows its candidates: with
+	 * none, it has none).  The announce schedule bounds how often the
+	 * trackers are asked.
 	 */
 	if (!c->complete)
 		act->need_peers = c->peers == 0;
 	else
-		act->need_peers = c->leechers == 0 && n > 0;
+		act->need_peers = c->leechers == 0 && mine > 0;
 }
 
 /* ---- choking and serving ------------------------------------------------- */

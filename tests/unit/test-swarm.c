@@ -391,6 +391,13 @@ Test(swarm, who_asks_the_trackers_for_peers)
 	now += SWARM_TICK_MS;
 	swarm_tick(sw, &c, now, &act);
 	cr_assert(act.need_peers);
+	/* ... with no candidate, so no share of the session's cap */
+	c.global_room = 0;
+	now += SWARM_TICK_MS;
+	swarm_tick(sw, &c, now, &act);
+	cr_assert(act.need_peers, "a seed alone asks for peers");
+	cr_assert_eq(act.dial, 0);
+	c.global_room = 1000;
 	c.leechers = 1;
 	now += SWARM_TICK_MS;
 	swarm_tick(sw, &c, now, &act);
