@@ -124,6 +124,8 @@ struct torrent {
 
 	uint64_t		  size;		/* payload bytes */
 	uint64_t		  have_bytes;
+	uint64_t		  want_total;	/* bytes of the wanted pieces */
+	uint64_t		  want_have;	/* ... verified */
 	uint64_t		  downloaded, uploaded;
 	uint64_t		  wasted;	/* duplicate blocks' bytes */
 	uint32_t		 *sent;		/* per piece: bytes served */
@@ -201,6 +203,7 @@ void		torrent_fail(struct torrent *, enum gt_err, const char *what);
 void		torrent_files_choose(struct torrent *);
 void		torrent_files_apply(struct torrent *);
 uint8_t		torrent_file_priority(const struct torrent *, size_t);
+void		torrent_have_piece(struct torrent *, uint32_t piece);
 
 /* torrent-resume.c: the resume record, its checkpoints, the data lock */
 enum gt_err	torrent_resume_lock(struct torrent *, char *err);

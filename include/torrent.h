@@ -119,9 +119,12 @@ struct torrent_host {
 
 struct torrent_stats {
 	uint64_t	size;		/* payload bytes (no padding) */
-	uint64_t	have;		/* verified bytes (padding included) */
-	uint64_t	total;		/* torrent bytes (padding included): the
-				   size the summary line shows */
+	uint64_t	have;		/* verified bytes of the wanted pieces
+					   (padding included) */
+	uint64_t	total;		/* bytes of the wanted pieces (every
+					   piece without a file selection;
+					   padding included): the size the
+					   summary line shows */
 	uint64_t	downloaded;	/* payload received this run */
 	uint64_t	uploaded;	/* payload sent this run */
 	uint64_t	wasted;		/* payload received twice this run

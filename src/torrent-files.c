@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitfield.h"
 #include "filemap.h"
 #include "log.h"
 #include "metainfo.h"
@@ -118,6 +119,7 @@ torrent_files_apply(struct torrent *t)
 	size_t			 i;
 
 	picker_set_sequential(t->pk, t->o.sequential);
+	t->want_total = m->total_length;
 	if (t->fprio == NULL)
 		return;
 	pp = xcalloc(m->npieces, 1);	/* 0: no wanted file there */
@@ -128,10 +130,26 @@ torrent_files_apply(struct torrent *t)
 		for (p = first; p < first + count; p++)
 			pp[p] = MAX(pp[p], t->fprio[i]);
 	}
-	for (p = 0; p < m->npieces; p++)
+	t->want_total = 0;
+	for (p = 0; p < m->npieces; p++) {
 		if (pp[p] != PICKER_PRIO_NORMAL)
 			picker_set_priority(t->pk, p, pp[p]);
+		if (pp[p] != PICKER_PRIO_SKIP)
+			t->want_total += metainfo_piece_size(m, p);
+	}
 	free(pp);
+}
+
+/* A piece verified (a hash passed, or the resume record says so). */
+void
+torrent_have_piece(struct torrent *t, uint32_t piece)
+{
+	uint32_t	size = metainfo_piece_size(t->m, piece);
+
+	bitfield_set(&t->have, piece);
+	t->have_bytes += size;
+	if (picker_priority(t->pk, piece) != PICKER_PRIO_SKIP)
+		t->want_have += size;
 }
 
 /* The file's priority for the resume record. */

@@ -204,8 +204,7 @@ resume_verify_piece(struct torrent *t, uint32_t piece)
 	if (storage_hash_piece(t->st, piece, md) == GT_OK &&
 	    memcmp(md, metainfo_piece_hash(t->m, piece), SHA1_LEN) == 0) {
 		picker_piece_passed(t->pk, piece);
-		bitfield_set(&t->have, piece);
-		t->have_bytes += metainfo_piece_size(t->m, piece);
+		torrent_have_piece(t, piece);
 	} else
 		picker_piece_failed(t->pk, piece);
 }
@@ -222,8 +221,7 @@ resume_apply(struct torrent *t, const struct resume *r)
 		if (!bitfield_bit_get(r->have, i))
 			continue;
 		picker_have(t->pk, i);
-		bitfield_set(&t->have, i);
-		t->have_bytes += metainfo_piece_size(t->m, i);
+		torrent_have_piece(t, i);
 	}
 	for (k = 0; k < r->npartial; k++) {
 		p = &r->partial[k];

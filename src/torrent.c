@@ -606,14 +606,13 @@ torrent_completed(struct torrent *t)
 }
 
 static void
-piece_passed(struct torrent *t, uint32_t piece, uint32_t size)
+piece_passed(struct torrent *t, uint32_t piece)
 {
 	struct tconn	*tc;
 	uint64_t	 now = now_ms(t);
 
 	picker_piece_passed(t->pk, piece);
-	bitfield_set(&t->have, piece);
-	t->have_bytes += size;
+	torrent_have_piece(t, piece);
 	prog_release(t, piece);
 	torrent_resume_touch(t);
 	TAILQ_FOREACH(tc, &t->conns, entry) {
@@ -661,7 +660,7 @@ static void
 piece_verdict(struct torrent *t, uint32_t piece, const uint8_t *digest)
 {
 	if (memcmp(digest, metainfo_piece_hash(t->m, piece), SHA1_LEN) == 0)
-		piece_passed(t, piece, metainfo_piece_size(t->m, piece));
+		piece_passed(t, piece);
 	else
 		piece_failed(t, piece, prog_get(t, piece));
 }
@@ -1251,8 +1250,7 @@ torrent_check(struct torrent *t, char *err)
 		if (!ok[i])
 			continue;
 		picker_have(t->pk, i);
-		bitfield_set(&t->have, i);
-		t->have_bytes += metainfo_piece_size(t->m, i);
+		torrent_have_piece(t, i);
 		good++;
 	}
 	free(ok);
@@ -1628,8 +1626,8 @@ torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 {
 	*ts = (struct torrent_stats){
 		.size = t->size,
-		.have = t->have_bytes,
-		.total = t->m != NULL ? t->m->total_length : 0,
+		.have = t->want_have,
+		.total = t->want_total,
 		.downloaded = t->downloaded,
 		.uploaded = t->uploaded,
 		.wasted = t->wasted,
