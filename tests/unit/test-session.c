@@ -596,3 +596,208 @@ Test(session, many_torrents_one_per_info_hash)
 	session_free(s);
 	reactor_free(r);
 }
+
+/* ---- fast resume (torrent-resume.c) ------------------------------------ */
+
+#define RS_PL		16384
+#define RS_PIECES	4
+
+/* A 4-piece one-file torrent "r.bin" and its data, written under tmp/dl. */
+static void
+resume_torrent(struct metainfo *m, uint8_t *data)
+{
+	struct buf	b;
+	uint8_t		sha[20];
+	char		err[GT_ERRLEN], *path;
+	int		fd, i;
+
+	for (i = 0; i < RS_PIECES * RS_PL; i++)
+		data[i] = (uint8_t)(i * 31 + 7);
+	buf_init(&b, 4096);
+	buf_printf(&b, "d4:infod6:lengthi%de4:name5:r.bin12:piece lengthi%de"
+	    "6:pieces%d:", RS_PIECES * RS_PL, RS_PL, 20 * RS_PIECES);
+	for (i = 0; i < RS_PIECES; i++) {
+		sha1(data + i * RS_PL, RS_PL, sha);
+		buf_append(&b, sha, 20);
+	}
+	buf_puts(&b, "ee");
+	cr_assert_eq(metainfo_parse(m, b.data, b.len, err), GT_OK, "%s", err);
+	buf_clear(&b);
+	path = tpath("dl");
+	cr_assert_eq(mkdir(path, 0777), 0);
+	free(path);
+	path = tpath("dl/r.bin");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_neq(fd, -1);
+	cr_assert_eq(write(fd, data, RS_PIECES * RS_PL), RS_PIECES * RS_PL);
+	close(fd);
+	free(path);
+}
+
+/* Adds m (dir tmp/dl, state tmp/state); its verified piece count. */
+static uint32_t
+resume_open(struct metainfo *m, enum gt_err want, char *err)
+{
+	struct reactor		*r = reactor_new();
+	struct session_opts	 o = { .listen = false };
+	struct session		*s;
+	struct torrent		*t;
+	struct torrent_stats	 ts = { 0 };
+	char			*dir = tpath("dl"), *state = tpath("state");
+	struct torrent_opts	 to = { .dir = dir, .state_dir = state };
+
+	mkdir(state, 0700);
+	cr_assert_eq(session_new(&s, r, &o, err), GT_OK, "%s", err);
+	cr_assert_eq(session_add_torrent(s, m, &to, NULL, &t, err), want,
+	    "%s", err);
+	if (want == GT_OK)
+		torrent_stats(t, &ts);
+	session_free(s);	/* a clean record */
+	reactor_free(r);
+	free(dir);
+	free(state);
+	return ts.have_pieces;
+}
+
+/* Changes byte off of tmp/dl/r.bin, keeping its size and mtime. */
+static void
+tamper(size_t off)
+{
+	char		*path = tpath("dl/r.bin");
+	struct stat	 st;
+	struct timespec	 ts[2];
+	uint8_t		 x = 0xee;
+	int		 fd;
+
+	cr_assert_eq(stat(path, &st), 0);
+	fd = open(path, O_WRONLY);
+	cr_assert_eq(pwrite(fd, &x, 1, (off_t)off), 1);
+	close(fd);
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	cr_assert_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+	free(path);
+}
+
+static char *
+record_path(const struct metainfo *m)
+{
+	char	hex[41], *rel, *path;
+
+	hex_encode(hex, m->info_hash, 20);
+	rel = xasprintf("state/resume/%s.resume", hex);
+	path = tpath(rel);
+	free(rel);
+	return path;
+}
+
+Test(session, resume_record_spares_the_check)
+{
+	struct metainfo	 m;
+	uint8_t		*data = xmalloc(RS_PIECES * RS_PL);
+	char		 err[GT_ERRLEN], *rec;
+	struct stat	 st;
+
+	resume_torrent(&m, data);
+	cr_assert_eq(resume_open(&m, GT_OK, err), RS_PIECES, "checked");
+	rec = record_path(&m);
+	cr_assert_eq(stat(rec, &st), 0, "a record at the stop");
+	/* Piece 2 spoilt behind the record's back: not hashed, still had */
+	tamper(2 * RS_PL + 5);
+	cr_assert_eq(resume_open(&m, GT_OK, err), RS_PIECES,
+	    "the record was trusted (no check)");
+	free(rec);
+	free(data);
+	metainfo_clear(&m);
+}
+
+Test(session, resume_record_of_a_changed_file_is_not_trusted)
+{
+	struct metainfo	 m;
+	uint8_t		*data = xmalloc(RS_PIECES * RS_PL);
+	char		 err[GT_ERRLEN], *path = tpath("dl/r.bin");
+	struct timespec	 ts[2] = { { 0, UTIME_OMIT }, { 1000, 0 } };
+
+	resume_torrent(&m, data);
+	cr_assert_eq(resume_open(&m, GT_OK, err), RS_PIECES);
+	tamper(1 * RS_PL);
+	cr_assert_eq(utimensat(AT_FDCWD, path, ts, 0), 0);  /* older now */
+	cr_assert_eq(resume_open(&m, GT_OK, err), RS_PIECES - 1,
+	    "checked: piece 1 is bad");
+	free(path);
+	free(data);
+	metainfo_clear(&m);
+}
+
+Test(session, hostile_resume_record_is_ignored)
+{
+	static const char *const bad[] = {
+		"", "garbage", "d15:gtorrent-resumei1ee",
+		"d15:gtorrent-resumei1e9:info-hash20:aaaaaaaaaaaaaaaaaaaae",
+	};
+	struct metainfo	 m;
+	uint8_t		*data = xmalloc(RS_PIECES * RS_PL);
+	char		 err[GT_ERRLEN], *rec, *path;
+	size_t		 i;
+	int		 fd;
+
+	resume_torrent(&m, data);
+	cr_assert_eq(resume_open(&m, GT_OK, err), RS_PIECES);
+	rec = record_path(&m);
+	for (i = 0; i < nitems(bad); i++) {
+		tamper(3 * RS_PL);	/* only a check can see it */
+		fd = open(rec, O_WRONLY | O_TRUNC);
+		cr_assert_neq(fd, -1);
+		cr_assert_eq(write(fd, bad[i], strlen(bad[i])),
+		    (ssize_t)strlen(bad[i]));
+		close(fd);
+		cr_assert_eq(resume_open(&m, GT_OK, err), RS_PIECES - 1,
+		    "record %zu ignored, the data checked", i);
+		/* piece 3 mended: the file changed since the record */
+		path = tpath("dl/r.bin");
+		fd = open(path, O_WRONLY);
+		cr_assert_eq(pwrite(fd, data + 3 * RS_PL, RS_PL,
+		    3 * RS_PL), RS_PL);
+		close(fd);
+		free(path);
+		cr_assert_eq(resume_open(&m, GT_OK, err), RS_PIECES,
+		    "checked again");
+	}
+	free(rec);
+	free(data);
+	metainfo_clear(&m);
+}
+
+Test(session, second_writer_of_the_same_data_refused)
+{
+	struct reactor		*r = reactor_new();
+	struct session_opts	 o = { .listen = false };
+	struct session		*s1, *s2;
+	struct torrent		*t;
+	struct metainfo		 m;
+	uint8_t			*data = xmalloc(RS_PIECES * RS_PL);
+	char			 err[GT_ERRLEN], *dir = tpath("dl");
+	char			*state = tpath("state");
+	struct torrent_opts	 to = { .dir = dir, .state_dir = state };
+
+	resume_torrent(&m, data);
+	mkdir(state, 0700);
+	cr_assert_eq(session_new(&s1, r, &o, err), GT_OK, "%s", err);
+	cr_assert_eq(session_new(&s2, r, &o, err), GT_OK, "%s", err);
+	cr_assert_eq(session_add_torrent(s1, &m, &to, NULL, &t, err), GT_OK,
+	    "%s", err);
+	cr_assert_eq(session_add_torrent(s2, &m, &to, NULL, &t, err),
+	    GT_EEXIST);
+	cr_assert_not_null(strstr(err, "in use by another gtorrent (pid"),
+	    "%s", err);
+	to.upload_only = true;		/* a reader takes no lock */
+	cr_assert_eq(session_add_torrent(s2, &m, &to, NULL, &t, err), GT_OK,
+	    "%s", err);
+	session_free(s1);
+	session_free(s2);
+	reactor_free(r);
+	free(dir);
+	free(state);
+	free(data);
+	metainfo_clear(&m);
+}
