@@ -361,6 +361,8 @@ resume_build(struct torrent *t, struct resume *r, bool clean,
 	r->have = xmalloc(bitfield_nbytes(&t->have));
 	memcpy(r->have, t->have.bits, bitfield_nbytes(&t->have));
 	pieces = torrent_partial_pieces(t, &n);
+	if (t->fatal)
+		n = 0;		/* see resume_on */
 	r->partial = xcalloc(n > 0 ? n : 1, sizeof(*r->partial));
 	for (i = 0; i < n; i++) {
 		p = &r->partial[r->npartial];
@@ -407,11 +409,17 @@ resume_gen(const struct torrent *t)
 	return t->downloaded + t->have.count;
 }
 
+/*
+ * After a disk error only the final record is written, of the verified
+ * pieces alone (a block that failed to be written may be counted as
+ * received), and not as clean: the old one stands if the data cannot be
+ * synced.
+ */
 static bool
-resume_on(const struct torrent *t)
+resume_on(const struct torrent *t, bool final)
 {
 	return t->rs_path != NULL && t->st != NULL && t->pk != NULL &&
-	    !t->fatal;
+	    (final || !t->fatal);
 }
 
 /*
@@ -430,7 +438,7 @@ torrent_resume_save(struct torrent *t, bool final)
 	size_t		 len;
 	enum gt_err	 e;
 
-	if (!resume_on(t))
+	if (!resume_on(t, final))
 		return;
 	reactor_timer_cancel(t->rs_timer);
 	if (!final && statefile_busy(t->rs_sf)) {
@@ -441,8 +449,8 @@ torrent_resume_save(struct torrent *t, bool final)
 		log_warn("%s: %s", t->name, err);
 	if (torrent_wq_flush(t) != GT_OK)
 		return;		/* fatal: the last record stands */
-	resume_build(t, &r, final, &gone);
-	if (gone != NULL) {
+	resume_build(t, &r, final && !t->fatal, &gone);
+	if (gone != NULL && !t->fatal) {
 		/* Written since to an unlinked file: lost with the process. */
 		resume_clear(&r);
 		snprintf(err, sizeof(err), "%s was deleted (a restart "
@@ -490,7 +498,7 @@ torrent_resume_timer_cb(void *arg)
 void
 torrent_resume_touch(struct torrent *t)
 {
-	if (!resume_on(t) || t->stopped ||
+	if (!resume_on(t, false) || t->stopped ||
 	    reactor_timer_pending(t->rs_timer))
 		return;
 	if (resume_gen(t) != t->rs_gen)
