@@ -373,7 +373,8 @@ fs_writev(void *ctx, size_t file, uint64_t off, const struct iovec *iov,
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			log_warn("%s/%s: write: %s", fb->v->root,
+			/* The caller's error says it (one line). */
+			log_debug("%s/%s: write: %s", fb->v->root,
 			    fb->v->files[file].path, w == 0 ?
 			    "no progress" : strerror(errno));
 			e = w == 0 ? GT_EIO : fs_errno(errno);
@@ -617,7 +618,7 @@ storage_fs_new(struct storage_fs **out, const struct storage_view *v,
 
 	if (write && mkdir_parents(v->root) == -1) {
 		saved = errno;
-		log_warn("%s: mkdir: %s", v->root, strerror(saved));
+		log_debug("%s: mkdir: %s", v->root, strerror(saved));
 		e = gt_fail(err, fs_errno(saved), "%s: %s", v->root,
 		    strerror(saved));
 		goto fail;

@@ -153,6 +153,33 @@ expect_of(const struct torrent *t, struct resume_expect *x)
 }
 
 /*
+ * Does the record claim data of file i: a verified piece, or a partial one
+ * with blocks, holding bytes of it?  Never for a file without bytes on
+ * disk (empty, padding, a link) or skipped (priority 0: what pieces bring
+ * of it is kept in the part file).
+ */
+static bool
+record_claims(const struct metainfo *m, const struct resume *r, size_t i)
+{
+	const struct mi_file	*mf = &m->files[i];
+	uint64_t		 first, last, p;
+	size_t			 k;
+
+	if (r->files[i].priority == 0 || mf->length == 0 ||
+	    (mf->attr & (MI_ATTR_PAD | MI_ATTR_SYMLINK)) != 0)
+		return false;
+	first = mf->offset / m->piece_length;
+	last = (mf->offset + mf->length - 1) / m->piece_length;
+	for (p = first; p <= last && p < r->npieces; p++)
+		if (bitfield_bit_get(r->have, (uint32_t)p))
+			return true;
+	for (k = 0; k < r->npartial; k++)
+		if (r->partial[k].piece >= first && r->partial[k].piece <= last)
+			return true;
+	return false;
+}
+
+/*
  * The record's file i against the disk: NULL when they agree, else what
  * changed (for the notice).
  */
@@ -165,8 +192,9 @@ file_changed(struct torrent *t, const struct resume *r, size_t i)
 	enum gt_err			 e;
 
 	e = storage_stat(t->st, i, &size, &mtime);
-	if (f->mtime_ns == 0 && f->size == 0)
-		return NULL;	/* absent then: nothing of it was claimed */
+	/* Absent then: fine unless the record claims some of its data. */
+	if (f->mtime_ns == 0 && f->size == 0 && !record_claims(t->m, r, i))
+		return NULL;
 	if (e == GT_ENOENT)
 		return "is missing";
 	if (e != GT_OK)
@@ -394,8 +422,10 @@ resume_build(struct torrent *t, struct resume *r, bool clean,
 			r->files[f].size = size;
 			r->files[f].mtime_ns = mtime;
 			t->rs_present[f] = true;
-		} else if (t->rs_present[f] && *gone == NULL)
-			*gone = t->m->files[f].path;
+		} else if (*gone == NULL && (t->rs_present[f] ||
+		    record_claims(t->m, r, f)))
+			*gone = t->m->files[f].path;	/* deleted: maybe
+							   before we saw it */
 	}
 	r->uploaded = t->up_before + t->uploaded;
 	r->downloaded = t->down_before + t->downloaded;
