@@ -21,6 +21,16 @@ struct storage;
 enum gt_err	 statefile_write(struct storage *st, const char *path,
 		    const uint8_t *data, size_t len, char *err);
 
+/*
+ * Reads path whole: a regular file (never through a symlink) of at most
+ * max bytes, into *data (malloc'd, NUL-terminated, *len bytes without
+ * it).  GT_ENOENT when there is none; else err (GT_ERRLEN bytes) names
+ * the file and what is wrong (GT_ETOOBIG: over max; GT_ECHANGED: it
+ * grew while read; GT_EIO).
+ */
+enum gt_err	 statefile_read(const char *path, size_t max, uint8_t **data,
+		    size_t *len, char *err);
+
 /* One background writer: statefile_write on a thread, one at a time. */
 struct statefile *statefile_new(void);
 /* Waits for the write in flight, then frees (NULL: nothing). */

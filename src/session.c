@@ -26,6 +26,7 @@
 #include "session.h"
 #include "share.h"
 #include "sockaddr.h"
+#include "statefile.h"
 #include "torrent.h"
 #include "tracker-client.h"
 #include "udp.h"
@@ -307,16 +308,12 @@ mkdir_p(const char *path)
 	return ok;
 }
 
-/* Writes the node's state: a temporary file, synced, renamed over. */
+/* Writes the node's state whole (statefile.h). */
 static void
 session_dht_save(struct session *s)
 {
 	struct buf	 b;
-	char		*path, *tmp;
-	size_t		 off;
-	ssize_t		 n;
-	int		 fd;
-	bool		 ok = false;
+	char		*path, err[GT_ERRLEN];
 
 	if (s->dht == NULL || s->state_dir == NULL)
 		return;
@@ -327,36 +324,13 @@ session_dht_save(struct session *s)
 		return;
 	}
 	path = xasprintf("%s/%s", s->state_dir, SESSION_DHT_FILE);
-	tmp = xasprintf("%s.tmp", path);
-	if (!mkdir_p(s->state_dir)) {
+	if (!mkdir_p(s->state_dir))
 		log_warn("dht: cannot make %s: %s", s->state_dir,
 		    strerror(errno));
-		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (fd < 0) {
-		log_warn("dht: cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	for (off = 0; off < b.len; off += (size_t)n)
-		if ((n = write(fd, b.data + off, b.len - off)) < 0 &&
-		    errno != EINTR)
-			break;
-		else if (n < 0)
-			n = 0;
-	ok = off == b.len && fsync(fd) == 0;
-	if (close(fd) != 0)
-		ok = false;
-	if (ok && rename(tmp, path) != 0)
-		ok = false;
-	if (!ok) {
-		log_warn("dht: cannot save %s: %s", path, strerror(errno));
-		(void)unlink(tmp);
-	} else
+	else if (statefile_write(NULL, path, b.data, b.len, err) != GT_OK)
+		log_warn("dht: cannot save the state: %s", err);
+	else
 		log_debug("dht: state saved in %s (%zu bytes)", path, b.len);
-out:
-	free(tmp);
 	free(path);
 	buf_clear(&b);
 }
@@ -368,47 +342,21 @@ out:
 static bool
 session_dht_load(struct session *s)
 {
-	struct stat	 st;
 	uint8_t		*data;
 	char		*path, err[GT_ERRLEN];
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd;
+	size_t		 len;
+	enum gt_err	 e;
 	bool		 ok = false;
 
 	if (s->state_dir == NULL)
 		return false;
 	path = xasprintf("%s/%s", s->state_dir, SESSION_DHT_FILE);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-	    O_NONBLOCK)) < 0) {
-		if (errno != ENOENT)
-			log_warn("dht: cannot read %s: %s", path,
-			    strerror(errno));
+	e = statefile_read(path, DHT_STATE_MAX, &data, &len, err);
+	if (e != GT_OK) {
+		if (e != GT_ENOENT)
+			log_warn("dht: saved state ignored: %s", err);
 		free(path);
 		return false;
-	}
-	data = xmalloc(DHT_STATE_MAX + 1);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		log_warn("dht: %s is not a file, ignored", path);
-		goto out;
-	}
-	while (len <= DHT_STATE_MAX) {
-		n = read(fd, data + len, DHT_STATE_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			log_warn("dht: cannot read %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > DHT_STATE_MAX) {
-		log_warn("dht: %s is over %u bytes, ignored", path,
-		    DHT_STATE_MAX);
-		goto out;
 	}
 	if (dht_load(s->dht, data, len, reactor_now_ms(s->r), err) != GT_OK)
 		log_warn("dht: %s ignored: %s", path, err);
@@ -416,8 +364,6 @@ session_dht_load(struct session *s)
 		log_debug("dht: state loaded from %s", path);
 		ok = true;
 	}
-out:
-	close(fd);
 	free(data);
 	free(path);
 	return ok;

@@ -1,4 +1,6 @@
 /* statefile.c - small state files written whole, atomically, off the loop */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -103,6 +105,60 @@ statefile_write(struct storage *st, const char *path, const uint8_t *data,
 		close(dfd);
 	}
 	free(dir);
+	return GT_OK;
+}
+
+enum gt_err
+statefile_read(const char *path, size_t max, uint8_t **out, size_t *outlen,
+    char *err)
+{
+	struct stat	 st;
+	uint8_t		*data;
+	size_t		 len = 0, cap;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd == -1) {
+		saved = errno;
+		return gt_fail(err, saved == ENOENT ? GT_ENOENT : GT_EIO,
+		    "%s: %s", path, strerror(saved));
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return gt_fail(err, GT_EIO, "%s: not a regular file", path);
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return gt_fail(err, GT_ETOOBIG, "%s: over %zu bytes", path,
+		    max);
+	}
+	cap = (size_t)st.st_size;
+	data = xmalloc(cap + 1);
+	while (len <= cap) {	/* one byte past its size: it grew */
+		n = read(fd, data + len, cap + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			close(fd);
+			free(data);
+			return gt_fail(err, GT_EIO, "%s: %s", path,
+			    strerror(saved));
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len > cap) {
+		free(data);
+		return gt_fail(err, GT_ECHANGED, "%s: changed while read",
+		    path);
+	}
+	data[len] = '\0';
+	*out = data;
+	*outlen = len;
 	return GT_OK;
 }
 

@@ -276,12 +276,10 @@ torrent_resume_load(struct torrent *t)
 {
 	struct resume_expect	 x;
 	struct resume		 r;
-	struct stat		 st;
 	char			 err[GT_ERRLEN], *path;
-	uint8_t			*data = NULL;
-	ssize_t			 n;
-	size_t			 len = 0;
-	int			 fd;
+	uint8_t			*data;
+	size_t			 len;
+	enum gt_err		 e;
 	bool			 ok = false;
 
 	if ((path = record_path(t)) == NULL)
@@ -291,46 +289,26 @@ torrent_resume_load(struct torrent *t)
 		free(path);
 		return false;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			log_info("%s: no resume record: checking the data",
-			    t->name);
-		else
-			log_warn("%s: %s: checking the data", path,
-			    strerror(errno));
-		free(path);
+	e = statefile_read(path, RESUME_MAX_BYTES, &data, &len, err);
+	free(path);
+	if (e == GT_ENOENT) {
+		log_info("%s: no resume record: checking the data", t->name);
 		return false;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > (off_t)RESUME_MAX_BYTES) {
-		log_warn("%s: not a resume record (or over %u MiB): checking "
-		    "the data", path, RESUME_MAX_BYTES >> 20);
-		goto out;
-	}
-	data = xmalloc((size_t)st.st_size + 1);
-	while (len < (size_t)st.st_size) {
-		n = read(fd, data + len, (size_t)st.st_size - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
+	if (e != GT_OK) {
+		log_warn("%s: resume record ignored (%s): checking the data",
+		    t->name, err);
+		return false;
 	}
 	expect_of(t, &x);
 	resume_init(&r);
-	if (resume_decode(data, len, &x, &r, err) != GT_OK) {
+	if (resume_decode(data, len, &x, &r, err) != GT_OK)
 		log_warn("%s: resume record ignored (%s): checking the data",
 		    t->name, err);
-		goto out;
-	}
-	if ((ok = files_agree(t, &r)))
+	else if ((ok = files_agree(t, &r)))
 		resume_apply(t, &r);
 	resume_clear(&r);
-out:
-	close(fd);
 	free(data);
-	free(path);
 	return ok;
 }
 

@@ -142,3 +142,29 @@ Test(statefile, background_error_is_reported_once)
 	statefile_free(sf);
 	free(path);
 }
+
+Test(statefile, read_whole_capped_never_through_a_link)
+{
+	char		*path = tpath("rec"), *link = tpath("link");
+	char		 err[GT_ERRLEN];
+	uint8_t		*data;
+	size_t		 len;
+
+	cr_assert_eq(statefile_read(path, 100, &data, &len, err), GT_ENOENT);
+	cr_assert_eq(statefile_write(NULL, path, (const uint8_t *)"hello", 5,
+	    err), GT_OK);
+	cr_assert_eq(statefile_read(path, 100, &data, &len, err), GT_OK, "%s",
+	    err);
+	cr_assert_eq(len, 5);
+	cr_assert_str_eq((char *)data, "hello");
+	free(data);
+	cr_assert_eq(statefile_read(path, 4, &data, &len, err), GT_ETOOBIG);
+	cr_assert_not_null(strstr(err, "over 4 bytes"), "%s", err);
+	cr_assert_eq(symlink(path, link), 0);
+	cr_assert_eq(statefile_read(link, 100, &data, &len, err), GT_EIO);
+	cr_assert_eq(statefile_read(tmp, 100, &data, &len, err), GT_EIO,
+	    "a folder");
+	cr_assert_not_null(strstr(err, "not a regular file"), "%s", err);
+	free(path);
+	free(link);
+}
