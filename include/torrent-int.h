@@ -111,10 +111,14 @@ struct torrent {
 	unsigned		  lanes;	/* batch hashing; 0: stream */
 	uint32_t		  hq[TORRENT_HASH_LANES]; /* to hash */
 	size_t			  nhq;
-	uint8_t			 *hbuf;		/* lanes * piece length */
+	uint8_t			 *hbuf;		/* lanes * piece length at
+						   least: the session's */
+	uint8_t			 *own_hbuf;	/* ... or this, or NULL */
 	struct reactor_timer	 *hash_timer;
 	struct prog		 *free_prog;
-	uint8_t			 *scratch;	/* WIRE_MAX_REQUEST bytes */
+	uint8_t			 *scratch;	/* WIRE_MAX_REQUEST bytes: the
+						   session's */
+	uint8_t			 *own_scratch;	/* ... or this, or NULL */
 	struct wq_block		  wq[TORRENT_WQ_MAX];	/* to write */
 	size_t			  nwq;
 

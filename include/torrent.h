@@ -13,6 +13,7 @@
 
 #define TORRENT_DEFAULT_PEERS	50	/* connections for one torrent */
 #define TORRENT_CONTRIB_MAX	8	/* peers tracked per piece */
+#define TORRENT_HASH_BUF	(4u << 20)	/* batch hashing buffer */
 #define TORRENT_SEED_DRAIN_MS	2000	/* a seeding limit reached: what is
 					   queued goes out, this long at most */
 
@@ -105,6 +106,14 @@ struct torrent_host {
 	void			(*dht_changed)(void *arg);
 	/* Is this address:port ourselves? */
 	bool			(*is_self)(void *arg, const struct netaddr *);
+	/*
+	 * Buffers every torrent of the session shares, each used within one
+	 * call only (the loop runs one torrent at a time): TORRENT_HASH_BUF
+	 * bytes to read pieces back into for hashing, WIRE_MAX_REQUEST bytes
+	 * for one block (NULL: the torrent has its own).
+	 */
+	uint8_t			*hash_buf;
+	uint8_t			*scratch;
 	/*
 	 * How many connects the torrent may start now, its fair share of
 	 * the session's caps: it holds conns (half_open of them connects

@@ -31,6 +31,7 @@
 #include "tracker-client.h"
 #include "udp.h"
 #include "util.h"
+#include "wire.h"
 
 #define SESSION_DHT_FILE	"dht.dat"
 #define SESSION_DHT_HOST	255	/* bytes of a bootstrap host name */
@@ -61,6 +62,8 @@ struct session {
 	uint32_t		  key;		/* announce "key" */
 	uint16_t		  port;		/* where we listen; 0 if not */
 	uint32_t		  max_peers;
+	uint8_t			 *hash_buf;	/* the torrents' (torrent.h) */
+	uint8_t			 *scratch;
 	struct netaddr		  local[SESSION_MAX_LOCAL];	/* our IPs */
 	size_t			  nlocal;
 	struct torrent		**torrents;
@@ -676,6 +679,8 @@ session_free(struct session *s)
 	udp_free(s->udp);
 	free(s->torrents);
 	free(s->use);
+	free(s->hash_buf);
+	free(s->scratch);
 	free(s);
 }
 
@@ -704,6 +709,14 @@ session_host(struct session *s, const uint8_t *info_hash,
 		.dht_changed = session_dht_soon,
 		.is_self = session_self_cb, .room = session_room, .arg = s,
 	};
+	/* Shared: 4 MiB of hashing buffer a torrent, 100 of them, was most
+	   of a 100-torrent session's memory (tests/bench/bench-many.sh). */
+	if (s->hash_buf == NULL) {
+		s->hash_buf = xmalloc(TORRENT_HASH_BUF);
+		s->scratch = xmalloc(WIRE_MAX_REQUEST);
+	}
+	h->hash_buf = s->hash_buf;
+	h->scratch = s->scratch;
 	if (s->ntorrents == SESSION_MAX_TORRENTS) {
 		*e = gt_fail(err, GT_ERANGE, "over %u torrents",
 		    SESSION_MAX_TORRENTS);

@@ -45,7 +45,6 @@
  */
 
 #define TORRENT_RANDOM_FIRST	4
-#define TORRENT_HASH_BUF	(4u << 20)	/* batch buffer, at most */
 #define TORRENT_HASH_WAIT_MS	10	/* a partial batch waits this long */
 #define TORRENT_PICK_BATCH	16	/* pick when 1/16 of the queue is out */
 #define TORRENT_MAGNET_LEFT	16384	/* "left" before the metadata */
@@ -714,8 +713,8 @@ hash_run(struct torrent *t)
 		return;
 	memcpy(pieces, t->hq, n * sizeof(*pieces));
 	t->nhq = 0;
-	if (t->hbuf == NULL)
-		t->hbuf = xmalloc(t->lanes * pl);
+	if (t->hbuf == NULL)	/* no session's: its own, as large */
+		t->hbuf = t->own_hbuf = xmalloc(t->lanes * pl);
 	for (i = 0; i < n; i++) {
 		size = metainfo_piece_size(t->m, pieces[i]);
 		msgs[i] = t->hbuf + i * pl;
@@ -1373,7 +1372,10 @@ torrent_alloc(const struct torrent_host *h, const struct torrent_opts *o,
 	};
 	t->pmask = 63;
 	t->ptab = xcalloc((size_t)t->pmask + 1, sizeof(*t->ptab));
-	t->scratch = xmalloc(WIRE_MAX_REQUEST);
+	t->hbuf = h->hash_buf;
+	t->scratch = h->scratch;
+	if (t->scratch == NULL)
+		t->scratch = t->own_scratch = xmalloc(WIRE_MAX_REQUEST);
 	t->tick_timer = reactor_timer_new(t->r, tick_cb, t);
 	t->refill_timer = reactor_timer_new(t->r, refill_cb, t);
 	t->hash_timer = reactor_timer_new(t->r, hash_timer_cb, t);
@@ -1579,7 +1581,7 @@ torrent_free(struct torrent *t)
 	bitfield_clear(&t->sug_rare);
 	bitfield_clear(&t->ss_none);
 	metadata_free(t->md);
-	free(t->hbuf);
+	free(t->own_hbuf);
 	for (i = 0; i <= t->pmask; i++)
 		while (t->ptab[i] != NULL)
 			prog_release(t, t->ptab[i]->piece);
@@ -1589,7 +1591,7 @@ torrent_free(struct torrent *t)
 		free(pr);
 	}
 	free(t->ptab);
-	free(t->scratch);
+	free(t->own_scratch);
 	swarm_free(t->sw);
 	bitfield_clear(&t->have);
 	torrent_resume_free(t);
