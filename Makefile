@@ -223,6 +223,11 @@ bench: gtorrent $(BUILD)/dht-sim | $(TESTSTAMP)
 bench-swarm: gtorrent | $(TESTSTAMP)
 	@sh tests/bench/run.sh swarm
 
+# 100 torrents in one process, issue 12's scale goal (also in `make bench`).
+.PHONY: bench-many
+bench-many: gtorrent | $(TESTSTAMP)
+	@sh tests/bench/run.sh many
+
 demo: gtorrent
 	@sh tests/demo.sh
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh - what `make bench` runs: every benchmark in turn, from the repo root.
 # Usage: sh tests/bench/run.sh [NAME...]   (default: all; NAME = create,
-# download, swarm, dht)
+# download, swarm, dht, many)
 # Environment: GTORRENT (default ./gtorrent), BENCH_DIR (default /tmp),
 # BENCH_THREADS (default nproc), BENCH_RUNS (default 3), BENCH_STRICT=1 to
 # fail when a speed goal is missed.
@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 GTORRENT=${GTORRENT:-$PWD/gtorrent}
 export GTORRENT
 
-benches=${*:-create download swarm dht}
+benches=${*:-create download swarm dht many}
 rc=0
 for b in $benches; do
 	if [ ! -f "$here/bench-$b.sh" ]; then
