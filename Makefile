@@ -88,6 +88,7 @@ DEPS_announce	:= announce crypto $(BASE)
 DEPS_peer	:= peer wire bitfield buf crypto $(BASE)
 DEPS_choke	:= choke crypto $(BASE)
 DEPS_seedlimit	:= seedlimit $(BASE)
+DEPS_share	:= share $(BASE)
 DEPS_ratelimit	:= ratelimit $(BASE)
 DEPS_swarm	:= swarm choke addr crypto $(BASE)
 DEPS_net	:= net sockaddr peer wire bitfield addr buf crypto reactor ratelimit $(BASE)
@@ -99,6 +100,7 @@ DEPS_dht-lookup := dht-lookup addr $(BASE)
 DEPS_picker	:= picker bitfield crypto $(BASE)
 DEPS_superseed	:= superseed bitfield crypto $(BASE)
 DEPS_spread	:= spread picker bitfield crypto $(BASE)
+DEPS_resume	:= resume bencode buf $(BASE)
 DEPS_reactor	:= reactor $(BASE)
 DEPS_http	:= http reactor buf $(BASE)
 DEPS_dht-table := dht-table addr crypto $(BASE)
@@ -113,7 +115,8 @@ DEPS_session	:= session net sockaddr torrent announcer tracker-client http udp \
 		   bitfield swarm choke extmsg pex bencode addr buf crypto \
 		   seedlimit reactor ratelimit $(BASE)
 DEPS_session	+= superseed spread
-DEPS_session	+= torrent-serve torrent-ext
+DEPS_session	+= torrent-serve torrent-ext torrent-resume torrent-files resume statefile
+DEPS_session	+= share
 DEPS_dht	:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
@@ -178,6 +181,8 @@ FUZZ_DEPS_magnet	:= magnet addr crypto $(BASE)
 FUZZ_DEPS_metadata	:= metadata crypto $(BASE)
 FUZZ_DEPS_superseed	:= superseed bitfield crypto $(BASE)
 FUZZ_DEPS_spread	:= spread picker bitfield crypto $(BASE)
+FUZZ_DEPS_resume	:= resume bencode buf $(BASE)
+FUZZ_DEPS_picker	:= picker bitfield crypto $(BASE)
 FUZZ_DEPS_dht		:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 build-fuzz/obj/%.o: src/%.c | $(TESTSTAMP)

@@ -36,11 +36,51 @@ void		 picker_free(struct picker *);
 
 /* A verified piece we hold (from a resume check or a passed hash). */
 void		 picker_have(struct picker *, uint32_t piece);
+/* Every piece verified (a seed). */
 bool		 picker_complete(const struct picker *);
 uint32_t	 picker_npieces_have(const struct picker *);
-/* Pieces not yet verified, and whether we want anything that peer has. */
+/*
+ * Wanted pieces (priority above 0) not yet verified, and whether we want
+ * anything that peer has.
+ */
 bool		 picker_interesting(const struct picker *,
 		    const struct bitfield *peer_has);
+
+#define PICKER_PRIO_SKIP	0	/* not wanted: never picked */
+#define PICKER_PRIO_NORMAL	4	/* the default of every piece */
+#define PICKER_PRIO_MAX		7
+/*
+ * A piece's priority, 0 .. PICKER_PRIO_MAX (above: PICKER_PRIO_MAX); the
+ * torrent derives it from its files' (a piece shared by files gets the
+ * highest).  Any time, O(availability levels).  Among new pieces the
+ * highest priority goes first, then the rarest (or in order); pieces in
+ * progress are still finished first.  A piece of priority 0 is never
+ * picked, not even in end-game, and counts neither for picker_interesting
+ * nor for picker_rarest; its blocks that arrive are still taken.
+ */
+void		 picker_set_priority(struct picker *, uint32_t piece,
+		    uint8_t prio);
+uint8_t		 picker_priority(const struct picker *, uint32_t piece);
+/*
+ * In order: the lowest-index wanted pieces first (for players), still
+ * finishing started pieces first (the lowest index first).  A peer gets
+ * the lowest-index piece it has that is not fully requested, so several
+ * peers work a few pieces ahead.  Overrides rarest_first.
+ */
+void		 picker_set_sequential(struct picker *, bool);
+/*
+ * At start, from a resume record: block (index in piece) already received
+ * and on disk, not yet verified, as if picker_received had returned it;
+ * never for a piece we have.  Returns true when the piece then has every
+ * block (the caller hashes it and calls picker_piece_passed or
+ * picker_piece_failed); false for a duplicate or out of range.
+ */
+bool		 picker_set_received(struct picker *, uint32_t piece,
+		    uint32_t block);
+/* Every wanted (priority above 0) piece verified. */
+bool		 picker_wanted_complete(const struct picker *);
+/* Pieces of priority above 0. */
+uint32_t	 picker_npieces_wanted(const struct picker *);
 
 /* Availability: O(1) per have, O(pieces) per bitfield. */
 void		 picker_peer_add(struct picker *, const struct bitfield *);
@@ -53,9 +93,10 @@ uint32_t	 picker_rarest(const struct picker *);
 /*
  * Chooses up to max blocks to request from a peer that has peer_has:
  * blocks of pieces already started first (the most complete first), then
- * new pieces, rarest first with random tie-break (the first random_first
- * pieces at random).  Chosen blocks count as requested.  In end-game (every
- * missing block requested at least once) it returns blocks requested from
+ * new pieces, the highest priority first, then rarest first with random
+ * tie-break (the first random_first pieces at random).  Chosen blocks
+ * count as requested.  In end-game (every missing block of a wanted piece
+ * requested at least once) it returns blocks requested from
  * others, never one this peer already has outstanding: the caller passes
  * its outstanding requests for that peer in busy[nbusy].  With bbs_plus,
  * before all that (and outside end-game), up to (nbusy + max) /

@@ -18,7 +18,9 @@
 #define SESSION_USER_AGENT	"gtorrent/0.1.0"
 #define SESSION_DEFAULT_PORT	6881
 #define SESSION_DEFAULT_PEERS	50
-#define SESSION_MAX_TORRENTS	64
+#define SESSION_MAX_TORRENTS	1000	/* torrents in one session */
+#define SESSION_MAX_HALF_OPEN	64	/* our connects under way, all
+					   torrents (each: SWARM_MAX_HALF_OPEN) */
 #define SESSION_MAX_LOCAL	64	/* our own addresses remembered */
 
 struct dht;
@@ -33,7 +35,8 @@ struct torrent_opts;
 struct session_opts {
 	uint16_t	port;		/* first listen port tried; 0: any */
 	bool		listen;		/* accept inbound connections */
-	uint32_t	max_peers;	/* connections, all torrents */
+	uint32_t	max_peers;	/* connections, all torrents, shared
+					   fairly between them (share.h) */
 	/*
 	 * The DHT node (BEP 5), on the UDP socket the UDP trackers share,
 	 * bound to dht_port (taken: session_new fails; 0: the listen port,
@@ -68,7 +71,12 @@ void		 session_free(struct session *);
 uint16_t	 session_port(const struct session *);	/* 0: not listening */
 uint16_t	 session_dht_port(const struct session *);	/* 0: no DHT */
 
-/* A new torrent in the session (torrent_new's arguments and errors). */
+/*
+ * A new torrent in the session (torrent_new's arguments and errors; at
+ * most SESSION_MAX_TORRENTS: GT_ERANGE, one per info-hash: GT_EEXIST).
+ * Until it first asks for connections (it started), it is counted as
+ * wanting its share of them: start it, or remove it.
+ */
 enum gt_err	 session_add_torrent(struct session *, const struct metainfo *,
 		    const struct torrent_opts *, const struct torrent_events *,
 		    struct torrent **, char *err);
@@ -80,6 +88,7 @@ enum gt_err	 session_add_magnet(struct session *, const uint8_t *info_hash,
 /* Takes t out of the session and frees it. */
 void		 session_remove_torrent(struct session *, struct torrent *);
 struct torrent	*session_find(struct session *, const uint8_t *info_hash);
+size_t		 session_ntorrents(const struct session *);
 /*
  * The DHT node, or NULL when off: for dht_search, dht_ping and dht_stats
  * (`gtorrent dht`, the status line).  A torrent's own searches are the

@@ -28,6 +28,11 @@ struct storage_entry {
 	bool		 pad;		/* padding: zeros, never on disk */
 	char		*symlink;	/* safe target relative to root, owned,
 					   or NULL */
+	bool		 skip;		/* not wanted: never created */
+	bool		 parked;	/* not wanted and not on disk: its
+					   bytes live in the part file */
+	bool		 part;		/* the part file itself (the last
+					   entry, outside the filemap) */
 };
 
 /*
@@ -47,6 +52,8 @@ struct storage_ops {
 			    int64_t *mtime_ns);
 	/* Written data of the file to stable storage (fdatasync). */
 	enum gt_err	(*sync)(void *ctx, size_t file);
+	/* Deletes the file (GT_OK if it was not there). */
+	enum gt_err	(*remove)(void *ctx, size_t file);
 	void		(*free)(void *ctx);
 };
 
@@ -58,6 +65,25 @@ struct storage_view {
 	const char			*root;	/* folder, or NULL for memory */
 	const struct storage_ops	*ops;
 	void				*ctx;	/* the back end's */
+	size_t				 part;	/* the part file's entry, or
+						   SIZE_MAX */
 };
+
+/*
+ * Where the bytes of file at foff (torrent offset toff) are kept: in the
+ * file at foff, or for a parked file in the part file at toff (a sparse
+ * image of the torrent holding only the parked bytes).
+ */
+static inline size_t
+storage_span_file(const struct storage_view *v, size_t file, uint64_t foff,
+    uint64_t toff, uint64_t *off)
+{
+	if (v->files[file].parked) {
+		*off = toff;
+		return v->part;
+	}
+	*off = foff;
+	return file;
+}
 
 #endif /* GT_STORAGE_BACKEND_H */

@@ -22,6 +22,7 @@ struct storage_file {
 	uint64_t	 length;
 	bool		 pad;		/* padding: reads as zeros, never on disk */
 	const char	*symlink;	/* safe target relative to root, or NULL */
+	bool		 skip;		/* not wanted: see storage_open */
 };
 
 enum storage_flags {
@@ -33,13 +34,28 @@ enum storage_flags {
  * Files under root, which must exist (with STORAGE_WRITE it is created).
  * No folder or file is ever reached through a symlink, so nothing is read
  * or written outside root.  err (GT_ERRLEN bytes) says why on failure.
+ *
+ * A file marked skip (not wanted) that is not on disk is never created:
+ * the bytes of it that pieces shared with wanted files bring are kept in
+ * the part file, root/part (STORAGE_PART if NULL), a sparse image of the
+ * torrent.  A wanted file not on disk gets back what the part file holds
+ * of it when it is created, so a selection changed between runs loses
+ * nothing; the part file goes once no file is parked in it.
  */
+#define STORAGE_PART	".gtorrent.parts"
 enum gt_err	 storage_open(struct storage **out, const char *root,
 		    const struct storage_file *files, size_t nfiles,
-		    uint64_t piece_length, unsigned flags, char *err);
-/* Same, for a torrent's file list. */
+		    uint64_t piece_length, unsigned flags, const char *part,
+		    char *err);
+/*
+ * Same, for a torrent's file list; skip (NULL: every file wanted) per
+ * file; the part file is root/.HEX.parts (HEX: the info-hash).
+ */
 enum gt_err	 storage_open_metainfo(struct storage **out, const char *root,
-		    const struct metainfo *, unsigned flags, char *err);
+		    const struct metainfo *, const bool *skip, unsigned flags,
+		    char *err);
+/* Is file i parked (not wanted, its bytes in the part file)? */
+bool		 storage_parked(const struct storage *, size_t file);
 /*
  * In memory, for tests (256 MiB of files at most); the write
  * numbered fail_write (from 1) fails, 0 = never.

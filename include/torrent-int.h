@@ -33,6 +33,8 @@
 #define TORRENT_HASH_LANES	4	/* pieces hashed together, at most */
 #define TORRENT_WQ_MAX		256	/* blocks waiting to be written */
 #define TORRENT_RECENT_READS	8	/* pieces read to serve: suggested */
+#define TORRENT_RESUME_MS	3000	/* a checkpoint after a change, within */
+#define TORRENT_RESUME_IDLE_MS	300000	/* ... when only upload totals moved */
 
 /* The torrent's side of one connection; net owns the socket and peer. */
 struct tconn {
@@ -145,7 +147,28 @@ struct torrent {
 	struct bitfield		  sug_rare;	/* pick_fast's scratch */
 	uint32_t		  recent[TORRENT_RECENT_READS]; /* ring */
 	size_t			  nrecent, recent_pos;
+
+	/* Fast resume (torrent-resume.c) */
+	char			 *rs_path;	/* the record; NULL: none kept */
+	struct statefile	 *rs_sf;	/* its writer */
+	struct reactor_timer	 *rs_timer;	/* the next checkpoint */
+	uint64_t		  rs_gen;	/* resume_gen() at the last one */
+	uint64_t		  rs_up;	/* uploaded then */
+	uint64_t		  rs_saved_ms;
+	struct bitfield		  rs_partial;	/* pieces with blocks from the
+						   record: their senders are
+						   not all known */
+	int			  rs_lock;	/* the data's lock, or -1 */
+	bool			 *rs_present;	/* per file: seen on disk */
+	uint64_t		  up_before;	/* totals of earlier runs */
+	uint64_t		  down_before;
+
+	/* File selection (torrent-files.c); NULL: every file, normal */
+	uint8_t			 *fprio;	/* per file: 0 skip .. 7 */
+	bool			 *skip;		/* per file: not wanted */
 };
+
+struct prog;	/* a piece in progress (torrent.c) */
 
 /* ---- small things -------------------------------------------------------- */
 
@@ -169,6 +192,24 @@ seeding(const struct torrent *t)
 
 /* torrent.c */
 void		torrent_got_metadata(struct torrent *);
+enum gt_err	torrent_wq_flush(struct torrent *);
+uint32_t	torrent_prog_piece(const struct prog *);
+/* A disk problem (what it was doing, or what happened): the torrent ends. */
+void		torrent_fail(struct torrent *, enum gt_err, const char *what);
+
+/* torrent-files.c: which files are wanted, each piece's priority */
+void		torrent_files_choose(struct torrent *);
+void		torrent_files_apply(struct torrent *);
+uint8_t		torrent_file_priority(const struct torrent *, size_t);
+
+/* torrent-resume.c: the resume record, its checkpoints, the data lock */
+enum gt_err	torrent_resume_lock(struct torrent *, char *err);
+void		torrent_resume_init(struct torrent *);
+bool		torrent_resume_load(struct torrent *);
+void		torrent_resume_touch(struct torrent *);
+void		torrent_resume_save(struct torrent *, bool final);
+void		torrent_resume_timer_cb(void *);
+void		torrent_resume_free(struct torrent *);
 
 /* torrent-serve.c: seeding limits, serving, choking, super-seeding */
 void		torrent_seed_timer_cb(void *);

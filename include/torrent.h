@@ -24,6 +24,11 @@ struct reactor;
 struct torrent;
 struct tracker_client;
 
+/* Files first .. last (0-based, inclusive). */
+struct torrent_range {
+	uint32_t	first, last;
+};
+
 struct torrent_opts {
 	const char	*dir;		/* download folder */
 	bool		 seed;		/* keep seeding once complete */
@@ -66,6 +71,22 @@ struct torrent_opts {
 	bool		 recheck;
 	bool		 preallocate;	/* files allocated whole at the start
 					   (a shortfall fails then) */
+	/*
+	 * File selection, applied once the file list is known: only the
+	 * files in select[] (none: every file), less those whose path in
+	 * the torrent or base name matches a glob of exclude[] (fnmatch);
+	 * high[] and low[] raise or lower the priority of theirs.  A file
+	 * not selected is never created (storage.h: the part file).
+	 */
+	const struct torrent_range *select;
+	size_t		 nselect;
+	char *const	*exclude;
+	size_t		 nexclude;
+	const struct torrent_range *high;
+	size_t		 nhigh;
+	const struct torrent_range *low;
+	size_t		 nlow;
+	bool		 sequential;	/* pieces in order, for players */
 };
 
 /* What the torrent uses of the session that holds it. */
@@ -84,6 +105,15 @@ struct torrent_host {
 	void			(*dht_changed)(void *arg);
 	/* Is this address:port ourselves? */
 	bool			(*is_self)(void *arg, const struct netaddr *);
+	/*
+	 * How many connects the torrent may start now, its fair share of
+	 * the session's caps: it holds conns (half_open of them connects
+	 * under way) and could use want more.  Asked at each swarm tick;
+	 * NULL: max_conns less the session's connections.
+	 */
+	uint32_t		(*room)(void *arg, const struct torrent *,
+				    uint32_t conns, uint32_t half_open,
+				    uint32_t want);
 	void			*arg;
 };
 

@@ -19,6 +19,15 @@ uint32_t	 ui_interval_ms(const struct ui *);
 /* Samples the rates and draws the status line when due. */
 void		 ui_update(struct ui *, const struct torrent_stats *,
 		    uint64_t now);
+/*
+ * Several torrents: one line over them all, from their figures summed in
+ * sum (have, total, downloaded, uploaded, peers, known, dht_peers): "N
+ * torrents, D done[, M metadata]  PCT% HAVE/TOTAL  down R/s  up R/s  peers
+ * P/K  eta E", metadata counting the magnets still fetching theirs.
+ */
+void		 ui_update_many(struct ui *, const struct torrent_stats *sum,
+		    unsigned n, unsigned done, unsigned metadata,
+		    uint64_t now);
 /* A tracker's seeders and leechers (-1: unknown), shown from now on. */
 void		 ui_set_swarm(struct ui *, int64_t seeders, int64_t leechers);
 /*

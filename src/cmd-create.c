@@ -733,7 +733,7 @@ cmd_create(int argc, char **argv)
 		rc = EXIT_BADINPUT;
 		goto done;
 	}
-	if ((e = storage_open(&st, root, sfiles, n, pl, 0, err)) != GT_OK) {
+	if ((e = storage_open(&st, root, sfiles, n, pl, 0, NULL, err)) != GT_OK) {
 		st = NULL;
 		cmd_error("create: %s", err);
 		rc = e == GT_ENOENT ? EXIT_BADINPUT : EXIT_IO;

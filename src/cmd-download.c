@@ -32,34 +32,67 @@
 #define DL_MAX_SLOTS		1000	/* --upload-slots, at most */
 #define DL_MIN_RATE		1024	/* a rate limit, at least (bytes/s) */
 #define DL_MAX_RATE		(100ull << 30)	/* ... and at most */
+#define DL_MAX_SOURCES		SESSION_MAX_TORRENTS	/* torrents, at most */
+#define DL_MAX_LINE		65536	/* -i: a line, at most (bytes) */
+#define DL_LABEL		64	/* "magnet:?xt=urn:btih:" + 40 hex */
+
+struct dl;
+
+/* A torrent to run, as given: a path, or a magnet (-m, "magnet:..."). */
+struct dl_src {
+	char		*arg;		/* malloc'd */
+	bool		 magnet;
+};
+
+/* One torrent of the command line. */
+struct dl_item {
+	struct dl		*d;
+	const char		*src;		/* as given (d->srcs') */
+	char			 label[DL_LABEL];	/* magnets: xt */
+	struct torrent		*t;		/* NULL: not in the session */
+	struct metainfo		 m;		/* a .torrent's */
+	struct magnet		 mg;		/* a magnet's */
+	bool			 is_magnet;
+	bool			 loaded;	/* m or mg parsed */
+	const struct dl_item	*dup;		/* same info-hash as this one */
+	char			**trackers;	/* a magnet's tr=, --tracker's */
+	size_t			 ntrackers;
+	bool			 running;	/* started, not ended yet */
+	bool			 stop_asked;	/* leave, from the loop */
+	bool			 leaving;	/* torrent_leave called */
+	bool			 ended;		/* exit code set */
+	bool			 interrupted;	/* stopped by a signal */
+	bool			 fatal;
+	bool			 md_written;	/* --metadata-only: written */
+	bool			 done_shown;	/* "done:" line printed */
+	bool			 seed_over;	/* a seeding limit ended it */
+	char			 seed_why[SEEDLIMIT_WHYLEN];
+	int			 rc;		/* why it failed, if known */
+	int			 exit;		/* its exit code, once ended */
+	struct torrent_stats	 final;		/* t's last, once taken out */
+	bool			 has_final;
+};
 
 struct dl {
 	const char		*cmd;		/* for messages */
 	struct reactor		*r;
 	struct session		*s;
-	struct torrent		*t;
 	struct ui		*ui;
 	struct reactor_timer	*ui_timer;
-	struct reactor_timer	*stop_timer;	/* deferred stop */
-	struct metainfo		 m;
-	struct magnet		 mg;		/* -m: the magnet */
-	bool			 is_magnet;
-	bool			 metadata_only;	/* --metadata-only */
-	bool			 md_written;	/* ... and the .torrent is */
-	char *const		*trackers;	/* every tracker we announce to */
+	struct reactor_timer	*stop_timer;	/* deferred leaves */
+	struct dl_item		*items;
+	size_t			 nitems;
+	size_t			 nrunning;	/* started and not ended */
+	char *const		*trackers;	/* --tracker URLs */
 	size_t			 ntrackers;
+	bool			 metadata_only;	/* --metadata-only */
 	const char		*dir;
 	bool			 seed;		/* keep seeding when done */
 	bool			 upload_only;	/* `gtorrent seed` */
 	bool			 verbose;	/* -v: tracker figures too */
-	bool			 stopping;
-	bool			 interrupted;
-	bool			 fatal;
-	bool			 done_shown;	/* "done:" line printed */
-	bool			 seed_over;	/* a seeding limit ended it */
-	char			 seed_why[SEEDLIMIT_WHYLEN];
+	bool			 interrupted;	/* a signal came */
+	bool			 loop_failed;	/* reactor_run said so */
 	uint64_t		 start_ms;
-	int			 rc;
 };
 
 static void
@@ -67,32 +100,41 @@ download_usage(FILE *f, bool seed)
 {
 	if (seed)
 		fprintf(f,
-		    "usage: gtorrent seed [OPTIONS] FILE.torrent -o DIR\n"
+		    "usage: gtorrent seed [OPTIONS] FILE.torrent... -o DIR\n"
 		    "\n"
-		    "Verifies the data of FILE.torrent under DIR and seeds\n"
-		    "the complete pieces until Ctrl-C.\n");
+		    "Verifies the data of each FILE.torrent under DIR and\n"
+		    "seeds the complete pieces until Ctrl-C (or a seeding\n"
+		    "limit), all in one session.\n");
 	else
 		fprintf(f,
-		    "usage: gtorrent [download] [OPTIONS] FILE.torrent\n"
+		    "usage: gtorrent [download] [OPTIONS] SOURCE...\n"
 		    "       gtorrent [download] [OPTIONS] -m 'magnet:?xt=...'\n"
-		    "       gtorrent [download] [OPTIONS] 'magnet:?xt=...'\n"
+		    "       gtorrent [download] [OPTIONS] -i FILE\n"
 		    "\n"
-		    "Downloads FILE.torrent (or a magnet link's torrent, whose\n"
-		    "metadata comes from peers first) into DIR from its\n"
-		    "trackers, the DHT and the peers given, checks every\n"
-		    "piece, and exits when done (or keeps seeding with\n"
-		    "--seed).  Data already in DIR is verified and kept.\n");
+		    "Downloads each SOURCE, a FILE.torrent or a magnet link\n"
+		    "(whose metadata comes from peers first), into DIR from\n"
+		    "its trackers, the DHT and the peers given, all in one\n"
+		    "session; checks every piece, and exits when all are\n"
+		    "done (or keeps seeding with --seed).  Data already in\n"
+		    "DIR is verified (or taken from the resume record) and\n"
+		    "kept.\n");
 	fprintf(f,
 	    "\n"
-	    "  -o, --output DIR      data folder (default: .; created)\n"
+	    "  -o, --output DIR      data folder (default: .; created); each\n"
+	    "                        torrent's NAME goes inside it\n"
 	    "  -m, --magnet URI      download a magnet link (BEP 9): its\n"
 	    "                        xt=urn:btih, tr= trackers (http, https,\n"
 	    "                        udp) and x.pe= peers are used; dn is\n"
 	    "                        only shown, the folder name comes from\n"
-	    "                        the verified metadata\n"
-	    "      --metadata-only   with a magnet: fetch only the metadata\n"
+	    "                        the verified metadata (repeatable)\n"
+	    "  -i, --input-file FILE the sources, one a line (- : stdin);\n"
+	    "                        blank lines and lines starting with #\n"
+	    "                        are skipped\n"
+	    "      --metadata-only   with magnets: fetch only the metadata\n"
 	    "                        and write DIR/NAME.torrent (its path\n"
 	    "                        on stdout)\n"
+	    "      --recheck         ignore the resume record and verify the\n"
+	    "                        data on disk\n"
 	    "      --no-pex          no peer exchange (BEP 11; never for\n"
 	    "                        private torrents)\n"
 	    "  -d, --dht             find peers and announce on the DHT\n"
@@ -110,12 +152,13 @@ download_usage(FILE *f, bool seed)
 	    "free\n"
 	    "                        one if taken)\n"
 	    "      --peer HOST:PORT  connect to this peer (numeric IPv4 or\n"
-	    "                        [IPv6]; repeatable)\n"
+	    "                        [IPv6]; repeatable; for every torrent)\n"
 	    "      --tracker URL     also announce to URL (http, https or\n"
 	    "                        udp://HOST:PORT; repeatable; a last "
 	    "tier)\n"
 	    "      --no-tracker      do not contact trackers\n"
-	    "      --max-peers N     connections at most (default: %u)\n"
+	    "      --max-peers N     connections at most (default: %u), all\n"
+	    "                        torrents together, shared fairly\n"
 	    "      --seed            keep seeding when complete, until "
 	    "Ctrl-C\n"
 	    "                        or a limit below\n"
@@ -125,11 +168,13 @@ download_usage(FILE *f, bool seed)
 	    "                        implies --seed)\n"
 	    "      --seed-idle MIN   stop seeding after MIN minutes without\n"
 	    "                        uploading (implies --seed); the first\n"
-	    "                        limit reached ends, with exit 0\n"
+	    "                        limit reached ends, with exit 0; each\n"
+	    "                        torrent stops at its own\n"
 	    "      --max-download-rate RATE\n"
 	    "      --max-upload-rate RATE\n"
-	    "                        bytes/s at most, protocol included\n"
-	    "                        (e.g. 500k, 2M; k = 1024; 0: none)\n"
+	    "                        bytes/s at most, protocol included,\n"
+	    "                        all torrents together (e.g. 500k, 2M;\n"
+	    "                        k = 1024; 0: none)\n"
 	    "\n"
 	    "Peer strategies (on by default unless said):\n"
 	    "  -c, --choking         tit-for-tat: the upload slots go to the\n"
@@ -163,13 +208,16 @@ download_usage(FILE *f, bool seed)
 	    "  -h, --help            this help\n"
 	    "\n"
 	    "\n"
-	    "The DHT's routing table is kept in the state folder:\n"
-	    "$XDG_STATE_HOME/gtorrent/dht.dat, else\n"
-	    "~/.local/state/gtorrent/dht.dat.\n"
+	    "The DHT's routing table (dht.dat) and the resume records are\n"
+	    "kept in the state folder: $XDG_STATE_HOME/gtorrent, else\n"
+	    "~/.local/state/gtorrent.\n"
 	    "\n"
 	    "Exit status: 0 complete and verified; 1 could not complete;\n"
 	    "2 bad command line; 3 bad .torrent or magnet; 4 disk error; 130 "
-	    "interrupted.\n", SESSION_DEFAULT_PORT, SESSION_DEFAULT_PEERS);
+	    "interrupted.\n"
+	    "With several torrents, one summary line each, and the worst\n"
+	    "status of theirs: 4, then 3, 130, 1; 0 only when all completed.\n",
+	    SESSION_DEFAULT_PORT, SESSION_DEFAULT_PEERS);
 }
 
 static double
@@ -178,113 +226,264 @@ dl_seconds(const struct dl *d)
 	return (double)(reactor_now_ms(d->r) - d->start_ms) / 1000.0;
 }
 
+static const char *
+item_label(const struct dl_item *it)
+{
+	return it->is_magnet ? it->label : it->src;
+}
+
+static const uint8_t *
+item_info_hash(const struct dl_item *it)
+{
+	return it->is_magnet ? it->mg.info_hash : it->m.info_hash;
+}
+
 static void
-dl_summary(struct dl *d, bool done)
+item_summary(struct dl_item *it, bool done)
 {
 	struct torrent_stats	ts;
 
-	torrent_stats(d->t, &ts);
-	ui_summary(d->ui, done, torrent_name(d->t), &ts, dl_seconds(d));
+	torrent_stats(it->t, &ts);
+	ui_summary(it->d->ui, done, torrent_name(it->t), &ts,
+	    dl_seconds(it->d));
 }
 
+/* Torrents to show: those in the session, and those done at once. */
+static size_t
+dl_nshown(const struct dl *d, struct dl_item **one)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < d->nitems; i++)
+		if (d->items[i].t != NULL || d->items[i].has_final) {
+			*one = &d->items[i];
+			n++;
+		}
+	return n;
+}
+
+static void
+item_stats(const struct dl_item *it, struct torrent_stats *ts)
+{
+	if (it->t != NULL)
+		torrent_stats(it->t, ts);
+	else
+		*ts = it->final;
+}
+
+/* The status line: one torrent's as ever, else one over them all. */
 static void
 dl_ui_cb(void *arg)
 {
 	struct dl		*d = arg;
-	struct torrent_stats	 ts;
+	struct dl_item		*one = NULL;
+	struct torrent_stats	 ts, sum;
 	struct dht_stats	 st;
 	struct dht		*dht;
+	unsigned		 n, done = 0, meta = 0;
+	size_t			 i;
 
-	torrent_stats(d->t, &ts);
-	if (d->verbose)
-		ui_set_swarm(d->ui, ts.seeders, ts.leechers);
+	n = (unsigned)dl_nshown(d, &one);
+	if (n == 1)
+		item_stats(one, &sum);
+	else {
+		memset(&sum, 0, sizeof(sum));
+		for (i = 0; i < d->nitems; i++) {
+			if (d->items[i].t == NULL && !d->items[i].has_final)
+				continue;
+			item_stats(&d->items[i], &ts);
+			sum.have += ts.have;
+			sum.total += ts.total;
+			sum.downloaded += ts.downloaded;
+			sum.uploaded += ts.uploaded;
+			sum.peers += ts.peers;
+			sum.conns += ts.conns;
+			sum.known += ts.known > ts.peers ? ts.known : ts.conns;
+			sum.dht_peers += ts.dht_peers;
+			done += ts.complete;
+			meta += ts.metadata;
+		}
+	}
+	if (d->verbose && n == 1)
+		ui_set_swarm(d->ui, sum.seeders, sum.leechers);
 	if (d->verbose && (dht = session_dht(d->s)) != NULL) {
 		dht_stats(dht, reactor_now_ms(d->r), &st);
 		ui_set_dht(d->ui, (int64_t)(st.nodes[0] + st.nodes[1]),
 		    (int64_t)(st.good[0] + st.good[1]));
 	}
-	ui_update(d->ui, &ts, reactor_now_ms(d->r));
+	if (n == 1)
+		ui_update(d->ui, &sum, reactor_now_ms(d->r));
+	else
+		ui_update_many(d->ui, &sum, n, done, meta,
+		    reactor_now_ms(d->r));
 	reactor_timer_in(d->ui_timer, ui_interval_ms(d->ui));
 }
 
+/* Its exit code, as for one torrent; then said why, and summed up. */
 static void
-dl_tracker_done(void *arg)
+item_end(struct dl_item *it)
 {
-	struct dl	*d = arg;
+	struct dl		*d = it->d;
+	struct dl_item		*one;
+	struct torrent_stats	 ts;
+	int			 rc;
 
-	reactor_stop(d->r);
+	if (it->ended)
+		return;
+	it->ended = true;
+	if (it->running) {
+		it->running = false;
+		d->nrunning--;
+	}
+	torrent_stats(it->t, &ts);
+	if (ts.downloaded > 0)
+		log_info("%s: %llu of %llu bytes received were duplicates "
+		    "(wasted)", torrent_name(it->t),
+		    (unsigned long long)ts.wasted,
+		    (unsigned long long)ts.downloaded);
+	if (ts.uploaded > 0)
+		log_info("%s: %llu of %llu bytes sent were of pieces sent in "
+		    "full before", torrent_name(it->t),
+		    (unsigned long long)ts.resent,
+		    (unsigned long long)ts.uploaded);
+	if (d->metadata_only && it->md_written)
+		rc = EXIT_OK;
+	else if (it->fatal)
+		rc = it->rc != EXIT_OK ? it->rc : EXIT_IO;
+	else if (it->interrupted)
+		rc = EXIT_INTERRUPTED;
+	else if (d->metadata_only)
+		rc = it->rc != EXIT_OK ? it->rc : EXIT_FAIL;
+	else
+		rc = ts.complete || it->seed_over ? EXIT_OK : EXIT_FAIL;
+	if (it->seed_over && rc == EXIT_OK) {
+		ui_clear(d->ui);
+		if (dl_nshown(d, &one) == 1)
+			printf("gtorrent: seeding done: %s\n", it->seed_why);
+		else {
+			printf("gtorrent: seeding done: ");
+			cmd_print_safe(stdout, torrent_name(it->t));
+			printf(": %s\n", it->seed_why);
+		}
+	}
+	if (!d->metadata_only)
+		item_summary(it, rc == EXIT_OK);
+	else if (rc != EXIT_OK && !it->fatal)
+		cmd_error("%s: %s: no metadata (%u peers met)", d->cmd,
+		    torrent_name(it->t), ts.peers_ever);
+	it->exit = rc;
 }
 
-/* Leaving: peers closed, the tracker told (bounded), then the loop ends. */
+static void
+dl_ended_one(struct dl *d)
+{
+	if (d->nrunning == 0)
+		reactor_stop(d->r);
+}
+
+/* Its trackers were told (or the wait ended): it is over. */
+static void
+item_left(void *arg)
+{
+	struct dl_item	*it = arg;
+
+	item_end(it);
+	dl_ended_one(it->d);
+}
+
+/* Leaving: peers closed, the trackers told (bounded), then item_left. */
 static void
 dl_stop_cb(void *arg)
 {
 	struct dl	*d = arg;
+	struct dl_item	*it;
+	size_t		 i;
+	bool		 staying = false;
 
-	reactor_timer_cancel(d->ui_timer);
-	torrent_leave(d->t, DL_STOP_MS, dl_tracker_done, d);
+	for (i = 0; i < d->nitems; i++) {
+		it = &d->items[i];
+		if (!it->running || it->leaving)
+			continue;
+		if (!it->stop_asked) {
+			staying = true;
+			continue;
+		}
+		it->leaving = true;
+		torrent_leave(it->t, DL_STOP_MS, item_left, it);
+	}
+	if (!staying)
+		reactor_timer_cancel(d->ui_timer);
 }
 
 static void
-dl_stop(struct dl *d)
+item_stop(struct dl_item *it)
 {
-	if (d->stopping)
+	if (!it->running || it->stop_asked)
 		return;
-	d->stopping = true;
-	reactor_timer_in(d->stop_timer, 0);	/* not inside a peer hook */
+	it->stop_asked = true;
+	/* not inside a peer hook: from the loop */
+	if (!reactor_timer_pending(it->d->stop_timer))
+		reactor_timer_in(it->d->stop_timer, 0);
 }
 
 static void
 dl_on_signal(void *arg, int signo)
 {
 	struct dl	*d = arg;
+	size_t		 i;
 
-	if (d->stopping && d->interrupted) {
+	if (d->interrupted) {
 		log_debug("signal %d again: leaving now", signo);
 		reactor_stop(d->r);
 		return;
 	}
 	log_debug("signal %d: stopping", signo);
 	d->interrupted = true;
-	dl_stop(d);
+	for (i = 0; i < d->nitems; i++) {
+		if (!d->items[i].running || d->items[i].stop_asked)
+			continue;
+		d->items[i].interrupted = true;
+		item_stop(&d->items[i]);
+	}
 }
 
 static void
 dl_on_complete(void *arg)
 {
-	struct dl	*d = arg;
+	struct dl_item	*it = arg;
 
-	if (d->seed || d->upload_only) {
-		if (!d->done_shown) {
-			d->done_shown = true;
-			dl_summary(d, true);
+	if (it->d->seed || it->d->upload_only) {
+		if (!it->done_shown) {
+			it->done_shown = true;
+			item_summary(it, true);
 		}
 		return;
 	}
-	dl_stop(d);
+	item_stop(it);
 }
 
-/* A seeding limit is reached: leave as on Ctrl-C, but with exit 0. */
+/* A seeding limit is reached: it leaves as on Ctrl-C, but with exit 0. */
 static void
 dl_on_seed_limit(void *arg, enum seedlimit_reason why, const char *text)
 {
-	struct dl	*d = arg;
+	struct dl_item	*it = arg;
 
-	log_debug("seeding limit: %s", seedlimit_reason_name(why));
-	d->seed_over = true;
-	snprintf(d->seed_why, sizeof(d->seed_why), "%s", text);
-	dl_stop(d);
+	log_debug("%s: seeding limit: %s", torrent_name(it->t),
+	    seedlimit_reason_name(why));
+	it->seed_over = true;
+	snprintf(it->seed_why, sizeof(it->seed_why), "%s", text);
+	item_stop(it);
 }
 
 static void
 dl_on_fatal(void *arg, enum gt_err e)
 {
-	struct dl	*d = arg;
+	struct dl_item	*it = arg;
 
-	d->fatal = true;
+	it->fatal = true;
 	if (e == GT_EINVAL)
-		d->rc = EXIT_BADINPUT;	/* the metadata itself */
-	dl_stop(d);
+		it->rc = EXIT_BADINPUT;	/* the metadata itself */
+	item_stop(it);
 }
 
 /*
@@ -292,8 +491,9 @@ dl_on_fatal(void *arg, enum gt_err e)
  * magnet's trackers (one tier each, in order, as libtorrent reads them).
  */
 static int
-dl_write_torrent(struct dl *d, const struct metainfo *m)
+dl_write_torrent(struct dl_item *it, const struct metainfo *m)
 {
+	struct dl	*d = it->d;
 	struct bval	*root, *list, *tier;
 	struct buf	 b;
 	char		*path;
@@ -301,12 +501,12 @@ dl_write_torrent(struct dl *d, const struct metainfo *m)
 	int		 rc;
 
 	root = bval_dict();
-	if (d->ntrackers > 0) {
-		bval_dict_set(root, "announce", bval_cstr(d->trackers[0]));
+	if (it->ntrackers > 0) {
+		bval_dict_set(root, "announce", bval_cstr(it->trackers[0]));
 		list = bval_list();
-		for (i = 0; i < d->ntrackers; i++) {
+		for (i = 0; i < it->ntrackers; i++) {
 			tier = bval_list();
-			bval_list_add(tier, bval_cstr(d->trackers[i]));
+			bval_list_add(tier, bval_cstr(it->trackers[i]));
 			bval_list_add(list, tier);
 		}
 		bval_dict_set(root, "announce-list", list);
@@ -328,6 +528,7 @@ dl_write_torrent(struct dl *d, const struct metainfo *m)
 	path = xasprintf("%s/%s.torrent", d->dir, m->name);
 	rc = cmd_write_file(d->cmd, path, b.data, b.len, true);
 	if (rc == EXIT_OK) {
+		ui_clear(d->ui);
 		cmd_print_safe(stdout, path);
 		putchar('\n');
 		fflush(stdout);
@@ -337,152 +538,360 @@ dl_write_torrent(struct dl *d, const struct metainfo *m)
 	return rc;
 }
 
+/* Another torrent of the command writing DIR/name, or NULL. */
+static const struct dl_item *
+dl_same_name(const struct dl *d, const struct dl_item *me, const char *name)
+{
+	const struct dl_item	*it;
+	const struct metainfo	*m;
+	size_t			 i;
+
+	for (i = 0; i < d->nitems; i++) {
+		it = &d->items[i];
+		if (it == me || !it->loaded || it->dup != NULL)
+			continue;
+		if (!it->is_magnet)
+			m = &it->m;
+		else if (it->t == NULL || (m = torrent_metainfo(it->t)) == NULL)
+			continue;
+		if (strcmp(m->name, name) == 0)
+			return it;
+	}
+	return NULL;
+}
+
 static void
 dl_on_metadata(void *arg, const struct metainfo *m)
 {
-	struct dl	*d = arg;
+	struct dl_item		*it = arg;
+	struct dl		*d = it->d;
+	const struct dl_item	*other;
 
 	log_info("%s: metadata: %u pieces of %llu bytes, %zu files, %llu "
 	    "bytes", m->name, m->npieces, (unsigned long long)m->piece_length,
 	    m->nfiles, (unsigned long long)m->total_length);
-	if (!d->metadata_only)
+	if (!d->metadata_only) {
+		if ((other = dl_same_name(d, it, m->name)) == NULL)
+			return;
+		/* Two torrents on one folder: this one stops (no data). */
+		ui_clear(d->ui);
+		cmd_error("%s: %s/%s is the data of %s too: not downloaded",
+		    item_label(it), d->dir, m->name, item_label(other));
+		torrent_stop(it->t);
+		it->fatal = true;
+		it->rc = EXIT_BADINPUT;
+		item_stop(it);
 		return;
-	ui_clear(d->ui);
-	d->rc = dl_write_torrent(d, m);
-	d->md_written = d->rc == EXIT_OK;
-	dl_stop(d);
+	}
+	it->rc = dl_write_torrent(it, m);
+	it->md_written = it->rc == EXIT_OK;
+	item_stop(it);
 }
 
-/* Runs the loop until the torrent is done or stopped; the exit code. */
-static int
-dl_loop(struct dl *d)
+/* Into the session; false (said why, it->exit set) when it cannot run. */
+static bool
+item_add(struct dl_item *it, const struct torrent_opts *base,
+    const struct netaddr *peers, size_t npeers)
 {
-	struct torrent_stats	ts;
-	int			rc;
+	struct dl		*d = it->d;
+	struct torrent_events	 ev = {
+		.complete = dl_on_complete, .fatal = dl_on_fatal,
+		.metadata = dl_on_metadata, .seed_limit = dl_on_seed_limit,
+		.arg = it,
+	};
+	struct torrent_opts	 to = *base;
+	struct torrent_stats	 ts;
+	char			 err[GT_ERRLEN];
+	enum gt_err		 e;
 
-	torrent_start(d->t);
-	dl_ui_cb(d);			/* a first sample (and line) now */
-	if (reactor_run(d->r) != 0)
-		d->fatal = true;
-
-	torrent_stats(d->t, &ts);
-	if (ts.downloaded > 0)
-		log_info("%s: %llu of %llu bytes received were duplicates "
-		    "(wasted)", torrent_name(d->t),
-		    (unsigned long long)ts.wasted,
-		    (unsigned long long)ts.downloaded);
-	if (ts.uploaded > 0)
-		log_info("%s: %llu of %llu bytes sent were of pieces sent in "
-		    "full before", torrent_name(d->t),
-		    (unsigned long long)ts.resent,
-		    (unsigned long long)ts.uploaded);
-	if (d->metadata_only && d->md_written)
-		rc = EXIT_OK;
-	else if (d->fatal)
-		rc = d->rc != EXIT_OK ? d->rc : EXIT_IO;
-	else if (d->interrupted)
-		rc = EXIT_INTERRUPTED;
-	else if (d->metadata_only)
-		rc = d->rc != EXIT_OK ? d->rc : EXIT_FAIL;
-	else
-		rc = ts.complete || d->seed_over ? EXIT_OK : EXIT_FAIL;
-	if (d->seed_over && rc == EXIT_OK) {
-		ui_clear(d->ui);
-		printf("gtorrent: seeding done: %s\n", d->seed_why);
+	err[0] = '\0';
+	if (it->is_magnet) {
+		to.trackers = it->trackers;
+		to.ntrackers = it->ntrackers;
+		to.metadata_only = d->metadata_only;
+		if ((e = session_add_magnet(d->s, it->mg.info_hash,
+		    it->mg.dn, &to, &ev, &it->t, err)) != GT_OK) {
+			cmd_error("%s", err[0] != '\0' ? err :
+			    gt_strerror(e));
+			it->exit = EXIT_FAIL;
+			return false;
+		}
+		if ((!to.use_trackers || it->ntrackers == 0) && npeers == 0 &&
+		    it->mg.npeers == 0 && !to.dht)
+			cmd_warn("%s: no tracker to ask (tr=, --tracker) and "
+			    "no peer given (x.pe=, --peer): waiting for peers "
+			    "to connect on port %u", torrent_name(it->t),
+			    session_port(d->s));
+		torrent_add_peers(it->t, it->mg.peers, it->mg.npeers, true);
+		torrent_add_peers(it->t, peers, npeers, true);
+		return true;
 	}
-	if (!d->metadata_only)
-		dl_summary(d, rc == EXIT_OK);
-	else if (rc != EXIT_OK && !d->fatal)
-		cmd_error("%s: %s: no metadata (%u peers met)", d->cmd,
-		    torrent_name(d->t), ts.peers_ever);
+	if ((e = session_add_torrent(d->s, &it->m, &to, &ev, &it->t, err)) !=
+	    GT_OK) {
+		it->t = NULL;
+		if (d->upload_only && e == GT_ENOENT) {
+			cmd_error("%s: no data to seed under %s", it->m.name,
+			    d->dir);
+			it->exit = EXIT_FAIL;
+			return false;
+		}
+		cmd_error("%s", err[0] != '\0' ? err : gt_strerror(e));
+		it->exit = e == GT_EINVAL ? EXIT_BADINPUT : EXIT_IO;
+		return false;
+	}
+	torrent_stats(it->t, &ts);
+	if (d->upload_only && ts.have_pieces == 0) {
+		cmd_error("%s: no verified data to seed under %s", it->m.name,
+		    d->dir);
+		session_remove_torrent(d->s, it->t);
+		it->t = NULL;
+		it->exit = EXIT_FAIL;
+		return false;
+	}
+	if (d->upload_only && !ts.complete)
+		cmd_warn("%s: only %u of %u pieces are here; seeding those",
+		    it->m.name, ts.have_pieces, ts.npieces);
+	if (ts.complete && !d->seed && !d->upload_only) {
+		item_summary(it, true);		/* nothing to do */
+		it->final = ts;
+		it->has_final = true;
+		session_remove_torrent(d->s, it->t);	/* never started */
+		it->t = NULL;
+		it->ended = true;
+		it->exit = EXIT_OK;
+		return false;
+	}
+	if (to.use_trackers && ts.trackers == 0 && npeers == 0 &&
+	    !d->upload_only && (!to.dht || it->m.private))
+		cmd_warn("%s: no usable tracker%s and no --peer: waiting for "
+		    "peers to connect on port %u", it->m.name, to.dht ?
+		    " (a private torrent: no DHT)" : "", session_port(d->s));
+	torrent_add_peers(it->t, peers, npeers, true);
+	return true;
+}
+
+/* Exit codes, worst last: 0, 1, 130, 3, 4. */
+static int
+dl_rank(int rc)
+{
+	switch (rc) {
+	case EXIT_OK:
+		return 0;
+	case EXIT_FAIL:
+		return 1;
+	case EXIT_INTERRUPTED:
+		return 2;
+	case EXIT_BADINPUT:
+		return 3;
+	default:
+		return 4;
+	}
+}
+
+static int
+dl_worst(const struct dl *d)
+{
+	size_t	i;
+	int	rc = EXIT_OK;
+
+	for (i = 0; i < d->nitems; i++)
+		if (dl_rank(d->items[i].exit) > dl_rank(rc))
+			rc = d->items[i].exit;
 	return rc;
 }
 
-static int
-dl_run_magnet(struct dl *d, const struct torrent_opts *to,
-    const struct torrent_events *ev, const struct netaddr *peers,
-    size_t npeers)
-{
-	char		err[GT_ERRLEN];
-	enum gt_err	e;
-
-	err[0] = '\0';
-	if ((e = session_add_magnet(d->s, d->mg.info_hash, d->mg.dn, to, ev,
-	    &d->t, err)) != GT_OK) {
-		cmd_error("%s", err[0] != '\0' ? err : gt_strerror(e));
-		return EXIT_FAIL;
-	}
-	if ((!to->use_trackers || d->ntrackers == 0) && npeers == 0 &&
-	    d->mg.npeers == 0 && !to->dht)
-		cmd_warn("%s: no tracker to ask (tr=, --tracker) and no peer "
-		    "given (x.pe=, --peer): waiting for peers to connect on "
-		    "port %u", torrent_name(d->t), session_port(d->s));
-	torrent_add_peers(d->t, d->mg.peers, d->mg.npeers, true);
-	torrent_add_peers(d->t, peers, npeers, true);
-	return dl_loop(d);
-}
-
+/* Runs every torrent that loaded until all are done; the exit code. */
 static int
 dl_run(struct dl *d, const struct session_opts *so,
     const struct torrent_opts *to, const struct netaddr *peers,
     size_t npeers)
 {
-	struct torrent_events	 ev = {
-		.complete = dl_on_complete, .fatal = dl_on_fatal,
-		.metadata = dl_on_metadata, .seed_limit = dl_on_seed_limit,
-		.arg = d,
-	};
-	struct torrent_stats	 ts;
-	char			 err[GT_ERRLEN];
-	enum gt_err		 e;
+	struct dl_item	*it;
+	char		 err[GT_ERRLEN];
+	size_t		 i;
 
 	if ((d->r = reactor_new()) == NULL) {
 		cmd_error("%s: cannot start the event loop", d->cmd);
 		return EXIT_FAIL;
 	}
 	d->start_ms = reactor_now_ms(d->r);
-	if ((e = session_new(&d->s, d->r, so, err)) != GT_OK) {
+	if (session_new(&d->s, d->r, so, err) != GT_OK) {
 		cmd_error("%s", err);
 		return EXIT_FAIL;
 	}
-	/* Before the data check, so that Ctrl-C during it stops cleanly. */
+	/* Before the data checks, so that Ctrl-C during them stops cleanly. */
 	d->ui_timer = reactor_timer_new(d->r, dl_ui_cb, d);
 	d->stop_timer = reactor_timer_new(d->r, dl_stop_cb, d);
 	reactor_on_signal(d->r, SIGINT, dl_on_signal, d);
 	reactor_on_signal(d->r, SIGTERM, dl_on_signal, d);
-	err[0] = '\0';
-	if (d->is_magnet)
-		return dl_run_magnet(d, to, &ev, peers, npeers);
-	if ((e = session_add_torrent(d->s, &d->m, to, &ev, &d->t, err)) !=
-	    GT_OK) {
-		if (d->upload_only && e == GT_ENOENT) {
-			cmd_error("%s: no data to seed under %s", d->m.name,
-			    d->dir);
-			return EXIT_FAIL;
+	for (i = 0; i < d->nitems; i++) {
+		it = &d->items[i];
+		if (!it->loaded || it->dup != NULL)
+			continue;
+		if (item_add(it, to, peers, npeers)) {
+			it->running = true;
+			d->nrunning++;
 		}
-		cmd_error("%s", err[0] != '\0' ? err : gt_strerror(e));
-		return e == GT_EINVAL ? EXIT_BADINPUT : EXIT_IO;
 	}
-	torrent_stats(d->t, &ts);
-	if (d->upload_only && ts.have_pieces == 0) {
-		cmd_error("%s: no verified data to seed under %s", d->m.name,
-		    d->dir);
-		return EXIT_FAIL;
+	if (d->nrunning == 0)
+		return dl_worst(d);
+	for (i = 0; i < d->nitems; i++)
+		if (d->items[i].running)
+			torrent_start(d->items[i].t);
+	dl_ui_cb(d);			/* a first sample (and line) now */
+	if (reactor_run(d->r) != 0)
+		d->loop_failed = true;
+	for (i = 0; i < d->nitems; i++) {
+		it = &d->items[i];
+		if (!it->running)
+			continue;
+		if (d->loop_failed)
+			it->fatal = true;
+		item_end(it);
 	}
-	if (d->upload_only && !ts.complete)
-		cmd_warn("%s: only %u of %u pieces are here; seeding those",
-		    d->m.name, ts.have_pieces, ts.npieces);
-	if (ts.complete && !d->seed && !d->upload_only) {
-		dl_summary(d, true);		/* nothing to do */
-		return EXIT_OK;
+	return dl_worst(d);
+}
+
+/* -i FILE: one source a line (as aria2c's --input-file). */
+static int
+dl_read_input(const char *cmd, const char *path, struct dl_src **v,
+    size_t *n)
+{
+	FILE		*f;
+	char		*line = NULL, *p, *e;
+	size_t		 cap = 0, lineno = 0;
+	ssize_t		 len;
+	int		 rc = EXIT_OK;
+
+	if (strcmp(path, "-") == 0)
+		f = stdin;
+	else if ((f = fopen(path, "r")) == NULL) {
+		cmd_error("%s: %s", path, strerror(errno));
+		return errno == ENOENT || errno == EACCES ? EXIT_BADINPUT :
+		    EXIT_IO;
 	}
-	if (to->use_trackers && ts.trackers == 0 && npeers == 0 &&
-	    !d->upload_only && (!to->dht || d->m.private))
-		cmd_warn("%s: no usable tracker%s and no --peer: waiting for "
-		    "peers to connect on port %u", d->m.name, to->dht ?
-		    " (a private torrent: no DHT)" : "", session_port(d->s));
-	torrent_add_peers(d->t, peers, npeers, true);
-	return dl_loop(d);
+	while (rc == EXIT_OK && (len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if ((size_t)len > DL_MAX_LINE) {
+			cmd_error("%s: line %zu: longer than %u bytes", path,
+			    lineno, DL_MAX_LINE);
+			rc = EXIT_BADINPUT;
+			break;
+		}
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			cmd_error("%s: line %zu: a NUL byte", path, lineno);
+			rc = EXIT_BADINPUT;
+			break;
+		}
+		for (p = line; *p == ' ' || *p == '\t' || *p == '\r' ||
+		    *p == '\n' || *p == '\v' || *p == '\f'; p++)
+			;
+		for (e = p + strlen(p); e > p && (e[-1] == ' ' ||
+		    e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n' ||
+		    e[-1] == '\v' || e[-1] == '\f'); e--)
+			;
+		*e = '\0';
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (*n == DL_MAX_SOURCES) {
+			rc = cmd_usage_error(cmd, "more than %u torrents",
+			    DL_MAX_SOURCES);
+			break;
+		}
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[*n] = (struct dl_src){
+			.arg = xstrdup(p),
+			.magnet = strncasecmp(p, "magnet:", 7) == 0,
+		};
+		(*n)++;
+	}
+	if (rc == EXIT_OK && ferror(f)) {
+		cmd_error("%s: %s", path, strerror(errno));
+		rc = EXIT_IO;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+static int
+dl_add_src(const char *cmd, const char *arg, bool magnet, struct dl_src **v,
+    size_t *n)
+{
+	if (*n == DL_MAX_SOURCES)
+		return cmd_usage_error(cmd, "more than %u torrents",
+		    DL_MAX_SOURCES);
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[*n] = (struct dl_src){ .arg = xstrdup(arg), .magnet = magnet };
+	(*n)++;
+	return EXIT_OK;
+}
+
+/*
+ * Parses each source (errors said, exit codes kept) and finds those given
+ * twice (a warning; the first runs) or writing the same folder (an
+ * error; the first runs).  The number that can run.
+ */
+static size_t
+dl_load(struct dl *d, const struct dl_src *srcs)
+{
+	struct dl_item	*it, *o;
+	char		 err[GT_ERRLEN], hex[2 * SHA1_LEN + 1];
+	size_t		 i, j, k, n = 0;
+
+	for (i = 0; i < d->nitems; i++) {
+		it = &d->items[i];
+		it->d = d;
+		it->src = srcs[i].arg;
+		it->is_magnet = srcs[i].magnet;
+		if (it->is_magnet) {
+			if (magnet_parse(&it->mg, it->src, err) != GT_OK) {
+				cmd_error("magnet: %s", err);
+				it->exit = EXIT_BADINPUT;
+				continue;
+			}
+			hex_encode(hex, it->mg.info_hash, SHA1_LEN);
+			snprintf(it->label, sizeof(it->label),
+			    "magnet:?xt=urn:btih:%s", hex);
+			for (k = 0; k < it->mg.nwarnings; k++)
+				cmd_warn("magnet: %s", it->mg.warnings[k]);
+			/* The magnet's trackers, then --tracker ones. */
+			it->trackers = xreallocarray(NULL, it->mg.ntrackers +
+			    d->ntrackers + 1, sizeof(*it->trackers));
+			for (k = 0; k < it->mg.ntrackers; k++)
+				it->trackers[k] = it->mg.trackers[k];
+			for (k = 0; k < d->ntrackers; k++)
+				it->trackers[it->mg.ntrackers + k] =
+				    d->trackers[k];
+			it->ntrackers = it->mg.ntrackers + d->ntrackers;
+		} else if ((it->exit = cmd_load_torrent(it->src, &it->m)) !=
+		    EXIT_OK)
+			continue;
+		it->loaded = true;
+		for (j = 0; j < i && it->dup == NULL; j++) {
+			o = &d->items[j];
+			if (!o->loaded || o->dup != NULL)
+				continue;
+			if (memcmp(item_info_hash(o), item_info_hash(it),
+			    SHA1_LEN) == 0) {
+				cmd_warn("%s: the same torrent as %s: run "
+				    "once", item_label(it), item_label(o));
+				it->dup = o;
+			} else if (!it->is_magnet && !o->is_magnet &&
+			    !d->upload_only &&
+			    strcmp(it->m.name, o->m.name) == 0) {
+				cmd_error("%s: %s/%s is the data of %s too: "
+				    "not downloaded", item_label(it), d->dir,
+				    it->m.name, item_label(o));
+				it->dup = o;
+				it->exit = EXIT_BADINPUT;
+			}
+		}
+		if (it->dup == NULL)
+			n++;
+	}
+	return n;
 }
 
 static int
@@ -495,12 +904,14 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		OPT_DHT_BOOTSTRAP, OPT_NO_CHOKING, OPT_NO_OPTIMISTIC,
 		OPT_NO_ANTI_SNUB, OPT_UPLOAD_SLOTS, OPT_SUPER_SEED,
 		OPT_MAX_DOWN, OPT_MAX_UP, OPT_SEED_RATIO, OPT_SEED_TIME,
-		OPT_SEED_IDLE,
+		OPT_SEED_IDLE, OPT_RECHECK,
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "magnet", required_argument, NULL, 'm' },
+		{ "input-file", required_argument, NULL, 'i' },
 		{ "metadata-only", no_argument, NULL, OPT_METADATA_ONLY },
+		{ "recheck", no_argument, NULL, OPT_RECHECK },
 		{ "no-pex", no_argument, NULL, OPT_NO_PEX },
 		{ "dht", no_argument, NULL, 'd' },
 		{ "no-dht", no_argument, NULL, OPT_NO_DHT },
@@ -554,11 +965,11 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	};
 	struct dl		 d = { .cmd = cmd, .upload_only = seed_cmd };
 	struct netaddr		*peers = NULL;
+	struct dl_src		*srcs = NULL;
 	size_t			 npeers = 0, ntrackers = 0, nboot = 0;
-	char			**trackers = NULL, **all = NULL;
+	size_t			 nsrcs = 0, nmagnets = 0, nstdin = 0;
+	char			**trackers = NULL;
 	char			**boot = NULL, *state_dir = NULL;
-	const char		*uri = NULL;
-	char			 err[GT_ERRLEN];
 	size_t			 i;
 	uint64_t		 v;
 	double			 x;
@@ -566,22 +977,29 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	int			 c, verbose = 0, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:m:p:dreqvhcOab", longopts,
+	while ((c = getopt_long(argc, argv, ":o:m:i:p:dreqvhcOab", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			to.dir = optarg;
 			break;
 		case 'm':
-			if (uri != NULL) {
-				rc = cmd_usage_error(cmd, "one magnet at a "
-				    "time");
+			if ((rc = dl_add_src(cmd, optarg, true, &srcs,
+			    &nsrcs)) != EXIT_OK)
 				goto out;
-			}
-			uri = optarg;
+			break;
+		case 'i':
+			if (strcmp(optarg, "-") == 0)
+				nstdin++;
+			if ((rc = dl_read_input(cmd, optarg, &srcs,
+			    &nsrcs)) != EXIT_OK)
+				goto out;
 			break;
 		case OPT_METADATA_ONLY:
 			d.metadata_only = true;
+			break;
+		case OPT_RECHECK:
+			to.recheck = true;
 			break;
 		case OPT_NO_PEX:
 			to.pex = false;
@@ -761,28 +1179,31 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			goto out;
 		}
 	}
-	if (uri == NULL && optind == argc - 1 &&
-	    strncasecmp(argv[optind], "magnet:", 7) == 0)
-		uri = argv[optind++];
-	if (uri != NULL && seed_cmd) {
+	for (; optind < argc; optind++)
+		if ((rc = dl_add_src(cmd, argv[optind],
+		    strncasecmp(argv[optind], "magnet:", 7) == 0, &srcs,
+		    &nsrcs)) != EXIT_OK)
+			goto out;
+	for (i = 0; i < nsrcs; i++) {
+		nmagnets += srcs[i].magnet;
+		nstdin += !srcs[i].magnet && strcmp(srcs[i].arg, "-") == 0;
+	}
+	if (nsrcs == 0) {
+		rc = cmd_usage_error(cmd, "missing FILE.torrent or -m MAGNET");
+		goto out;
+	}
+	if (nmagnets > 0 && seed_cmd) {
 		rc = cmd_usage_error(cmd, "seed needs a FILE.torrent, not a "
 		    "magnet");
 		goto out;
 	}
-	if (uri == NULL && optind != argc - 1) {
-		rc = cmd_usage_error(cmd, "%s", optind == argc ?
-		    "missing FILE.torrent or -m MAGNET" :
-		    "one FILE.torrent at a time");
+	if (nstdin > 1) {
+		rc = cmd_usage_error(cmd, "standard input (-) given twice");
 		goto out;
 	}
-	if (uri != NULL && optind != argc) {
-		rc = cmd_usage_error(cmd, "a magnet or a FILE.torrent, not "
-		    "both");
-		goto out;
-	}
-	if (d.metadata_only && uri == NULL) {
+	if (d.metadata_only && nmagnets < nsrcs) {
 		rc = cmd_usage_error(cmd, "--metadata-only needs a magnet "
-		    "(-m)");
+		    "(-m)%s", nmagnets > 0 ? ", and magnets only" : "");
 		goto out;
 	}
 	if (d.metadata_only && to.seed) {
@@ -796,7 +1217,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		    so.dht_port != 0 ? "--dht-port" : "--dht-bootstrap");
 		goto out;
 	}
-	if (!to.use_trackers && npeers == 0 && !seed_cmd && uri == NULL &&
+	if (!to.use_trackers && npeers == 0 && !seed_cmd && nmagnets == 0 &&
 	    !so.dht) {
 		rc = cmd_usage_error(cmd, "--no-tracker needs at least one "
 		    "--peer (or the DHT)");
@@ -804,43 +1225,32 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	}
 	cmd_set_verbosity(verbose);
 
-	if (uri != NULL) {
-		if (magnet_parse(&d.mg, uri, err) != GT_OK) {
-			cmd_error("magnet: %s", err);
-			rc = EXIT_BADINPUT;
-			goto out;
-		}
-		d.is_magnet = true;
-		for (i = 0; i < d.mg.nwarnings; i++)
-			cmd_warn("magnet: %s", d.mg.warnings[i]);
-		/* The magnet's trackers, then --tracker ones: one tier. */
-		all = xreallocarray(NULL, d.mg.ntrackers + ntrackers + 1,
-		    sizeof(*all));
-		for (i = 0; i < d.mg.ntrackers; i++)
-			all[i] = d.mg.trackers[i];
-		for (i = 0; i < ntrackers; i++)
-			all[d.mg.ntrackers + i] = trackers[i];
-		d.trackers = all;
-		d.ntrackers = d.mg.ntrackers + ntrackers;
-		to.trackers = all;
-		to.ntrackers = d.ntrackers;
-		to.metadata_only = d.metadata_only;
-	} else if ((rc = cmd_load_torrent(argv[optind], &d.m)) != EXIT_OK)
+	d.dir = to.dir;
+	d.seed = to.seed;
+	d.verbose = verbose > 0;
+	d.trackers = trackers;
+	d.ntrackers = ntrackers;
+	to.trackers = trackers;
+	to.ntrackers = ntrackers;
+	d.items = xcalloc(nsrcs, sizeof(*d.items));
+	d.nitems = nsrcs;
+	if ((i = dl_load(&d, srcs)) == 0) {
+		rc = dl_worst(&d);
 		goto out;
-	else {
-		to.trackers = trackers;
-		to.ntrackers = ntrackers;
+	}
+	if (i > 1) {
+		/* The rates are for all together (each may use them all). */
+		so.max_down_rate = to.max_down_rate;
+		so.max_up_rate = to.max_up_rate;
 	}
 	to.dht = so.dht;
 	if (so.dht) {
 		so.dht_bootstrap = boot;
 		so.ndht_bootstrap = nboot;
-		so.state_dir = state_dir = cmd_state_dir();
 	}
+	/* The DHT's table and the resume records. */
+	so.state_dir = to.state_dir = state_dir = cmd_state_dir();
 	signal(SIGPIPE, SIG_IGN);
-	d.dir = to.dir;
-	d.seed = to.seed;
-	d.verbose = verbose > 0;
 	d.ui = ui_new(quiet || d.metadata_only, isatty(STDOUT_FILENO) == 1);
 	rc = dl_run(&d, &so, &to, peers, npeers);
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
@@ -849,14 +1259,20 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 out:
 	reactor_timer_free(d.ui_timer);
 	reactor_timer_free(d.stop_timer);
-	session_free(d.s);		/* and the torrent */
+	session_free(d.s);		/* and the torrents */
 	reactor_free(d.r);
 	ui_free(d.ui);
-	metainfo_clear(&d.m);
-	magnet_clear(&d.mg);
+	for (i = 0; i < d.nitems; i++) {
+		metainfo_clear(&d.items[i].m);
+		magnet_clear(&d.items[i].mg);
+		free(d.items[i].trackers);
+	}
+	free(d.items);
+	for (i = 0; i < nsrcs; i++)
+		free(srcs[i].arg);
+	free(srcs);
 	free(peers);
 	free(trackers);
-	free(all);
 	free(boot);
 	free(state_dir);
 	return rc;

@@ -219,7 +219,7 @@ cmd_verify(int argc, char **argv)
 		vp.tty = false;
 	if ((rc = cmd_load_torrent(argv[optind], &m)) != EXIT_OK)
 		return rc;
-	if ((e = storage_open_metainfo(&st, dir, &m, 0, err)) != GT_OK) {
+	if ((e = storage_open_metainfo(&st, dir, &m, NULL, 0, err)) != GT_OK) {
 		cmd_error("verify: %s", err);
 		metainfo_clear(&m);
 		return e == GT_ENOENT ? EXIT_BADINPUT : EXIT_IO;

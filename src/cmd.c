@@ -395,12 +395,12 @@ cmd_state_dir(void)
 		dir = xasprintf("%s/.local/state/gtorrent", home);
 	else {
 		cmd_warn("no state folder ($XDG_STATE_HOME and $HOME unset): "
-		    "the DHT routing table is not kept");
+		    "the DHT routing table and resume records are not kept");
 		return NULL;
 	}
 	if (mkdirs(dir, 0700) != 0) {
-		cmd_warn("%s: %s: the DHT routing table is not kept", dir,
-		    strerror(errno));
+		cmd_warn("%s: %s: the DHT routing table and resume records "
+		    "are not kept", dir, strerror(errno));
 		free(dir);
 		return NULL;
 	}

@@ -28,6 +28,9 @@
  */
 #define PICKER_END_GAME_QUEUE	32
 
+/* Order segments: segment s holds the candidates of priority MAX - s. */
+#define PICKER_NSEG		PICKER_PRIO_MAX
+
 /* Per block of a piece in progress: received flag and requester count. */
 #define BLK_RECV		0x80000000u
 #define BLK_REQ_MASK		0x7fffffffu
@@ -54,17 +57,22 @@ struct dl {
 };
 
 /*
- * Pieces we do not have ("candidates") sit in order[0 .. ncand) sorted by
- * availability: bucket b (availability b) is order[bstart[b] ..
- * bstart[b + 1]), bstart[0] = 0 and bstart[nlev] = ncand.  Within a bucket
+ * Pieces we want (priority above 0) and do not have ("candidates") sit in
+ * order[0 .. ncand) sorted by priority, highest first, then availability:
+ * segment s (priority PICKER_PRIO_MAX - s) holds nlev buckets, and bucket
+ * b = s * nlev + a (availability a) is order[bstart[b] .. bstart[b + 1]),
+ * bstart[0] = 0 and bstart[PICKER_NSEG * nlev] = ncand.  Within a bucket
  * the order is random: shuffled at the start, and a piece moving into a
- * bucket swaps with a random member of it.  Pieces we have follow in
- * order[ncand .. npieces), in no order; their availability is still counted.
- * pos[] is the inverse of order[].
+ * bucket swaps with a random member of it.  The other pieces (we have them
+ * or priority 0: set in unwanted) follow in order[ncand .. npieces), in no
+ * order; their availability is still counted.  pos[] is the inverse of
+ * order[].  While every priority is the default (prio == NULL) only the
+ * segment of PICKER_PRIO_NORMAL is used.
  *
  * An availability change of a candidate swaps it with the edge of its
  * bucket and moves the boundary: O(1).  Taking a piece out of the
- * candidates (we got it) walks it through the buckets above: O(levels).
+ * candidates (we got it, or it is not wanted) walks it through the buckets
+ * above, putting it back walks it down: O(segments x levels).
  *
  * Pieces in progress stay among the candidates, marked in started and
  * found through a small open-addressing hash of the dl list.
@@ -79,14 +87,24 @@ struct picker {
 	uint32_t		*avail;		/* per piece */
 	uint32_t		*pos;		/* per piece: index in order */
 	uint32_t		*order;
-	uint32_t		*bstart;	/* nlev + 1 boundaries */
-	uint32_t		 nlev;
-	uint32_t		 levcap;	/* bstart[levcap + 1] */
+	uint32_t		*bstart;	/* NSEG * nlev + 1 boundaries */
+	uint32_t		 nlev;		/* availability levels */
 
 	struct bitfield		 have;		/* verified */
+	struct bitfield		 unwanted;	/* have, or priority 0 */
 	struct bitfield		 started;	/* has a dl entry */
 	uint32_t		 nhave;
 	uint32_t		 cursor;	/* in-order mode: first piece */
+
+	uint8_t			*prio;		/* per piece; NULL: all 4 */
+	/* With prio: the pieces of priority i (1 ..), made when first used. */
+	struct bitfield		 lvl[PICKER_PRIO_MAX + 1];
+	uint32_t		 nwant;		/* pieces of priority above 0 */
+	uint32_t		 nwant_have;	/* of those, verified */
+	uint32_t		 ndl_skip;	/* dl entries of priority 0 */
+	uint32_t		 nfull_skip;	/* of those, fully requested */
+	bool			 sequential;
+	uint32_t		 seq_from;	/* pieces below: all unwanted */
 
 	struct dl		**dl;
 	uint32_t		 ndl;
@@ -148,27 +166,90 @@ peer_ok(const struct picker *p, const struct bitfield *b)
 	return b != NULL && b->n == p->npieces && b->bits != NULL;
 }
 
-/* Bytes k .. k + 7 of a bitfield of len bytes, zero-padded, as a word. */
+/* Priorities. */
+
+static uint8_t
+prio_of(const struct picker *p, uint32_t piece)
+{
+	return p->prio == NULL ? PICKER_PRIO_NORMAL : p->prio[piece];
+}
+
+static bool
+skipped(const struct picker *p, uint32_t piece)
+{
+	return p->prio != NULL && p->prio[piece] == PICKER_PRIO_SKIP;
+}
+
+/* The segment of a candidate. */
+static uint32_t
+seg_of(const struct picker *p, uint32_t piece)
+{
+	return PICKER_PRIO_MAX - prio_of(p, piece);
+}
+
+/* The bucket of availability a in segment s; PICKER_NSEG * nlev: after. */
+static uint32_t
+bucket(const struct picker *p, uint32_t s, uint32_t a)
+{
+	return s * p->nlev + a;
+}
+
+static uint32_t
+bucket_of(const struct picker *p, uint32_t piece)
+{
+	return bucket(p, seg_of(p, piece), p->avail[piece]);
+}
+
+static bool
+seg_empty(const struct picker *p, uint32_t s)
+{
+	return p->bstart[bucket(p, s, 0)] == p->bstart[bucket(p, s + 1, 0)];
+}
+
+/* How many segments hold candidates. */
+static uint32_t
+segs_used(const struct picker *p)
+{
+	uint32_t	s, n = 0;
+
+	for (s = 0; s < PICKER_NSEG; s++)
+		n += !seg_empty(p, s);
+	return n;
+}
+
+/* The last bytes k .. len - 1 (fewer than 8) of a bitfield, zero-padded. */
 static uint64_t
-chunk_be64(const uint8_t *bits, size_t k, size_t len)
+chunk_tail_be64(const uint8_t *bits, size_t k, size_t len)
 {
 	uint8_t	tmp[8] = { 0 };
 
-	if (len - k >= 8)
-		return load_be64(bits + k);
 	memcpy(tmp, bits + k, len - k);
 	return load_be64(tmp);
 }
 
 /*
- * Up to cap pieces at or after *from, in index order, that the peer has and
- * we neither have nor (if skip_started) have started; *from moves past the
- * last one returned (to npieces at the end).  Zero words are skipped eight
- * bytes at a time: O(npieces / 64 + pieces returned).
+ * Bytes k .. k + 7 of a bitfield of len bytes, zero-padded, as a word.
+ * Small, to be inlined in the scans: the tail case is apart.
+ */
+static inline uint64_t
+chunk_be64(const uint8_t *bits, size_t k, size_t len)
+{
+	if (len - k >= 8)
+		return load_be64(bits + k);
+	return chunk_tail_be64(bits, k, len);
+}
+
+/*
+ * Up to cap pieces at or after *from, in index order, that the peer has,
+ * that we want (priority above 0, and only those set in only unless it is
+ * NULL), do not have, and (if skip_started) have not started; *from moves
+ * past the last one returned (to npieces at the end).  Zero words are
+ * skipped eight bytes at a time: O(npieces / 64 + pieces returned).
  */
 static uint32_t
 collect_wanted(const struct picker *p, const struct bitfield *peer,
-    bool skip_started, uint32_t *from, uint32_t *idx, uint32_t cap)
+    const uint8_t *only, bool skip_started, uint32_t *from, uint32_t *idx,
+    uint32_t cap)
 {
 	size_t		k, len = bitfield_nbytes(peer);
 	uint64_t	w, mask;
@@ -182,7 +263,9 @@ collect_wanted(const struct picker *p, const struct bitfield *peer,
 	mask = UINT64_MAX >> (*from % 64);
 	for (; k < len; k += 8, mask = UINT64_MAX) {
 		w = chunk_be64(peer->bits, k, len) &
-		    ~chunk_be64(p->have.bits, k, len);
+		    ~chunk_be64(p->unwanted.bits, k, len);
+		if (only != NULL && w != 0)
+			w &= chunk_be64(only, k, len);
 		if (skip_started && w != 0)
 			w &= ~chunk_be64(p->started.bits, k, len);
 		/* Bit 63 of w is the first piece of the chunk. */
@@ -202,12 +285,12 @@ collect_wanted(const struct picker *p, const struct bitfield *peer,
 
 /* The first wanted piece at or after i (see above), or npieces. */
 static uint32_t
-scan_wanted(const struct picker *p, const struct bitfield *peer, uint32_t i,
-    bool skip_started)
+scan_wanted(const struct picker *p, const struct bitfield *peer,
+    const uint8_t *only, uint32_t i, bool skip_started)
 {
 	uint32_t	piece;
 
-	if (collect_wanted(p, peer, skip_started, &i, &piece, 1) == 0)
+	if (collect_wanted(p, peer, only, skip_started, &i, &piece, 1) == 0)
 		return p->npieces;
 	return piece;
 }
@@ -250,64 +333,115 @@ order_mix(struct picker *p, uint32_t i, uint32_t b)
 		order_swap(p, i, lo + rand_below(&p->rng, n));
 }
 
+/*
+ * Rebuilds the boundaries for nlev levels, bucket (s, a) taking the pieces
+ * of the old bucket (s, a - shift): shift 0 adds an empty level on top,
+ * 1 moves every bucket up one (a seed came), -1 down one (a seed left and
+ * every bucket 0 is empty).  O(segments x levels).
+ */
 static void
-add_level(struct picker *p)
+buckets_relayout(struct picker *p, uint32_t nlev, int shift)
 {
-	if (p->nlev == p->levcap) {
-		p->levcap *= 2;
-		p->bstart = xreallocarray(p->bstart, (size_t)p->levcap + 1,
-		    sizeof(*p->bstart));
+	uint32_t	*nb, on = p->nlev, s, a;
+	int64_t		 oa;
+
+	nb = xcalloc((size_t)PICKER_NSEG * nlev + 1, sizeof(*nb));
+	for (s = 0; s < PICKER_NSEG; s++) {
+		for (a = 0; a < nlev; a++) {
+			oa = (int64_t)a - shift;
+			if (oa < 0)		/* the segment's start */
+				nb[s * nlev + a] = p->bstart[s * on];
+			else if (oa >= on)	/* its end */
+				nb[s * nlev + a] = p->bstart[(s + 1) * on];
+			else
+				nb[s * nlev + a] = p->bstart[s * on + oa];
+		}
 	}
-	p->bstart[p->nlev + 1] = p->bstart[p->nlev];
-	p->nlev++;
+	nb[PICKER_NSEG * nlev] = p->bstart[PICKER_NSEG * on];
+	free(p->bstart);
+	p->bstart = nb;
+	p->nlev = nlev;
 }
 
 static void
 avail_inc(struct picker *p, uint32_t piece)
 {
-	uint32_t	a = p->avail[piece], last;
+	uint32_t	a = p->avail[piece], b, last;
 
 	if (a == UINT32_MAX)
 		return;
 	p->avail[piece] = a + 1;
-	if (bitfield_bit_get(p->have.bits, piece))
+	if (bitfield_bit_get(p->unwanted.bits, piece))
 		return;
 	if (a + 1 == p->nlev)
-		add_level(p);
-	last = p->bstart[a + 1] - 1;
+		buckets_relayout(p, p->nlev + 1, 0);
+	b = bucket(p, seg_of(p, piece), a);
+	last = p->bstart[b + 1] - 1;
 	order_swap(p, p->pos[piece], last);
-	p->bstart[a + 1]--;		/* piece is first of bucket a + 1 */
-	order_mix(p, last, a + 1);
+	p->bstart[b + 1]--;		/* piece is first of bucket b + 1 */
+	order_mix(p, last, b + 1);
 }
 
 static void
 avail_dec(struct picker *p, uint32_t piece)
 {
-	uint32_t	a = p->avail[piece], first;
+	uint32_t	a = p->avail[piece], b, first;
 
 	if (a == 0)
 		return;			/* a peer removed twice: ignore */
 	p->avail[piece] = a - 1;
-	if (bitfield_bit_get(p->have.bits, piece))
+	if (bitfield_bit_get(p->unwanted.bits, piece))
 		return;
-	first = p->bstart[a];
+	b = bucket(p, seg_of(p, piece), a);
+	first = p->bstart[b];
 	order_swap(p, p->pos[piece], first);
-	p->bstart[a]++;			/* piece is last of bucket a - 1 */
-	order_mix(p, first, a - 1);
+	p->bstart[b]++;			/* piece is last of bucket b - 1 */
+	order_mix(p, first, b - 1);
 }
 
-/* Moves a candidate behind every bucket: O(levels above it). */
+/*
+ * Moves a piece from bucket from to bucket to (PICKER_NSEG * nlev: behind
+ * every bucket), swapping it over each boundary between: O(|to - from|).
+ * It lands at the edge of its new bucket.
+ */
+static void
+order_move(struct picker *p, uint32_t piece, uint32_t from, uint32_t to)
+{
+	uint32_t	b, i = p->pos[piece], j;
+
+	for (b = from; b < to; b++) {
+		j = p->bstart[b + 1] - 1;	/* last of bucket b */
+		order_swap(p, i, j);
+		p->bstart[b + 1]--;
+		i = j;
+	}
+	for (b = from; b > to; b--) {
+		j = p->bstart[b];		/* first of bucket b */
+		order_swap(p, i, j);
+		p->bstart[b]++;
+		i = j;
+	}
+}
+
+/* Takes a candidate out (we have it or do not want it). */
 static void
 order_remove(struct picker *p, uint32_t piece)
 {
-	uint32_t	b, i = p->pos[piece], last;
+	order_move(p, piece, bucket_of(p, piece), bucket(p, PICKER_NSEG, 0));
+}
 
-	for (b = p->avail[piece]; b < p->nlev; b++) {
-		last = p->bstart[b + 1] - 1;
-		order_swap(p, i, last);
-		p->bstart[b + 1]--;
-		i = last;
-	}
+/* Puts a piece back among the candidates, by its priority. */
+static void
+order_insert(struct picker *p, uint32_t piece)
+{
+	uint32_t	b;
+
+	/* Out of the order, its availability may pass the levels. */
+	if (p->avail[piece] >= p->nlev)
+		buckets_relayout(p, p->avail[piece] + 1, 0);
+	b = bucket_of(p, piece);
+	order_move(p, piece, bucket(p, PICKER_NSEG, 0), b);
+	order_mix(p, p->pos[piece], b);
 }
 
 /* The list of pieces in progress. */
@@ -407,6 +541,12 @@ dl_sync(struct picker *p, struct dl *d)
 			p->nfull++;
 		else
 			p->nfull--;
+		if (skipped(p, d->piece)) {
+			if (full)
+				p->nfull_skip++;
+			else
+				p->nfull_skip--;
+		}
 	}
 }
 
@@ -429,6 +569,8 @@ dl_start(struct picker *p, uint32_t piece)
 	else
 		hash_put(p, piece, p->ndl - 1);
 	bitfield_set(&p->started, piece);
+	if (skipped(p, piece))
+		p->ndl_skip++;
 	return d;
 }
 
@@ -447,6 +589,11 @@ dl_drop(struct picker *p, uint32_t idx)
 	p->ndl--;
 	if (d->full)
 		p->nfull--;
+	if (skipped(p, d->piece)) {
+		p->ndl_skip--;
+		if (d->full)
+			p->nfull_skip--;
+	}
 	bitfield_unset(&p->started, d->piece);
 	free(d);
 }
@@ -494,12 +641,16 @@ picker_new(uint32_t npieces, uint32_t piece_length, uint32_t last_size,
 		p->order[j] = i;
 		p->pos[i] = j;
 	}
-	p->levcap = 8;
-	p->bstart = xcalloc((size_t)p->levcap + 1, sizeof(*p->bstart));
+	/* One level: every piece in bucket 0 of the NORMAL segment. */
 	p->nlev = 1;
-	p->bstart[1] = npieces;
+	p->bstart = xcalloc(PICKER_NSEG + 1, sizeof(*p->bstart));
+	for (i = PICKER_PRIO_MAX - PICKER_PRIO_NORMAL + 1; i <= PICKER_NSEG;
+	    i++)
+		p->bstart[i] = npieces;
 	bitfield_init(&p->have, npieces);
+	bitfield_init(&p->unwanted, npieces);
 	bitfield_init(&p->started, npieces);
+	p->nwant = npieces;
 	p->cursor = npieces == 0 ? 0 :
 	    rand_below(&p->rng, npieces);
 	p->hash = xcalloc(64, sizeof(*p->hash));
@@ -521,7 +672,11 @@ picker_free(struct picker *p)
 	free(p->seen);
 	free(p->bbs);
 	bitfield_clear(&p->have);
+	bitfield_clear(&p->unwanted);
 	bitfield_clear(&p->started);
+	for (i = 0; i < nitems(p->lvl); i++)
+		bitfield_clear(&p->lvl[i]);
+	free(p->prio);
 	free(p->bstart);
 	free(p->order);
 	free(p->pos);
@@ -538,9 +693,12 @@ picker_have(struct picker *p, uint32_t piece)
 		return;
 	if ((idx = dl_find_index(p, piece)) != UINT32_MAX)
 		dl_drop(p, idx);
-	order_remove(p, piece);
+	if (bitfield_set(&p->unwanted, piece))
+		order_remove(p, piece);
 	bitfield_set(&p->have, piece);
 	p->nhave++;
+	if (!skipped(p, piece))
+		p->nwant_have++;
 }
 
 bool
@@ -556,11 +714,108 @@ picker_npieces_have(const struct picker *p)
 }
 
 bool
+picker_wanted_complete(const struct picker *p)
+{
+	return p->nwant_have == p->nwant;
+}
+
+uint32_t
+picker_npieces_wanted(const struct picker *p)
+{
+	return p->nwant;
+}
+
+bool
 picker_interesting(const struct picker *p, const struct bitfield *peer_has)
 {
 	if (!peer_ok(p, peer_has) || peer_has->count == 0)
 		return false;
-	return scan_wanted(p, peer_has, 0, false) < p->npieces;
+	return scan_wanted(p, peer_has, NULL, 0, false) < p->npieces;
+}
+
+/* The pieces of priority level, made (empty) when first used. */
+static struct bitfield *
+lvl_get(struct picker *p, uint8_t level)
+{
+	if (p->lvl[level].bits == NULL)
+		bitfield_init(&p->lvl[level], p->npieces);
+	return &p->lvl[level];
+}
+
+void
+picker_set_priority(struct picker *p, uint32_t piece, uint8_t prio)
+{
+	struct dl	*d;
+	uint32_t	 from, to;
+	uint8_t		 old;
+	bool		 have;
+
+	if (piece >= p->npieces)
+		return;
+	prio = MIN(prio, PICKER_PRIO_MAX);
+	if ((old = prio_of(p, piece)) == prio)
+		return;
+	if (p->prio == NULL) {
+		p->prio = xmalloc(p->npieces);
+		memset(p->prio, PICKER_PRIO_NORMAL, p->npieces);
+		bitfield_set_all(lvl_get(p, PICKER_PRIO_NORMAL));
+	}
+	have = bitfield_bit_get(p->have.bits, piece);
+	if (!bitfield_bit_get(p->unwanted.bits, piece)) {
+		/* A candidate: to its new segment, or out. */
+		from = bucket_of(p, piece);
+		p->prio[piece] = prio;
+		if (prio == PICKER_PRIO_SKIP)
+			order_move(p, piece, from, bucket(p, PICKER_NSEG, 0));
+		else {
+			to = bucket_of(p, piece);
+			order_move(p, piece, from, to);
+			order_mix(p, p->pos[piece], to);
+		}
+	} else if (old == PICKER_PRIO_SKIP && !have) {
+		/* Wanted again. */
+		p->prio[piece] = prio;
+		order_insert(p, piece);
+		p->seq_from = MIN(p->seq_from, piece);
+	}
+	p->prio[piece] = prio;
+	if (prio == PICKER_PRIO_SKIP)
+		bitfield_set(&p->unwanted, piece);
+	else if (!have)
+		bitfield_unset(&p->unwanted, piece);
+	if (old != PICKER_PRIO_SKIP)
+		bitfield_unset(&p->lvl[old], piece);
+	if (prio != PICKER_PRIO_SKIP)
+		bitfield_set(lvl_get(p, prio), piece);
+	/* The counts of wanted pieces and of skipped ones in progress. */
+	d = dl_find(p, piece);
+	if (old == PICKER_PRIO_SKIP) {
+		p->nwant++;
+		p->nwant_have += have;
+		if (d != NULL) {
+			p->ndl_skip--;
+			p->nfull_skip -= d->full;
+		}
+	} else if (prio == PICKER_PRIO_SKIP) {
+		p->nwant--;
+		p->nwant_have -= have;
+		if (d != NULL) {
+			p->ndl_skip++;
+			p->nfull_skip += d->full;
+		}
+	}
+}
+
+uint8_t
+picker_priority(const struct picker *p, uint32_t piece)
+{
+	return piece < p->npieces ? prio_of(p, piece) : PICKER_PRIO_SKIP;
+}
+
+void
+picker_set_sequential(struct picker *p, bool on)
+{
+	p->sequential = on;
 }
 
 void
@@ -573,12 +828,9 @@ picker_peer_add(struct picker *p, const struct bitfield *b)
 	if (b->count == p->npieces && p->npieces > 0) {
 		/*
 		 * A seed: every bucket moves up one level, in place.  The
-		 * new bucket 0 is empty; the order within buckets stays.
+		 * new buckets 0 are empty; the order within buckets stays.
 		 */
-		add_level(p);
-		memmove(p->bstart + 1, p->bstart,
-		    (size_t)p->nlev * sizeof(*p->bstart));
-		p->bstart[0] = 0;
+		buckets_relayout(p, p->nlev + 1, 1);
 		for (i = 0; i < p->npieces; i++)
 			if (p->avail[i] != UINT32_MAX)
 				p->avail[i]++;
@@ -589,6 +841,18 @@ picker_peer_add(struct picker *p, const struct bitfield *b)
 		avail_inc(p, i);
 }
 
+/* Whether no candidate has availability 0. */
+static bool
+levels_zero_empty(const struct picker *p)
+{
+	uint32_t	s;
+
+	for (s = 0; s < PICKER_NSEG; s++)
+		if (p->bstart[bucket(p, s, 0)] != p->bstart[bucket(p, s, 1)])
+			return false;
+	return true;
+}
+
 void
 picker_peer_remove(struct picker *p, const struct bitfield *b)
 {
@@ -597,11 +861,9 @@ picker_peer_remove(struct picker *p, const struct bitfield *b)
 	if (!peer_ok(p, b))
 		return;
 	if (b->count == p->npieces && p->npieces > 0 && p->nlev > 1 &&
-	    p->bstart[1] == 0) {
-		/* A seed leaves and bucket 0 is empty: shift down. */
-		memmove(p->bstart, p->bstart + 1,
-		    (size_t)p->nlev * sizeof(*p->bstart));
-		p->nlev--;
+	    levels_zero_empty(p)) {
+		/* A seed leaves and every bucket 0 is empty: shift down. */
+		buckets_relayout(p, p->nlev - 1, -1);
 		for (i = 0; i < p->npieces; i++)
 			if (p->avail[i] > 0)
 				p->avail[i]--;
@@ -628,13 +890,18 @@ picker_availability(const struct picker *p, uint32_t piece)
 uint32_t
 picker_rarest(const struct picker *p)
 {
-	uint32_t	b;
+	uint32_t	s, a, b, best = 0;
 
-	for (b = 1; b < p->nlev; b++) {
-		if (p->bstart[b + 1] > p->bstart[b])
-			return b;
+	for (s = 0; s < PICKER_NSEG; s++) {
+		for (a = 1; a < p->nlev && (best == 0 || a < best); a++) {
+			b = bucket(p, s, a);
+			if (p->bstart[b + 1] > p->bstart[b]) {
+				best = a;
+				break;
+			}
+		}
 	}
-	return 0;
+	return best;
 }
 
 /* Picking. */
@@ -718,12 +985,22 @@ take_new(struct picker *p, struct pick *c, uint32_t piece)
 }
 
 /*
- * Blocks of pieces in progress the peer has and no more available than
- * max_avail, the most complete piece first (ties: list order).  O(ndl) per
- * piece taken.
+ * Where a candidate stands in the order: its segment (priority), then its
+ * availability.
+ */
+static uint64_t
+order_key(const struct picker *p, uint32_t piece)
+{
+	return (uint64_t)seg_of(p, piece) << 32 | p->avail[piece];
+}
+
+/*
+ * Blocks of wanted pieces in progress the peer has and no further in the
+ * order than max_key, the most complete piece first (sequential: the
+ * lowest index first; ties: list order).  O(ndl) per piece taken.
  */
 static void
-pick_partial(struct picker *p, struct pick *c, uint32_t max_avail)
+pick_partial(struct picker *p, struct pick *c, uint64_t max_key)
 {
 	struct dl	*d, *best;
 	uint32_t	 i;
@@ -734,10 +1011,13 @@ pick_partial(struct picker *p, struct pick *c, uint32_t max_avail)
 			d = p->dl[i];
 			if (d->full || d->stamp == c->stamp ||
 			    !bitfield_bit_get(c->has->bits, d->piece) ||
-			    p->avail[d->piece] > max_avail)
+			    skipped(p, d->piece) ||
+			    (max_key != UINT64_MAX &&
+			    order_key(p, d->piece) > max_key))
 				continue;
-			if (best == NULL ||
-			    d->nreq + d->nrecv > best->nreq + best->nrecv)
+			if (best == NULL || (p->sequential ?
+			    d->piece < best->piece :
+			    d->nreq + d->nrecv > best->nreq + best->nrecv))
 				best = d;
 		}
 		if (best == NULL)
@@ -751,32 +1031,42 @@ new_wanted(const struct picker *p, const struct bitfield *has,
     uint32_t piece)
 {
 	return bitfield_bit_get(has->bits, piece) &&
-	    !bitfield_bit_get(p->have.bits, piece) &&
+	    !bitfield_bit_get(p->unwanted.bits, piece) &&
 	    !bitfield_bit_get(p->started.bits, piece) && p->avail[piece] > 0;
 }
 
 /*
  * A piece the peer has that we want and have not started, at random:
- * uniform random probes, then the first one after a random spot.
+ * uniform random probes, then the first one after a random spot.  With
+ * several priorities in use, only one of the highest.
  */
 static uint32_t
 pick_random_piece(struct picker *p, const struct bitfield *has)
 {
-	uint32_t	i, start;
-	int		k;
+	const uint8_t	*only = NULL;
+	uint32_t	 i, s, start;
+	uint8_t		 top = PICKER_PRIO_SKIP;
+	int		 k;
 
+	if (segs_used(p) > 1) {
+		for (s = 0; seg_empty(p, s); s++)
+			;
+		top = (uint8_t)(PICKER_PRIO_MAX - s);
+		only = p->lvl[top].bits;
+	}
 	for (k = 0; k < PICKER_RANDOM_PROBES; k++) {
 		i = rand_below(&p->rng, p->npieces);
-		if (new_wanted(p, has, i))
+		if (new_wanted(p, has, i) &&
+		    (only == NULL || p->prio[i] == top))
 			return i;
 	}
 	start = rand_below(&p->rng, p->npieces);
-	for (i = scan_wanted(p, has, start, true); i < p->npieces;
-	    i = scan_wanted(p, has, i + 1, true))
+	for (i = scan_wanted(p, has, only, start, true); i < p->npieces;
+	    i = scan_wanted(p, has, only, i + 1, true))
 		if (p->avail[i] > 0)
 			return i;
-	for (i = scan_wanted(p, has, 0, true); i < start;
-	    i = scan_wanted(p, has, i + 1, true))
+	for (i = scan_wanted(p, has, only, 0, true); i < start;
+	    i = scan_wanted(p, has, only, i + 1, true))
 		if (p->avail[i] > 0)
 			return i;
 	return UINT32_MAX;
@@ -798,7 +1088,7 @@ pick_scan(struct picker *p, struct pick *c)
 		cap = (uint32_t)MIN(c->max - c->n, PICKER_SCAN_BATCH);
 		nb = 0;
 		from = 0;
-		while ((ni = collect_wanted(p, c->has, true, &from, idx,
+		while ((ni = collect_wanted(p, c->has, NULL, true, &from, idx,
 		    nitems(idx))) > 0) {
 			for (j = 0; j < ni; j++) {
 				i = idx[j];
@@ -823,63 +1113,105 @@ pick_scan(struct picker *p, struct pick *c)
 }
 
 /*
- * Rarest first: walk the buckets from availability 1 up; the order within a
- * bucket is random.  After PICKER_WALK_BUDGET positions without filling
- * out, scan the peer's bits instead (same result, bounded cost).
+ * Rarest first: walk each segment (the highest priority first) through its
+ * buckets from availability 1 up; the order within a bucket is random.
+ * After PICKER_WALK_BUDGET positions without filling out, scan the peer's
+ * bits instead (same result, bounded cost).
  */
 static void
 pick_rarest(struct picker *p, struct pick *c)
 {
-	uint32_t	i, end = p->bstart[p->nlev], piece, budget;
+	uint32_t	i, s, end, piece, budget;
 
 	budget = PICKER_WALK_BUDGET;
-	for (i = p->bstart[1]; i < end && c->n < c->max; i++) {
-		if (budget-- == 0) {
-			pick_scan(p, c);
-			return;
+	for (s = 0; s < PICKER_NSEG && c->n < c->max; s++) {
+		end = p->bstart[bucket(p, s + 1, 0)];
+		for (i = p->bstart[bucket(p, s, 1)];
+		    i < end && c->n < c->max; i++) {
+			if (budget-- == 0) {
+				pick_scan(p, c);
+				return;
+			}
+			piece = p->order[i];
+			if (bitfield_bit_get(c->has->bits, piece) &&
+			    !bitfield_bit_get(p->started.bits, piece))
+				take_new(p, c, piece);
 		}
-		piece = p->order[i];
-		if (bitfield_bit_get(c->has->bits, piece) &&
-		    !bitfield_bit_get(p->started.bits, piece))
-			take_new(p, c, piece);
 	}
 }
 
 /*
- * The availability of the rarest piece the peer has that we want and have
- * not started; UINT32_MAX when the walk finds none within its budget.
+ * The order_key of the first piece in the order (the highest priority,
+ * then the rarest) the peer has that we want and have not started;
+ * UINT64_MAX when the walk finds none within its budget.
  */
-static uint32_t
-rarest_new_avail(const struct picker *p, const struct bitfield *has)
+static uint64_t
+rarest_new_key(const struct picker *p, const struct bitfield *has)
 {
-	uint32_t	i, end = p->bstart[p->nlev], piece, budget;
+	uint32_t	i, s, end, piece, budget;
 
 	budget = PICKER_WALK_BUDGET;
-	for (i = p->bstart[1]; i < end && budget > 0; i++, budget--) {
-		piece = p->order[i];
-		if (bitfield_bit_get(has->bits, piece) &&
-		    !bitfield_bit_get(p->started.bits, piece))
-			return p->avail[piece];
+	for (s = 0; s < PICKER_NSEG && budget > 0; s++) {
+		end = p->bstart[bucket(p, s + 1, 0)];
+		for (i = p->bstart[bucket(p, s, 1)]; i < end && budget > 0;
+		    i++, budget--) {
+			piece = p->order[i];
+			if (bitfield_bit_get(has->bits, piece) &&
+			    !bitfield_bit_get(p->started.bits, piece))
+				return order_key(p, piece);
+		}
 	}
-	return UINT32_MAX;
+	return UINT64_MAX;
 }
 
-/* In index order from a random first piece, wrapping. */
+/*
+ * In index order from start, wrapping unless sequential, only the pieces
+ * set in only unless it is NULL.
+ */
 static void
-pick_in_order(struct picker *p, struct pick *c)
+pick_from(struct picker *p, struct pick *c, const uint8_t *only,
+    uint32_t start)
 {
 	uint32_t	i;
 
-	for (i = scan_wanted(p, c->has, p->cursor, true);
+	for (i = scan_wanted(p, c->has, only, start, true);
 	    i < p->npieces && c->n < c->max;
-	    i = scan_wanted(p, c->has, i + 1, true))
+	    i = scan_wanted(p, c->has, only, i + 1, true))
 		if (p->avail[i] > 0)
 			take_new(p, c, i);
-	for (i = scan_wanted(p, c->has, 0, true);
-	    i < p->cursor && c->n < c->max;
-	    i = scan_wanted(p, c->has, i + 1, true))
+	if (p->sequential)
+		return;			/* nothing wanted below start */
+	for (i = scan_wanted(p, c->has, only, 0, true);
+	    i < start && c->n < c->max;
+	    i = scan_wanted(p, c->has, only, i + 1, true))
 		if (p->avail[i] > 0)
 			take_new(p, c, i);
+}
+
+/*
+ * In index order: from a random first piece, wrapping, or (sequential)
+ * from the lowest wanted piece we lack.  With several priorities in use,
+ * a pass per priority, the highest first: O(npieces / 64) each.
+ */
+static void
+pick_in_order(struct picker *p, struct pick *c)
+{
+	uint32_t	s, start = p->cursor;
+
+	if (p->sequential) {
+		while (p->seq_from < p->npieces &&
+		    bitfield_bit_get(p->unwanted.bits, p->seq_from))
+			p->seq_from++;
+		start = p->seq_from;
+	}
+	if (segs_used(p) <= 1) {
+		pick_from(p, c, NULL, start);
+		return;
+	}
+	for (s = 0; s < PICKER_NSEG && c->n < c->max; s++)
+		if (!seg_empty(p, s))
+			pick_from(p, c, p->lvl[PICKER_PRIO_MAX - s].bits,
+			    start);
 }
 
 /*
@@ -947,7 +1279,7 @@ pick_end_game(struct picker *p, struct pick *c)
 		next = UINT32_MAX;
 		for (i = 0; i < p->ndl && c->n < c->max; i++) {
 			d = p->dl[i];
-			if (d->nreq == 0 ||
+			if (d->nreq == 0 || skipped(p, d->piece) ||
 			    !bitfield_bit_get(c->has->bits, d->piece))
 				continue;
 			for (j = 0; j < d->nblocks && c->n < c->max; j++) {
@@ -1019,7 +1351,8 @@ pick_bbs(struct picker *p, struct pick *c)
 	}
 	for (i = 0; i < p->ndl; i++) {
 		d = p->dl[i];
-		if (d->nreq > 0 && bitfield_bit_get(c->has->bits, d->piece))
+		if (d->nreq > 0 && !skipped(p, d->piece) &&
+		    bitfield_bit_get(c->has->bits, d->piece))
 			p->bbs[n++] = (struct bbs_cand){
 				.avail = p->avail[d->piece], .idx = i,
 			};
@@ -1041,11 +1374,14 @@ pick_bbs(struct picker *p, struct pick *c)
 	}
 }
 
+/* Every missing block of a wanted piece requested at least once. */
 static bool
 end_game_reached(const struct picker *p)
 {
-	return p->nhave < p->npieces && p->ndl == p->npieces - p->nhave &&
-	    p->nfull == p->ndl;
+	uint32_t	missing = p->nwant - p->nwant_have;
+
+	return missing > 0 && p->ndl - p->ndl_skip == missing &&
+	    p->nfull - p->nfull_skip == missing;
 }
 
 bool
@@ -1072,26 +1408,29 @@ picker_next(struct picker *p, const struct bitfield *peer_has,
 		.out = out, .max = max,
 	};
 	uint32_t	piece;
+	bool		rarest;
 
 	if (++p->stamp == 0)
 		p->stamp = 1;		/* 0: never tried */
 	c.stamp = p->stamp;
 
-	if (max == 0 || p->nhave == p->npieces || !peer_ok(p, peer_has) ||
+	if (max == 0 || p->nwant_have == p->nwant || !peer_ok(p, peer_has) ||
 	    peer_has->count == 0)
 		return 0;
 	if (p->opts.bbs_plus && !picker_in_end_game(p))
 		pick_bbs(p, &c);
 	/*
-	 * Rarest first rules, pieces in progress first among equals (as
-	 * libtorrent's picker): a piece we started from another peer is
-	 * asked of this one only if it is no more common than the rarest new
-	 * piece this one has.  A seed's upload then goes to pieces only it
-	 * has, not to pieces a choke left half done that others can give.
+	 * Priority then rarest first rules, pieces in progress first among
+	 * equals (as libtorrent's picker): a piece we started from another
+	 * peer is asked of this one only if it is of no lower priority and no
+	 * more common than the first new piece this one has.  A seed's
+	 * upload then goes to pieces only it has, not to pieces a choke left
+	 * half done that others can give.  In order, pieces in progress
+	 * always come first.
 	 */
-	pick_partial(p, &c, p->opts.rarest_first ?
-	    rarest_new_avail(p, peer_has) : UINT32_MAX);
-	if (p->opts.rarest_first) {
+	rarest = p->opts.rarest_first && !p->sequential;
+	pick_partial(p, &c, rarest ? rarest_new_key(p, peer_has) : UINT64_MAX);
+	if (rarest) {
 		/* Random until random_first pieces are ours or under way. */
 		while (c.n < c.max &&
 		    p->nhave + p->ndl < p->opts.random_first) {
@@ -1101,7 +1440,7 @@ picker_next(struct picker *p, const struct bitfield *peer_has,
 		}
 		if (c.n < c.max)
 			pick_rarest(p, &c);
-		pick_partial(p, &c, UINT32_MAX);	/* room left */
+		pick_partial(p, &c, UINT64_MAX);	/* room left */
 	} else if (c.n < c.max)
 		pick_in_order(p, &c);
 	if (c.n < c.max && picker_in_end_game(p) &&
@@ -1159,6 +1498,22 @@ picker_received(struct picker *p, const struct block_req *r,
 	if (d->nrecv == d->nblocks && piece_done != NULL)
 		*piece_done = true;
 	return true;
+}
+
+bool
+picker_set_received(struct picker *p, uint32_t piece, uint32_t block)
+{
+	struct block_req	r;
+	bool			done;
+
+	if (piece >= p->npieces || block >= piece_nblocks(p, piece))
+		return false;
+	r = (struct block_req){
+		.piece = piece,
+		.offset = block * PICKER_BLOCK,
+		.length = block_length(p, piece, block),
+	};
+	return picker_received(p, &r, &done) && done;
 }
 
 void

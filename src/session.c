@@ -24,6 +24,7 @@
 #include "net.h"
 #include "reactor.h"
 #include "session.h"
+#include "share.h"
 #include "sockaddr.h"
 #include "torrent.h"
 #include "tracker-client.h"
@@ -61,8 +62,10 @@ struct session {
 	uint32_t		  max_peers;
 	struct netaddr		  local[SESSION_MAX_LOCAL];	/* our IPs */
 	size_t			  nlocal;
-	struct torrent		 *torrents[SESSION_MAX_TORRENTS];
+	struct torrent		**torrents;
+	struct share_use	 *use;		/* torrents[i]'s, for the caps */
 	size_t			  ntorrents;
+	struct share_caps	  caps;		/* connections, connects */
 
 	/* The DHT (NULL when off) on the udp it shares with the trackers. */
 	struct udp		 *udp;
@@ -108,6 +111,17 @@ session_find_local(struct session *s)
 	freeifaddrs(ifa);
 }
 
+static size_t
+session_index(const struct session *s, const struct torrent *t)
+{
+	size_t	i;
+
+	for (i = 0; i < s->ntorrents; i++)
+		if (s->torrents[i] == t)
+			break;
+	return i;
+}
+
 /* net: an inbound connection's handshake names a torrent. */
 static enum gt_err
 session_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
@@ -115,12 +129,39 @@ session_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
 {
 	struct session	*s = arg;
 	struct torrent	*t;
+	size_t		 i;
 
 	if ((t = session_find(s, hs->info_hash)) == NULL) {
 		*why = "handshake for an unknown info-hash";
 		return GT_ENOENT;
 	}
+	i = session_index(s, t);
+	if (s->ntorrents > 1 && !share_may_accept(&s->caps, s->use,
+	    s->ntorrents, i, reactor_now_ms(s->r))) {
+		*why = "over the torrent's fair share of connections";
+		return GT_ERANGE;
+	}
 	return torrent_accept(t, c, why);
+}
+
+/* A torrent's tick: its use noted, its fair share of the caps. */
+static uint32_t
+session_room(void *arg, const struct torrent *t, uint32_t conns,
+    uint32_t half_open, uint32_t want)
+{
+	struct session	*s = arg;
+	uint64_t	 now = reactor_now_ms(s->r);
+	size_t		 i = session_index(s, t), all;
+
+	if (i == s->ntorrents)
+		return 0;
+	s->use[i] = (struct share_use){
+		.conns = conns, .half_open = half_open, .want = want,
+		.ms = now,
+	};
+	all = net_nconns(s->net);
+	return share_room(&s->caps, s->use, s->ntorrents, i,
+	    all > UINT32_MAX ? UINT32_MAX : (uint32_t)all, now);
 }
 
 /* ---- the DHT node -------------------------------------------------------- */
@@ -646,6 +687,9 @@ session_new(struct session **out, struct reactor *r,
 	s = xcalloc(1, sizeof(*s));
 	s->r = r;
 	s->max_peers = o->max_peers > 0 ? o->max_peers : SESSION_DEFAULT_PEERS;
+	s->caps = (struct share_caps){
+		.conns = s->max_peers, .half_open = SESSION_MAX_HALF_OPEN,
+	};
 	memcpy(s->peer_id, SESSION_PEER_ID_PREFIX, 8);
 	rand_bytes(s->peer_id + 8, sizeof(s->peer_id) - 8);
 	rand_bytes(&s->key, sizeof(s->key));
@@ -684,6 +728,8 @@ session_free(struct session *s)
 	net_free(s->net);
 	tracker_client_free(s->trackers);
 	udp_free(s->udp);
+	free(s->torrents);
+	free(s->use);
 	free(s);
 }
 
@@ -710,7 +756,7 @@ session_host(struct session *s, const uint8_t *info_hash,
 		.user_agent = SESSION_USER_AGENT, .max_conns = s->max_peers,
 		.dht = s->dht, .dht_port = s->dht_port,
 		.dht_changed = session_dht_soon,
-		.is_self = session_self_cb, .arg = s,
+		.is_self = session_self_cb, .room = session_room, .arg = s,
 	};
 	if (s->ntorrents == SESSION_MAX_TORRENTS) {
 		*e = gt_fail(err, GT_ERANGE, "over %u torrents",
@@ -723,6 +769,17 @@ session_host(struct session *s, const uint8_t *info_hash,
 		return false;
 	}
 	return true;
+}
+
+/* t joins the torrents (session_host said there is room). */
+static void
+session_keep(struct session *s, struct torrent *t)
+{
+	s->torrents = xreallocarray(s->torrents, s->ntorrents + 1,
+	    sizeof(*s->torrents));
+	s->use = xreallocarray(s->use, s->ntorrents + 1, sizeof(*s->use));
+	s->use[s->ntorrents] = (struct share_use){ .pending = true };
+	s->torrents[s->ntorrents++] = t;
 }
 
 enum gt_err
@@ -738,7 +795,7 @@ session_add_torrent(struct session *s, const struct metainfo *m,
 		return e;
 	if ((e = torrent_new(&t, &h, m, o, ev, err)) != GT_OK)
 		return e;
-	s->torrents[s->ntorrents++] = t;
+	session_keep(s, t);
 	*out = t;
 	return GT_OK;
 }
@@ -757,7 +814,7 @@ session_add_magnet(struct session *s, const uint8_t *info_hash,
 	if ((e = torrent_new_magnet(&t, &h, info_hash, name, o, ev)) !=
 	    GT_OK)
 		return e;
-	s->torrents[s->ntorrents++] = t;
+	session_keep(s, t);
 	*out = t;
 	return GT_OK;
 }
@@ -767,13 +824,18 @@ session_remove_torrent(struct session *s, struct torrent *t)
 {
 	size_t	i;
 
-	for (i = 0; i < s->ntorrents; i++) {
-		if (s->torrents[i] == t) {
-			s->torrents[i] = s->torrents[--s->ntorrents];
-			break;
-		}
+	if ((i = session_index(s, t)) < s->ntorrents) {
+		s->ntorrents--;
+		s->torrents[i] = s->torrents[s->ntorrents];
+		s->use[i] = s->use[s->ntorrents];
 	}
 	torrent_free(t);
+}
+
+size_t
+session_ntorrents(const struct session *s)
+{
+	return s->ntorrents;
 }
 
 struct torrent *

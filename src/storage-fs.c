@@ -442,6 +442,26 @@ fs_sync(void *ctx, size_t file)
 	return e;
 }
 
+static enum gt_err
+fs_remove(void *ctx, size_t file)
+{
+	struct storage_fs	*fb = ctx;
+	const char		*path = fb->v->files[file].path, *base;
+	enum gt_err		 e;
+	int			 dfd, r = 0;
+
+	if ((e = fs_walk(fb, path, false, &dfd, &base)) != GT_OK)
+		return e == GT_ENOENT ? GT_OK : e;
+	if (unlinkat(dfd, base, 0) != 0 && errno != ENOENT)
+		r = errno;
+	fs_closedir(fb, dfd);
+	if (r != 0) {
+		log_warn("%s/%s: %s", fb->v->root, path, strerror(r));
+		return fs_errno(r);
+	}
+	return GT_OK;
+}
+
 static void
 fs_free(void *ctx)
 {
@@ -489,8 +509,17 @@ const struct storage_ops storage_fs_ops = {
 	.writev = fs_writev,
 	.stat = fs_stat,
 	.sync = fs_sync,
+	.remove = fs_remove,
 	.free = fs_free,
 };
+
+/* A wanted file with bytes on disk (not padding, a link, the part file). */
+static bool
+fs_allocatable(const struct storage_entry *f)
+{
+	return f->length > 0 && !f->pad && f->symlink == NULL && !f->skip &&
+	    !f->part;
+}
 
 /* Bytes of file i not allocated on disk yet. */
 static uint64_t
@@ -530,8 +559,7 @@ fs_prealloc(struct storage_fs *fb, char *err)
 	int				 fd, r;
 
 	for (i = 0; i < v->nfiles; i++)
-		if (v->files[i].length > 0 && !v->files[i].pad &&
-		    v->files[i].symlink == NULL)
+		if (fs_allocatable(&v->files[i]))
 			need += fs_unallocated(fb, i);
 	if (need == 0)
 		return GT_OK;
@@ -544,8 +572,7 @@ fs_prealloc(struct storage_fs *fb, char *err)
 			    strerror(ENOSPC));
 	}
 	for (i = 0; i < v->nfiles; i++) {
-		if (v->files[i].length == 0 || v->files[i].pad ||
-		    v->files[i].symlink != NULL)
+		if (!fs_allocatable(&v->files[i]))
 			continue;
 		if ((e = fs_open(fb, i, true, &rw, &fd)) != GT_OK)
 			return gt_fail(err, e == GT_ENOENT ? GT_EIO : e,
@@ -607,7 +634,7 @@ storage_fs_new(struct storage_fs **out, const struct storage_view *v,
 	/* Empty files exist only if created now: no write ever reaches them. */
 	for (i = 0; write && i < v->nfiles; i++) {
 		if (v->files[i].length > 0 || v->files[i].pad ||
-		    v->files[i].symlink != NULL)
+		    v->files[i].symlink != NULL || v->files[i].skip)
 			continue;
 		if ((e = fs_open(fb, i, true, &rw, &fd)) != GT_OK) {
 			e = gt_fail(err, e == GT_ENOENT ? GT_EIO : e,

@@ -116,18 +116,20 @@ hash_read_span(struct hash_job *j, struct hash_batch *hb,
     const struct filemap_span *sp, uint64_t off, uint8_t *p)
 {
 	const struct storage_view *v = j->v;
-	uint64_t	 start = off, end = off + sp->len, pend, n;
+	uint64_t	 start = off, end = off + sp->len, pend, n, foff;
+	size_t		 f;
 	enum gt_err	 e;
 
 	if (v->files[sp->file].pad) {
 		memset(p, 0, (size_t)sp->len);
 		return;
 	}
-	e = v->ops->read(v->ctx, sp->file, sp->off, p, (size_t)sp->len);
+	f = storage_span_file(v, sp->file, sp->off, off, &foff);
+	e = v->ops->read(v->ctx, f, foff, p, (size_t)sp->len);
 	if (e == GT_OK)
 		return;
-	if (j->o->check_changes && hash_file_changed(j, sp->file))
-		hash_set_changed(j, sp->file);
+	if (j->o->check_changes && hash_file_changed(j, f))
+		hash_set_changed(j, f);
 	if (e == GT_ENOENT) {
 		hash_mark_bad(j, hb, off, sp->len);
 		return;
@@ -135,8 +137,8 @@ hash_read_span(struct hash_job *j, struct hash_batch *hb,
 	while (off < end) {
 		pend = (off / j->pl + 1) * j->pl;
 		n = MIN(pend, end) - off;
-		if (v->ops->read(v->ctx, sp->file, sp->off + (off - start),
-		    p, (size_t)n) != GT_OK)
+		if (v->ops->read(v->ctx, f, foff + (off - start), p,
+		    (size_t)n) != GT_OK)
 			hash_mark_bad(j, hb, off, n);
 		p += n;
 		off += n;

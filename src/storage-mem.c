@@ -85,6 +85,16 @@ mem_sync(void *ctx, size_t file)
 	return GT_OK;
 }
 
+static enum gt_err
+mem_remove(void *ctx, size_t file)
+{
+	struct storage_mem	*mb = ctx;
+
+	if (file >= mb->nfiles)
+		return GT_ERANGE;
+	return GT_OK;		/* memory files are never created */
+}
+
 static void
 mem_free(void *ctx)
 {
@@ -107,6 +117,7 @@ const struct storage_ops storage_mem_ops = {
 	.writev = mem_writev,
 	.stat = mem_stat,
 	.sync = mem_sync,
+	.remove = mem_remove,
 	.free = mem_free,
 };
 

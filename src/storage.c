@@ -60,11 +60,12 @@ path_is_safe(const char *path)
 
 static struct storage *
 storage_new_common(const struct storage_file *files, size_t nfiles,
-    uint64_t piece_length)
+    uint64_t piece_length, const char *part)
 {
 	struct storage	*s;
 	uint64_t	*lengths;
-	size_t		 i;
+	size_t		 i, nall = nfiles;
+	bool		 skips = false;
 
 	lengths = xreallocarray(NULL, nfiles, sizeof(*lengths));
 	for (i = 0; i < nfiles; i++)
@@ -76,23 +77,117 @@ storage_new_common(const struct storage_file *files, size_t nfiles,
 		free(s);
 		return NULL;
 	}
-	s->files = xcalloc(nfiles, sizeof(*s->files));
-	s->nfiles = nfiles;
-	s->dirty = xcalloc(nfiles, sizeof(*s->dirty));
+	/* the part file: with skipped files, and on disk always (what
+	   an earlier run parked there may be wanted now) */
+	for (i = 0; i < nfiles; i++)
+		skips |= files[i].skip && !files[i].pad;
+	skips |= part != NULL;
+	if (skips)
+		nall++;
+	s->files = xcalloc(nall, sizeof(*s->files));
+	s->nfiles = nall;
+	s->dirty = xcalloc(nall, sizeof(*s->dirty));
 	for (i = 0; i < nfiles; i++) {
 		s->files[i].path = xstrdup(files[i].path != NULL ?
 		    files[i].path : "");
 		s->files[i].length = files[i].length;
 		s->files[i].pad = files[i].pad;
+		s->files[i].skip = files[i].skip && !files[i].pad;
 		if (files[i].symlink != NULL)
 			s->files[i].symlink = xstrdup(files[i].symlink);
-		atomic_init(&s->dirty[i], false);
 	}
+	if (skips) {
+		s->files[nfiles].path = xstrdup(part != NULL && *part != '\0' ?
+		    part : STORAGE_PART);
+		s->files[nfiles].length = filemap_total(s->fm);
+		s->files[nfiles].part = true;
+	}
+	for (i = 0; i < nall; i++)
+		atomic_init(&s->dirty[i], false);
 	pthread_mutex_init(&s->lock, NULL);
 	s->v = (struct storage_view){
-		.fm = s->fm, .files = s->files, .nfiles = nfiles,
+		.fm = s->fm, .files = s->files, .nfiles = nall,
+		.part = skips ? nfiles : SIZE_MAX,
 	};
 	return s;
+}
+
+/* The torrent bytes of file i in part: its first and last pieces'. */
+static enum gt_err
+unpark_range(struct storage *s, size_t i, uint64_t from, uint64_t to)
+{
+	uint8_t		*buf;
+	uint64_t	 fo = filemap_file_offset(s->fm, i), n;
+	enum gt_err	 e = GT_OK;
+	struct iovec	 v;
+
+	buf = xmalloc(1 << 16);
+	while (e == GT_OK && from < to) {
+		n = MIN(to - from, 1 << 16);
+		e = s->v.ops->read(s->v.ctx, s->v.part, from, buf, (size_t)n);
+		if (e == GT_OK) {
+			v = (struct iovec){ .iov_base = buf, .iov_len = n };
+			e = s->v.ops->writev(s->v.ctx, i, from - fo, &v, 1);
+			atomic_store_explicit(&s->dirty[i], true,
+			    memory_order_release);
+		}
+		from += n;
+	}
+	free(buf);
+	return e;
+}
+
+/*
+ * Which skipped files are parked (absent from the disk), and what the
+ * part file holds of wanted files still absent, moved back to them.
+ */
+static enum gt_err
+storage_park(struct storage *s, bool write, char *err)
+{
+	const struct storage_entry	*f;
+	uint64_t			 size, fo, end, pl, first_end, last;
+	int64_t				 mtime;
+	size_t				 i, nparked = 0;
+	bool				 part;
+	enum gt_err			 e;
+
+	if (s->v.part == SIZE_MAX)
+		return GT_OK;
+	part = s->v.ops->stat(s->v.ctx, s->v.part, &size, &mtime) == GT_OK;
+	pl = filemap_piece_length(s->fm);
+	for (i = 0; i < s->v.part; i++) {
+		f = &s->files[i];
+		if (f->pad || f->length == 0 || f->symlink != NULL ||
+		    s->v.ops->stat(s->v.ctx, i, &size, &mtime) != GT_ENOENT)
+			continue;
+		if (f->skip) {
+			s->files[i].parked = true;
+			nparked++;
+			continue;
+		}
+		if (!part || !write)
+			continue;
+		fo = filemap_file_offset(s->fm, i);
+		end = fo + f->length;
+		first_end = MIN(end, (fo / pl + 1) * pl);
+		last = MAX(first_end, (end - 1) / pl * pl);
+		if ((e = unpark_range(s, i, fo, first_end)) != GT_OK ||
+		    (e = unpark_range(s, i, last, end)) != GT_OK)
+			return gt_fail(err, e, "%s/%s: cannot move its data "
+			    "out of %s", s->root, f->path,
+			    s->files[s->v.part].path);
+	}
+	if (nparked == 0 && part && write &&
+	    s->v.ops->remove(s->v.ctx, s->v.part) != GT_OK)
+		log_warn("%s/%s: cannot remove it", s->root,
+		    s->files[s->v.part].path);
+	return GT_OK;
+}
+
+bool
+storage_parked(const struct storage *s, size_t file)
+{
+	return file < s->nfiles && s->files[file].parked;
 }
 
 void
@@ -119,7 +214,7 @@ storage_free(struct storage *s)
 enum gt_err
 storage_open(struct storage **out, const char *root,
     const struct storage_file *files, size_t nfiles, uint64_t piece_length,
-    unsigned flags, char *err)
+    unsigned flags, const char *part, char *err)
 {
 	struct storage_fs	*fb;
 	struct storage		*s;
@@ -139,7 +234,10 @@ storage_open(struct storage **out, const char *root,
 			return gt_fail(err, GT_EINVAL,
 			    "%s: unsafe symlink target", files[i].path);
 	}
-	if ((s = storage_new_common(files, nfiles, piece_length)) == NULL)
+	if (part != NULL && !path_is_safe(part))
+		return gt_fail(err, GT_EINVAL, "%s: unsafe part file", part);
+	if ((s = storage_new_common(files, nfiles, piece_length,
+	    part != NULL ? part : "")) == NULL)
 		return gt_fail(err, GT_EINVAL,
 		    "%s: unusable piece length or file sizes", root);
 	s->root = xstrdup(root);
@@ -151,16 +249,22 @@ storage_open(struct storage **out, const char *root,
 	}
 	s->v.ops = &storage_fs_ops;
 	s->v.ctx = fb;
+	if ((e = storage_park(s, (flags & STORAGE_WRITE) != 0, err)) !=
+	    GT_OK) {
+		storage_free(s);
+		return e;
+	}
 	*out = s;
 	return GT_OK;
 }
 
 enum gt_err
 storage_open_metainfo(struct storage **out, const char *root,
-    const struct metainfo *m, unsigned flags, char *err)
+    const struct metainfo *m, const bool *skip, unsigned flags, char *err)
 {
 	struct storage_file	*files;
 	struct storage		*s;
+	char			 part[2 * SHA1_LEN + 8];
 	enum gt_err		 e;
 	size_t			 i;
 
@@ -170,9 +274,13 @@ storage_open_metainfo(struct storage **out, const char *root,
 		files[i].length = m->files[i].length;
 		files[i].pad = (m->files[i].attr & MI_ATTR_PAD) != 0;
 		files[i].symlink = m->files[i].symlink;
+		files[i].skip = skip != NULL && skip[i];
 	}
+	part[0] = '.';
+	hex_encode(part + 1, m->info_hash, SHA1_LEN);
+	strcat(part, ".parts");
 	e = storage_open(&s, root, files, m->nfiles, m->piece_length, flags,
-	    err);
+	    part, err);
 	free(files);
 	if (e != GT_OK)
 		return e;
@@ -202,7 +310,7 @@ storage_new_memory(const struct storage_file *files, size_t nfiles,
 			return NULL;
 		sum += files[i].length;
 	}
-	if ((s = storage_new_common(files, nfiles, piece_length)) == NULL)
+	if ((s = storage_new_common(files, nfiles, piece_length, NULL)) == NULL)
 		return NULL;
 	s->fail_write = fail_write;
 	s->v.ops = &storage_mem_ops;
@@ -239,7 +347,8 @@ storage_read_at(struct storage *s, uint64_t off, void *buf, uint64_t len)
 {
 	struct filemap_span	 sp[STORAGE_SPANS];
 	uint8_t			*p = buf;
-	size_t			 n, i;
+	uint64_t		 foff;
+	size_t			 n, i, f;
 	enum gt_err		 e;
 
 	if (!range_ok(s, off, len))
@@ -250,10 +359,12 @@ storage_read_at(struct storage *s, uint64_t off, void *buf, uint64_t len)
 			return GT_ERANGE;
 		n = MIN(n, nitems(sp));
 		for (i = 0; i < n; i++) {
+			f = storage_span_file(&s->v, sp[i].file, sp[i].off,
+			    off, &foff);
 			if (s->files[sp[i].file].pad)
 				memset(p, 0, (size_t)sp[i].len);
-			else if ((e = s->v.ops->read(s->v.ctx, sp[i].file,
-			    sp[i].off, p, (size_t)sp[i].len)) != GT_OK)
+			else if ((e = s->v.ops->read(s->v.ctx, f, foff, p,
+			    (size_t)sp[i].len)) != GT_OK)
 				return e;
 			p += sp[i].len;
 			off += sp[i].len;
@@ -312,14 +423,15 @@ iov_advance(const struct iovec *iov, size_t *i, size_t *skip, size_t n)
 
 /* Writes the next len bytes of iov (from *i, *skip) to one file span. */
 static enum gt_err
-writev_span(struct storage *s, const struct filemap_span *sp,
+writev_span(struct storage *s, const struct filemap_span *sp, uint64_t toff,
     const struct iovec *iov, size_t *i, size_t *skip)
 {
 	struct iovec	v[STORAGE_IOV];
-	uint64_t	off = sp->off, left = sp->len, got, take;
-	size_t		k;
+	uint64_t	off, left = sp->len, got, take;
+	size_t		k, f;
 	enum gt_err	e;
 
+	f = storage_span_file(&s->v, sp->file, sp->off, toff, &off);
 	while (left > 0) {
 		for (k = 0, got = 0; k < STORAGE_IOV && got < left; ) {
 			if (iov[*i].iov_len == *skip) {
@@ -334,10 +446,10 @@ writev_span(struct storage *s, const struct filemap_span *sp,
 			iov_advance(iov, i, skip, (size_t)take);
 		}
 		if (!s->files[sp->file].pad) {
-			e = s->v.ops->writev(s->v.ctx, sp->file, off, v, k);
+			e = s->v.ops->writev(s->v.ctx, f, off, v, k);
 			/* after the write, so that a sync that clears it has
 			   the bytes to sync */
-			atomic_store_explicit(&s->dirty[sp->file], true,
+			atomic_store_explicit(&s->dirty[f], true,
 			    memory_order_release);
 			if (e != GT_OK)
 				return e;
@@ -372,8 +484,8 @@ storage_writev_at(struct storage *s, uint64_t off, const struct iovec *iov,
 			return GT_ERANGE;
 		nsp = MIN(nsp, nitems(sp));
 		for (i = 0; i < nsp; i++) {
-			if ((e = writev_span(s, &sp[i], iov, &k, &skip)) !=
-			    GT_OK)
+			if ((e = writev_span(s, &sp[i], off, iov, &k,
+			    &skip)) != GT_OK)
 				return e;
 			off += sp[i].len;
 			len -= sp[i].len;

@@ -13,6 +13,7 @@
 #include "metainfo.h"
 #include "net.h"
 #include "peer.h"
+#include "picker.h"
 #include "reactor.h"
 #include "seedlimit.h"
 #include "spread.h"
@@ -181,7 +182,8 @@ torrent_spread_top(struct torrent *t, struct tconn *tc, uint64_t now)
 	bool			 sent = false;
 
 	if (!t->complete || t->o.super_seed || tc->ss || t->stopped ||
-	    t->seed_over || t->pk == NULL || !tc_live(tc))
+	    t->seed_over || t->pk == NULL || !picker_complete(t->pk) ||
+	    !tc_live(tc))
 		return;
 	if (t->spread == NULL)
 		t->spread = spread_new(t->pcfg.npieces, prng_next(&t->rng));
@@ -435,7 +437,8 @@ torrent_unchoke_newcomer(struct torrent *t, struct tconn *tc)
 bool
 torrent_ss_applies(const struct torrent *t)
 {
-	return t->o.super_seed && t->complete && t->m != NULL;
+	return t->o.super_seed && t->complete && t->m != NULL &&
+	    picker_complete(t->pk);
 }
 
 void

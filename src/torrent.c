@@ -309,6 +309,9 @@ prog_get(struct torrent *t, uint32_t piece)
 		pr->sha = sha1_stream_new();
 	}
 	pr->piece = piece;
+	/* blocks from the resume record: not all senders are known */
+	pr->many = piece < t->rs_partial.n &&
+	    bitfield_get(&t->rs_partial, piece);
 	if (2 * (t->pcount + 1) > (size_t)t->pmask + 1)
 		prog_grow(t);
 	prog_insert(t, pr);
@@ -413,6 +416,24 @@ wq_flush(struct torrent *t)
 	return e;
 }
 
+enum gt_err
+torrent_wq_flush(struct torrent *t)
+{
+	return wq_flush(t);
+}
+
+uint32_t
+torrent_prog_piece(const struct prog *pr)
+{
+	return pr->piece;
+}
+
+void
+torrent_fail(struct torrent *t, enum gt_err e, const char *what)
+{
+	torrent_fatal(t, e, what);
+}
+
 /* data stays where it is (pinned) until the next wq_flush. */
 static enum gt_err
 wq_add(struct torrent *t, struct tconn *tc, const struct block_req *r,
@@ -483,7 +504,7 @@ dht_start(struct torrent *t)
 	struct dht_search_opts	so = {
 		.announce = t->h.port != 0,
 		.port = t->h.port == t->h.dht_port ? 0 : t->h.port,
-		.seed = t->complete,
+		.seed = t->pk != NULL && picker_complete(t->pk),
 		.repeat = true,
 	};
 	enum gt_err		e;
@@ -594,13 +615,14 @@ piece_passed(struct torrent *t, uint32_t piece, uint32_t size)
 	bitfield_set(&t->have, piece);
 	t->have_bytes += size;
 	prog_release(t, piece);
+	torrent_resume_touch(t);
 	TAILQ_FOREACH(tc, &t->conns, entry) {
 		if (!tc_live(tc))
 			continue;
 		peer_announce_have(tc->p, piece, now);
 		net_flush_soon(tc->c);
 	}
-	if (picker_complete(t->pk))
+	if (!t->complete && picker_wanted_complete(t->pk))
 		torrent_completed(t);
 }
 
@@ -778,6 +800,7 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 	}
 	if (wq_add(t, tc, r, data) != GT_OK)
 		return GT_OK;			/* fatal now */
+	torrent_resume_touch(t);
 	pr = prog_get(t, r->piece);
 	prog_contrib(pr, tc);
 	/* streaming: hash what now follows the hashed prefix */
@@ -1068,6 +1091,7 @@ torrent_counts(const struct torrent *t, struct swarm_counts *sc)
 {
 	const struct tconn	*tc;
 	size_t			 all = net_nconns(t->h.net);
+	uint32_t		 want;
 
 	*sc = (struct swarm_counts){
 		.conns = t->nconns, .peers = t->npeers,
@@ -1082,6 +1106,17 @@ torrent_counts(const struct torrent *t, struct swarm_counts *sc)
 		    peer_is_interested(tc->p))
 			sc->leechers++;
 	}
+	if (t->h.room == NULL)
+		return;
+	/* More it could use: room under its cap, candidates to dial. */
+	if (t->stopped || (t->complete && !seeding(t)) ||
+	    t->nconns >= t->o.max_peers)
+		want = 0;
+	else
+		want = (uint32_t)MIN(t->o.max_peers - t->nconns,
+		    swarm_ncands(t->sw));
+	sc->global_room = t->h.room(t->h.arg, t, sc->conns, sc->half_open,
+	    want);
 }
 
 static void
@@ -1118,6 +1153,7 @@ tick_cb(void *arg)
 		torrent_dial(t, act.dial);
 	if (act.need_peers)
 		announcer_need_peers(t->an);
+	torrent_resume_touch(t);	/* upload totals */
 	torrent_rearm(t);
 }
 
@@ -1265,9 +1301,12 @@ torrent_open_data(struct torrent *t, char *err)
 		if (!(m->files[i].attr & MI_ATTR_PAD))
 			t->size += m->files[i].length;
 	check = t->o.upload_only || any_file_exists(m, t->dir);
-	e = storage_open_metainfo(&t->st, t->dir, m,
-	    t->o.upload_only ? 0 : STORAGE_WRITE, err);
+	torrent_files_choose(t);
+	e = storage_open_metainfo(&t->st, t->dir, m, t->skip, t->o.upload_only ? 0 :
+	    STORAGE_WRITE | (t->o.preallocate ? STORAGE_PREALLOC : 0), err);
 	if (e != GT_OK)
+		return e;
+	if ((e = torrent_resume_lock(t, err)) != GT_OK)
 		return e;
 	po = (struct picker_opts){
 		.rarest_first = t->o.rarest_first, .end_game = t->o.end_game,
@@ -1284,9 +1323,14 @@ torrent_open_data(struct torrent *t, char *err)
 	if (m->piece_length * 2 <= TORRENT_HASH_BUF)
 		t->lanes = (unsigned)MIN(TORRENT_HASH_LANES,
 		    TORRENT_HASH_BUF / m->piece_length);
-	if (check && (e = torrent_check(t, err)) != GT_OK)
+	torrent_files_apply(t);
+	bitfield_clear(&t->rs_partial);
+	bitfield_init(&t->rs_partial, m->npieces);
+	torrent_resume_init(t);
+	if (check && !torrent_resume_load(t) &&
+	    (e = torrent_check(t, err)) != GT_OK)
 		return e;
-	t->complete = picker_complete(t->pk);
+	t->complete = picker_wanted_complete(t->pk);
 	seedlimit_init(&t->sl, &(struct seedlimit_opts){
 		.ratio = t->o.seed_ratio, .time_s = t->o.seed_time_s,
 		.idle_s = t->o.seed_idle_s,
@@ -1340,6 +1384,8 @@ torrent_alloc(const struct torrent_host *h, const struct torrent_opts *o,
 	t->seed_timer = reactor_timer_new(t->r, torrent_seed_timer_cb, t);
 	t->ss_timer = reactor_timer_new(t->r, torrent_ss_timer_cb, t);
 	bitfield_init(&t->ss_none, 0);
+	bitfield_init(&t->rs_partial, 0);
+	t->rs_lock = -1;
 	t->lim = net_limit_new(h->net, o->max_down_rate, o->max_up_rate);
 	return t;
 }
@@ -1469,6 +1515,7 @@ torrent_start(struct torrent *t)
 	announcer_start(t->an);
 	swarm_start(t->sw, now_ms(t));
 	dht_start(t);
+	torrent_resume_touch(t);	/* a first record */
 	torrent_rearm(t);
 	if (t->complete || t->o.upload_only)
 		torrent_seed_begin(t);
@@ -1484,6 +1531,7 @@ torrent_stop(struct torrent *t)
 		if (!t->o.upload_only && storage_sync(t->st) != GT_OK)
 			log_warn("%s: cannot sync the files under %s",
 			    t->name, t->dir);
+		torrent_resume_save(t, true);
 	}
 	t->stopped = true;
 	dht_stop(t);
@@ -1546,6 +1594,9 @@ torrent_free(struct torrent *t)
 	free(t->scratch);
 	swarm_free(t->sw);
 	bitfield_clear(&t->have);
+	torrent_resume_free(t);
+	free(t->fprio);
+	free(t->skip);
 	picker_free(t->pk);
 	storage_free(t->st);
 	metainfo_clear(&t->mi);

@@ -105,25 +105,56 @@ ui_dht(const struct ui *u, const struct torrent_stats *ts, char *out,
 	    (long long)u->dht_nodes, (long long)u->dht_good, ts->dht_peers);
 }
 
+/* Should a line be drawn now (and the clock of the last one moved)? */
+static bool
+ui_due(struct ui *u, uint64_t now)
+{
+	if (u->quiet)
+		return false;
+	if (u->start == 0)
+		u->start = now;
+	if (u->tty && u->drawn && now - u->last_draw < UI_TTY_MS * 9 / 10)
+		return false;
+	if (!u->tty && now - (u->last_draw != 0 ? u->last_draw : u->start) <
+	    UI_PLAIN_MS * 9 / 10)
+		return false;
+	u->last_draw = now;
+	return true;
+}
+
+/* "H:MM:SS", "M:SS", or "-" when nothing comes. */
+static void
+ui_eta(uint64_t left, uint64_t rate, char *eta, size_t size)
+{
+	uint64_t	secs;
+
+	if (left == 0)
+		snprintf(eta, size, "0:00");
+	else if (rate == 0)
+		snprintf(eta, size, "-");
+	else {
+		secs = left / rate;
+		if (secs >= 3600)
+			snprintf(eta, size, "%" PRIu64 ":%02u:%02u",
+			    secs / 3600, (unsigned)(secs / 60 % 60),
+			    (unsigned)(secs % 60));
+		else
+			snprintf(eta, size, "%u:%02u",
+			    (unsigned)(secs / 60), (unsigned)(secs % 60));
+	}
+}
+
 void
 ui_update(struct ui *u, const struct torrent_stats *ts, uint64_t now)
 {
 	char		have[24], total[24], down[24], up[24], eta[24];
 	char		swarm[64] = "", dht[80];
-	uint64_t	rd, ru, left, secs;
+	uint64_t	rd, ru;
 	double		pct;
 
 	ui_sample(u, ts, now);
-	if (u->quiet)
+	if (!ui_due(u, now))
 		return;
-	if (u->start == 0)
-		u->start = now;
-	if (u->tty && u->drawn && now - u->last_draw < UI_TTY_MS * 9 / 10)
-		return;
-	if (!u->tty && now - (u->last_draw != 0 ? u->last_draw : u->start) <
-	    UI_PLAIN_MS * 9 / 10)
-		return;
-	u->last_draw = now;
 	if (ts->metadata) {
 		/* A magnet: the metadata phase is its own state. */
 		if (ts->md_pieces == 0)
@@ -140,21 +171,7 @@ ui_update(struct ui *u, const struct torrent_stats *ts, uint64_t now)
 		return;
 	}
 	ui_rates(u, &rd, &ru);
-	left = ts->total - ts->have;
-	if (left == 0)
-		snprintf(eta, sizeof(eta), "0:00");
-	else if (rd == 0)
-		snprintf(eta, sizeof(eta), "-");
-	else {
-		secs = left / rd;
-		if (secs >= 3600)
-			snprintf(eta, sizeof(eta), "%" PRIu64 ":%02u:%02u",
-			    secs / 3600, (unsigned)(secs / 60 % 60),
-			    (unsigned)(secs % 60));
-		else
-			snprintf(eta, sizeof(eta), "%u:%02u",
-			    (unsigned)(secs / 60), (unsigned)(secs % 60));
-	}
+	ui_eta(ts->total - ts->have, rd, eta, sizeof(eta));
 	if (u->seeders >= 0 || u->leechers >= 0)
 		snprintf(swarm, sizeof(swarm), "  swarm %lld seeders %lld "
 		    "leechers", (long long)u->seeders, (long long)u->leechers);
@@ -169,6 +186,38 @@ ui_update(struct ui *u, const struct torrent_stats *ts, uint64_t now)
 	    human_size(up, sizeof(up), ru, 1),
 	    ts->peers, ts->known > ts->peers ? ts->known : ts->conns, eta,
 	    swarm, dht, u->tty ? "\033[K" : "\n");
+	fflush(stdout);
+	u->drawn = true;
+}
+
+void
+ui_update_many(struct ui *u, const struct torrent_stats *sum, unsigned n,
+    unsigned done, unsigned metadata, uint64_t now)
+{
+	char		have[24], total[24], down[24], up[24], eta[24];
+	char		meta[32] = "", dht[80];
+	uint64_t	rd, ru;
+	double		pct;
+
+	ui_sample(u, sum, now);
+	if (!ui_due(u, now))
+		return;
+	ui_rates(u, &rd, &ru);
+	if (metadata > 0) {
+		snprintf(meta, sizeof(meta), ", %u metadata", metadata);
+		snprintf(eta, sizeof(eta), "-");	/* sizes unknown */
+	} else
+		ui_eta(sum->total - sum->have, rd, eta, sizeof(eta));
+	ui_dht(u, sum, dht, sizeof(dht));
+	pct = sum->total == 0 ? 0.0 : 100.0 * (double)sum->have /
+	    (double)sum->total;
+	printf("%s%u torrents, %u done%s  %.1f%% %s/%s  down %s/s  up %s/s  "
+	    "peers %u/%u  eta %s%s%s", u->tty ? "\r" : "", n, done, meta, pct,
+	    human_size(have, sizeof(have), sum->have, 1),
+	    human_size(total, sizeof(total), sum->total, 1),
+	    human_size(down, sizeof(down), rd, 1),
+	    human_size(up, sizeof(up), ru, 1),
+	    sum->peers, sum->known, eta, dht, u->tty ? "\033[K" : "\n");
 	fflush(stdout);
 	u->drawn = true;
 }

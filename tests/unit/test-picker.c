@@ -1388,6 +1388,8 @@ enum { M_NP = 23, M_BPP = 3, M_PEERS = 5, M_PIPE = 12 };
 struct model {
 	struct picker		*p;
 	bool			 end_game;
+	bool			 prios;		/* random priority changes */
+	uint8_t			 prio[M_NP];
 	uint32_t		 req[M_NP][M_BPP];
 	bool			 recv[M_NP][M_BPP];
 	bool			 have[M_NP];
@@ -1409,7 +1411,7 @@ m_end_game(const struct model *m)
 	bool		any = false;
 
 	for (i = 0; i < M_NP; i++) {
-		if (m->have[i])
+		if (m->have[i] || m->prio[i] == PICKER_PRIO_SKIP)
 			continue;
 		any = true;
 		for (j = 0; j < m_nblocks(i); j++)
@@ -1417,6 +1419,37 @@ m_end_game(const struct model *m)
 				return false;
 	}
 	return any && m->end_game;
+}
+
+/* The priority queries, interest and rarest level, against the model. */
+static void
+m_check_prios(const struct model *m, uint32_t op)
+{
+	uint32_t	i, k, av, low = 0, nwant = 0, nwant_have = 0;
+	bool		interest[M_PEERS] = { false };
+
+	for (i = 0; i < M_NP; i++) {
+		cr_assert_eq(picker_priority(m->p, i), m->prio[i]);
+		if (m->prio[i] == PICKER_PRIO_SKIP)
+			continue;
+		nwant++;
+		if (m->have[i]) {
+			nwant_have++;
+			continue;
+		}
+		for (k = 0, av = 0; k < M_PEERS; k++) {
+			av += bitfield_get(&m->bf[k], i);
+			interest[k] |= bitfield_get(&m->bf[k], i);
+		}
+		if (av > 0 && (low == 0 || av < low))
+			low = av;
+	}
+	cr_assert_eq(picker_rarest(m->p), low, "op %u", op);
+	cr_assert_eq(picker_npieces_wanted(m->p), nwant);
+	cr_assert_eq(picker_wanted_complete(m->p), nwant == nwant_have);
+	for (k = 0; k < M_PEERS; k++)
+		cr_assert_eq(picker_interesting(m->p, &m->bf[k]), interest[k],
+		    "op %u peer %u", op, k);
 }
 
 static void
@@ -1445,6 +1478,48 @@ m_check(const struct model *m, uint32_t op)
 		}
 	}
 	cr_assert_eq(picker_in_end_game(m->p), m_end_game(m), "op %u", op);
+	if (m->prios)
+		m_check_prios(m, op);
+}
+
+/* Whether the model has no block of piece requested or received. */
+static bool
+m_unstarted(const struct model *m, uint32_t piece)
+{
+	uint32_t	j;
+
+	for (j = 0; j < m_nblocks(piece); j++)
+		if (m->req[piece][j] > 0 || m->recv[piece][j])
+			return false;
+	return !m->have[piece];
+}
+
+/*
+ * The new pieces of a pick (unstarted before it) are of the highest
+ * priority among the unstarted wanted pieces the peer has, that pick's
+ * pieces aside.
+ */
+static void
+m_check_new_prio(const struct model *m, uint32_t peer, const bool *unstarted,
+    const struct block_req *out, size_t n, uint32_t op)
+{
+	bool		chosen[M_NP] = { false };
+	uint32_t	i;
+	uint8_t		lowest = PICKER_PRIO_MAX + 1, best = 0;
+	size_t		x;
+
+	for (x = 0; x < n; x++) {
+		chosen[out[x].piece] = true;
+		if (unstarted[out[x].piece])
+			lowest = MIN(lowest, m->prio[out[x].piece]);
+	}
+	for (i = 0; i < M_NP; i++)
+		if (unstarted[i] && !chosen[i] && m->prio[i] > best &&
+		    bitfield_get(&m->bf[peer], i))
+			best = m->prio[i];
+	cr_assert(lowest > PICKER_PRIO_MAX || lowest >= best,
+	    "op %u: a new piece of priority %u before one of %u", op, lowest,
+	    best);
 }
 
 /* Removes entry k of peer's pipeline. */
@@ -1457,9 +1532,13 @@ m_unpipe(struct model *m, uint32_t peer, size_t k)
 	return r;
 }
 
+/* Priorities and sequential order in m_run. */
+enum { M_PLAIN = 0, M_PRIOS = 1, M_SEQ = 2 };
+
 static uint32_t
-m_run(bool end_game, bool rarest_first, uint64_t seed)
+m_run_mode(bool end_game, bool rarest_first, uint32_t mode, uint64_t seed)
 {
+	static const uint8_t	 prios[] = { 0, 0, 1, 4, 6, 7 };
 	struct picker_opts	 o = {
 		.rarest_first = rarest_first, .end_game = end_game,
 		.random_first = 2, .seed = seed,
@@ -1469,11 +1548,14 @@ m_run(bool end_game, bool rarest_first, uint64_t seed)
 	struct prng		 rng;
 	uint32_t		 op, k, i, j, dups = 0;
 	size_t			 n, x, y;
-	bool			 done, ok, was_end_game;
+	bool			 done, ok, was_end_game, unstarted[M_NP];
 
 	prng_seed(&rng, seed);
 	m->end_game = end_game;
+	m->prios = (mode & M_PRIOS) != 0;
+	memset(m->prio, PICKER_PRIO_NORMAL, sizeof(m->prio));
 	m->p = mk(M_NP, M_BPP * BLK, BLK + 5, &o);
+	picker_set_sequential(m->p, (mode & M_SEQ) != 0);
 	for (k = 0; k < M_PEERS; k++) {
 		bitfield_init(&m->bf[k], M_NP);
 		for (i = 0; i < M_NP; i++)
@@ -1481,19 +1563,26 @@ m_run(bool end_game, bool rarest_first, uint64_t seed)
 				bitfield_set(&m->bf[k], i);
 		picker_peer_add(m->p, &m->bf[k]);
 	}
-	for (op = 0; op < 4000 && !picker_complete(m->p); op++) {
+	for (op = 0; op < 6000 && !picker_wanted_complete(m->p); op++) {
 		k = (uint32_t)prng_below(&rng, M_PEERS);
 		switch (prng_below(&rng, 10)) {
 		case 0: case 1: case 2: case 3:
 			was_end_game = picker_in_end_game(m->p);
+			for (i = 0; i < M_NP; i++)
+				unstarted[i] = m->prio[i] > 0 &&
+				    m_unstarted(m, i);
 			y = 1 + prng_below(&rng, 6);
 			n = picker_next(m->p, &m->bf[k], m->pipe[k],
 			    m->npipe[k], out, MIN(M_PIPE - m->npipe[k], y));
+			if (m->prios)
+				m_check_new_prio(m, k, unstarted, out, n, op);
 			for (x = 0; x < n; x++) {
 				i = out[x].piece;
 				j = out[x].offset / BLK;
 				cr_assert(bitfield_get(&m->bf[k], i));
 				cr_assert_not(m->have[i]);
+				cr_assert_neq(m->prio[i], PICKER_PRIO_SKIP,
+				    "op %u: skipped piece %u", op, i);
 				cr_assert_not(m->recv[i][j], "op %u", op);
 				for (y = 0; y < m->npipe[k]; y++)
 					cr_assert_not(m->pipe[k][y].piece ==
@@ -1551,14 +1640,23 @@ m_run(bool end_game, bool rarest_first, uint64_t seed)
 			break;
 		default:
 			i = (uint32_t)prng_below(&rng, M_NP);
-			if (bitfield_set(&m->bf[k], i))
+			if (m->prios && op < 3000 && prng_below(&rng, 2)) {
+				/* Mostly wanted, none skipped at the end. */
+				m->prio[i] = prios[prng_below(&rng,
+				    nitems(prios))];
+				if (op > 2500 && m->prio[i] == 0)
+					m->prio[i] = PICKER_PRIO_MAX;
+				picker_set_priority(m->p, i, m->prio[i]);
+			} else if (bitfield_set(&m->bf[k], i))
 				picker_peer_have(m->p, i);
 			break;
 		}
 		m_check(m, op);
 	}
-	cr_assert(picker_complete(m->p), "seed %llu: %u pieces",
+	cr_assert(picker_wanted_complete(m->p), "seed %llu: %u pieces",
 	    (unsigned long long)seed, picker_npieces_have(m->p));
+	if (!m->prios)		/* else some may be skipped */
+		cr_assert(picker_complete(m->p));
 	if (!end_game)
 		cr_assert_eq(dups, 0);
 	for (k = 0; k < M_PEERS; k++)
@@ -1566,6 +1664,12 @@ m_run(bool end_game, bool rarest_first, uint64_t seed)
 	picker_free(m->p);
 	free(m);
 	return dups;
+}
+
+static uint32_t
+m_run(bool end_game, bool rarest_first, uint64_t seed)
+{
+	return m_run_mode(end_game, rarest_first, M_PLAIN, seed);
 }
 
 Test(picker, model_many_peers)
@@ -1653,4 +1757,628 @@ Test(picker, two_million_pieces, .timeout = 60)
 	bitfield_clear(&all);
 	bitfield_clear(&some);
 	picker_free(p);
+}
+
+/* Priorities, sequential order, resumed blocks. */
+
+/* Is piece one of list[] (ends at UINT32_MAX)? */
+static bool
+piece_listed(const uint32_t *list, uint32_t piece)
+{
+	for (; *list != UINT32_MAX; list++)
+		if (*list == piece)
+			return true;
+	return false;
+}
+
+/*
+ * Skipped pieces are never picked, in either order, with or without
+ * end-game or bbs-plus; the wanted ones all download, then nothing more
+ * is asked; picker_complete waits for the skipped ones.
+ */
+Test(picker, skip_never_picked)
+{
+	static const uint32_t	 skip[] = { 0, 3, 4, 9, UINT32_MAX };
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all;
+	struct block_req	 out[8], pipe[64];
+	size_t			 n, npipe, i;
+	uint32_t		 mode, k;
+	bool			 d;
+
+	bf_all(&all, 10);
+	for (mode = 0; mode < 8; mode++) {
+		o.rarest_first = (mode & 1) != 0;
+		o.bbs_plus = (mode & 2) != 0;
+		o.random_first = mode & 4;
+		o.seed = 100 + mode;
+		p = mk(10, 2 * BLK, BLK, &o);
+		picker_peer_add(p, &all);
+		for (k = 0; skip[k] != UINT32_MAX; k++)
+			picker_set_priority(p, skip[k], PICKER_PRIO_SKIP);
+		cr_assert_eq(picker_npieces_wanted(p), 6);
+		npipe = 0;
+		while (!picker_wanted_complete(p)) {
+			/* Two peers' worth of requests: end-game too. */
+			n = picker_next(p, &all, pipe, npipe, out, 3);
+			for (i = 0; i < n; i++) {
+				cr_assert_not(piece_listed(skip, out[i].piece),
+				    "mode %u: piece %u", mode, out[i].piece);
+				pipe[npipe++] = out[i];
+			}
+			n = picker_next(p, &all, NULL, 0, out, 2);
+			for (i = 0; i < n; i++)
+				cr_assert_not(piece_listed(skip, out[i].piece),
+				    "mode %u: piece %u", mode, out[i].piece);
+			cr_assert_gt(npipe, 0);
+			if (picker_received(p, &pipe[0], &d) && d)
+				picker_piece_passed(p, pipe[0].piece);
+			pipe[0] = pipe[--npipe];
+		}
+		cr_assert_eq(picker_npieces_have(p), 6);
+		cr_assert_not(picker_complete(p));
+		cr_assert_not(picker_in_end_game(p));
+		cr_assert_not(picker_interesting(p, &all));
+		cr_assert_eq(picker_next(p, &all, NULL, 0, out, 8), 0);
+		picker_free(p);
+	}
+	bitfield_clear(&all);
+}
+
+/*
+ * A piece skipped while in progress: its blocks out stay counted, it is
+ * not continued, end-game starts without it and duplicates none of its
+ * blocks, nor does bbs-plus.
+ */
+Test(picker, skip_in_progress_not_continued)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all;
+	struct block_req	 a[8], b[32];
+	size_t			 n, i;
+	uint32_t		 bbs, skipped;
+
+	bf_all(&all, 3);
+	for (bbs = 0; bbs < 2; bbs++) {
+		o.bbs_plus = bbs != 0;
+		p = mk(3, 4 * BLK, 4 * BLK, &o);
+		picker_peer_add(p, &all);
+		/* Two of the four blocks of one piece out, then skipped. */
+		cr_assert_eq(picker_next(p, &all, NULL, 0, a, 2), 2);
+		skipped = a[0].piece;
+		cr_assert_eq(a[1].piece, skipped);
+		picker_set_priority(p, skipped, PICKER_PRIO_SKIP);
+		cr_assert_eq(picker_priority(p, skipped), PICKER_PRIO_SKIP);
+		cr_assert_eq(picker_requesters(p, &a[0]), 1);
+		/* The 8 blocks of the other two: end-game now. */
+		n = picker_next(p, &all, a, 2, b, 8);
+		cr_assert_eq(n, 8, "bbs %u: %zu", bbs, n);
+		for (i = 0; i < n; i++)
+			cr_assert_neq(b[i].piece, skipped);
+		cr_assert(picker_in_end_game(p));
+		/* Another peer: duplicates, none of the skipped piece. */
+		n = picker_next(p, &all, NULL, 0, b, 32);
+		cr_assert_eq(n, 8);
+		for (i = 0; i < n; i++)
+			cr_assert_neq(b[i].piece, skipped);
+		/* Its blocks, abandoned, are not asked again. */
+		picker_abandon(p, &a[0]);
+		picker_abandon(p, &a[1]);
+		cr_assert(picker_in_end_game(p));
+		n = picker_next(p, &all, NULL, 0, b, 32);
+		for (i = 0; i < n; i++)
+			cr_assert_neq(b[i].piece, skipped);
+		picker_free(p);
+	}
+	bitfield_clear(&all);
+}
+
+/* bbs-plus, long before end-game, duplicates no block of a skipped piece. */
+Test(picker, skip_not_duplicated_by_bbs_plus)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all;
+	struct block_req	 a[4], b[8];
+	size_t			 n, i, dups = 0;
+
+	o.bbs_plus = true;
+	bf_all(&all, 8);
+	p = mk(8, 4 * BLK, 4 * BLK, &o);
+	picker_peer_add(p, &all);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, a, 4), 4);
+	/* Another peer: one of its 4 is a duplicate of A's. */
+	n = picker_next(p, &all, NULL, 0, b, 4);
+	cr_assert_eq(n, 4);
+	for (i = 0; i < n; i++)
+		dups += picker_requesters(p, &b[i]) == 2;
+	cr_assert_eq(dups, 1);
+	for (i = 0; i < n; i++)
+		picker_abandon(p, &b[i]);
+	/* A's piece skipped: none. */
+	picker_set_priority(p, a[0].piece, PICKER_PRIO_SKIP);
+	n = picker_next(p, &all, NULL, 0, b, 8);
+	cr_assert_eq(n, 8);
+	for (i = 0; i < n; i++) {
+		cr_assert_neq(b[i].piece, a[0].piece);
+		cr_assert_eq(picker_requesters(p, &b[i]), 1);
+	}
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+Test(picker, interest_and_rarest_ignore_skipped)
+{
+	static const uint32_t	 l01[] = { 0, 1, UINT32_MAX };
+	static const uint32_t	 l2[] = { 2, UINT32_MAX };
+	struct picker		*p = mk(4, BLK, BLK, &rarest);
+	struct bitfield		 a, b;
+	struct block_req	 out[4];
+
+	bf_list(&a, 4, l01);
+	bf_list(&b, 4, l2);
+	picker_peer_add(p, &a);
+	picker_peer_add(p, &a);
+	picker_peer_add(p, &b);
+	cr_assert_eq(picker_rarest(p), 1);
+	cr_assert(picker_interesting(p, &b));
+	picker_set_priority(p, 2, PICKER_PRIO_SKIP);
+	cr_assert_not(picker_interesting(p, &b));
+	cr_assert_eq(picker_next(p, &b, NULL, 0, out, 4), 0);
+	cr_assert_eq(picker_rarest(p), 2, "piece 2 (availability 1) skipped");
+	cr_assert(picker_interesting(p, &a));
+	picker_set_priority(p, 0, PICKER_PRIO_SKIP);
+	picker_set_priority(p, 1, PICKER_PRIO_SKIP);
+	cr_assert_not(picker_interesting(p, &a));
+	cr_assert_eq(picker_rarest(p), 0);
+	cr_assert_eq(picker_npieces_wanted(p), 1);
+	/* Availability is still counted while skipped. */
+	picker_peer_have(p, 2);
+	cr_assert_eq(picker_availability(p, 2), 2);
+	/* Wanted again: interesting, rarest, picked. */
+	picker_set_priority(p, 2, PICKER_PRIO_NORMAL);
+	cr_assert(picker_interesting(p, &b));
+	cr_assert_eq(picker_rarest(p), 2);
+	cr_assert_eq(picker_next(p, &b, NULL, 0, out, 4), 1);
+	cr_assert_eq(out[0].piece, 2);
+	bitfield_clear(&a);
+	bitfield_clear(&b);
+	picker_free(p);
+}
+
+/*
+ * The highest priority first, whatever the availability, then rarest
+ * first (or in order) among equals; priorities above the maximum clamp.
+ */
+Test(picker, high_before_normal)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all, some;
+	struct block_req	 out[16];
+	uint32_t		 i, mode, seed, wraps = 0;
+	static const uint32_t	 common[] = { 1, 5, 9, 13, UINT32_MAX };
+
+	bf_all(&all, 16);
+	/* Pieces 1, 5, 9, 13 are the most common. */
+	bf_all(&some, 16);
+	for (i = 0; i < 16; i++)
+		if (!piece_listed(common, i))
+			bitfield_unset(&some, i);
+	for (mode = 0; mode < 2; mode++)
+	for (seed = 1; seed <= 20; seed++) {
+		o.rarest_first = mode == 0;
+		o.random_first = seed % 3;	/* random-first too */
+		o.seed = seed;
+		p = mk(16, BLK, BLK, &o);
+		picker_peer_add(p, &all);
+		picker_peer_add(p, &some);
+		picker_set_priority(p, 9, PICKER_PRIO_MAX);
+		picker_set_priority(p, 13, 200);
+		cr_assert_eq(picker_priority(p, 13), PICKER_PRIO_MAX);
+		picker_set_priority(p, 5, 5);
+		picker_set_priority(p, 2, 1);
+		picker_set_priority(p, 3, PICKER_PRIO_SKIP);
+		cr_assert_eq(picker_priority(p, 0), PICKER_PRIO_NORMAL);
+		cr_assert_eq(picker_next(p, &all, NULL, 0, out, 16), 15);
+		cr_assert((out[0].piece == 9 && out[1].piece == 13) ||
+		    (out[0].piece == 13 && out[1].piece == 9),
+		    "mode %u seed %u: %u %u", mode, seed, out[0].piece,
+		    out[1].piece);
+		cr_assert_eq(out[2].piece, 5);
+		/*
+		 * Then the 11 normal ones: rarest first puts 1 (common)
+		 * last of them; in order, from a random piece on, wrapping.
+		 */
+		for (i = 3; i < 14; i++)
+			cr_assert_eq(picker_priority(p, out[i].piece),
+			    PICKER_PRIO_NORMAL);
+		if (mode == 0)
+			cr_assert_eq(out[13].piece, 1, "seed %u", seed);
+		for (i = 4, wraps = 0; mode == 1 && i < 14; i++)
+			wraps += out[i].piece < out[i - 1].piece;
+		cr_assert_leq(wraps, 1, "in order");
+		cr_assert_eq(out[14].piece, 2);
+		picker_free(p);
+	}
+	bitfield_clear(&all);
+	bitfield_clear(&some);
+}
+
+/* A peer without the high pieces gets the normal ones. */
+Test(picker, high_first_only_among_peer_pieces)
+{
+	static const uint32_t	 lo[] = { 4, 5, 6, 7, UINT32_MAX };
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all, low;
+	struct block_req	 out[8];
+	uint32_t		 mode, i;
+
+	bf_all(&all, 8);
+	bf_list(&low, 8, lo);
+	for (mode = 0; mode < 3; mode++) {
+		o.rarest_first = mode != 1;
+		o.random_first = mode == 2 ? 4 : 0;
+		p = mk(8, BLK, BLK, &o);
+		picker_peer_add(p, &all);
+		picker_peer_add(p, &low);
+		for (i = 0; i < 4; i++)
+			picker_set_priority(p, i, 6);
+		cr_assert_eq(picker_next(p, &low, NULL, 0, out, 2), 2);
+		cr_assert_geq(out[0].piece, 4);
+		cr_assert_geq(out[1].piece, 4);
+		cr_assert_eq(picker_next(p, &all, NULL, 0, out, 4), 4);
+		for (i = 0; i < 4; i++)
+			cr_assert_lt(out[i].piece, 4, "mode %u", mode);
+		picker_free(p);
+	}
+	bitfield_clear(&all);
+	bitfield_clear(&low);
+}
+
+/* Every block of piece (of nb full blocks) received or requested. */
+static bool
+fully_asked(const struct picker *p, uint32_t piece, uint32_t nb)
+{
+	struct block_req	r = { .piece = piece, .length = BLK };
+	uint32_t		b;
+
+	for (b = 0; b < nb; b++) {
+		r.offset = b * BLK;
+		if (!picker_block_received(p, piece, b) &&
+		    picker_requesters(p, &r) == 0)
+			return false;
+	}
+	return true;
+}
+
+/* No block of piece (of nb full blocks) received or requested. */
+static bool
+fully_missing(const struct picker *p, uint32_t piece, uint32_t nb)
+{
+	struct block_req	r = { .piece = piece, .length = BLK };
+	uint32_t		b;
+
+	for (b = 0; b < nb; b++) {
+		r.offset = b * BLK;
+		if (picker_block_received(p, piece, b) ||
+		    picker_requesters(p, &r) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Sequential: several peers with pipelines of two blocks work the lowest
+ * pieces, a peer lacking one gets the next it has, and the pieces
+ * complete in (nearly) index order.
+ */
+Test(picker, sequential_several_peers)
+{
+	enum { NP = 64, NPEER = 3, DEPTH = 2 };
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 bf[NPEER];
+	struct block_req	 pipe[NPEER][DEPTH], out[DEPTH];
+	size_t			 npipe[NPEER] = { 0 }, n, x;
+	uint32_t		 k, i, ndone = 0;
+	bool			 started[NP];
+	bool			 d;
+
+	o.random_first = 4;		/* ignored when sequential */
+	p = mk(NP, 2 * BLK, 2 * BLK, &o);
+	picker_set_sequential(p, true);
+	for (k = 0; k < NPEER; k++) {
+		bitfield_init(&bf[k], NP);
+		for (i = 0; i < NP; i++)
+			if (k != 2 || i % 5 != 0)	/* 2 lacks 0, 5, .. */
+				bitfield_set(&bf[k], i);
+		picker_peer_add(p, &bf[k]);
+	}
+	/* First round: 0, 1, then peer 2 gets 2, not 0. */
+	for (k = 0; k < NPEER; k++) {
+		n = picker_next(p, &bf[k], NULL, 0, pipe[k], DEPTH);
+		cr_assert_eq(n, DEPTH);
+		npipe[k] = n;
+		cr_assert_eq(pipe[k][0].piece, k);
+		cr_assert_eq(pipe[k][1].piece, k);
+	}
+	while (!picker_complete(p)) {
+		for (k = 0; k < NPEER; k++) {
+			if (npipe[k] == 0)
+				continue;
+			if (picker_received(p, &pipe[k][0], &d) && d) {
+				picker_piece_passed(p, pipe[k][0].piece);
+				ndone++;
+			}
+			pipe[k][0] = pipe[k][--npipe[k]];
+			for (i = 0; i < NP; i++)
+				started[i] = !fully_missing(p, i, 2);
+			/* The lowest piece nobody asked for yet. */
+			n = picker_next(p, &bf[k], pipe[k], npipe[k], out,
+			    DEPTH - npipe[k]);
+			for (x = 0; x < n; x++) {
+				/* Never more than a few pieces ahead. */
+				cr_assert_lt(out[x].piece,
+				    ndone + 2 * NPEER + 2,
+				    "piece %u, %u done", out[x].piece, ndone);
+				/*
+				 * Every lower piece it has is fully asked,
+				 * but a piece started is finished first.
+				 */
+				for (i = 0; i < out[x].piece; i++)
+					cr_assert(!bitfield_get(&bf[k], i) ||
+					    fully_asked(p, i, 2) ||
+					    (!started[i] &&
+					    started[out[x].piece]),
+					    "peer %u got %u before %u", k,
+					    out[x].piece, i);
+				pipe[k][npipe[k]++] = out[x];
+			}
+		}
+	}
+	for (k = 0; k < NPEER; k++)
+		bitfield_clear(&bf[k]);
+	picker_free(p);
+}
+
+/* Sequential: started pieces first, the lowest index first; then in order
+   from the lowest wanted piece, the highest priority first. */
+Test(picker, sequential_partial_and_priority)
+{
+	static const uint32_t	 rest[] = { 4, 5, 6, 8, 9 };
+	struct picker		*p = mk(10, 2 * BLK, 2 * BLK, &rarest);
+	struct bitfield		 all;
+	struct block_req	 a[4], out[20];
+	bool			 d;
+	uint32_t		 i;
+
+	bf_all(&all, 10);
+	picker_peer_add(p, &all);
+	picker_set_sequential(p, true);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, a, 4), 4);
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(a[i].piece, i / 2);
+	/* Piece 1 half received, 0's blocks given up: 0 first. */
+	cr_assert(picker_received(p, &a[2], &d));
+	picker_abandon(p, &a[3]);
+	picker_abandon(p, &a[1]);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, out, 3), 3);
+	cr_assert_eq(out[0].piece, 0);
+	cr_assert_eq(out[0].offset, BLK);
+	cr_assert_eq(out[1].piece, 1);
+	cr_assert_eq(out[1].offset, BLK);
+	cr_assert_eq(out[2].piece, 2);
+	/* Piece 7 high, 3 skipped: the rest of 2, 7, then 4, 5, 6, 8, 9. */
+	picker_set_priority(p, 7, 6);
+	picker_set_priority(p, 3, PICKER_PRIO_SKIP);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, out, 13), 1 + 2 + 10);
+	cr_assert_eq(out[0].piece, 2);
+	cr_assert_eq(out[1].piece, 7);
+	cr_assert_eq(out[2].piece, 7);
+	for (i = 0; i < 5; i++) {
+		cr_assert_eq(out[3 + 2 * i].piece, rest[i]);
+		cr_assert_eq(out[4 + 2 * i].piece, out[3 + 2 * i].piece);
+	}
+	/* Back from skipped below the others: it comes next. */
+	picker_set_priority(p, 3, PICKER_PRIO_NORMAL);
+	cr_assert_eq(picker_next(p, &all, NULL, 0, out, 2), 2);
+	cr_assert_eq(out[0].piece, 3);
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+/* 0 -> 4 and 4 -> 0 in the middle of a download, both orders. */
+Test(picker, priority_change_mid_download)
+{
+	struct picker_opts	 o = rarest;
+	struct picker		*p;
+	struct bitfield		 all;
+	struct block_req	 out[64], r;
+	uint32_t		 mode, i, got[8];
+	size_t			 n;
+	bool			 d;
+
+	bf_all(&all, 8);
+	for (mode = 0; mode < 3; mode++) {
+		o.rarest_first = mode != 1;
+		p = mk(8, 2 * BLK, 2 * BLK, &o);
+		picker_set_sequential(p, mode == 2);
+		picker_peer_add(p, &all);
+		for (i = 0; i < 8; i++)
+			picker_set_priority(p, i, i < 4 ? 4 : 0);
+		cr_assert_eq(picker_npieces_wanted(p), 4);
+		/* Download 0 .. 3 except one block. */
+		n = picker_next(p, &all, NULL, 0, out, 64);
+		cr_assert_eq(n, 8);
+		for (i = 0; i + 1 < n; i++) {
+			cr_assert_lt(out[i].piece, 4);
+			if (picker_received(p, &out[i], &d) && d)
+				picker_piece_passed(p, out[i].piece);
+		}
+		r = out[n - 1];
+		cr_assert_eq(picker_npieces_have(p), 3);
+		cr_assert(picker_in_end_game(p));
+		/* 4 .. 7 wanted now: end-game over, they get picked. */
+		for (i = 4; i < 8; i++)
+			picker_set_priority(p, i, PICKER_PRIO_NORMAL);
+		cr_assert_eq(picker_npieces_wanted(p), 8);
+		cr_assert_not(picker_in_end_game(p));
+		cr_assert(picker_interesting(p, &all));
+		n = picker_next(p, &all, &r, 1, out, 4);
+		cr_assert_eq(n, 4);
+		memset(got, 0, sizeof(got));
+		for (i = 0; i < n; i++) {
+			cr_assert_geq(out[i].piece, 4);
+			got[out[i].piece]++;
+		}
+		/* 4 -> 0 for the piece of the block out: others finish. */
+		picker_set_priority(p, r.piece, PICKER_PRIO_SKIP);
+		cr_assert_eq(picker_npieces_wanted(p), 7);
+		for (i = 0; i < n; i++)
+			picker_abandon(p, &out[i]);
+		n = picker_next(p, &all, &r, 1, out, 64);
+		cr_assert_eq(n, 8);
+		for (i = 0; i < n; i++) {
+			cr_assert_geq(out[i].piece, 4);
+			if (picker_received(p, &out[i], &d) && d)
+				picker_piece_passed(p, out[i].piece);
+		}
+		cr_assert(picker_wanted_complete(p));
+		cr_assert_not(picker_complete(p));
+		cr_assert_not(picker_in_end_game(p));
+		/* Its late block still counts; back to 4, it completes. */
+		cr_assert(picker_received(p, &r, &d));
+		cr_assert(d);
+		picker_set_priority(p, r.piece, PICKER_PRIO_NORMAL);
+		cr_assert_not(picker_wanted_complete(p));
+		picker_piece_passed(p, r.piece);
+		cr_assert(picker_wanted_complete(p));
+		cr_assert(picker_complete(p));
+		picker_free(p);
+	}
+	bitfield_clear(&all);
+}
+
+Test(picker, set_received)
+{
+	struct picker		*p = mk(4, 3 * BLK, BLK + 1, &rarest);
+	struct bitfield		 all;
+	struct block_req	 out[16];
+	size_t			 n, i;
+	bool			 d;
+
+	bf_all(&all, 4);
+	picker_peer_add(p, &all);
+	picker_have(p, 2);
+	/* Piece 0 whole from the record: done on its last block. */
+	cr_assert_not(picker_set_received(p, 0, 0));
+	cr_assert_not(picker_set_received(p, 0, 2));
+	cr_assert(picker_set_received(p, 0, 1));
+	cr_assert_not(picker_set_received(p, 0, 1), "duplicate");
+	picker_piece_passed(p, 0);
+	/* Piece 1: blocks 0 and 2 from the record, 1 from a peer. */
+	cr_assert_not(picker_set_received(p, 1, 2));
+	cr_assert_not(picker_set_received(p, 1, 2), "duplicate");
+	cr_assert_not(picker_set_received(p, 1, 0));
+	cr_assert(picker_block_received(p, 1, 0));
+	cr_assert_not(picker_block_received(p, 1, 1));
+	/* Out of range, or a piece we have: refused. */
+	cr_assert_not(picker_set_received(p, 1, 3));
+	cr_assert_not(picker_set_received(p, 4, 0));
+	cr_assert_not(picker_set_received(p, 3, 2), "last piece: 2 blocks");
+	cr_assert_not(picker_set_received(p, 2, 0));
+	cr_assert_not(picker_set_received(p, 0, 0));
+	cr_assert_eq(picker_npieces_have(p), 2);
+	/* The partial piece first, its missing block only. */
+	n = picker_next(p, &all, NULL, 0, out, 16);
+	cr_assert_eq(n, 1 + 2);
+	cr_assert_eq(out[0].piece, 1);
+	cr_assert_eq(out[0].offset, BLK);
+	for (i = 1; i < n; i++)
+		cr_assert_eq(out[i].piece, 3);
+	cr_assert(picker_in_end_game(p));
+	cr_assert(picker_received(p, &out[0], &d));
+	cr_assert(d);
+	/* A hash failure forgets the recorded blocks too. */
+	picker_piece_failed(p, 1);
+	cr_assert_not(picker_block_received(p, 1, 0));
+	/* A block set while requested: the request counts as answered. */
+	cr_assert_eq(out[2].offset, BLK);
+	cr_assert_eq(picker_requesters(p, &out[2]), 1);
+	cr_assert_not(picker_set_received(p, 3, 1));
+	cr_assert_eq(picker_requesters(p, &out[2]), 0);
+	cr_assert_not(picker_received(p, &out[2], &d), "duplicate");
+	cr_assert(picker_received(p, &out[1], &d));
+	cr_assert(d);
+	picker_piece_passed(p, 3);
+	cr_assert_eq(picker_npieces_have(p), 3);
+	/* Mixed with received blocks, in either order. */
+	cr_assert(picker_received(p, &(struct block_req){ .piece = 1,
+	    .offset = 2 * BLK, .length = BLK }, &d));
+	cr_assert_not(d);
+	cr_assert_not(picker_set_received(p, 1, 2), "duplicate");
+	cr_assert_not(picker_set_received(p, 1, 0));
+	cr_assert(picker_set_received(p, 1, 1));
+	picker_piece_passed(p, 1);
+	cr_assert(picker_complete(p));
+	bitfield_clear(&all);
+	picker_free(p);
+}
+
+Test(picker, wanted_complete_vs_complete)
+{
+	struct picker	*p = mk(3, BLK, BLK, &rarest);
+	struct picker	*z = mk(0, BLK, BLK, &rarest);
+
+	cr_assert_eq(picker_npieces_wanted(p), 3);
+	cr_assert_not(picker_wanted_complete(p));
+	picker_set_priority(p, 1, PICKER_PRIO_SKIP);
+	picker_set_priority(p, 7, PICKER_PRIO_SKIP);	/* out of range */
+	cr_assert_eq(picker_priority(p, 7), PICKER_PRIO_SKIP);
+	cr_assert_eq(picker_npieces_wanted(p), 2);
+	picker_have(p, 0);
+	picker_have(p, 2);
+	cr_assert(picker_wanted_complete(p));
+	cr_assert_not(picker_complete(p));
+	picker_set_priority(p, 0, PICKER_PRIO_SKIP);
+	cr_assert(picker_wanted_complete(p));
+	cr_assert_eq(picker_npieces_wanted(p), 1);
+	picker_set_priority(p, 1, 2);
+	cr_assert_not(picker_wanted_complete(p));
+	picker_set_priority(p, 1, PICKER_PRIO_SKIP);
+	picker_set_priority(p, 2, PICKER_PRIO_SKIP);
+	cr_assert(picker_wanted_complete(p), "nothing wanted");
+	cr_assert_eq(picker_npieces_wanted(p), 0);
+	picker_have(p, 1);
+	cr_assert(picker_complete(p));
+	cr_assert(picker_wanted_complete(p));
+	cr_assert(picker_wanted_complete(z));
+	cr_assert_eq(picker_npieces_wanted(z), 0);
+	picker_free(p);
+	picker_free(z);
+}
+
+/*
+ * The model with priorities changing at random (to 0 and back) and in
+ * sequential order: never a skipped piece picked, new pieces of the
+ * highest priority the peer has, end-game over the wanted pieces only,
+ * interest and rarest level as counted.
+ */
+Test(picker, model_priorities)
+{
+	uint64_t	seed;
+	uint32_t	mode, dups = 0;
+
+	for (seed = 1; seed <= 40; seed++) {
+		for (mode = M_PRIOS; mode <= (M_PRIOS | M_SEQ); mode++) {
+			dups += m_run_mode(true, true, mode, seed);
+			m_run_mode(false, true, mode, seed);
+			dups += m_run_mode(true, false, mode, seed);
+		}
+	}
+	cr_assert_gt(dups, 50, "end-game barely reached: %u", dups);
 }

@@ -559,3 +559,40 @@ Test(session, closed_port_fails_fast)
 	session_free(s);
 	reactor_free(r);
 }
+
+/* SESSION_MAX_TORRENTS torrents, one per info-hash, then no more. */
+Test(session, many_torrents_one_per_info_hash)
+{
+	struct reactor		*r = reactor_new();
+	struct session_opts	 o = { .listen = false };
+	struct session		*s;
+	struct torrent		*t, *first = NULL;
+	struct torrent_opts	 to = { .dir = tmp };
+	uint8_t			 ih[20] = { 0 };
+	char			 err[GT_ERRLEN];
+	uint32_t		 i;
+
+	cr_assert_eq(session_new(&s, r, &o, err), GT_OK, "%s", err);
+	for (i = 0; i < SESSION_MAX_TORRENTS; i++) {
+		store_be32(ih, i);
+		cr_assert_eq(session_add_magnet(s, ih, NULL, &to, NULL, &t,
+		    err), GT_OK, "torrent %u: %s", i, err);
+		if (first == NULL)
+			first = t;
+	}
+	cr_assert_eq(session_ntorrents(s), SESSION_MAX_TORRENTS);
+	store_be32(ih, 5);
+	cr_assert_eq(session_add_magnet(s, ih, NULL, &to, NULL, &t, err),
+	    GT_ERANGE);
+	session_remove_torrent(s, first);
+	cr_assert_eq(session_ntorrents(s), SESSION_MAX_TORRENTS - 1);
+	cr_assert_eq(session_add_magnet(s, ih, NULL, &to, NULL, &t, err),
+	    GT_EEXIST, "one torrent per info-hash");
+	store_be32(ih, 0);
+	cr_assert_null(session_find(s, ih));
+	cr_assert_eq(session_add_magnet(s, ih, NULL, &to, NULL, &t, err),
+	    GT_OK, "%s", err);
+	cr_assert_eq(session_find(s, ih), t);
+	session_free(s);
+	reactor_free(r);
+}

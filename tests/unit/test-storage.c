@@ -87,7 +87,7 @@ open_ok(const char *rootrel, const struct storage_file *f, size_t n,
 	char		 err[GT_ERRLEN] = "", *root = tpath(rootrel);
 	enum gt_err	 e;
 
-	e = storage_open(&s, root, f, n, pl, flags, err);
+	e = storage_open(&s, root, f, n, pl, flags, NULL, err);
 	cr_assert_eq(e, GT_OK, "storage_open: %s: %s", gt_strerror(e), err);
 	free(root);
 	return s;
@@ -234,11 +234,103 @@ Test(storage, prealloc_shortfall_fails_before_writing)
 	cr_assert_eq(statvfs(tmp, &v), 0);
 	f[1].length = (uint64_t)v.f_bavail * v.f_frsize + (1ull << 30);
 	cr_assert_eq(storage_open(&s, tmp, f, nitems(f), 1ull << 30,
-	    STORAGE_WRITE | STORAGE_PREALLOC, err), GT_ENOSPC, "%s", err);
+	    STORAGE_WRITE | STORAGE_PREALLOC, NULL, err), GT_ENOSPC, "%s", err);
 	cr_assert_not_null(strstr(err, "No space left on device"), "%s", err);
 	cr_assert_not_null(strstr(err, "free"), "%s", err);
 	cr_assert(!exists("small"), "nothing written");
 	cr_assert(!exists("huge"));
+}
+
+/*
+ * a (100 bytes) | b (50, skipped) | c (70): with 64-byte pieces, pieces 1
+ * and 2 hold bytes of b and of a wanted neighbour.
+ */
+Test(storage, skipped_file_parked_then_moved_back)
+{
+	struct storage_file	 f[] = {
+		{ .path = "t/a", .length = 100 },
+		{ .path = "t/b", .length = 50, .skip = true },
+		{ .path = "t/c", .length = 70 },
+	};
+	struct storage		*s;
+	uint8_t			 data[220], got[220];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	s = open_ok("sel", f, nitems(f), 64, STORAGE_WRITE);
+	cr_assert(storage_parked(s, 1));
+	cr_assert(!storage_parked(s, 0));
+	cr_assert_eq(storage_write_at(s, 0, data, sizeof(data)), GT_OK);
+	cr_assert_eq(storage_read_at(s, 0, got, sizeof(got)), GT_OK);
+	cr_assert_arr_eq(got, data, sizeof(data));
+	cr_assert(exists("sel/t/a"));
+	cr_assert(exists("sel/t/c"));
+	cr_assert(!exists("sel/t/b"), "a skipped file is never created");
+	cr_assert(exists("sel/.gtorrent.parts"));
+	storage_free(s);
+
+	/* b wanted now: it gets its bytes back, the part file goes */
+	f[1].skip = false;
+	s = open_ok("sel", f, nitems(f), 64, STORAGE_WRITE);
+	cr_assert(!storage_parked(s, 1));
+	cr_assert(exists("sel/t/b"));
+	cr_assert(!exists("sel/.gtorrent.parts"));
+	memset(got, 0, sizeof(got));
+	cr_assert_eq(storage_read_at(s, 0, got, sizeof(got)), GT_OK);
+	cr_assert_arr_eq(got, data, sizeof(data));
+	storage_free(s);
+
+	/* skipped again but on disk: it stays where it is, in use */
+	f[1].skip = true;
+	s = open_ok("sel", f, nitems(f), 64, STORAGE_WRITE);
+	cr_assert(!storage_parked(s, 1));
+	memset(got, 0, sizeof(got));
+	cr_assert_eq(storage_read_at(s, 0, got, sizeof(got)), GT_OK);
+	cr_assert_arr_eq(got, data, sizeof(data));
+	storage_free(s);
+}
+
+Test(storage, parked_bytes_hash_from_the_part_file)
+{
+	struct storage_file	 f[] = {
+		{ .path = "a", .length = 100 },
+		{ .path = "b", .length = 50, .skip = true },
+		{ .path = "c", .length = 70 },
+	};
+	struct storage_hash_opts ho = { .nthreads = 2 };
+	struct storage		*s;
+	uint8_t			 data[220], want[4 * SHA1_LEN];
+	uint8_t			 got[4 * SHA1_LEN];
+	bool			 ok[4];
+	char			 err[GT_ERRLEN];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i ^ 0x5a);
+	expect_hashes(data, sizeof(data), 64, want);
+	s = open_ok("h", f, nitems(f), 64, STORAGE_WRITE);
+	cr_assert_eq(storage_write_at(s, 0, data, sizeof(data)), GT_OK);
+	cr_assert_eq(storage_hash_all(s, &ho, got, ok, err), GT_OK, "%s", err);
+	for (i = 0; i < 4; i++)
+		cr_assert(ok[i], "piece %zu", i);
+	cr_assert_arr_eq(got, want, sizeof(want));
+	storage_free(s);
+}
+
+Test(storage, prealloc_leaves_skipped_files_alone)
+{
+	struct storage_file	 f[] = {
+		{ .path = "a", .length = 5000 },
+		{ .path = "b", .length = 5000, .skip = true },
+	};
+	struct storage		*s;
+
+	s = open_ok("ps", f, nitems(f), 4096, STORAGE_WRITE |
+	    STORAGE_PREALLOC);
+	cr_assert(exists("ps/a"));
+	cr_assert(!exists("ps/b"));
+	storage_free(s);
 }
 
 Test(storage, empty_files_created_at_open)
@@ -269,7 +361,7 @@ Test(storage, read_only_open)
 	char			 err[GT_ERRLEN], *root = tpath("missing");
 	uint8_t			 b[3] = { 1, 2, 3 };
 
-	cr_assert_eq(storage_open(&s, root, f, 2, 16, 0, err), GT_ENOENT);
+	cr_assert_eq(storage_open(&s, root, f, 2, 16, 0, NULL, err), GT_ENOENT);
 	cr_assert_null(s);
 	cr_assert(strstr(err, "missing") != NULL, "%s", err);
 	free(root);
@@ -297,13 +389,13 @@ Test(storage, unsafe_paths_rejected)
 	for (i = 0; i < nitems(bad); i++) {
 		f.path = bad[i];
 		cr_assert_eq(storage_open(&s, root, &f, 1, 16, STORAGE_WRITE,
-		    err), GT_EINVAL, "%s", bad[i]);
+		    NULL, err), GT_EINVAL, "%s", bad[i]);
 		cr_assert_null(s);
 	}
 	f.path = "ok";
 	f.symlink = "../out";
-	cr_assert_eq(storage_open(&s, root, &f, 1, 16, STORAGE_WRITE, err),
-	    GT_EINVAL);
+	cr_assert_eq(storage_open(&s, root, &f, 1, 16, STORAGE_WRITE, NULL,
+	    err), GT_EINVAL);
 	free(root);
 }
 
@@ -1057,7 +1149,7 @@ Test(storage, open_metainfo)
 	char			 err[GT_ERRLEN], *root = tpath("dl");
 	uint8_t			 b[20];
 
-	cr_assert_eq(storage_open_metainfo(&s, root, &m, STORAGE_WRITE, err),
+	cr_assert_eq(storage_open_metainfo(&s, root, &m, NULL, STORAGE_WRITE, err),
 	    GT_OK, "%s", err);
 	cr_assert(exists("dl/name/e"));
 	cr_assert_eq(storage_write_at(s, 0, "0123456789abcdefWXYZ", 20),
@@ -1069,7 +1161,7 @@ Test(storage, open_metainfo)
 
 	m.npieces = 3;
 	s = NULL;
-	cr_assert_eq(storage_open_metainfo(&s, root, &m, 0, err), GT_EINVAL);
+	cr_assert_eq(storage_open_metainfo(&s, root, &m, NULL, 0, err), GT_EINVAL);
 	cr_assert_null(s);
 	free(root);
 }
