@@ -303,15 +303,7 @@ def test_file_changed_after_stop(net, tmp_path, seed, change):
     sg, port = gt_seed(net, case, "1M")
     out = tmp_path / "out"
     _, rec = interrupted_record(net, case, port, out, 0.6)
-    # the file with the most verified pieces wholly inside it
-    best = None
-    for rel, off, size in case.layout:
-        inside = [p for p in rec.have if off <= p * case.pl and
-                  (p + 1) * case.pl <= off + size]
-        if best is None or len(inside) > len(best[1]):
-            best = ((rel, off, size), inside)
-    (rel, off, size), inside = best
-    assert inside, why("no verified piece inside a file", repr(rec))
+    rel, off, size, inside = biggest_claimed_file(case, rec)
     path = os.path.join(str(out), *rel.split("/"))
     st = os.stat(path)
     if change == "touch-back":
@@ -358,6 +350,52 @@ def test_file_changed_after_stop(net, tmp_path, seed, change):
     sm2 = g2.summary()
     assert sm2["downloaded"] <= case.total - case.bytes_of(good) + \
         2 * case.pl, why(sm2, g2)
+
+
+def biggest_claimed_file(case, rec):
+    """(rel, off, size, pieces) of the file with the most verified pieces
+    wholly inside it."""
+    best = None
+    for rel, off, size in case.layout:
+        inside = [p for p in sorted(rec.have) if off <= p * case.pl and
+                  (p + 1) * case.pl <= off + size]
+        if best is None or len(inside) > len(best[3]):
+            best = (rel, off, size, inside)
+    assert best[3], why("no verified piece inside a file", repr(rec))
+    return best
+
+
+@pytest.mark.timeout(60)
+def test_record_claiming_absent_file(net, tmp_path, seed):
+    """A record that claims verified pieces of a file it lists as absent
+    (size 0, no mtime: what a file deleted before the first checkpoint
+    left in the record), the file gone: not trusted ("is missing"), the
+    data is checked, the file downloaded again."""
+    files = [("a.bin", 1 * MIB + 17), ("b.bin", 1 * MIB - 5)]
+    case = Case(tmp_path, seed, files)
+    sg, port = gt_seed(net, case, "1M")
+    out = tmp_path / "out"
+    _, rec = interrupted_record(net, case, port, out, 0.6)
+    rel, off, size, inside = biggest_claimed_file(case, rec)
+    i = [p for p, _, _ in case.layout].index(rel)
+    raw = dict(rec.raw)
+    raw[b"files"] = list(raw[b"files"])
+    raw[b"files"][i] = [0, 0, raw[b"files"][i][2]]
+    with open(record_path(case.ih), "wb") as f:
+        f.write(resumekit.encode_record(raw))
+    os.unlink(os.path.join(str(out), *rel.split("/")))
+    good = case.good_pieces(out)
+    g2 = leech(net, case, port, out, tag="second")
+    rc = g2.wait(GT_TIMEOUT)
+    assert rc == 0, why(g2)
+    assert resumed(g2.err) is None, why(
+        "a record claiming %d pieces of the absent %s was used" % (
+            len(inside), rel), g2)
+    notice = [ln for ln in g2.err.splitlines()
+              if resumekit.CHANGED_RE.search(ln)]
+    assert len(notice) == 1 and "is missing" in notice[0], why(g2)
+    assert checked(g2.err) == (len(good), case.npieces), why(g2)
+    case.check(out)
 
 
 # --- 5. the lock -------------------------------------------------------------
@@ -443,11 +481,14 @@ def test_two_folders_killed_together(net, tmp_path, seed):
     case = Case(tmp_path, seed, [(None, 8 * MIB)])
     sg, port = gt_seed(net, case, "2M")
     one, two = tmp_path / "one", tmp_path / "two"
-    ga = leech(net, case, port, one, tag="one")
-    gb = leech(net, case, port, two, tag="two")
+    # no PEX: each takes its own pieces from the seeder
+    ga = leech(net, case, port, one, "--no-pex", tag="one")
+    gb = leech(net, case, port, two, "--no-pex", tag="two")
     for g in (ga, gb):
-        wait_written(g, 3 * MIB)
-    time.sleep(0.5)
+        wait_written(g, 2 * MIB)
+    assert peers.wait_until(lambda: os.path.exists(record_path(case.ih)),
+                            10, 0.05), why("no checkpoint", ga, gb)
+    time.sleep(1.5)
     for g in (ga, gb):
         os.kill(g.pid, signal.SIGKILL)
     for g in (ga, gb):
