@@ -4,11 +4,11 @@
  *
  * The record (resume.h) says which pieces are verified, which blocks of
  * the others arrived, and each file's size and modification time when it
- * was written.  It lives in state_dir/resume/HEX.resume (HEX: the
- * info-hash) and is written whole, atomically, after the data it
- * describes is synced (statefile.h): within TORRENT_RESUME_MS of a change
- * while running (a checkpoint, on a thread), and at the stop (a clean
- * record, synchronously).
+ * was written.  It lives in state_dir/resume/HEX-KEY.resume (HEX: the
+ * info-hash; KEY: of the data's path, see record_path) and is written
+ * whole, atomically, after the data it describes is synced (statefile.h):
+ * within TORRENT_RESUME_MS of a change while running (a checkpoint, on a
+ * thread), and at the stop (a clean record, synchronously).
  *
  * At the start a record that agrees with the files spares the data check.
  * A clean record must find every file as it left it (size and mtime).  A
@@ -71,25 +71,34 @@ resume_dir(const struct torrent *t)
 	return dir;
 }
 
-/* ---- the lock -------------------------------------------------------- */
-
-enum gt_err
-torrent_resume_lock(struct torrent *t, char *err)
+/* The data's key: the SHA-1 of its real path, DIR/NAME, in hex. */
+static void
+data_key(const struct torrent *t, char hex[2 * SHA1_LEN + 1])
 {
-	char		 real[PATH_MAX], *dir, *key, *path;
-	char		 hex[2 * SHA1_LEN + 1], pid[RESUME_LOCK_MAX];
-	uint8_t		 md[SHA1_LEN];
-	ssize_t		 n;
-	int		 fd, saved;
+	char	 real[PATH_MAX], *key;
+	uint8_t	 md[SHA1_LEN];
 
-	if (t->o.upload_only || (dir = resume_dir(t)) == NULL)
-		return GT_OK;	/* `gtorrent seed` only reads: many may */
 	if (realpath(t->dir, real) == NULL)
 		snprintf(real, sizeof(real), "%s", t->dir);
 	key = xasprintf("%s/%s", real, t->m->name);
 	sha1(key, strlen(key), md);
 	free(key);
 	hex_encode(hex, md, SHA1_LEN);
+}
+
+/* ---- the lock -------------------------------------------------------- */
+
+enum gt_err
+torrent_resume_lock(struct torrent *t, char *err)
+{
+	char		*dir, *path;
+	char		 hex[2 * SHA1_LEN + 1], pid[RESUME_LOCK_MAX];
+	ssize_t		 n;
+	int		 fd, saved;
+
+	if (t->o.upload_only || (dir = resume_dir(t)) == NULL)
+		return GT_OK;	/* `gtorrent seed` only reads: many may */
+	data_key(t, hex);
 	path = xasprintf("%s/%s.lock", dir, hex);
 	free(dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -126,15 +135,21 @@ torrent_resume_lock(struct torrent *t, char *err)
 
 /* ---- loading ------------------------------------------------------------- */
 
+/*
+ * state_dir/resume/HEX-KEY.resume: the torrent's info-hash and the first
+ * 16 digits of its data's key, so that one torrent in two folders has
+ * two records (one would pass for the other: same sizes, later mtimes).
+ */
 static char *
 record_path(const struct torrent *t)
 {
-	char	*dir, *path, hex[2 * SHA1_LEN + 1];
+	char	*dir, *path, hex[2 * SHA1_LEN + 1], key[2 * SHA1_LEN + 1];
 
 	if ((dir = resume_dir(t)) == NULL)
 		return NULL;
 	hex_encode(hex, t->info_hash, SHA1_LEN);
-	path = xasprintf("%s/%s.resume", dir, hex);
+	data_key(t, key);
+	path = xasprintf("%s/%s-%.16s.resume", dir, hex, key);
 	free(dir);
 	return path;
 }

@@ -67,7 +67,10 @@ SLOW_FIRST = ("test_dht.py", "test_strategies.py::test_free_rider",
               "test_magnet.py", "test_strategies.py::test_super_seed",
               "test_dht_flood.py", "test_seedlimit.py",
               "test_hostile_peers.py", "test_dht_cli.py",
-              "test_magnet_hostile.py", "test_trackers.py")
+              "test_magnet_hostile.py", "test_trackers.py",
+              "test_faults.py::test_wall_clock_jumps",
+              "test_faults.py::test_file_deleted_mid_run",
+              "test_resume.py::test_resume_after_sigkill")
 
 
 def pytest_collection_modifyitems(config, items):

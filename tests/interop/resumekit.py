@@ -3,13 +3,14 @@ with their torrents, throttled seeders, gtorrent's resume records read back
 and the lines gtorrent prints about them.
 
 gtorrent keeps one resume record per torrent in
-$XDG_STATE_HOME/gtorrent/resume/<40-hex info-hash>.resume, a bencoded
+$XDG_STATE_HOME/gtorrent/resume/<40-hex info-hash>-<16-hex data key>.resume, a bencoded
 dictionary (include/resume.h): "have" (the bitfield of verified pieces),
 "partial" ([piece, block bitmap] pairs), "files" ([size, mtime_ns,
 priority] each), "clean" and so on.  Nothing here talks to the network.
 """
 
 import contextlib
+import glob
 import hashlib
 import os
 import random
@@ -136,9 +137,20 @@ def state_home():
     return os.environ["XDG_STATE_HOME"]
 
 
-def record_path(ih_hex, state=None):
-    return os.path.join(state or state_home(), "gtorrent", "resume",
-                        ih_hex.lower() + ".resume")
+def record_path(ih_hex, state=None, out=None, name=None):
+    """The record of the torrent: resume/HEX-KEY.resume, KEY the first 16
+    hex digits of the SHA-1 of the data's real path (OUT/NAME).  Without
+    out, the newest record of the torrent (or a path that does not
+    exist)."""
+    folder = os.path.join(state or state_home(), "gtorrent", "resume")
+    if out is not None:
+        key = hashlib.sha1(("%s/%s" % (os.path.realpath(str(out)), name))
+                           .encode()).hexdigest()[:16]
+        return os.path.join(folder, "%s-%s.resume" % (ih_hex.lower(), key))
+    found = glob.glob(os.path.join(folder, ih_hex.lower() + "-*.resume"))
+    if not found:
+        return os.path.join(folder, ih_hex.lower() + "-none.resume")
+    return max(found, key=os.path.getmtime)
 
 
 def _bits(b, n):
