@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 
 #include "tmpdir.h"
@@ -679,14 +680,21 @@ tamper(size_t off)
 	free(path);
 }
 
+/* The one record of m in tmp/state/resume (HEX-KEY.resume). */
 static char *
 record_path(const struct metainfo *m)
 {
 	char	hex[41], *rel, *path;
+	glob_t	g;
 
 	hex_encode(hex, m->info_hash, 20);
-	rel = xasprintf("state/resume/%s.resume", hex);
+	rel = xasprintf("state/resume/%s-*.resume", hex);
 	path = tpath(rel);
+	cr_assert_eq(glob(path, 0, NULL, &g), 0, "%s", path);
+	cr_assert_eq(g.gl_pathc, 1);
+	free(path);
+	path = xstrdup(g.gl_pathv[0]);
+	globfree(&g);
 	free(rel);
 	return path;
 }
