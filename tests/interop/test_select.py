@@ -585,12 +585,17 @@ def test_preallocate(net, monkeypatch, tmp_path, rng):
                 "--select-file", "2,4", "-p", port, "-o", out,
                 "--no-tracker", "--peer", "127.0.0.1:1", m.torrent)
     assert peers.wait_listening(port, 20, g.alive), why(g)
-    for i in (2, 4):
-        size = m.layout[i - 1][2]
-        assert os.path.getsize(m.path(out, i)) == size, why(g)
-        assert allocated(m.path(out, i)) >= size, why(
+    # the port listens before the torrent's files are opened: wait for
+    # them (no peer can send anything yet)
+    sizes = {i: m.layout[i - 1][2] for i in (2, 4)}
+    peers.wait_until(lambda: all(allocated(m.path(out, i)) >= n
+                                 for i, n in sizes.items()), 20, 0.05)
+    for i, n in sizes.items():
+        assert os.path.exists(m.path(out, i)), why(g)
+        assert os.path.getsize(m.path(out, i)) == n, why(g)
+        assert allocated(m.path(out, i)) >= n, why(
             "file %d: %d bytes allocated of %d" % (
-                i, allocated(m.path(out, i)), size), g)
+                i, allocated(m.path(out, i)), n), g)
     for i in (1, 3, 5):
         assert not os.path.exists(m.path(out, i)), why(g)
     assert g.summary() is None, why(g)
@@ -598,3 +603,44 @@ def test_preallocate(net, monkeypatch, tmp_path, rng):
     assert s.connect_until_peer(port, 20), why("no connection", g)
     check_done(g, m, g.wait(GT_TIMEOUT), {2, 4})
     m.check(out, {2, 4})
+
+
+# --- padding files and empty files -------------------------------------------
+
+@pytest.mark.timeout(60)
+def test_select_in_hybrid_torrent(net, monkeypatch, gt, tmp_path, rng):
+    """A v1+v2 hybrid torrent (pad files align every file to a piece):
+    numbers count the pad files, as --show-files shows them; selecting a
+    file shares no piece with another, so no part file appears, and no
+    pad file is created.  An empty file selected alone is created, and
+    nothing else: its torrent is done at once."""
+    m = Multi(tmp_path, rng)
+    files = m.files + [("z empty", 0)]
+    (m.src / m.name / "z empty").write_bytes(b"")
+    tb = lt_make(m.src, m.name, files, PL, v1_only=False)
+    t = tmp_path / "hybrid.torrent"
+    t.write_bytes(tb)
+    r = gt("--show-files", t, timeout=20)
+    assert r.rc == 0, r
+    num = {p: i for i, _, _, p in show_lines(r.out)[0][1]}
+    want = num[m.name + "/b.nfo"]
+    assert want > 2, "pad files are numbered: %r" % r
+    s = net.lt_peer(tb, m.src)
+    s.wait_seeding(20)
+    out = tmp_path / "out"
+    g = gt_proc(net, monkeypatch, tmp_path, "leecher", "--select-file",
+                str(want), "-p", peers.free_port(), "-o", out,
+                *peer_args(s.port), t)
+    rc = g.wait(GT_TIMEOUT)
+    assert rc == 0 and g.summary()["state"] == "done", why(g)
+    m.check(out, {2}, parts=False)
+
+    out2 = tmp_path / "out2"
+    g = gt_proc(net, monkeypatch, tmp_path, "empty", "--select-file",
+                str(num[m.name + "/z empty"]), "-p", peers.free_port(),
+                "-o", out2, *peer_args(s.port), t)
+    rc = g.wait(GT_TIMEOUT)
+    assert rc == 0 and g.summary()["state"] == "done", why(g)
+    got = sorted(os.path.relpath(os.path.join(d, f), str(out2))
+                 for d, _, fs in os.walk(str(out2)) for f in fs)
+    assert got == [m.name + "/z empty"], why(got, g)
