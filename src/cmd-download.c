@@ -35,6 +35,14 @@
 #define DL_MAX_SOURCES		SESSION_MAX_TORRENTS	/* torrents, at most */
 #define DL_MAX_LINE		65536	/* -i: a line, at most (bytes) */
 #define DL_LABEL		64	/* "magnet:?xt=urn:btih:" + 40 hex */
+#define DL_MAX_RANGES		1024	/* file ranges of one list option */
+#define DL_MAX_EXCLUDE		64	/* --exclude given at most */
+
+/* Files by index, 0-based (a LIST option's, or a magnet's so=). */
+struct dl_ranges {
+	struct torrent_range	*v;
+	size_t			 n;
+};
 
 struct dl;
 
@@ -57,6 +65,8 @@ struct dl_item {
 	const struct dl_item	*dup;		/* same info-hash as this one */
 	char			**trackers;	/* a magnet's tr=, --tracker's */
 	size_t			 ntrackers;
+	struct dl_ranges	 so;		/* a magnet's so=, used when no
+					   --select-file is given */
 	bool			 running;	/* started, not ended yet */
 	bool			 stop_asked;	/* leave, from the loop */
 	bool			 leaving;	/* torrent_leave called */
@@ -90,6 +100,10 @@ struct dl {
 	bool			 seed;		/* keep seeding when done */
 	bool			 upload_only;	/* `gtorrent seed` */
 	bool			 verbose;	/* -v: tracker figures too */
+	/* File selection, for every torrent (torrent_opts borrows them) */
+	struct dl_ranges	 select;	/* --select-file */
+	struct dl_ranges	 high;		/* --priority-high */
+	struct dl_ranges	 low;		/* --priority-low */
 	bool			 interrupted;	/* a signal came */
 	bool			 loop_failed;	/* reactor_run said so */
 	uint64_t		 start_ms;
@@ -135,6 +149,9 @@ download_usage(FILE *f, bool seed)
 	    "                        on stdout)\n"
 	    "      --recheck         ignore the resume record and verify the\n"
 	    "                        data on disk\n"
+	    "      --preallocate     reserve each file's whole size at the\n"
+	    "                        start (a shortfall fails before any peer\n"
+	    "                        is contacted; sparse files otherwise)\n"
 	    "      --no-pex          no peer exchange (BEP 11; never for\n"
 	    "                        private torrents)\n"
 	    "  -d, --dht             find peers and announce on the DHT\n"
@@ -175,6 +192,27 @@ download_usage(FILE *f, bool seed)
 	    "                        bytes/s at most, protocol included,\n"
 	    "                        all torrents together (e.g. 500k, 2M;\n"
 	    "                        k = 1024; 0: none)\n"
+	    "\n"
+	    "File selection (for every torrent given; LIST: file numbers as\n"
+	    "--show-files lists them, from 1, and ranges: 1,3-5):\n"
+	    "  -S, --show-files      list each .torrent's files (number, size,\n"
+	    "                        path) and exit; downloads nothing\n"
+	    "      --select-file LIST\n"
+	    "                        only these files (repeatable; default:\n"
+	    "                        all, or a magnet's so=); a number past\n"
+	    "                        the torrent's files is an error (exit 3),\n"
+	    "                        with several torrents a warning\n"
+	    "      --exclude GLOB    skip the files whose path in the torrent\n"
+	    "                        or name matches GLOB (e.g. '*.nfo';\n"
+	    "                        repeatable)\n"
+	    "      --priority-high LIST\n"
+	    "      --priority-low LIST\n"
+	    "                        fetch these files' pieces first / last\n"
+	    "      --sequential      fetch pieces in order (for players)\n"
+	    "Files not selected are never created: what pieces shared with\n"
+	    "selected files bring of them is kept in DIR/.HASH.parts until a\n"
+	    "later run selects them.  A selection changed on a restart keeps\n"
+	    "what was downloaded.\n"
 	    "\n"
 	    "Peer strategies (on by default unless said):\n"
 	    "  -c, --choking         tit-for-tat: the upload slots go to the\n"
@@ -218,6 +256,85 @@ download_usage(FILE *f, bool seed)
 	    "With several torrents, one summary line each, and the worst\n"
 	    "status of theirs: 4, then 3, 130, 1; 0 only when all completed.\n",
 	    SESSION_DEFAULT_PORT, SESSION_DEFAULT_PEERS);
+}
+
+/* One file number of a LIST at *p (digits only); -1 if there is none. */
+static int
+dl_parse_index(const char **p, unsigned long *out)
+{
+	const char	*s = *p;
+	unsigned long	 v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++)
+		if ((v = v * 10 + (unsigned long)(*s - '0')) > MI_MAX_FILES)
+			v = MI_MAX_FILES + 1ul;	/* and no overflow */
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+/*
+ * A LIST of --select-file, --priority-high or --priority-low: file numbers
+ * as --show-files shows them (1-based, aria2c's spelling), N or N-M (N <=
+ * M) split by ',', e.g. "1,3-5"; appended to *r, 0-based.  EXIT_OK, or
+ * the usage error said.
+ */
+static int
+dl_parse_files(const char *cmd, const char *opt, const char *arg,
+    struct dl_ranges *r)
+{
+	const char	*p = arg;
+	unsigned long	 a, b;
+
+	for (;;) {
+		if (dl_parse_index(&p, &a) != 0)
+			goto bad;
+		b = a;
+		if (*p == '-') {
+			p++;
+			if (dl_parse_index(&p, &b) != 0)
+				goto bad;
+		}
+		if (*p != '\0' && *p != ',')
+			goto bad;
+		if (a == 0 || b == 0)
+			return cmd_usage_error(cmd, "%s %s: file numbers start "
+			    "at 1, as --show-files lists them", opt, arg);
+		if (a > b)
+			return cmd_usage_error(cmd, "%s %s: the range %lu-%lu "
+			    "goes down", opt, arg, a, b);
+		if (b > MI_MAX_FILES)
+			return cmd_usage_error(cmd, "%s %s: no torrent has more "
+			    "than %u files", opt, arg, MI_MAX_FILES);
+		if (r->n == DL_MAX_RANGES)
+			return cmd_usage_error(cmd, "more than %u file ranges "
+			    "for %s", DL_MAX_RANGES, opt);
+		r->v = xreallocarray(r->v, r->n + 1, sizeof(*r->v));
+		r->v[r->n++] = (struct torrent_range){
+			.first = (uint32_t)(a - 1), .last = (uint32_t)(b - 1),
+		};
+		if (*p == '\0')
+			return EXIT_OK;
+		p++;			/* ',' */
+	}
+bad:
+	return cmd_usage_error(cmd, "%s needs file numbers N or ranges N-M "
+	    "split by ',' (e.g. 1,3-5), not '%s'", opt, arg);
+}
+
+/* The highest file index (0-based) of r, or -1 when r is empty. */
+static int64_t
+dl_ranges_max(const struct dl_ranges *r)
+{
+	int64_t	max = -1;
+	size_t	i;
+
+	for (i = 0; i < r->n; i++)
+		if ((int64_t)r->v[i].last > max)
+			max = r->v[i].last;
+	return max;
 }
 
 static double
@@ -560,6 +677,44 @@ dl_same_name(const struct dl *d, const struct dl_item *me, const char *name)
 	return NULL;
 }
 
+/*
+ * File numbers of --select-file, --priority-high, --priority-low past the
+ * torrent's nfiles: with one torrent an error (false, it->exit set), with
+ * several a warning each (another torrent may have those files).  A
+ * magnet's so= past them: a warning.
+ */
+static bool
+item_check_files(struct dl_item *it, const char *name, size_t nfiles)
+{
+	static const char *const opts[] = {
+		"--select-file", "--priority-high", "--priority-low",
+	};
+	struct dl		*d = it->d;
+	const struct dl_ranges	*lists[] = { &d->select, &d->high, &d->low };
+	int64_t			 max;
+	size_t			 k;
+
+	for (k = 0; k < nitems(lists); k++) {
+		if ((max = dl_ranges_max(lists[k])) < (int64_t)nfiles)
+			continue;
+		if (d->nitems == 1) {
+			cmd_error("%s: %s: no file %lld, it has %zu (see "
+			    "--show-files)", name, opts[k], (long long)max + 1,
+			    nfiles);
+			it->exit = EXIT_BADINPUT;
+			return false;
+		}
+		cmd_warn("%s: %s: no file %lld, it has %zu: ignored", name,
+		    opts[k], (long long)max + 1, nfiles);
+	}
+	if (d->select.n == 0 && (max = dl_ranges_max(&it->so)) >=
+	    (int64_t)nfiles)
+		cmd_warn("%s: so=: no file %lld (0-based %lld), it has %zu: "
+		    "ignored", name, (long long)max + 1, (long long)max,
+		    nfiles);
+	return true;
+}
+
 static void
 dl_on_metadata(void *arg, const struct metainfo *m)
 {
@@ -571,13 +726,15 @@ dl_on_metadata(void *arg, const struct metainfo *m)
 	    "bytes", m->name, m->npieces, (unsigned long long)m->piece_length,
 	    m->nfiles, (unsigned long long)m->total_length);
 	if (!d->metadata_only) {
-		if ((other = dl_same_name(d, it, m->name)) == NULL)
-			return;
-		/* Two torrents on one folder: this one stops (no data). */
 		ui_clear(d->ui);
-		cmd_error("%s: %s/%s is the data of %s too: not downloaded",
-		    item_label(it), d->dir, m->name, item_label(other));
-		torrent_stop(it->t);
+		if ((other = dl_same_name(d, it, m->name)) != NULL)
+			/* Two torrents on one folder: this one stops. */
+			cmd_error("%s: %s/%s is the data of %s too: not "
+			    "downloaded", item_label(it), d->dir, m->name,
+			    item_label(other));
+		else if (item_check_files(it, m->name, m->nfiles))
+			return;
+		torrent_stop(it->t);		/* no data, no file */
 		it->fatal = true;
 		it->rc = EXIT_BADINPUT;
 		item_stop(it);
@@ -609,6 +766,10 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 		to.trackers = it->trackers;
 		to.ntrackers = it->ntrackers;
 		to.metadata_only = d->metadata_only;
+		if (to.nselect == 0 && it->so.n > 0) {
+			to.select = it->so.v;	/* BEP 53 so= */
+			to.nselect = it->so.n;
+		}
 		if ((e = session_add_magnet(d->s, it->mg.info_hash,
 		    it->mg.dn, &to, &ev, &it->t, err)) != GT_OK) {
 			cmd_error("%s", err[0] != '\0' ? err :
@@ -626,6 +787,8 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 		torrent_add_peers(it->t, peers, npeers, true);
 		return true;
 	}
+	if (!item_check_files(it, it->src, it->m.nfiles))
+		return false;
 	if ((e = session_add_torrent(d->s, &it->m, &to, &ev, &it->t, err)) !=
 	    GT_OK) {
 		it->t = NULL;
@@ -698,6 +861,74 @@ dl_worst(const struct dl *d)
 		if (dl_rank(d->items[i].exit) > dl_rank(rc))
 			rc = d->items[i].exit;
 	return rc;
+}
+
+/* Decimal digits of n. */
+static int
+dl_digits(uint64_t n)
+{
+	int	k = 1;
+
+	while (n >= 10) {
+		n /= 10;
+		k++;
+	}
+	return k;
+}
+
+/*
+ * --show-files: for each .torrent its files, one a line: number (1-based,
+ * as --select-file takes it), size (human, then exact) and path under the
+ * output folder, escaped for a terminal.  The exit code.
+ */
+static int
+dl_show_files(const char *cmd, const struct dl_src *srcs, size_t n)
+{
+	const struct mi_file	*f;
+	struct metainfo		 m;
+	char			 sz[32];
+	size_t			 i, k;
+	uint64_t		 big;
+	int			 rc = EXIT_OK, r, wn, ws;
+	bool			 shown = false;
+
+	for (i = 0; i < n; i++) {
+		memset(&m, 0, sizeof(m));
+		if ((r = cmd_load_torrent(srcs[i].arg, &m)) != EXIT_OK) {
+			if (dl_rank(r) > dl_rank(rc))
+				rc = r;
+			continue;
+		}
+		if (shown)
+			putchar('\n');
+		shown = true;
+		cmd_print_safe(stdout, srcs[i].arg);
+		printf(": %zu file%s, %s (%llu bytes)\n", m.nfiles,
+		    m.nfiles == 1 ? "" : "s",
+		    human_size(sz, sizeof(sz), m.total_length, 2),
+		    (unsigned long long)m.total_length);
+		for (k = 0, big = 0; k < m.nfiles; k++)
+			big = MAX(big, m.files[k].length);
+		wn = dl_digits(m.nfiles);
+		ws = dl_digits(big);
+		for (k = 0; k < m.nfiles; k++) {
+			f = &m.files[k];
+			printf("%*zu  %10s  %*llu  ", wn, k + 1,
+			    human_size(sz, sizeof(sz), f->length, 2), ws,
+			    (unsigned long long)f->length);
+			cmd_print_safe(stdout, f->path);
+			if (f->attr & MI_ATTR_PAD)
+				fputs(" [padding]", stdout);
+			if (f->symlink != NULL) {
+				fputs(" -> ", stdout);
+				cmd_print_safe(stdout, f->symlink);
+			}
+			putchar('\n');
+		}
+		metainfo_clear(&m);
+	}
+	r = cmd_flush_stdout(cmd);
+	return rc != EXIT_OK ? rc : r;
 }
 
 /* Runs every torrent that loaded until all are done; the exit code. */
@@ -856,6 +1087,15 @@ dl_load(struct dl *d, const struct dl_src *srcs)
 			    "magnet:?xt=urn:btih:%s", hex);
 			for (k = 0; k < it->mg.nwarnings; k++)
 				cmd_warn("magnet: %s", it->mg.warnings[k]);
+			/* BEP 53 so= (0-based, as the engine takes them) */
+			it->so.v = xreallocarray(NULL, it->mg.nselect + 1,
+			    sizeof(*it->so.v));
+			for (k = 0; k < it->mg.nselect; k++)
+				it->so.v[k] = (struct torrent_range){
+					.first = it->mg.select[k].first,
+					.last = it->mg.select[k].last,
+				};
+			it->so.n = it->mg.nselect;
 			/* The magnet's trackers, then --tracker ones. */
 			it->trackers = xreallocarray(NULL, it->mg.ntrackers +
 			    d->ntrackers + 1, sizeof(*it->trackers));
@@ -904,7 +1144,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		OPT_DHT_BOOTSTRAP, OPT_NO_CHOKING, OPT_NO_OPTIMISTIC,
 		OPT_NO_ANTI_SNUB, OPT_UPLOAD_SLOTS, OPT_SUPER_SEED,
 		OPT_MAX_DOWN, OPT_MAX_UP, OPT_SEED_RATIO, OPT_SEED_TIME,
-		OPT_SEED_IDLE, OPT_RECHECK,
+		OPT_SEED_IDLE, OPT_RECHECK, OPT_SELECT_FILE, OPT_EXCLUDE,
+		OPT_PRIO_HIGH, OPT_PRIO_LOW, OPT_SEQUENTIAL, OPT_PREALLOCATE,
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -912,6 +1153,13 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		{ "input-file", required_argument, NULL, 'i' },
 		{ "metadata-only", no_argument, NULL, OPT_METADATA_ONLY },
 		{ "recheck", no_argument, NULL, OPT_RECHECK },
+		{ "show-files", no_argument, NULL, 'S' },
+		{ "select-file", required_argument, NULL, OPT_SELECT_FILE },
+		{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+		{ "priority-high", required_argument, NULL, OPT_PRIO_HIGH },
+		{ "priority-low", required_argument, NULL, OPT_PRIO_LOW },
+		{ "sequential", no_argument, NULL, OPT_SEQUENTIAL },
+		{ "preallocate", no_argument, NULL, OPT_PREALLOCATE },
 		{ "no-pex", no_argument, NULL, OPT_NO_PEX },
 		{ "dht", no_argument, NULL, 'd' },
 		{ "no-dht", no_argument, NULL, OPT_NO_DHT },
@@ -970,14 +1218,15 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	size_t			 nsrcs = 0, nmagnets = 0, nstdin = 0;
 	char			**trackers = NULL;
 	char			**boot = NULL, *state_dir = NULL;
-	size_t			 i;
+	char			**exclude = NULL;
+	size_t			 nexclude = 0, i;
 	uint64_t		 v;
 	double			 x;
-	bool			 quiet = false;
+	bool			 quiet = false, show_files = false;
 	int			 c, verbose = 0, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:m:i:p:dreqvhcOab", longopts,
+	while ((c = getopt_long(argc, argv, ":o:m:i:p:dreqvhcOabS", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -1000,6 +1249,45 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			break;
 		case OPT_RECHECK:
 			to.recheck = true;
+			break;
+		case 'S':
+			show_files = true;
+			break;
+		case OPT_SELECT_FILE:
+			if ((rc = dl_parse_files(cmd, "--select-file", optarg,
+			    &d.select)) != EXIT_OK)
+				goto out;
+			break;
+		case OPT_PRIO_HIGH:
+			if ((rc = dl_parse_files(cmd, "--priority-high",
+			    optarg, &d.high)) != EXIT_OK)
+				goto out;
+			break;
+		case OPT_PRIO_LOW:
+			if ((rc = dl_parse_files(cmd, "--priority-low", optarg,
+			    &d.low)) != EXIT_OK)
+				goto out;
+			break;
+		case OPT_EXCLUDE:
+			if (*optarg == '\0') {
+				rc = cmd_usage_error(cmd, "--exclude needs a "
+				    "pattern (e.g. '*.nfo')");
+				goto out;
+			}
+			if (nexclude == DL_MAX_EXCLUDE) {
+				rc = cmd_usage_error(cmd, "more than %u "
+				    "--exclude options", DL_MAX_EXCLUDE);
+				goto out;
+			}
+			exclude = xreallocarray(exclude, nexclude + 1,
+			    sizeof(*exclude));
+			exclude[nexclude++] = optarg;
+			break;
+		case OPT_SEQUENTIAL:
+			to.sequential = true;
+			break;
+		case OPT_PREALLOCATE:
+			to.preallocate = true;
 			break;
 		case OPT_NO_PEX:
 			to.pex = false;
@@ -1201,6 +1489,25 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		rc = cmd_usage_error(cmd, "standard input (-) given twice");
 		goto out;
 	}
+	if (show_files) {
+		if (nmagnets > 0) {
+			rc = cmd_usage_error(cmd, "--show-files needs a "
+			    ".torrent: a magnet's file list comes with its "
+			    "metadata (fetch it with --metadata-only, then "
+			    "--show-files DIR/NAME.torrent)");
+			goto out;
+		}
+		rc = dl_show_files(cmd, srcs, nsrcs);
+		goto out;
+	}
+	if (seed_cmd && (d.high.n > 0 || d.low.n > 0 || to.sequential ||
+	    to.preallocate)) {
+		rc = cmd_usage_error(cmd, "seed downloads nothing: %s is for "
+		    "downloads", d.high.n > 0 ? "--priority-high" : d.low.n > 0 ?
+		    "--priority-low" : to.sequential ? "--sequential" :
+		    "--preallocate");
+		goto out;
+	}
 	if (d.metadata_only && nmagnets < nsrcs) {
 		rc = cmd_usage_error(cmd, "--metadata-only needs a magnet "
 		    "(-m)%s", nmagnets > 0 ? ", and magnets only" : "");
@@ -1232,6 +1539,14 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	d.ntrackers = ntrackers;
 	to.trackers = trackers;
 	to.ntrackers = ntrackers;
+	to.select = d.select.v;
+	to.nselect = d.select.n;
+	to.exclude = exclude;
+	to.nexclude = nexclude;
+	to.high = d.high.v;
+	to.nhigh = d.high.n;
+	to.low = d.low.v;
+	to.nlow = d.low.n;
 	d.items = xcalloc(nsrcs, sizeof(*d.items));
 	d.nitems = nsrcs;
 	if ((i = dl_load(&d, srcs)) == 0) {
@@ -1266,6 +1581,7 @@ out:
 		metainfo_clear(&d.items[i].m);
 		magnet_clear(&d.items[i].mg);
 		free(d.items[i].trackers);
+		free(d.items[i].so.v);
 	}
 	free(d.items);
 	for (i = 0; i < nsrcs; i++)
@@ -1274,6 +1590,10 @@ out:
 	free(peers);
 	free(trackers);
 	free(boot);
+	free(exclude);
+	free(d.select.v);
+	free(d.high.v);
+	free(d.low.v);
 	free(state_dir);
 	return rc;
 }

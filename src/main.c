@@ -13,8 +13,8 @@ static const struct command {
 	int		(*run)(int, char **);
 	const char	*summary;
 } commands[] = {
-	{ "download", cmd_download, "download a torrent (or: gtorrent "
-	    "FILE.torrent)" },
+	{ "download", cmd_download, "download torrents (or: gtorrent "
+	    "FILE.torrent...)" },
 	{ "seed", cmd_seed, "seed data already on disk until Ctrl-C" },
 	{ "create", cmd_create, "make a .torrent from a file or folder" },
 	{ "info", cmd_info, "show what a .torrent holds" },
@@ -31,7 +31,7 @@ usage(FILE *f)
 
 	fprintf(f,
 	    "usage: gtorrent COMMAND [OPTIONS] ARGS...\n"
-	    "       gtorrent [OPTIONS] FILE.torrent  (same as 'download')\n"
+	    "       gtorrent [OPTIONS] FILE.torrent...  (same as 'download')\n"
 	    "       gtorrent [OPTIONS] -m 'magnet:?xt=urn:btih:...'\n"
 	    "       gtorrent --help | --version\n"
 	    "\n"
