@@ -124,6 +124,15 @@ struct net_limit {
 	struct reactor_timer	*timer[2];	/* a quantum is back */
 	uint64_t		 bytes[2];	/* charged so far */
 	bool			 dead;		/* freed from the loop */
+	/*
+	 * The global bucket's tokens are shared equally between the torrents
+	 * (the limits set with net_conn_limit) whose connections wait for
+	 * them, then between each torrent's connections: ngroups is on the
+	 * global limit, inglobal and snap on the torrents'.
+	 */
+	uint32_t		 ngroups[2];	/* torrents waiting here */
+	uint32_t		 inglobal[2];	/* its conns waiting globally */
+	uint32_t		 snap[2];	/* ... when the tokens came */
 };
 
 struct net {
@@ -170,6 +179,20 @@ sock_tune(int fd)
 
 /* ---- rate limits --------------------------------------------------------- */
 
+/* c joins (delta 1) or leaves (-1) the waiters of l, by its torrent. */
+static void
+limit_group(struct conn *c, struct net_limit *l, enum net_dir d, int delta)
+{
+	struct net_limit	*g = c->lim[1];
+
+	if (l != l->net->global || g == NULL)
+		return;
+	if (delta > 0 && g->inglobal[d]++ == 0)
+		l->ngroups[d]++;
+	else if (delta < 0 && --g->inglobal[d] == 0)
+		l->ngroups[d]--;
+}
+
 static void
 limit_unqueue(struct conn *c, enum net_dir d)
 {
@@ -177,6 +200,7 @@ limit_unqueue(struct conn *c, enum net_dir d)
 
 	if (l == NULL)
 		return;
+	limit_group(c, l, d, -1);
 	TAILQ_REMOVE(&l->wait[d], c, wait_entry[d]);
 	l->nwait[d]--;
 	c->waiting[d] = NULL;
@@ -205,6 +229,7 @@ conn_throttle(struct conn *c, enum net_dir d, struct net_limit *l,
 	c->waiting[d] = l;
 	TAILQ_INSERT_TAIL(&l->wait[d], c, wait_entry[d]);
 	l->nwait[d]++;
+	limit_group(c, l, d, 1);
 	limit_arm(l, d, now);
 }
 
@@ -254,7 +279,9 @@ conn_charge(struct conn *c, enum net_dir d, size_t n)
 /*
  * l's timer: once a quantum is back, the waiting connections get equal
  * shares of the tokens, in queue order (those that use theirs up and have
- * more go to the back).
+ * more go to the back).  On the global bucket the shares are equal per
+ * torrent first (connections not yet with a torrent count as one more),
+ * so a torrent with many connections does not crowd out one with few.
  */
 static void
 limit_wake(struct net_limit *l, enum net_dir d)
@@ -262,7 +289,8 @@ limit_wake(struct net_limit *l, enum net_dir d)
 	struct ratelimit	*b = &l->b[d];
 	struct conn		*c;
 	uint64_t		 now = reactor_now_ms(l->net->r), w, avail;
-	size_t			 i, n = l->nwait[d];
+	uint64_t		 total, share;
+	size_t			 i, n = l->nwait[d], loose = 0, groups;
 
 	if (l->dead || n == 0)
 		return;
@@ -270,14 +298,27 @@ limit_wake(struct net_limit *l, enum net_dir d)
 		reactor_timer_at(l->timer[d], now + w);	/* others spent */
 		return;
 	}
+	TAILQ_FOREACH(c, &l->wait[d], wait_entry[d]) {
+		if (c->lim[1] != NULL && l == l->net->global)
+			c->lim[1]->snap[d] = c->lim[1]->inglobal[d];
+		else
+			loose++;
+	}
+	groups = l->ngroups[d] + (loose > 0);
+	total = ratelimit_avail(b, now);
 	for (i = 0; i < n && !l->dead; i++) {
 		if ((c = TAILQ_FIRST(&l->wait[d])) == NULL)
 			break;
 		if ((avail = ratelimit_avail(b, now)) == 0)
 			break;
+		if (avail == UINT64_MAX)
+			share = UINT64_MAX;
+		else
+			share = total / groups / (c->lim[1] != NULL &&
+			    l == l->net->global ? c->lim[1]->snap[d] : loose);
 		limit_unqueue(c, d);
-		conn_resume(c, d, l, avail == UINT64_MAX ? UINT64_MAX :
-		    MAX(avail / (n - i), 1));
+		conn_resume(c, d, l, share == UINT64_MAX ? UINT64_MAX :
+		    MAX(MIN(share, avail), 1));
 	}
 	if (!l->dead)
 		limit_arm(l, d, now);
@@ -336,9 +377,17 @@ net_limit_free(struct net_limit *l)
 	reactor_timer_cancel(l->timer[NET_DOWN]);
 	reactor_timer_cancel(l->timer[NET_UP]);
 	TAILQ_FOREACH(c, &n->conns, entry)
-		for (i = 0; i < 2; i++)
-			if (c->lim[i] == l)
-				c->lim[i] = NULL;
+		for (i = 0; i < 2; i++) {
+			if (c->lim[i] != l)
+				continue;
+			if (i == 1) {	/* waiting globally: no torrent now */
+				limit_group(c, c->waiting[NET_DOWN] != NULL ?
+				    c->waiting[NET_DOWN] : l, NET_DOWN, -1);
+				limit_group(c, c->waiting[NET_UP] != NULL ?
+				    c->waiting[NET_UP] : l, NET_UP, -1);
+			}
+			c->lim[i] = NULL;
+		}
 	/* Its waiters go back to their events (the others may stop them). */
 	while ((c = TAILQ_FIRST(&l->wait[NET_DOWN])) != NULL) {
 		limit_unqueue(c, NET_DOWN);
@@ -386,6 +435,9 @@ net_conn_limit(struct conn *c, struct net_limit *l)
 
 	assert(c->lim[1] == NULL && !l->dead);
 	c->lim[1] = l;
+	for (d = NET_DOWN; d <= NET_UP; d++)
+		if (c->waiting[d] != NULL)
+			limit_group(c, c->waiting[d], d, 1);
 	/* what went before (an inbound handshake) is l's too */
 	for (d = NET_DOWN; d <= NET_UP; d++) {
 		ratelimit_spend(&l->b[d], c->bytes[d]);

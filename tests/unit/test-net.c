@@ -331,7 +331,7 @@ Test(net, pinned_buffer_is_never_reused, .signal = SIGABRT)
 
 /* ---- rate limits: real sockets, a client thread per connection ----------- */
 
-#define LIM_CONNS	3
+#define LIM_CONNS	4
 #define LIM_BIN_MS	100		/* client-side histogram bins */
 #define LIM_BINS	60
 #define LIM_RUN_MS	3300		/* the reactor runs this long */
@@ -350,9 +350,12 @@ struct lowner {
 	struct reactor		*r;
 	struct net		*n;
 	struct net_limit	*lim;		/* NULL: only the global one */
+	struct net_limit	*lim2;		/* the last connection's, if
+						   set: another torrent */
 	struct bitfield		 have;
 	struct lconn		 conns[LIM_CONNS];
 	int			 nconns;
+	int			 split;		/* the lim2 connection (from 1) */
 	struct reactor_timer	*stop;
 	struct reactor_timer	*sample;
 	uint64_t		 t_start, t_from, t_to;
@@ -414,7 +417,9 @@ l_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
 	memcpy(ours.peer_id, "-GQ0100-testtesttest", 20);
 	wire_encode_handshake(raw, &ours);
 	(void)buf_append(peer_out(lc->p), raw, sizeof(raw));
-	if (o->lim != NULL)
+	if (o->lim2 != NULL && o->nconns == o->split)
+		net_conn_limit(c, o->lim2);
+	else if (o->lim != NULL)
 		net_conn_limit(c, o->lim);
 	net_attach(c, lc->p, &lconn_hooks, lc);
 	return GT_OK;
@@ -473,6 +478,7 @@ lowner_clear(struct lowner *o)
 	reactor_timer_free(o->stop);
 	reactor_timer_free(o->sample);
 	net_limit_free(o->lim);
+	net_limit_free(o->lim2);
 	net_free(o->n);
 	reactor_free(o->r);
 	bitfield_clear(&o->have);
@@ -666,6 +672,38 @@ Test(net, both_limits_apply_and_shares_are_fair)
 	lowner_init(&o, 0, 8u << 20, 0, 2u << 20, &port);
 	(void)lrun(&o, port, cl, 1, false);
 	near(lclient_rate(&cl[0]), 2u << 20, 5);
+	lowner_clear(&o);
+}
+
+/*
+ * The global bucket is shared per torrent first: one torrent with three
+ * connections and one with one get half each, not 3/4 and 1/4.
+ */
+Test(net, global_limit_shared_fairly_between_torrents)
+{
+	struct lowner	o;
+	struct lclient	cl[4];
+	double		r[4], sum;
+	uint16_t	port;
+	int		i, alone = -1;
+
+	lowner_init(&o, 0, 4u << 20, 0, 0, &port);
+	o.lim = net_limit_new(o.n, 0, 0);	/* torrents without limits */
+	o.lim2 = net_limit_new(o.n, 0, 0);
+	o.split = 4;
+	(void)lrun(&o, port, cl, 4, false);
+	for (sum = 0, i = 0; i < 4; i++)
+		sum += r[i] = lclient_rate(&cl[i]);
+	near(sum, 4u << 20, 5);
+	/* which client the fourth accepted connection served: the one
+	   with the most bytes (it had a whole torrent's share) */
+	for (i = 0; i < 4; i++)
+		if (alone == -1 || r[i] > r[alone])
+			alone = i;
+	near(r[alone], 2u << 20, 15);
+	for (i = 0; i < 4; i++)
+		if (i != alone)
+			near(r[i], (2u << 20) / 3.0, 20);
 	lowner_clear(&o);
 }
 
