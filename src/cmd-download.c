@@ -118,7 +118,12 @@ download_usage(FILE *f, bool seed)
 		    "\n"
 		    "Verifies the data of each FILE.torrent under DIR and\n"
 		    "seeds the complete pieces until Ctrl-C (or a seeding\n"
-		    "limit), all in one session.\n");
+		    "limit), all in one session.  Data downloaded with\n"
+		    "--select-file or --exclude is seeded whole with the\n"
+		    "same options (what it shares with the files left out\n"
+		    "is in the part file); the download-only options\n"
+		    "(--priority-*, --sequential, --preallocate) are\n"
+		    "refused.\n");
 	else
 		fprintf(f,
 		    "usage: gtorrent [download] [OPTIONS] SOURCE...\n"

@@ -214,7 +214,7 @@ def test_partial_gtorrent_seed_serves_libtorrent(net, monkeypatch, tmp_path,
     check_done(g, m, g.wait(GT_TIMEOUT), {2, 4})
     s.close()                           # only gtorrent has the data now
     port = peers.free_port()
-    sg = gt_proc(net, monkeypatch, tmp_path, "gt", "seed", "-v",
+    sg = gt_proc(net, monkeypatch, tmp_path, "gt", "seed", "-vv",
                  "--select-file", "2,4", "-p", port, "--no-tracker", "-o",
                  out, m.torrent, tag="seed")
     assert peers.wait_listening(port, 20, sg.alive), why(sg)
@@ -236,8 +236,9 @@ def lt_partial_leech(net, m, tmp_path, port, idx, timeout=30):
     le = net.lt_peer(m.meta.without_trackers(), lt_out, seeder=False)
     le.h.prioritize_files([4 if i + 1 in idx else 0
                            for i in range(len(FILES))])
-    assert le.connect_until_peer(port, 20), \
-        "libtorrent never got connected to gtorrent on %d" % port
+    # (not connect_until_peer: libtorrent may finish within one poll and
+    # then drops gtorrent at once, an upload-only peer, each time)
+    le.connect(port)
     end = time.monotonic() + timeout
     redial = time.monotonic() + 1
     while True:
