@@ -160,7 +160,12 @@ storage_park(struct storage *s, bool write, char *err)
 		if (f->pad || f->length == 0 || f->symlink != NULL ||
 		    s->v.ops->stat(s->v.ctx, i, &size, &mtime) != GT_ENOENT)
 			continue;
-		if (f->skip) {
+		/*
+		 * Skipped, or only read (`gtorrent seed` without the
+		 * selection that left it out): its bytes are in the part
+		 * file, if anywhere.
+		 */
+		if (f->skip || (!write && part)) {
 			s->files[i].parked = true;
 			nparked++;
 			continue;

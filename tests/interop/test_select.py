@@ -270,10 +270,6 @@ def lt_partial_leech(net, m, tmp_path, port, idx, timeout=30):
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(reason="engine: `gtorrent seed` without the selection "
-                   "claims the pieces whose other bytes are parked in the "
-                   "part file (from the resume record) but cannot read them",
-                   strict=False)
 def test_seed_without_selection_after_partial(net, monkeypatch, tmp_path,
                                               rng):
     """After a --select-file 2,4 download, `gtorrent seed` with no

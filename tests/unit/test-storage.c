@@ -270,6 +270,16 @@ Test(storage, skipped_file_parked_then_moved_back)
 	cr_assert(exists("sel/.gtorrent.parts"));
 	storage_free(s);
 
+	/* only read (a seed without the selection): b is parked still */
+	f[1].skip = false;
+	s = open_ok("sel", f, nitems(f), 64, 0);
+	cr_assert(storage_parked(s, 1));
+	memset(got, 0, sizeof(got));
+	cr_assert_eq(storage_read_at(s, 0, got, sizeof(got)), GT_OK);
+	cr_assert_arr_eq(got, data, sizeof(data));
+	cr_assert(!exists("sel/t/b"));
+	storage_free(s);
+
 	/* b wanted now: it gets its bytes back, the part file goes */
 	f[1].skip = false;
 	s = open_ok("sel", f, nitems(f), 64, STORAGE_WRITE);
