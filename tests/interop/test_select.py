@@ -126,9 +126,10 @@ def gt_proc(net, monkeypatch, tmp_path, state, *args, tag=None):
 
 def resume_have(tmp_path, state, ih):
     """The verified pieces of the state folder's resume record."""
-    p = tmp_path / ("state-" + state) / "gtorrent" / "resume" / (
-        ih.hex() + ".resume")
-    rec = helpers.bdecode(p.read_bytes())[0]
+    d = tmp_path / ("state-" + state) / "gtorrent" / "resume"
+    found = sorted(d.glob(ih.hex() + "-*.resume"))   # HEX-KEY.resume
+    assert len(found) == 1, found
+    rec = helpers.bdecode(found[0].read_bytes())[0]
     bits = rec[b"have"]
     return {i for i in range(rec[b"pieces"])
             if bits[i // 8] & (0x80 >> (i % 8))}
