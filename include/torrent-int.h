@@ -201,7 +201,7 @@ void		torrent_got_metadata(struct torrent *);
 enum gt_err	torrent_wq_flush(struct torrent *);
 uint32_t	torrent_prog_piece(const struct prog *);
 /* A disk problem (what it was doing, or what happened): the torrent ends. */
-void		torrent_fail(struct torrent *, enum gt_err, const char *what);
+void		torrent_fatal(struct torrent *, enum gt_err, const char *what);
 
 /* torrent-files.c: which files are wanted, each piece's priority */
 void		torrent_files_choose(struct torrent *);

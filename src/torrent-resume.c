@@ -478,7 +478,7 @@ torrent_resume_save(struct torrent *t, bool final)
 		resume_clear(&r);
 		snprintf(err, sizeof(err), "%s was deleted (a restart "
 		    "downloads it again)", gone);
-		torrent_fail(t, GT_ENOENT, err);
+		torrent_fatal(t, GT_ENOENT, err);
 		return;
 	}
 	buf_init(&b, RESUME_MAX_BYTES);

@@ -67,7 +67,6 @@ struct prog {
 	struct prog		*free_next;
 };
 
-static void	torrent_fatal(struct torrent *, enum gt_err, const char *);
 static void	torrent_refill_soon(struct torrent *);
 static void	torrent_rearm(struct torrent *);
 static void	hash_run(struct torrent *);
@@ -381,8 +380,8 @@ prog_contrib(struct prog *pr, const struct tconn *tc)
  * one gathered write: a pwritev per run instead of a pwrite per block, and
  * bigger page-cache folios for the kernel to fill.
  */
-static enum gt_err
-wq_flush(struct torrent *t)
+enum gt_err
+torrent_wq_flush(struct torrent *t)
 {
 	struct iovec	iov[TORRENT_WQ_MAX];
 	struct wq_block	b, *q = t->wq;
@@ -415,32 +414,20 @@ wq_flush(struct torrent *t)
 	return e;
 }
 
-enum gt_err
-torrent_wq_flush(struct torrent *t)
-{
-	return wq_flush(t);
-}
-
 uint32_t
 torrent_prog_piece(const struct prog *pr)
 {
 	return pr->piece;
 }
 
-void
-torrent_fail(struct torrent *t, enum gt_err e, const char *what)
-{
-	torrent_fatal(t, e, what);
-}
-
-/* data stays where it is (pinned) until the next wq_flush. */
+/* data stays where it is (pinned) until the next torrent_wq_flush. */
 static enum gt_err
 wq_add(struct torrent *t, struct tconn *tc, const struct block_req *r,
     const uint8_t *data)
 {
 	enum gt_err	e;
 
-	if (t->nwq == TORRENT_WQ_MAX && (e = wq_flush(t)) != GT_OK)
+	if (t->nwq == TORRENT_WQ_MAX && (e = torrent_wq_flush(t)) != GT_OK)
 		return e;
 	net_pin(tc->c);
 	t->wq[t->nwq++] = (struct wq_block){
@@ -462,7 +449,7 @@ prog_catch_up(struct torrent *t, struct prog *pr, uint32_t piece,
 
 	while (pr->next < size && picker_block_received(t->pk, piece,
 	    pr->next / WIRE_BLOCK)) {
-		if ((e = wq_flush(t)) != GT_OK)
+		if ((e = torrent_wq_flush(t)) != GT_OK)
 			return e;
 		len = MIN(WIRE_BLOCK, size - pr->next);
 		if ((e = storage_read(t->st, piece, pr->next, t->scratch,
@@ -672,7 +659,7 @@ piece_done(struct torrent *t, uint32_t piece, struct prog *pr)
 	uint32_t	size = metainfo_piece_size(t->m, piece);
 	enum gt_err	e;
 
-	if (wq_flush(t) != GT_OK)
+	if (torrent_wq_flush(t) != GT_OK)
 		return;
 	if (pr->next != size) {
 		/* Cannot happen (every block chains in); hash it whole. */
@@ -709,7 +696,7 @@ hash_run(struct torrent *t)
 	reactor_timer_cancel(t->hash_timer);
 	if (n == 0 || t->fatal)
 		return;
-	if (wq_flush(t) != GT_OK)
+	if (torrent_wq_flush(t) != GT_OK)
 		return;
 	memcpy(pieces, t->hq, n * sizeof(*pieces));
 	t->nhq = 0;
@@ -851,7 +838,7 @@ tc_after_input(void *ctx)
 	struct tconn	*tc = ctx;
 	struct torrent	*t = tc->t;
 
-	if (wq_flush(t) != GT_OK)
+	if (torrent_wq_flush(t) != GT_OK)
 		return;
 	if (!tc_live(tc))
 		return;
@@ -957,7 +944,7 @@ tc_closed(void *ctx)
 	struct tconn	*tc = ctx;
 	struct torrent	*t = tc->t;
 
-	(void)wq_flush(t);	/* tc's receive buffer may hold blocks */
+	(void)torrent_wq_flush(t);	/* tc's receive buffer may hold blocks */
 	peer_abandon_all(tc->p);
 	if (t->pk != NULL)
 		picker_peer_remove(t->pk, peer_has(tc->p));
@@ -1199,7 +1186,7 @@ an_peers(void *arg, const struct netaddr *a, size_t n)
 
 /* ---- life cycle ---------------------------------------------------------- */
 
-static void
+void
 torrent_fatal(struct torrent *t, enum gt_err e, const char *what)
 {
 	if (t->fatal)
