@@ -69,6 +69,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "interop"))
 
 import peers    # noqa: E402
+from bench_download import loadavg, proc_cpu  # noqa: E402
 
 LOOPBACK = peers.LOOPBACK
 KIB = 1024
@@ -84,26 +85,7 @@ def say(*a):
     print("bench-many:", *a, flush=True)
 
 
-def loadavg():
-    try:
-        with open("/proc/loadavg") as f:
-            return f.read().split()[0]
-    except OSError:
-        return "?"
-
-
 # --- /proc ------------------------------------------------------------------
-
-def proc_cpu(pid):
-    """User + system seconds of a live process, from /proc/PID/stat."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            s = f.read()
-    except OSError:
-        return None
-    fields = s[s.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 
 def proc_status(pid):
     """{field: int} of /proc/PID/status (kB fields in KiB), {} if gone."""
