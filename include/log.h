@@ -3,6 +3,7 @@
 #define GT_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util.h"
 
@@ -20,6 +21,18 @@ void	log_set_level(enum log_level);
 /* Sends messages to path (appending) instead of stderr; -1 on failure. */
 int	log_open(const char *path);
 void	log_close(void);
+/*
+ * Every line for stderr (log_write's, log_print's) goes to fn instead, whole
+ * (prefix and newline included), from any thread, under the log's lock:
+ * the status line clears itself around it, the full-screen view keeps it.
+ * NULL: stderr again.  A file from log_open still takes precedence.
+ */
+void	log_set_sink(void (*fn)(void *arg, const char *line, size_t len),
+	    void *arg);
+/* A whole line, newline included, to the sink (or stderr) as it is. */
+void	log_print(const char *line);
+/* Runs fn(arg) under the log's lock: no line is written meanwhile. */
+void	log_locked(void (*fn)(void *), void *arg);
 void	log_write(enum log_level, const char *, ...) GT_PRINTF(2, 3);
 /* One line about an object: "[obj] message" (a peer, a connection). */
 void	log_obj(enum log_level, const char *obj, const char *, ...)

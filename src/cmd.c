@@ -25,14 +25,16 @@ static void
 cmd_vmessage(const char *prefix, const char *fmt, va_list ap,
     const char *tail)
 {
-	char	*msg, *safe;
+	char	*msg, *safe, *line;
 
 	if (vasprintf(&msg, fmt, ap) == -1) {
 		fprintf(stderr, "%s(out of memory)%s\n", prefix, tail);
 		return;
 	}
 	safe = text_escape(msg, TEXT_TERM);
-	fprintf(stderr, "%s%s%s\n", prefix, safe, tail);
+	line = xasprintf("%s%s%s\n", prefix, safe, tail);
+	log_print(line);		/* around the status line */
+	free(line);
 	free(safe);
 	free(msg);
 }

@@ -13,6 +13,8 @@
 enum log_level		 log_level_max = LOG_WARN;
 static FILE		*log_file;	/* guarded by log_lock */
 static pthread_mutex_t	 log_lock = PTHREAD_MUTEX_INITIALIZER;
+static void		(*log_sink)(void *, const char *, size_t);
+static void		*log_sink_arg;	/* both guarded by log_lock */
 
 static const char *const log_level_names[] = {
 	[LOG_ERROR] = "error", [LOG_WARN] = "warning", [LOG_INFO] = "info",
@@ -66,6 +68,40 @@ log_put(int fd, const char *p, size_t n)
 	}
 }
 
+void
+log_set_sink(void (*fn)(void *arg, const char *line, size_t len), void *arg)
+{
+	pthread_mutex_lock(&log_lock);
+	log_sink = fn;
+	log_sink_arg = arg;
+	pthread_mutex_unlock(&log_lock);
+}
+
+void
+log_locked(void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&log_lock);
+	fn(arg);
+	pthread_mutex_unlock(&log_lock);
+}
+
+void
+log_print(const char *line)
+{
+	size_t	n = strlen(line);
+	int	saved = errno;
+
+	pthread_mutex_lock(&log_lock);
+	if (log_file != NULL)
+		log_put(fileno(log_file), line, n);
+	else if (log_sink != NULL)
+		log_sink(log_sink_arg, line, n);
+	else
+		log_put(STDERR_FILENO, line, n);
+	pthread_mutex_unlock(&log_lock);
+	errno = saved;
+}
+
 /*
  * Names and tracker messages come from afar: text_escape shows them.  The
  * whole line, prefix and newline included, is formatted first and goes out
@@ -89,10 +125,7 @@ log_write(enum log_level lvl, const char *fmt, ...)
 	}
 	safe = text_escape(msg, TEXT_TERM);
 	line = xasprintf("gtorrent: %s: %s\n", log_level_names[lvl], safe);
-	pthread_mutex_lock(&log_lock);
-	log_put(log_file != NULL ? fileno(log_file) : STDERR_FILENO, line,
-	    strlen(line));
-	pthread_mutex_unlock(&log_lock);
+	log_print(line);
 	free(line);
 	free(safe);
 	free(msg);

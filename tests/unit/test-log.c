@@ -143,3 +143,43 @@ Test(log, long_lines_whole_and_levels_filtered)
 	free(big);
 	free(p);
 }
+
+struct sink_seen {
+	char	text[256];
+	size_t	lines;
+};
+
+static void
+sink_keep(void *arg, const char *line, size_t len)
+{
+	struct sink_seen	*s = arg;
+	size_t			 have = strlen(s->text);
+
+	if (have + len < sizeof(s->text))
+		memcpy(s->text + have, line, len + 1);
+	s->lines++;
+}
+
+static void
+sink_locked(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+/* A sink takes every line whole, log_print's as given; NULL: stderr again. */
+Test(log, sink_takes_whole_lines)
+{
+	struct sink_seen	 s = { .text = "" };
+	int			 ran = 0;
+
+	log_set_level(LOG_WARN);
+	log_set_sink(sink_keep, &s);
+	log_warn("a %s", "b\033c");
+	log_print("raw line\n");
+	log_info("dropped");
+	log_locked(sink_locked, &ran);
+	log_set_sink(NULL, NULL);
+	cr_assert_eq(s.lines, 2);
+	cr_assert_str_eq(s.text, "gtorrent: warning: a b?c\nraw line\n");
+	cr_assert_eq(ran, 1);
+}
