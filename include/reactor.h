@@ -7,6 +7,7 @@
 
 struct event_base;
 struct reactor;
+struct reactor_fd;
 struct reactor_timer;
 
 struct reactor	*reactor_new(void);
@@ -43,5 +44,13 @@ bool		 reactor_timer_pending(const struct reactor_timer *);
 /* cb(arg, signo) from the loop for SIGINT/SIGTERM/... */
 int		 reactor_on_signal(struct reactor *, int signo,
 		    void (*cb)(void *, int), void *arg);
+
+/*
+ * cb(arg) from the loop each time fd is readable, until freed (the fd is
+ * the caller's: never closed here).  NULL if libevent refused the fd.
+ */
+struct reactor_fd *reactor_fd_new(struct reactor *, int fd,
+		    void (*cb)(void *), void *arg);
+void		 reactor_fd_free(struct reactor_fd *);
 
 #endif /* GT_REACTOR_H */

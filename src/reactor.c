@@ -306,6 +306,56 @@ reactor_timer_pending(const struct reactor_timer *t)
 	return t != NULL && evtimer_pending(t->ev, NULL);
 }
 
+/* ---- readable fds ---------------------------------------------------- */
+
+struct reactor_fd {
+	struct event	*ev;
+	void		(*cb)(void *);
+	void		*arg;
+};
+
+static void
+fd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct reactor_fd	*f = arg;
+
+	(void)fd;
+	(void)what;
+	f->cb(f->arg);			/* may free f */
+}
+
+struct reactor_fd *
+reactor_fd_new(struct reactor *r, int fd, void (*cb)(void *), void *arg)
+{
+	struct reactor_fd	*f;
+
+	assert(cb != NULL);
+	if (fd < 0) {
+		log_warn("%s: no fd to watch", __func__);
+		return NULL;
+	}
+	f = xmalloc(sizeof(*f));
+	*f = (struct reactor_fd){ .cb = cb, .arg = arg };
+	f->ev = event_new(r->base, fd, EV_READ | EV_PERSIST, fd_cb, f);
+	if (f->ev == NULL || event_add(f->ev, NULL) != 0) {
+		log_warn("%s: cannot watch fd %d", __func__, fd);
+		if (f->ev != NULL)
+			event_free(f->ev);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void
+reactor_fd_free(struct reactor_fd *f)
+{
+	if (f == NULL)
+		return;
+	event_free(f->ev);
+	free(f);
+}
+
 /* ---- signals ---------------------------------------------------------- */
 
 static void

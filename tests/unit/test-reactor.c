@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -400,4 +401,73 @@ Test(reactor, clock_accessors)
 	w = reactor_wall_s();
 	cr_assert(w > 1700000000, "%lld", (long long)w);	/* 2023 on */
 	cr_assert(w < 4102444800LL, "%lld", (long long)w);	/* 2100 */
+}
+
+struct fd_seen {
+	int			 fd;
+	int			 calls;
+	char			 got[8];
+	size_t			 n;
+	struct reactor_fd	*w;
+};
+
+static void
+fd_read_cb(void *arg)
+{
+	struct fd_seen	*s = arg;
+	ssize_t		 k;
+
+	s->calls++;
+	k = read(s->fd, s->got + s->n, sizeof(s->got) - s->n);
+	if (k > 0)
+		s->n += (size_t)k;
+	if (s->n == 3) {
+		reactor_fd_free(s->w);	/* from its own callback */
+		s->w = NULL;
+		reactor_stop(r);
+	}
+}
+
+static void
+write_cb(void *arg)
+{
+	int	*fd = arg;
+
+	cr_assert_eq(write(*fd, "bc", 2), 2);
+}
+
+Test(reactor, fd_readable_calls_back_until_freed)
+{
+	struct reactor_timer	*t = reactor_timer_new(r, write_cb, NULL);
+	struct fd_seen		 s = { 0 };
+	int			 p[2];
+	uint64_t		 took;
+
+	cr_assert_eq(pipe(p), 0);
+	s.fd = p[0];
+	cr_assert_not_null(s.w = reactor_fd_new(r, p[0], fd_read_cb, &s));
+	cr_assert_eq(write(p[1], "a", 1), 1);	/* before the loop runs */
+	reactor_timer_free(t);
+	t = reactor_timer_new(r, write_cb, &p[1]);
+	reactor_timer_in(t, 30);		/* and from inside it */
+	took = run_for(2000);
+	cr_assert_eq(s.n, 3);
+	cr_assert_eq(memcmp(s.got, "abc", 3), 0);
+	cr_assert_eq(s.calls, 2);
+	cr_assert_lt(took, 1000);
+	cr_assert_null(s.w);
+	/* Freed: more bytes call nothing. */
+	cr_assert_eq(write(p[1], "d", 1), 1);
+	run_for(50);
+	cr_assert_eq(s.calls, 2);
+	reactor_timer_free(t);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(reactor, fd_bad_refused)
+{
+	log_set_level(LOG_ERROR);
+	cr_assert_null(reactor_fd_new(r, -1, fd_read_cb, NULL));
+	reactor_fd_free(NULL);
 }
