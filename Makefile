@@ -23,6 +23,7 @@ ALL_CFLAGS	 = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -MMD -MP \
 		   -fno-sanitize-recover=all)
 ALL_LDFLAGS	 = $(LDFLAGS) $(if $(SAN),-fsanitize=$(SAN))
 LIBS		 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LIBS		+= $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm
 
 BIN		:= $(if $(filter build,$(BUILD)),gtorrent,$(BUILD)/gtorrent)
 SRCS		:= $(wildcard src/*.c)

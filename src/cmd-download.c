@@ -23,6 +23,7 @@
 #include "session.h"
 #include "torrent.h"
 #include "tracker-client.h"
+#include "tui.h"
 #include "ui.h"
 
 #define DL_MAX_PEER_ARGS	256	/* --peer given at most */
@@ -106,6 +107,9 @@ struct dl {
 	struct dl_ranges	 low;		/* --priority-low */
 	bool			 interrupted;	/* a signal came */
 	bool			 loop_failed;	/* reactor_run said so */
+	int			 tui;		/* 1 --tui, -1 --no-tui, 0 auto */
+	bool			 tui_on;	/* the full-screen view wanted */
+	struct tui		*tui_view;	/* ... and up */
 	uint64_t		 start_ms;
 };
 
@@ -246,6 +250,13 @@ download_usage(FILE *f, bool seed)
 	    "      --super-seed      seeding: reveal one piece at a time to\n"
 	    "                        each peer (BEP 16; off)\n"
 	    "\n"
+	    "      --tui             the full-screen view (ncurses): torrents,\n"
+	    "                        peers, piece map, trackers, log; keys:\n"
+	    "                        arrows and Tab move, p pauses/resumes,\n"
+	    "                        ? helps, q quits; the default when stdout\n"
+	    "                        and stderr are terminals and several\n"
+	    "                        torrents run (stdout must be a terminal)\n"
+	    "      --no-tui          the status line instead\n"
 	    "  -q, --quiet           no status line, errors and the summary\n"
 	    "  -v, --verbose         protocol events (-vv: debugging)\n"
 	    "  -h, --help            this help\n"
@@ -936,6 +947,62 @@ dl_show_files(const char *cmd, const struct dl_src *srcs, size_t n)
 	return rc != EXIT_OK ? rc : r;
 }
 
+/* The full-screen view's torrents: those shown, as the status line's. */
+static size_t
+dl_tui_torrents(void *arg, struct tui_torrent *out, size_t max)
+{
+	struct dl	*d = arg;
+	struct dl_item	*it;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < d->nitems; i++) {
+		it = &d->items[i];
+		if (it->t == NULL && !it->has_final)
+			continue;
+		if (n < max)
+			out[n] = (struct tui_torrent){
+				.t = it->t,
+				.name = it->is_magnet ? it->label : it->m.name,
+				.st = it->final,
+				.stopping = it->stop_asked && !it->ended,
+				.ended = it->ended || it->t == NULL,
+			};
+		n++;
+	}
+	return n;
+}
+
+/* `q` in the view: as Ctrl-C. */
+static void
+dl_tui_quit(void *arg)
+{
+	dl_on_signal(arg, SIGINT);
+}
+
+static void
+dl_tui_start(struct dl *d)
+{
+	struct tui_hooks	h = {
+		.torrents = dl_tui_torrents, .quit = dl_tui_quit, .arg = d,
+	};
+	char			err[GT_ERRLEN];
+
+	if (!d->tui_on)
+		return;
+	if (tui_new(&d->tui_view, d->r, d->s, &h, err) != GT_OK) {
+		cmd_warn("no full-screen view: %s", err);
+		d->tui_view = NULL;
+	}
+}
+
+/* The terminal back before the last summary lines. */
+static void
+dl_tui_end(struct dl *d)
+{
+	tui_free(d->tui_view);
+	d->tui_view = NULL;
+}
+
 /* Runs every torrent that loaded until all are done; the exit code. */
 static int
 dl_run(struct dl *d, const struct session_opts *so,
@@ -974,9 +1041,11 @@ dl_run(struct dl *d, const struct session_opts *so,
 	for (i = 0; i < d->nitems; i++)
 		if (d->items[i].running)
 			torrent_start(d->items[i].t);
+	dl_tui_start(d);
 	dl_ui_cb(d);			/* a first sample (and line) now */
 	if (reactor_run(d->r) != 0)
 		d->loop_failed = true;
+	dl_tui_end(d);
 	for (i = 0; i < d->nitems; i++) {
 		it = &d->items[i];
 		if (!it->running)
@@ -1151,6 +1220,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		OPT_MAX_DOWN, OPT_MAX_UP, OPT_SEED_RATIO, OPT_SEED_TIME,
 		OPT_SEED_IDLE, OPT_RECHECK, OPT_SELECT_FILE, OPT_EXCLUDE,
 		OPT_PRIO_HIGH, OPT_PRIO_LOW, OPT_SEQUENTIAL, OPT_PREALLOCATE,
+		OPT_TUI, OPT_NO_TUI,
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -1200,6 +1270,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		{ "seed-ratio", required_argument, NULL, OPT_SEED_RATIO },
 		{ "seed-time", required_argument, NULL, OPT_SEED_TIME },
 		{ "seed-idle", required_argument, NULL, OPT_SEED_IDLE },
+		{ "tui", no_argument, NULL, OPT_TUI },
+		{ "no-tui", no_argument, NULL, OPT_NO_TUI },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1457,6 +1529,17 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 				to.seed_idle_s = (uint32_t)(x * 60 + 0.5);
 			to.seed = true;
 			break;
+		case OPT_TUI:
+			if (!isatty(STDOUT_FILENO)) {
+				rc = cmd_usage_error(cmd, "--tui needs a "
+				    "terminal on stdout");
+				goto out;
+			}
+			d.tui = 1;
+			break;
+		case OPT_NO_TUI:
+			d.tui = -1;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -1571,7 +1654,10 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	/* The DHT's table and the resume records. */
 	so.state_dir = to.state_dir = state_dir = cmd_state_dir();
 	signal(SIGPIPE, SIG_IGN);
-	d.ui = ui_new(quiet || d.metadata_only, isatty(STDOUT_FILENO) == 1);
+	d.tui_on = d.tui > 0 || (d.tui == 0 && !quiet && i > 1 &&
+	    isatty(STDERR_FILENO) && tui_can());
+	d.ui = ui_new(quiet || d.metadata_only || d.tui_on,
+	    isatty(STDOUT_FILENO) == 1);
 	rc = dl_run(&d, &so, &to, peers, npeers);
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_IO;
