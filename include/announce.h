@@ -64,11 +64,6 @@ bool		 announce_stop(struct announce *, uint64_t now);
  * announce_start: announce_start.  An announce under way is abandoned.
  */
 void		 announce_restart(struct announce *, uint64_t now);
-/*
- * The URL the next announce goes to (or the one under way), NULL when
- * none will: for the user, with announce_deadline.
- */
-const char	*announce_upcoming(const struct announce *);
 
 /* When the next announce is due; UINT64_MAX while one is under way or
    nothing is left to do. */

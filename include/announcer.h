@@ -85,8 +85,12 @@ struct announcer_tracker {
 						   event of the loop */
 	int64_t			 seeders;	/* its last figures, or -1 */
 	int64_t			 leechers;
-	uint64_t		 next_ms;	/* its next announce (monotonic
-						   ms); 0: none planned */
+	uint64_t		 next_ms;	/* the next announce round
+						   (monotonic ms), the same for
+						   every tracker: it starts at
+						   the first tier (BEP 12); 0:
+						   none planned, or one under
+						   way */
 };
 
 /* The usable trackers in the order added, up to max; how many there are. */

@@ -303,8 +303,11 @@ struct torrent_tracker_info {
 	char		result[160];	/* "12 peers", "stopped", the failure
 					   reason or the error, "" */
 	int64_t		seeders, leechers;	/* its last figures; -1 */
-	uint64_t	next_ms;	/* monotonic ms of its next announce;
-					   0: none planned */
+	uint64_t	next_ms;	/* monotonic ms of the next announce
+					   round (the same for every tracker:
+					   each round starts at the first
+					   tier, BEP 12); 0: none planned or
+					   one under way */
 };
 /*
  * The usable trackers (tiers in order), up to max into out; returns how

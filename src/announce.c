@@ -182,17 +182,6 @@ announce_restart(struct announce *a, uint64_t now)
 	log_debug("announce: restart, %zu trackers", a->n);
 }
 
-const char *
-announce_upcoming(const struct announce *a)
-{
-	size_t	i;
-
-	if (!a->started || a->done || a->n == 0)
-		return NULL;
-	i = a->busy ? a->asked : a->stopping ? a->stop_to : a->pos;
-	return i < a->n ? a->v[i].url : NULL;
-}
-
 void
 announce_completed(struct announce *a, uint64_t now)
 {

@@ -363,13 +363,11 @@ size_t
 announcer_trackers(const struct announcer *a, struct announcer_tracker *out,
     size_t max)
 {
-	const char	*next;
 	uint64_t	 d;
 	size_t		 i;
 
 	if (a == NULL)
 		return 0;
-	next = announce_upcoming(a->an);
 	d = announce_deadline(a->an);
 	for (i = 0; i < a->ntrk && i < max; i++) {
 		const struct atrk	*k = &a->trk[i];
@@ -378,8 +376,7 @@ announcer_trackers(const struct announcer *a, struct announcer_tracker *out,
 			.url = k->url, .tier = k->tier, .status = k->status,
 			.result = k->result, .seeders = k->seeders,
 			.leechers = k->leechers,
-			.next_ms = next != NULL && d != UINT64_MAX &&
-			    strcmp(next, k->url) == 0 ? d : 0,
+			.next_ms = d != UINT64_MAX ? d : 0,
 		};
 	}
 	return a->ntrk;

@@ -31,6 +31,7 @@ Test(peerid, azureus)
 	check("-AZ5770-", "Vuze 5.7.7", true);
 	check("-BI3600-", "BiglyBT 3.6.0", true);
 	check("-GT0001-", "gtorrent 0.0.0.1", true);
+	check("-GQ0100-", "gtorrent 0.1.0", true);	/* ours */
 	check("-KT5100-", "KTorrent 5.1.0", true);
 	check("-BC0150-", "BitComet 1.50", true);
 	check("-CD0303-", "Enhanced CTorrent 3.3", true);
