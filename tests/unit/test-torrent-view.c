@@ -636,3 +636,43 @@ Test(view, tracker_infos_and_pause)
 	tracker_close(&k);
 	reactor_free(r);
 }
+
+/* Files left out (--select): their pieces are SKIPPED, the shared one not. */
+Test(view, piece_map_skipped)
+{
+	struct reactor		*r = reactor_new();
+	struct session_opts	 so = { .listen = false };
+	struct session		*s;
+	struct torrent		*t;
+	struct metainfo		 m;
+	struct buf		 b;
+	struct torrent_range	 sel = { .first = 0, .last = 0 };
+	struct torrent_opts	 to = {
+		.dir = tmp, .select = &sel, .nselect = 1,
+	};
+	uint8_t			 st[4], sha[20] = { 0 };
+	char			 err[GT_ERRLEN];
+	int			 i;
+
+	/* a: 1.5 pieces, b: 2.5 pieces; piece 1 holds both */
+	buf_init(&b, 1024);
+	buf_printf(&b, "d4:infod5:filesld6:lengthi%de4:pathl1:aeed6:length"
+	    "i%de4:pathl1:beee4:name1:d12:piece lengthi%de6:pieces80:",
+	    PL + PL / 2, 2 * PL + PL / 2, PL);
+	for (i = 0; i < 4; i++)
+		buf_append(&b, sha, 20);
+	buf_puts(&b, "ee");
+	cr_assert_eq(metainfo_parse(&m, b.data, b.len, err), GT_OK, "%s", err);
+	buf_clear(&b);
+	cr_assert_eq(session_new(&s, r, &so, err), GT_OK, "%s", err);
+	cr_assert_eq(session_add_torrent(s, &m, &to, NULL, &t, err), GT_OK,
+	    "%s", err);
+	cr_assert_eq(torrent_piece_map(t, st, NULL, 4), 4);
+	cr_assert_eq(st[0], TORRENT_PIECE_MISSING);
+	cr_assert_eq(st[1], TORRENT_PIECE_MISSING, "shared with a");
+	cr_assert_eq(st[2], TORRENT_PIECE_SKIPPED);
+	cr_assert_eq(st[3], TORRENT_PIECE_SKIPPED);
+	session_free(s);
+	metainfo_clear(&m);
+	reactor_free(r);
+}
