@@ -1561,6 +1561,10 @@ torrent_pause(struct torrent *t, bool paused)
 	reactor_timer_cancel(t->seed_timer);
 	while ((tc = TAILQ_FIRST(&t->conns)) != NULL)
 		net_close(tc->c, "paused");
+	/* it holds and wants nothing now: the others' shares grow at once
+	   (and a torrent not started yet no longer counts as wanting) */
+	if (t->h.room != NULL)
+		(void)t->h.room(t->h.arg, t, 0, 0, 0);
 	torrent_resume_touch(t);
 }
 
