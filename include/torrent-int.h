@@ -142,6 +142,7 @@ struct torrent {
 	uint64_t		  seed_over_ms;
 	bool			  complete, stopped, fatal, started;
 	bool			  paused;	/* torrent_pause */
+	uint64_t		  paused_ms;	/* ... since */
 	bool			  dht_search;	/* running on h.dht */
 	uint32_t		  dht_peers;	/* new addresses it gave */
 

@@ -1544,6 +1544,7 @@ torrent_pause(struct torrent *t, bool paused)
 	t->paused = paused;
 	if (!paused) {
 		log_info("%s: resumed", t->name);
+		seedlimit_skip(&t->sl, now_ms(t) - t->paused_ms);
 		announcer_pause(t->an, false);
 		if (t->complete)	/* if it completed while paused */
 			announcer_completed(t->an);
@@ -1553,6 +1554,7 @@ torrent_pause(struct torrent *t, bool paused)
 		return;
 	}
 	log_info("%s: paused", t->name);
+	t->paused_ms = now_ms(t);
 	announcer_pause(t->an, true);
 	dht_stop(t);
 	swarm_stop(t->sw);
