@@ -21,7 +21,7 @@ enum {
 	EXIT_USAGE = 2,		/* bad command line */
 	EXIT_BADINPUT = 3,	/* unreadable or invalid .torrent or input */
 	EXIT_IO = 4,		/* a file could not be read or written */
-	EXIT_INTERRUPTED = 130,	/* stopped by SIGINT/SIGTERM */
+	EXIT_INTERRUPTED = 130,	/* stopped by SIGINT/SIGTERM/SIGHUP */
 };
 
 /* Each takes argv[0] = the subcommand's name and returns an exit code. */

@@ -960,6 +960,7 @@ dl_run(struct dl *d, const struct session_opts *so,
 	d->stop_timer = reactor_timer_new(d->r, dl_stop_cb, d);
 	reactor_on_signal(d->r, SIGINT, dl_on_signal, d);
 	reactor_on_signal(d->r, SIGTERM, dl_on_signal, d);
+	reactor_on_signal(d->r, SIGHUP, dl_on_signal, d);	/* terminal closed */
 	for (i = 0; i < d->nitems; i++) {
 		it = &d->items[i];
 		if (!it->loaded || it->dup != NULL)
