@@ -13,6 +13,7 @@
 #define GT_VERSION	"0.1.0"
 
 struct metainfo;
+struct netaddr;
 
 /* Exit codes, documented in README.md and gtorrent.1. */
 enum {
@@ -88,6 +89,12 @@ void	cmd_print_safe(FILE *, const char *s);
 char	*cmd_dirname(const char *path);
 /* Decimal port 1 to 65535 (no sign, no suffix); -1 if bad. */
 int	cmd_parse_port(const char *, uint16_t *);
+/*
+ * --bind ADDR: a numeric IPv4 or IPv6 address, else an interface's name
+ * (its first IPv4 address, else its first IPv6 one, link-local last);
+ * 0, or -1 when it is neither.
+ */
+int	cmd_parse_bind(const char *, struct netaddr *);
 /*
  * Whether s is HOST:PORT as --dht-bootstrap and `dht ping` take it: a
  * numeric IPv4 address or a host name (letters, digits, '-' and '.'), or

@@ -106,6 +106,7 @@ struct dl {
 	struct dl_ranges	 low;		/* --priority-low */
 	bool			 interrupted;	/* a signal came */
 	bool			 loop_failed;	/* reactor_run said so */
+	bool			 quiet;		/* -q */
 	uint64_t		 start_ms;
 };
 
@@ -170,9 +171,16 @@ download_usage(FILE *f, bool seed)
 	    "                        IPv4 or [IPv6]; repeatable; default:\n"
 	    "                        the saved table, else the well-known\n"
 	    "                        public routers)\n"
-	    "  -p, --port N          listen port (default: %u; the next "
-	    "free\n"
-	    "                        one if taken)\n"
+	    "  -p, --port N          listen port: N or an error when it is\n"
+	    "                        taken; 0: any free one, said on stderr\n"
+	    "                        (default: %u, else the next free one,\n"
+	    "                        said on stderr)\n"
+	    "      --bind ADDR       listen, dial peers and talk to trackers\n"
+	    "                        and the DHT from ADDR only (a numeric\n"
+	    "                        IPv4 or IPv6 address, or an interface\n"
+	    "                        name such as eth0: its first address);\n"
+	    "                        peers of the other family are skipped\n"
+	    "                        (also --interface)\n"
 	    "      --peer HOST:PORT  connect to this peer (numeric IPv4 or\n"
 	    "                        [IPv6]; repeatable; for every torrent)\n"
 	    "      --tracker URL     also announce to URL (http, https or\n"
@@ -936,6 +944,23 @@ dl_show_files(const char *cmd, const struct dl_src *srcs, size_t n)
 	return rc != EXIT_OK ? rc : r;
 }
 
+/*
+ * The listen port, on stderr, when it is not the one asked for: -p 0, or
+ * the default taken and the next free one used.
+ */
+static void
+dl_say_port(const struct dl *d, const struct session_opts *so)
+{
+	char	line[64];
+
+	if (d->quiet || !so->listen || session_port(d->s) == 0 ||
+	    session_port(d->s) == so->port)
+		return;
+	snprintf(line, sizeof(line), "gtorrent: listening on port %u\n",
+	    session_port(d->s));
+	log_print(line);
+}
+
 /* Runs every torrent that loaded until all are done; the exit code. */
 static int
 dl_run(struct dl *d, const struct session_opts *so,
@@ -955,6 +980,7 @@ dl_run(struct dl *d, const struct session_opts *so,
 		cmd_error("%s", err);
 		return EXIT_FAIL;
 	}
+	dl_say_port(d, so);
 	/* Before the data checks, so that Ctrl-C during them stops cleanly. */
 	d->ui_timer = reactor_timer_new(d->r, dl_ui_cb, d);
 	d->stop_timer = reactor_timer_new(d->r, dl_stop_cb, d);
@@ -1152,6 +1178,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		OPT_MAX_DOWN, OPT_MAX_UP, OPT_SEED_RATIO, OPT_SEED_TIME,
 		OPT_SEED_IDLE, OPT_RECHECK, OPT_SELECT_FILE, OPT_EXCLUDE,
 		OPT_PRIO_HIGH, OPT_PRIO_LOW, OPT_SEQUENTIAL, OPT_PREALLOCATE,
+		OPT_BIND,
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -1173,6 +1200,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		{ "dht-bootstrap", required_argument, NULL,
 		    OPT_DHT_BOOTSTRAP },
 		{ "port", required_argument, NULL, 'p' },
+		{ "bind", required_argument, NULL, OPT_BIND },
+		{ "interface", required_argument, NULL, OPT_BIND },
 		{ "peer", required_argument, NULL, OPT_PEER },
 		{ "no-tracker", no_argument, NULL, OPT_NO_TRACKER },
 		{ "tracker", required_argument, NULL, OPT_TRACKER },
@@ -1323,6 +1352,16 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 				goto out;
 			}
 			so.port = (uint16_t)v;
+			so.port_exact = true;
+			break;
+		case OPT_BIND:
+			if (cmd_parse_bind(optarg, &so.bind) != 0) {
+				rc = cmd_usage_error(cmd, "--bind needs a "
+				    "numeric IPv4 or IPv6 address or the name "
+				    "of an interface with one, not '%s'",
+				    optarg);
+				goto out;
+			}
 			break;
 		case OPT_PEER:
 			if (npeers == DL_MAX_PEER_ARGS) {
@@ -1459,7 +1498,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			to.seed = true;
 			break;
 		case 'q':
-			quiet = true;
+			quiet = d.quiet = true;
 			break;
 		case 'v':
 			verbose++;

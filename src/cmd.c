@@ -1,9 +1,12 @@
 /* cmd.c - what the subcommands share: messages, options, loading, output */
+#include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <ifaddrs.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include "err.h"
 #include "log.h"
 #include "metainfo.h"
+#include "sockaddr.h"
 
 static void	cmd_vmessage(const char *, const char *, va_list,
 		    const char *) GT_PRINTF(2, 0);
@@ -298,6 +302,41 @@ cmd_parse_port(const char *s, uint16_t *out)
 	if (v < 1 || v > 65535)
 		return -1;
 	*out = (uint16_t)v;
+	return 0;
+}
+
+int
+cmd_parse_bind(const char *s, struct netaddr *out)
+{
+	struct ifaddrs	*ifs, *i;
+	struct netaddr	 a, best;
+	int		 rank, best_rank = 0;
+
+	if (addr_parse_ip(s, out) == GT_OK)
+		return 0;
+	if (*s == '\0' || getifaddrs(&ifs) != 0)
+		return -1;
+	for (i = ifs; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || strcmp(i->ifa_name, s) != 0 ||
+		    !sockaddr_to_netaddr(i->ifa_addr, &a))
+			continue;
+		/* IPv4 first, then IPv6 but link-local (no scope here) */
+		if (a.family == ADDR_V4)
+			rank = 3;
+		else if (a.ip[0] == 0xfe && (a.ip[1] & 0xc0) == 0x80)
+			rank = 1;
+		else
+			rank = 2;
+		if (rank > best_rank) {
+			best = a;
+			best_rank = rank;
+		}
+	}
+	freeifaddrs(ifs);
+	if (best_rank == 0)
+		return -1;
+	best.port = 0;
+	*out = best;
 	return 0;
 }
 

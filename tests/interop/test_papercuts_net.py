@@ -107,3 +107,210 @@ def test_sighup_stops_dht_and_scrape(gtorrent_path, tmp_path):
             assert rcs[0][0] >= 0, (args, rcs)
             assert rcs[1][0] == rcs[0][0], ("SIGHUP must end %s as SIGINT "
                                              "does" % args[0], rcs)
+
+
+# --- 2. -p N busy: an error; no -p: the next port, said; -p 0: said ----------
+
+def hold_port(port, host="127.0.0.1"):
+    """A listening socket on host:port (None when it is taken already)."""
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        s.bind((host, port))
+        s.listen(1)
+    except OSError:
+        s.close()
+        return None
+    return s
+
+
+def said_port(g, timeout=10):
+    """The port of gtorrent's "listening on port N" line, once it comes."""
+    found = []
+
+    def look():
+        for ln in g.err.splitlines():
+            if ln.startswith("gtorrent: listening on port "):
+                found.append(int(ln.rsplit(" ", 1)[1]))
+                return True
+        return False
+    peers.wait_until(lambda: look() or not g.alive(), timeout, 0.05)
+    return found[0] if found else None
+
+
+def can_connect(host, port):
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.timeout(30)
+def test_explicit_port_busy_is_an_error(gt, tmp_path):
+    _, torrent, _ = make_case(tmp_path, helpers.ANNOUNCE)
+    port = peers.free_port()
+    s = hold_port(port)
+    try:
+        r = gt("-p", port, "-o", tmp_path / "out", torrent, timeout=15)
+    finally:
+        s.close()
+    assert r.rc == 1, r
+    lines = r.err_lines()
+    assert len(lines) == 1, r
+    assert lines[0].startswith("gtorrent: ") and str(port) in lines[0], r
+    assert "in use" in lines[0], r
+
+
+@pytest.mark.timeout(30)
+def test_default_port_taken_next_one_said(net, tmp_path):
+    """No -p: 6881 taken (by us, or by anything else), the next free port
+    is used and said on stderr in one line."""
+    _, torrent, _ = make_case(tmp_path, helpers.ANNOUNCE)
+    s = hold_port(6881, "::") or hold_port(6881)
+    try:
+        g = net.gt("-o", tmp_path / "out", torrent, tag="noport")
+        p = said_port(g)
+        assert p is not None, why("the port taken is not said", g)
+        assert 6881 < p <= 6890, why(g)
+        assert can_connect("127.0.0.1", p), why("not listening on", p, g)
+    finally:
+        if s is not None:
+            s.close()
+    assert len(g.err_lines_with("listening on port")) == 1, why(g)
+
+
+@pytest.mark.timeout(30)
+def test_port_zero_said(net, tmp_path):
+    _, torrent, _ = make_case(tmp_path, helpers.ANNOUNCE)
+    g = net.gt("-p", "0", "-o", tmp_path / "out", torrent, tag="port0")
+    p = said_port(g)
+    assert p is not None and p > 0, why("-p 0: the port is not said", g)
+    assert can_connect("127.0.0.1", p), why("not listening on", p, g)
+
+
+# --- 3. --bind ADDR / --interface ADDR ---------------------------------------
+
+class Dialled:
+    """A TCP listener on host that records the source address of each
+    connection gtorrent makes to it (and closes it)."""
+
+    def __init__(self, host):
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.host = host
+        self.sock = socket.socket(fam)
+        self.sock.bind((host, 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.sources = []
+        self.stopping = threading.Event()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    @property
+    def arg(self):
+        if ":" in self.host:
+            return "[%s]:%d" % (self.host, self.port)
+        return "%s:%d" % (self.host, self.port)
+
+    def _run(self):
+        while not self.stopping.is_set():
+            try:
+                c, a = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.sources.append(a[0])
+            c.close()
+
+    def stop(self):
+        self.stopping.set()
+        self.t.join(5)
+        self.sock.close()
+
+
+@pytest.mark.timeout(40)
+@pytest.mark.parametrize("opt", ["--bind", "--interface"])
+def test_bind_ipv4(net, tmp_path, opt):
+    """--bind 127.0.0.2: the listener is on 127.0.0.2 alone, peers are
+    dialled from it, and the HTTP tracker sees it too."""
+    seen = []
+
+    def rec(tr, h, req):
+        seen.append(h.client_address[0])
+        h.send_body(helpers.bencode({"interval": 1800, "peers": b""}))
+    with trackers.HttpTracker(behaviour=rec) as tr:
+        _, torrent, _ = make_case(tmp_path, tr.announce)
+        d = Dialled("127.0.0.1")
+        try:
+            port = peers.free_port()
+            g = net.gt(opt, "127.0.0.2", "-p", port, "--peer", d.arg,
+                       "-o", tmp_path / "out", torrent, tag="bind4")
+            assert peers.wait_until(lambda: d.sources or not g.alive(),
+                                    15), why("the peer was not dialled", g)
+            assert set(d.sources) == {"127.0.0.2"}, why(d.sources, g)
+            assert peers.wait_until(lambda: seen, 10), why(tr, g)
+            assert set(seen) == {"127.0.0.2"}, why(seen, g)
+            assert can_connect("127.0.0.2", port), why(g)
+            assert not can_connect("127.0.0.1", port), why(
+                "listening beyond --bind", g)
+        finally:
+            d.stop()
+
+
+@pytest.mark.timeout(40)
+def test_bind_ipv6_skips_ipv4_peers(net, tmp_path):
+    why6 = trackers.ipv6_unusable()
+    if why6:
+        pytest.skip(why6)
+    _, torrent, _ = make_case(tmp_path, helpers.ANNOUNCE)
+    d6 = Dialled("::1")
+    d4 = Dialled("127.0.0.1")
+    try:
+        port = trackers.free_port6()
+        g = net.gt("--bind", "::1", "-p", port, "-vv", "--no-tracker",
+                   "--peer", d6.arg, "--peer", d4.arg,
+                   "-o", tmp_path / "out", torrent, tag="bind6")
+        assert peers.wait_until(lambda: d6.sources or not g.alive(), 15), \
+            why("the IPv6 peer was not dialled", g)
+        assert set(d6.sources) == {"::1"}, why(d6.sources, g)
+        assert can_connect("::1", port), why(g)
+        assert not can_connect("127.0.0.1", port), why(g)
+        time.sleep(1.0)
+        assert d4.sources == [], why("an IPv4 peer dialled from --bind ::1",
+                                     g)
+        assert g.err_lines_with("not IPv6 like --bind"), why(g)
+    finally:
+        d6.stop()
+        d4.stop()
+
+
+@pytest.mark.timeout(30)
+def test_bind_interface_name_and_udp_tracker(net, tmp_path):
+    """--interface lo takes lo's IPv4 address (127.0.0.1); --bind
+    127.0.0.3 sends UDP tracker datagrams from 127.0.0.3."""
+    with trackers.UdpTracker() as ut:
+        _, torrent, _ = make_case(tmp_path, "udp://127.0.0.1:%d" % ut.port)
+        port = peers.free_port()
+        g = net.gt("--interface", "lo", "-p", port, "-o", tmp_path / "o1",
+                   torrent, tag="lo")
+        assert peers.wait_until(lambda: can_connect("127.0.0.1", port) or
+                                not g.alive(), 10), why(g)
+        assert not can_connect("127.0.0.2", port), why(g)
+        g.interrupt()
+        n = len(ut.requests)
+        g2 = net.gt("--bind", "127.0.0.3", "-p", peers.free_port(), "-o",
+                    tmp_path / "o2", torrent, tag="udp")
+        assert peers.wait_until(lambda: len(ut.requests) > n or
+                                not g2.alive(), 10), why(ut, g2)
+        srcs = {r["addr"][0] for r in ut.requests[n:]}
+        assert srcs == {"127.0.0.3"}, why(srcs, g2)
+
+
+def test_bind_bad_address(gt, tmp_path):
+    _, torrent, _ = make_case(tmp_path, helpers.ANNOUNCE)
+    r = gt("--bind", "no-such-if0", "-o", tmp_path / "out", torrent,
+           timeout=10)
+    assert r.rc == 2, r
+    assert len(r.err_lines()) == 1 and "--bind" in r.err, r
