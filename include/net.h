@@ -89,7 +89,10 @@ void		 net_free(struct net *);
  */
 enum gt_err	 net_listen(struct net *, uint16_t port, unsigned tries,
 		    uint16_t *bound, char *err);
-/* An outbound connection; NULL if no socket could be made. */
+/*
+ * An outbound connection; NULL (errno says why) if no socket could be made
+ * or the connect failed at once.
+ */
 struct conn	*net_connect(struct net *, const struct netaddr *);
 size_t		 net_nconns(const struct net *);
 
@@ -151,5 +154,7 @@ void		 net_conn_limit(struct conn *, struct net_limit *);
 const struct netaddr *net_conn_addr(const struct conn *);
 const char	*net_conn_name(const struct conn *);	/* "addr:port" */
 bool		 net_conn_outbound(const struct conn *);
+/* Why its connect failed (an errno, ETIMEDOUT too), or 0. */
+int		 net_conn_connect_error(const struct conn *);
 
 #endif /* GT_NET_H */

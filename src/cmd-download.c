@@ -37,6 +37,11 @@
 #define DL_LABEL		64	/* "magnet:?xt=urn:btih:" + 40 hex */
 #define DL_MAX_RANGES		1024	/* file ranges of one list option */
 #define DL_MAX_EXCLUDE		64	/* --exclude given at most */
+#define DL_REFUSALS		2	/* the only tracker's "failure reason"s
+					   in a row, with no other peer source,
+					   that end a download (the second comes
+					   15 s after the first: the backoff) */
+#define DL_CHECK_MS		1000	/* ... looked for this often */
 
 /* Files by index, 0-based (a LIST option's, or a magnet's so=). */
 struct dl_ranges {
@@ -90,6 +95,7 @@ struct dl {
 	struct ui		*ui;
 	struct reactor_timer	*ui_timer;
 	struct reactor_timer	*stop_timer;	/* deferred leaves */
+	struct reactor_timer	*check_timer;	/* dl_check_refused */
 	struct dl_item		*items;
 	size_t			 nitems;
 	size_t			 nrunning;	/* started and not ended */
@@ -945,6 +951,39 @@ dl_show_files(const char *cmd, const struct dl_src *srcs, size_t n)
 }
 
 /*
+ * A download whose only tracker keeps answering with a "failure reason"
+ * and that has no other way to find peers (no DHT, no --peer, nobody
+ * known or connected, so no PEX either) would wait forever: it ends with
+ * the tracker's reason (exit 1) after DL_REFUSALS of them.
+ */
+static void
+dl_check_refused(void *arg)
+{
+	struct dl		*d = arg;
+	struct dl_item		*it;
+	struct torrent_stats	 ts;
+	const char		*why;
+	size_t			 i;
+
+	for (i = 0; i < d->nitems && !d->upload_only; i++) {
+		it = &d->items[i];
+		if (!it->running || it->stop_asked || it->t == NULL)
+			continue;
+		torrent_stats(it->t, &ts);
+		if (ts.complete || ts.trackers != 1 || ts.dht || ts.known > 0 ||
+		    ts.conns > 0 || ts.peers_ever > 0 ||
+		    torrent_tracker_refusals(it->t, &why) < DL_REFUSALS)
+			continue;
+		ui_clear(d->ui);
+		cmd_error("%s: tracker says: %s", torrent_name(it->t), why);
+		it->fatal = true;
+		it->rc = EXIT_FAIL;
+		item_stop(it);
+	}
+	reactor_timer_in(d->check_timer, DL_CHECK_MS);
+}
+
+/*
  * The listen port, on stderr, when it is not the one asked for: -p 0, or
  * the default taken and the next free one used.
  */
@@ -987,6 +1026,8 @@ dl_run(struct dl *d, const struct session_opts *so,
 	reactor_on_signal(d->r, SIGINT, dl_on_signal, d);
 	reactor_on_signal(d->r, SIGTERM, dl_on_signal, d);
 	reactor_on_signal(d->r, SIGHUP, dl_on_signal, d);	/* terminal closed */
+	d->check_timer = reactor_timer_new(d->r, dl_check_refused, d);
+	reactor_timer_in(d->check_timer, DL_CHECK_MS);
 	for (i = 0; i < d->nitems; i++) {
 		it = &d->items[i];
 		if (!it->loaded || it->dup != NULL)
@@ -1619,6 +1660,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 out:
 	reactor_timer_free(d.ui_timer);
 	reactor_timer_free(d.stop_timer);
+	reactor_timer_free(d.check_timer);
 	session_free(d.s);		/* and the torrents */
 	reactor_free(d.r);
 	ui_free(d.ui);

@@ -95,6 +95,7 @@ struct conn {
 	uint64_t		 armed;		/* when it fires; 0 = idle */
 	enum conn_state		 state;
 	bool			 outbound;
+	int			 connect_err;	/* errno of a failed connect */
 	bool			 dead;		/* closed; freed by the loop */
 	bool			 dirty;		/* on the flush list */
 	uint64_t		 created;	/* ms */
@@ -1026,6 +1027,7 @@ conn_connected(struct conn *c)
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0) {
+		c->connect_err = err;
 		net_close(c, "connect: %s", strerror(err));
 		return;
 	}
@@ -1066,6 +1068,7 @@ conn_timer_cb(void *arg)
 	switch (c->state) {
 	case CONN_CONNECTING:
 		if (now >= c->created + NET_CONNECT_MS) {
+			c->connect_err = ETIMEDOUT;
 			net_close(c, "connect: timed out");
 			return;
 		}
@@ -1095,35 +1098,42 @@ net_connect(struct net *n, const struct netaddr *a)
 	struct sockaddr_storage	 ss;
 	struct conn		*c;
 	socklen_t		 len;
-	int			 fd, r;
+	int			 fd, r, saved;
 	char			 name[ADDR_STRLEN];
 
 	if (n->o.bind.family != 0 && a->family != n->o.bind.family) {
 		log_debug("[%s] dropped: not IPv%u like --bind",
 		    addr_str(a, name), n->o.bind.family);
+		errno = EAFNOSUPPORT;
 		return NULL;
 	}
 	len = sockaddr_from_netaddr(a, false, &ss);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1) {
-		log_debug("%s: socket: %s", __func__, strerror(errno));
+		saved = errno;
+		log_debug("%s: socket: %s", __func__, strerror(saved));
+		errno = saved;
 		return NULL;
 	}
 	sock_tune(fd);
 	if (n->o.bind.family != 0 && !sock_bind_local(fd, &n->o.bind, 0)) {
+		saved = errno;
 		log_debug("[%s] dropped: bind to --bind address: %s",
-		    addr_str(a, name), strerror(errno));
+		    addr_str(a, name), strerror(saved));
 		close(fd);
+		errno = saved;
 		return NULL;
 	}
 	do {
 		r = connect(fd, (struct sockaddr *)&ss, len);
 	} while (r == -1 && errno == EINTR);
 	if (r == -1 && errno != EINPROGRESS) {
+		saved = errno;
 		log_debug("[%s] dropped: connect: %s", addr_str(a, name),
-		    strerror(errno));
+		    strerror(saved));
 		close(fd);
+		errno = saved;
 		return NULL;
 	}
 	c = conn_new(n, fd, a, true);
@@ -1158,6 +1168,12 @@ bool
 net_conn_outbound(const struct conn *c)
 {
 	return c->outbound;
+}
+
+int
+net_conn_connect_error(const struct conn *c)
+{
+	return c->connect_err;
 }
 
 /* ---- listener ------------------------------------------------------------ */

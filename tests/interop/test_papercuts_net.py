@@ -314,3 +314,61 @@ def test_bind_bad_address(gt, tmp_path):
            timeout=10)
     assert r.rc == 2, r
     assert len(r.err_lines()) == 1 and "--bind" in r.err, r
+
+
+# --- 4. the only tracker refuses; a refused --peer ---------------------------
+
+@pytest.mark.timeout(60)
+def test_only_tracker_failure_reason_ends_the_run(net, tmp_path):
+    """No DHT, no --peer, one tracker that says `failure reason`: the run
+    ends after its second refusal (15 s after the first), exit 1, with
+    the reason in one error line."""
+    with trackers.HttpTracker(behaviour="failure") as tr:
+        _, torrent, _ = make_case(tmp_path, tr.announce)
+        g = net.gt("-p", peers.free_port(), "-o", tmp_path / "out",
+                   torrent, tag="refused")
+        rc = g.wait(35)
+        assert rc == 1, why(g)
+        lines = g.err_lines_with("tracker says:")
+        assert lines == ["gtorrent: pc.bin: tracker says: scripted "
+                         "failure"], why(g)
+        assert "stopped" in tr.events(), why(tr, g)
+
+
+@pytest.mark.timeout(40)
+def test_failure_reason_with_a_peer_keeps_running(net, tmp_path):
+    """A --peer is another source: the run goes on."""
+    with trackers.HttpTracker(behaviour="failure") as tr:
+        _, torrent, _ = make_case(tmp_path, tr.announce)
+        d = Dialled("127.0.0.1")
+        try:
+            g = net.gt("-p", peers.free_port(), "--peer", d.arg, "-o",
+                       tmp_path / "out", torrent, tag="refused-peer")
+            peers.wait_until(lambda: len(tr.announces()) >= 2 or
+                             not g.alive(), 25)
+            time.sleep(2)
+            assert g.alive(), why(g)
+            assert not g.err_lines_with("tracker says:"), why(g)
+        finally:
+            d.stop()
+
+
+@pytest.mark.timeout(30)
+def test_refused_peer_warned_once(net, tmp_path):
+    _, torrent, _ = make_case(tmp_path, helpers.ANNOUNCE)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead = s.getsockname()[1]       # bound, not listening: refused
+    try:
+        g = net.gt("--no-tracker", "--peer", "127.0.0.1:%d" % dead, "-p",
+                   peers.free_port(), "-o", tmp_path / "out", torrent,
+                   tag="refused")
+        tag = "127.0.0.1:%d" % dead
+        assert peers.wait_until(lambda: g.err_lines_with(tag) or
+                                not g.alive(), 10), why(g)
+        time.sleep(6)               # redials
+        lines = g.err_lines_with(tag)
+        assert len(lines) == 1, why(g)
+        assert "warning" in lines[0] and "refused" in lines[0], why(g)
+    finally:
+        s.close()
