@@ -11,6 +11,8 @@
 #include "util.h"
 
 #define GT_VERSION	"0.1.0"
+#define CMD_FETCH_MS		30000	/* a .torrent by URL, at most */
+#define CMD_FETCH_REDIRECTS	5	/* ... through this many redirects */
 
 struct metainfo;
 struct netaddr;
@@ -51,6 +53,27 @@ unsigned cmd_ncpu(void);
  * "gtorrent: PATH: reason" and returns EXIT_BADINPUT (or EXIT_IO).
  */
 int	cmd_load_torrent(const char *path, struct metainfo *);
+/* Is s an http:// or https:// URL? */
+bool	cmd_is_url(const char *s);
+/*
+ * A .torrent from bytes (data is taken: freed, or owned by m), label
+ * naming it in errors; an empty file or a web page is said for what it
+ * is.  EXIT_OK or EXIT_BADINPUT, the error printed.
+ */
+int	cmd_load_torrent_bytes(const char *label, uint8_t *data, size_t len,
+	    struct metainfo *);
+/*
+ * A .torrent fetched from an http:// or https:// URL on an event loop of
+ * its own (at most CMD_FETCH_MS, CMD_FETCH_REDIRECTS redirects, and
+ * MI_MAX_TORRENT bytes; from bind's address unless NULL or family 0).
+ * Errors are one line: EXIT_FAIL for the network and HTTP errors,
+ * EXIT_BADINPUT for what came, EXIT_INTERRUPTED on a signal.
+ */
+int	cmd_load_torrent_url(const char *url, const struct netaddr *bind,
+	    struct metainfo *);
+/* A URL (cmd_load_torrent_url), else a path (cmd_load_torrent). */
+int	cmd_load_torrent_src(const char *src, const struct netaddr *bind,
+	    struct metainfo *);
 /*
  * The command line of `info` and `magnet`: [-j|--json] [-h|--help]
  * FILE.torrent.  Returns -1 with *m loaded (and *json set) for the caller

@@ -113,6 +113,7 @@ struct dl {
 	bool			 interrupted;	/* a signal came */
 	bool			 loop_failed;	/* reactor_run said so */
 	bool			 quiet;		/* -q */
+	const struct netaddr	*bind;		/* --bind, for URLs */
 	uint64_t		 start_ms;
 };
 
@@ -137,8 +138,10 @@ download_usage(FILE *f, bool seed)
 		    "       gtorrent [download] [OPTIONS] -m 'magnet:?xt=...'\n"
 		    "       gtorrent [download] [OPTIONS] -i FILE\n"
 		    "\n"
-		    "Downloads each SOURCE, a FILE.torrent or a magnet link\n"
-		    "(whose metadata comes from peers first), into DIR from\n"
+		    "Downloads each SOURCE, a FILE.torrent, an http(s):// URL\n"
+		    "of one (fetched first: 30 s, 5 redirects, 64 MiB at most)\n"
+		    "or a magnet link (whose metadata comes from peers first),\n"
+		    "into DIR from\n"
 		    "its trackers, the DHT and the peers given, all in one\n"
 		    "session; checks every piece, and exits when all are\n"
 		    "done (or keeps seeding with --seed).  Data already in\n"
@@ -913,7 +916,8 @@ dl_show_files(const char *cmd, const struct dl_src *srcs, size_t n)
 
 	for (i = 0; i < n; i++) {
 		memset(&m, 0, sizeof(m));
-		if ((r = cmd_load_torrent(srcs[i].arg, &m)) != EXIT_OK) {
+		if ((r = cmd_load_torrent_src(srcs[i].arg, NULL, &m)) !=
+		    EXIT_OK) {
 			if (dl_rank(r) > dl_rank(rc))
 				rc = r;
 			continue;
@@ -1178,8 +1182,8 @@ dl_load(struct dl *d, const struct dl_src *srcs)
 				it->trackers[it->mg.ntrackers + k] =
 				    d->trackers[k];
 			it->ntrackers = it->mg.ntrackers + d->ntrackers;
-		} else if ((it->exit = cmd_load_torrent(it->src, &it->m)) !=
-		    EXIT_OK)
+		} else if ((it->exit = cmd_load_torrent_src(it->src, d->bind,
+		    &it->m)) != EXIT_OK)
 			continue;
 		it->loaded = true;
 		for (j = 0; j < i && it->dup == NULL; j++) {
@@ -1619,6 +1623,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	cmd_set_verbosity(verbose);
 
 	d.dir = to.dir;
+	d.bind = &so.bind;
 	d.seed = to.seed;
 	d.verbose = verbose > 0;
 	d.trackers = trackers;

@@ -372,3 +372,121 @@ def test_refused_peer_warned_once(net, tmp_path):
         assert "warning" in lines[0] and "refused" in lines[0], why(g)
     finally:
         s.close()
+
+
+# --- 5. a .torrent by URL ------------------------------------------------------
+
+class _Web(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class Web:
+    """A tiny HTTP server on 127.0.0.1 (a random port): path -> (status,
+    body bytes or a size of filler, extra headers)."""
+
+    def __init__(self, routes):
+        self.routes = routes
+        self.hits = []
+        web = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                web.hits.append(self.path)
+                status, body, headers = web.routes.get(
+                    self.path, (404, b"not here", {}))
+                self.send_response(status)
+                n = body if isinstance(body, int) else len(body)
+                self.send_header("Content-Length", str(n))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                try:
+                    if isinstance(body, int):
+                        chunk = b"x" * (1 << 20)
+                        while n > 0:
+                            self.wfile.write(chunk[:min(n, len(chunk))])
+                            n -= len(chunk)
+                    else:
+                        self.wfile.write(body)
+                except OSError:
+                    pass
+        self.srv = _Web(("127.0.0.1", 0), H)
+        self.port = self.srv.server_address[1]
+        self.t = threading.Thread(target=self.srv.serve_forever,
+                                  kwargs={"poll_interval": 0.1},
+                                  daemon=True)
+        self.t.start()
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+        self.t.join(5)
+
+
+@pytest.fixture
+def web():
+    w = Web({})
+    yield w
+    w.stop()
+
+
+@pytest.mark.timeout(60)
+def test_torrent_by_url_downloads(net, tmp_path, web):
+    """`gtorrent http://…/x.torrent` (through a redirect) downloads from a
+    gtorrent seeder, byte for byte."""
+    raw, torrent, src = make_case(tmp_path, helpers.ANNOUNCE, size=300000)
+    web.routes["/x.torrent"] = (200, raw, {})
+    web.routes["/go"] = (302, b"", {"Location": "/x.torrent"})
+    sport = peers.free_port()
+    sg = net.gt("seed", "--no-tracker", "-p", sport, "-o", src, torrent,
+                tag="seeder")
+    assert peers.wait_listening(sport, 20, sg.alive), why(sg)
+    out = tmp_path / "out"
+    g = net.gt("--no-tracker", "--peer", "127.0.0.1:%d" % sport, "-p",
+               peers.free_port(), "-o", out, web.url("/go"), tag="url")
+    rc = g.wait(40)
+    assert rc == 0, why(g)
+    assert (out / "pc.bin").read_bytes() == (src / "pc.bin").read_bytes()
+    assert "/x.torrent" in web.hits, web.hits
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("path,rc,needle", [
+    ("/page.html", 3, "not a .torrent file (it looks like HTML)"),
+    ("/missing.torrent", 1, "HTTP 404"),
+    ("/big.torrent", 3, "larger than 64 MiB"),
+    ("/loop", 1, "edirect"),
+    ("/empty.torrent", 3, "not a .torrent file (it is empty)"),
+])
+def test_torrent_by_url_errors(gt, tmp_path, web, path, rc, needle):
+    web.routes["/page.html"] = (200, b"<!DOCTYPE html>\n<html><body>hi"
+                                b"</body></html>\n",
+                                {"Content-Type": "text/html"})
+    web.routes["/big.torrent"] = (200, (64 << 20) + 1, {})
+    web.routes["/loop"] = (302, b"", {"Location": "/loop"})
+    web.routes["/empty.torrent"] = (200, b"", {})
+    r = gt("-p", "0", "-o", tmp_path / "out", web.url(path), timeout=40)
+    assert r.rc == rc, r
+    lines = r.err_lines()
+    assert len(lines) == 1, r
+    assert lines[0].startswith("gtorrent: ") and needle in lines[0], r
+
+
+@pytest.mark.parametrize("verb", ["info", "verify"])
+def test_url_to_a_local_only_command(gt, tmp_path, web, verb):
+    args = [verb, web.url("/x.torrent")]
+    if verb == "verify":
+        args += ["-o", str(tmp_path)]
+    r = gt(*args, timeout=10)
+    assert r.rc == 2, r
+    lines = r.err_lines()
+    assert len(lines) == 1, r
+    assert "reads a local .torrent file" in lines[0], r
+    assert web.hits == [], web.hits
