@@ -141,12 +141,11 @@ download_usage(FILE *f, bool seed)
 		    "Downloads each SOURCE, a FILE.torrent, an http(s):// URL\n"
 		    "of one (fetched first: 30 s, 5 redirects, 64 MiB at most)\n"
 		    "or a magnet link (whose metadata comes from peers first),\n"
-		    "into DIR from\n"
-		    "its trackers, the DHT and the peers given, all in one\n"
-		    "session; checks every piece, and exits when all are\n"
-		    "done (or keeps seeding with --seed).  Data already in\n"
-		    "DIR is verified (or taken from the resume record) and\n"
-		    "kept.\n");
+		    "into DIR from its trackers, the DHT and the peers given,\n"
+		    "all in one session; checks every piece, and exits when\n"
+		    "all are done (or keeps seeding with --seed).  Data\n"
+		    "already in DIR is verified (or taken from the resume\n"
+		    "record) and kept.\n");
 	fprintf(f,
 	    "\n"
 	    "  -o, --output DIR      data folder (default: .; created); each\n"
