@@ -52,6 +52,12 @@ size_t		 announcer_count(const struct announcer *);
 /* Seeders and leechers from the last announce reply (-1: unknown). */
 void		 announcer_swarm(const struct announcer *, int64_t *seeders,
 		    int64_t *leechers);
+/*
+ * Replies with a "failure reason" since the last success (0: none), and
+ * the last reason (borrowed).
+ */
+unsigned	 announcer_refusals(const struct announcer *,
+		    const char **reason);
 void		 announcer_start(struct announcer *);
 /* We finished downloading: "completed" goes out now. */
 void		 announcer_completed(struct announcer *);

@@ -84,6 +84,11 @@ void		 swarm_redial_now(struct swarm *);
 /* The dial could not even start (no socket): retry later. */
 void		 swarm_on_dial_failed(struct swarm *, uint32_t id,
 		    uint64_t now);
+/*
+ * Its dial failed (refused, unreachable, timed out): true the first time
+ * for an explicit (--peer) candidate, for one warning a peer.
+ */
+bool		 swarm_warn_once(struct swarm *, uint32_t id);
 /* Handshakes done with it: its failure count starts again. */
 void		 swarm_on_connected(struct swarm *, uint32_t id);
 /* Its connection closed; handshaked: whether it ever got that far. */

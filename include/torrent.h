@@ -215,6 +215,12 @@ const char	*torrent_name(const struct torrent *);
 const struct metainfo *torrent_metainfo(const struct torrent *);
 void		 torrent_stats(const struct torrent *, struct torrent_stats *);
 /*
+ * Tracker replies with a "failure reason" since the last good one (0:
+ * none), and the last reason (borrowed, valid until the next call in).
+ */
+unsigned	 torrent_tracker_refusals(const struct torrent *,
+		    const char **reason);
+/*
  * Addresses to try (tracker, --peer); explicit ones are never given up.
  * Returns how many were new.
  */

@@ -39,6 +39,9 @@ struct announcer {
 	int64_t			  seeders;	/* last figures, or -1 */
 	int64_t			  leechers;
 	bool			  warned;	/* a failure was shown */
+	unsigned		  refusals;	/* "failure reason"s since the
+					   last success */
+	char			  refusal[TRACKER_ERRLEN];	/* the last */
 	bool			  stopping;
 	bool			  stop_begun;	/* announce_stop was called */
 	uint64_t		  stop_deadline;
@@ -100,6 +103,7 @@ announcer_success(struct announcer *a, const struct tracker_reply *rep)
 	if (rep->warning != NULL)
 		log_warn("tracker %s: warning: %s", a->url, rep->warning);
 	a->warned = false;
+	a->refusals = 0;
 	if (rep->tracker_id != NULL) {
 		free(a->tracker_id);
 		a->tracker_id = xstrdup(rep->tracker_id);
@@ -140,6 +144,11 @@ announcer_done(void *arg, enum gt_err e, struct tracker_reply *rep,
 		announcer_fail(a, why);
 	else if (rep->failure != NULL) {
 		snprintf(msg, sizeof(msg), "failure reason: %s", rep->failure);
+		if (a->ev != TRACKER_EVENT_STOPPED) {
+			a->refusals++;
+			snprintf(a->refusal, sizeof(a->refusal), "%s",
+			    rep->failure);
+		}
 		announcer_fail(a, msg);
 	} else
 		announcer_success(a, rep);
@@ -218,6 +227,13 @@ announcer_pump(struct announcer *a)
 	reactor_timer_cancel(a->timer);
 	if (a->stopping)
 		reactor_timer_in(a->stop_timer, 0);	/* done, from loop */
+}
+
+unsigned
+announcer_refusals(const struct announcer *a, const char **reason)
+{
+	*reason = a->refusal;
+	return a->refusals;
 }
 
 struct announcer *

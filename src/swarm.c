@@ -12,6 +12,7 @@ struct cand {
 	uint64_t	retry_at;	/* ms; not before */
 	uint16_t	fails;		/* connects that failed in a row */
 	bool		explicit;	/* --peer: never given up */
+	bool		warned;		/* swarm_warn_once said true */
 	bool		connected;	/* a connection is open */
 	bool		banned;		/* or ourselves */
 	bool		seed;		/* had everything */
@@ -189,6 +190,17 @@ swarm_on_dial_failed(struct swarm *sw, uint32_t id, uint64_t now)
 		return;
 	k->connected = false;
 	cand_retry(k, true, now);
+}
+
+bool
+swarm_warn_once(struct swarm *sw, uint32_t id)
+{
+	struct cand	*k = cand_get(sw, id);
+
+	if (k == NULL || !k->explicit || k->warned)
+		return false;
+	k->warned = true;
+	return true;
 }
 
 void

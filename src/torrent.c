@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 
 #include <assert.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -938,6 +939,15 @@ tconn_free(void *arg)
 	free(tc);
 }
 
+/* A dial of candidate id failed: said once for a --peer (a warning). */
+static void
+torrent_dial_failed(struct torrent *t, uint32_t id, const char *name, int err)
+{
+	if (swarm_warn_once(t->sw, id))
+		log_warn("%s: --peer %s: %s (tried again later)", t->name,
+		    name, strerror(err));
+}
+
 /* The connection closed: forget it (net frees its half later). */
 static void
 tc_closed(void *ctx)
@@ -961,6 +971,9 @@ tc_closed(void *ctx)
 		t->npeers--;
 	TAILQ_REMOVE(&t->conns, tc, entry);
 	t->nconns--;
+	if (tc->cand != UINT32_MAX && net_conn_connect_error(tc->c) != 0)
+		torrent_dial_failed(t, tc->cand, net_conn_name(tc->c),
+		    net_conn_connect_error(tc->c));
 	if (tc->cand != UINT32_MAX)
 		swarm_on_closed(t->sw, tc->cand, tc->active_ms != 0,
 		    now_ms(t));
@@ -1117,9 +1130,13 @@ torrent_dial(struct torrent *t, uint32_t n)
 	struct conn	*c;
 	uint32_t	 id;
 	uint64_t	 now = now_ms(t);
+	char		 name[ADDR_STRLEN];
+	int		 err;
 
 	while (n-- > 0 && swarm_next_dial(t->sw, now, &id, &a)) {
 		if ((c = net_connect(t->h.net, &a)) == NULL) {
+			err = errno;
+			torrent_dial_failed(t, id, addr_str(&a, name), err);
 			swarm_on_dial_failed(t->sw, id, now);
 			continue;
 		}
@@ -1670,6 +1687,13 @@ const char *
 torrent_name(const struct torrent *t)
 {
 	return t->name;
+}
+
+unsigned
+torrent_tracker_refusals(const struct torrent *t, const char **reason)
+{
+	*reason = "";
+	return t->an != NULL ? announcer_refusals(t->an, reason) : 0;
 }
 
 void

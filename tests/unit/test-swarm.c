@@ -146,6 +146,27 @@ Test(swarm, explicit_never_given_up)
 	swarm_free(sw);
 }
 
+Test(swarm, explicit_failure_warned_once)
+{
+	struct swarm	*sw = mk(50);
+	struct netaddr	 a = v4(1, 1), b = v4(2, 2);
+	uint64_t	 now = T0;
+	uint32_t	 id;
+	int		 i, warned = 0;
+
+	swarm_add_peers(sw, &a, 1, true);
+	swarm_add_peers(sw, &b, 1, false);
+	for (i = 0; i < 6; i++) {
+		cr_assert(swarm_next_dial(sw, now, &id, &a), "try %d", i);
+		if (swarm_warn_once(sw, id))
+			warned++;
+		swarm_on_dial_failed(sw, id, now);
+		now += SWARM_RETRY_MAX_MS;
+	}
+	cr_assert_eq(warned, 1);	/* the --peer once, the other never */
+	swarm_free(sw);
+}
+
 Test(swarm, fresh_news_resets_the_wait)
 {
 	struct swarm	*sw = mk(50);
