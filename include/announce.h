@@ -56,6 +56,15 @@ void		 announce_need_peers(struct announce *, uint64_t now);
  */
 bool		 announce_stop(struct announce *, uint64_t now);
 
+/*
+ * After a stop sequence (a pause), or at any time: the schedule starts
+ * over as announce_start left it, "started" due now; a "completed" still
+ * pending follows it, one already sent is never sent again (the tier
+ * order and the tracker that last answered stay).  Before
+ * announce_start: announce_start.  An announce under way is abandoned.
+ */
+void		 announce_restart(struct announce *, uint64_t now);
+
 /* When the next announce is due; UINT64_MAX while one is under way or
    nothing is left to do. */
 uint64_t	 announce_deadline(const struct announce *);

@@ -52,6 +52,12 @@ size_t		 announcer_count(const struct announcer *);
 /* Seeders and leechers from the last announce reply (-1: unknown). */
 void		 announcer_swarm(const struct announcer *, int64_t *seeders,
 		    int64_t *leechers);
+/*
+ * Replies with a "failure reason" since the last success (0: none), and
+ * the last reason (borrowed).
+ */
+unsigned	 announcer_refusals(const struct announcer *,
+		    const char **reason);
 void		 announcer_start(struct announcer *);
 /* We finished downloading: "completed" goes out now. */
 void		 announcer_completed(struct announcer *);
@@ -63,5 +69,44 @@ void		 announcer_need_peers(struct announcer *);
  */
 void		 announcer_stop(struct announcer *, uint32_t timeout_ms,
 		    void (*done)(void *), void *arg);
+
+/* ---- for the user: each tracker's last outcome, pausing ---- */
+
+#define ANNOUNCER_RESULT_LEN	160	/* announcer_tracker.result */
+
+enum announcer_status {
+	ANNOUNCER_IDLE,		/* not asked yet */
+	ANNOUNCER_BUSY,		/* an announce under way */
+	ANNOUNCER_OK,		/* the last one was answered */
+	ANNOUNCER_FAILED,	/* ... failed (no answer, an error, a
+				   failure reason) */
+};
+
+struct announcer_tracker {
+	const char		*url;		/* lives as the announcer */
+	unsigned		 tier;
+	enum announcer_status	 status;
+	const char		*result;	/* "12 peers", why it failed, or
+						   ""; lives until the next
+						   event of the loop */
+	int64_t			 seeders;	/* its last figures, or -1 */
+	int64_t			 leechers;
+	uint64_t		 next_ms;	/* the next announce round
+						   (monotonic ms), the same for
+						   every tracker: it starts at
+						   the first tier (BEP 12); 0:
+						   none planned, or one under
+						   way */
+};
+
+/* The usable trackers in the order added, up to max; how many there are. */
+size_t		 announcer_trackers(const struct announcer *,
+		    struct announcer_tracker *, size_t max);
+/*
+ * Paused: an announce under way is dropped, "stopped" goes out (once, if
+ * anything was ever sent), then nothing.  Resumed: "started" at once and
+ * the schedule again.  No-op after announcer_stop.
+ */
+void		 announcer_pause(struct announcer *, bool paused);
 
 #endif /* GT_ANNOUNCER_H */

@@ -11,8 +11,11 @@
 #include "util.h"
 
 #define GT_VERSION	"0.1.0"
+#define CMD_FETCH_MS		30000	/* a .torrent by URL, at most */
+#define CMD_FETCH_REDIRECTS	5	/* ... through this many redirects */
 
 struct metainfo;
+struct netaddr;
 
 /* Exit codes, documented in README.md and gtorrent.1. */
 enum {
@@ -21,7 +24,7 @@ enum {
 	EXIT_USAGE = 2,		/* bad command line */
 	EXIT_BADINPUT = 3,	/* unreadable or invalid .torrent or input */
 	EXIT_IO = 4,		/* a file could not be read or written */
-	EXIT_INTERRUPTED = 130,	/* stopped by SIGINT/SIGTERM */
+	EXIT_INTERRUPTED = 130,	/* stopped by SIGINT/SIGTERM/SIGHUP */
 };
 
 /* Each takes argv[0] = the subcommand's name and returns an exit code. */
@@ -50,6 +53,27 @@ unsigned cmd_ncpu(void);
  * "gtorrent: PATH: reason" and returns EXIT_BADINPUT (or EXIT_IO).
  */
 int	cmd_load_torrent(const char *path, struct metainfo *);
+/* Is s an http:// or https:// URL? */
+bool	cmd_is_url(const char *s);
+/*
+ * A .torrent from bytes (data is taken: freed, or owned by m), label
+ * naming it in errors; an empty file or a web page is said for what it
+ * is.  EXIT_OK or EXIT_BADINPUT, the error printed.
+ */
+int	cmd_load_torrent_bytes(const char *label, uint8_t *data, size_t len,
+	    struct metainfo *);
+/*
+ * A .torrent fetched from an http:// or https:// URL on an event loop of
+ * its own (at most CMD_FETCH_MS, CMD_FETCH_REDIRECTS redirects, and
+ * MI_MAX_TORRENT bytes; from bind's address unless NULL or family 0).
+ * Errors are one line: EXIT_FAIL for the network and HTTP errors,
+ * EXIT_BADINPUT for what came, EXIT_INTERRUPTED on a signal.
+ */
+int	cmd_load_torrent_url(const char *url, const struct netaddr *bind,
+	    struct metainfo *);
+/* A URL (cmd_load_torrent_url), else a path (cmd_load_torrent). */
+int	cmd_load_torrent_src(const char *src, const struct netaddr *bind,
+	    struct metainfo *);
 /*
  * The command line of `info` and `magnet`: [-j|--json] [-h|--help]
  * FILE.torrent.  Returns -1 with *m loaded (and *json set) for the caller
@@ -88,6 +112,12 @@ void	cmd_print_safe(FILE *, const char *s);
 char	*cmd_dirname(const char *path);
 /* Decimal port 1 to 65535 (no sign, no suffix); -1 if bad. */
 int	cmd_parse_port(const char *, uint16_t *);
+/*
+ * --bind ADDR: a numeric IPv4 or IPv6 address, else an interface's name
+ * (its first IPv4 address, else its first IPv6 one, link-local last);
+ * 0, or -1 when it is neither.
+ */
+int	cmd_parse_bind(const char *, struct netaddr *);
 /*
  * Whether s is HOST:PORT as --dht-bootstrap and `dht ping` take it: a
  * numeric IPv4 address or a host name (letters, digits, '-' and '.'), or

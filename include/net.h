@@ -69,6 +69,12 @@ struct net_opts {
 	/* Every connection's bytes, bytes/s (0: no limit); see net_limit */
 	uint64_t	max_down_rate;
 	uint64_t	max_up_rate;
+	/*
+	 * The local address of the listener and of every outbound
+	 * connection (family 0: any).  Peers of the other family are not
+	 * dialled (net_connect says NULL, with a debug line).
+	 */
+	struct netaddr	bind;
 };
 
 struct net	*net_new(struct reactor *, const struct net_opts *,
@@ -76,11 +82,17 @@ struct net	*net_new(struct reactor *, const struct net_opts *,
 /* Closes every connection (their memory goes back from the loop). */
 void		 net_free(struct net *);
 /*
- * Listens on [::]:port (dual-stack), else 0.0.0.0:port, or the next free
- * port of NET_LISTEN_TRIES; *bound is the port.  Port 0 takes any.
+ * Listens on [::]:port (dual-stack), else 0.0.0.0:port (on net_opts' bind
+ * address alone when it is set), or the next free port of tries (1: port
+ * or nothing); *bound is the port.  Port 0 takes any.  err (GT_ERRLEN
+ * bytes) says why it failed, in one line.
  */
-enum gt_err	 net_listen(struct net *, uint16_t port, uint16_t *bound);
-/* An outbound connection; NULL if no socket could be made. */
+enum gt_err	 net_listen(struct net *, uint16_t port, unsigned tries,
+		    uint16_t *bound, char *err);
+/*
+ * An outbound connection; NULL (errno says why) if no socket could be made
+ * or the connect failed at once.
+ */
 struct conn	*net_connect(struct net *, const struct netaddr *);
 size_t		 net_nconns(const struct net *);
 
@@ -142,5 +154,7 @@ void		 net_conn_limit(struct conn *, struct net_limit *);
 const struct netaddr *net_conn_addr(const struct conn *);
 const char	*net_conn_name(const struct conn *);	/* "addr:port" */
 bool		 net_conn_outbound(const struct conn *);
+/* Why its connect failed (an errno, ETIMEDOUT too), or 0. */
+int		 net_conn_connect_error(const struct conn *);
 
 #endif /* GT_NET_H */

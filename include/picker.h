@@ -129,6 +129,11 @@ void		 picker_piece_failed(struct picker *, uint32_t piece);
  */
 bool		 picker_block_received(const struct picker *, uint32_t piece,
 		    uint32_t block);
+/*
+ * Piece is in progress: a block of it requested or received, and it is
+ * not verified yet.  O(1).
+ */
+bool		 picker_in_progress(const struct picker *, uint32_t piece);
 /* How many peers have requested this block and not yet answered. */
 uint32_t	 picker_requesters(const struct picker *,
 		    const struct block_req *);

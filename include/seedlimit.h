@@ -57,6 +57,12 @@ void		 seedlimit_start(struct seedlimit *, uint64_t uploaded,
  */
 enum seedlimit_reason seedlimit_on_upload(struct seedlimit *,
 		    uint64_t uploaded, uint64_t now);
+/*
+ * The torrent was paused for ms, from a time after seedlimit_start:
+ * neither seeding time nor idle time counts it.  No-op before the start
+ * or once a limit is reached.
+ */
+void		 seedlimit_skip(struct seedlimit *, uint64_t ms);
 /* The same at a clock reading: time and idle are checked too. */
 enum seedlimit_reason seedlimit_check(struct seedlimit *, uint64_t uploaded,
 		    uint64_t now);

@@ -34,7 +34,16 @@ struct torrent_opts;
 
 struct session_opts {
 	uint16_t	port;		/* first listen port tried; 0: any */
+	bool		port_exact;	/* port alone (given by the user):
+					   taken, session_new fails */
 	bool		listen;		/* accept inbound connections */
+	/*
+	 * The local address (family 0: any) of the listener, the outbound
+	 * peer connections (peers of the other family are not dialled),
+	 * the UDP socket of the DHT and the UDP trackers, and HTTP tracker
+	 * requests.
+	 */
+	struct netaddr	bind;
 	uint32_t	max_peers;	/* connections, all torrents, shared
 					   fairly between them (share.h) */
 	/*

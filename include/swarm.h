@@ -54,6 +54,21 @@ void		 swarm_free(struct swarm *);
  */
 size_t		 swarm_add_peers(struct swarm *, const struct netaddr *,
 		    size_t n, bool explicit);
+/* Where a candidate's address came from (the first source that gave it). */
+enum swarm_source {
+	SWARM_SRC_TRACKER,
+	SWARM_SRC_DHT,
+	SWARM_SRC_PEX,
+	SWARM_SRC_GIVEN,	/* --peer, x.pe=: explicit */
+};
+/*
+ * As swarm_add_peers, saying where they came from; SWARM_SRC_GIVEN is
+ * explicit (and names a known address's source from then on).
+ */
+size_t		 swarm_add_peers_from(struct swarm *, const struct netaddr *,
+		    size_t n, enum swarm_source);
+/* Candidate id's source (SWARM_SRC_TRACKER for an id it never gave). */
+enum swarm_source swarm_cand_source(const struct swarm *, uint32_t id);
 size_t		 swarm_ncands(const struct swarm *);
 /*
  * The next candidate to dial now, round robin, marked connected; false
@@ -61,9 +76,19 @@ size_t		 swarm_ncands(const struct swarm *);
  */
 bool		 swarm_next_dial(struct swarm *, uint64_t now, uint32_t *id,
 		    struct netaddr *);
+/*
+ * Resuming after a pause: every candidate not connected, banned nor given
+ * up is due at once, backoff or not.
+ */
+void		 swarm_redial_now(struct swarm *);
 /* The dial could not even start (no socket): retry later. */
 void		 swarm_on_dial_failed(struct swarm *, uint32_t id,
 		    uint64_t now);
+/*
+ * Its dial failed (refused, unreachable, timed out): true the first time
+ * for an explicit (--peer) candidate, for one warning a peer.
+ */
+bool		 swarm_warn_once(struct swarm *, uint32_t id);
 /* Handshakes done with it: its failure count starts again. */
 void		 swarm_on_connected(struct swarm *, uint32_t id);
 /* Its connection closed; handshaked: whether it ever got that far. */

@@ -141,6 +141,8 @@ struct torrent {
 	bool			  seed_told;	/* ev.seed_limit called */
 	uint64_t		  seed_over_ms;
 	bool			  complete, stopped, fatal, started;
+	bool			  paused;	/* torrent_pause */
+	uint64_t		  paused_ms;	/* ... since */
 	bool			  dht_search;	/* running on h.dht */
 	uint32_t		  dht_peers;	/* new addresses it gave */
 
@@ -202,6 +204,9 @@ enum gt_err	torrent_wq_flush(struct torrent *);
 uint32_t	torrent_prog_piece(const struct prog *);
 /* A disk problem (what it was doing, or what happened): the torrent ends. */
 void		torrent_fatal(struct torrent *, enum gt_err, const char *what);
+/* torrent_add_peers, saying where they came from (explicit: GIVEN). */
+size_t		torrent_add_peers_from(struct torrent *,
+		    const struct netaddr *, size_t n, enum swarm_source);
 
 /* torrent-files.c: which files are wanted, each piece's priority */
 void		torrent_files_choose(struct torrent *);

@@ -155,6 +155,7 @@ struct torrent_stats {
 	uint32_t	md_have;	/* ... received so far */
 	uint32_t	dht_peers;	/* new addresses the DHT gave */
 	bool		dht;		/* searching the DHT */
+	bool		paused;		/* torrent_pause */
 };
 
 /* What the command hears about. */
@@ -214,6 +215,12 @@ const char	*torrent_name(const struct torrent *);
 const struct metainfo *torrent_metainfo(const struct torrent *);
 void		 torrent_stats(const struct torrent *, struct torrent_stats *);
 /*
+ * Tracker replies with a "failure reason" since the last good one (0:
+ * none), and the last reason (borrowed, valid until the next call in).
+ */
+unsigned	 torrent_tracker_refusals(const struct torrent *,
+		    const char **reason);
+/*
  * Addresses to try (tracker, --peer); explicit ones are never given up.
  * Returns how many were new.
  */
@@ -228,5 +235,102 @@ void		 torrent_dht_peers(struct torrent *, const struct netaddr *,
  */
 enum gt_err	 torrent_accept(struct torrent *, struct conn *,
 		    const char **why);
+
+/* ---- the full-screen view: read-only queries, pause (torrent-view.c) ---- */
+
+/* Where a peer's address came from. */
+enum torrent_peer_source {
+	TORRENT_SRC_TRACKER,
+	TORRENT_SRC_DHT,
+	TORRENT_SRC_PEX,
+	TORRENT_SRC_INCOMING,	/* it connected to us */
+	TORRENT_SRC_GIVEN,	/* --peer, x.pe= */
+};
+
+#define TORRENT_CLIENT_LEN	40	/* torrent_peer_info.client */
+
+struct torrent_peer_info {
+	struct netaddr	addr;
+	uint8_t		peer_id[20];
+	bool		has_id;		/* always, once the handshakes are
+					   done */
+	char		client[TORRENT_CLIENT_LEN];	/* from the peer id
+					   (peerid.h): printable ASCII, ""
+					   if unknown */
+	bool		am_choking, am_interested;
+	bool		peer_choking, peer_interested;
+	bool		snubbed;	/* anti-snubbing (peer.h) */
+	bool		optimistic;	/* holds our optimistic slot */
+	bool		incoming;	/* it dialled us */
+	bool		seed;		/* it has every piece */
+	bool		encrypted, utp;	/* false: gtorrent has neither yet */
+	enum torrent_peer_source source;
+	uint64_t	down_rate, up_rate;	/* payload bytes/s, recent */
+	uint64_t	downloaded, uploaded;	/* payload, this connection */
+	uint32_t	have_pieces;	/* their progress (0 before the
+					   metadata) */
+	uint32_t	requests;	/* our requests outstanding to them */
+	uint64_t	connected_ms;	/* handshakes done at (monotonic) */
+};
+/*
+ * The connections with handshakes done, in the order they were made: up
+ * to max of them into out; returns how many there are.  now: monotonic ms
+ * (for the rates).
+ */
+size_t		 torrent_peer_infos(const struct torrent *,
+		    struct torrent_peer_info *out, size_t max, uint64_t now);
+
+enum torrent_piece_state {
+	TORRENT_PIECE_MISSING,
+	TORRENT_PIECE_PARTIAL,	/* blocks requested or received */
+	TORRENT_PIECE_HAVE,	/* verified */
+	TORRENT_PIECE_SKIPPED,	/* not wanted (file selection) */
+};
+/*
+ * Piece i's state (enum torrent_piece_state) and availability (peers
+ * connected that have it, at most UINT16_MAX) for i < n, into state[i]
+ * and avail[i] (either may be NULL); returns how many were written:
+ * MIN(n, npieces), 0 while a magnet has no metadata.
+ */
+uint32_t	 torrent_piece_map(const struct torrent *, uint8_t *state,
+		    uint16_t *avail, uint32_t n);
+
+enum torrent_tracker_status {
+	TORRENT_TRK_IDLE,	/* not asked yet */
+	TORRENT_TRK_BUSY,	/* an announce under way */
+	TORRENT_TRK_OK,		/* the last announce was answered */
+	TORRENT_TRK_FAILED,	/* ... failed */
+};
+
+struct torrent_tracker_info {
+	char		url[256];	/* as given, not escaped (cut to fit) */
+	uint32_t	tier;
+	enum torrent_tracker_status status;
+	char		result[160];	/* "12 peers", "stopped", the failure
+					   reason or the error, "" */
+	int64_t		seeders, leechers;	/* its last figures; -1 */
+	uint64_t	next_ms;	/* monotonic ms of the next announce
+					   round (the same for every tracker:
+					   each round starts at the first
+					   tier, BEP 12); 0: none planned or
+					   one under way */
+};
+/*
+ * The usable trackers (tiers in order), up to max into out; returns how
+ * many there are.  Text fields are printable ASCII.
+ */
+size_t		 torrent_tracker_infos(const struct torrent *,
+		    struct torrent_tracker_info *out, size_t max);
+
+/*
+ * Paused: every connection closed, no dialling, no accepting, off the
+ * DHT, and the trackers told "stopped" once, then nothing; the data
+ * stays open and verified pieces stay.  Resumed: "started" again, the
+ * DHT search again, connections again (candidates redialled at once).
+ * No-op when unchanged or after torrent_stop; before torrent_start, the
+ * start waits for the resume.
+ */
+void		 torrent_pause(struct torrent *, bool paused);
+bool		 torrent_paused(const struct torrent *);
 
 #endif /* GT_TORRENT_H */

@@ -42,6 +42,12 @@ void		 tracker_client_free(struct tracker_client *);
  * DHT shares, instead of one of tc's own; before any call.
  */
 void		 tracker_client_use_udp(struct tracker_client *, struct udp *);
+/*
+ * Every request from a's address (its port ignored; family 0: any): the
+ * HTTP ones, and those on tc's own UDP socket; before any call.
+ */
+void		 tracker_client_bind(struct tracker_client *,
+		    const struct netaddr *);
 
 /* Can we talk to this tracker (http://, https://, udp://host:port)? */
 bool		 tracker_client_url_ok(const char *url);

@@ -56,6 +56,11 @@ void		 udp_free(struct udp *);	/* cancels what is running */
  * open already on another port.
  */
 enum gt_err	 udp_bind(struct udp *, uint16_t port, char *err);
+/*
+ * The socket, once opened, is bound to a's address (its port ignored) and
+ * reaches that family only: call before the first use.
+ */
+void		 udp_set_bind(struct udp *, const struct netaddr *);
 uint16_t	 udp_port(const struct udp *);	/* 0: not open */
 /* Can the socket reach IPv6 addresses (false until open)? */
 bool		 udp_dual_stack(const struct udp *);

@@ -167,6 +167,22 @@ announce_start(struct announce *a, uint64_t now)
 }
 
 void
+announce_restart(struct announce *a, uint64_t now)
+{
+	if (!a->started) {
+		announce_start(a, now);
+		return;
+	}
+	a->busy = a->stopping = a->done = a->backoff_wait = false;
+	a->started_ok = false;
+	a->pos = 0;
+	a->stop_to = NONE;
+	a->backoff = ANNOUNCE_BACKOFF_MIN_MS;
+	a->due = now;
+	log_debug("announce: restart, %zu trackers", a->n);
+}
+
+void
 announce_completed(struct announce *a, uint64_t now)
 {
 	if (a->completed_once || a->stopping || a->done)

@@ -15,6 +15,15 @@
  * this glue sends each announce through the tracker client and reports
  * the outcome back to it, and the peers to the torrent.
  */
+/* What the user sees of one tracker. */
+struct atrk {
+	char			 *url;
+	unsigned		  tier;
+	enum announcer_status	  status;
+	char			  result[ANNOUNCER_RESULT_LEN];
+	int64_t			  seeders, leechers;
+};
+
 struct announcer {
 	struct reactor		 *r;
 	struct tracker_client	 *tc;
@@ -30,11 +39,18 @@ struct announcer {
 	int64_t			  seeders;	/* last figures, or -1 */
 	int64_t			  leechers;
 	bool			  warned;	/* a failure was shown */
+	unsigned		  refusals;	/* "failure reason"s since the
+					   last success */
+	char			  refusal[TRACKER_ERRLEN];	/* the last */
 	bool			  stopping;
 	bool			  stop_begun;	/* announce_stop was called */
 	uint64_t		  stop_deadline;
 	void			(*done)(void *);
 	void			 *done_arg;
+	struct atrk		 *trk;		/* in the order added */
+	size_t			  ntrk;
+	size_t			  cur;		/* trk of the call, or ntrk */
+	bool			  paused;
 };
 
 static void	announcer_pump(struct announcer *);
@@ -61,6 +77,11 @@ announcer_fail(struct announcer *a, const char *why)
 		    tracker_event_name(a->ev), why);
 	else
 		log_warn("tracker %s: %s", a->url, why);
+	if (a->cur < a->ntrk) {
+		a->trk[a->cur].status = ANNOUNCER_FAILED;
+		snprintf(a->trk[a->cur].result, sizeof(a->trk[a->cur].result),
+		    "%s", why);
+	}
 	announce_on_error(a->an, now);
 	if (!a->stopping && announce_deadline(a->an) > now) {
 		/* every tracker failed: quiet until one works again */
@@ -82,6 +103,7 @@ announcer_success(struct announcer *a, const struct tracker_reply *rep)
 	if (rep->warning != NULL)
 		log_warn("tracker %s: warning: %s", a->url, rep->warning);
 	a->warned = false;
+	a->refusals = 0;
 	if (rep->tracker_id != NULL) {
 		free(a->tracker_id);
 		a->tracker_id = xstrdup(rep->tracker_id);
@@ -90,6 +112,20 @@ announcer_success(struct announcer *a, const struct tracker_reply *rep)
 		a->seeders = rep->complete;
 	if (rep->incomplete >= 0)
 		a->leechers = rep->incomplete;
+	if (a->cur < a->ntrk) {
+		struct atrk	*k = &a->trk[a->cur];
+
+		k->status = ANNOUNCER_OK;
+		if (a->ev == TRACKER_EVENT_STOPPED)
+			snprintf(k->result, sizeof(k->result), "stopped");
+		else
+			snprintf(k->result, sizeof(k->result), "%zu peer%s",
+			    rep->npeers, rep->npeers == 1 ? "" : "s");
+		if (rep->complete >= 0)
+			k->seeders = rep->complete;
+		if (rep->incomplete >= 0)
+			k->leechers = rep->incomplete;
+	}
 	announce_on_reply(a->an, rep->interval, rep->min_interval, now_ms(a));
 	if (rep->npeers > 0 && a->ev != TRACKER_EVENT_STOPPED && !a->stopping)
 		a->hooks.peers(a->hooks.arg, rep->peers, rep->npeers);
@@ -108,6 +144,11 @@ announcer_done(void *arg, enum gt_err e, struct tracker_reply *rep,
 		announcer_fail(a, why);
 	else if (rep->failure != NULL) {
 		snprintf(msg, sizeof(msg), "failure reason: %s", rep->failure);
+		if (a->ev != TRACKER_EVENT_STOPPED) {
+			a->refusals++;
+			snprintf(a->refusal, sizeof(a->refusal), "%s",
+			    rep->failure);
+		}
 		announcer_fail(a, msg);
 	} else
 		announcer_success(a, rep);
@@ -144,6 +185,11 @@ announcer_send(struct announcer *a, const char *url, enum tracker_event ev)
 	    (unsigned long long)tr.left);
 	a->url = url;
 	a->ev = ev;
+	for (a->cur = 0; a->cur < a->ntrk; a->cur++)
+		if (strcmp(a->trk[a->cur].url, url) == 0)
+			break;
+	if (a->cur < a->ntrk)
+		a->trk[a->cur].status = ANNOUNCER_BUSY;
 	a->call = tracker_client_announce(a->tc, url, &tr, &o,
 	    announcer_done, a, err);
 	if (a->call == NULL)
@@ -183,6 +229,13 @@ announcer_pump(struct announcer *a)
 		reactor_timer_in(a->stop_timer, 0);	/* done, from loop */
 }
 
+unsigned
+announcer_refusals(const struct announcer *a, const char **reason)
+{
+	*reason = a->refusal;
+	return a->refusals;
+}
+
 struct announcer *
 announcer_new(struct reactor *r, struct tracker_client *tc,
     const struct announcer_id *id, const struct announcer_hooks *hooks)
@@ -210,11 +263,21 @@ announcer_add(struct announcer *a, unsigned tier, const char *url)
 		return;
 	}
 	announce_add(a->an, tier, url);
+	if (announce_count(a->an) == a->ntrk)
+		return;		/* a duplicate, or past the cap */
+	a->trk = xreallocarray(a->trk, a->ntrk + 1, sizeof(*a->trk));
+	a->trk[a->ntrk++] = (struct atrk){
+		.url = xstrdup(url), .tier = tier, .seeders = -1,
+		.leechers = -1,
+	};
+	a->cur = a->ntrk;
 }
 
 void
 announcer_free(struct announcer *a)
 {
+	size_t	i;
+
 	if (a == NULL)
 		return;
 	tracker_call_cancel(a->call);
@@ -222,6 +285,9 @@ announcer_free(struct announcer *a)
 	reactor_timer_free(a->stop_timer);
 	announce_free(a->an);
 	free(a->tracker_id);
+	for (i = 0; i < a->ntrk; i++)
+		free(a->trk[i].url);
+	free(a->trk);
 	free(a);
 }
 
@@ -242,7 +308,8 @@ announcer_swarm(const struct announcer *a, int64_t *seeders,
 void
 announcer_start(struct announcer *a)
 {
-	if (a == NULL || announce_count(a->an) == 0 || a->stopping)
+	if (a == NULL || announce_count(a->an) == 0 || a->stopping ||
+	    a->paused)
 		return;
 	announce_start(a->an, now_ms(a));
 	announcer_pump(a);
@@ -298,9 +365,66 @@ announcer_stop(struct announcer *a, uint32_t timeout_ms,
 	a->stop_deadline = now_ms(a) + timeout_ms;
 	reactor_timer_cancel(a->timer);
 	reactor_timer_at(a->stop_timer, a->stop_deadline);
-	if (a->call != NULL && a->ev == TRACKER_EVENT_COMPLETED)
+	if (a->call != NULL && (a->ev == TRACKER_EVENT_COMPLETED ||
+	    (a->paused && a->ev == TRACKER_EVENT_STOPPED)))
 		return;		/* let it finish: announcer_pump goes on */
 	tracker_call_cancel(a->call);	/* announce_stop abandons it */
 	a->call = NULL;
+	announcer_pump(a);
+}
+
+/* ---- for the user -------------------------------------------------------- */
+
+size_t
+announcer_trackers(const struct announcer *a, struct announcer_tracker *out,
+    size_t max)
+{
+	uint64_t	 d;
+	size_t		 i;
+
+	if (a == NULL)
+		return 0;
+	d = announce_deadline(a->an);
+	for (i = 0; i < a->ntrk && i < max; i++) {
+		const struct atrk	*k = &a->trk[i];
+
+		out[i] = (struct announcer_tracker){
+			.url = k->url, .tier = k->tier, .status = k->status,
+			.result = k->result, .seeders = k->seeders,
+			.leechers = k->leechers,
+			.next_ms = d != UINT64_MAX ? d : 0,
+		};
+	}
+	return a->ntrk;
+}
+
+void
+announcer_pause(struct announcer *a, bool paused)
+{
+	uint64_t	now;
+
+	if (a == NULL || a->stopping || a->paused == paused)
+		return;
+	a->paused = paused;
+	if (announce_count(a->an) == 0)
+		return;
+	now = now_ms(a);
+	if (a->call != NULL) {		/* dropped: announce_stop/_restart
+					   abandon it */
+		tracker_call_cancel(a->call);
+		a->call = NULL;
+		if (a->cur < a->ntrk &&
+		    a->trk[a->cur].status == ANNOUNCER_BUSY)
+			a->trk[a->cur].status = ANNOUNCER_IDLE;
+	}
+	reactor_timer_cancel(a->timer);
+	if (paused) {
+		log_debug("tracker: paused");
+		(void)announce_stop(a->an, now);
+	} else {
+		log_debug("tracker: resumed");
+		a->warned = false;
+		announce_restart(a->an, now);
+	}
 	announcer_pump(a);
 }

@@ -473,6 +473,7 @@ dhtc_run(struct dhtc *d, const struct session_opts *so, bool ping)
 	session_dht_watch(d->s, &hooks);
 	reactor_on_signal(d->r, SIGINT, dhtc_on_signal, d);
 	reactor_on_signal(d->r, SIGTERM, dhtc_on_signal, d);
+	reactor_on_signal(d->r, SIGHUP, dhtc_on_signal, d);
 	d->tick = reactor_timer_new(d->r, ping ? dhtc_ping_tick :
 	    dhtc_peers_tick, d);
 	d->deadline = reactor_timer_new(d->r, dhtc_deadline_cb, d);

@@ -38,6 +38,11 @@
 #define DL_LABEL		64	/* "magnet:?xt=urn:btih:" + 40 hex */
 #define DL_MAX_RANGES		1024	/* file ranges of one list option */
 #define DL_MAX_EXCLUDE		64	/* --exclude given at most */
+#define DL_REFUSALS		2	/* the only tracker's "failure reason"s
+					   in a row, with no other peer source,
+					   that end a download (the second comes
+					   15 s after the first: the backoff) */
+#define DL_CHECK_MS		1000	/* ... looked for this often */
 
 /* Files by index, 0-based (a LIST option's, or a magnet's so=). */
 struct dl_ranges {
@@ -91,6 +96,7 @@ struct dl {
 	struct ui		*ui;
 	struct reactor_timer	*ui_timer;
 	struct reactor_timer	*stop_timer;	/* deferred leaves */
+	struct reactor_timer	*check_timer;	/* dl_check_refused */
 	struct dl_item		*items;
 	size_t			 nitems;
 	size_t			 nrunning;	/* started and not ended */
@@ -110,6 +116,8 @@ struct dl {
 	int			 tui;		/* 1 --tui, -1 --no-tui, 0 auto */
 	bool			 tui_on;	/* the full-screen view wanted */
 	struct tui		*tui_view;	/* ... and up */
+	bool			 quiet;		/* -q */
+	const struct netaddr	*bind;		/* --bind, for URLs */
 	uint64_t		 start_ms;
 };
 
@@ -134,13 +142,14 @@ download_usage(FILE *f, bool seed)
 		    "       gtorrent [download] [OPTIONS] -m 'magnet:?xt=...'\n"
 		    "       gtorrent [download] [OPTIONS] -i FILE\n"
 		    "\n"
-		    "Downloads each SOURCE, a FILE.torrent or a magnet link\n"
-		    "(whose metadata comes from peers first), into DIR from\n"
-		    "its trackers, the DHT and the peers given, all in one\n"
-		    "session; checks every piece, and exits when all are\n"
-		    "done (or keeps seeding with --seed).  Data already in\n"
-		    "DIR is verified (or taken from the resume record) and\n"
-		    "kept.\n");
+		    "Downloads each SOURCE, a FILE.torrent, an http(s):// URL\n"
+		    "of one (fetched first: 30 s, 5 redirects, 64 MiB at most)\n"
+		    "or a magnet link (whose metadata comes from peers first),\n"
+		    "into DIR from its trackers, the DHT and the peers given,\n"
+		    "all in one session; checks every piece, and exits when\n"
+		    "all are done (or keeps seeding with --seed).  Data\n"
+		    "already in DIR is verified (or taken from the resume\n"
+		    "record) and kept.\n");
 	fprintf(f,
 	    "\n"
 	    "  -o, --output DIR      data folder (default: .; created); each\n"
@@ -174,9 +183,16 @@ download_usage(FILE *f, bool seed)
 	    "                        IPv4 or [IPv6]; repeatable; default:\n"
 	    "                        the saved table, else the well-known\n"
 	    "                        public routers)\n"
-	    "  -p, --port N          listen port (default: %u; the next "
-	    "free\n"
-	    "                        one if taken)\n"
+	    "  -p, --port N          listen port: N or an error when it is\n"
+	    "                        taken; 0: any free one, said on stderr\n"
+	    "                        (default: %u, else the next free one,\n"
+	    "                        said on stderr)\n"
+	    "      --bind ADDR       listen, dial peers and talk to trackers\n"
+	    "                        and the DHT from ADDR only (a numeric\n"
+	    "                        IPv4 or IPv6 address, or an interface\n"
+	    "                        name such as eth0: its first address);\n"
+	    "                        peers of the other family are skipped\n"
+	    "                        (also --interface)\n"
 	    "      --peer HOST:PORT  connect to this peer (numeric IPv4 or\n"
 	    "                        [IPv6]; repeatable; for every torrent)\n"
 	    "      --tracker URL     also announce to URL (http, https or\n"
@@ -910,7 +926,8 @@ dl_show_files(const char *cmd, const struct dl_src *srcs, size_t n)
 
 	for (i = 0; i < n; i++) {
 		memset(&m, 0, sizeof(m));
-		if ((r = cmd_load_torrent(srcs[i].arg, &m)) != EXIT_OK) {
+		if ((r = cmd_load_torrent_src(srcs[i].arg, NULL, &m)) !=
+		    EXIT_OK) {
 			if (dl_rank(r) > dl_rank(rc))
 				rc = r;
 			continue;
@@ -1003,6 +1020,56 @@ dl_tui_end(struct dl *d)
 	d->tui_view = NULL;
 }
 
+/*
+ * A download whose only tracker keeps answering with a "failure reason"
+ * and that has no other way to find peers (no DHT, no --peer, nobody
+ * known or connected, so no PEX either) would wait forever: it ends with
+ * the tracker's reason (exit 1) after DL_REFUSALS of them.
+ */
+static void
+dl_check_refused(void *arg)
+{
+	struct dl		*d = arg;
+	struct dl_item		*it;
+	struct torrent_stats	 ts;
+	const char		*why;
+	size_t			 i;
+
+	for (i = 0; i < d->nitems && !d->upload_only; i++) {
+		it = &d->items[i];
+		if (!it->running || it->stop_asked || it->t == NULL)
+			continue;
+		torrent_stats(it->t, &ts);
+		if (ts.complete || ts.trackers != 1 || ts.dht || ts.known > 0 ||
+		    ts.conns > 0 || ts.peers_ever > 0 ||
+		    torrent_tracker_refusals(it->t, &why) < DL_REFUSALS)
+			continue;
+		ui_clear(d->ui);
+		cmd_error("%s: tracker says: %s", torrent_name(it->t), why);
+		it->fatal = true;
+		it->rc = EXIT_FAIL;
+		item_stop(it);
+	}
+	reactor_timer_in(d->check_timer, DL_CHECK_MS);
+}
+
+/*
+ * The listen port, on stderr, when it is not the one asked for: -p 0, or
+ * the default taken and the next free one used.
+ */
+static void
+dl_say_port(const struct dl *d, const struct session_opts *so)
+{
+	char	line[64];
+
+	if (d->quiet || !so->listen || session_port(d->s) == 0 ||
+	    session_port(d->s) == so->port)
+		return;
+	snprintf(line, sizeof(line), "gtorrent: listening on port %u\n",
+	    session_port(d->s));
+	log_print(line);
+}
+
 /* Runs every torrent that loaded until all are done; the exit code. */
 static int
 dl_run(struct dl *d, const struct session_opts *so,
@@ -1022,11 +1089,15 @@ dl_run(struct dl *d, const struct session_opts *so,
 		cmd_error("%s", err);
 		return EXIT_FAIL;
 	}
+	dl_say_port(d, so);
 	/* Before the data checks, so that Ctrl-C during them stops cleanly. */
 	d->ui_timer = reactor_timer_new(d->r, dl_ui_cb, d);
 	d->stop_timer = reactor_timer_new(d->r, dl_stop_cb, d);
 	reactor_on_signal(d->r, SIGINT, dl_on_signal, d);
 	reactor_on_signal(d->r, SIGTERM, dl_on_signal, d);
+	reactor_on_signal(d->r, SIGHUP, dl_on_signal, d);	/* terminal closed */
+	d->check_timer = reactor_timer_new(d->r, dl_check_refused, d);
+	reactor_timer_in(d->check_timer, DL_CHECK_MS);
 	for (i = 0; i < d->nitems; i++) {
 		it = &d->items[i];
 		if (!it->loaded || it->dup != NULL)
@@ -1179,8 +1250,8 @@ dl_load(struct dl *d, const struct dl_src *srcs)
 				it->trackers[it->mg.ntrackers + k] =
 				    d->trackers[k];
 			it->ntrackers = it->mg.ntrackers + d->ntrackers;
-		} else if ((it->exit = cmd_load_torrent(it->src, &it->m)) !=
-		    EXIT_OK)
+		} else if ((it->exit = cmd_load_torrent_src(it->src, d->bind,
+		    &it->m)) != EXIT_OK)
 			continue;
 		it->loaded = true;
 		for (j = 0; j < i && it->dup == NULL; j++) {
@@ -1221,6 +1292,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		OPT_SEED_IDLE, OPT_RECHECK, OPT_SELECT_FILE, OPT_EXCLUDE,
 		OPT_PRIO_HIGH, OPT_PRIO_LOW, OPT_SEQUENTIAL, OPT_PREALLOCATE,
 		OPT_TUI, OPT_NO_TUI,
+		OPT_BIND,
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -1242,6 +1314,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		{ "dht-bootstrap", required_argument, NULL,
 		    OPT_DHT_BOOTSTRAP },
 		{ "port", required_argument, NULL, 'p' },
+		{ "bind", required_argument, NULL, OPT_BIND },
+		{ "interface", required_argument, NULL, OPT_BIND },
 		{ "peer", required_argument, NULL, OPT_PEER },
 		{ "no-tracker", no_argument, NULL, OPT_NO_TRACKER },
 		{ "tracker", required_argument, NULL, OPT_TRACKER },
@@ -1394,6 +1468,16 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 				goto out;
 			}
 			so.port = (uint16_t)v;
+			so.port_exact = true;
+			break;
+		case OPT_BIND:
+			if (cmd_parse_bind(optarg, &so.bind) != 0) {
+				rc = cmd_usage_error(cmd, "--bind needs a "
+				    "numeric IPv4 or IPv6 address or the name "
+				    "of an interface with one, not '%s'",
+				    optarg);
+				goto out;
+			}
 			break;
 		case OPT_PEER:
 			if (npeers == DL_MAX_PEER_ARGS) {
@@ -1541,7 +1625,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			d.tui = -1;
 			break;
 		case 'q':
-			quiet = true;
+			quiet = d.quiet = true;
 			break;
 		case 'v':
 			verbose++;
@@ -1621,6 +1705,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	cmd_set_verbosity(verbose);
 
 	d.dir = to.dir;
+	d.bind = &so.bind;
 	d.seed = to.seed;
 	d.verbose = verbose > 0;
 	d.trackers = trackers;
@@ -1665,6 +1750,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 out:
 	reactor_timer_free(d.ui_timer);
 	reactor_timer_free(d.stop_timer);
+	reactor_timer_free(d.check_timer);
 	session_free(d.s);		/* and the torrents */
 	reactor_free(d.r);
 	ui_free(d.ui);

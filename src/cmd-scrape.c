@@ -453,6 +453,7 @@ cmd_scrape(int argc, char **argv)
 	sc.tc = tracker_client_new(sc.r);
 	reactor_on_signal(sc.r, SIGINT, sc_signal_cb, &sc);
 	reactor_on_signal(sc.r, SIGTERM, sc_signal_cb, &sc);
+	reactor_on_signal(sc.r, SIGHUP, sc_signal_cb, &sc);
 	sc_plan(&sc);
 	for (i = 0; i < sc.nb; i++)
 		sc_batch_start(&sc, &sc.b[i]);

@@ -1,21 +1,30 @@
 /* cmd.c - what the subcommands share: messages, options, loading, output */
+#include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "cmd.h"
 #include "dht.h"
 #include "err.h"
+#include "http.h"
 #include "log.h"
 #include "metainfo.h"
+#include "reactor.h"
+#include "session.h"
+#include "sockaddr.h"
 
 static void	cmd_vmessage(const char *, const char *, va_list,
 		    const char *) GT_PRINTF(2, 0);
@@ -153,6 +162,152 @@ read_all(int fd, const char *path, size_t size_hint, uint8_t **out,
 	return EXIT_OK;
 }
 
+bool
+cmd_is_url(const char *s)
+{
+	return strncasecmp(s, "http://", 7) == 0 ||
+	    strncasecmp(s, "https://", 8) == 0;
+}
+
+int
+cmd_load_torrent_bytes(const char *label, uint8_t *data, size_t len,
+    struct metainfo *m)
+{
+	char		 err[GT_ERRLEN];
+	size_t		 i = 0;
+	bool		 html;
+
+	/* a web page (maybe after a BOM and blanks) is said for what it is */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < len && (data[i] == ' ' || data[i] == '\t' ||
+	    data[i] == '\r' || data[i] == '\n'))
+		i++;
+	html = i < len && data[i] == '<';
+	if (len == 0 || html) {
+		free(data);
+		cmd_error("%s: not a .torrent file (%s)", label, len == 0 ?
+		    "it is empty" : "it looks like HTML");
+		return EXIT_BADINPUT;
+	}
+	if (metainfo_parse_take(m, data, len, err) != GT_OK) {
+		cmd_error("%s: %s", label, err);
+		return EXIT_BADINPUT;
+	}
+	return EXIT_OK;
+}
+
+/* A .torrent being fetched (cmd_load_torrent_url). */
+struct cmd_fetch {
+	struct reactor	*r;
+	bool		 done;
+	bool		 interrupted;
+	enum gt_err	 e;
+	long		 status;
+	uint8_t		*data;
+	size_t		 len;
+	char		 why[GT_ERRLEN];
+};
+
+static void
+cmd_fetch_done(void *arg, enum gt_err e, long status, const uint8_t *body,
+    size_t len, const char *reason)
+{
+	struct cmd_fetch	*f = arg;
+
+	f->done = true;
+	f->e = e;
+	f->status = status;
+	snprintf(f->why, sizeof(f->why), "%s", reason != NULL ? reason : "");
+	if (e == GT_OK) {
+		f->data = xmalloc(len > 0 ? len : 1);
+		if (len > 0)
+			memcpy(f->data, body, len);
+		f->len = len;
+	}
+	reactor_stop(f->r);
+}
+
+static void
+cmd_fetch_signal(void *arg, int signo)
+{
+	struct cmd_fetch	*f = arg;
+
+	(void)signo;
+	f->interrupted = true;
+	reactor_stop(f->r);
+}
+
+int
+cmd_load_torrent_url(const char *url, const struct netaddr *bind,
+    struct metainfo *m)
+{
+	struct cmd_fetch	 f;
+	struct http_opts	 o = {
+		.timeout_ms = CMD_FETCH_MS, .max_body = MI_MAX_TORRENT,
+		.max_redirects = CMD_FETCH_REDIRECTS,
+		.user_agent = SESSION_USER_AGENT,
+	};
+	struct http		*h = NULL;
+	struct http_req		*q;
+	char			 ip[ADDR_STRLEN];
+	int			 rc;
+
+	memset(&f, 0, sizeof(f));
+	if (bind != NULL && bind->family != 0)
+		o.bind_ip = addr_ip_str(bind, ip);
+	if ((f.r = reactor_new()) == NULL || (h = http_new(f.r)) == NULL) {
+		cmd_error("%s: cannot start the event loop", url);
+		reactor_free(f.r);
+		return EXIT_FAIL;
+	}
+	reactor_on_signal(f.r, SIGINT, cmd_fetch_signal, &f);
+	reactor_on_signal(f.r, SIGTERM, cmd_fetch_signal, &f);
+	reactor_on_signal(f.r, SIGHUP, cmd_fetch_signal, &f);
+	q = http_get(h, url, &o, cmd_fetch_done, &f);
+	while (!f.done && !f.interrupted)
+		if (reactor_run(f.r) != 0)
+			break;
+	if (!f.done)
+		http_cancel(q);
+	http_free(h);
+	reactor_free(f.r);
+	if (f.interrupted && !f.done) {
+		cmd_error("%s: interrupted while fetching", url);
+		return EXIT_INTERRUPTED;
+	}
+	if (!f.done) {
+		cmd_error("%s: the event loop failed", url);
+		return EXIT_FAIL;
+	}
+	if (f.e == GT_ETOOBIG) {
+		cmd_error("%s: larger than %u MiB, refusing", url,
+		    MI_MAX_TORRENT >> 20);
+		return EXIT_BADINPUT;
+	}
+	if (f.e != GT_OK) {
+		cmd_error("%s: %s", url, f.why[0] != '\0' ? f.why :
+		    gt_strerror(f.e));
+		return EXIT_FAIL;
+	}
+	if (f.status < 200 || f.status > 299) {
+		free(f.data);
+		cmd_error("%s: HTTP %ld, not a .torrent file", url, f.status);
+		return EXIT_FAIL;
+	}
+	rc = cmd_load_torrent_bytes(url, f.data, f.len, m);
+	return rc;
+}
+
+int
+cmd_load_torrent_src(const char *src, const struct netaddr *bind,
+    struct metainfo *m)
+{
+	if (cmd_is_url(src))
+		return cmd_load_torrent_url(src, bind, m);
+	return cmd_load_torrent(src, m);
+}
+
 int
 cmd_load_torrent(const char *path, struct metainfo *m)
 {
@@ -163,6 +318,11 @@ cmd_load_torrent(const char *path, struct metainfo *m)
 	enum gt_err	 e;
 	int		 fd, rc;
 
+	if (cmd_is_url(path)) {
+		cmd_error("%s: a URL: this command reads a local .torrent file "
+		    "(gtorrent download fetches URLs)", path);
+		return EXIT_USAGE;
+	}
 	if (strcmp(path, "-") == 0)
 		fd = STDIN_FILENO;
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -298,6 +458,41 @@ cmd_parse_port(const char *s, uint16_t *out)
 	if (v < 1 || v > 65535)
 		return -1;
 	*out = (uint16_t)v;
+	return 0;
+}
+
+int
+cmd_parse_bind(const char *s, struct netaddr *out)
+{
+	struct ifaddrs	*ifs, *i;
+	struct netaddr	 a, best;
+	int		 rank, best_rank = 0;
+
+	if (addr_parse_ip(s, out) == GT_OK)
+		return 0;
+	if (*s == '\0' || getifaddrs(&ifs) != 0)
+		return -1;
+	for (i = ifs; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || strcmp(i->ifa_name, s) != 0 ||
+		    !sockaddr_to_netaddr(i->ifa_addr, &a))
+			continue;
+		/* IPv4 first, then IPv6 but link-local (no scope here) */
+		if (a.family == ADDR_V4)
+			rank = 3;
+		else if (a.ip[0] == 0xfe && (a.ip[1] & 0xc0) == 0x80)
+			rank = 1;
+		else
+			rank = 2;
+		if (rank > best_rank) {
+			best = a;
+			best_rank = rank;
+		}
+	}
+	freeifaddrs(ifs);
+	if (best_rank == 0)
+		return -1;
+	best.port = 0;
+	*out = best;
 	return 0;
 }
 

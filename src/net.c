@@ -95,6 +95,7 @@ struct conn {
 	uint64_t		 armed;		/* when it fires; 0 = idle */
 	enum conn_state		 state;
 	bool			 outbound;
+	int			 connect_err;	/* errno of a failed connect */
 	bool			 dead;		/* closed; freed by the loop */
 	bool			 dirty;		/* on the flush list */
 	uint64_t		 created;	/* ms */
@@ -175,6 +176,27 @@ sock_tune(int fd)
 
 	/* Requests are small and latency-bound; we batch writes anyway. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/*
+ * Binds fd to the local address a on port (0: any; an outbound socket, whose
+ * port is left to the connect where the system allows it).  false, errno
+ * set, when it cannot.
+ */
+static bool
+sock_bind_local(int fd, const struct netaddr *a, uint16_t port)
+{
+	struct sockaddr_storage	ss;
+	struct netaddr		l = *a;
+	socklen_t		len;
+	int			one = 1;
+
+	l.port = port;
+	len = sockaddr_from_netaddr(&l, false, &ss);
+	if (port == 0)
+		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof(one));
+	return bind(fd, (struct sockaddr *)&ss, len) == 0;
 }
 
 /* ---- rate limits --------------------------------------------------------- */
@@ -1005,6 +1027,7 @@ conn_connected(struct conn *c)
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0) {
+		c->connect_err = err;
 		net_close(c, "connect: %s", strerror(err));
 		return;
 	}
@@ -1045,6 +1068,7 @@ conn_timer_cb(void *arg)
 	switch (c->state) {
 	case CONN_CONNECTING:
 		if (now >= c->created + NET_CONNECT_MS) {
+			c->connect_err = ETIMEDOUT;
 			net_close(c, "connect: timed out");
 			return;
 		}
@@ -1074,24 +1098,42 @@ net_connect(struct net *n, const struct netaddr *a)
 	struct sockaddr_storage	 ss;
 	struct conn		*c;
 	socklen_t		 len;
-	int			 fd, r;
+	int			 fd, r, saved;
 	char			 name[ADDR_STRLEN];
 
+	if (n->o.bind.family != 0 && a->family != n->o.bind.family) {
+		log_debug("[%s] dropped: not IPv%u like --bind",
+		    addr_str(a, name), n->o.bind.family);
+		errno = EAFNOSUPPORT;
+		return NULL;
+	}
 	len = sockaddr_from_netaddr(a, false, &ss);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1) {
-		log_debug("%s: socket: %s", __func__, strerror(errno));
+		saved = errno;
+		log_debug("%s: socket: %s", __func__, strerror(saved));
+		errno = saved;
 		return NULL;
 	}
 	sock_tune(fd);
+	if (n->o.bind.family != 0 && !sock_bind_local(fd, &n->o.bind, 0)) {
+		saved = errno;
+		log_debug("[%s] dropped: bind to --bind address: %s",
+		    addr_str(a, name), strerror(saved));
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
 	do {
 		r = connect(fd, (struct sockaddr *)&ss, len);
 	} while (r == -1 && errno == EINTR);
 	if (r == -1 && errno != EINPROGRESS) {
+		saved = errno;
 		log_debug("[%s] dropped: connect: %s", addr_str(a, name),
-		    strerror(errno));
+		    strerror(saved));
 		close(fd);
+		errno = saved;
 		return NULL;
 	}
 	c = conn_new(n, fd, a, true);
@@ -1126,6 +1168,12 @@ bool
 net_conn_outbound(const struct conn *c)
 {
 	return c->outbound;
+}
+
+int
+net_conn_connect_error(const struct conn *c)
+{
+	return c->connect_err;
 }
 
 /* ---- listener ------------------------------------------------------------ */
@@ -1214,18 +1262,35 @@ net_accept_cb(evutil_socket_t lfd, short what, void *arg)
 
 /*
  * A listening socket on port: dual-stack [::] where the machine has IPv6
- * (v4 peers arrive v4-mapped and are unmapped), else 0.0.0.0.  -1 with
- * errno set when the port is not free.
+ * (v4 peers arrive v4-mapped and are unmapped), else 0.0.0.0; only on
+ * local when its family is set.  -1 with errno set when the port is not
+ * free.
  */
 static int
-listen_socket(uint16_t port, uint16_t *bound)
+listen_socket(const struct netaddr *local, uint16_t port, uint16_t *bound)
 {
 	struct sockaddr_storage	 ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct netaddr		 l;
 	socklen_t		 len;
 	int			 fd, one = 1, off = 0, af, saved;
 
+	if (local->family != 0) {
+		l = *local;
+		l.port = port;
+		len = sockaddr_from_netaddr(&l, false, &ss);
+		af = ss.ss_family;
+		if ((fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0)) == -1)
+			return -1;
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+		if (af == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			    sizeof(one));
+		goto bind;
+	}
 	for (af = AF_INET6;; af = AF_INET) {
 		memset(&ss, 0, sizeof(ss));
 		fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1248,6 +1313,7 @@ listen_socket(uint16_t port, uint16_t *bound)
 			sin->sin_port = htons(port);
 			len = sizeof(*sin);
 		}
+bind:
 		if (bind(fd, (struct sockaddr *)&ss, len) == 0 &&
 		    listen(fd, NET_BACKLOG) == 0 &&
 		    getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
@@ -1259,26 +1325,33 @@ listen_socket(uint16_t port, uint16_t *bound)
 		close(fd);
 		errno = saved;
 		/* a taken port is taken for both; else try plain IPv4 */
-		if (af == AF_INET || saved == EADDRINUSE)
+		if (af == AF_INET || saved == EADDRINUSE ||
+		    local->family != 0)
 			return -1;
 	}
 }
 
 enum gt_err
-net_listen(struct net *n, uint16_t port, uint16_t *bound)
+net_listen(struct net *n, uint16_t port, unsigned tries, uint16_t *bound,
+    char *err)
 {
-	unsigned	i, tries = port == 0 ? 1 : NET_LISTEN_TRIES;
+	unsigned	i;
 	int		fd, saved = 0;
+	char		as[ADDR_STRLEN], where[ADDR_STRLEN + 1];
 
+	if (port == 0 || tries == 0)
+		tries = 1;
 	for (i = 0; i < tries && (uint32_t)port + i <= 65535; i++) {
-		if ((fd = listen_socket((uint16_t)(port + i), bound)) != -1) {
+		if ((fd = listen_socket(&n->o.bind, (uint16_t)(port + i),
+		    bound)) != -1) {
 			n->lfd = fd;
 			n->lev = event_new(reactor_base(n->r), fd,
 			    EV_READ | EV_PERSIST, net_accept_cb, n);
 			if (n->lev == NULL)
 				abort();
 			if (!ev_on(n->lev, __func__))
-				return GT_EIO;
+				return gt_fail(err, GT_EIO, "cannot wait for "
+				    "connections");
 			log_debug("%s: listening on port %u", __func__,
 			    *bound);
 			return GT_OK;
@@ -1287,9 +1360,15 @@ net_listen(struct net *n, uint16_t port, uint16_t *bound)
 		log_debug("%s: port %u: %s", __func__, port + i,
 		    strerror(saved));
 	}
-	log_error("cannot listen on ports %u-%u: %s", port,
-	    port + tries - 1, strerror(saved));
-	return GT_EIO;
+	where[0] = '\0';
+	if (n->o.bind.family != 0)
+		snprintf(where, sizeof(where), "%s ",
+		    addr_ip_str(&n->o.bind, as));
+	if (i <= 1)
+		return gt_fail(err, GT_EIO, "cannot listen on %sport %u: %s",
+		    where, port, strerror(saved));
+	return gt_fail(err, GT_EIO, "cannot listen on %sports %u-%u: %s",
+	    where, port, port + i - 1, strerror(saved));
 }
 
 /* ---- the whole ----------------------------------------------------------- */

@@ -1534,6 +1534,12 @@ picker_piece_failed(struct picker *p, uint32_t piece)
 }
 
 bool
+picker_in_progress(const struct picker *p, uint32_t piece)
+{
+	return piece < p->npieces && bitfield_bit_get(p->started.bits, piece);
+}
+
+bool
 picker_block_received(const struct picker *p, uint32_t piece, uint32_t block)
 {
 	const struct dl	*d;

@@ -53,6 +53,16 @@ seedlimit_start(struct seedlimit *sl, uint64_t uploaded, uint64_t now)
 	sl->uploaded = uploaded;
 }
 
+void
+seedlimit_skip(struct seedlimit *sl, uint64_t ms)
+{
+	if (!sl->seeding || sl->reached != SEEDLIMIT_NONE)
+		return;
+	sl->start_ms += ms;
+	if (sl->last_up_ms != 0)
+		sl->last_up_ms += ms;
+}
+
 static enum seedlimit_reason
 reach(struct seedlimit *sl, enum seedlimit_reason why, uint64_t now)
 {

@@ -541,6 +541,8 @@ session_dht_new(struct session *s, const struct session_opts *o, char *err)
 
 	rand_bytes(&seed, sizeof(seed));
 	s->udp = udp_new(s->r, seed);
+	if (o->bind.family != 0)
+		udp_set_bind(s->udp, &o->bind);
 	if ((e = udp_bind(s->udp, port, err)) != GT_OK) {
 		if (o->dht_port != 0 || port == 0)
 			return e;
@@ -552,7 +554,8 @@ session_dht_new(struct session *s, const struct session_opts *o, char *err)
 	tracker_client_use_udp(s->trackers, s->udp);
 	rand_bytes(&seed, sizeof(seed));
 	dopt = (struct dht_opts){
-		.v4 = true, .v6 = udp_dual_stack(s->udp), .seed = seed,
+		.v4 = o->bind.family != ADDR_V6, .v6 = udp_dual_stack(s->udp),
+		.seed = seed,
 	};
 	s->dht = dht_new(&dopt, &dh, reactor_now_ms(s->r));
 	s->dht_timer = reactor_timer_new(s->r, session_dht_timer_cb, s);
@@ -563,7 +566,7 @@ session_dht_new(struct session *s, const struct session_opts *o, char *err)
 	udp_set_krpc(s->udp, &uh);
 	loaded = session_dht_load(s);
 	log_info("dht: node on UDP port %u (%s)", s->dht_port,
-	    dopt.v6 ? "IPv4 and IPv6" : "IPv4");
+	    !dopt.v4 ? "IPv6" : dopt.v6 ? "IPv4 and IPv6" : "IPv4");
 	for (i = 0; i < o->ndht_bootstrap; i++)
 		session_dht_bootstrap(s, o->dht_bootstrap[i]);
 	/* The public routers: now, later or never (dht-keep.h). */
@@ -632,6 +635,7 @@ session_new(struct session **out, struct reactor *r,
 	struct net_opts	 no;
 	struct net_hooks nh;
 	enum gt_err	 e;
+	char		 nerr[GT_ERRLEN];
 
 	s = xcalloc(1, sizeof(*s));
 	s->r = r;
@@ -648,15 +652,19 @@ session_new(struct session **out, struct reactor *r,
 		.max_conns = s->max_peers,
 		.max_down_rate = o->max_down_rate,
 		.max_up_rate = o->max_up_rate,
+		.bind = o->bind,
 	};
 	nh = (struct net_hooks){ .accept = session_accept, .arg = s };
 	s->net = net_new(r, &no, &nh);
 	s->trackers = tracker_client_new(r);
-	if (o->listen &&
-	    (e = net_listen(s->net, o->port, &s->port)) != GT_OK) {
+	tracker_client_bind(s->trackers, &o->bind);
+	if (o->listen && (e = net_listen(s->net, o->port, o->port_exact ? 1 :
+	    NET_LISTEN_TRIES, &s->port, nerr)) != GT_OK) {
 		session_free(s);
-		return gt_fail(err, e, "cannot listen on port %u or the %u "
-		    "after it", o->port, NET_LISTEN_TRIES - 1);
+		if (o->port_exact && o->port != 0)
+			return gt_fail(err, e, "%s (another -p N, or -p 0 for "
+			    "any free port)", nerr);
+		return gt_fail(err, e, "%s", nerr);
 	}
 	if (o->dht && (e = session_dht_new(s, o, err)) != GT_OK) {
 		session_free(s);

@@ -12,9 +12,11 @@ struct cand {
 	uint64_t	retry_at;	/* ms; not before */
 	uint16_t	fails;		/* connects that failed in a row */
 	bool		explicit;	/* --peer: never given up */
+	bool		warned;		/* swarm_warn_once said true */
 	bool		connected;	/* a connection is open */
 	bool		banned;		/* or ourselves */
 	bool		seed;		/* had everything */
+	uint8_t		src;		/* enum swarm_source */
 };
 
 struct strike {
@@ -91,8 +93,17 @@ size_t
 swarm_add_peers(struct swarm *sw, const struct netaddr *a, size_t n,
     bool explicit)
 {
+	return swarm_add_peers_from(sw, a, n, explicit ? SWARM_SRC_GIVEN :
+	    SWARM_SRC_TRACKER);
+}
+
+size_t
+swarm_add_peers_from(struct swarm *sw, const struct netaddr *a, size_t n,
+    enum swarm_source src)
+{
 	struct cand	*k;
 	size_t		 i, j, added = 0;
+	bool		 explicit = src == SWARM_SRC_GIVEN;
 
 	for (i = 0; i < n; i++) {
 		if (!addr_is_dialable(&a[i]))
@@ -103,6 +114,8 @@ swarm_add_peers(struct swarm *sw, const struct netaddr *a, size_t n,
 		if (j < sw->ncands) {
 			k = &sw->cands[j];
 			k->explicit |= explicit;
+			if (explicit)
+				k->src = SWARM_SRC_GIVEN;
 			if (!k->connected && !k->banned && k->fails > 0 &&
 			    !explicit)
 				k->retry_at = 0;	/* fresh news */
@@ -113,7 +126,7 @@ swarm_add_peers(struct swarm *sw, const struct netaddr *a, size_t n,
 		sw->cands = xreallocarray(sw->cands, sw->ncands + 1,
 		    sizeof(*sw->cands));
 		sw->cands[sw->ncands++] = (struct cand){
-			.a = a[i], .explicit = explicit,
+			.a = a[i], .explicit = explicit, .src = (uint8_t)src,
 			.banned = swarm_is_banned(sw, &a[i], NULL),
 		};
 		added++;
@@ -125,6 +138,13 @@ size_t
 swarm_ncands(const struct swarm *sw)
 {
 	return sw->ncands;
+}
+
+enum swarm_source
+swarm_cand_source(const struct swarm *sw, uint32_t id)
+{
+	return id < sw->ncands ? (enum swarm_source)sw->cands[id].src :
+	    SWARM_SRC_TRACKER;
 }
 
 bool
@@ -152,6 +172,16 @@ swarm_next_dial(struct swarm *sw, uint64_t now, uint32_t *id,
 }
 
 void
+swarm_redial_now(struct swarm *sw)
+{
+	size_t	i;
+
+	for (i = 0; i < sw->ncands; i++)
+		if (!sw->cands[i].connected)
+			sw->cands[i].retry_at = 0;
+}
+
+void
 swarm_on_dial_failed(struct swarm *sw, uint32_t id, uint64_t now)
 {
 	struct cand	*k = cand_get(sw, id);
@@ -160,6 +190,17 @@ swarm_on_dial_failed(struct swarm *sw, uint32_t id, uint64_t now)
 		return;
 	k->connected = false;
 	cand_retry(k, true, now);
+}
+
+bool
+swarm_warn_once(struct swarm *sw, uint32_t id)
+{
+	struct cand	*k = cand_get(sw, id);
+
+	if (k == NULL || !k->explicit || k->warned)
+		return false;
+	k->warned = true;
+	return true;
 }
 
 void

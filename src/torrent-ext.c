@@ -381,7 +381,7 @@ ext_on_pex(struct torrent *t, struct tconn *tc, const uint8_t *data,
 	n = pex_usable(added, na, ok);
 	log_obj_at(LOG_DEBUG, net_conn_name(tc->c), "pex: %zu peers (%zu "
 	    "usable)", na, n);
-	torrent_add_peers(t, ok, n, false);
+	torrent_add_peers_from(t, ok, n, SWARM_SRC_PEX);
 	free(ok);
 	free(added);
 	return GT_OK;

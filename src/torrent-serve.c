@@ -110,7 +110,7 @@ void
 torrent_seed_begin(struct torrent *t)
 {
 	if (!seeding(t) || !seedlimit_active(&t->sl) || t->sl.seeding ||
-	    t->stopped)
+	    t->stopped || t->paused)
 		return;
 	seedlimit_start(&t->sl, t->uploaded, now_ms(t));
 	log_debug("%s: seeding; limits: ratio %.2f, time %u s, idle %u s",

@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 
 #include <assert.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -495,7 +496,7 @@ dht_start(struct torrent *t)
 	};
 	enum gt_err		e;
 
-	if (!dht_on(t) || t->stopped)
+	if (!dht_on(t) || t->stopped || t->paused)
 		return;
 	e = dht_search(t->h.dht, t->info_hash, &so, now_ms(t));
 	if (e != GT_OK)
@@ -522,7 +523,8 @@ torrent_dht_peers(struct torrent *t, const struct netaddr *a, size_t n)
 {
 	if (!t->dht_search)
 		return;		/* late, or a private torrent's */
-	t->dht_peers += (uint32_t)torrent_add_peers(t, a, n, false);
+	t->dht_peers += (uint32_t)torrent_add_peers_from(t, a, n,
+	    SWARM_SRC_DHT);
 }
 
 /* A peer's PORT message: its DHT node may exist; ask it (once). */
@@ -937,6 +939,15 @@ tconn_free(void *arg)
 	free(tc);
 }
 
+/* A dial of candidate id failed: said once for a --peer (a warning). */
+static void
+torrent_dial_failed(struct torrent *t, uint32_t id, const char *name, int err)
+{
+	if (swarm_warn_once(t->sw, id))
+		log_warn("%s: --peer %s: %s (tried again later)", t->name,
+		    name, strerror(err));
+}
+
 /* The connection closed: forget it (net frees its half later). */
 static void
 tc_closed(void *ctx)
@@ -960,6 +971,9 @@ tc_closed(void *ctx)
 		t->npeers--;
 	TAILQ_REMOVE(&t->conns, tc, entry);
 	t->nconns--;
+	if (tc->cand != UINT32_MAX && net_conn_connect_error(tc->c) != 0)
+		torrent_dial_failed(t, tc->cand, net_conn_name(tc->c),
+		    net_conn_connect_error(tc->c));
 	if (tc->cand != UINT32_MAX)
 		swarm_on_closed(t->sw, tc->cand, tc->active_ms != 0,
 		    now_ms(t));
@@ -1021,6 +1035,10 @@ torrent_accept(struct torrent *t, struct conn *c, const char **why)
 		*why = "torrent stopping";
 		return GT_ECANCELED;
 	}
+	if (t->paused) {
+		*why = "torrent paused";
+		return GT_ECANCELED;
+	}
 	if (t->nconns >= t->o.max_peers) {
 		*why = "over the torrent's connection cap";
 		return GT_ERANGE;
@@ -1054,7 +1072,8 @@ refill_cb(void *arg)
 static void
 torrent_refill_soon(struct torrent *t)
 {
-	if (!t->stopped && !reactor_timer_pending(t->refill_timer))
+	if (!t->stopped && !t->paused &&
+	    !reactor_timer_pending(t->refill_timer))
 		reactor_timer_in(t->refill_timer, 0);
 }
 
@@ -1065,7 +1084,7 @@ torrent_rearm(struct torrent *t)
 {
 	uint64_t	d = swarm_deadline(t->sw);
 
-	if (t->stopped || d == UINT64_MAX)
+	if (t->stopped || t->paused || d == UINT64_MAX)
 		reactor_timer_cancel(t->tick_timer);
 	else
 		reactor_timer_at(t->tick_timer, d);
@@ -1111,9 +1130,13 @@ torrent_dial(struct torrent *t, uint32_t n)
 	struct conn	*c;
 	uint32_t	 id;
 	uint64_t	 now = now_ms(t);
+	char		 name[ADDR_STRLEN];
+	int		 err;
 
 	while (n-- > 0 && swarm_next_dial(t->sw, now, &id, &a)) {
 		if ((c = net_connect(t->h.net, &a)) == NULL) {
+			err = errno;
+			torrent_dial_failed(t, id, addr_str(&a, name), err);
 			swarm_on_dial_failed(t->sw, id, now);
 			continue;
 		}
@@ -1128,7 +1151,7 @@ tick_cb(void *arg)
 	struct swarm_counts	 sc;
 	struct swarm_actions	 act;
 
-	if (t->stopped)
+	if (t->stopped || t->paused)
 		return;
 	torrent_counts(t, &sc);
 	swarm_tick(t->sw, &sc, now_ms(t), &act);
@@ -1146,6 +1169,14 @@ size_t
 torrent_add_peers(struct torrent *t, const struct netaddr *a, size_t n,
     bool explicit)
 {
+	return torrent_add_peers_from(t, a, n, explicit ? SWARM_SRC_GIVEN :
+	    SWARM_SRC_TRACKER);
+}
+
+size_t
+torrent_add_peers_from(struct torrent *t, const struct netaddr *a, size_t n,
+    enum swarm_source src)
+{
 	char	name[ADDR_STRLEN];
 	size_t	i, added = 0;
 
@@ -1155,7 +1186,7 @@ torrent_add_peers(struct torrent *t, const struct netaddr *a, size_t n,
 			    addr_str(&a[i], name));
 			continue;
 		}
-		added += swarm_add_peers(t->sw, &a[i], 1, explicit);
+		added += swarm_add_peers_from(t->sw, &a[i], 1, src);
 	}
 	if (added > 0 && t->started && !t->stopped) {
 		swarm_dial_soon(t->sw, now_ms(t));
@@ -1181,7 +1212,7 @@ an_figures(void *arg, struct tracker_req *tr)
 static void
 an_peers(void *arg, const struct netaddr *a, size_t n)
 {
-	(void)torrent_add_peers(arg, a, n, false);
+	(void)torrent_add_peers_from(arg, a, n, SWARM_SRC_TRACKER);
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -1493,10 +1524,10 @@ torrent_got_metadata(struct torrent *t)
 	torrent_rearm(t);
 }
 
-void
-torrent_start(struct torrent *t)
+/* Announcing, dialling, the DHT: at the start, and at each resume. */
+static void
+torrent_run(struct torrent *t)
 {
-	t->started = true;
 	if (t->complete && !seeding(t))
 		return;
 	announcer_start(t->an);
@@ -1504,8 +1535,56 @@ torrent_start(struct torrent *t)
 	dht_start(t);
 	torrent_resume_touch(t);	/* a first record */
 	torrent_rearm(t);
-	if (t->complete || t->o.upload_only)
+	if (!(t->complete || t->o.upload_only))
+		return;
+	if (t->sl.seeding)		/* resumed: the limits again */
+		reactor_timer_in(t->seed_timer, 0);
+	else
 		torrent_seed_begin(t);
+}
+
+void
+torrent_start(struct torrent *t)
+{
+	t->started = true;
+	if (!t->paused)
+		torrent_run(t);
+}
+
+void
+torrent_pause(struct torrent *t, bool paused)
+{
+	struct tconn	*tc;
+
+	if (t->stopped || t->paused == paused)
+		return;
+	t->paused = paused;
+	if (!paused) {
+		log_info("%s: resumed", t->name);
+		seedlimit_skip(&t->sl, now_ms(t) - t->paused_ms);
+		announcer_pause(t->an, false);
+		if (t->complete)	/* if it completed while paused */
+			announcer_completed(t->an);
+		swarm_redial_now(t->sw);
+		if (t->started)
+			torrent_run(t);
+		return;
+	}
+	log_info("%s: paused", t->name);
+	t->paused_ms = now_ms(t);
+	announcer_pause(t->an, true);
+	dht_stop(t);
+	swarm_stop(t->sw);
+	reactor_timer_cancel(t->tick_timer);
+	reactor_timer_cancel(t->refill_timer);
+	reactor_timer_cancel(t->seed_timer);
+	while ((tc = TAILQ_FIRST(&t->conns)) != NULL)
+		net_close(tc->c, "paused");
+	/* it holds and wants nothing now: the others' shares grow at once
+	   (and a torrent not started yet no longer counts as wanting) */
+	if (t->h.room != NULL)
+		(void)t->h.room(t->h.arg, t, 0, 0, 0);
+	torrent_resume_touch(t);
 }
 
 void
@@ -1610,6 +1689,13 @@ torrent_name(const struct torrent *t)
 	return t->name;
 }
 
+unsigned
+torrent_tracker_refusals(const struct torrent *t, const char **reason)
+{
+	*reason = "";
+	return t->an != NULL ? announcer_refusals(t->an, reason) : 0;
+}
+
 void
 torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 {
@@ -1634,6 +1720,7 @@ torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 		.md_have = t->md != NULL ? metadata_have(t->md) : 0,
 		.dht_peers = t->dht_peers,
 		.dht = t->dht_search,
+		.paused = t->paused,
 	};
 	announcer_swarm(t->an, &ts->seeders, &ts->leechers);
 }

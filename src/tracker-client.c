@@ -24,6 +24,8 @@ struct tracker_client {
 	struct http	*http;
 	struct udp	*udp;
 	bool		 udp_borrowed;	/* the session's (shared with the DHT) */
+	struct netaddr	 bind;		/* tracker_client_bind's (family 0) */
+	char		 bind_ip[ADDR_STRLEN];	/* ... for curl, or "" */
 };
 
 struct tracker_call {
@@ -66,6 +68,16 @@ tracker_client_use_udp(struct tracker_client *tc, struct udp *u)
 	tc->udp_borrowed = u != NULL;
 }
 
+void
+tracker_client_bind(struct tracker_client *tc, const struct netaddr *a)
+{
+	tc->bind = *a;
+	if (a->family != 0)
+		addr_ip_str(a, tc->bind_ip);
+	else
+		tc->bind_ip[0] = '\0';
+}
+
 static bool
 is_http(const char *url)
 {
@@ -95,6 +107,8 @@ tc_udp(struct tracker_client *tc)
 	if (tc->udp == NULL) {
 		rand_bytes(&seed, sizeof(seed));
 		tc->udp = udp_new(tc->r, seed);
+		if (tc->bind.family != 0)
+			udp_set_bind(tc->udp, &tc->bind);
 	}
 	return tc->udp;
 }
@@ -180,13 +194,14 @@ call_udp_done(void *arg, struct tracker_udp_result *res)
 }
 
 static struct http_opts
-http_opts(const struct tracker_call_opts *o)
+http_opts(const struct tracker_client *tc, const struct tracker_call_opts *o)
 {
 	return (struct http_opts){
 		.timeout_ms = o->timeout_ms,
 		.max_body = TRACKER_MAX_REPLY,
 		.max_redirects = TRACKER_CLIENT_REDIRECTS,
 		.user_agent = o->user_agent,
+		.bind_ip = tc->bind_ip[0] != '\0' ? tc->bind_ip : NULL,
 	};
 }
 
@@ -222,7 +237,7 @@ tracker_client_announce(struct tracker_client *tc, const char *url,
     tracker_announce_fn *done, void *arg, char *err)
 {
 	struct tracker_call	*c;
-	struct http_opts	 ho = http_opts(o);
+	struct http_opts	 ho = http_opts(tc, o);
 	char			*u;
 	bool			 udp;
 
@@ -248,7 +263,7 @@ tracker_client_scrape(struct tracker_client *tc, const char *url,
     char *err)
 {
 	struct tracker_call	*c;
-	struct http_opts	 ho = http_opts(o);
+	struct http_opts	 ho = http_opts(tc, o);
 	char			*u = NULL;
 	bool			 udp;
 

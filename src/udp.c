@@ -96,7 +96,11 @@ struct udp {
 	struct prng		 rng;		/* seeds for each tracker */
 	int			 fd;		/* -1 until first use */
 	uint16_t		 port;		/* fd's */
-	bool			 v6;		/* fd is a dual-stack socket */
+	bool			 v6;		/* fd reaches IPv6 (dual-stack,
+					   unless v6only) */
+	bool			 v6only;	/* bound to an IPv6 address */
+	struct netaddr		 bind;		/* udp_set_bind's; family 0:
+					   any */
 	struct event		*ev;
 	uint8_t			*rbuf;		/* one datagram, and a byte */
 	struct evdns_base	*dns;		/* NULL until a name is used */
@@ -379,6 +383,78 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	udp_reap(u);
 }
 
+/* fd, bound to port, is the socket from now on. */
+static void
+udp_ready(struct udp *u, int fd, uint16_t port)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl = sizeof(ss);
+	struct netaddr		a;
+
+	u->fd = fd;
+	u->port = port;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    sockaddr_to_netaddr((struct sockaddr *)&ss, &a))
+		u->port = a.port;
+	u->ev = event_new(reactor_base(u->r), fd, EV_READ | EV_PERSIST,
+	    udp_read_cb, u);
+	if (u->ev == NULL || event_add(u->ev, NULL) != 0)
+		abort();		/* only on OOM, like xmalloc */
+	u->rbuf = xmalloc(UDP_RBUF);
+	log_debug("udp: socket open on port %u (%s)", u->port,
+	    u->v6only ? "IPv6" : u->v6 ? "dual-stack" : "IPv4");
+}
+
+/* udp_open on the address of udp_set_bind alone (its family only). */
+static bool
+udp_open_bound(struct udp *u, uint16_t port, char *err)
+{
+	struct sockaddr_storage	ss;
+	struct netaddr		l = u->bind;
+	socklen_t		sl;
+	int			fd, on = 1;
+	char			as[ADDR_STRLEN];
+
+	l.port = port;
+	sl = sockaddr_from_netaddr(&l, false, &ss);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0) {
+		if (err != NULL)
+			(void)gt_fail(err, GT_EIO, "UDP socket: %s",
+			    strerror(errno));
+		log_warn("udp: socket: %s", strerror(errno));
+		return false;
+	}
+	if (l.family == ADDR_V6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on));
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		if (err != NULL)
+			(void)gt_fail(err, GT_EIO, "UDP %s: %s",
+			    addr_str(&l, as), strerror(errno));
+		else
+			log_warn("udp: bind to %s: %s", addr_str(&l, as),
+			    strerror(errno));
+		close(fd);
+		return false;
+	}
+	u->v6 = u->v6only = l.family == ADDR_V6;
+	if (u->v6)
+		(void)setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	else
+		(void)setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof(on));
+	udp_ready(u, fd, port);
+	return true;
+}
+
+/* Can the socket send to an address of this family? */
+static bool
+udp_reaches(const struct udp *u, uint8_t family)
+{
+	return family == ADDR_V6 ? u->v6 : !u->v6only;
+}
+
 /*
  * Opens the socket on port (0: an ephemeral one): dual-stack where the
  * machine has IPv6, else IPv4.  false, and err (GT_ERRLEN bytes; may be
@@ -387,15 +463,14 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 static bool
 udp_open(struct udp *u, uint16_t port, char *err)
 {
-	struct sockaddr_storage	ss;
 	struct sockaddr_in6	sin6;
 	struct sockaddr_in	sin;
-	socklen_t		sl = sizeof(ss);
-	struct netaddr		a;
 	int			fd, off = 0, on = 1;
 
 	if (u->fd >= 0)
 		return true;
+	if (u->bind.family != 0)
+		return udp_open_bound(u, port, err);
 	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
 	    sizeof(off)) == 0) {
@@ -438,18 +513,7 @@ udp_open(struct udp *u, uint16_t port, char *err)
 	u->v6 = false;
 	(void)setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof(on));
 ready:
-	u->fd = fd;
-	u->port = port;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
-	    sockaddr_to_netaddr((struct sockaddr *)&ss, &a))
-		u->port = a.port;
-	u->ev = event_new(reactor_base(u->r), fd, EV_READ | EV_PERSIST,
-	    udp_read_cb, u);
-	if (u->ev == NULL || event_add(u->ev, NULL) != 0)
-		abort();		/* only on OOM, like xmalloc */
-	u->rbuf = xmalloc(UDP_RBUF);
-	log_debug("udp: socket open on port %u (%s)", u->port,
-	    u->v6 ? "dual-stack" : "IPv4");
+	udp_ready(u, fd, port);
 	return true;
 }
 
@@ -497,6 +561,13 @@ udp_bind(struct udp *u, uint16_t port, char *err)
 	return udp_open(u, port, err) ? GT_OK : GT_EIO;
 }
 
+void
+udp_set_bind(struct udp *u, const struct netaddr *a)
+{
+	if (u->fd < 0)
+		u->bind = *a;
+}
+
 uint16_t
 udp_port(const struct udp *u)
 {
@@ -529,8 +600,9 @@ udp_send(struct udp *u, const struct netaddr *to, const uint8_t *buf,
 
 	if (u->dead || !udp_open(u, 0, NULL))
 		return;
-	if (to->family == ADDR_V6 && !u->v6) {
-		log_trace("udp: no IPv6 here for %s", addr_str(to, as));
+	if (!udp_reaches(u, to->family)) {
+		log_trace("udp: no IPv%u here for %s", to->family,
+		    addr_str(to, as));
 		return;
 	}
 	sl = sockaddr_from_netaddr(to, u->v6, &ss);
@@ -697,8 +769,9 @@ udp_req_start(struct udp_req *q, const struct netaddr *a)
 	uint64_t	 now = reactor_now_ms(u->r);
 	char		 as[ADDR_STRLEN];
 
-	if (a->family == ADDR_V6 && !u->v6) {
-		udp_req_fail(q, GT_EIO, addr_str(a, as), "no IPv6 here");
+	if (!udp_reaches(u, a->family)) {
+		udp_req_fail(q, GT_EIO, addr_str(a, as), a->family ==
+		    ADDR_V6 ? "no IPv6 here" : "no IPv4 here (--bind)");
 		return;
 	}
 	if ((t = udp_tracker_get(u, a)) == NULL) {
@@ -750,7 +823,7 @@ udp_dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (!sockaddr_to_netaddr(ai->ai_addr, &a))
 			continue;
-		if (a.family == ADDR_V6 && !q->u->v6)
+		if (!udp_reaches(q->u, a.family))
 			continue;
 		pick = a;
 		found = true;

@@ -650,3 +650,87 @@ Test(announce, outcomes_without_announce_ignored)
 	expect(a, 0, 0, TRACKER_EVENT_STARTED);
 	announce_free(a);
 }
+
+/* A pause: "stopped" once, nothing more; the resume: "started" again. */
+Test(announce, restart_after_stop)
+{
+	static const size_t	 per[] = { 2 };
+	struct announce		*a = make(2, per, 1, 0);
+	const char		*cur;
+
+	answer_started(a, 0, 1800, 0);
+	cur = announce_current(a);
+	cr_assert(announce_stop(a, 10 * SEC));
+	expect_url(a, 10 * SEC, cur, TRACKER_EVENT_STOPPED);
+	announce_on_reply(a, 1800, 0, 11 * SEC);
+	announce_need_peers(a, 12 * SEC);
+	cr_assert_eq(announce_deadline(a), UINT64_MAX, "paused");
+	expect_nothing(a, 5000 * SEC);
+	announce_restart(a, 6000 * SEC);
+	cr_assert_eq(announce_deadline(a), 6000 * SEC);
+	expect_url(a, 6000 * SEC, cur, TRACKER_EVENT_STARTED);
+	announce_on_reply(a, 1800, 0, 6000 * SEC);
+	cr_assert_eq(announce_deadline(a), 7800 * SEC);
+	/* and it can pause again */
+	cr_assert(announce_stop(a, 6100 * SEC));
+	expect_url(a, 6100 * SEC, cur, TRACKER_EVENT_STOPPED);
+	announce_free(a);
+}
+
+Test(announce, restart_keeps_completed_once)
+{
+	static const size_t	 per[] = { 1 };
+	struct announce		*a = make(2, per, 1, 0);
+
+	answer_started(a, 0, 1800, 0);
+	announce_completed(a, SEC);
+	expect(a, SEC, 0, TRACKER_EVENT_COMPLETED);
+	announce_on_reply(a, 1800, 0, SEC);
+	cr_assert(announce_stop(a, 2 * SEC));
+	expect(a, 2 * SEC, 0, TRACKER_EVENT_STOPPED);
+	announce_on_reply(a, 1800, 0, 2 * SEC);
+	announce_restart(a, 3 * SEC);
+	announce_completed(a, 3 * SEC);
+	expect(a, 3 * SEC, 0, TRACKER_EVENT_STARTED);
+	announce_on_reply(a, 1800, 0, 3 * SEC);
+	cr_assert_eq(announce_deadline(a), 1803 * SEC, "no second completed");
+	announce_free(a);
+}
+
+Test(announce, restart_sends_completed_of_the_pause)
+{
+	static const size_t	 per[] = { 1 };
+	struct announce		*a = make(2, per, 1, 0);
+
+	answer_started(a, 0, 1800, 0);
+	cr_assert(announce_stop(a, SEC));
+	expect(a, SEC, 0, TRACKER_EVENT_STOPPED);
+	announce_on_reply(a, 1800, 0, SEC);
+	announce_completed(a, 2 * SEC);		/* completed while paused */
+	cr_assert_eq(announce_deadline(a), UINT64_MAX);
+	announce_restart(a, 3 * SEC);
+	announce_completed(a, 3 * SEC);
+	expect(a, 3 * SEC, 0, TRACKER_EVENT_STARTED);
+	announce_on_reply(a, 1800, 0, 3 * SEC);
+	expect(a, 3 * SEC, 0, TRACKER_EVENT_COMPLETED);
+	announce_free(a);
+}
+
+Test(announce, restart_before_start_and_while_busy)
+{
+	static const size_t	 per[] = { 2 };
+	struct announce		*a = announce_new(4);
+	struct announce		*b = make(2, per, 1, 0);
+
+	announce_add(a, 0, "http://h/announce");
+	announce_restart(a, 5 * SEC);		/* = announce_start */
+	expect_url(a, 5 * SEC, "http://h/announce", TRACKER_EVENT_STARTED);
+	announce_restart(a, 6 * SEC);		/* abandons the one under way */
+	expect_url(a, 6 * SEC, "http://h/announce", TRACKER_EVENT_STARTED);
+	announce_free(a);
+	/* never sent: the stop is nothing, the restart starts over */
+	cr_assert_not(announce_stop(b, 0));
+	announce_restart(b, SEC);
+	expect(b, SEC, 0, TRACKER_EVENT_STARTED);
+	announce_free(b);
+}

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,7 +172,7 @@ owner_init(struct owner *o, uint32_t max_conns, uint16_t *port)
 	o->target = TARGET;
 	bitfield_init(&o->have, 8);
 	bitfield_set_all(&o->have);
-	cr_assert_eq(net_listen(o->n, 0, port), GT_OK);
+	cr_assert_eq(net_listen(o->n, 0, 1, port, NULL), GT_OK);
 	o->poll = reactor_timer_new(o->r, poll_cb, o);
 	reactor_timer_in(o->poll, 10);
 }
@@ -457,7 +458,7 @@ lowner_init(struct lowner *o, uint64_t gdown, uint64_t gup, uint64_t down,
 		o->lim = net_limit_new(o->n, down, up);
 	bitfield_init(&o->have, 8);
 	bitfield_set_all(&o->have);
-	cr_assert_eq(net_listen(o->n, 0, port), GT_OK);
+	cr_assert_eq(net_listen(o->n, 0, 1, port, NULL), GT_OK);
 	o->stop = reactor_timer_new(o->r, (void (*)(void *))reactor_stop,
 	    o->r);
 	o->sample = reactor_timer_new(o->r, l_sample_cb, o);
@@ -766,4 +767,87 @@ Test(net, lifted_or_freed_limit_releases_waiters)
 		cr_assert_gt(cl[1].total, 0);
 		lowner_clear(&o);
 	}
+}
+
+/* ---- the listener's port and the --bind address --------------------------- */
+
+/* A port free on 127.0.0.1 now, held by the returned listening fd. */
+static int
+hold_port(uint16_t *port)
+{
+	struct sockaddr_in	sin = { .sin_family = AF_INET };
+	socklen_t		len = sizeof(sin);
+	int			fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_neq(fd, -1);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(fd, 1), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static struct net *
+plain_net(struct reactor *r, const char *bind)
+{
+	struct net_opts		no = { .max_conns = 8 };
+	struct net_hooks	nh = { .accept = NULL };
+
+	if (bind != NULL)
+		cr_assert_eq(addr_parse_ip(bind, &no.bind), GT_OK);
+	return net_new(r, &no, &nh);
+}
+
+Test(net, exact_port_taken_fails_with_one_line)
+{
+	struct reactor	*r = reactor_new();
+	struct net	*n = plain_net(r, NULL);
+	char		 err[GT_ERRLEN], want[32];
+	uint16_t	 port, bound = 0;
+	int		 fd = hold_port(&port);
+
+	err[0] = '\0';
+	cr_assert_eq(net_listen(n, port, 1, &bound, err), GT_EIO);
+	snprintf(want, sizeof(want), "port %u:", port);
+	cr_assert(strstr(err, want) != NULL, "%s", err);
+	cr_assert(strchr(err, '\n') == NULL);
+	net_free(n);
+	n = plain_net(r, NULL);
+	/* with tries, the next free port */
+	cr_assert_eq(net_listen(n, port, 10, &bound, err), GT_OK);
+	cr_assert_neq(bound, port);
+	cr_assert(bound > port && bound < port + 10);
+	net_free(n);
+	close(fd);
+	reactor_free(r);
+}
+
+Test(net, bind_listens_there_and_skips_the_other_family)
+{
+	struct reactor		*r = reactor_new();
+	struct net		*n = plain_net(r, "127.0.0.2");
+	struct sockaddr_in	 sin = { .sin_family = AF_INET };
+	struct netaddr		 six;
+	uint16_t		 bound = 0;
+	int			 fd;
+
+	cr_assert_eq(net_listen(n, 0, 1, &bound, NULL), GT_OK);
+	cr_assert_neq(bound, 0);
+	sin.sin_port = htons(bound);
+	/* 127.0.0.2 accepts, 127.0.0.1 refuses */
+	sin.sin_addr.s_addr = htonl(0x7f000002);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	close(fd);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_neq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	close(fd);
+	/* an IPv6 peer is not dialled from an IPv4 address */
+	cr_assert_eq(addr_parse("[::1]:1", 0, &six), GT_OK);
+	cr_assert_null(net_connect(n, &six));
+	net_free(n);
+	reactor_free(r);
 }

@@ -2382,3 +2382,38 @@ Test(picker, model_priorities)
 	}
 	cr_assert_gt(dups, 50, "end-game barely reached: %u", dups);
 }
+
+Test(picker, in_progress_from_request_to_verify)
+{
+	struct picker		*p = mk(4, 2 * BLK, 2 * BLK, &rarest);
+	struct bitfield		 all;
+	struct block_req	 r[2];
+	bool			 done = false;
+	uint32_t		 i;
+
+	bf_all(&all, 4);
+	picker_peer_add(p, &all);
+	for (i = 0; i < 5; i++)
+		cr_assert_not(picker_in_progress(p, i));
+	cr_assert_eq(picker_next(p, &all, NULL, 0, r, 1), 1);
+	cr_assert(picker_in_progress(p, r[0].piece), "requested");
+	picker_abandon(p, &r[0]);
+	cr_assert_not(picker_in_progress(p, r[0].piece), "abandoned");
+	cr_assert_eq(picker_next(p, &all, NULL, 0, r, 2), 2);
+	cr_assert_eq(r[0].piece, r[1].piece);
+	cr_assert(picker_received(p, &r[0], &done));
+	cr_assert_not(done);
+	picker_abandon(p, &r[1]);
+	cr_assert(picker_in_progress(p, r[0].piece), "a block received");
+	picker_piece_failed(p, r[0].piece);
+	cr_assert_not(picker_in_progress(p, r[0].piece), "failed");
+	cr_assert_eq(picker_next(p, &all, NULL, 0, r, 2), 2);
+	cr_assert(picker_received(p, &r[0], &done));
+	cr_assert(picker_received(p, &r[1], &done));
+	cr_assert(done);
+	cr_assert(picker_in_progress(p, r[0].piece), "being hashed");
+	picker_piece_passed(p, r[0].piece);
+	cr_assert_not(picker_in_progress(p, r[0].piece), "verified");
+	bitfield_clear(&all);
+	picker_free(p);
+}

@@ -221,3 +221,30 @@ Test(seedlimit, edges)
 	sl = mk(-1.0, 0, 0, 1000);
 	cr_assert(!seedlimit_active(&sl));
 }
+
+/* A pause counts neither as seeding time nor as idle time. */
+Test(seedlimit, pause_skipped)
+{
+	struct seedlimit	sl = mk(0, 100, 30, 64 * MIB);
+	struct seedlimit	before = mk(0, 100, 30, 64 * MIB);
+
+	seedlimit_skip(&before, 1000);		/* not seeding: no-op */
+	cr_assert_eq(before.start_ms, 0);
+	seedlimit_start(&sl, 0, T0);
+	cr_assert_eq(seedlimit_on_upload(&sl, MIB, T0 + 10000),
+	    SEEDLIMIT_NONE);
+	cr_assert_eq(seedlimit_deadline(&sl), T0 + 40000, "idle first");
+	/* paused from T0 + 20 s to T0 + 520 s */
+	seedlimit_skip(&sl, 500000);
+	cr_assert_eq(seedlimit_deadline(&sl), T0 + 540000);
+	cr_assert_eq(seedlimit_check(&sl, MIB, T0 + 539999), SEEDLIMIT_NONE);
+	cr_assert_eq(seedlimit_check(&sl, MIB, T0 + 540000), SEEDLIMIT_IDLE);
+	seedlimit_skip(&sl, 1000);		/* reached: no-op */
+	cr_assert_eq(sl.end_ms, T0 + 540000);
+	/* seeding time: 100 s of it, the pause left out */
+	sl = mk(0, 100, 0, 64 * MIB);
+	seedlimit_start(&sl, 0, T0);
+	seedlimit_skip(&sl, 50000);
+	cr_assert_eq(seedlimit_check(&sl, 0, T0 + 149999), SEEDLIMIT_NONE);
+	cr_assert_eq(seedlimit_check(&sl, 0, T0 + 150000), SEEDLIMIT_TIME);
+}

@@ -146,6 +146,27 @@ Test(swarm, explicit_never_given_up)
 	swarm_free(sw);
 }
 
+Test(swarm, explicit_failure_warned_once)
+{
+	struct swarm	*sw = mk(50);
+	struct netaddr	 a = v4(1, 1), b = v4(2, 2);
+	uint64_t	 now = T0;
+	uint32_t	 id;
+	int		 i, warned = 0;
+
+	swarm_add_peers(sw, &a, 1, true);
+	swarm_add_peers(sw, &b, 1, false);
+	for (i = 0; i < 6; i++) {
+		cr_assert(swarm_next_dial(sw, now, &id, &a), "try %d", i);
+		if (swarm_warn_once(sw, id))
+			warned++;
+		swarm_on_dial_failed(sw, id, now);
+		now += SWARM_RETRY_MAX_MS;
+	}
+	cr_assert_eq(warned, 1);	/* the --peer once, the other never */
+	swarm_free(sw);
+}
+
 Test(swarm, fresh_news_resets_the_wait)
 {
 	struct swarm	*sw = mk(50);
@@ -537,5 +558,99 @@ Test(swarm, switches)
 	swarm_rechoke(sw, p, 6, true, false, T0, un, opt);
 	cr_assert_eq(nset(un, 6), 5);
 	cr_assert_not(un[0]);
+	swarm_free(sw);
+}
+
+Test(swarm, source_first_given_wins)
+{
+	struct swarm	*sw = mk(50);
+	struct netaddr	 a[4], got;
+	uint32_t	 id;
+	enum swarm_source src[4] = { 0 };
+	bool		 seen[4] = { false };
+
+	a[0] = v4(1, 6881);
+	a[1] = v4(2, 6881);
+	a[2] = v4(3, 6881);
+	a[3] = v4(4, 6881);
+	cr_assert_eq(swarm_add_peers_from(sw, &a[0], 1, SWARM_SRC_TRACKER),
+	    1);
+	cr_assert_eq(swarm_add_peers_from(sw, &a[1], 1, SWARM_SRC_DHT), 1);
+	cr_assert_eq(swarm_add_peers_from(sw, &a[2], 1, SWARM_SRC_PEX), 1);
+	cr_assert_eq(swarm_add_peers(sw, &a[3], 1, true), 1);
+	/* news of a known address: the first source stays ... */
+	cr_assert_eq(swarm_add_peers_from(sw, &a[1], 1, SWARM_SRC_PEX), 0);
+	cr_assert_eq(swarm_add_peers_from(sw, &a[2], 1, SWARM_SRC_TRACKER),
+	    0);
+	/* ... unless it is given explicitly */
+	cr_assert_eq(swarm_add_peers_from(sw, &a[0], 1, SWARM_SRC_GIVEN), 0);
+	while (swarm_next_dial(sw, T0, &id, &got)) {
+		cr_assert_eq(got.family, ADDR_V4);
+		cr_assert(got.ip[3] >= 1 && got.ip[3] <= 4);
+		src[got.ip[3] - 1] = swarm_cand_source(sw, id);
+		seen[got.ip[3] - 1] = true;
+	}
+	cr_assert(seen[0] && seen[1] && seen[2] && seen[3]);
+	cr_assert_eq(src[0], SWARM_SRC_GIVEN);
+	cr_assert_eq(src[1], SWARM_SRC_DHT);
+	cr_assert_eq(src[2], SWARM_SRC_PEX);
+	cr_assert_eq(src[3], SWARM_SRC_GIVEN);
+	/* an id it never gave */
+	cr_assert_eq(swarm_cand_source(sw, 4), SWARM_SRC_TRACKER);
+	cr_assert_eq(swarm_cand_source(sw, UINT32_MAX), SWARM_SRC_TRACKER);
+	swarm_free(sw);
+}
+
+Test(swarm, given_source_never_given_up)
+{
+	struct swarm	*sw = mk(50);
+	struct netaddr	 a = v4(9, 6881), got;
+	uint32_t	 id;
+	uint64_t	 now = T0;
+	int		 i;
+
+	swarm_add_peers_from(sw, &a, 1, SWARM_SRC_GIVEN);
+	for (i = 0; i < SWARM_GIVE_UP + 2; i++) {
+		cr_assert(swarm_next_dial(sw, now, &id, &got), "round %d", i);
+		swarm_on_closed(sw, id, false, now);
+		now += SWARM_RETRY_MAX_MS;
+	}
+	swarm_free(sw);
+}
+
+Test(swarm, redial_now_skips_backoff_not_bans_nor_given_up)
+{
+	struct swarm	*sw = mk(50);
+	struct netaddr	 a[3], got;
+	struct swarm_contrib k;
+	uint32_t	 id, ids[4];
+	uint64_t	 now = T0;
+	int		 i;
+
+	a[0] = v4(1, 6881);
+	a[1] = v4(2, 6881);
+	a[2] = v4(3, 6881);
+	swarm_add_peers(sw, a, 3, false);
+	/* a[0]: connected then closed (a pause): 2 s of backoff */
+	cr_assert_eq(dial_all(sw, now, ids, 4), 3);
+	for (i = 0; i < 3; i++)
+		swarm_on_closed(sw, ids[i], true, now);
+	/* a[2] banned */
+	memset(&k, 0, sizeof(k));
+	k.a = a[2];
+	cr_assert_eq(swarm_on_piece_failed(sw, &k, 1, false, &k), 1);
+	cr_assert_eq(dial_all(sw, now + 1, ids, 4), 0, "backoff");
+	swarm_redial_now(sw);
+	cr_assert_eq(dial_all(sw, now + 1, ids, 4), 2, "due at once");
+	for (i = 0; i < 2; i++)
+		swarm_on_closed(sw, ids[i], false, now);
+	/* given up after SWARM_GIVE_UP failures: redial_now keeps it so */
+	for (i = 0; i < SWARM_GIVE_UP; i++) {
+		now += SWARM_RETRY_MAX_MS;
+		while (swarm_next_dial(sw, now, &id, &got))
+			swarm_on_closed(sw, id, false, now);
+	}
+	swarm_redial_now(sw);
+	cr_assert_eq(dial_all(sw, now, ids, 4), 0, "given up");
 	swarm_free(sw);
 }

@@ -571,3 +571,44 @@ Test(udp, send_after_icmp_error_goes_out)
 	udp_free(k.u);
 	reactor_free(k.r);
 }
+
+/* --bind: datagrams leave from the address set, of its family only. */
+Test(udp, set_bind_sends_from_that_address)
+{
+	struct reactor		*r = reactor_new();
+	struct udp		*u = udp_new(r, 7);
+	struct sockaddr_in	 sin = { .sin_family = AF_INET };
+	struct sockaddr_in	 from;
+	struct netaddr		 local, to, six;
+	socklen_t		 len = sizeof(sin);
+	struct timeval		 tv = { .tv_sec = 2 };
+	uint8_t			 b[8];
+	char			 ip[INET_ADDRSTRLEN];
+	int			 fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	cr_assert_eq(addr_parse_ip("127.0.0.2", &local), GT_OK);
+	udp_set_bind(u, &local);
+	cr_assert_eq(udp_bind(u, 0, NULL), GT_OK);
+	cr_assert_neq(udp_port(u), 0);
+	cr_assert_not(udp_dual_stack(u));
+	/* not to IPv6 from an IPv4 address */
+	cr_assert_eq(addr_parse("[::1]:9", 0, &six), GT_OK);
+	udp_send(u, &six, (const uint8_t *)"six", 3);
+	to = (struct netaddr){ .family = ADDR_V4, .port = ntohs(sin.sin_port) };
+	memcpy(to.ip, "\x7f\0\0\x01", 4);
+	udp_send(u, &to, (const uint8_t *)"hello", 5);
+	len = sizeof(from);
+	cr_assert_eq(recvfrom(fd, b, sizeof(b), 0, (struct sockaddr *)&from,
+	    &len), 5);
+	cr_assert_str_eq(inet_ntop(AF_INET, &from.sin_addr, ip, sizeof(ip)),
+	    "127.0.0.2");
+	cr_assert_eq(ntohs(from.sin_port), udp_port(u));
+	close(fd);
+	udp_free(u);
+	reactor_free(r);
+}
