@@ -141,6 +141,7 @@ extern void	__sanitizer_set_death_callback(void (*)(void))
 		    __attribute__((weak));
 
 static void	tui_draw(struct tui *);
+static bool	tui_is_paused(const struct tui_torrent *);
 static void	tui_putf(int, int, int, const char *, ...) GT_PRINTF(4, 5);
 
 /* ---- formatting ------------------------------------------------------ */
@@ -399,7 +400,8 @@ tui_rates(struct tui *t, uint64_t now)
 			rt->up_bps += a * ((double)(st->uploaded - rt->up) *
 			    1000 / dt - rt->up_bps);
 		}
-		if (t->tv[i].ended || t->tv[i].t == NULL)
+		if (t->tv[i].ended || t->tv[i].t == NULL ||
+		    tui_is_paused(&t->tv[i]))
 			rt->down_bps = rt->up_bps = 0;
 		rt->down = st->downloaded;
 		rt->up = st->uploaded;
@@ -888,7 +890,6 @@ tui_draw_log(struct tui *t, int y, int rows)
 
 	if (rows <= 0)
 		return;
-	log_locked(tui_strip_copy, t);
 	tui_put(y, 0, COLS, "Log", false);
 	mvchgat(y, 0, -1, A_BOLD | A_UNDERLINE, 0, NULL);
 	n = (size_t)rows - 1;
@@ -1059,7 +1060,7 @@ tui_layout(const struct tui *t, int *tor, int *peers, int *pcs, int *trk,
 		(*peers)++;
 		rem--;
 	}
-	want = 1 + TUI_STRIP_MAX;
+	want = 1 + (int)(t->nstrip > 1 ? t->nstrip : 1);
 	while (rem > 0 && *logr > 0 && *logr < want) {
 		(*logr)++;
 		rem--;
@@ -1102,6 +1103,7 @@ tui_draw(struct tui *t)
 		if (t->ntrk > TUI_MAX_TRACKERS)
 			t->ntrk = TUI_MAX_TRACKERS;
 	}
+	log_locked(tui_strip_copy, t);
 	erase();
 	if (LINES < 1 || COLS < 1) {
 		refresh();
