@@ -1269,7 +1269,7 @@ tui_on_winch(void *arg, int signo)
 	    ws.ws_col > 0)
 		resizeterm(ws.ws_row, ws.ws_col);
 	clearok(curscr, TRUE);
-	tui_draw(t);
+	tui_draw_soon(t);
 }
 
 /* ---- taking and giving back the terminal ----------------------------- */

@@ -312,14 +312,19 @@ def test_tui_restored_on_signal(gt_download, tmp_path, sig):
     if TMUX is None:
         pytest.skip("tmux is not installed")
     t = small_torrent(gt_download, tmp_path, "sig-%s.bin" % sig.lower())
-    args = helpers.gt_args(["--tui", "--no-tracker", "--peer",
+    # a tracker that refuses: its warnings go to the log strip, and to
+    # stderr again once the view is gone
+    dead = "http://127.0.0.1:%d/announce" % peers.free_port()
+    args = helpers.gt_args(["--tui", "--tracker", dead, "--peer",
                             "127.0.0.1:%d" % peers.free_port(), "-o",
                             tmp_path / "out", "-p", peers.free_port(), t])
     tm = Tmux(tmp_path)
     try:
         tm.start(run_script(tmp_path, gt_download, args))
-        tm.wait_screen(lambda s: "Tab pane" in s and "sig-" in s, 20,
-                       "the view")
+        s = tm.wait_screen(lambda s: "Tab pane" in s and re.search(
+            r"^warning: tracker .*127\.0\.0\.1", s, re.M), 20,
+            "the view, a warning in its log strip")
+        assert "gtorrent: warning" not in s, ("a line over the view", s)
         pid = gt_pid(gt_download, str(t))
         assert pid is not None
         os.kill(pid, getattr(signal, "SIG" + sig))
@@ -329,6 +334,8 @@ def test_tui_restored_on_signal(gt_download, tmp_path, sig):
                 "ABRT": (134,)}[sig]
         assert rc in want, s
         clean_after(s)
+        assert re.search(r"^gtorrent: warning: tracker .*127\.0\.0\.1", s,
+                         re.M), ("the warnings again after the view", s)
         if rc == 130:
             assert re.search(r"^gtorrent: stopped: sig-", s, re.M), s
     finally:
