@@ -1007,8 +1007,13 @@ dl_tui_start(struct dl *d)
 	if (!d->tui_on)
 		return;
 	if (tui_new(&d->tui_view, d->r, d->s, &h, err) != GT_OK) {
-		cmd_warn("no full-screen view: %s", err);
+		/* the status line then; said when --tui asked for it */
+		if (d->tui > 0)
+			cmd_warn("no full-screen view: %s", err);
 		d->tui_view = NULL;
+		ui_free(d->ui);
+		d->ui = ui_new(d->quiet || d->metadata_only,
+		    isatty(STDOUT_FILENO) == 1);
 	}
 }
 

@@ -1555,6 +1555,16 @@ tui_new(struct tui **out, struct reactor *r, struct session *s,
 		return GT_EINVAL;
 	}
 	set_term(t->scr);
+	if (tigetstr("cup") == NULL || tigetstr("cup") == (char *)-1) {
+		gt_fail(err, GT_EINVAL, "the terminal cannot move its cursor "
+		    "(TERM=%s)", getenv("TERM") != NULL ? getenv("TERM") : "");
+		endwin();
+		delscreen(t->scr);
+		fclose(t->in);
+		fclose(t->out);
+		free(t);
+		return GT_EINVAL;
+	}
 	tui_add_esc(t, "sgr0");
 	tui_add_esc(t, "cnorm");
 	tui_add_esc(t, "rmkx");

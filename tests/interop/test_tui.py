@@ -93,12 +93,13 @@ class Tmux:
         self.pid = None
 
 
-def run_script(tmp_path, gtorrent, args, no_color=True):
+def run_script(tmp_path, gtorrent, args, no_color=True,
+               term="xterm-256color"):
     """A shell script for the pane: gtorrent (bounded), then the marker
     with its exit code, then a shell that stays."""
     script = tmp_path / "run.sh"
     script.write_text(
-        "export TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8\n"
+        "export TERM=%s LANG=C.UTF-8 LC_ALL=C.UTF-8\n"
         "%s"
         "export XDG_STATE_HOME=%s XDG_CONFIG_HOME=%s XDG_CACHE_HOME=%s\n"
         "ulimit -c 0\n"
@@ -106,7 +107,7 @@ def run_script(tmp_path, gtorrent, args, no_color=True):
         "timeout --foreground -s KILL 100 %s %s\n"
         "echo %s$?\n"
         "exec sleep 100\n" % (
-            "export NO_COLOR=1\n" if no_color else "unset NO_COLOR\n",
+            term, "export NO_COLOR=1\n" if no_color else "unset NO_COLOR\n",
             shlex.quote(str(tmp_path / "state")),
             shlex.quote(str(tmp_path / "cfg")),
             shlex.quote(str(tmp_path / "cache")),
@@ -370,5 +371,32 @@ def test_no_tui_keeps_the_status_line(gt_download, tmp_path):
             s = tm.wait_screen(lambda s: MARK in s, 20, "gtorrent's exit")
             assert MARK + "130" in s, s
             clean_after(s)
+        finally:
+            tm.stop()
+
+
+@pytest.mark.timeout(60)
+def test_tui_on_a_dumb_terminal(gt_download, tmp_path):
+    """TERM=dumb (no cursor addressing): by default the status line, with
+    --tui a warning and the status line; never a broken screen."""
+    if TMUX is None:
+        pytest.skip("tmux is not installed")
+    ts = [small_torrent(gt_download, tmp_path, n) for n in ("d.bin", "e.bin")]
+    base = ["--no-tracker", "--peer", "127.0.0.1:%d" % peers.free_port(),
+            "-o", tmp_path / "out"]
+    for opt in (None, "--tui"):
+        args = helpers.gt_args(([opt] if opt else []) + base +
+                               ["-p", peers.free_port()] + ts)
+        tm = Tmux(tmp_path)
+        try:
+            tm.start(run_script(tmp_path, gt_download, args, term="dumb"))
+            s = tm.wait_screen(lambda s: "2 torrents, 0 done" in s, 20,
+                               "the status line")
+            assert "Tab pane" not in s, s
+            assert ("no full-screen view: the terminal cannot move its "
+                    "cursor" in s) == bool(opt), s
+            os.kill(gt_pid(gt_download, str(ts[0])), signal.SIGINT)
+            s = tm.wait_screen(lambda s: MARK in s, 20, "gtorrent's exit")
+            assert MARK + "130" in s, s
         finally:
             tm.stop()
