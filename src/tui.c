@@ -424,7 +424,7 @@ tui_up(const struct tui *t, size_t i)
 static bool
 tui_is_paused(const struct tui_torrent *tt)
 {
-	return tt->t != NULL && torrent_paused(tt->t);
+	return tt->t != NULL && tt->st.paused;
 }
 
 static const char *
