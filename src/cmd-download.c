@@ -491,9 +491,12 @@ item_end(struct dl_item *it)
 		}
 	}
 	if (!d->metadata_only)
-		/* --seed stopped by Ctrl-C: its download is done all the same */
+		/*
+		 * --seed stopped by Ctrl-C: its download is done all the same
+		 * (`gtorrent seed` stopped: stopped).
+		 */
 		item_summary(it, rc == EXIT_OK || (rc == EXIT_INTERRUPTED &&
-		    ts.complete));
+		    ts.complete && !d->upload_only));
 	else if (rc != EXIT_OK && !it->fatal)
 		cmd_error("%s: %s: no metadata (%u peers met)", d->cmd,
 		    torrent_name(it->t), ts.peers_ever);
