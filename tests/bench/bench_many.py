@@ -27,9 +27,11 @@ default, 50 in all, would queue them), and each gtorrent its own
 XDG_STATE_HOME and XDG_CONFIG_HOME under the work folder.
 
 Measured on the leecher, from /proc every BENCH_SAMPLE s (default 0.15):
-  wall       from its start until its stdout holds a "gtorrent: done:"
-             line for every torrent; the first and median completions;
-             the peers each torrent met ("peers N" of that line)
+  wall       from its start until its stderr holds a "gtorrent: NAME:
+             complete, seeding" line for every torrent (--seed: the
+             summaries come at the end); the first and median
+             completions; the peers each torrent met ("peers N" of its
+             summary line)
   CPU        user + system seconds (/proc/PID/stat) over the download
   anon RSS   the largest RssAnon of /proc/PID/status, during the
              download and during each idle window; VmHWM beside it
@@ -836,7 +838,7 @@ def report(b, load0):
         for ln in b.strace_out.strip().splitlines()[:18]:
             print("    " + ln)
     print("\n".join(textwrap.wrap(
-        "(wall: the leecher's start to its last \"gtorrent: done:\" line; "
+        "(wall: the leecher's start to its last \"complete, seeding\" line; "
         "anon RSS: the most RssAnon seen in %.2f s polls; conns: "
         "established TCP; idle: %.0f s windows once its reads and writes "
         "stay under %d KiB/s, \"swarm up\" with the seeders running, "
