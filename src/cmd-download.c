@@ -382,8 +382,8 @@ item_summary(struct dl_item *it, bool done)
 	struct torrent_stats	ts;
 
 	torrent_stats(it->t, &ts);
-	ui_summary(it->d->ui, done, torrent_name(it->t), &ts,
-	    dl_seconds(it->d));
+	ui_summary(it->d->ui, done, it->d->seed || it->d->upload_only,
+	    torrent_name(it->t), &ts, dl_seconds(it->d));
 }
 
 /* Torrents to show: those in the session, and those done at once. */
@@ -416,6 +416,7 @@ dl_ui_cb(void *arg)
 	struct dl		*d = arg;
 	struct dl_item		*one = NULL;
 	struct torrent_stats	 ts, sum;
+	struct ui_view		 v;
 	struct dht_stats	 st;
 	struct dht		*dht;
 	unsigned		 n, done = 0, meta = 0;
@@ -449,11 +450,12 @@ dl_ui_cb(void *arg)
 		ui_set_dht(d->ui, (int64_t)(st.nodes[0] + st.nodes[1]),
 		    (int64_t)(st.good[0] + st.good[1]));
 	}
-	if (n == 1)
-		ui_update(d->ui, &sum, reactor_now_ms(d->r));
-	else
-		ui_update_many(d->ui, &sum, n, done, meta,
-		    reactor_now_ms(d->r));
+	v = (struct ui_view){
+		.name = n != 1 ? NULL : one->t != NULL ? torrent_name(one->t) :
+		    one->m.name,
+		.n = n, .done = done, .metadata = meta,
+	};
+	ui_update(d->ui, &v, &sum, reactor_now_ms(d->r));
 	reactor_timer_in(d->ui_timer, ui_interval_ms(d->ui));
 }
 
@@ -505,7 +507,12 @@ item_end(struct dl_item *it)
 		}
 	}
 	if (!d->metadata_only)
-		item_summary(it, rc == EXIT_OK);
+		/*
+		 * --seed stopped by Ctrl-C: its download is done all the same
+		 * (`gtorrent seed` stopped: stopped).
+		 */
+		item_summary(it, rc == EXIT_OK || (rc == EXIT_INTERRUPTED &&
+		    ts.complete && !d->upload_only));
 	else if (rc != EXIT_OK && !it->fatal)
 		cmd_error("%s: %s: no metadata (%u peers met)", d->cmd,
 		    torrent_name(it->t), ts.peers_ever);
@@ -589,11 +596,18 @@ static void
 dl_on_complete(void *arg)
 {
 	struct dl_item	*it = arg;
+	char		*line, *safe;
 
 	if (it->d->seed || it->d->upload_only) {
+		/* One summary, at the end: here a notice (with -q too). */
 		if (!it->done_shown) {
 			it->done_shown = true;
-			item_summary(it, true);
+			safe = text_escape(torrent_name(it->t), TEXT_TERM);
+			line = xasprintf("gtorrent: %s: complete, seeding\n",
+			    safe);
+			log_print(line);
+			free(line);
+			free(safe);
 		}
 		return;
 	}
@@ -1656,7 +1670,10 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	/* The DHT's table and the resume records. */
 	so.state_dir = to.state_dir = state_dir = cmd_state_dir();
 	signal(SIGPIPE, SIG_IGN);
-	d.ui = ui_new(quiet || d.metadata_only, isatty(STDOUT_FILENO) == 1);
+	d.ui = ui_new(&(struct ui_opts){
+		.quiet = quiet || d.metadata_only, .out = stdout,
+		.tty = isatty(STDOUT_FILENO) == 1, .err = STDERR_FILENO,
+	});
 	rc = dl_run(&d, &so, &to, peers, npeers);
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_IO;
