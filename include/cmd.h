@@ -37,8 +37,15 @@ int	cmd_seed(int argc, char **argv);
 int	cmd_verify(int argc, char **argv);
 
 /*
- * "gtorrent: " + message + newline on stderr; the message is escaped as
- * text_escape(TEXT_TERM) does (so are cmd_warn's and cmd_usage_error's).
+ * The subcommand's name ("download", "create", ...) that cmd_error puts
+ * after "gtorrent: "; main sets it before running the subcommand.
+ */
+void	cmd_set_name(const char *);
+/*
+ * "gtorrent: CMD: " + message + newline on stderr, CMD as cmd_set_name
+ * gave it (left out when the message already starts with "CMD: " or
+ * "CMD "); the message is escaped as text_escape(TEXT_TERM) does (so are
+ * cmd_warn's and cmd_usage_error's).  One line, always.
  */
 void	cmd_error(const char *, ...) GT_PRINTF(1, 2);
 /* "gtorrent: warning: " + message. */
@@ -50,6 +57,13 @@ unsigned cmd_ncpu(void);
  * "gtorrent: PATH: reason" and returns EXIT_BADINPUT (or EXIT_IO).
  */
 int	cmd_load_torrent(const char *path, struct metainfo *);
+/*
+ * Why bytes that failed to parse as a .torrent are not one at all, for
+ * "PATH: not a .torrent file (HINT)": "it is empty", "it looks like HTML"
+ * (a web page saved instead of the file it links to), XML, JSON, a magnet
+ * link; NULL when they may be a damaged .torrent (say the parser's error).
+ */
+const char *cmd_torrent_kind(const uint8_t *, size_t);
 /*
  * The command line of `info` and `magnet`: [-j|--json] [-h|--help]
  * FILE.torrent.  Returns -1 with *m loaded (and *json set) for the caller

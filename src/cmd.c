@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -20,19 +21,50 @@
 static void	cmd_vmessage(const char *, const char *, va_list,
 		    const char *) GT_PRINTF(2, 0);
 
-/* One line on stderr: prefix, the message made safe for a terminal, tail. */
+/* The subcommand running, for cmd_error's prefix (set once by main). */
+static const char	*cmd_name;
+
+void
+cmd_set_name(const char *name)
+{
+	cmd_name = name;
+}
+
+/*
+ * Whether msg already starts with the subcommand's name and ": " (callers
+ * written before cmd_error added it say "create: ...", "download: ...").
+ */
+static bool
+cmd_named(const char *msg)
+{
+	size_t	len;
+
+	if (cmd_name == NULL)
+		return true;
+	len = strlen(cmd_name);
+	return strncmp(msg, cmd_name, len) == 0 && (msg[len] == ':' ||
+	    msg[len] == ' ');
+}
+
+/*
+ * One line on stderr: prefix, the message made safe for a terminal, tail.
+ * An error (prefix "gtorrent: ") names the subcommand: "gtorrent: CMD: ".
+ */
 static void
 cmd_vmessage(const char *prefix, const char *fmt, va_list ap,
     const char *tail)
 {
 	char	*msg, *safe, *line;
+	bool	 named;
 
 	if (vasprintf(&msg, fmt, ap) == -1) {
 		fprintf(stderr, "%s(out of memory)%s\n", prefix, tail);
 		return;
 	}
 	safe = text_escape(msg, TEXT_TERM);
-	line = xasprintf("%s%s%s\n", prefix, safe, tail);
+	named = strcmp(prefix, "gtorrent: ") != 0 || cmd_named(safe);
+	line = xasprintf("%s%s%s%s%s\n", prefix, named ? "" : cmd_name,
+	    named ? "" : ": ", safe, tail);
 	log_print(line);		/* around the status line */
 	free(line);
 	free(safe);
@@ -160,6 +192,7 @@ cmd_load_torrent(const char *path, struct metainfo *m)
 	uint8_t		*data;
 	size_t		 len;
 	struct stat	 st;
+	const char	*kind;
 	enum gt_err	 e;
 	int		 fd, rc;
 
@@ -187,11 +220,55 @@ cmd_load_torrent(const char *path, struct metainfo *m)
 		close(fd);
 	if (rc != EXIT_OK)
 		return rc;
+	kind = cmd_torrent_kind(data, len);
 	if ((e = metainfo_parse_take(m, data, len, err)) != GT_OK) {
-		cmd_error("%s: %s", path, err);
+		if (kind != NULL)
+			cmd_error("%s: not a .torrent file (%s)", path, kind);
+		else
+			cmd_error("%s: %s", path, err);
 		return EXIT_BADINPUT;
 	}
 	return EXIT_OK;
+}
+
+/* Whether p starts with s, ASCII case ignored. */
+static bool
+cmd_starts_nocase(const uint8_t *p, size_t len, const char *s)
+{
+	size_t	n = strlen(s);
+
+	return len >= n && strncasecmp((const char *)p, s, n) == 0;
+}
+
+const char *
+cmd_torrent_kind(const uint8_t *p, size_t len)
+{
+	const uint8_t	*q = p, *end = p + len;
+
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		q += 3;			/* a UTF-8 byte order mark */
+	while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' ||
+	    *q == '\n' || *q == '\f' || *q == '\v'))
+		q++;
+	if (q == end)
+		return len == 0 ? "it is empty" : "it is only blank space";
+	len = (size_t)(end - q);
+	if (cmd_starts_nocase(q, len, "<!doctype html") ||
+	    cmd_starts_nocase(q, len, "<html") ||
+	    cmd_starts_nocase(q, len, "<head") ||
+	    cmd_starts_nocase(q, len, "<body") ||
+	    ((cmd_starts_nocase(q, len, "<!--") ||
+	    cmd_starts_nocase(q, len, "<?xml")) &&
+	    memmem(q, MIN(len, 4096), "<html", 5) != NULL))
+		return "it looks like HTML";
+	if (cmd_starts_nocase(q, len, "<?xml") || cmd_starts_nocase(q, len,
+	    "<rss"))
+		return "it looks like XML";
+	if (cmd_starts_nocase(q, len, "magnet:"))
+		return "it holds a magnet link: give that to -m";
+	if (*q == '{')
+		return "it looks like JSON";
+	return NULL;
 }
 
 int

@@ -82,13 +82,17 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (i = 0; i < nitems(commands); i++) {
-		if (strcmp(arg, commands[i].name) == 0)
+		if (strcmp(arg, commands[i].name) == 0) {
+			cmd_set_name(commands[i].name);
 			return commands[i].run(argc - 1, argv + 1);
+		}
 	}
 	/* gtorrent [OPTIONS] FILE.torrent or magnet link: a download. */
 	if (arg[0] == '-' || strncasecmp(arg, "magnet:", 7) == 0 ||
-	    is_torrent_arg(arg))
+	    is_torrent_arg(arg)) {
+		cmd_set_name("download");
 		return cmd_download(argc, argv);
+	}
 	cmd_error("unknown command '%s' (see 'gtorrent --help')", arg);
 	return EXIT_USAGE;
 }
