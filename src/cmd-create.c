@@ -20,6 +20,7 @@
 #include "metainfo.h"
 #include "reactor.h"
 #include "storage.h"
+#include "tracker-client.h"
 #include "walk.h"
 
 #ifndef GT_VERSION
@@ -58,7 +59,11 @@ create_usage(FILE *f)
 	    "\n"
 	    "  -a, --announce URL[,URL]  tracker; each -a is a tier, commas"
 	    " add\n"
-	    "                            trackers to the same tier\n"
+	    "                            trackers to the same tier (http://,"
+	    "\n"
+	    "                            https:// or udp://HOST:PORT)\n"
+	    "      --any-url             take -a URLs of other schemes too"
+	    " (wss://)\n"
 	    "  -c, --comment TEXT        comment\n"
 	    "  -d, --no-date             leave out the creation date\n"
 	    "  -f, --force               overwrite an existing output file\n"
@@ -74,6 +79,9 @@ create_usage(FILE *f)
 	    "  -s, --source TEXT         source tag, part of the info-hash\n"
 	    "  -t, --threads N           hashing threads (default: all"
 	    " cores)\n"
+	    "  -q, --quiet               no progress and no summary: only"
+	    " warnings\n"
+	    "                            and errors\n"
 	    "  -v, --verbose             piece size, counts and speed on"
 	    " stderr\n"
 	    "  -w, --web-seed URL[,URL]  web seed (BEP 19), may repeat\n"
@@ -353,6 +361,8 @@ struct create_args {
 	bool			 no_date;
 	bool			 private;
 	bool			 verbose;
+	bool			 quiet;		/* -q: errors and warnings only */
+	bool			 any_url;	/* --any-url */
 	bool			 force;
 	bool			 skip_special;
 	bool			 convert_names;
@@ -361,6 +371,7 @@ struct create_args {
 enum {
 	OPT_SKIP_SPECIAL = 256,
 	OPT_CONVERT_NAMES,
+	OPT_ANY_URL,
 };
 
 static int
@@ -379,17 +390,21 @@ create_parse(int argc, char **argv, struct create_args *a)
 		{ "source", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "any-url", no_argument, NULL, OPT_ANY_URL },
 		{ "web-seed", required_argument, NULL, 'w' },
 		{ "skip-special", no_argument, NULL, OPT_SKIP_SPECIAL },
 		{ "convert-names", no_argument, NULL, OPT_CONVERT_NAMES },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char			*url;
 	char				*end;
 	unsigned long			 t;
+	size_t				 i, k;
 	int				 c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":a:c:dfhl:n:o:ps:t:vw:",
+	while ((c = getopt_long(argc, argv, ":a:c:dfhl:n:o:pqs:t:vw:",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -449,6 +464,12 @@ create_parse(int argc, char **argv, struct create_args *a)
 		case 'v':
 			a->verbose = true;
 			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case OPT_ANY_URL:
+			a->any_url = true;
+			break;
 		case 'w':
 			if (!create_add_seeds(&a->urls, optarg))
 				return cmd_usage_error("create",
@@ -464,6 +485,13 @@ create_parse(int argc, char **argv, struct create_args *a)
 			return cmd_bad_option("create", c, argv);
 		}
 	}
+	/* A tracker gtorrent (and most clients) cannot announce to. */
+	for (i = 0; i < a->urls.ntiers && !a->any_url; i++)
+		for (k = 0; (url = a->urls.tiers[i][k]) != NULL; k++)
+			if (!tracker_client_url_ok(url))
+				return cmd_usage_error("create", "-a needs an "
+				    "http://, https:// or udp://HOST:PORT URL, "
+				    "not '%s' (--any-url takes it)", url);
 	if (optind == argc)
 		return cmd_usage_error("create", "missing PATH");
 	if (optind != argc - 1)
@@ -637,6 +665,10 @@ cmd_create(int argc, char **argv)
 		goto done;
 	}
 	path = argv[optind];
+	if (a.quiet) {
+		cp.tty = false;		/* no progress line */
+		a.verbose = false;
+	}
 	if (a.nthreads == 0)
 		a.nthreads = cmd_ncpu();
 
@@ -812,12 +844,16 @@ cmd_create(int argc, char **argv)
 			rc = EXIT_IO;
 			goto done;
 		}
-		create_summary(stderr, NULL, n, total, npieces, pl, ih);
+		if (!a.quiet)
+			create_summary(stderr, NULL, n, total, npieces, pl,
+			    ih);
 	} else {
 		if ((rc = cmd_write_file("create", output, torrent, tlen,
 		    a.force)) != EXIT_OK)
 			goto done;
-		create_summary(stdout, output, n, total, npieces, pl, ih);
+		if (!a.quiet)
+			create_summary(stdout, output, n, total, npieces, pl,
+			    ih);
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			cmd_error("create: writing output failed");
 			rc = EXIT_IO;

@@ -70,3 +70,52 @@ def test_html_on_stdin(gt, tmp_path):
     r = gt("info", "-", input=b"<html><body>x</body></html>")
     assert r.rc == 3, r
     assert one_error(r, "info").endswith("(it looks like HTML)"), r
+
+
+def payload(tmp_path):
+    d = tmp_path / "data"
+    d.mkdir(exist_ok=True)
+    f = d / "file.bin"
+    f.write_bytes(os.urandom(100 * KIB))
+    return f
+
+
+def test_create_quiet(gt, tmp_path):
+    f = payload(tmp_path)
+    r = gt("create", "-q", "-v", "-o", tmp_path / "q.torrent", f)
+    assert r.rc == 0, r
+    assert r.out == "" and r.err == "", r
+    r = gt("create", "--quiet", "-o", "-", f)
+    assert r.rc == 0, r
+    assert r.err == "" and r.outb.startswith(b"d"), r
+    # errors still show
+    r = gt("create", "-q", "-o", tmp_path / "q.torrent", f)
+    assert r.rc == 4, r
+    assert "already exists" in one_error(r, "create"), r
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/announce",
+                                 "127.0.0.1:6969/announce",
+                                 "udp://127.0.0.1/announce",
+                                 "wss://127.0.0.1/announce",
+                                 "http:/127.0.0.1/announce"])
+def test_create_announce_scheme(gt, tmp_path, url):
+    f = payload(tmp_path)
+    out = tmp_path / "t.torrent"
+    r = gt("create", "-o", out, "-a", ANNOUNCE + "," + url, f)
+    assert r.rc == 2, r
+    line = one_error(r, "create")
+    assert url in line and "--any-url" in line, r
+    assert not out.exists()
+    r = gt("create", "-q", "--any-url", "-o", out, "-a", url, f)
+    assert r.rc == 0, r
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6969/announce",
+                                 "https://127.0.0.1/announce",
+                                 "udp://127.0.0.1:6969/announce",
+                                 "udp://[::1]:6969"])
+def test_create_announce_good_schemes(gt, tmp_path, url):
+    f = payload(tmp_path)
+    r = gt("create", "-q", "-o", tmp_path / "t.torrent", "-a", url, f)
+    assert r.rc == 0, r
