@@ -121,9 +121,9 @@ download_usage(FILE *f, bool seed)
 		    "limit), all in one session.  Data downloaded with\n"
 		    "--select-file or --exclude is seeded whole with the\n"
 		    "same options (what it shares with the files left out\n"
-		    "is in the part file); the download-only options\n"
-		    "(--priority-*, --sequential, --preallocate) are\n"
-		    "refused.\n");
+		    "is in the part file).  The options below are those\n"
+		    "that apply to seeding (download's others are refused\n"
+		    "or do nothing).\n");
 	else
 		fprintf(f,
 		    "usage: gtorrent [download] [OPTIONS] SOURCE...\n"
@@ -137,26 +137,36 @@ download_usage(FILE *f, bool seed)
 		    "done (or keeps seeding with --seed).  Data already in\n"
 		    "DIR is verified (or taken from the resume record) and\n"
 		    "kept.\n");
+	/* seed: only what applies to seeding (download-only: if (!seed)) */
 	fprintf(f,
 	    "\n"
 	    "  -o, --output DIR      data folder (default: .; created); each\n"
-	    "                        torrent's NAME goes inside it\n"
+	    "                        torrent's NAME goes inside it\n");
+	if (!seed)
+		fprintf(f,
 	    "  -m, --magnet URI      download a magnet link (BEP 9): its\n"
 	    "                        xt=urn:btih, tr= trackers (http, https,\n"
 	    "                        udp) and x.pe= peers are used; dn is\n"
 	    "                        only shown, the folder name comes from\n"
-	    "                        the verified metadata (repeatable)\n"
+	    "                        the verified metadata (repeatable)\n");
+	fprintf(f,
 	    "  -i, --input-file FILE the sources, one a line (- : stdin);\n"
 	    "                        blank lines and lines starting with #\n"
-	    "                        are skipped\n"
+	    "                        are skipped\n");
+	if (!seed)
+		fprintf(f,
 	    "      --metadata-only   with magnets: fetch only the metadata\n"
 	    "                        and write DIR/NAME.torrent (its path\n"
-	    "                        on stdout)\n"
+	    "                        on stdout)\n");
+	fprintf(f,
 	    "      --recheck         ignore the resume record and verify the\n"
-	    "                        data on disk\n"
+	    "                        data on disk\n");
+	if (!seed)
+		fprintf(f,
 	    "      --preallocate     reserve each file's whole size at the\n"
 	    "                        start (a shortfall fails before any peer\n"
-	    "                        is contacted; sparse files otherwise)\n"
+	    "                        is contacted; sparse files otherwise)\n");
+	fprintf(f,
 	    "      --no-pex          no peer exchange (BEP 11; never for\n"
 	    "                        private torrents)\n"
 	    "  -d, --dht             find peers and announce on the DHT\n"
@@ -180,10 +190,24 @@ download_usage(FILE *f, bool seed)
 	    "tier)\n"
 	    "      --no-tracker      do not contact trackers\n"
 	    "      --max-peers N     connections at most (default: %u), all\n"
-	    "                        torrents together, shared fairly\n"
+	    "                        torrents together, shared fairly\n",
+	    SESSION_DEFAULT_PORT, SESSION_DEFAULT_PEERS);
+	if (!seed)
+		fprintf(f,
 	    "      --seed            keep seeding when complete, until "
 	    "Ctrl-C\n"
-	    "                        or a limit below\n"
+	    "                        or a limit below\n");
+	if (seed)
+		fprintf(f,
+	    "      --seed-ratio R    seed until uploaded = R x the torrent's\n"
+	    "                        size\n"
+	    "      --seed-time MIN   seed for MIN minutes (e.g. 30, 0.5)\n"
+	    "      --seed-idle MIN   stop seeding after MIN minutes without\n"
+	    "                        uploading; the first limit reached\n"
+	    "                        ends, with exit 0; each torrent stops\n"
+	    "                        at its own\n");
+	else
+		fprintf(f,
 	    "      --seed-ratio R    seed until uploaded = R x the torrent's\n"
 	    "                        size (implies --seed)\n"
 	    "      --seed-time MIN   seed for MIN minutes (e.g. 30, 0.5;\n"
@@ -191,13 +215,15 @@ download_usage(FILE *f, bool seed)
 	    "      --seed-idle MIN   stop seeding after MIN minutes without\n"
 	    "                        uploading (implies --seed); the first\n"
 	    "                        limit reached ends, with exit 0; each\n"
-	    "                        torrent stops at its own\n"
+	    "                        torrent stops at its own\n");
+	fprintf(f,
 	    "      --max-download-rate RATE\n"
 	    "      --max-upload-rate RATE\n"
 	    "                        bytes/s at most, protocol included,\n"
 	    "                        all torrents together (e.g. 500k, 2M;\n"
 	    "                        k = 1024; 0: none)\n"
-	    "\n"
+	    "\n");
+	fprintf(f,
 	    "File selection (for every torrent given; LIST: file numbers as\n"
 	    "--show-files lists them, from 1, and ranges: 1,3-5):\n"
 	    "  -S, --show-files      list each .torrent's files (number, size,\n"
@@ -209,7 +235,9 @@ download_usage(FILE *f, bool seed)
 	    "                        with several torrents a warning\n"
 	    "      --exclude GLOB    skip the files whose path in the torrent\n"
 	    "                        or name matches GLOB (e.g. '*.nfo';\n"
-	    "                        repeatable)\n"
+	    "                        repeatable)\n");
+	if (!seed)
+		fprintf(f,
 	    "      --priority-high LIST\n"
 	    "      --priority-low LIST\n"
 	    "                        fetch these files' pieces first / last\n"
@@ -217,7 +245,8 @@ download_usage(FILE *f, bool seed)
 	    "Files not selected are never created: what pieces shared with\n"
 	    "selected files bring of them is kept in DIR/.HASH.parts until a\n"
 	    "later run selects them.  A selection changed on a restart keeps\n"
-	    "what was downloaded.\n"
+	    "what was downloaded.\n");
+	fprintf(f,
 	    "\n"
 	    "Peer strategies (on by default unless said):\n"
 	    "  -c, --choking         tit-for-tat: the upload slots go to the\n"
@@ -229,7 +258,9 @@ download_usage(FILE *f, bool seed)
 	    "  -O, --optimistic-unchoke\n"
 	    "                        one more slot, to a random peer every\n"
 	    "                        30 s (newcomers 3x as likely)\n"
-	    "      --no-optimistic-unchoke\n"
+	    "      --no-optimistic-unchoke\n");
+	if (!seed)
+		fprintf(f,
 	    "  -a, --anti-snubbing   a peer that unchoked us but sent nothing\n"
 	    "                        for 60 s gets only the optimistic slot\n"
 	    "                        and fewer requests\n"
@@ -242,7 +273,8 @@ download_usage(FILE *f, bool seed)
 	    "      --no-end-game     do not\n"
 	    "  -b, --bbs-plus        request the rarest blocks from two peers\n"
 	    "                        at once all along (off; trades upload\n"
-	    "                        bandwidth of others for latency)\n"
+	    "                        bandwidth of others for latency)\n");
+	fprintf(f,
 	    "      --super-seed      seeding: reveal one piece at a time to\n"
 	    "                        each peer (BEP 16; off)\n"
 	    "\n"
@@ -254,13 +286,19 @@ download_usage(FILE *f, bool seed)
 	    "The DHT's routing table (dht.dat) and the resume records are\n"
 	    "kept in the state folder: $XDG_STATE_HOME/gtorrent, else\n"
 	    "~/.local/state/gtorrent.\n"
-	    "\n"
+	    "\n");
+	if (seed)
+		fprintf(f,
+	    "Exit status: 0 a seeding limit reached; 1 no data to seed;\n"
+	    "2 bad command line; 3 bad .torrent; 4 disk error; 130 "
+	    "interrupted.\n");
+	else
+		fprintf(f,
 	    "Exit status: 0 complete and verified; 1 could not complete;\n"
 	    "2 bad command line; 3 bad .torrent or magnet; 4 disk error; 130 "
 	    "interrupted.\n"
 	    "With several torrents, one summary line each, and the worst\n"
-	    "status of theirs: 4, then 3, 130, 1; 0 only when all completed.\n",
-	    SESSION_DEFAULT_PORT, SESSION_DEFAULT_PEERS);
+	    "status of theirs: 4, then 3, 130, 1; 0 only when all completed.\n");
 }
 
 /* One file number of a LIST at *p (digits only); -1 if there is none. */

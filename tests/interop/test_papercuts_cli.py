@@ -119,3 +119,33 @@ def test_create_announce_good_schemes(gt, tmp_path, url):
     f = payload(tmp_path)
     r = gt("create", "-q", "-o", tmp_path / "t.torrent", "-a", url, f)
     assert r.rc == 0, r
+
+
+DOWNLOAD_ONLY = ["--magnet", "--metadata-only", "--preallocate",
+                 "--priority-high", "--priority-low", "--sequential",
+                 "--seed ", "--anti-snubbing", "--rarest-first",
+                 "--end-game", "--bbs-plus", "implies --seed"]
+
+
+def long_opts(text):
+    import re
+    return set(re.findall(r"(?m)^\s+(?:-\w, )?(--[a-z][a-z-]*)", text))
+
+
+def test_seed_help_lists_seeding_options_only(gt):
+    r = gt("seed", "--help")
+    assert r.rc == 0, r
+    for o in DOWNLOAD_ONLY:
+        assert o not in r.out, (o, r.out)
+    assert "-m," not in r.out
+    seed = long_opts(r.out)
+    for o in ("--output", "--seed-ratio", "--seed-time", "--seed-idle",
+              "--max-upload-rate", "--super-seed", "--select-file",
+              "--exclude", "--peer", "--tracker", "--port", "--recheck"):
+        assert o in seed, (o, r.out)
+    d = gt("download", "--help")
+    assert d.rc == 0, d
+    dl = long_opts(d.out)
+    assert seed <= dl, seed - dl
+    for o in DOWNLOAD_ONLY[:6]:
+        assert o in dl, o
