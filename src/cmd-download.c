@@ -1,5 +1,6 @@
 /* cmd-download.c - `gtorrent [download] FILE.torrent` and `gtorrent seed` */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -299,6 +300,56 @@ download_usage(FILE *f, bool seed)
 	    "interrupted.\n"
 	    "With several torrents, one summary line each, and the worst\n"
 	    "status of theirs: 4, then 3, 130, 1; 0 only when all completed.\n");
+}
+
+/*
+ * Whether the data folder can take data, before any peer is contacted:
+ * dir, or else the nearest folder above it that exists (where dir will be
+ * made), must be a folder this process may write, on a file system not
+ * mounted read-only and not full.  EXIT_OK, or the error said (exit 4).
+ */
+static int
+dl_check_dir(const char *dir)
+{
+	struct statvfs	 vfs;
+	struct stat	 st;
+	char		*p = xstrdup(dir), *q;
+	int		 rc = EXIT_OK, err = 0;
+
+	while (stat(p, &st) != 0) {
+		if (errno != ENOENT) {
+			err = errno;
+			goto out;
+		}
+		q = cmd_dirname(p);
+		if (strcmp(q, p) == 0) {	/* "/" or "." missing */
+			free(q);
+			err = ENOENT;
+			goto out;
+		}
+		free(p);
+		p = q;
+	}
+	if (!S_ISDIR(st.st_mode))
+		err = ENOTDIR;
+	else if (access(p, W_OK | X_OK) != 0)
+		err = errno;		/* EACCES, EROFS */
+	else if (statvfs(p, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+		err = EROFS;
+	else if (statvfs(p, &vfs) == 0 && (geteuid() == 0 ? vfs.f_bfree :
+	    vfs.f_bavail) == 0)
+		err = ENOSPC;
+out:
+	if (err != 0) {
+		if (strcmp(p, dir) == 0)
+			cmd_error("%s: %s", dir, strerror(err));
+		else
+			cmd_error("%s: cannot be made in %s: %s", dir, p,
+			    strerror(err));
+		rc = EXIT_IO;
+	}
+	free(p);
+	return rc;
 }
 
 /* One file number of a LIST at *p (digits only); -1 if there is none. */
@@ -1596,6 +1647,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		rc = dl_worst(&d);
 		goto out;
 	}
+	if (!seed_cmd && (rc = dl_check_dir(to.dir)) != EXIT_OK)
+		goto out;		/* seeding only reads */
 	if (i > 1) {
 		/* The rates are for all together (each may use them all). */
 		so.max_down_rate = to.max_down_rate;

@@ -149,3 +149,182 @@ def test_seed_help_lists_seeding_options_only(gt):
     assert seed <= dl, seed - dl
     for o in DOWNLOAD_ONLY[:6]:
         assert o in dl, o
+
+
+# --- an output folder that cannot be written ------------------------------
+
+def listener():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(8)
+    return s
+
+
+def contacted(sock):
+    import select
+    r, _, _ = select.select([sock], [], [], 0)
+    return bool(r)
+
+
+def small_torrent(gt, tmp_path):
+    f = payload(tmp_path)
+    t = tmp_path / "t.torrent"
+    r = gt("create", "-o", t, f)
+    assert r.rc == 0, r
+    return t
+
+
+def as_nobody(tmp_path):
+    """argv prefix running a program as nobody (root and setpriv needed)."""
+    import shutil
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to run as nobody")
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+            "--"]
+
+
+@pytest.fixture
+def nobody_base(tmp_path_factory):
+    """A folder nobody may read, with a .torrent nobody may read."""
+    import tempfile
+    import shutil
+    base = tempfile.mkdtemp(prefix="gtorrent-papercuts.")
+    os.chmod(base, 0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize("case", ["folder-not-writable",
+                                  "parent-not-writable",
+                                  "deep-under-not-writable",
+                                  "folder-is-a-file", "under-a-file"])
+def test_output_not_writable_found_first(gt, run, gtorrent_path,
+                                         nobody_base, case):
+    """As nobody: the error comes before any peer is contacted, one line,
+    exit 4, the reason strerror's ("Permission denied", "Not a
+    directory"), never "input/output error"."""
+    pre = as_nobody(nobody_base)
+    base = nobody_base
+    t = small_torrent(gt, __import__("pathlib").Path(base))
+    os.chmod(t, 0o644)
+    os.chmod(os.path.join(base, "data"), 0o755)
+    ro = os.path.join(base, "ro")
+    os.makedirs(ro)
+    os.chmod(ro, 0o555)
+    afile = os.path.join(base, "afile")
+    open(afile, "w").close()
+    out, why = {
+        "folder-not-writable": (ro, "Permission denied"),
+        "parent-not-writable": (os.path.join(ro, "out"),
+                                "Permission denied"),
+        "deep-under-not-writable": (os.path.join(ro, "a", "b"),
+                                    "Permission denied"),
+        "folder-is-a-file": (afile, "Not a directory"),
+        "under-a-file": (os.path.join(afile, "x"), "Not a directory"),
+    }[case]
+    state = os.path.join(base, "state")
+    os.makedirs(state)
+    os.chmod(state, 0o777)
+    lsock = listener()
+    port = lsock.getsockname()[1]
+    try:
+        r = run(pre + [gtorrent_path, "download", "--no-dht",
+                       "--no-tracker", "--peer", "127.0.0.1:%d" % port,
+                       "-p", "0", "-o", out, t], timeout=20,
+                env={"XDG_STATE_HOME": state, "XDG_CONFIG_HOME": state})
+        if "setpriv" in r.err:
+            pytest.skip("setpriv cannot drop to nobody: %s" % r.err)
+        assert r.rc == 4, r
+        lines = r.err_lines()
+        assert len(lines) == 1, r
+        assert lines[0].startswith("gtorrent: download: %s: " % out), r
+        assert why in lines[0], r
+        assert "input/output" not in r.err.lower(), r
+        assert not contacted(lsock), ("a peer was contacted", r)
+        # seeding only reads: no such check
+        r = run(pre + [gtorrent_path, "seed", "--no-dht", "--no-tracker",
+                       "-p", "0", "-o", out, t], timeout=20,
+                env={"XDG_STATE_HOME": state, "XDG_CONFIG_HOME": state})
+        if why == "Permission denied":
+            assert r.rc == 1 and "data to seed" in r.err, r
+    finally:
+        lsock.close()
+
+
+@pytest.fixture
+def mount_ns(tmp_path):
+    """A mount namespace held by `unshare -m sleep`, killed by PID."""
+    import shutil
+    import subprocess
+    import time
+    for exe in ("unshare", "nsenter", "mount"):
+        if shutil.which(exe) is None:
+            pytest.skip("%s not installed" % exe)
+    p = subprocess.Popen(["unshare", "-m", "--propagation", "private",
+                          "sleep", "120"], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    mine = os.readlink("/proc/self/ns/mnt")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and p.poll() is None:
+        try:
+            if os.readlink("/proc/%d/ns/mnt" % p.pid) != mine:
+                break
+        except OSError:
+            pass
+        time.sleep(0.02)
+    if p.poll() is not None:
+        pytest.skip("unshare -m not permitted: %r" % p.stderr.read())
+    yield ["nsenter", "-t", str(p.pid), "-m", "--"]
+    p.kill()
+    p.wait(5)
+
+
+def test_output_on_read_only_mount(gt, run, gtorrent_path, tmp_path,
+                                   mount_ns):
+    t = small_torrent(gt, tmp_path)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    for args in (["-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt],
+                 ["-o", "remount,ro", mnt]):
+        r = run(mount_ns + ["mount"] + args)
+        if r.rc != 0:
+            pytest.skip("cannot mount a tmpfs: %s" % r.err)
+    lsock = listener()
+    try:
+        for out in (mnt, mnt / "sub"):
+            r = run(mount_ns + [gtorrent_path, "download", "--no-dht",
+                                "--no-tracker", "--peer", "127.0.0.1:%d" %
+                                lsock.getsockname()[1], "-p", "0", "-o",
+                                out, t], timeout=20)
+            assert r.rc == 4, r
+            lines = r.err_lines()
+            assert len(lines) == 1 and "Read-only file system" in \
+                lines[0], r
+            assert not contacted(lsock), ("a peer was contacted", r)
+    finally:
+        lsock.close()
+
+
+def test_output_on_full_disk(gt, run, gtorrent_path, tmp_path, mount_ns):
+    t = small_torrent(gt, tmp_path)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    r = run(mount_ns + ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
+                        mnt])
+    if r.rc != 0:
+        pytest.skip("cannot mount a tmpfs: %s" % r.err)
+    r = run(mount_ns + ["sh", "-c", "cat /dev/zero > %s/fill" % mnt])
+    lsock = listener()
+    try:
+        r = run(mount_ns + [gtorrent_path, "download", "--no-dht",
+                            "--no-tracker", "--peer", "127.0.0.1:%d" %
+                            lsock.getsockname()[1], "-p", "0", "-o", mnt,
+                            t], timeout=20)
+        assert r.rc == 4, r
+        lines = r.err_lines()
+        assert len(lines) == 1 and "No space left on device" in lines[0], r
+        assert not contacted(lsock), ("a peer was contacted", r)
+    finally:
+        lsock.close()
