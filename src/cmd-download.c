@@ -1,15 +1,19 @@
 /* cmd-download.c - `gtorrent [download] FILE.torrent` and `gtorrent seed` */
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -38,6 +42,14 @@
 #define DL_LABEL		64	/* "magnet:?xt=urn:btih:" + 40 hex */
 #define DL_MAX_RANGES		1024	/* file ranges of one list option */
 #define DL_MAX_EXCLUDE		64	/* --exclude given at most */
+#define DL_ON_DONE_WAIT_MS	10000	/* --on-done commands, waited for */
+#define DL_ON_DONE_MAX		4096	/* --on-done: a command's bytes */
+
+/* A running --on-done command. */
+struct dl_child {
+	pid_t		 pid;
+	char		*name;		/* the torrent's, for messages */
+};
 
 /* Files by index, 0-based (a LIST option's, or a magnet's so=). */
 struct dl_ranges {
@@ -107,6 +119,10 @@ struct dl {
 	struct dl_ranges	 low;		/* --priority-low */
 	bool			 interrupted;	/* a signal came */
 	bool			 loop_failed;	/* reactor_run said so */
+	const char		*on_done;	/* --on-done CMD */
+	struct dl_child		*kids;		/* its commands running */
+	size_t			 nkids;
+	bool			 sigchld;	/* SIGCHLD hooked */
 	uint64_t		 start_ms;
 };
 
@@ -658,10 +674,167 @@ dl_on_signal(void *arg, int signo)
 	}
 }
 
+/* One line about how an --on-done command ended, if not with status 0. */
+static void
+dl_child_status(const struct dl_child *k, int status)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_info("%s: --on-done: exit status 0", k->name);
+	else if (WIFEXITED(status))
+		cmd_warn("%s: --on-done: the command failed with exit status "
+		    "%d", k->name, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		cmd_warn("%s: --on-done: the command was killed by signal %d",
+		    k->name, WTERMSIG(status));
+}
+
+/* Reaps the --on-done commands that ended; how many still run. */
+static size_t
+dl_reap(struct dl *d)
+{
+	size_t	i = 0;
+	pid_t	pid;
+	int	status;
+
+	while (i < d->nkids) {
+		pid = waitpid(d->kids[i].pid, &status, WNOHANG);
+		if (pid == 0 || (pid == -1 && errno == EINTR)) {
+			i++;
+			continue;
+		}
+		if (pid == d->kids[i].pid)
+			dl_child_status(&d->kids[i], status);
+		free(d->kids[i].name);
+		d->kids[i] = d->kids[--d->nkids];
+	}
+	return d->nkids;
+}
+
+static void
+dl_on_sigchld(void *arg, int signo)
+{
+	(void)signo;
+	dl_reap(arg);
+}
+
+/*
+ * --on-done: /bin/sh -c CMD gtorrent PATH NAME INFO_HASH, with
+ * GTORRENT_NAME, GTORRENT_PATH, GTORRENT_INFO_HASH and GTORRENT_DIR in its
+ * environment, stdin from /dev/null, its output on stderr; not waited
+ * for (reaped on SIGCHLD).
+ */
+static void
+dl_on_done_run(struct dl_item *it)
+{
+	extern char		**environ;
+	struct dl		 *d = it->d;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t	  sa;
+	sigset_t		  dfl, none;
+	const char		 *name = torrent_name(it->t);
+	char			  hex[2 * SHA1_LEN + 1], *path, **envp;
+	char			 *argv[8];
+	size_t			  n, i, k;
+	pid_t			  pid;
+	int			  e;
+
+	if (!d->sigchld) {
+		if (reactor_on_signal(d->r, SIGCHLD, dl_on_sigchld, d) != 0) {
+			cmd_warn("%s: --on-done: cannot watch child processes",
+			    name);
+			return;
+		}
+		d->sigchld = true;
+	}
+	hex_encode(hex, item_info_hash(it), SHA1_LEN);
+	path = xasprintf("%s/%s", d->dir, name);
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	envp = xreallocarray(NULL, n + 5, sizeof(*envp));
+	for (i = k = 0; i < n; i++)
+		if (strncmp(environ[i], "GTORRENT_", 9) != 0)
+			envp[k++] = environ[i];
+	envp[k++] = xasprintf("GTORRENT_NAME=%s", name);
+	envp[k++] = xasprintf("GTORRENT_PATH=%s", path);
+	envp[k++] = xasprintf("GTORRENT_INFO_HASH=%s", hex);
+	envp[k++] = xasprintf("GTORRENT_DIR=%s", d->dir);
+	envp[k] = NULL;
+	argv[0] = (char *)"sh";
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)d->on_done;
+	argv[3] = (char *)"gtorrent";
+	argv[4] = path;
+	argv[5] = (char *)name;
+	argv[6] = hex;
+	argv[7] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+	posix_spawnattr_init(&sa);
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);	/* ignored here, not in the command */
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGHUP);
+	sigaddset(&dfl, SIGCHLD);
+	posix_spawnattr_setsigdefault(&sa, &dfl);
+	posix_spawnattr_setsigmask(&sa, &none);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK);
+	ui_clear(d->ui);
+	if ((e = posix_spawn(&pid, "/bin/sh", &fa, &sa, argv, envp)) != 0)
+		cmd_warn("%s: --on-done: /bin/sh: %s", name, strerror(e));
+	else {
+		log_info("%s: --on-done: started (pid %ld)", name, (long)pid);
+		d->kids = xreallocarray(d->kids, d->nkids + 1,
+		    sizeof(*d->kids));
+		d->kids[d->nkids++] = (struct dl_child){
+			.pid = pid, .name = xstrdup(name),
+		};
+	}
+	posix_spawnattr_destroy(&sa);
+	posix_spawn_file_actions_destroy(&fa);
+	for (i = k - 4; i < k; i++)
+		free(envp[i]);
+	free(envp);
+	free(path);
+}
+
+/* At the end: the --on-done commands still running, waited for a while. */
+static void
+dl_on_done_wait(struct dl *d)
+{
+	struct timespec	ts = { .tv_sec = 0, .tv_nsec = 20 * 1000000 };
+	uint64_t	end = reactor_clock_ms() + DL_ON_DONE_WAIT_MS;
+	size_t		i;
+
+	while (dl_reap(d) > 0 && reactor_clock_ms() < end)
+		nanosleep(&ts, NULL);
+	for (i = 0; i < d->nkids; i++) {
+		cmd_warn("%s: --on-done: the command still runs after %u s "
+		    "(pid %ld): not waited for", d->kids[i].name,
+		    DL_ON_DONE_WAIT_MS / 1000, (long)d->kids[i].pid);
+		free(d->kids[i].name);
+	}
+	free(d->kids);
+	d->kids = NULL;
+	d->nkids = 0;
+}
+
 static void
 dl_on_complete(void *arg)
 {
-	struct dl_item	*it = arg;
+	struct dl_item		*it = arg;
+	struct torrent_stats	 ts;
+
+	if (it->d->on_done != NULL) {
+		/* completed by this run: not data found complete */
+		torrent_stats(it->t, &ts);
+		if (ts.downloaded > 0)
+			dl_on_done_run(it);
+	}
 
 	if (it->d->seed || it->d->upload_only) {
 		if (!it->done_shown) {
@@ -1240,6 +1413,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		OPT_MAX_DOWN, OPT_MAX_UP, OPT_SEED_RATIO, OPT_SEED_TIME,
 		OPT_SEED_IDLE, OPT_RECHECK, OPT_SELECT_FILE, OPT_EXCLUDE,
 		OPT_PRIO_HIGH, OPT_PRIO_LOW, OPT_SEQUENTIAL, OPT_PREALLOCATE,
+		OPT_ON_DONE = 400,	/* h-cli */
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -1289,6 +1463,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		{ "seed-ratio", required_argument, NULL, OPT_SEED_RATIO },
 		{ "seed-time", required_argument, NULL, OPT_SEED_TIME },
 		{ "seed-idle", required_argument, NULL, OPT_SEED_IDLE },
+		{ "on-done", required_argument, NULL, OPT_ON_DONE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1546,6 +1721,18 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 				to.seed_idle_s = (uint32_t)(x * 60 + 0.5);
 			to.seed = true;
 			break;
+		case OPT_ON_DONE:
+			if (*optarg == '\0' || strlen(optarg) > DL_ON_DONE_MAX ||
+			    seed_cmd) {
+				rc = seed_cmd ? cmd_usage_error(cmd, "seed "
+				    "downloads nothing: --on-done is for "
+				    "downloads") : cmd_usage_error(cmd,
+				    "--on-done needs a command of 1 to %u "
+				    "bytes", DL_ON_DONE_MAX);
+				goto out;
+			}
+			d.on_done = optarg;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -1664,6 +1851,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	signal(SIGPIPE, SIG_IGN);
 	d.ui = ui_new(quiet || d.metadata_only, isatty(STDOUT_FILENO) == 1);
 	rc = dl_run(&d, &so, &to, peers, npeers);
+	dl_on_done_wait(&d);		/* --on-done commands, a while */
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_IO;
 

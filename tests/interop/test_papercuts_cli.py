@@ -328,3 +328,104 @@ def test_output_on_full_disk(gt, run, gtorrent_path, tmp_path, mount_ns):
         assert not contacted(lsock), ("a peer was contacted", r)
     finally:
         lsock.close()
+
+
+# --- --on-done ---------------------------------------------------------------
+
+@pytest.fixture
+def seeder(gt, gtorrent_path, tmp_path):
+    """A `gtorrent seed` of a 100 KiB file on 127.0.0.1; -> (torrent,
+    port, data file).  Killed by PID at the end."""
+    import subprocess
+    import peers
+    f = payload(tmp_path)
+    t = tmp_path / "t.torrent"
+    r = gt("create", "-q", "-o", t, f)
+    assert r.rc == 0, r
+    port = peers.free_port()
+    p = subprocess.Popen([gtorrent_path, "seed", "--no-dht", "--no-tracker",
+                          "-q", "-p", str(port), "-o", f.parent, t],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        assert peers.wait_listening(port, 10, lambda: p.poll() is None)
+        yield t, port, f
+    finally:
+        p.kill()
+        p.wait(10)
+
+
+def fetch(gt, tmp_path, seeder, *extra, **kw):
+    t, port, _ = seeder
+    out = tmp_path / "out"
+    return gt("download", "--no-tracker", "-q", "--peer",
+              "127.0.0.1:%d" % port, "-p", "0", "-o", out, *extra, t,
+              timeout=60, **kw), out
+
+
+def test_on_done_env_and_args(gt, tmp_path, seeder):
+    env_file = tmp_path / "env.txt"
+    cmd = ('{ env | grep ^GTORRENT_ | sort; echo "0=$0"; echo "1=$1"; '
+           'echo "2=$2"; echo "3=$3"; } > %s' % env_file)
+    r, out = fetch(gt, tmp_path, seeder, "--on-done", cmd,
+                   env={"GTORRENT_STALE": "x"})
+    assert r.rc == 0, r
+    assert r.err == "", r
+    # gtorrent waited for it (bounded): the file is there now
+    got = dict(ln.split("=", 1) for ln in
+               env_file.read_text().splitlines())
+    t, _, f = seeder
+    import hashlib
+    import helpers
+    ih = helpers.info_hash_hex(t.read_bytes())
+    assert got == {
+        "GTORRENT_NAME": "file.bin",
+        "GTORRENT_PATH": "%s/file.bin" % out,
+        "GTORRENT_INFO_HASH": ih,
+        "GTORRENT_DIR": str(out),
+        "0": "gtorrent", "1": "%s/file.bin" % out, "2": "file.bin",
+        "3": ih,
+    }, got
+    assert (out / "file.bin").read_bytes() == f.read_bytes()
+    del hashlib
+
+
+def test_on_done_failure_is_one_warning(gt, tmp_path, seeder):
+    r, out = fetch(gt, tmp_path, seeder, "--on-done", "exit 7")
+    assert r.rc == 0, r
+    lines = r.err_lines()
+    assert lines == ["gtorrent: warning: file.bin: --on-done: the command "
+                     "failed with exit status 7"], r
+
+
+def test_on_done_not_for_data_already_complete(gt, tmp_path, seeder):
+    r, out = fetch(gt, tmp_path, seeder)
+    assert r.rc == 0, r
+    mark = tmp_path / "ran"
+    r, out = fetch(gt, tmp_path, seeder, "--on-done", "touch %s" % mark)
+    assert r.rc == 0, r
+    assert not mark.exists()
+
+
+def test_on_done_does_not_block(gt, tmp_path, seeder):
+    """A command that sleeps: the download still ends; gtorrent waits for
+    it at most 10 s and then says so (one warning)."""
+    import time
+    t0 = time.monotonic()
+    r, out = fetch(gt, tmp_path, seeder, "--on-done",
+                   "exec sleep 30 >/dev/null 2>&1")
+    took = time.monotonic() - t0
+    assert r.rc == 0, r
+    assert 9 < took < 25, took
+    lines = r.err_lines()
+    assert len(lines) == 1 and "still runs after 10 s" in lines[0], r
+    import re
+    pid = int(re.search(r"pid (\d+)", lines[0]).group(1))
+    os.kill(pid, 9)
+
+
+def test_on_done_refused_for_seed(gt, tmp_path, seeder):
+    t, _, f = seeder
+    r = gt("seed", "--no-tracker", "-o", f.parent, "--on-done", "true", t)
+    assert r.rc == 2, r
+    assert "--on-done" in one_error(r, "seed")
