@@ -13,6 +13,7 @@
 #define GT_VERSION	"0.1.0"
 
 struct metainfo;
+struct option;
 
 /* Exit codes, documented in README.md and gtorrent.1. */
 enum {
@@ -87,7 +88,24 @@ int	cmd_parse_decimal(const char *, double lo, double hi, double *out);
  * returns EXIT_USAGE.
  */
 int	cmd_bad_option(const char *cmd, int c, char **argv);
-/* One line "gtorrent: CMD: message (see 'gtorrent CMD --help')". */
+/*
+ * The config file, for `download` and `seed`: $XDG_CONFIG_HOME/gtorrent/config
+ * (else ~/.config/gtorrent/config; --config FILE instead, --no-config for
+ * none).  Long options one a line ("max-upload-rate = 1M", also
+ * "max-upload-rate 1M" or "--max-upload-rate=1M"), '#' comment lines,
+ * [download] and [seed] sections; checked against longopts.  *argv becomes
+ * argv[0], the file's options as "--name[=value]", then the command line's
+ * without --config/--no-config (it wins: it comes last).  EXIT_OK, or the
+ * error said ("FILE:LINE: ...", EXIT_USAGE).  cmd_conf_clear frees it.
+ */
+int	cmd_config(const char *cmd, const struct option *longopts, int *argc,
+	    char ***argv);
+void	cmd_conf_clear(void);
+/*
+ * One line "gtorrent: CMD: message (see 'gtorrent CMD --help')"; while
+ * getopt parses a value of the config file's: "gtorrent: CMD: FILE:LINE:
+ * message ...".
+ */
 int	cmd_usage_error(const char *cmd, const char *, ...) GT_PRINTF(2, 3);
 /* -v once: info, twice: debug, more: trace; 0 leaves the level alone. */
 void	cmd_set_verbosity(int verbose);

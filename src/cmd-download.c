@@ -295,6 +295,21 @@ download_usage(FILE *f, bool seed)
 	    "      --super-seed      seeding: reveal one piece at a time to\n"
 	    "                        each peer (BEP 16; off)\n"
 	    "\n"
+	    "");
+	if (!seed)
+		fprintf(f,
+	    "      --on-done CMD     when a torrent completes in this run:\n"
+	    "                        /bin/sh -c CMD gtorrent PATH NAME HASH,\n"
+	    "                        with GTORRENT_NAME, GTORRENT_PATH (the\n"
+	    "                        data: DIR/NAME), GTORRENT_INFO_HASH and\n"
+	    "                        GTORRENT_DIR set; not waited for (at\n"
+	    "                        exit, 10 s at most); its output on\n"
+	    "                        stderr; a failure is a warning\n");
+	fprintf(f,
+	    "      --config FILE     read options from FILE (default:\n"
+	    "                        $XDG_CONFIG_HOME/gtorrent/config, else\n"
+	    "                        ~/.config/gtorrent/config; see below)\n"
+	    "      --no-config       read no config file\n"
 	    "  -q, --quiet           no status line, errors and the summary\n"
 	    "  -v, --verbose         protocol events (-vv: debugging)\n"
 	    "  -h, --help            this help\n"
@@ -303,6 +318,15 @@ download_usage(FILE *f, bool seed)
 	    "The DHT's routing table (dht.dat) and the resume records are\n"
 	    "kept in the state folder: $XDG_STATE_HOME/gtorrent, else\n"
 	    "~/.local/state/gtorrent.\n"
+	    "\n"
+	    "The config file holds long options one a line, before the\n"
+	    "command line's (which win; repeatable ones add up):\n"
+	    "  max-upload-rate = 1M   (or: max-upload-rate 1M,\n"
+	    "  no-dht                  --max-upload-rate=1M)\n"
+	    "'#' starts a comment line; a [download] or [seed] section\n"
+	    "holds options for that command only; download-only options\n"
+	    "outside [download] are skipped by seed.  A bad line is an\n"
+	    "error naming FILE:LINE (exit 2).\n"
 	    "\n");
 	if (seed)
 		fprintf(f,
@@ -1494,6 +1518,9 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	bool			 quiet = false, show_files = false;
 	int			 c, verbose = 0, rc;
 
+	/* The config file's options first: the command line's win. */
+	if ((rc = cmd_config(cmd, longopts, &argc, &argv)) != EXIT_OK)
+		goto out;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":o:m:i:p:dreqvhcOabS", longopts,
 	    NULL)) != -1) {
@@ -1879,6 +1906,7 @@ out:
 	free(d.high.v);
 	free(d.low.v);
 	free(state_dir);
+	cmd_conf_clear();
 	return rc;
 }
 

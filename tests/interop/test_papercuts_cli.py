@@ -429,3 +429,149 @@ def test_on_done_refused_for_seed(gt, tmp_path, seeder):
     r = gt("seed", "--no-tracker", "-o", f.parent, "--on-done", "true", t)
     assert r.rc == 2, r
     assert "--on-done" in one_error(r, "seed")
+
+
+# --- the config file ------------------------------------------------------
+
+def write_config(tmp_path, text):
+    """$XDG_CONFIG_HOME/gtorrent/config (conftest points XDG_CONFIG_HOME
+    at a folder of the test's own)."""
+    d = os.path.join(os.environ["XDG_CONFIG_HOME"], "gtorrent")
+    os.makedirs(d, exist_ok=True)
+    p = os.path.join(d, "config")
+    with open(p, "wb") as f:
+        f.write(text if isinstance(text, bytes) else text.encode())
+    return p
+
+
+def test_config_applied_before_command_line(gt, tmp_path, seeder):
+    out_cfg = tmp_path / "from-config"
+    mark = tmp_path / "mark"
+    cfg = write_config(tmp_path, (
+        "# gtorrent settings\n"
+        "\n"
+        "   output = %s\n"
+        "--no-pex\n"
+        "max-upload-rate 1M\n"
+        "--max-download-rate=0\n"
+        "on-done = \"echo $GTORRENT_NAME > %s\"\n"
+        "[seed]\n"
+        "max-upload-rate = not-a-rate\n"
+        "[download]\n"
+        "upload-slots 3\n") % (out_cfg, mark))
+    t, port, f = seeder
+    r = gt("download", "--no-tracker", "-q", "--peer",
+           "127.0.0.1:%d" % port, "-p", "0", t, timeout=60)
+    assert r.rc == 0, r
+    assert (out_cfg / "file.bin").read_bytes() == f.read_bytes()
+    assert mark.read_text() == "file.bin\n"
+    # the command line wins
+    out_cl = tmp_path / "from-command-line"
+    r = gt("download", "--no-tracker", "-q", "--peer",
+           "127.0.0.1:%d" % port, "-p", "0", "-o", out_cl, t, timeout=60)
+    assert r.rc == 0, r
+    assert (out_cl / "file.bin").exists()
+    # --no-config: none of it
+    os.unlink(mark)
+    out_none = tmp_path / "none"
+    r = gt("download", "--no-config", "--no-tracker", "-q", "--peer",
+           "127.0.0.1:%d" % port, "-p", "0", "-o", out_none, t, timeout=60)
+    assert r.rc == 0, r
+    assert not mark.exists()
+    # seed reads its [seed] section: the bad value, named by file:line
+    r = gt("seed", "--no-tracker", "-o", out_cfg, t)
+    assert r.rc == 2, r
+    line = one_error(r, "seed")
+    assert "%s:9: " % cfg in line and "--max-upload-rate" in line, r
+    del f
+
+
+@pytest.mark.parametrize("text,line,words", [
+    ("no-pex\n\nbogus-option = 1\n", 3, "unknown option 'bogus-option'"),
+    ("max-peers\n", 1, "'max-peers' needs a value"),
+    ("no-pex = yes\n", 1, "'no-pex' takes no value"),
+    ("help\n", 1, "not for a config file"),
+    ("config = /etc/passwd\n", 1, "not for a config file"),
+    ("[torrents]\n", 1, "a section is [download] or [seed]"),
+    ("-o /tmp\n", 1, "long name"),
+    ("max-upload-rate: 1M\n", 1, "long name"),
+    ("# ok\nmax-upload-rate = fast\n", 2, "--max-upload-rate"),
+    ("no-pex\n" + "x" * 5000 + "\n", 2, "longer than 4096 bytes"),
+    ("no-pex\nno-dht\0\n", 2, "a NUL byte"),
+], ids=lambda v: str(v)[:20])
+def test_config_errors_name_file_and_line(gt, tmp_path, text, line, words):
+    cfg = write_config(tmp_path, text)
+    for cmd in ("download", "seed"):
+        r = gt(cmd, "-o", tmp_path, tmp_path / "x.torrent")
+        assert r.rc == 2, r
+        got = one_error(r, cmd)
+        assert "%s:%d: " % (cfg, line) in got and words in got, r
+    # --help whatever the file holds
+    r = gt("download", "--help")
+    assert r.rc == 0 and "--config" in r.out, r
+
+
+def test_config_hostile_files(gt, tmp_path):
+    import random
+    rng = random.Random(13)
+    cases = [bytes(rng.randrange(256) for _ in range(3000))
+             for _ in range(20)]
+    cases += [b"\n" * 70000, b"#" * 65537, b"[" * 100, b"=" * 100,
+              b"--\n", b"--=\n", b"\xff\xfe\n", b"no-pex\r\n\r\n"]
+    for text in cases:
+        write_config(tmp_path, text)
+        r = gt("download", "-o", tmp_path,
+               tmp_path / "x.torrent")
+        assert r.rc in (2, 3), r
+        assert r.rc == 3 or len(r.err_lines()) == 1, r
+        assert r.err.startswith("gtorrent: download: "), r
+
+
+def test_config_not_a_file(gt, tmp_path):
+    d = os.path.join(os.environ["XDG_CONFIG_HOME"], "gtorrent")
+    os.makedirs(d)
+    fifo = os.path.join(d, "config")
+    os.mkfifo(fifo)
+    r = gt("download", "-o", tmp_path,
+           tmp_path / "x.torrent", timeout=10)
+    assert r.rc == 2 and "not a regular file" in one_error(r, "download")
+    os.unlink(fifo)
+    os.mkdir(fifo)
+    r = gt("download", "-o", tmp_path,
+           tmp_path / "x.torrent", timeout=10)
+    assert r.rc == 2, r
+    one_error(r, "download")
+
+
+def test_config_option_and_missing_file(gt, tmp_path):
+    other = tmp_path / "other.conf"
+    other.write_text("bogus\n")
+    write_config(tmp_path, "no-pex\n")
+    for args in (["--config", other], ["--config=%s" % other]):
+        r = gt("download", *args, "-o", tmp_path,
+               tmp_path / "x.torrent")
+        assert r.rc == 2, r
+        assert "%s:1: unknown option 'bogus'" % other in \
+            one_error(r, "download")
+    r = gt("download", "--config", tmp_path / "missing", "-o", tmp_path,
+           tmp_path / "x.torrent")
+    assert r.rc == 2, r
+    assert "No such file" in one_error(r, "download")
+    r = gt("download", "--config", other, "--no-config", "-o", tmp_path,
+           tmp_path / "x.torrent")
+    assert r.rc == 2, r
+    # the default file missing: no config, no error
+    os.unlink(os.path.join(os.environ["XDG_CONFIG_HOME"], "gtorrent",
+                           "config"))
+    r = gt("download", "-o", tmp_path,
+           tmp_path / "x.torrent")
+    assert r.rc == 3, r
+
+
+def test_config_download_only_options_skip_seed(gt, tmp_path, seeder):
+    t, port, f = seeder
+    write_config(tmp_path, "sequential\npreallocate\nmetadata-only\n"
+                 "seed-time = 0.02\n")
+    r = gt("seed", "--no-tracker", "-q", "-p", "0", "-o", f.parent, t,
+           timeout=30)
+    assert r.rc == 0, r
