@@ -68,7 +68,9 @@ main(int argc, char **argv)
 	size_t		 i;
 
 	if (argc < 2) {
-		usage(stderr);
+		/* an error is one line: the usage is for --help */
+		cmd_error("missing COMMAND or FILE.torrent (see 'gtorrent "
+		    "--help')");
 		return EXIT_USAGE;
 	}
 	arg = argv[1];

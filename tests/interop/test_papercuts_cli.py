@@ -575,3 +575,61 @@ def test_config_download_only_options_skip_seed(gt, tmp_path, seeder):
     r = gt("seed", "--no-tracker", "-q", "-p", "0", "-o", f.parent, t,
            timeout=30)
     assert r.rc == 0, r
+
+
+# --- every error one line, one prefix --------------------------------------
+
+BAD_INPUTS = [
+    [], ["nonsense"], ["--nonsense"], ["-Z"],
+    ["download"], ["download", "--nonsense"], ["download", "--max-peers"],
+    ["download", "--max-peers", "0", "x.torrent"],
+    ["download", "--no-tracker", "{t}"],
+    ["download", "{missing}"], ["download", "-m", "magnet:?xt=nonsense"],
+    ["download", "--peer", "nohost", "{t}"], ["{missing}"], ["{html}"],
+    ["seed"], ["seed", "-m", "magnet:?xt=urn:btih:" + "a" * 40],
+    ["seed", "--sequential", "{t}"], ["seed", "{html}"],
+    ["create"], ["create", "--nonsense"], ["create", "{missing}"],
+    ["create", "-l", "3", "{dir}"], ["create", "-a", "gopher://x", "{dir}"],
+    ["create", "-o", "{t}", "{dir}"],
+    ["info"], ["info", "{missing}"], ["info", "{html}"], ["info", "{dir}"],
+    ["info", "a.torrent", "b.torrent"], ["info", "--nonsense"],
+    ["magnet"], ["magnet", "{empty}"], ["magnet", "-x", "{t}"],
+    ["verify"], ["verify", "{missing}"], ["verify", "{html}"],
+    ["verify", "--nonsense"],
+    ["scrape"], ["scrape", "{missing}"], ["scrape", "{html}"],
+    ["scrape", "--nonsense"],
+    ["dht"], ["dht", "nonsense"], ["dht", "get-peers"],
+    ["dht", "get-peers", "nothex"], ["dht", "ping"],
+    ["dht", "ping", "nohostport"],
+]
+
+
+@pytest.mark.parametrize("args", BAD_INPUTS,
+                         ids=lambda a: " ".join(a) or "no-args")
+def test_errors_are_one_line_with_one_prefix(gt, tmp_path, args):
+    (tmp_path / "html.torrent").write_text("<html><body>x</body></html>")
+    (tmp_path / "empty.torrent").write_bytes(b"")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "f").write_bytes(b"x" * 1000)
+    t = tmp_path / "t.torrent"
+    t.write_bytes(b"d4:infod6:lengthi1e4:name1:x12:piece lengthi16384e"
+                  b"6:pieces20:" + b"\0" * 20 + b"ee")
+    subst = {"{t}": str(t), "{missing}": str(tmp_path / "no.torrent"),
+             "{html}": str(tmp_path / "html.torrent"),
+             "{empty}": str(tmp_path / "empty.torrent"),
+             "{dir}": str(tmp_path / "dir")}
+    argv = [subst.get(a, a) for a in args]
+    r = gt(*argv, cwd=tmp_path, timeout=20)
+    assert r.rc in (2, 3, 4), r
+    lines = r.err_lines()
+    errors = [ln for ln in lines if not ln.startswith("gtorrent: warning: ")]
+    assert len(errors) == 1, r
+    for ln in lines:
+        assert ln.startswith("gtorrent: "), r
+    cmd = args[0] if args and args[0] in (
+        "download", "seed", "create", "info", "magnet", "verify", "scrape",
+        "dht") else None
+    if args and args[0].startswith("{"):
+        cmd = "download"            # gtorrent FILE.torrent
+    if cmd is not None:
+        assert errors[0].startswith("gtorrent: %s" % cmd), r
