@@ -361,7 +361,7 @@ struct create_args {
 	bool			 no_date;
 	bool			 private;
 	bool			 verbose;
-	bool			 quiet;		/* -q: errors and warnings only */
+	bool			 quiet;		/* -q: warnings, errors only */
 	bool			 any_url;	/* --any-url */
 	bool			 force;
 	bool			 skip_special;

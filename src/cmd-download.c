@@ -1749,8 +1749,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 			to.seed = true;
 			break;
 		case OPT_ON_DONE:
-			if (*optarg == '\0' || strlen(optarg) > DL_ON_DONE_MAX ||
-			    seed_cmd) {
+			if (*optarg == '\0' || seed_cmd ||
+			    strlen(optarg) > DL_ON_DONE_MAX) {
 				rc = seed_cmd ? cmd_usage_error(cmd, "seed "
 				    "downloads nothing: --on-done is for "
 				    "downloads") : cmd_usage_error(cmd,

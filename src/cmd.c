@@ -840,7 +840,8 @@ cmd_help_asked(int argc, char **argv)
 	int	j;
 
 	for (j = 1; j < argc && strcmp(argv[j], "--") != 0; j++)
-		if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0)
+		if (strcmp(argv[j], "--help") == 0 ||
+		    strcmp(argv[j], "-h") == 0)
 			return true;
 	return false;
 }
@@ -887,8 +888,8 @@ cmd_config(const char *cmd, const struct option *longopts, int *argc,
 	if (given && none && !cmd_help_asked(*argc, v)) {
 		free(path);
 		free(nv);
-		return cmd_usage_error(cmd, "--config and --no-config do not go "
-		    "together");
+		return cmd_usage_error(cmd, "--config and --no-config do not "
+		    "go together");
 	}
 	if (given && path[0] == '\0') {
 		free(path);
