@@ -339,7 +339,8 @@ download_usage(FILE *f, bool seed)
 	    "2 bad command line; 3 bad .torrent or magnet; 4 disk error; 130 "
 	    "interrupted.\n"
 	    "With several torrents, one summary line each, and the worst\n"
-	    "status of theirs: 4, then 3, 130, 1; 0 only when all completed.\n");
+	    "status of theirs: 4, then 3, 130, 1; 0 only when all "
+	    "completed.\n");
 }
 
 /*
