@@ -42,6 +42,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "\n"
 	    "Run 'gtorrent COMMAND --help' for the options of a command.\n"
+	    "download and seed also read options from the config file,\n"
+	    "$XDG_CONFIG_HOME/gtorrent/config or ~/.config/gtorrent/config.\n"
 	    "\n"
 	    "Exit status: 0 success; 1 checked but incomplete or bad data;\n"
 	    "2 bad command line; 3 invalid or unreadable input (.torrent,\n"
