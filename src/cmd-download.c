@@ -1,14 +1,19 @@
 /* cmd-download.c - `gtorrent [download] FILE.torrent` and `gtorrent seed` */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -42,6 +47,14 @@
 					   that end a download (the second comes
 					   15 s after the first: the backoff) */
 #define DL_CHECK_MS		1000	/* ... looked for this often */
+#define DL_ON_DONE_WAIT_MS	10000	/* --on-done commands, waited for */
+#define DL_ON_DONE_MAX		4096	/* --on-done: a command's bytes */
+
+/* A running --on-done command. */
+struct dl_child {
+	pid_t		 pid;
+	char		*name;		/* the torrent's, for messages */
+};
 
 /* Files by index, 0-based (a LIST option's, or a magnet's so=). */
 struct dl_ranges {
@@ -114,6 +127,10 @@ struct dl {
 	bool			 loop_failed;	/* reactor_run said so */
 	bool			 quiet;		/* -q */
 	const struct netaddr	*bind;		/* --bind, for URLs */
+	const char		*on_done;	/* --on-done CMD */
+	struct dl_child		*kids;		/* its commands running */
+	size_t			 nkids;
+	bool			 sigchld;	/* SIGCHLD hooked */
 	uint64_t		 start_ms;
 };
 
@@ -129,9 +146,9 @@ download_usage(FILE *f, bool seed)
 		    "limit), all in one session.  Data downloaded with\n"
 		    "--select-file or --exclude is seeded whole with the\n"
 		    "same options (what it shares with the files left out\n"
-		    "is in the part file); the download-only options\n"
-		    "(--priority-*, --sequential, --preallocate) are\n"
-		    "refused.\n");
+		    "is in the part file).  The options below are those\n"
+		    "that apply to seeding (download's others are refused\n"
+		    "or do nothing).\n");
 	else
 		fprintf(f,
 		    "usage: gtorrent [download] [OPTIONS] SOURCE...\n"
@@ -146,26 +163,36 @@ download_usage(FILE *f, bool seed)
 		    "all are done (or keeps seeding with --seed).  Data\n"
 		    "already in DIR is verified (or taken from the resume\n"
 		    "record) and kept.\n");
+	/* seed: only what applies to seeding (download-only: if (!seed)) */
 	fprintf(f,
 	    "\n"
 	    "  -o, --output DIR      data folder (default: .; created); each\n"
-	    "                        torrent's NAME goes inside it\n"
+	    "                        torrent's NAME goes inside it\n");
+	if (!seed)
+		fprintf(f,
 	    "  -m, --magnet URI      download a magnet link (BEP 9): its\n"
 	    "                        xt=urn:btih, tr= trackers (http, https,\n"
 	    "                        udp) and x.pe= peers are used; dn is\n"
 	    "                        only shown, the folder name comes from\n"
-	    "                        the verified metadata (repeatable)\n"
+	    "                        the verified metadata (repeatable)\n");
+	fprintf(f,
 	    "  -i, --input-file FILE the sources, one a line (- : stdin);\n"
 	    "                        blank lines and lines starting with #\n"
-	    "                        are skipped\n"
+	    "                        are skipped\n");
+	if (!seed)
+		fprintf(f,
 	    "      --metadata-only   with magnets: fetch only the metadata\n"
 	    "                        and write DIR/NAME.torrent (its path\n"
-	    "                        on stdout)\n"
+	    "                        on stdout)\n");
+	fprintf(f,
 	    "      --recheck         ignore the resume record and verify the\n"
-	    "                        data on disk\n"
+	    "                        data on disk\n");
+	if (!seed)
+		fprintf(f,
 	    "      --preallocate     reserve each file's whole size at the\n"
 	    "                        start (a shortfall fails before any peer\n"
-	    "                        is contacted; sparse files otherwise)\n"
+	    "                        is contacted; sparse files otherwise)\n");
+	fprintf(f,
 	    "      --no-pex          no peer exchange (BEP 11; never for\n"
 	    "                        private torrents)\n"
 	    "  -d, --dht             find peers and announce on the DHT\n"
@@ -196,10 +223,24 @@ download_usage(FILE *f, bool seed)
 	    "tier)\n"
 	    "      --no-tracker      do not contact trackers\n"
 	    "      --max-peers N     connections at most (default: %u), all\n"
-	    "                        torrents together, shared fairly\n"
+	    "                        torrents together, shared fairly\n",
+	    SESSION_DEFAULT_PORT, SESSION_DEFAULT_PEERS);
+	if (!seed)
+		fprintf(f,
 	    "      --seed            keep seeding when complete, until "
 	    "Ctrl-C\n"
-	    "                        or a limit below\n"
+	    "                        or a limit below\n");
+	if (seed)
+		fprintf(f,
+	    "      --seed-ratio R    seed until uploaded = R x the torrent's\n"
+	    "                        size\n"
+	    "      --seed-time MIN   seed for MIN minutes (e.g. 30, 0.5)\n"
+	    "      --seed-idle MIN   stop seeding after MIN minutes without\n"
+	    "                        uploading; the first limit reached\n"
+	    "                        ends, with exit 0; each torrent stops\n"
+	    "                        at its own\n");
+	else
+		fprintf(f,
 	    "      --seed-ratio R    seed until uploaded = R x the torrent's\n"
 	    "                        size (implies --seed)\n"
 	    "      --seed-time MIN   seed for MIN minutes (e.g. 30, 0.5;\n"
@@ -207,13 +248,15 @@ download_usage(FILE *f, bool seed)
 	    "      --seed-idle MIN   stop seeding after MIN minutes without\n"
 	    "                        uploading (implies --seed); the first\n"
 	    "                        limit reached ends, with exit 0; each\n"
-	    "                        torrent stops at its own\n"
+	    "                        torrent stops at its own\n");
+	fprintf(f,
 	    "      --max-download-rate RATE\n"
 	    "      --max-upload-rate RATE\n"
 	    "                        bytes/s at most, protocol included,\n"
 	    "                        all torrents together (e.g. 500k, 2M;\n"
 	    "                        k = 1024; 0: none)\n"
-	    "\n"
+	    "\n");
+	fprintf(f,
 	    "File selection (for every torrent given; LIST: file numbers as\n"
 	    "--show-files lists them, from 1, and ranges: 1,3-5):\n"
 	    "  -S, --show-files      list each .torrent's files (number, size,\n"
@@ -225,7 +268,9 @@ download_usage(FILE *f, bool seed)
 	    "                        with several torrents a warning\n"
 	    "      --exclude GLOB    skip the files whose path in the torrent\n"
 	    "                        or name matches GLOB (e.g. '*.nfo';\n"
-	    "                        repeatable)\n"
+	    "                        repeatable)\n");
+	if (!seed)
+		fprintf(f,
 	    "      --priority-high LIST\n"
 	    "      --priority-low LIST\n"
 	    "                        fetch these files' pieces first / last\n"
@@ -233,7 +278,8 @@ download_usage(FILE *f, bool seed)
 	    "Files not selected are never created: what pieces shared with\n"
 	    "selected files bring of them is kept in DIR/.HASH.parts until a\n"
 	    "later run selects them.  A selection changed on a restart keeps\n"
-	    "what was downloaded.\n"
+	    "what was downloaded.\n");
+	fprintf(f,
 	    "\n"
 	    "Peer strategies (on by default unless said):\n"
 	    "  -c, --choking         tit-for-tat: the upload slots go to the\n"
@@ -245,7 +291,9 @@ download_usage(FILE *f, bool seed)
 	    "  -O, --optimistic-unchoke\n"
 	    "                        one more slot, to a random peer every\n"
 	    "                        30 s (newcomers 3x as likely)\n"
-	    "      --no-optimistic-unchoke\n"
+	    "      --no-optimistic-unchoke\n");
+	if (!seed)
+		fprintf(f,
 	    "  -a, --anti-snubbing   a peer that unchoked us but sent nothing\n"
 	    "                        for 60 s gets only the optimistic slot\n"
 	    "                        and fewer requests\n"
@@ -258,10 +306,26 @@ download_usage(FILE *f, bool seed)
 	    "      --no-end-game     do not\n"
 	    "  -b, --bbs-plus        request the rarest blocks from two peers\n"
 	    "                        at once all along (off; trades upload\n"
-	    "                        bandwidth of others for latency)\n"
+	    "                        bandwidth of others for latency)\n");
+	fprintf(f,
 	    "      --super-seed      seeding: reveal one piece at a time to\n"
 	    "                        each peer (BEP 16; off)\n"
 	    "\n"
+	    "");
+	if (!seed)
+		fprintf(f,
+	    "      --on-done CMD     when a torrent completes in this run:\n"
+	    "                        /bin/sh -c CMD gtorrent PATH NAME HASH,\n"
+	    "                        with GTORRENT_NAME, GTORRENT_PATH (the\n"
+	    "                        data: DIR/NAME), GTORRENT_INFO_HASH and\n"
+	    "                        GTORRENT_DIR set; not waited for (at\n"
+	    "                        exit, 10 s at most); its output on\n"
+	    "                        stderr; a failure is a warning\n");
+	fprintf(f,
+	    "      --config FILE     read options from FILE (default:\n"
+	    "                        $XDG_CONFIG_HOME/gtorrent/config, else\n"
+	    "                        ~/.config/gtorrent/config; see below)\n"
+	    "      --no-config       read no config file\n"
 	    "  -q, --quiet           no status line, errors and the summary\n"
 	    "  -v, --verbose         protocol events (-vv: debugging)\n"
 	    "  -h, --help            this help\n"
@@ -271,12 +335,78 @@ download_usage(FILE *f, bool seed)
 	    "kept in the state folder: $XDG_STATE_HOME/gtorrent, else\n"
 	    "~/.local/state/gtorrent.\n"
 	    "\n"
+	    "The config file holds long options one a line, before the\n"
+	    "command line's (which win; repeatable ones add up):\n"
+	    "  max-upload-rate = 1M   (or: max-upload-rate 1M,\n"
+	    "  no-dht                  --max-upload-rate=1M)\n"
+	    "'#' starts a comment line; a [download] or [seed] section\n"
+	    "holds options for that command only; download-only options\n"
+	    "outside [download] are skipped by seed.  A bad line is an\n"
+	    "error naming FILE:LINE (exit 2).\n"
+	    "\n");
+	if (seed)
+		fprintf(f,
+	    "Exit status: 0 a seeding limit reached; 1 no data to seed;\n"
+	    "2 bad command line; 3 bad .torrent; 4 disk error; 130 "
+	    "interrupted.\n");
+	else
+		fprintf(f,
 	    "Exit status: 0 complete and verified; 1 could not complete;\n"
 	    "2 bad command line; 3 bad .torrent or magnet; 4 disk error; 130 "
 	    "interrupted.\n"
 	    "With several torrents, one summary line each, and the worst\n"
-	    "status of theirs: 4, then 3, 130, 1; 0 only when all completed.\n",
-	    SESSION_DEFAULT_PORT, SESSION_DEFAULT_PEERS);
+	    "status of theirs: 4, then 3, 130, 1; 0 only when all "
+	    "completed.\n");
+}
+
+/*
+ * Whether the data folder can take data, before any peer is contacted:
+ * dir, or else the nearest folder above it that exists (where dir will be
+ * made), must be a folder this process may write, on a file system not
+ * mounted read-only and not full.  EXIT_OK, or the error said (exit 4).
+ */
+static int
+dl_check_dir(const char *dir)
+{
+	struct statvfs	 vfs;
+	struct stat	 st;
+	char		*p = xstrdup(dir), *q;
+	int		 rc = EXIT_OK, err = 0;
+
+	while (stat(p, &st) != 0) {
+		if (errno != ENOENT) {
+			err = errno;
+			goto out;
+		}
+		q = cmd_dirname(p);
+		if (strcmp(q, p) == 0) {	/* "/" or "." missing */
+			free(q);
+			err = ENOENT;
+			goto out;
+		}
+		free(p);
+		p = q;
+	}
+	if (!S_ISDIR(st.st_mode))
+		err = ENOTDIR;
+	else if (access(p, W_OK | X_OK) != 0)
+		err = errno;		/* EACCES, EROFS */
+	else if (statvfs(p, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+		err = EROFS;
+	else if (statvfs(p, &vfs) == 0 && (geteuid() == 0 ? vfs.f_bfree :
+	    vfs.f_bavail) == 0)
+		err = ENOSPC;
+out:
+	if (err != 0) {
+		if (strcmp(p, dir) == 0)
+			cmd_error("%s: %s", dir, strerror(err));
+		else
+			cmd_error("%s: cannot be made in %s: %s", dir, p,
+			    strerror(err));
+		rc = EXIT_IO;
+	}
+	free(p);
+	return rc;
 }
 
 /* One file number of a LIST at *p (digits only); -1 if there is none. */
@@ -592,11 +722,168 @@ dl_on_signal(void *arg, int signo)
 	}
 }
 
+/* One line about how an --on-done command ended, if not with status 0. */
+static void
+dl_child_status(const struct dl_child *k, int status)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_info("%s: --on-done: exit status 0", k->name);
+	else if (WIFEXITED(status))
+		cmd_warn("%s: --on-done: the command failed with exit status "
+		    "%d", k->name, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		cmd_warn("%s: --on-done: the command was killed by signal %d",
+		    k->name, WTERMSIG(status));
+}
+
+/* Reaps the --on-done commands that ended; how many still run. */
+static size_t
+dl_reap(struct dl *d)
+{
+	size_t	i = 0;
+	pid_t	pid;
+	int	status;
+
+	while (i < d->nkids) {
+		pid = waitpid(d->kids[i].pid, &status, WNOHANG);
+		if (pid == 0 || (pid == -1 && errno == EINTR)) {
+			i++;
+			continue;
+		}
+		if (pid == d->kids[i].pid)
+			dl_child_status(&d->kids[i], status);
+		free(d->kids[i].name);
+		d->kids[i] = d->kids[--d->nkids];
+	}
+	return d->nkids;
+}
+
+static void
+dl_on_sigchld(void *arg, int signo)
+{
+	(void)signo;
+	dl_reap(arg);
+}
+
+/*
+ * --on-done: /bin/sh -c CMD gtorrent PATH NAME INFO_HASH, with
+ * GTORRENT_NAME, GTORRENT_PATH, GTORRENT_INFO_HASH and GTORRENT_DIR in its
+ * environment, stdin from /dev/null, its output on stderr; not waited
+ * for (reaped on SIGCHLD).
+ */
+static void
+dl_on_done_run(struct dl_item *it)
+{
+	extern char		**environ;
+	struct dl		 *d = it->d;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t	  sa;
+	sigset_t		  dfl, none;
+	const char		 *name = torrent_name(it->t);
+	char			  hex[2 * SHA1_LEN + 1], *path, **envp;
+	char			 *argv[8];
+	size_t			  n, i, k;
+	pid_t			  pid;
+	int			  e;
+
+	if (!d->sigchld) {
+		if (reactor_on_signal(d->r, SIGCHLD, dl_on_sigchld, d) != 0) {
+			cmd_warn("%s: --on-done: cannot watch child processes",
+			    name);
+			return;
+		}
+		d->sigchld = true;
+	}
+	hex_encode(hex, item_info_hash(it), SHA1_LEN);
+	path = xasprintf("%s/%s", d->dir, name);
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	envp = xreallocarray(NULL, n + 5, sizeof(*envp));
+	for (i = k = 0; i < n; i++)
+		if (strncmp(environ[i], "GTORRENT_", 9) != 0)
+			envp[k++] = environ[i];
+	envp[k++] = xasprintf("GTORRENT_NAME=%s", name);
+	envp[k++] = xasprintf("GTORRENT_PATH=%s", path);
+	envp[k++] = xasprintf("GTORRENT_INFO_HASH=%s", hex);
+	envp[k++] = xasprintf("GTORRENT_DIR=%s", d->dir);
+	envp[k] = NULL;
+	argv[0] = (char *)"sh";
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)d->on_done;
+	argv[3] = (char *)"gtorrent";
+	argv[4] = path;
+	argv[5] = (char *)name;
+	argv[6] = hex;
+	argv[7] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+	posix_spawnattr_init(&sa);
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);	/* ignored here, not in the command */
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGHUP);
+	sigaddset(&dfl, SIGCHLD);
+	posix_spawnattr_setsigdefault(&sa, &dfl);
+	posix_spawnattr_setsigmask(&sa, &none);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK);
+	ui_clear(d->ui);
+	if ((e = posix_spawn(&pid, "/bin/sh", &fa, &sa, argv, envp)) != 0)
+		cmd_warn("%s: --on-done: /bin/sh: %s", name, strerror(e));
+	else {
+		log_info("%s: --on-done: started (pid %ld)", name, (long)pid);
+		d->kids = xreallocarray(d->kids, d->nkids + 1,
+		    sizeof(*d->kids));
+		d->kids[d->nkids++] = (struct dl_child){
+			.pid = pid, .name = xstrdup(name),
+		};
+	}
+	posix_spawnattr_destroy(&sa);
+	posix_spawn_file_actions_destroy(&fa);
+	for (i = k - 4; i < k; i++)
+		free(envp[i]);
+	free(envp);
+	free(path);
+}
+
+/* At the end: the --on-done commands still running, waited for a while. */
+static void
+dl_on_done_wait(struct dl *d)
+{
+	struct timespec	ts = { .tv_sec = 0, .tv_nsec = 20 * 1000000 };
+	uint64_t	end = reactor_clock_ms() + DL_ON_DONE_WAIT_MS;
+	size_t		i;
+
+	while (dl_reap(d) > 0 && reactor_clock_ms() < end)
+		nanosleep(&ts, NULL);
+	for (i = 0; i < d->nkids; i++) {
+		cmd_warn("%s: --on-done: the command still runs after %u s "
+		    "(pid %ld): not waited for", d->kids[i].name,
+		    DL_ON_DONE_WAIT_MS / 1000, (long)d->kids[i].pid);
+		free(d->kids[i].name);
+	}
+	free(d->kids);
+	d->kids = NULL;
+	d->nkids = 0;
+}
+
 static void
 dl_on_complete(void *arg)
 {
-	struct dl_item	*it = arg;
-	char		*line, *safe;
+	struct dl_item		*it = arg;
+	struct torrent_stats	 ts;
+	char			*line, *safe;
+
+	if (it->d->on_done != NULL) {
+		/* completed by this run: not data found complete */
+		torrent_stats(it->t, &ts);
+		if (ts.downloaded > 0)
+			dl_on_done_run(it);
+	}
 
 	if (it->d->seed || it->d->upload_only) {
 		/* One summary, at the end: here a notice (with -q too). */
@@ -1237,6 +1524,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		OPT_SEED_IDLE, OPT_RECHECK, OPT_SELECT_FILE, OPT_EXCLUDE,
 		OPT_PRIO_HIGH, OPT_PRIO_LOW, OPT_SEQUENTIAL, OPT_PREALLOCATE,
 		OPT_BIND,
+		OPT_ON_DONE = 400,	/* h-cli */
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -1288,6 +1576,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		{ "seed-ratio", required_argument, NULL, OPT_SEED_RATIO },
 		{ "seed-time", required_argument, NULL, OPT_SEED_TIME },
 		{ "seed-idle", required_argument, NULL, OPT_SEED_IDLE },
+		{ "on-done", required_argument, NULL, OPT_ON_DONE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1318,6 +1607,9 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	bool			 quiet = false, show_files = false;
 	int			 c, verbose = 0, rc;
 
+	/* The config file's options first: the command line's win. */
+	if ((rc = cmd_config(cmd, longopts, &argc, &argv)) != EXIT_OK)
+		goto out;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":o:m:i:p:dreqvhcOabS", longopts,
 	    NULL)) != -1) {
@@ -1555,6 +1847,18 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 				to.seed_idle_s = (uint32_t)(x * 60 + 0.5);
 			to.seed = true;
 			break;
+		case OPT_ON_DONE:
+			if (*optarg == '\0' || seed_cmd ||
+			    strlen(optarg) > DL_ON_DONE_MAX) {
+				rc = seed_cmd ? cmd_usage_error(cmd, "seed "
+				    "downloads nothing: --on-done is for "
+				    "downloads") : cmd_usage_error(cmd,
+				    "--on-done needs a command of 1 to %u "
+				    "bytes", DL_ON_DONE_MAX);
+				goto out;
+			}
+			d.on_done = optarg;
+			break;
 		case 'q':
 			quiet = d.quiet = true;
 			break;
@@ -1657,6 +1961,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		rc = dl_worst(&d);
 		goto out;
 	}
+	if (!seed_cmd && (rc = dl_check_dir(to.dir)) != EXIT_OK)
+		goto out;		/* seeding only reads */
 	if (i > 1) {
 		/* The rates are for all together (each may use them all). */
 		so.max_down_rate = to.max_down_rate;
@@ -1675,6 +1981,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		.tty = isatty(STDOUT_FILENO) == 1, .err = STDERR_FILENO,
 	});
 	rc = dl_run(&d, &so, &to, peers, npeers);
+	dl_on_done_wait(&d);		/* --on-done commands, a while */
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_IO;
 
@@ -1703,6 +2010,7 @@ out:
 	free(d.high.v);
 	free(d.low.v);
 	free(state_dir);
+	cmd_conf_clear();
 	return rc;
 }
 
