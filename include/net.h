@@ -142,5 +142,7 @@ void		 net_conn_limit(struct conn *, struct net_limit *);
 const struct netaddr *net_conn_addr(const struct conn *);
 const char	*net_conn_name(const struct conn *);	/* "addr:port" */
 bool		 net_conn_outbound(const struct conn *);
+/* Why it was closed (net_close's text), within hooks.closed; else "". */
+const char	*net_conn_why(const struct conn *);
 
 #endif /* GT_NET_H */
