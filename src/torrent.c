@@ -643,12 +643,14 @@ piece_failed(struct torrent *t, uint32_t piece, struct prog *pr)
 	if (many)
 		snprintf(who + off, sizeof(who) - off, ", ...");
 	log_info("piece %u failed hash check (peers: %s)", piece, who);
-	for (i = 0; i < nk; i++)
-		ca[i] = k[i].a;
-	torrent_emit(t, &(struct torrent_event){
-		.kind = TORRENT_EV_PIECE_BAD, .piece = piece, .contrib = ca,
-		.ncontrib = nk, .more = many,
-	});
+	if (t->ev.event != NULL) {
+		for (i = 0; i < nk; i++)
+			ca[i] = k[i].a;
+		torrent_emit(t, &(struct torrent_event){
+			.kind = TORRENT_EV_PIECE_BAD, .piece = piece,
+			.contrib = ca, .ncontrib = nk, .more = many,
+		});
+	}
 	picker_piece_failed(t->pk, piece);
 	prog_release(t, piece);
 	nb = swarm_on_piece_failed(t->sw, k, nk, many, banned);
@@ -980,8 +982,9 @@ tc_closed(void *ctx)
 		metadata_peer_remove(t->md, tc->seq);
 		tc->md_peer = false;
 	}
-	if (tc->active_ms != 0) {
+	if (tc->active_ms != 0)
 		t->npeers--;
+	if (tc->active_ms != 0 && t->ev.event != NULL) {
 		hs = peer_handshake(tc->p);
 		torrent_emit(t, &(struct torrent_event){
 			.kind = TORRENT_EV_PEER_DOWN,

@@ -412,6 +412,20 @@ def test_json_magnet_metadata(net, tmp_path, seed):
     assert md[0]["piece_length"] == 32 * KIB and md[0]["private"] is False
     assert objs.index(md[0]) < objs.index(events_of(objs, "piece_ok")[0])
     assert objs[-1]["event"] == "done" and objs[-1]["name"] == case.name
+    # --metadata-only: the .torrent's path is in "done", not a plain line
+    g = net.gt("--json", "--no-tracker", "-p", peers.free_port(),
+               "--peer", "127.0.0.1:%d" % seed_port, "-o", tmp_path / "md",
+               "--metadata-only", "-m", uri, tag="metadata-only")
+    rc = g.wait(45)
+    assert rc == 0, why(g, gseed)
+    objs = parse_stream(stream(g))
+    check_order(objs)
+    assert len(events_of(objs, "metadata")) == 1, why(g)
+    done = objs[-1]
+    assert done["event"] == "done" and done["reason"] == "metadata written"
+    assert done["file"] == str(tmp_path / "md" / (case.name + ".torrent"))
+    with open(done["file"], "rb") as f:
+        assert peers.Meta(f.read()).info_hash.hex() == case.ih
 
 
 def test_json_source_not_loaded(gt, tmp_path):
