@@ -155,6 +155,7 @@ struct torrent_stats {
 	uint32_t	md_have;	/* ... received so far */
 	uint32_t	dht_peers;	/* new addresses the DHT gave */
 	bool		dht;		/* searching the DHT */
+	uint32_t	seeds;		/* of peers: those with every piece */
 };
 
 /*

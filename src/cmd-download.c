@@ -591,6 +591,7 @@ dl_json_tick(void *arg)
 		ui_json_uint(&d->js, "up_rate", (ts.uploaded - it->js_up) *
 		    1000 / span);
 		ui_json_uint(&d->js, "peers", ts.peers);
+		ui_json_uint(&d->js, "seeds", ts.seeds);
 		ui_json_uint(&d->js, "conns", ts.conns);
 		dl_json_count(d, "seeders", ts.seeders);
 		dl_json_count(d, "leechers", ts.leechers);

@@ -1689,6 +1689,8 @@ torrent_name(const struct torrent *t)
 void
 torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 {
+	const struct tconn	*tc;
+
 	*ts = (struct torrent_stats){
 		.size = t->size,
 		.have = t->want_have,
@@ -1712,4 +1714,6 @@ torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 		.dht = t->dht_search,
 	};
 	announcer_swarm(t->an, &ts->seeders, &ts->leechers);
+	TAILQ_FOREACH(tc, &t->conns, entry)
+		ts->seeds += tc_live(tc) && peer_is_seed(tc->p);
 }

@@ -329,6 +329,8 @@ def test_json_full_run(net, tmp_path, seed, http_tracker):
             "downloading", "seeding", "stopping")
         assert 0.0 <= o["progress"] <= 1.0
     assert any(o["down_rate"] > 0 for o in stats), why(stats)
+    assert all(o["seeds"] <= o["peers"] <= o["conns"] for o in stats)
+    assert any(o["seeds"] >= 2 for o in stats), why(stats)
     assert [o["have"] for o in stats] == sorted(o["have"] for o in stats)
     assert events_of(objs, "complete"), why(g)
     done = objs[-1]
