@@ -38,7 +38,7 @@
 #define DL_LABEL		64	/* "magnet:?xt=urn:btih:" + 40 hex */
 #define DL_MAX_RANGES		1024	/* file ranges of one list option */
 #define DL_MAX_EXCLUDE		64	/* --exclude given at most */
-#define DL_JSON_STATS_MS	1000	/* --json: a "stats" line per torrent */
+#define DL_JSON_STATS_MS	1000	/* --json: "stats" this often */
 
 /* Files by index, 0-based (a LIST option's, or a magnet's so=). */
 struct dl_ranges {
@@ -84,11 +84,11 @@ struct dl_item {
 	struct torrent_stats	 final;		/* t's last, once taken out */
 	bool			 has_final;
 	/* --json */
-	uint64_t		 js_ms;		/* the last "stats": when */
+	uint64_t		 js_ms;		/* the last "stats" */
 	uint64_t		 js_down, js_up;	/* ... its totals */
-	char			*js_file;	/* --metadata-only's .torrent */
+	char			*js_file;	/* the .torrent written */
 	bool			 js_added;	/* "added" written */
-	bool			 js_complete;	/* "complete" written */
+	bool			 js_complete;	/* ... "complete" */
 };
 
 struct dl {
@@ -115,7 +115,7 @@ struct dl {
 	bool			 interrupted;	/* a signal came */
 	bool			 loop_failed;	/* reactor_run said so */
 	uint64_t		 start_ms;
-	bool			 json;		/* --json: NDJSON on stdout */
+	bool			 json;		/* --json: NDJSON */
 	struct ui_json		 js;
 	struct reactor_timer	*json_timer;	/* "stats" lines */
 };
@@ -434,7 +434,7 @@ dl_json_send(struct dl *d)
 
 	line = ui_json_end(&d->js, &len);
 	(void)fwrite(line, 1, len, stdout);
-	(void)fflush(stdout);		/* a reader sees each as it happens */
+	(void)fflush(stdout);		/* each line as it happens */
 }
 
 /*
