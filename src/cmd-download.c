@@ -1031,6 +1031,9 @@ item_check_files(struct dl_item *it, const char *name, size_t nfiles)
 			    "--show-files)", name, opts[k], (long long)max + 1,
 			    nfiles);
 			it->exit = EXIT_BADINPUT;
+			/* a magnet's ends with "stopped", a file's here */
+			dl_json_error(d, it, it->t == NULL ? it->exit : -1,
+			    "a file number past the torrent's files");
 			return false;
 		}
 		cmd_warn("%s: %s: no file %lld, it has %zu: ignored", name,
@@ -1057,12 +1060,14 @@ dl_on_metadata(void *arg, const struct metainfo *m)
 	dl_json_metadata(it, m);
 	if (!d->metadata_only) {
 		ui_clear(d->ui);
-		if ((other = dl_same_name(d, it, m->name)) != NULL)
+		if ((other = dl_same_name(d, it, m->name)) != NULL) {
 			/* Two torrents on one folder: this one stops. */
 			cmd_error("%s: %s/%s is the data of %s too: not "
 			    "downloaded", item_label(it), d->dir, m->name,
 			    item_label(other));
-		else if (item_check_files(it, m->name, m->nfiles))
+			dl_json_error(d, it, -1, "its folder is another "
+			    "torrent's: not downloaded");
+		} else if (item_check_files(it, m->name, m->nfiles))
 			return;
 		torrent_stop(it->t);		/* no data, no file */
 		it->fatal = true;

@@ -478,3 +478,22 @@ def test_json_hostile_name(gt, net, tmp_path):
     assert info.rc == 0, info
     assert added["name"] == objs[-1]["name"] == info.json()["name"], added
     assert "\u202egpj.exe \u2066x\u2069\u200e\"q" in added["name"]
+
+
+def test_json_file_number_past_the_files(gt, tmp_path):
+    """--select-file past the torrent's files: "error" with the torrent's
+    info-hash and exit 3, and nothing else after "start"."""
+    data = b"one file" * 100
+    info = {"name": b"one.bin", "length": len(data), "piece length": 16384,
+            "pieces": __import__("hashlib").sha1(data).digest()}
+    t = tmp_path / "one.torrent"
+    tb = helpers.bencode({"info": info})
+    t.write_bytes(tb)
+    r = gt("--json", "--select-file", "5", "--no-tracker", "--peer",
+           "127.0.0.1:1", "-o", tmp_path / "out", t)
+    assert r.rc == 3, r
+    objs = parse_stream(r.outb)
+    assert [o["event"] for o in objs] == ["start", "error"], r
+    e = objs[1]
+    assert e["torrent"] == helpers.info_hash_hex(tb) and e["exit"] == 3, e
+    assert e["source"] == str(t) and "file" in e["message"], e
