@@ -29,6 +29,7 @@
 #include "torrent.h"
 #include "tracker-client.h"
 #include "ui.h"
+#include "ui-json.h"
 
 #define DL_MAX_PEER_ARGS	256	/* --peer given at most */
 #define DL_MAX_TRACKER_ARGS	64	/* --tracker given at most */
@@ -55,6 +56,7 @@ struct dl_child {
 	pid_t		 pid;
 	char		*name;		/* the torrent's, for messages */
 };
+#define DL_JSON_STATS_MS	1000	/* --json: "stats" this often */
 
 /* Files by index, 0-based (a LIST option's, or a magnet's so=). */
 struct dl_ranges {
@@ -99,6 +101,12 @@ struct dl_item {
 	int			 exit;		/* its exit code, once ended */
 	struct torrent_stats	 final;		/* t's last, once taken out */
 	bool			 has_final;
+	/* --json */
+	uint64_t		 js_ms;		/* the last "stats" */
+	uint64_t		 js_down, js_up;	/* ... its totals */
+	char			*js_file;	/* the .torrent written */
+	bool			 js_added;	/* "added" written */
+	bool			 js_complete;	/* ... "complete" */
 };
 
 struct dl {
@@ -132,6 +140,9 @@ struct dl {
 	size_t			 nkids;
 	bool			 sigchld;	/* SIGCHLD hooked */
 	uint64_t		 start_ms;
+	bool			 json;		/* --json: NDJSON */
+	struct ui_json		 js;
+	struct reactor_timer	*json_timer;	/* "stats" lines */
 };
 
 static void
@@ -327,6 +338,9 @@ download_usage(FILE *f, bool seed)
 	    "                        ~/.config/gtorrent/config; see below)\n"
 	    "      --no-config       read no config file\n"
 	    "  -q, --quiet           no status line, errors and the summary\n"
+	    "      --json            events as JSON, one object a line on\n"
+	    "                        stdout, instead of the status line and\n"
+	    "                        the summary (see README: NDJSON)\n"
 	    "  -v, --verbose         protocol events (-vv: debugging)\n"
 	    "  -h, --help            this help\n"
 	    "\n"
@@ -511,6 +525,8 @@ item_summary(struct dl_item *it, bool done)
 {
 	struct torrent_stats	ts;
 
+	if (it->d->json)
+		return;			/* "done" or "stopped" instead */
 	torrent_stats(it->t, &ts);
 	ui_summary(it->d->ui, done, it->d->seed || it->d->upload_only,
 	    torrent_name(it->t), &ts, dl_seconds(it->d));
@@ -537,6 +553,309 @@ item_stats(const struct dl_item *it, struct torrent_stats *ts)
 		torrent_stats(it->t, ts);
 	else
 		*ts = it->final;
+}
+
+/* ---- --json: one object a line on stdout (README.md: NDJSON) ------------- */
+
+static void
+dl_json_begin(struct dl *d, const char *event)
+{
+	ui_json_begin(&d->js, event, d->r != NULL ?
+	    reactor_now_ms(d->r) - d->start_ms : 0);
+}
+
+/* {"v":1,"event":EVENT,"t":...,"torrent":HEX */
+static void
+dl_json_item(struct dl_item *it, const char *event)
+{
+	dl_json_begin(it->d, event);
+	ui_json_hex(&it->d->js, "torrent", item_info_hash(it), SHA1_LEN);
+}
+
+static void
+dl_json_send(struct dl *d)
+{
+	const char	*line;
+	size_t		 len;
+
+	line = ui_json_end(&d->js, &len);
+	(void)fwrite(line, 1, len, stdout);
+	(void)fflush(stdout);		/* each line as it happens */
+}
+
+/*
+ * "error": it (NULL: the whole run) cannot go on; exit is the code that
+ * ends it (-1: told later, by "stopped").
+ */
+static void
+dl_json_error(struct dl *d, struct dl_item *it, int exit, const char *msg)
+{
+	if (!d->json)
+		return;
+	dl_json_begin(d, "error");
+	if (it != NULL && it->loaded)
+		ui_json_hex(&d->js, "torrent", item_info_hash(it), SHA1_LEN);
+	else
+		ui_json_null(&d->js, "torrent");
+	ui_json_str(&d->js, "source", it != NULL ? it->src : NULL);
+	if (exit >= 0)
+		ui_json_int(&d->js, "exit", exit);
+	else
+		ui_json_null(&d->js, "exit");
+	ui_json_str(&d->js, "message", msg);
+	dl_json_send(d);
+}
+
+/* "start" (port -1: not listening yet), then the sources not loaded. */
+static void
+dl_json_start(struct dl *d, int port)
+{
+	size_t	i;
+
+	if (!d->json)
+		return;
+	dl_json_begin(d, "start");
+	ui_json_str(&d->js, "command", d->cmd);
+	ui_json_str(&d->js, "version", GT_VERSION);
+	ui_json_array_begin(&d->js, "sources");
+	for (i = 0; i < d->nitems; i++)
+		ui_json_array_str(&d->js, d->items[i].src);
+	ui_json_array_end(&d->js);
+	ui_json_str(&d->js, "dir", d->dir);
+	if (port > 0)
+		ui_json_int(&d->js, "port", port);
+	else
+		ui_json_null(&d->js, "port");
+	dl_json_send(d);
+	for (i = 0; i < d->nitems; i++)
+		if (d->items[i].exit != EXIT_OK)
+			dl_json_error(d, &d->items[i], d->items[i].exit,
+			    "not run (the reason is on stderr)");
+}
+
+/* "complete", once, and never before "added". */
+static void
+dl_json_complete(struct dl_item *it)
+{
+	if (!it->d->json || !it->js_added || it->js_complete)
+		return;
+	it->js_complete = true;
+	dl_json_item(it, "complete");
+	dl_json_send(it->d);
+}
+
+/* "added": in the session, what is known of it. */
+static void
+dl_json_added(struct dl_item *it)
+{
+	struct dl		*d = it->d;
+	const struct metainfo	*m = torrent_metainfo(it->t);
+	struct torrent_stats	 ts;
+
+	if (!d->json)
+		return;
+	torrent_stats(it->t, &ts);
+	dl_json_item(it, "added");
+	ui_json_str(&d->js, "source", it->src);
+	ui_json_str(&d->js, "name", torrent_name(it->t));
+	ui_json_bool(&d->js, "metadata", m != NULL);
+	if (m != NULL) {
+		ui_json_uint(&d->js, "size", m->total_length);
+		ui_json_uint(&d->js, "pieces", m->npieces);
+		ui_json_uint(&d->js, "files", m->nfiles);
+	} else {
+		ui_json_null(&d->js, "size");
+		ui_json_null(&d->js, "pieces");
+		ui_json_null(&d->js, "files");
+	}
+	ui_json_uint(&d->js, "have_pieces", ts.have_pieces);
+	dl_json_send(d);
+	it->js_added = true;
+	if (ts.complete && m != NULL)
+		dl_json_complete(it);
+}
+
+static void
+dl_json_metadata(struct dl_item *it, const struct metainfo *m)
+{
+	struct dl	*d = it->d;
+
+	if (!d->json)
+		return;
+	dl_json_item(it, "metadata");
+	ui_json_str(&d->js, "name", m->name);
+	ui_json_uint(&d->js, "size", m->total_length);
+	ui_json_uint(&d->js, "pieces", m->npieces);
+	ui_json_uint(&d->js, "piece_length", m->piece_length);
+	ui_json_uint(&d->js, "files", m->nfiles);
+	ui_json_bool(&d->js, "private", m->private);
+	dl_json_send(d);
+}
+
+/* -1: unknown (null) */
+static void
+dl_json_count(struct dl *d, const char *key, int64_t v)
+{
+	if (v < 0)
+		ui_json_null(&d->js, key);
+	else
+		ui_json_int(&d->js, key, v);
+}
+
+/* "stats": each torrent running, every DL_JSON_STATS_MS. */
+static void
+dl_json_tick(void *arg)
+{
+	struct dl		*d = arg;
+	struct dl_item		*it;
+	struct torrent_stats	 ts;
+	uint64_t		 now = reactor_now_ms(d->r), span;
+	const char		*state;
+	size_t			 i;
+
+	for (i = 0; i < d->nitems; i++) {
+		it = &d->items[i];
+		if (!it->running || it->ended || it->t == NULL)
+			continue;
+		torrent_stats(it->t, &ts);
+		if (it->js_ms == 0)
+			it->js_ms = d->start_ms;
+		span = now > it->js_ms ? now - it->js_ms : 1;
+		state = it->leaving || it->stop_asked ? "stopping" :
+		    ts.metadata ? "metadata" : ts.complete ||
+		    d->upload_only ? "seeding" : "downloading";
+		dl_json_item(it, "stats");
+		ui_json_str(&d->js, "state", state);
+		ui_json_uint(&d->js, "have", ts.have);
+		ui_json_uint(&d->js, "total", ts.total);
+		ui_json_uint(&d->js, "have_pieces", ts.have_pieces);
+		ui_json_uint(&d->js, "pieces", ts.npieces);
+		ui_json_uint(&d->js, "downloaded", ts.downloaded);
+		ui_json_uint(&d->js, "uploaded", ts.uploaded);
+		ui_json_uint(&d->js, "down_rate", (ts.downloaded -
+		    it->js_down) * 1000 / span);
+		ui_json_uint(&d->js, "up_rate", (ts.uploaded - it->js_up) *
+		    1000 / span);
+		ui_json_uint(&d->js, "peers", ts.peers);
+		ui_json_uint(&d->js, "seeds", ts.seeds);
+		ui_json_uint(&d->js, "conns", ts.conns);
+		dl_json_count(d, "seeders", ts.seeders);
+		dl_json_count(d, "leechers", ts.leechers);
+		ui_json_fraction(&d->js, "progress", ts.have, ts.total);
+		dl_json_send(d);
+		it->js_ms = now;
+		it->js_down = ts.downloaded;
+		it->js_up = ts.uploaded;
+	}
+	reactor_timer_in(d->json_timer, DL_JSON_STATS_MS);
+}
+
+/* "done" (rc 0) or "stopped": the torrent's last line. */
+static void
+dl_json_end(struct dl_item *it, const struct torrent_stats *ts, int rc)
+{
+	struct dl	*d = it->d;
+	const char	*why;
+
+	if (!d->json)
+		return;
+	if (rc == EXIT_OK)
+		why = it->md_written ? "metadata written" : it->seed_over ?
+		    it->seed_why : "complete";
+	else
+		why = it->fatal ? "error" : it->interrupted ? "interrupted" :
+		    d->metadata_only ? "no metadata" : "incomplete";
+	dl_json_item(it, rc == EXIT_OK ? "done" : "stopped");
+	ui_json_str(&d->js, "name", torrent_name(it->t));
+	ui_json_str(&d->js, "reason", why);
+	ui_json_int(&d->js, "exit", rc);
+	ui_json_uint(&d->js, "have", ts->have);
+	ui_json_uint(&d->js, "total", ts->total);
+	ui_json_uint(&d->js, "downloaded", ts->downloaded);
+	ui_json_uint(&d->js, "uploaded", ts->uploaded);
+	ui_json_uint(&d->js, "wasted", ts->wasted);
+	ui_json_uint(&d->js, "peers_ever", ts->peers_ever);
+	ui_json_str(&d->js, "file", it->js_file);
+	dl_json_send(d);
+}
+
+/* "-XX1234-" (Azureus style) at the start of a peer id, or NULL. */
+static const char *
+dl_json_client(const uint8_t *id, char out[9])
+{
+	int	i;
+
+	if (id == NULL || id[0] != '-' || id[7] != '-')
+		return NULL;
+	for (i = 1; i < 7; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'A' && id[i] <= 'Z') ||
+		    (id[i] >= 'a' && id[i] <= 'z') || id[i] == '.'))
+			return NULL;
+	memcpy(out, id, 8);
+	out[8] = '\0';
+	return out;
+}
+
+/* What the torrent tells (torrent_events.event). */
+static void
+dl_on_event(void *arg, const struct torrent_event *e)
+{
+	struct dl_item	*it = arg;
+	struct dl	*d = it->d;
+	char		 a[ADDR_STRLEN], client[9];
+	size_t		 i;
+
+	if (!d->json || it->ended)
+		return;
+	switch (e->kind) {
+	case TORRENT_EV_TRACKER:
+		dl_json_item(it, "tracker");
+		ui_json_str(&d->js, "url", e->url);
+		ui_json_str(&d->js, "announce", e->announce);
+		ui_json_bool(&d->js, "ok", e->ok);
+		ui_json_str(&d->js, "error", e->ok ? NULL : e->error);
+		dl_json_count(d, "peers", e->ok ? (int64_t)e->npeers : -1);
+		dl_json_count(d, "seeders", e->ok ? e->seeders : -1);
+		dl_json_count(d, "leechers", e->ok ? e->leechers : -1);
+		dl_json_count(d, "interval", e->ok ? (int64_t)e->interval :
+		    -1);
+		break;
+	case TORRENT_EV_PEER_UP:
+	case TORRENT_EV_PEER_DOWN:
+		dl_json_item(it, e->kind == TORRENT_EV_PEER_UP ? "peer_up" :
+		    "peer_down");
+		ui_json_str(&d->js, "addr", addr_str(e->addr, a));
+		ui_json_bool(&d->js, "incoming", e->incoming);
+		if (e->peer_id != NULL)
+			ui_json_hex(&d->js, "peer_id", e->peer_id, 20);
+		else
+			ui_json_null(&d->js, "peer_id");
+		ui_json_str(&d->js, "client", dl_json_client(e->peer_id,
+		    client));
+		if (e->kind == TORRENT_EV_PEER_DOWN)
+			ui_json_str(&d->js, "reason", e->reason);
+		break;
+	case TORRENT_EV_PIECE_OK:
+		dl_json_item(it, "piece_ok");
+		ui_json_uint(&d->js, "piece", e->piece);
+		break;
+	case TORRENT_EV_PIECE_BAD:
+		dl_json_item(it, "piece_bad");
+		ui_json_uint(&d->js, "piece", e->piece);
+		ui_json_array_begin(&d->js, "peers");
+		for (i = 0; i < e->ncontrib; i++)
+			ui_json_array_str(&d->js, addr_str(&e->contrib[i], a));
+		ui_json_array_end(&d->js);
+		ui_json_bool(&d->js, "more", e->more);
+		break;
+	case TORRENT_EV_ERROR:
+		dl_json_error(d, it, -1, e->reason);
+		return;
+	default:
+		return;
+	}
+	dl_json_send(d);
 }
 
 /* The status line: one torrent's as ever, else one over them all. */
@@ -626,7 +945,7 @@ item_end(struct dl_item *it)
 		rc = it->rc != EXIT_OK ? it->rc : EXIT_FAIL;
 	else
 		rc = ts.complete || it->seed_over ? EXIT_OK : EXIT_FAIL;
-	if (it->seed_over && rc == EXIT_OK) {
+	if (it->seed_over && rc == EXIT_OK && !d->json) {
 		ui_clear(d->ui);
 		if (dl_nshown(d, &one) == 1)
 			printf("gtorrent: seeding done: %s\n", it->seed_why);
@@ -646,6 +965,7 @@ item_end(struct dl_item *it)
 	else if (rc != EXIT_OK && !it->fatal)
 		cmd_error("%s: %s: no metadata (%u peers met)", d->cmd,
 		    torrent_name(it->t), ts.peers_ever);
+	dl_json_end(it, &ts, rc);
 	it->exit = rc;
 }
 
@@ -885,6 +1205,7 @@ dl_on_complete(void *arg)
 			dl_on_done_run(it);
 	}
 
+	dl_json_complete(it);
 	if (it->d->seed || it->d->upload_only) {
 		/* One summary, at the end: here a notice (with -q too). */
 		if (!it->done_shown) {
@@ -966,7 +1287,10 @@ dl_write_torrent(struct dl_item *it, const struct metainfo *m)
 	}
 	path = xasprintf("%s/%s.torrent", d->dir, m->name);
 	rc = cmd_write_file(d->cmd, path, b.data, b.len, true);
-	if (rc == EXIT_OK) {
+	if (rc == EXIT_OK && d->json) {
+		free(it->js_file);
+		it->js_file = xstrdup(path);	/* in "done" */
+	} else if (rc == EXIT_OK) {
 		ui_clear(d->ui);
 		cmd_print_safe(stdout, path);
 		putchar('\n');
@@ -1024,6 +1348,9 @@ item_check_files(struct dl_item *it, const char *name, size_t nfiles)
 			    "--show-files)", name, opts[k], (long long)max + 1,
 			    nfiles);
 			it->exit = EXIT_BADINPUT;
+			/* a magnet's ends with "stopped", a file's here */
+			dl_json_error(d, it, it->t == NULL ? it->exit : -1,
+			    "a file number past the torrent's files");
 			return false;
 		}
 		cmd_warn("%s: %s: no file %lld, it has %zu: ignored", name,
@@ -1047,14 +1374,17 @@ dl_on_metadata(void *arg, const struct metainfo *m)
 	log_info("%s: metadata: %u pieces of %llu bytes, %zu files, %llu "
 	    "bytes", m->name, m->npieces, (unsigned long long)m->piece_length,
 	    m->nfiles, (unsigned long long)m->total_length);
+	dl_json_metadata(it, m);
 	if (!d->metadata_only) {
 		ui_clear(d->ui);
-		if ((other = dl_same_name(d, it, m->name)) != NULL)
+		if ((other = dl_same_name(d, it, m->name)) != NULL) {
 			/* Two torrents on one folder: this one stops. */
 			cmd_error("%s: %s/%s is the data of %s too: not "
 			    "downloaded", item_label(it), d->dir, m->name,
 			    item_label(other));
-		else if (item_check_files(it, m->name, m->nfiles))
+			dl_json_error(d, it, -1, "its folder is another "
+			    "torrent's: not downloaded");
+		} else if (item_check_files(it, m->name, m->nfiles))
 			return;
 		torrent_stop(it->t);		/* no data, no file */
 		it->fatal = true;
@@ -1076,7 +1406,7 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 	struct torrent_events	 ev = {
 		.complete = dl_on_complete, .fatal = dl_on_fatal,
 		.metadata = dl_on_metadata, .seed_limit = dl_on_seed_limit,
-		.arg = it,
+		.event = dl_on_event, .arg = it,
 	};
 	struct torrent_opts	 to = *base;
 	struct torrent_stats	 ts;
@@ -1097,6 +1427,8 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 			cmd_error("%s", err[0] != '\0' ? err :
 			    gt_strerror(e));
 			it->exit = EXIT_FAIL;
+			dl_json_error(d, it, it->exit, err[0] != '\0' ?
+			    err : gt_strerror(e));
 			return false;
 		}
 		if ((!to.use_trackers || it->ntrackers == 0) && npeers == 0 &&
@@ -1105,6 +1437,7 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 			    "no peer given (x.pe=, --peer): waiting for peers "
 			    "to connect on port %u", torrent_name(it->t),
 			    session_port(d->s));
+		dl_json_added(it);
 		torrent_add_peers(it->t, it->mg.peers, it->mg.npeers, true);
 		torrent_add_peers(it->t, peers, npeers, true);
 		return true;
@@ -1118,16 +1451,20 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 			cmd_error("%s: no data to seed under %s", it->m.name,
 			    d->dir);
 			it->exit = EXIT_FAIL;
+			dl_json_error(d, it, it->exit, "no data to seed");
 			return false;
 		}
 		cmd_error("%s", err[0] != '\0' ? err : gt_strerror(e));
 		it->exit = e == GT_EINVAL ? EXIT_BADINPUT : EXIT_IO;
+		dl_json_error(d, it, it->exit, err[0] != '\0' ? err :
+		    gt_strerror(e));
 		return false;
 	}
 	torrent_stats(it->t, &ts);
 	if (d->upload_only && ts.have_pieces == 0) {
 		cmd_error("%s: no verified data to seed under %s", it->m.name,
 		    d->dir);
+		dl_json_error(d, it, EXIT_FAIL, "no verified data to seed");
 		session_remove_torrent(d->s, it->t);
 		it->t = NULL;
 		it->exit = EXIT_FAIL;
@@ -1136,7 +1473,9 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 	if (d->upload_only && !ts.complete)
 		cmd_warn("%s: only %u of %u pieces are here; seeding those",
 		    it->m.name, ts.have_pieces, ts.npieces);
+	dl_json_added(it);
 	if (ts.complete && !d->seed && !d->upload_only) {
+		dl_json_end(it, &ts, EXIT_OK);
 		item_summary(it, true);		/* nothing to do */
 		it->final = ts;
 		it->has_final = true;
@@ -1321,9 +1660,12 @@ dl_run(struct dl *d, const struct session_opts *so,
 	d->start_ms = reactor_now_ms(d->r);
 	if (session_new(&d->s, d->r, so, err) != GT_OK) {
 		cmd_error("%s", err);
+		dl_json_start(d, -1);
+		dl_json_error(d, NULL, EXIT_FAIL, err);
 		return EXIT_FAIL;
 	}
 	dl_say_port(d, so);
+	dl_json_start(d, session_port(d->s));
 	/* Before the data checks, so that Ctrl-C during them stops cleanly. */
 	d->ui_timer = reactor_timer_new(d->r, dl_ui_cb, d);
 	d->stop_timer = reactor_timer_new(d->r, dl_stop_cb, d);
@@ -1347,6 +1689,10 @@ dl_run(struct dl *d, const struct session_opts *so,
 		if (d->items[i].running)
 			torrent_start(d->items[i].t);
 	dl_ui_cb(d);			/* a first sample (and line) now */
+	if (d->json) {
+		d->json_timer = reactor_timer_new(d->r, dl_json_tick, d);
+		reactor_timer_in(d->json_timer, DL_JSON_STATS_MS);
+	}
 	if (reactor_run(d->r) != 0)
 		d->loop_failed = true;
 	for (i = 0; i < d->nitems; i++) {
@@ -1525,6 +1871,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		OPT_PRIO_HIGH, OPT_PRIO_LOW, OPT_SEQUENTIAL, OPT_PREALLOCATE,
 		OPT_BIND,
 		OPT_ON_DONE = 400,	/* h-cli */
+		OPT_JSON,
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -1578,6 +1925,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		{ "seed-idle", required_argument, NULL, OPT_SEED_IDLE },
 		{ "on-done", required_argument, NULL, OPT_ON_DONE },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1862,6 +2210,9 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		case 'q':
 			quiet = d.quiet = true;
 			break;
+		case OPT_JSON:
+			d.json = true;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -1958,6 +2309,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	d.items = xcalloc(nsrcs, sizeof(*d.items));
 	d.nitems = nsrcs;
 	if ((i = dl_load(&d, srcs)) == 0) {
+		dl_json_start(&d, -1);
 		rc = dl_worst(&d);
 		goto out;
 	}
@@ -1977,7 +2329,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	so.state_dir = to.state_dir = state_dir = cmd_state_dir();
 	signal(SIGPIPE, SIG_IGN);
 	d.ui = ui_new(&(struct ui_opts){
-		.quiet = quiet || d.metadata_only, .out = stdout,
+		.quiet = quiet || d.metadata_only || d.json, .out = stdout,
 		.tty = isatty(STDOUT_FILENO) == 1, .err = STDERR_FILENO,
 	});
 	rc = dl_run(&d, &so, &to, peers, npeers);
@@ -1986,6 +2338,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		rc = EXIT_IO;
 
 out:
+	reactor_timer_free(d.json_timer);
+	ui_json_clear(&d.js);
 	reactor_timer_free(d.ui_timer);
 	reactor_timer_free(d.stop_timer);
 	reactor_timer_free(d.check_timer);
@@ -1997,6 +2351,7 @@ out:
 		magnet_clear(&d.items[i].mg);
 		free(d.items[i].trackers);
 		free(d.items[i].so.v);
+		free(d.items[i].js_file);
 	}
 	free(d.items);
 	for (i = 0; i < nsrcs; i++)
