@@ -91,6 +91,7 @@ DEPS_peer	:= peer wire bitfield buf crypto $(BASE)
 DEPS_choke	:= choke crypto $(BASE)
 DEPS_seedlimit	:= seedlimit $(BASE)
 DEPS_share	:= share $(BASE)
+DEPS_ui-json	:= ui-json $(BASE)
 DEPS_ratelimit	:= ratelimit $(BASE)
 DEPS_swarm	:= swarm choke addr crypto $(BASE)
 DEPS_net	:= net sockaddr peer wire bitfield addr buf crypto reactor ratelimit $(BASE)
@@ -120,6 +121,7 @@ DEPS_session	+= superseed spread
 DEPS_session	+= torrent-serve torrent-ext torrent-resume torrent-files resume statefile
 DEPS_session	+= share
 DEPS_torrent-view := torrent-view peerid $(DEPS_session)
+DEPS_ui		:= ui $(BASE)
 DEPS_dht	:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))

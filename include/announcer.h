@@ -23,6 +23,13 @@ struct announcer_hooks {
 	void		(*figures)(void *arg, struct tracker_req *);
 	/* Peers from a reply. */
 	void		(*peers)(void *arg, const struct netaddr *, size_t n);
+	/*
+	 * An announce to url ended: rep (before peers), or NULL and why (a
+	 * failure reason, or what went wrong).  NULL: not told.
+	 */
+	void		(*result)(void *arg, const char *url,
+			    enum tracker_event, const struct tracker_reply *rep,
+			    const char *why);
 	void		*arg;
 };
 

@@ -16,6 +16,7 @@
 
 struct metainfo;
 struct netaddr;
+struct option;
 
 /* Exit codes, documented in README.md and gtorrent.1. */
 enum {
@@ -40,8 +41,15 @@ int	cmd_seed(int argc, char **argv);
 int	cmd_verify(int argc, char **argv);
 
 /*
- * "gtorrent: " + message + newline on stderr; the message is escaped as
- * text_escape(TEXT_TERM) does (so are cmd_warn's and cmd_usage_error's).
+ * The subcommand's name ("download", "create", ...) that cmd_error puts
+ * after "gtorrent: "; main sets it before running the subcommand.
+ */
+void	cmd_set_name(const char *);
+/*
+ * "gtorrent: CMD: " + message + newline on stderr, CMD as cmd_set_name
+ * gave it (left out when the message already starts with "CMD: " or
+ * "CMD "); the message is escaped as text_escape(TEXT_TERM) does (so are
+ * cmd_warn's and cmd_usage_error's).  One line, always.
  */
 void	cmd_error(const char *, ...) GT_PRINTF(1, 2);
 /* "gtorrent: warning: " + message. */
@@ -75,6 +83,13 @@ int	cmd_load_torrent_url(const char *url, const struct netaddr *bind,
 int	cmd_load_torrent_src(const char *src, const struct netaddr *bind,
 	    struct metainfo *);
 /*
+ * Why bytes that failed to parse as a .torrent are not one at all, for
+ * "PATH: not a .torrent file (HINT)": "it is empty", "it looks like HTML"
+ * (a web page saved instead of the file it links to), XML, JSON, a magnet
+ * link; NULL when they may be a damaged .torrent (say the parser's error).
+ */
+const char *cmd_torrent_kind(const uint8_t *, size_t);
+/*
  * The command line of `info` and `magnet`: [-j|--json] [-h|--help]
  * FILE.torrent.  Returns -1 with *m loaded (and *json set) for the caller
  * to go on, else the exit code to return (help shown, bad option, bad
@@ -97,7 +112,24 @@ int	cmd_parse_decimal(const char *, double lo, double hi, double *out);
  * returns EXIT_USAGE.
  */
 int	cmd_bad_option(const char *cmd, int c, char **argv);
-/* One line "gtorrent: CMD: message (see 'gtorrent CMD --help')". */
+/*
+ * The config file, for `download` and `seed`: $XDG_CONFIG_HOME/gtorrent/config
+ * (else ~/.config/gtorrent/config; --config FILE instead, --no-config for
+ * none).  Long options one a line ("max-upload-rate = 1M", also
+ * "max-upload-rate 1M" or "--max-upload-rate=1M"), '#' comment lines,
+ * [download] and [seed] sections; checked against longopts.  *argv becomes
+ * argv[0], the file's options as "--name[=value]", then the command line's
+ * without --config/--no-config (it wins: it comes last).  EXIT_OK, or the
+ * error said ("FILE:LINE: ...", EXIT_USAGE).  cmd_conf_clear frees it.
+ */
+int	cmd_config(const char *cmd, const struct option *longopts, int *argc,
+	    char ***argv);
+void	cmd_conf_clear(void);
+/*
+ * One line "gtorrent: CMD: message (see 'gtorrent CMD --help')"; while
+ * getopt parses a value of the config file's: "gtorrent: CMD: FILE:LINE:
+ * message ...".
+ */
 int	cmd_usage_error(const char *cmd, const char *, ...) GT_PRINTF(2, 3);
 /* -v once: info, twice: debug, more: trace; 0 leaves the level alone. */
 void	cmd_set_verbosity(int verbose);

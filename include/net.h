@@ -156,5 +156,7 @@ const char	*net_conn_name(const struct conn *);	/* "addr:port" */
 bool		 net_conn_outbound(const struct conn *);
 /* Why its connect failed (an errno, ETIMEDOUT too), or 0. */
 int		 net_conn_connect_error(const struct conn *);
+/* Why it was closed (net_close's text), within hooks.closed; else "". */
+const char	*net_conn_why(const struct conn *);
 
 #endif /* GT_NET_H */

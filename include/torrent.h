@@ -156,6 +156,48 @@ struct torrent_stats {
 	uint32_t	dht_peers;	/* new addresses the DHT gave */
 	bool		dht;		/* searching the DHT */
 	bool		paused;		/* torrent_pause */
+	uint32_t	seeds;		/* of peers: those with every piece */
+};
+
+/*
+ * What happened to the torrent, one thing at a time, for the command's
+ * --json stream (torrent_events.event).  Pointers are borrowed for the
+ * call only.
+ */
+enum torrent_event_kind {
+	TORRENT_EV_TRACKER,	/* an announce finished (ok or not) */
+	TORRENT_EV_PEER_UP,	/* a connection's handshakes are done */
+	TORRENT_EV_PEER_DOWN,	/* ... and it closed (after a PEER_UP) */
+	TORRENT_EV_PIECE_OK,	/* a piece passed its hash check */
+	TORRENT_EV_PIECE_BAD,	/* a piece failed it */
+	TORRENT_EV_ERROR,	/* the torrent cannot go on (fatal next) */
+};
+
+struct torrent_event {
+	enum torrent_event_kind	 kind;
+	/* TRACKER */
+	const char		*url;
+	const char		*announce;	/* "started", "completed",
+						   "stopped" or "regular" */
+	bool			 ok;		/* a reply without failure */
+	const char		*error;		/* !ok: the failure reason or
+						   what went wrong */
+	uint32_t		 npeers;	/* ok: addresses received */
+	int64_t			 seeders;	/* ok: -1 unknown */
+	int64_t			 leechers;
+	uint32_t		 interval;	/* ok: seconds */
+	/* PEER_UP, PEER_DOWN */
+	const struct netaddr	*addr;
+	bool			 incoming;
+	const uint8_t		*peer_id;	/* 20 bytes */
+	const char		*reason;	/* PEER_DOWN: why it closed;
+						   ERROR: what went wrong */
+	/* PIECE_OK, PIECE_BAD */
+	uint32_t		 piece;
+	const struct netaddr	*contrib;	/* PIECE_BAD: the peers that
+						   sent its blocks */
+	size_t			 ncontrib;
+	bool			 more;		/* ... and others not kept */
 };
 
 /* What the command hears about. */
@@ -177,6 +219,8 @@ struct torrent_events {
 	 */
 	void		(*seed_limit)(void *arg, enum seedlimit_reason,
 			    const char *why);
+	/* Each torrent_event as it happens (NULL: none made). */
+	void		(*event)(void *arg, const struct torrent_event *);
 	void		*arg;
 };
 

@@ -72,6 +72,8 @@ announcer_fail(struct announcer *a, const char *why)
 {
 	uint64_t	now = now_ms(a);
 
+	if (a->hooks.result != NULL)
+		a->hooks.result(a->hooks.arg, a->url, a->ev, NULL, why);
 	if (a->stopping || a->warned)
 		log_debug("tracker %s: %s: %s", a->url,
 		    tracker_event_name(a->ev), why);
@@ -102,6 +104,8 @@ announcer_success(struct announcer *a, const struct tracker_reply *rep)
 	    (long long)rep->incomplete);
 	if (rep->warning != NULL)
 		log_warn("tracker %s: warning: %s", a->url, rep->warning);
+	if (a->hooks.result != NULL)
+		a->hooks.result(a->hooks.arg, a->url, a->ev, rep, NULL);
 	a->warned = false;
 	a->refusals = 0;
 	if (rep->tracker_id != NULL) {

@@ -20,6 +20,7 @@
 #include "metainfo.h"
 #include "reactor.h"
 #include "storage.h"
+#include "tracker-client.h"
 #include "walk.h"
 
 #ifndef GT_VERSION
@@ -58,7 +59,11 @@ create_usage(FILE *f)
 	    "\n"
 	    "  -a, --announce URL[,URL]  tracker; each -a is a tier, commas"
 	    " add\n"
-	    "                            trackers to the same tier\n"
+	    "                            trackers to the same tier (http://,"
+	    "\n"
+	    "                            https:// or udp://HOST:PORT)\n"
+	    "      --any-url             take -a URLs of other schemes too"
+	    " (wss://)\n"
 	    "  -c, --comment TEXT        comment\n"
 	    "  -d, --no-date             leave out the creation date\n"
 	    "  -f, --force               overwrite an existing output file\n"
@@ -74,6 +79,9 @@ create_usage(FILE *f)
 	    "  -s, --source TEXT         source tag, part of the info-hash\n"
 	    "  -t, --threads N           hashing threads (default: all"
 	    " cores)\n"
+	    "  -q, --quiet               no progress and no summary: only"
+	    " warnings\n"
+	    "                            and errors\n"
 	    "  -v, --verbose             piece size, counts and speed on"
 	    " stderr\n"
 	    "  -w, --web-seed URL[,URL]  web seed (BEP 19), may repeat\n"
@@ -259,18 +267,18 @@ create_check_output(const char *out, bool force)
 
 	if (lstat(out, &sb) == 0) {
 		if (S_ISDIR(sb.st_mode)) {
-			cmd_error("create: %s: is a directory", out);
+			cmd_error("%s: is a directory", out);
 			return EXIT_IO;
 		}
 		if (!force) {
-			cmd_error("create: %s: already exists (use -f to "
+			cmd_error("%s: already exists (use -f to "
 			    "overwrite)", out);
 			return EXIT_IO;
 		}
 	}
 	dir = cmd_dirname(out);
 	if (access(dir, W_OK | X_OK) != 0) {
-		cmd_error("create: %s: %s", dir, strerror(errno));
+		cmd_error("%s: %s", dir, strerror(errno));
 		rc = EXIT_IO;
 	}
 	free(dir);
@@ -353,6 +361,8 @@ struct create_args {
 	bool			 no_date;
 	bool			 private;
 	bool			 verbose;
+	bool			 quiet;		/* -q: warnings, errors only */
+	bool			 any_url;	/* --any-url */
 	bool			 force;
 	bool			 skip_special;
 	bool			 convert_names;
@@ -361,6 +371,7 @@ struct create_args {
 enum {
 	OPT_SKIP_SPECIAL = 256,
 	OPT_CONVERT_NAMES,
+	OPT_ANY_URL,
 };
 
 static int
@@ -379,17 +390,21 @@ create_parse(int argc, char **argv, struct create_args *a)
 		{ "source", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "any-url", no_argument, NULL, OPT_ANY_URL },
 		{ "web-seed", required_argument, NULL, 'w' },
 		{ "skip-special", no_argument, NULL, OPT_SKIP_SPECIAL },
 		{ "convert-names", no_argument, NULL, OPT_CONVERT_NAMES },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char			*url;
 	char				*end;
 	unsigned long			 t;
+	size_t				 i, k;
 	int				 c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":a:c:dfhl:n:o:ps:t:vw:",
+	while ((c = getopt_long(argc, argv, ":a:c:dfhl:n:o:pqs:t:vw:",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -449,6 +464,12 @@ create_parse(int argc, char **argv, struct create_args *a)
 		case 'v':
 			a->verbose = true;
 			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case OPT_ANY_URL:
+			a->any_url = true;
+			break;
 		case 'w':
 			if (!create_add_seeds(&a->urls, optarg))
 				return cmd_usage_error("create",
@@ -464,6 +485,13 @@ create_parse(int argc, char **argv, struct create_args *a)
 			return cmd_bad_option("create", c, argv);
 		}
 	}
+	/* A tracker gtorrent (and most clients) cannot announce to. */
+	for (i = 0; i < a->urls.ntiers && !a->any_url; i++)
+		for (k = 0; (url = a->urls.tiers[i][k]) != NULL; k++)
+			if (!tracker_client_url_ok(url))
+				return cmd_usage_error("create", "-a needs an "
+				    "http://, https:// or udp://HOST:PORT URL, "
+				    "not '%s' (--any-url takes it)", url);
 	if (optind == argc)
 		return cmd_usage_error("create", "missing PATH");
 	if (optind != argc - 1)
@@ -477,7 +505,7 @@ create_not_utf8(const char *what)
 {
 	char	*shown = text_escape(what, TEXT_BYTES);
 
-	cmd_error("create: %s: file name is not valid UTF-8 (rename it, or "
+	cmd_error("%s: file name is not valid UTF-8 (rename it, or "
 	    "use --convert-names to read it as Windows-1252)", shown);
 	free(shown);
 }
@@ -541,7 +569,7 @@ create_utf8_paths(const char *path, bool is_dir, bool convert,
 		if ((i + 1 < n && strcmp(sorted[i], sorted[i + 1]) == 0) ||
 		    (lo < n && strncmp(sorted[lo], key, len) == 0)) {
 			shown = text_escape(sorted[i], TEXT_BYTES);
-			cmd_error("create: %s/%s: two files would have this "
+			cmd_error("%s/%s: two files would have this "
 			    "name after --convert-names; rename one", path,
 			    shown);
 			free(shown);
@@ -571,10 +599,10 @@ create_bad_piece(struct storage *st, const char *path, bool is_dir,
 
 	if (filemap_spans(fm, (uint64_t)piece * filemap_piece_length(fm),
 	    filemap_piece_size(fm, piece), &span, 1) == 0 || !is_dir)
-		cmd_error("create: %s: could not be read completely (it "
+		cmd_error("%s: could not be read completely (it "
 		    "shrank while being hashed, or is unreadable)", path);
 	else
-		cmd_error("create: %s/%s: could not be read completely (it "
+		cmd_error("%s/%s: could not be read completely (it "
 		    "shrank while being hashed, or is unreadable)", path,
 		    ents[span.file].path);
 }
@@ -637,6 +665,10 @@ cmd_create(int argc, char **argv)
 		goto done;
 	}
 	path = argv[optind];
+	if (a.quiet) {
+		cp.tty = false;		/* no progress line */
+		a.verbose = false;
+	}
 	if (a.nthreads == 0)
 		a.nthreads = cmd_ncpu();
 
@@ -669,7 +701,7 @@ cmd_create(int argc, char **argv)
 	if (e != GT_OK) {
 		ents = NULL;
 		n = 0;
-		cmd_error("create: %s", err);
+		cmd_error("%s", err);
 		rc = e == GT_EIO ? EXIT_IO : EXIT_BADINPUT;
 		goto done;
 	}
@@ -678,13 +710,13 @@ cmd_create(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		total += ents[i].length;
 	if (n == 0 || total == 0) {
-		cmd_error("create: %s: nothing to put in a torrent (%s)", path,
+		cmd_error("%s: nothing to put in a torrent (%s)", path,
 		    n == 0 ? "no files" : "all files are empty");
 		rc = EXIT_BADINPUT;
 		goto done;
 	}
 	if (n > MI_MAX_FILES) {
-		cmd_error("create: %s: %zu files, more than a torrent may "
+		cmd_error("%s: %zu files, more than a torrent may "
 		    "hold (%u)", path, n, MI_MAX_FILES);
 		rc = EXIT_BADINPUT;
 		goto done;
@@ -701,7 +733,7 @@ cmd_create(int argc, char **argv)
 	}
 	np = total / pl + (total % pl != 0);
 	if (np > MI_MAX_PIECES) {
-		cmd_error("create: %s: %" PRIu64 " pieces of %s is too many "
+		cmd_error("%s: %" PRIu64 " pieces of %s is too many "
 		    "(at most %u); use a larger --piece-length", path, np,
 		    human_size(sz, sizeof(sz), pl, 2), MI_MAX_PIECES);
 		rc = a.piece_length != 0 ? EXIT_USAGE : EXIT_BADINPUT;
@@ -729,13 +761,13 @@ cmd_create(int argc, char **argv)
 		};
 	}
 	if (!is_dir && n != 1) {
-		cmd_error("create: %s: not a single file", path);
+		cmd_error("%s: not a single file", path);
 		rc = EXIT_BADINPUT;
 		goto done;
 	}
 	if ((e = storage_open(&st, root, sfiles, n, pl, 0, NULL, err)) != GT_OK) {
 		st = NULL;
-		cmd_error("create: %s", err);
+		cmd_error("%s", err);
 		rc = e == GT_ENOENT ? EXIT_BADINPUT : EXIT_IO;
 		goto done;
 	}
@@ -757,7 +789,7 @@ cmd_create(int argc, char **argv)
 	if (cp.drawn)
 		fputs("\r\033[K", stderr);
 	if (e != GT_OK) {
-		cmd_error("create: %s", err);
+		cmd_error("%s", err);
 		rc = EXIT_IO;
 		goto done;
 	}
@@ -790,16 +822,16 @@ cmd_create(int argc, char **argv)
 	e = makemeta_build(&mo, mfiles, n, hashes, npieces, &out);
 	if (e != GT_OK) {
 		if (e == GT_ETOOBIG)
-			cmd_error("create: %s: the torrent would be larger "
+			cmd_error("%s: the torrent would be larger "
 			    "than %u MiB", path, MI_MAX_TORRENT >> 20);
 		else
-			cmd_error("create: %s: %s", path, gt_strerror(e));
+			cmd_error("%s: %s", path, gt_strerror(e));
 		rc = EXIT_BADINPUT;
 		goto done;
 	}
 	torrent = buf_take(&out, &tlen);
 	if (!create_info_hash(torrent, tlen, ih)) {
-		cmd_error("create: %s: the torrent built does not decode",
+		cmd_error("%s: the torrent built does not decode",
 		    path);
 		rc = EXIT_BADINPUT;
 		goto done;
@@ -807,19 +839,23 @@ cmd_create(int argc, char **argv)
 
 	if (to_stdout) {
 		if (cmd_write_all(STDOUT_FILENO, torrent, tlen) != 0) {
-			cmd_error("create: standard output: %s",
+			cmd_error("standard output: %s",
 			    strerror(errno));
 			rc = EXIT_IO;
 			goto done;
 		}
-		create_summary(stderr, NULL, n, total, npieces, pl, ih);
+		if (!a.quiet)
+			create_summary(stderr, NULL, n, total, npieces, pl,
+			    ih);
 	} else {
 		if ((rc = cmd_write_file("create", output, torrent, tlen,
 		    a.force)) != EXIT_OK)
 			goto done;
-		create_summary(stdout, output, n, total, npieces, pl, ih);
+		if (!a.quiet)
+			create_summary(stdout, output, n, total, npieces, pl,
+			    ih);
 		if (fflush(stdout) != 0 || ferror(stdout)) {
-			cmd_error("create: writing output failed");
+			cmd_error("writing output failed");
 			rc = EXIT_IO;
 			goto done;
 		}

@@ -1,14 +1,19 @@
 /* cmd-download.c - `gtorrent [download] FILE.torrent` and `gtorrent seed` */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -25,6 +30,7 @@
 #include "tracker-client.h"
 #include "tui.h"
 #include "ui.h"
+#include "ui-json.h"
 
 #define DL_MAX_PEER_ARGS	256	/* --peer given at most */
 #define DL_MAX_TRACKER_ARGS	64	/* --tracker given at most */
@@ -43,6 +49,15 @@
 					   that end a download (the second comes
 					   15 s after the first: the backoff) */
 #define DL_CHECK_MS		1000	/* ... looked for this often */
+#define DL_ON_DONE_WAIT_MS	10000	/* --on-done commands, waited for */
+#define DL_ON_DONE_MAX		4096	/* --on-done: a command's bytes */
+
+/* A running --on-done command. */
+struct dl_child {
+	pid_t		 pid;
+	char		*name;		/* the torrent's, for messages */
+};
+#define DL_JSON_STATS_MS	1000	/* --json: "stats" this often */
 
 /* Files by index, 0-based (a LIST option's, or a magnet's so=). */
 struct dl_ranges {
@@ -87,6 +102,12 @@ struct dl_item {
 	int			 exit;		/* its exit code, once ended */
 	struct torrent_stats	 final;		/* t's last, once taken out */
 	bool			 has_final;
+	/* --json */
+	uint64_t		 js_ms;		/* the last "stats" */
+	uint64_t		 js_down, js_up;	/* ... its totals */
+	char			*js_file;	/* the .torrent written */
+	bool			 js_added;	/* "added" written */
+	bool			 js_complete;	/* ... "complete" */
 };
 
 struct dl {
@@ -118,7 +139,14 @@ struct dl {
 	struct tui		*tui_view;	/* ... and up */
 	bool			 quiet;		/* -q */
 	const struct netaddr	*bind;		/* --bind, for URLs */
+	const char		*on_done;	/* --on-done CMD */
+	struct dl_child		*kids;		/* its commands running */
+	size_t			 nkids;
+	bool			 sigchld;	/* SIGCHLD hooked */
 	uint64_t		 start_ms;
+	bool			 json;		/* --json: NDJSON */
+	struct ui_json		 js;
+	struct reactor_timer	*json_timer;	/* "stats" lines */
 };
 
 static void
@@ -133,9 +161,9 @@ download_usage(FILE *f, bool seed)
 		    "limit), all in one session.  Data downloaded with\n"
 		    "--select-file or --exclude is seeded whole with the\n"
 		    "same options (what it shares with the files left out\n"
-		    "is in the part file); the download-only options\n"
-		    "(--priority-*, --sequential, --preallocate) are\n"
-		    "refused.\n");
+		    "is in the part file).  The options below are those\n"
+		    "that apply to seeding (download's others are refused\n"
+		    "or do nothing).\n");
 	else
 		fprintf(f,
 		    "usage: gtorrent [download] [OPTIONS] SOURCE...\n"
@@ -150,26 +178,36 @@ download_usage(FILE *f, bool seed)
 		    "all are done (or keeps seeding with --seed).  Data\n"
 		    "already in DIR is verified (or taken from the resume\n"
 		    "record) and kept.\n");
+	/* seed: only what applies to seeding (download-only: if (!seed)) */
 	fprintf(f,
 	    "\n"
 	    "  -o, --output DIR      data folder (default: .; created); each\n"
-	    "                        torrent's NAME goes inside it\n"
+	    "                        torrent's NAME goes inside it\n");
+	if (!seed)
+		fprintf(f,
 	    "  -m, --magnet URI      download a magnet link (BEP 9): its\n"
 	    "                        xt=urn:btih, tr= trackers (http, https,\n"
 	    "                        udp) and x.pe= peers are used; dn is\n"
 	    "                        only shown, the folder name comes from\n"
-	    "                        the verified metadata (repeatable)\n"
+	    "                        the verified metadata (repeatable)\n");
+	fprintf(f,
 	    "  -i, --input-file FILE the sources, one a line (- : stdin);\n"
 	    "                        blank lines and lines starting with #\n"
-	    "                        are skipped\n"
+	    "                        are skipped\n");
+	if (!seed)
+		fprintf(f,
 	    "      --metadata-only   with magnets: fetch only the metadata\n"
 	    "                        and write DIR/NAME.torrent (its path\n"
-	    "                        on stdout)\n"
+	    "                        on stdout)\n");
+	fprintf(f,
 	    "      --recheck         ignore the resume record and verify the\n"
-	    "                        data on disk\n"
+	    "                        data on disk\n");
+	if (!seed)
+		fprintf(f,
 	    "      --preallocate     reserve each file's whole size at the\n"
 	    "                        start (a shortfall fails before any peer\n"
-	    "                        is contacted; sparse files otherwise)\n"
+	    "                        is contacted; sparse files otherwise)\n");
+	fprintf(f,
 	    "      --no-pex          no peer exchange (BEP 11; never for\n"
 	    "                        private torrents)\n"
 	    "  -d, --dht             find peers and announce on the DHT\n"
@@ -200,10 +238,24 @@ download_usage(FILE *f, bool seed)
 	    "tier)\n"
 	    "      --no-tracker      do not contact trackers\n"
 	    "      --max-peers N     connections at most (default: %u), all\n"
-	    "                        torrents together, shared fairly\n"
+	    "                        torrents together, shared fairly\n",
+	    SESSION_DEFAULT_PORT, SESSION_DEFAULT_PEERS);
+	if (!seed)
+		fprintf(f,
 	    "      --seed            keep seeding when complete, until "
 	    "Ctrl-C\n"
-	    "                        or a limit below\n"
+	    "                        or a limit below\n");
+	if (seed)
+		fprintf(f,
+	    "      --seed-ratio R    seed until uploaded = R x the torrent's\n"
+	    "                        size\n"
+	    "      --seed-time MIN   seed for MIN minutes (e.g. 30, 0.5)\n"
+	    "      --seed-idle MIN   stop seeding after MIN minutes without\n"
+	    "                        uploading; the first limit reached\n"
+	    "                        ends, with exit 0; each torrent stops\n"
+	    "                        at its own\n");
+	else
+		fprintf(f,
 	    "      --seed-ratio R    seed until uploaded = R x the torrent's\n"
 	    "                        size (implies --seed)\n"
 	    "      --seed-time MIN   seed for MIN minutes (e.g. 30, 0.5;\n"
@@ -211,13 +263,15 @@ download_usage(FILE *f, bool seed)
 	    "      --seed-idle MIN   stop seeding after MIN minutes without\n"
 	    "                        uploading (implies --seed); the first\n"
 	    "                        limit reached ends, with exit 0; each\n"
-	    "                        torrent stops at its own\n"
+	    "                        torrent stops at its own\n");
+	fprintf(f,
 	    "      --max-download-rate RATE\n"
 	    "      --max-upload-rate RATE\n"
 	    "                        bytes/s at most, protocol included,\n"
 	    "                        all torrents together (e.g. 500k, 2M;\n"
 	    "                        k = 1024; 0: none)\n"
-	    "\n"
+	    "\n");
+	fprintf(f,
 	    "File selection (for every torrent given; LIST: file numbers as\n"
 	    "--show-files lists them, from 1, and ranges: 1,3-5):\n"
 	    "  -S, --show-files      list each .torrent's files (number, size,\n"
@@ -229,7 +283,9 @@ download_usage(FILE *f, bool seed)
 	    "                        with several torrents a warning\n"
 	    "      --exclude GLOB    skip the files whose path in the torrent\n"
 	    "                        or name matches GLOB (e.g. '*.nfo';\n"
-	    "                        repeatable)\n"
+	    "                        repeatable)\n");
+	if (!seed)
+		fprintf(f,
 	    "      --priority-high LIST\n"
 	    "      --priority-low LIST\n"
 	    "                        fetch these files' pieces first / last\n"
@@ -237,7 +293,8 @@ download_usage(FILE *f, bool seed)
 	    "Files not selected are never created: what pieces shared with\n"
 	    "selected files bring of them is kept in DIR/.HASH.parts until a\n"
 	    "later run selects them.  A selection changed on a restart keeps\n"
-	    "what was downloaded.\n"
+	    "what was downloaded.\n");
+	fprintf(f,
 	    "\n"
 	    "Peer strategies (on by default unless said):\n"
 	    "  -c, --choking         tit-for-tat: the upload slots go to the\n"
@@ -249,7 +306,9 @@ download_usage(FILE *f, bool seed)
 	    "  -O, --optimistic-unchoke\n"
 	    "                        one more slot, to a random peer every\n"
 	    "                        30 s (newcomers 3x as likely)\n"
-	    "      --no-optimistic-unchoke\n"
+	    "      --no-optimistic-unchoke\n");
+	if (!seed)
+		fprintf(f,
 	    "  -a, --anti-snubbing   a peer that unchoked us but sent nothing\n"
 	    "                        for 60 s gets only the optimistic slot\n"
 	    "                        and fewer requests\n"
@@ -262,7 +321,8 @@ download_usage(FILE *f, bool seed)
 	    "      --no-end-game     do not\n"
 	    "  -b, --bbs-plus        request the rarest blocks from two peers\n"
 	    "                        at once all along (off; trades upload\n"
-	    "                        bandwidth of others for latency)\n"
+	    "                        bandwidth of others for latency)\n");
+	fprintf(f,
 	    "      --super-seed      seeding: reveal one piece at a time to\n"
 	    "                        each peer (BEP 16; off)\n"
 	    "\n"
@@ -273,7 +333,25 @@ download_usage(FILE *f, bool seed)
 	    "                        and stderr are terminals and several\n"
 	    "                        torrents run (stdout must be a terminal)\n"
 	    "      --no-tui          the status line instead\n"
+	    "");
+	if (!seed)
+		fprintf(f,
+	    "      --on-done CMD     when a torrent completes in this run:\n"
+	    "                        /bin/sh -c CMD gtorrent PATH NAME HASH,\n"
+	    "                        with GTORRENT_NAME, GTORRENT_PATH (the\n"
+	    "                        data: DIR/NAME), GTORRENT_INFO_HASH and\n"
+	    "                        GTORRENT_DIR set; not waited for (at\n"
+	    "                        exit, 10 s at most); its output on\n"
+	    "                        stderr; a failure is a warning\n");
+	fprintf(f,
+	    "      --config FILE     read options from FILE (default:\n"
+	    "                        $XDG_CONFIG_HOME/gtorrent/config, else\n"
+	    "                        ~/.config/gtorrent/config; see below)\n"
+	    "      --no-config       read no config file\n"
 	    "  -q, --quiet           no status line, errors and the summary\n"
+	    "      --json            events as JSON, one object a line on\n"
+	    "                        stdout, instead of the status line and\n"
+	    "                        the summary (see README: NDJSON)\n"
 	    "  -v, --verbose         protocol events (-vv: debugging)\n"
 	    "  -h, --help            this help\n"
 	    "\n"
@@ -282,12 +360,78 @@ download_usage(FILE *f, bool seed)
 	    "kept in the state folder: $XDG_STATE_HOME/gtorrent, else\n"
 	    "~/.local/state/gtorrent.\n"
 	    "\n"
+	    "The config file holds long options one a line, before the\n"
+	    "command line's (which win; repeatable ones add up):\n"
+	    "  max-upload-rate = 1M   (or: max-upload-rate 1M,\n"
+	    "  no-dht                  --max-upload-rate=1M)\n"
+	    "'#' starts a comment line; a [download] or [seed] section\n"
+	    "holds options for that command only; download-only options\n"
+	    "outside [download] are skipped by seed.  A bad line is an\n"
+	    "error naming FILE:LINE (exit 2).\n"
+	    "\n");
+	if (seed)
+		fprintf(f,
+	    "Exit status: 0 a seeding limit reached; 1 no data to seed;\n"
+	    "2 bad command line; 3 bad .torrent; 4 disk error; 130 "
+	    "interrupted.\n");
+	else
+		fprintf(f,
 	    "Exit status: 0 complete and verified; 1 could not complete;\n"
 	    "2 bad command line; 3 bad .torrent or magnet; 4 disk error; 130 "
 	    "interrupted.\n"
 	    "With several torrents, one summary line each, and the worst\n"
-	    "status of theirs: 4, then 3, 130, 1; 0 only when all completed.\n",
-	    SESSION_DEFAULT_PORT, SESSION_DEFAULT_PEERS);
+	    "status of theirs: 4, then 3, 130, 1; 0 only when all "
+	    "completed.\n");
+}
+
+/*
+ * Whether the data folder can take data, before any peer is contacted:
+ * dir, or else the nearest folder above it that exists (where dir will be
+ * made), must be a folder this process may write, on a file system not
+ * mounted read-only and not full.  EXIT_OK, or the error said (exit 4).
+ */
+static int
+dl_check_dir(const char *dir)
+{
+	struct statvfs	 vfs;
+	struct stat	 st;
+	char		*p = xstrdup(dir), *q;
+	int		 rc = EXIT_OK, err = 0;
+
+	while (stat(p, &st) != 0) {
+		if (errno != ENOENT) {
+			err = errno;
+			goto out;
+		}
+		q = cmd_dirname(p);
+		if (strcmp(q, p) == 0) {	/* "/" or "." missing */
+			free(q);
+			err = ENOENT;
+			goto out;
+		}
+		free(p);
+		p = q;
+	}
+	if (!S_ISDIR(st.st_mode))
+		err = ENOTDIR;
+	else if (access(p, W_OK | X_OK) != 0)
+		err = errno;		/* EACCES, EROFS */
+	else if (statvfs(p, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+		err = EROFS;
+	else if (statvfs(p, &vfs) == 0 && (geteuid() == 0 ? vfs.f_bfree :
+	    vfs.f_bavail) == 0)
+		err = ENOSPC;
+out:
+	if (err != 0) {
+		if (strcmp(p, dir) == 0)
+			cmd_error("%s: %s", dir, strerror(err));
+		else
+			cmd_error("%s: cannot be made in %s: %s", dir, p,
+			    strerror(err));
+		rc = EXIT_IO;
+	}
+	free(p);
+	return rc;
 }
 
 /* One file number of a LIST at *p (digits only); -1 if there is none. */
@@ -392,9 +536,11 @@ item_summary(struct dl_item *it, bool done)
 {
 	struct torrent_stats	ts;
 
+	if (it->d->json)
+		return;			/* "done" or "stopped" instead */
 	torrent_stats(it->t, &ts);
-	ui_summary(it->d->ui, done, torrent_name(it->t), &ts,
-	    dl_seconds(it->d));
+	ui_summary(it->d->ui, done, it->d->seed || it->d->upload_only,
+	    torrent_name(it->t), &ts, dl_seconds(it->d));
 }
 
 /* Torrents to show: those in the session, and those done at once. */
@@ -420,6 +566,309 @@ item_stats(const struct dl_item *it, struct torrent_stats *ts)
 		*ts = it->final;
 }
 
+/* ---- --json: one object a line on stdout (README.md: NDJSON) ------------- */
+
+static void
+dl_json_begin(struct dl *d, const char *event)
+{
+	ui_json_begin(&d->js, event, d->r != NULL ?
+	    reactor_now_ms(d->r) - d->start_ms : 0);
+}
+
+/* {"v":1,"event":EVENT,"t":...,"torrent":HEX */
+static void
+dl_json_item(struct dl_item *it, const char *event)
+{
+	dl_json_begin(it->d, event);
+	ui_json_hex(&it->d->js, "torrent", item_info_hash(it), SHA1_LEN);
+}
+
+static void
+dl_json_send(struct dl *d)
+{
+	const char	*line;
+	size_t		 len;
+
+	line = ui_json_end(&d->js, &len);
+	(void)fwrite(line, 1, len, stdout);
+	(void)fflush(stdout);		/* each line as it happens */
+}
+
+/*
+ * "error": it (NULL: the whole run) cannot go on; exit is the code that
+ * ends it (-1: told later, by "stopped").
+ */
+static void
+dl_json_error(struct dl *d, struct dl_item *it, int exit, const char *msg)
+{
+	if (!d->json)
+		return;
+	dl_json_begin(d, "error");
+	if (it != NULL && it->loaded)
+		ui_json_hex(&d->js, "torrent", item_info_hash(it), SHA1_LEN);
+	else
+		ui_json_null(&d->js, "torrent");
+	ui_json_str(&d->js, "source", it != NULL ? it->src : NULL);
+	if (exit >= 0)
+		ui_json_int(&d->js, "exit", exit);
+	else
+		ui_json_null(&d->js, "exit");
+	ui_json_str(&d->js, "message", msg);
+	dl_json_send(d);
+}
+
+/* "start" (port -1: not listening yet), then the sources not loaded. */
+static void
+dl_json_start(struct dl *d, int port)
+{
+	size_t	i;
+
+	if (!d->json)
+		return;
+	dl_json_begin(d, "start");
+	ui_json_str(&d->js, "command", d->cmd);
+	ui_json_str(&d->js, "version", GT_VERSION);
+	ui_json_array_begin(&d->js, "sources");
+	for (i = 0; i < d->nitems; i++)
+		ui_json_array_str(&d->js, d->items[i].src);
+	ui_json_array_end(&d->js);
+	ui_json_str(&d->js, "dir", d->dir);
+	if (port > 0)
+		ui_json_int(&d->js, "port", port);
+	else
+		ui_json_null(&d->js, "port");
+	dl_json_send(d);
+	for (i = 0; i < d->nitems; i++)
+		if (d->items[i].exit != EXIT_OK)
+			dl_json_error(d, &d->items[i], d->items[i].exit,
+			    "not run (the reason is on stderr)");
+}
+
+/* "complete", once, and never before "added". */
+static void
+dl_json_complete(struct dl_item *it)
+{
+	if (!it->d->json || !it->js_added || it->js_complete)
+		return;
+	it->js_complete = true;
+	dl_json_item(it, "complete");
+	dl_json_send(it->d);
+}
+
+/* "added": in the session, what is known of it. */
+static void
+dl_json_added(struct dl_item *it)
+{
+	struct dl		*d = it->d;
+	const struct metainfo	*m = torrent_metainfo(it->t);
+	struct torrent_stats	 ts;
+
+	if (!d->json)
+		return;
+	torrent_stats(it->t, &ts);
+	dl_json_item(it, "added");
+	ui_json_str(&d->js, "source", it->src);
+	ui_json_str(&d->js, "name", torrent_name(it->t));
+	ui_json_bool(&d->js, "metadata", m != NULL);
+	if (m != NULL) {
+		ui_json_uint(&d->js, "size", m->total_length);
+		ui_json_uint(&d->js, "pieces", m->npieces);
+		ui_json_uint(&d->js, "files", m->nfiles);
+	} else {
+		ui_json_null(&d->js, "size");
+		ui_json_null(&d->js, "pieces");
+		ui_json_null(&d->js, "files");
+	}
+	ui_json_uint(&d->js, "have_pieces", ts.have_pieces);
+	dl_json_send(d);
+	it->js_added = true;
+	if (ts.complete && m != NULL)
+		dl_json_complete(it);
+}
+
+static void
+dl_json_metadata(struct dl_item *it, const struct metainfo *m)
+{
+	struct dl	*d = it->d;
+
+	if (!d->json)
+		return;
+	dl_json_item(it, "metadata");
+	ui_json_str(&d->js, "name", m->name);
+	ui_json_uint(&d->js, "size", m->total_length);
+	ui_json_uint(&d->js, "pieces", m->npieces);
+	ui_json_uint(&d->js, "piece_length", m->piece_length);
+	ui_json_uint(&d->js, "files", m->nfiles);
+	ui_json_bool(&d->js, "private", m->private);
+	dl_json_send(d);
+}
+
+/* -1: unknown (null) */
+static void
+dl_json_count(struct dl *d, const char *key, int64_t v)
+{
+	if (v < 0)
+		ui_json_null(&d->js, key);
+	else
+		ui_json_int(&d->js, key, v);
+}
+
+/* "stats": each torrent running, every DL_JSON_STATS_MS. */
+static void
+dl_json_tick(void *arg)
+{
+	struct dl		*d = arg;
+	struct dl_item		*it;
+	struct torrent_stats	 ts;
+	uint64_t		 now = reactor_now_ms(d->r), span;
+	const char		*state;
+	size_t			 i;
+
+	for (i = 0; i < d->nitems; i++) {
+		it = &d->items[i];
+		if (!it->running || it->ended || it->t == NULL)
+			continue;
+		torrent_stats(it->t, &ts);
+		if (it->js_ms == 0)
+			it->js_ms = d->start_ms;
+		span = now > it->js_ms ? now - it->js_ms : 1;
+		state = it->leaving || it->stop_asked ? "stopping" :
+		    ts.metadata ? "metadata" : ts.complete ||
+		    d->upload_only ? "seeding" : "downloading";
+		dl_json_item(it, "stats");
+		ui_json_str(&d->js, "state", state);
+		ui_json_uint(&d->js, "have", ts.have);
+		ui_json_uint(&d->js, "total", ts.total);
+		ui_json_uint(&d->js, "have_pieces", ts.have_pieces);
+		ui_json_uint(&d->js, "pieces", ts.npieces);
+		ui_json_uint(&d->js, "downloaded", ts.downloaded);
+		ui_json_uint(&d->js, "uploaded", ts.uploaded);
+		ui_json_uint(&d->js, "down_rate", (ts.downloaded -
+		    it->js_down) * 1000 / span);
+		ui_json_uint(&d->js, "up_rate", (ts.uploaded - it->js_up) *
+		    1000 / span);
+		ui_json_uint(&d->js, "peers", ts.peers);
+		ui_json_uint(&d->js, "seeds", ts.seeds);
+		ui_json_uint(&d->js, "conns", ts.conns);
+		dl_json_count(d, "seeders", ts.seeders);
+		dl_json_count(d, "leechers", ts.leechers);
+		ui_json_fraction(&d->js, "progress", ts.have, ts.total);
+		dl_json_send(d);
+		it->js_ms = now;
+		it->js_down = ts.downloaded;
+		it->js_up = ts.uploaded;
+	}
+	reactor_timer_in(d->json_timer, DL_JSON_STATS_MS);
+}
+
+/* "done" (rc 0) or "stopped": the torrent's last line. */
+static void
+dl_json_end(struct dl_item *it, const struct torrent_stats *ts, int rc)
+{
+	struct dl	*d = it->d;
+	const char	*why;
+
+	if (!d->json)
+		return;
+	if (rc == EXIT_OK)
+		why = it->md_written ? "metadata written" : it->seed_over ?
+		    it->seed_why : "complete";
+	else
+		why = it->fatal ? "error" : it->interrupted ? "interrupted" :
+		    d->metadata_only ? "no metadata" : "incomplete";
+	dl_json_item(it, rc == EXIT_OK ? "done" : "stopped");
+	ui_json_str(&d->js, "name", torrent_name(it->t));
+	ui_json_str(&d->js, "reason", why);
+	ui_json_int(&d->js, "exit", rc);
+	ui_json_uint(&d->js, "have", ts->have);
+	ui_json_uint(&d->js, "total", ts->total);
+	ui_json_uint(&d->js, "downloaded", ts->downloaded);
+	ui_json_uint(&d->js, "uploaded", ts->uploaded);
+	ui_json_uint(&d->js, "wasted", ts->wasted);
+	ui_json_uint(&d->js, "peers_ever", ts->peers_ever);
+	ui_json_str(&d->js, "file", it->js_file);
+	dl_json_send(d);
+}
+
+/* "-XX1234-" (Azureus style) at the start of a peer id, or NULL. */
+static const char *
+dl_json_client(const uint8_t *id, char out[9])
+{
+	int	i;
+
+	if (id == NULL || id[0] != '-' || id[7] != '-')
+		return NULL;
+	for (i = 1; i < 7; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'A' && id[i] <= 'Z') ||
+		    (id[i] >= 'a' && id[i] <= 'z') || id[i] == '.'))
+			return NULL;
+	memcpy(out, id, 8);
+	out[8] = '\0';
+	return out;
+}
+
+/* What the torrent tells (torrent_events.event). */
+static void
+dl_on_event(void *arg, const struct torrent_event *e)
+{
+	struct dl_item	*it = arg;
+	struct dl	*d = it->d;
+	char		 a[ADDR_STRLEN], client[9];
+	size_t		 i;
+
+	if (!d->json || it->ended)
+		return;
+	switch (e->kind) {
+	case TORRENT_EV_TRACKER:
+		dl_json_item(it, "tracker");
+		ui_json_str(&d->js, "url", e->url);
+		ui_json_str(&d->js, "announce", e->announce);
+		ui_json_bool(&d->js, "ok", e->ok);
+		ui_json_str(&d->js, "error", e->ok ? NULL : e->error);
+		dl_json_count(d, "peers", e->ok ? (int64_t)e->npeers : -1);
+		dl_json_count(d, "seeders", e->ok ? e->seeders : -1);
+		dl_json_count(d, "leechers", e->ok ? e->leechers : -1);
+		dl_json_count(d, "interval", e->ok ? (int64_t)e->interval :
+		    -1);
+		break;
+	case TORRENT_EV_PEER_UP:
+	case TORRENT_EV_PEER_DOWN:
+		dl_json_item(it, e->kind == TORRENT_EV_PEER_UP ? "peer_up" :
+		    "peer_down");
+		ui_json_str(&d->js, "addr", addr_str(e->addr, a));
+		ui_json_bool(&d->js, "incoming", e->incoming);
+		if (e->peer_id != NULL)
+			ui_json_hex(&d->js, "peer_id", e->peer_id, 20);
+		else
+			ui_json_null(&d->js, "peer_id");
+		ui_json_str(&d->js, "client", dl_json_client(e->peer_id,
+		    client));
+		if (e->kind == TORRENT_EV_PEER_DOWN)
+			ui_json_str(&d->js, "reason", e->reason);
+		break;
+	case TORRENT_EV_PIECE_OK:
+		dl_json_item(it, "piece_ok");
+		ui_json_uint(&d->js, "piece", e->piece);
+		break;
+	case TORRENT_EV_PIECE_BAD:
+		dl_json_item(it, "piece_bad");
+		ui_json_uint(&d->js, "piece", e->piece);
+		ui_json_array_begin(&d->js, "peers");
+		for (i = 0; i < e->ncontrib; i++)
+			ui_json_array_str(&d->js, addr_str(&e->contrib[i], a));
+		ui_json_array_end(&d->js);
+		ui_json_bool(&d->js, "more", e->more);
+		break;
+	case TORRENT_EV_ERROR:
+		dl_json_error(d, it, -1, e->reason);
+		return;
+	default:
+		return;
+	}
+	dl_json_send(d);
+}
+
 /* The status line: one torrent's as ever, else one over them all. */
 static void
 dl_ui_cb(void *arg)
@@ -427,6 +876,7 @@ dl_ui_cb(void *arg)
 	struct dl		*d = arg;
 	struct dl_item		*one = NULL;
 	struct torrent_stats	 ts, sum;
+	struct ui_view		 v;
 	struct dht_stats	 st;
 	struct dht		*dht;
 	unsigned		 n, done = 0, meta = 0;
@@ -460,11 +910,12 @@ dl_ui_cb(void *arg)
 		ui_set_dht(d->ui, (int64_t)(st.nodes[0] + st.nodes[1]),
 		    (int64_t)(st.good[0] + st.good[1]));
 	}
-	if (n == 1)
-		ui_update(d->ui, &sum, reactor_now_ms(d->r));
-	else
-		ui_update_many(d->ui, &sum, n, done, meta,
-		    reactor_now_ms(d->r));
+	v = (struct ui_view){
+		.name = n != 1 ? NULL : one->t != NULL ? torrent_name(one->t) :
+		    one->m.name,
+		.n = n, .done = done, .metadata = meta,
+	};
+	ui_update(d->ui, &v, &sum, reactor_now_ms(d->r));
 	reactor_timer_in(d->ui_timer, ui_interval_ms(d->ui));
 }
 
@@ -505,7 +956,7 @@ item_end(struct dl_item *it)
 		rc = it->rc != EXIT_OK ? it->rc : EXIT_FAIL;
 	else
 		rc = ts.complete || it->seed_over ? EXIT_OK : EXIT_FAIL;
-	if (it->seed_over && rc == EXIT_OK) {
+	if (it->seed_over && rc == EXIT_OK && !d->json) {
 		ui_clear(d->ui);
 		if (dl_nshown(d, &one) == 1)
 			printf("gtorrent: seeding done: %s\n", it->seed_why);
@@ -516,10 +967,16 @@ item_end(struct dl_item *it)
 		}
 	}
 	if (!d->metadata_only)
-		item_summary(it, rc == EXIT_OK);
+		/*
+		 * --seed stopped by Ctrl-C: its download is done all the same
+		 * (`gtorrent seed` stopped: stopped).
+		 */
+		item_summary(it, rc == EXIT_OK || (rc == EXIT_INTERRUPTED &&
+		    ts.complete && !d->upload_only));
 	else if (rc != EXIT_OK && !it->fatal)
 		cmd_error("%s: %s: no metadata (%u peers met)", d->cmd,
 		    torrent_name(it->t), ts.peers_ever);
+	dl_json_end(it, &ts, rc);
 	it->exit = rc;
 }
 
@@ -596,15 +1053,180 @@ dl_on_signal(void *arg, int signo)
 	}
 }
 
+/* One line about how an --on-done command ended, if not with status 0. */
+static void
+dl_child_status(const struct dl_child *k, int status)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_info("%s: --on-done: exit status 0", k->name);
+	else if (WIFEXITED(status))
+		cmd_warn("%s: --on-done: the command failed with exit status "
+		    "%d", k->name, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		cmd_warn("%s: --on-done: the command was killed by signal %d",
+		    k->name, WTERMSIG(status));
+}
+
+/* Reaps the --on-done commands that ended; how many still run. */
+static size_t
+dl_reap(struct dl *d)
+{
+	size_t	i = 0;
+	pid_t	pid;
+	int	status;
+
+	while (i < d->nkids) {
+		pid = waitpid(d->kids[i].pid, &status, WNOHANG);
+		if (pid == 0 || (pid == -1 && errno == EINTR)) {
+			i++;
+			continue;
+		}
+		if (pid == d->kids[i].pid)
+			dl_child_status(&d->kids[i], status);
+		free(d->kids[i].name);
+		d->kids[i] = d->kids[--d->nkids];
+	}
+	return d->nkids;
+}
+
+static void
+dl_on_sigchld(void *arg, int signo)
+{
+	(void)signo;
+	dl_reap(arg);
+}
+
+/*
+ * --on-done: /bin/sh -c CMD gtorrent PATH NAME INFO_HASH, with
+ * GTORRENT_NAME, GTORRENT_PATH, GTORRENT_INFO_HASH and GTORRENT_DIR in its
+ * environment, stdin from /dev/null, its output on stderr; not waited
+ * for (reaped on SIGCHLD).
+ */
+static void
+dl_on_done_run(struct dl_item *it)
+{
+	extern char		**environ;
+	struct dl		 *d = it->d;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t	  sa;
+	sigset_t		  dfl, none;
+	const char		 *name = torrent_name(it->t);
+	char			  hex[2 * SHA1_LEN + 1], *path, **envp;
+	char			 *argv[8];
+	size_t			  n, i, k;
+	pid_t			  pid;
+	int			  e;
+
+	if (!d->sigchld) {
+		if (reactor_on_signal(d->r, SIGCHLD, dl_on_sigchld, d) != 0) {
+			cmd_warn("%s: --on-done: cannot watch child processes",
+			    name);
+			return;
+		}
+		d->sigchld = true;
+	}
+	hex_encode(hex, item_info_hash(it), SHA1_LEN);
+	path = xasprintf("%s/%s", d->dir, name);
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	envp = xreallocarray(NULL, n + 5, sizeof(*envp));
+	for (i = k = 0; i < n; i++)
+		if (strncmp(environ[i], "GTORRENT_", 9) != 0)
+			envp[k++] = environ[i];
+	envp[k++] = xasprintf("GTORRENT_NAME=%s", name);
+	envp[k++] = xasprintf("GTORRENT_PATH=%s", path);
+	envp[k++] = xasprintf("GTORRENT_INFO_HASH=%s", hex);
+	envp[k++] = xasprintf("GTORRENT_DIR=%s", d->dir);
+	envp[k] = NULL;
+	argv[0] = (char *)"sh";
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)d->on_done;
+	argv[3] = (char *)"gtorrent";
+	argv[4] = path;
+	argv[5] = (char *)name;
+	argv[6] = hex;
+	argv[7] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+	posix_spawnattr_init(&sa);
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);	/* ignored here, not in the command */
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGHUP);
+	sigaddset(&dfl, SIGCHLD);
+	posix_spawnattr_setsigdefault(&sa, &dfl);
+	posix_spawnattr_setsigmask(&sa, &none);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK);
+	ui_clear(d->ui);
+	if ((e = posix_spawn(&pid, "/bin/sh", &fa, &sa, argv, envp)) != 0)
+		cmd_warn("%s: --on-done: /bin/sh: %s", name, strerror(e));
+	else {
+		log_info("%s: --on-done: started (pid %ld)", name, (long)pid);
+		d->kids = xreallocarray(d->kids, d->nkids + 1,
+		    sizeof(*d->kids));
+		d->kids[d->nkids++] = (struct dl_child){
+			.pid = pid, .name = xstrdup(name),
+		};
+	}
+	posix_spawnattr_destroy(&sa);
+	posix_spawn_file_actions_destroy(&fa);
+	for (i = k - 4; i < k; i++)
+		free(envp[i]);
+	free(envp);
+	free(path);
+}
+
+/* At the end: the --on-done commands still running, waited for a while. */
+static void
+dl_on_done_wait(struct dl *d)
+{
+	struct timespec	ts = { .tv_sec = 0, .tv_nsec = 20 * 1000000 };
+	uint64_t	end = reactor_clock_ms() + DL_ON_DONE_WAIT_MS;
+	size_t		i;
+
+	while (dl_reap(d) > 0 && reactor_clock_ms() < end)
+		nanosleep(&ts, NULL);
+	for (i = 0; i < d->nkids; i++) {
+		cmd_warn("%s: --on-done: the command still runs after %u s "
+		    "(pid %ld): not waited for", d->kids[i].name,
+		    DL_ON_DONE_WAIT_MS / 1000, (long)d->kids[i].pid);
+		free(d->kids[i].name);
+	}
+	free(d->kids);
+	d->kids = NULL;
+	d->nkids = 0;
+}
+
 static void
 dl_on_complete(void *arg)
 {
-	struct dl_item	*it = arg;
+	struct dl_item		*it = arg;
+	struct torrent_stats	 ts;
+	char			*line, *safe;
 
+	if (it->d->on_done != NULL) {
+		/* completed by this run: not data found complete */
+		torrent_stats(it->t, &ts);
+		if (ts.downloaded > 0)
+			dl_on_done_run(it);
+	}
+
+	dl_json_complete(it);
 	if (it->d->seed || it->d->upload_only) {
+		/* One summary, at the end: here a notice (with -q too). */
 		if (!it->done_shown) {
 			it->done_shown = true;
-			item_summary(it, true);
+			safe = text_escape(torrent_name(it->t), TEXT_TERM);
+			line = xasprintf("gtorrent: %s: complete, seeding\n",
+			    safe);
+			log_print(line);
+			free(line);
+			free(safe);
 		}
 		return;
 	}
@@ -676,7 +1298,10 @@ dl_write_torrent(struct dl_item *it, const struct metainfo *m)
 	}
 	path = xasprintf("%s/%s.torrent", d->dir, m->name);
 	rc = cmd_write_file(d->cmd, path, b.data, b.len, true);
-	if (rc == EXIT_OK) {
+	if (rc == EXIT_OK && d->json) {
+		free(it->js_file);
+		it->js_file = xstrdup(path);	/* in "done" */
+	} else if (rc == EXIT_OK) {
 		ui_clear(d->ui);
 		cmd_print_safe(stdout, path);
 		putchar('\n');
@@ -734,6 +1359,9 @@ item_check_files(struct dl_item *it, const char *name, size_t nfiles)
 			    "--show-files)", name, opts[k], (long long)max + 1,
 			    nfiles);
 			it->exit = EXIT_BADINPUT;
+			/* a magnet's ends with "stopped", a file's here */
+			dl_json_error(d, it, it->t == NULL ? it->exit : -1,
+			    "a file number past the torrent's files");
 			return false;
 		}
 		cmd_warn("%s: %s: no file %lld, it has %zu: ignored", name,
@@ -757,14 +1385,17 @@ dl_on_metadata(void *arg, const struct metainfo *m)
 	log_info("%s: metadata: %u pieces of %llu bytes, %zu files, %llu "
 	    "bytes", m->name, m->npieces, (unsigned long long)m->piece_length,
 	    m->nfiles, (unsigned long long)m->total_length);
+	dl_json_metadata(it, m);
 	if (!d->metadata_only) {
 		ui_clear(d->ui);
-		if ((other = dl_same_name(d, it, m->name)) != NULL)
+		if ((other = dl_same_name(d, it, m->name)) != NULL) {
 			/* Two torrents on one folder: this one stops. */
 			cmd_error("%s: %s/%s is the data of %s too: not "
 			    "downloaded", item_label(it), d->dir, m->name,
 			    item_label(other));
-		else if (item_check_files(it, m->name, m->nfiles))
+			dl_json_error(d, it, -1, "its folder is another "
+			    "torrent's: not downloaded");
+		} else if (item_check_files(it, m->name, m->nfiles))
 			return;
 		torrent_stop(it->t);		/* no data, no file */
 		it->fatal = true;
@@ -786,7 +1417,7 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 	struct torrent_events	 ev = {
 		.complete = dl_on_complete, .fatal = dl_on_fatal,
 		.metadata = dl_on_metadata, .seed_limit = dl_on_seed_limit,
-		.arg = it,
+		.event = dl_on_event, .arg = it,
 	};
 	struct torrent_opts	 to = *base;
 	struct torrent_stats	 ts;
@@ -807,6 +1438,8 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 			cmd_error("%s", err[0] != '\0' ? err :
 			    gt_strerror(e));
 			it->exit = EXIT_FAIL;
+			dl_json_error(d, it, it->exit, err[0] != '\0' ?
+			    err : gt_strerror(e));
 			return false;
 		}
 		if ((!to.use_trackers || it->ntrackers == 0) && npeers == 0 &&
@@ -815,6 +1448,7 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 			    "no peer given (x.pe=, --peer): waiting for peers "
 			    "to connect on port %u", torrent_name(it->t),
 			    session_port(d->s));
+		dl_json_added(it);
 		torrent_add_peers(it->t, it->mg.peers, it->mg.npeers, true);
 		torrent_add_peers(it->t, peers, npeers, true);
 		return true;
@@ -828,16 +1462,20 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 			cmd_error("%s: no data to seed under %s", it->m.name,
 			    d->dir);
 			it->exit = EXIT_FAIL;
+			dl_json_error(d, it, it->exit, "no data to seed");
 			return false;
 		}
 		cmd_error("%s", err[0] != '\0' ? err : gt_strerror(e));
 		it->exit = e == GT_EINVAL ? EXIT_BADINPUT : EXIT_IO;
+		dl_json_error(d, it, it->exit, err[0] != '\0' ? err :
+		    gt_strerror(e));
 		return false;
 	}
 	torrent_stats(it->t, &ts);
 	if (d->upload_only && ts.have_pieces == 0) {
 		cmd_error("%s: no verified data to seed under %s", it->m.name,
 		    d->dir);
+		dl_json_error(d, it, EXIT_FAIL, "no verified data to seed");
 		session_remove_torrent(d->s, it->t);
 		it->t = NULL;
 		it->exit = EXIT_FAIL;
@@ -846,7 +1484,9 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 	if (d->upload_only && !ts.complete)
 		cmd_warn("%s: only %u of %u pieces are here; seeding those",
 		    it->m.name, ts.have_pieces, ts.npieces);
+	dl_json_added(it);
 	if (ts.complete && !d->seed && !d->upload_only) {
+		dl_json_end(it, &ts, EXIT_OK);
 		item_summary(it, true);		/* nothing to do */
 		it->final = ts;
 		it->has_final = true;
@@ -1012,8 +1652,11 @@ dl_tui_start(struct dl *d)
 			cmd_warn("no full-screen view: %s", err);
 		d->tui_view = NULL;
 		ui_free(d->ui);
-		d->ui = ui_new(d->quiet || d->metadata_only,
-		    isatty(STDOUT_FILENO) == 1);
+		d->ui = ui_new(&(struct ui_opts){
+			.quiet = d->quiet || d->metadata_only, .out = stdout,
+			.tty = isatty(STDOUT_FILENO) == 1,
+			.err = STDERR_FILENO,
+		});
 	}
 }
 
@@ -1092,9 +1735,12 @@ dl_run(struct dl *d, const struct session_opts *so,
 	d->start_ms = reactor_now_ms(d->r);
 	if (session_new(&d->s, d->r, so, err) != GT_OK) {
 		cmd_error("%s", err);
+		dl_json_start(d, -1);
+		dl_json_error(d, NULL, EXIT_FAIL, err);
 		return EXIT_FAIL;
 	}
 	dl_say_port(d, so);
+	dl_json_start(d, session_port(d->s));
 	/* Before the data checks, so that Ctrl-C during them stops cleanly. */
 	d->ui_timer = reactor_timer_new(d->r, dl_ui_cb, d);
 	d->stop_timer = reactor_timer_new(d->r, dl_stop_cb, d);
@@ -1119,6 +1765,10 @@ dl_run(struct dl *d, const struct session_opts *so,
 			torrent_start(d->items[i].t);
 	dl_tui_start(d);
 	dl_ui_cb(d);			/* a first sample (and line) now */
+	if (d->json) {
+		d->json_timer = reactor_timer_new(d->r, dl_json_tick, d);
+		reactor_timer_in(d->json_timer, DL_JSON_STATS_MS);
+	}
 	if (reactor_run(d->r) != 0)
 		d->loop_failed = true;
 	dl_tui_end(d);
@@ -1298,6 +1948,8 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		OPT_PRIO_HIGH, OPT_PRIO_LOW, OPT_SEQUENTIAL, OPT_PREALLOCATE,
 		OPT_TUI, OPT_NO_TUI,
 		OPT_BIND,
+		OPT_ON_DONE = 400,	/* h-cli */
+		OPT_JSON,
 	};
 	static const struct option	 longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -1351,7 +2003,9 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		{ "seed-idle", required_argument, NULL, OPT_SEED_IDLE },
 		{ "tui", no_argument, NULL, OPT_TUI },
 		{ "no-tui", no_argument, NULL, OPT_NO_TUI },
+		{ "on-done", required_argument, NULL, OPT_ON_DONE },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1381,6 +2035,9 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	bool			 quiet = false, show_files = false;
 	int			 c, verbose = 0, rc;
 
+	/* The config file's options first: the command line's win. */
+	if ((rc = cmd_config(cmd, longopts, &argc, &argv)) != EXIT_OK)
+		goto out;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":o:m:i:p:dreqvhcOabS", longopts,
 	    NULL)) != -1) {
@@ -1629,8 +2286,23 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		case OPT_NO_TUI:
 			d.tui = -1;
 			break;
+		case OPT_ON_DONE:
+			if (*optarg == '\0' || seed_cmd ||
+			    strlen(optarg) > DL_ON_DONE_MAX) {
+				rc = seed_cmd ? cmd_usage_error(cmd, "seed "
+				    "downloads nothing: --on-done is for "
+				    "downloads") : cmd_usage_error(cmd,
+				    "--on-done needs a command of 1 to %u "
+				    "bytes", DL_ON_DONE_MAX);
+				goto out;
+			}
+			d.on_done = optarg;
+			break;
 		case 'q':
 			quiet = d.quiet = true;
+			break;
+		case OPT_JSON:
+			d.json = true;
 			break;
 		case 'v':
 			verbose++;
@@ -1728,9 +2400,12 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	d.items = xcalloc(nsrcs, sizeof(*d.items));
 	d.nitems = nsrcs;
 	if ((i = dl_load(&d, srcs)) == 0) {
+		dl_json_start(&d, -1);
 		rc = dl_worst(&d);
 		goto out;
 	}
+	if (!seed_cmd && (rc = dl_check_dir(to.dir)) != EXIT_OK)
+		goto out;		/* seeding only reads */
 	if (i > 1) {
 		/* The rates are for all together (each may use them all). */
 		so.max_down_rate = to.max_down_rate;
@@ -1744,15 +2419,25 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	/* The DHT's table and the resume records. */
 	so.state_dir = to.state_dir = state_dir = cmd_state_dir();
 	signal(SIGPIPE, SIG_IGN);
-	d.tui_on = d.tui > 0 || (d.tui == 0 && !quiet && i > 1 &&
+	if (d.tui > 0 && d.json) {
+		rc = cmd_usage_error(cmd, "--tui and --json both want stdout");
+		goto out;
+	}
+	d.tui_on = d.tui > 0 || (d.tui == 0 && !quiet && !d.json && i > 1 &&
 	    isatty(STDERR_FILENO) && tui_can());
-	d.ui = ui_new(quiet || d.metadata_only || d.tui_on,
-	    isatty(STDOUT_FILENO) == 1);
+	d.ui = ui_new(&(struct ui_opts){
+		.quiet = quiet || d.metadata_only || d.json || d.tui_on,
+		.out = stdout, .tty = isatty(STDOUT_FILENO) == 1,
+		.err = STDERR_FILENO,
+	});
 	rc = dl_run(&d, &so, &to, peers, npeers);
+	dl_on_done_wait(&d);		/* --on-done commands, a while */
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_IO;
 
 out:
+	reactor_timer_free(d.json_timer);
+	ui_json_clear(&d.js);
 	reactor_timer_free(d.ui_timer);
 	reactor_timer_free(d.stop_timer);
 	reactor_timer_free(d.check_timer);
@@ -1764,6 +2449,7 @@ out:
 		magnet_clear(&d.items[i].mg);
 		free(d.items[i].trackers);
 		free(d.items[i].so.v);
+		free(d.items[i].js_file);
 	}
 	free(d.items);
 	for (i = 0; i < nsrcs; i++)
@@ -1777,6 +2463,7 @@ out:
 	free(d.high.v);
 	free(d.low.v);
 	free(state_dir);
+	cmd_conf_clear();
 	return rc;
 }
 

@@ -220,7 +220,7 @@ cmd_verify(int argc, char **argv)
 	if ((rc = cmd_load_torrent(argv[optind], &m)) != EXIT_OK)
 		return rc;
 	if ((e = storage_open_metainfo(&st, dir, &m, NULL, 0, err)) != GT_OK) {
-		cmd_error("verify: %s", err);
+		cmd_error("%s", err);
 		metainfo_clear(&m);
 		return e == GT_ENOENT ? EXIT_BADINPUT : EXIT_IO;
 	}
@@ -230,7 +230,7 @@ cmd_verify(int argc, char **argv)
 	if (vp.tty)
 		fputc('\n', stderr);
 	if (e != GT_OK) {
-		cmd_error("verify: %s", err);
+		cmd_error("%s", err);
 		rc = EXIT_IO;
 		goto out;
 	}
@@ -243,7 +243,7 @@ cmd_verify(int argc, char **argv)
 		    quiet);
 	rc = ngood == m.npieces ? EXIT_OK : EXIT_FAIL;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cmd_error("verify: writing output failed");
+		cmd_error("writing output failed");
 		rc = EXIT_IO;
 	}
 out:

@@ -29,19 +29,50 @@
 static void	cmd_vmessage(const char *, const char *, va_list,
 		    const char *) GT_PRINTF(2, 0);
 
-/* One line on stderr: prefix, the message made safe for a terminal, tail. */
+/* The subcommand running, for cmd_error's prefix (set once by main). */
+static const char	*cmd_name;
+
+void
+cmd_set_name(const char *name)
+{
+	cmd_name = name;
+}
+
+/*
+ * Whether msg already starts with the subcommand's name and ": " (callers
+ * written before cmd_error added it say "create: ...", "download: ...").
+ */
+static bool
+cmd_named(const char *msg)
+{
+	size_t	len;
+
+	if (cmd_name == NULL)
+		return true;
+	len = strlen(cmd_name);
+	return strncmp(msg, cmd_name, len) == 0 && (msg[len] == ':' ||
+	    msg[len] == ' ');
+}
+
+/*
+ * One line on stderr: prefix, the message made safe for a terminal, tail.
+ * An error (prefix "gtorrent: ") names the subcommand: "gtorrent: CMD: ".
+ */
 static void
 cmd_vmessage(const char *prefix, const char *fmt, va_list ap,
     const char *tail)
 {
 	char	*msg, *safe, *line;
+	bool	 named;
 
 	if (vasprintf(&msg, fmt, ap) == -1) {
 		fprintf(stderr, "%s(out of memory)%s\n", prefix, tail);
 		return;
 	}
 	safe = text_escape(msg, TEXT_TERM);
-	line = xasprintf("%s%s%s\n", prefix, safe, tail);
+	named = strcmp(prefix, "gtorrent: ") != 0 || cmd_named(safe);
+	line = xasprintf("%s%s%s%s%s\n", prefix, named ? "" : cmd_name,
+	    named ? "" : ": ", safe, tail);
 	log_print(line);		/* around the status line */
 	free(line);
 	free(safe);
@@ -92,13 +123,51 @@ cmd_set_verbosity(int verbose)
 		log_set_level(LOG_TRACE);
 }
 
+#define CMD_CONF_MAX	65536	/* the config file's bytes, at most */
+#define CMD_CONF_LINE	4096	/* a line's bytes, at most */
+#define CMD_CONF_LINE_S	"4096"
+#define CMD_CONF_MAX_OPTS 256	/* options, at most */
+
+/* Where an option of the config file came from (cmd_config's). */
+struct cmd_conf_src {
+	const char	*arg;		/* "--name=value", in the new argv */
+	unsigned	 line;
+};
+
+/* The argv cmd_config made (its strings: cmd_conf.v's and the caller's). */
+static char	**cmd_conf_argv;
+
+/* The config file read by cmd_config, for cmd_usage_error to name. */
+static struct {
+	char			*path;
+	struct cmd_conf_src	*v;
+	size_t			 n;
+} cmd_conf;
+
+/* "FILE:LINE: " when optarg is a config file's value, else "". */
+static char *
+cmd_conf_where(void)
+{
+	size_t	i;
+
+	for (i = 0; optarg != NULL && i < cmd_conf.n; i++)
+		if (optarg >= cmd_conf.v[i].arg && optarg <=
+		    cmd_conf.v[i].arg + strlen(cmd_conf.v[i].arg))
+			return xasprintf("%s:%u: ", cmd_conf.path,
+			    cmd_conf.v[i].line);
+	return xstrdup("");
+}
+
 int
 cmd_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*prefix, *tail;
+	char	*prefix, *tail, *where;
 
-	prefix = xasprintf("gtorrent: %s: ", cmd);
+	/* getopt sets optarg to NULL once done: a value being parsed */
+	where = cmd_conf_where();
+	prefix = xasprintf("gtorrent: %s: %s", cmd, where);
+	free(where);
 	tail = xasprintf(" (see 'gtorrent %s --help')", cmd);
 	va_start(ap, fmt);
 	cmd_vmessage(prefix, fmt, ap, tail);
@@ -174,24 +243,14 @@ cmd_load_torrent_bytes(const char *label, uint8_t *data, size_t len,
     struct metainfo *m)
 {
 	char		 err[GT_ERRLEN];
-	size_t		 i = 0;
-	bool		 html;
+	const char	*kind = cmd_torrent_kind(data, len);
 
-	/* a web page (maybe after a BOM and blanks) is said for what it is */
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-		i = 3;
-	while (i < len && (data[i] == ' ' || data[i] == '\t' ||
-	    data[i] == '\r' || data[i] == '\n'))
-		i++;
-	html = i < len && data[i] == '<';
-	if (len == 0 || html) {
-		free(data);
-		cmd_error("%s: not a .torrent file (%s)", label, len == 0 ?
-		    "it is empty" : "it looks like HTML");
-		return EXIT_BADINPUT;
-	}
+	/* data is taken even on failure; kind points into no part of it */
 	if (metainfo_parse_take(m, data, len, err) != GT_OK) {
-		cmd_error("%s: %s", label, err);
+		if (kind != NULL)
+			cmd_error("%s: not a .torrent file (%s)", label, kind);
+		else
+			cmd_error("%s: %s", label, err);
 		return EXIT_BADINPUT;
 	}
 	return EXIT_OK;
@@ -311,11 +370,9 @@ cmd_load_torrent_src(const char *src, const struct netaddr *bind,
 int
 cmd_load_torrent(const char *path, struct metainfo *m)
 {
-	char		 err[GT_ERRLEN];
 	uint8_t		*data;
 	size_t		 len;
 	struct stat	 st;
-	enum gt_err	 e;
 	int		 fd, rc;
 
 	if (cmd_is_url(path)) {
@@ -347,11 +404,47 @@ cmd_load_torrent(const char *path, struct metainfo *m)
 		close(fd);
 	if (rc != EXIT_OK)
 		return rc;
-	if ((e = metainfo_parse_take(m, data, len, err)) != GT_OK) {
-		cmd_error("%s: %s", path, err);
-		return EXIT_BADINPUT;
-	}
-	return EXIT_OK;
+	return cmd_load_torrent_bytes(path, data, len, m);
+}
+
+/* Whether p starts with s, ASCII case ignored. */
+static bool
+cmd_starts_nocase(const uint8_t *p, size_t len, const char *s)
+{
+	size_t	n = strlen(s);
+
+	return len >= n && strncasecmp((const char *)p, s, n) == 0;
+}
+
+const char *
+cmd_torrent_kind(const uint8_t *p, size_t len)
+{
+	const uint8_t	*q = p, *end = p + len;
+
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		q += 3;			/* a UTF-8 byte order mark */
+	while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' ||
+	    *q == '\n' || *q == '\f' || *q == '\v'))
+		q++;
+	if (q == end)
+		return len == 0 ? "it is empty" : "it is only blank space";
+	len = (size_t)(end - q);
+	if (cmd_starts_nocase(q, len, "<!doctype html") ||
+	    cmd_starts_nocase(q, len, "<html") ||
+	    cmd_starts_nocase(q, len, "<head") ||
+	    cmd_starts_nocase(q, len, "<body") ||
+	    ((cmd_starts_nocase(q, len, "<!--") ||
+	    cmd_starts_nocase(q, len, "<?xml")) &&
+	    memmem(q, MIN(len, 4096), "<html", 5) != NULL))
+		return "it looks like HTML";
+	if (cmd_starts_nocase(q, len, "<?xml") || cmd_starts_nocase(q, len,
+	    "<rss"))
+		return "it looks like XML";
+	if (cmd_starts_nocase(q, len, "magnet:"))
+		return "it holds a magnet link: give that to -m";
+	if (*q == '{')
+		return "it looks like JSON";
+	return NULL;
 }
 
 int
@@ -753,4 +846,362 @@ cmd_flush_stdout(const char *cmd)
 		return EXIT_IO;
 	}
 	return EXIT_OK;
+}
+
+/* Options the config file may not hold (they are about the file). */
+static const char *const cmd_conf_refused[] = {
+	"help", "config", "no-config",
+};
+
+/* Download-only options: a config file's, outside [download], skip seed. */
+static const char *const cmd_conf_download_only[] = {
+	"magnet", "metadata-only", "preallocate", "priority-high",
+	"priority-low", "sequential", "on-done",
+};
+
+static bool
+cmd_conf_listed(const char *name, const char *const *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], name) == 0)
+			return true;
+	return false;
+}
+
+static bool
+cmd_conf_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/*
+ * The config file's path: --config's, else $XDG_CONFIG_HOME/gtorrent/config,
+ * else ~/.config/gtorrent/config; NULL when there is none to look at.
+ */
+static char *
+cmd_conf_path(void)
+{
+	const char	*xdg = getenv("XDG_CONFIG_HOME");
+	const char	*home = getenv("HOME");
+
+	/* XDG: a relative $XDG_CONFIG_HOME is invalid and ignored. */
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/gtorrent/config", xdg);
+	if (home != NULL && home[0] == '/')
+		return xasprintf("%s/.config/gtorrent/config", home);
+	return NULL;
+}
+
+/*
+ * Reads the config file (a regular file of at most CMD_CONF_MAX bytes) into
+ * a NUL-terminated string; *text NULL (and EXIT_OK) when an implicit one is
+ * missing.  EXIT_OK, else the error said (EXIT_USAGE).
+ */
+static int
+cmd_conf_read(const char *cmd, const char *path, bool given, char **text,
+    size_t *len)
+{
+	struct stat	 st;
+	char		*p;
+	ssize_t		 n;
+	size_t		 got = 0;
+	int		 fd;
+
+	*text = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		if (errno == ENOENT && !given)
+			return EXIT_OK;
+		return cmd_usage_error(cmd, "config file %s: %s", path,
+		    strerror(errno));
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > CMD_CONF_MAX) {
+		close(fd);
+		if (!S_ISREG(st.st_mode))
+			return cmd_usage_error(cmd, "config file %s: not a "
+			    "regular file", path);
+		return cmd_usage_error(cmd, "config file %s: larger than %u "
+		    "bytes", path, CMD_CONF_MAX);
+	}
+	p = xmalloc(CMD_CONF_MAX + 2);
+	for (;;) {
+		n = read(fd, p + got, CMD_CONF_MAX + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got > CMD_CONF_MAX)
+			break;
+	}
+	close(fd);
+	if (n < 0 || got > CMD_CONF_MAX) {
+		free(p);
+		if (n < 0)
+			return cmd_usage_error(cmd, "config file %s: %s", path,
+			    strerror(errno));
+		return cmd_usage_error(cmd, "config file %s: larger than %u "
+		    "bytes", path, CMD_CONF_MAX);
+	}
+	p[got] = '\0';
+	*text = p;
+	*len = got;
+	return EXIT_OK;
+}
+
+/*
+ * One line of the config file, trimmed, in place: a [section], an option
+ * (name and value, NULL if none), or nothing.  NULL, or why it is bad.
+ */
+static const char *
+cmd_conf_line(char *s, char **section, char **name, char **value)
+{
+	char	*e, *p, *q;
+	size_t	 len;
+
+	*section = *name = *value = NULL;
+	while (cmd_conf_space(*s))
+		s++;
+	for (e = s + strlen(s); e > s && cmd_conf_space(e[-1]); e--)
+		;
+	*e = '\0';
+	if (*s == '\0' || *s == '#')
+		return NULL;
+	if (*s == '[') {
+		if (e[-1] != ']')
+			return "a section is [download] or [seed]";
+		e[-1] = '\0';
+		*section = s + 1;
+		return NULL;
+	}
+	if (s[0] == '-' && s[1] == '-')
+		s += 2;
+	for (p = s; (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+	    *p == '-'; p++)
+		;
+	if (p == s || s[0] == '-')
+		return "an option's long name (e.g. max-upload-rate = 1M), "
+		    "then its value if it takes one";
+	if (*p != '\0' && *p != '=' && !cmd_conf_space(*p))
+		return "an option's long name (e.g. max-upload-rate = 1M), "
+		    "then its value if it takes one";
+	*name = s;
+	if (*p == '\0')
+		return NULL;
+	for (q = p; cmd_conf_space(*q); q++)
+		;
+	if (*q == '=')
+		for (q++; cmd_conf_space(*q); q++)
+			;
+	*p = '\0';			/* the name ends */
+	p = q;
+	len = strlen(p);
+	if (len >= 2 && (p[0] == '"' || p[0] == '\'') && p[len - 1] == p[0]) {
+		p[len - 1] = '\0';	/* "quoted": blanks kept */
+		p++;
+	}
+	*value = p;
+	return NULL;
+}
+
+static bool
+cmd_help_asked(int argc, char **argv)
+{
+	int	j;
+
+	for (j = 1; j < argc && strcmp(argv[j], "--") != 0; j++)
+		if (strcmp(argv[j], "--help") == 0 ||
+		    strcmp(argv[j], "-h") == 0)
+			return true;
+	return false;
+}
+
+int
+cmd_config(const char *cmd, const struct option *longopts, int *argc,
+    char ***argv)
+{
+	const struct option	 *o;
+	char			**v = *argv, **nv, *text = NULL, *path = NULL;
+	char			 *line, *next, *section, *name, *value;
+	const char		 *why, *sect = NULL;
+	size_t			  len, nconf = 0, k, i;
+	unsigned		  lineno = 0;
+	bool			  given = false, none = false;
+	int			  j, rc;
+
+	cmd_conf_clear();
+	nv = xreallocarray(NULL, (size_t)*argc + CMD_CONF_MAX_OPTS + 1,
+	    sizeof(*nv));
+	nv[0] = v[0];
+	k = 1;
+	/* --config FILE, --config=FILE, --no-config: before "--" */
+	for (j = 1; j < *argc && strcmp(v[j], "--") != 0; j++) {
+		if (strcmp(v[j], "--no-config") == 0 ||
+		    strcmp(v[j], "--help") == 0 || strcmp(v[j], "-h") == 0)
+			none = true;	/* --help: whatever the file holds */
+		else if (strncmp(v[j], "--config=", 9) == 0) {
+			free(path);
+			path = xstrdup(v[j] + 9);
+			given = true;
+		} else if (strcmp(v[j], "--config") == 0) {
+			if (j + 1 == *argc) {
+				free(path);
+				free(nv);
+				return cmd_usage_error(cmd, "option '--config' "
+				    "needs a value");
+			}
+			free(path);
+			path = xstrdup(v[++j]);
+			given = true;
+		}
+	}
+	if (given && none && !cmd_help_asked(*argc, v)) {
+		free(path);
+		free(nv);
+		return cmd_usage_error(cmd, "--config and --no-config do not "
+		    "go together");
+	}
+	if (given && path[0] == '\0') {
+		free(path);
+		free(nv);
+		return cmd_usage_error(cmd, "--config needs a file name");
+	}
+	if (none) {
+		free(path);
+		path = NULL;
+	} else if (!given)
+		path = cmd_conf_path();
+	if (path != NULL && (rc = cmd_conf_read(cmd, path, given, &text,
+	    &len)) != EXIT_OK) {
+		free(path);
+		free(nv);
+		return rc;
+	}
+	cmd_conf.path = path;
+	if (text != NULL && (line = memchr(text, '\0', len)) != NULL) {
+		for (next = text, lineno = 1; next < line; next++)
+			lineno += *next == '\n';
+		rc = cmd_usage_error(cmd, "%s:%u: a NUL byte", path, lineno);
+		goto fail;
+	}
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (strlen(line) > CMD_CONF_LINE)
+			why = "longer than " CMD_CONF_LINE_S " bytes";
+		else
+			why = cmd_conf_line(line, &section, &name, &value);
+		if (why == NULL && section != NULL) {
+			if (strcmp(section, "download") == 0 ||
+			    strcmp(section, "seed") == 0) {
+				sect = section;
+				continue;
+			}
+			why = "a section is [download] or [seed]";
+		}
+		if (why == NULL && name == NULL)
+			continue;
+		if (why == NULL) {
+			for (o = longopts; o->name != NULL &&
+			    strcmp(o->name, name) != 0; o++)
+				;
+			if (cmd_conf_listed(name, cmd_conf_refused,
+			    nitems(cmd_conf_refused))) {
+				rc = cmd_usage_error(cmd, "%s:%u: option '%s' "
+				    "is not for a config file", path, lineno,
+				    name);
+				goto fail;
+			}
+			if (o->name == NULL) {
+				rc = cmd_usage_error(cmd, "%s:%u: unknown "
+				    "option '%s'", path, lineno, name);
+				goto fail;
+			}
+			if (o->has_arg == required_argument && value == NULL) {
+				rc = cmd_usage_error(cmd, "%s:%u: option '%s' "
+				    "needs a value", path, lineno, name);
+				goto fail;
+			}
+			if (o->has_arg == no_argument && value != NULL) {
+				rc = cmd_usage_error(cmd, "%s:%u: option '%s' "
+				    "takes no value", path, lineno, name);
+				goto fail;
+			}
+		}
+		if (why != NULL) {
+			rc = cmd_usage_error(cmd, "%s:%u: %s", path, lineno,
+			    why);
+			goto fail;
+		}
+		/* Another subcommand's section; download-only for seed. */
+		if ((sect != NULL && strcmp(sect, cmd) != 0) || (sect == NULL &&
+		    strcmp(cmd, "seed") == 0 && cmd_conf_listed(name,
+		    cmd_conf_download_only, nitems(cmd_conf_download_only))))
+			continue;
+		if (nconf == CMD_CONF_MAX_OPTS) {
+			rc = cmd_usage_error(cmd, "%s:%u: more than %u options",
+			    path, lineno, CMD_CONF_MAX_OPTS);
+			goto fail;
+		}
+		nv[k] = value != NULL ? xasprintf("--%s=%s", name, value) :
+		    xasprintf("--%s", name);
+		cmd_conf.v = xreallocarray(cmd_conf.v, cmd_conf.n + 1,
+		    sizeof(*cmd_conf.v));
+		cmd_conf.v[cmd_conf.n++] = (struct cmd_conf_src){
+			.arg = nv[k], .line = lineno,
+		};
+		k++;
+		nconf++;
+	}
+	free(text);
+	/* Then the command line, without --config and --no-config. */
+	for (j = 1; j < *argc; j++) {
+		if (strcmp(v[j], "--") == 0) {
+			for (; j < *argc; j++)
+				nv[k++] = v[j];
+			break;
+		}
+		if (strcmp(v[j], "--no-config") == 0 ||
+		    strncmp(v[j], "--config=", 9) == 0)
+			continue;
+		if (strcmp(v[j], "--config") == 0) {
+			j++;
+			continue;
+		}
+		nv[k++] = v[j];
+	}
+	nv[k] = NULL;
+	cmd_conf_argv = nv;
+	*argc = (int)k;
+	*argv = nv;
+	return EXIT_OK;
+
+fail:
+	free(text);
+	for (i = 0; i < cmd_conf.n; i++)
+		free((char *)cmd_conf.v[i].arg);
+	free(nv);
+	cmd_conf.n = 0;
+	cmd_conf_clear();
+	return rc;
+}
+
+void
+cmd_conf_clear(void)
+{
+	size_t	i;
+
+	for (i = 0; i < cmd_conf.n; i++)
+		free((char *)cmd_conf.v[i].arg);
+	free(cmd_conf.v);
+	free(cmd_conf.path);
+	free(cmd_conf_argv);
+	cmd_conf.v = NULL;
+	cmd_conf.n = 0;
+	cmd_conf.path = NULL;
+	cmd_conf_argv = NULL;
 }

@@ -42,6 +42,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "\n"
 	    "Run 'gtorrent COMMAND --help' for the options of a command.\n"
+	    "download and seed also read options from the config file,\n"
+	    "$XDG_CONFIG_HOME/gtorrent/config or ~/.config/gtorrent/config.\n"
 	    "\n"
 	    "Exit status: 0 success; 1 checked but incomplete or bad data;\n"
 	    "2 bad command line; 3 invalid or unreadable input (.torrent,\n"
@@ -68,7 +70,9 @@ main(int argc, char **argv)
 	size_t		 i;
 
 	if (argc < 2) {
-		usage(stderr);
+		/* an error is one line: the usage is for --help */
+		cmd_error("missing COMMAND or FILE.torrent (see 'gtorrent "
+		    "--help')");
 		return EXIT_USAGE;
 	}
 	arg = argv[1];
@@ -82,13 +86,17 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (i = 0; i < nitems(commands); i++) {
-		if (strcmp(arg, commands[i].name) == 0)
+		if (strcmp(arg, commands[i].name) == 0) {
+			cmd_set_name(commands[i].name);
 			return commands[i].run(argc - 1, argv + 1);
+		}
 	}
 	/* gtorrent [OPTIONS] FILE.torrent or magnet link: a download. */
 	if (arg[0] == '-' || strncasecmp(arg, "magnet:", 7) == 0 ||
-	    is_torrent_arg(arg))
+	    is_torrent_arg(arg)) {
+		cmd_set_name("download");
 		return cmd_download(argc, argv);
+	}
 	cmd_error("unknown command '%s' (see 'gtorrent --help')", arg);
 	return EXIT_USAGE;
 }

@@ -114,6 +114,8 @@ struct conn {
 	uint64_t		 bytes[2];	/* read, written */
 	struct net_limit	*waiting[2];	/* [dir]: in its queue */
 	TAILQ_ENTRY(conn)	 wait_entry[2];
+	const char		*why;		/* net_close's, during
+						   hooks->closed */
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -565,8 +567,11 @@ net_close(struct conn *c, const char *fmt, ...)
 		close(c->fd);
 		c->fd = -1;
 	}
-	if (c->hooks != NULL)
+	if (c->hooks != NULL) {
+		c->why = why;
 		c->hooks->closed(c->ctx);
+		c->why = NULL;
+	}
 	reactor_defer_free(n->r, conn_free, c);
 }
 
@@ -1162,6 +1167,12 @@ const char *
 net_conn_name(const struct conn *c)
 {
 	return c->name;
+}
+
+const char *
+net_conn_why(const struct conn *c)
+{
+	return c->why != NULL ? c->why : "";
 }
 
 bool

@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,14 @@ struct prog {
 static void	torrent_refill_soon(struct torrent *);
 static void	torrent_rearm(struct torrent *);
 static void	hash_run(struct torrent *);
+
+/* One torrent_event to the owner, if it listens. */
+static void
+torrent_emit(struct torrent *t, const struct torrent_event *e)
+{
+	if (t->ev.event != NULL)
+		t->ev.event(t->ev.arg, e);
+}
 
 /* ---- peer hooks (ctx is the tconn) --------------------------------------- */
 
@@ -602,6 +611,9 @@ piece_passed(struct torrent *t, uint32_t piece)
 	picker_piece_passed(t->pk, piece);
 	torrent_have_piece(t, piece);
 	prog_release(t, piece);
+	torrent_emit(t, &(struct torrent_event){
+		.kind = TORRENT_EV_PIECE_OK, .piece = piece,
+	});
 	torrent_resume_touch(t);
 	TAILQ_FOREACH(tc, &t->conns, entry) {
 		if (!tc_live(tc))
@@ -618,6 +630,7 @@ piece_failed(struct torrent *t, uint32_t piece, struct prog *pr)
 {
 	struct swarm_contrib	k[TORRENT_CONTRIB_MAX];
 	struct swarm_contrib	banned[TORRENT_CONTRIB_MAX];
+	struct netaddr		ca[TORRENT_CONTRIB_MAX];
 	char			who[TORRENT_CONTRIB_MAX * (ADDR_STRLEN + 2) +
 				    8];
 	char			name[ADDR_STRLEN];
@@ -632,6 +645,14 @@ piece_failed(struct torrent *t, uint32_t piece, struct prog *pr)
 	if (many)
 		snprintf(who + off, sizeof(who) - off, ", ...");
 	log_info("piece %u failed hash check (peers: %s)", piece, who);
+	if (t->ev.event != NULL) {
+		for (i = 0; i < nk; i++)
+			ca[i] = k[i].a;
+		torrent_emit(t, &(struct torrent_event){
+			.kind = TORRENT_EV_PIECE_BAD, .piece = piece,
+			.contrib = ca, .ncontrib = nk, .more = many,
+		});
+	}
 	picker_piece_failed(t->pk, piece);
 	prog_release(t, piece);
 	nb = swarm_on_piece_failed(t->sw, k, nk, many, banned);
@@ -921,6 +942,10 @@ tc_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
 	swarm_on_handshake(t->sw, hs->peer_id);
 	swarm_on_connected(t->sw, tc->cand);
 	log_info("connected %s", net_conn_name(tc->c));
+	torrent_emit(t, &(struct torrent_event){
+		.kind = TORRENT_EV_PEER_UP, .addr = net_conn_addr(tc->c),
+		.incoming = !net_conn_outbound(tc->c), .peer_id = hs->peer_id,
+	});
 	torrent_ext_send_handshake(t, tc);
 	if (dht_on(t) && (hs->reserved[7] & WIRE_RSV_DHT) &&
 	    t->h.dht_port != 0) {
@@ -952,8 +977,9 @@ torrent_dial_failed(struct torrent *t, uint32_t id, const char *name, int err)
 static void
 tc_closed(void *ctx)
 {
-	struct tconn	*tc = ctx;
-	struct torrent	*t = tc->t;
+	struct tconn			*tc = ctx;
+	struct torrent			*t = tc->t;
+	const struct wire_handshake	*hs;
 
 	(void)torrent_wq_flush(t);	/* tc's receive buffer may hold blocks */
 	peer_abandon_all(tc->p);
@@ -969,6 +995,16 @@ tc_closed(void *ctx)
 	}
 	if (tc->active_ms != 0)
 		t->npeers--;
+	if (tc->active_ms != 0 && t->ev.event != NULL) {
+		hs = peer_handshake(tc->p);
+		torrent_emit(t, &(struct torrent_event){
+			.kind = TORRENT_EV_PEER_DOWN,
+			.addr = net_conn_addr(tc->c),
+			.incoming = !net_conn_outbound(tc->c),
+			.peer_id = hs != NULL ? hs->peer_id : NULL,
+			.reason = net_conn_why(tc->c),
+		});
+	}
 	TAILQ_REMOVE(&t->conns, tc, entry);
 	t->nconns--;
 	if (tc->cand != UINT32_MAX && net_conn_connect_error(tc->c) != 0)
@@ -1215,7 +1251,42 @@ an_peers(void *arg, const struct netaddr *a, size_t n)
 	(void)torrent_add_peers_from(arg, a, n, SWARM_SRC_TRACKER);
 }
 
+static void
+an_result(void *arg, const char *url, enum tracker_event ev,
+    const struct tracker_reply *rep, const char *why)
+{
+	struct torrent	*t = arg;
+
+	torrent_emit(t, &(struct torrent_event){
+		.kind = TORRENT_EV_TRACKER, .url = url,
+		.announce = ev == TRACKER_EVENT_NONE ? "regular" :
+		    tracker_event_name(ev),
+		.ok = rep != NULL, .error = why,
+		.npeers = rep != NULL ? (uint32_t)rep->npeers : 0,
+		.seeders = rep != NULL ? rep->complete : -1,
+		.leechers = rep != NULL ? rep->incomplete : -1,
+		.interval = rep != NULL ? rep->interval : 0,
+	});
+}
+
 /* ---- life cycle ---------------------------------------------------------- */
+
+/* An ERROR event: what stops the torrent, for the user. */
+static void GT_PRINTF(2, 3)
+torrent_error(struct torrent *t, const char *fmt, ...)
+{
+	char	text[GT_ERRLEN + 256];
+	va_list	ap;
+
+	if (t->ev.event == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	torrent_emit(t, &(struct torrent_event){
+		.kind = TORRENT_EV_ERROR, .reason = text,
+	});
+}
 
 void
 torrent_fatal(struct torrent *t, enum gt_err e, const char *what)
@@ -1225,6 +1296,7 @@ torrent_fatal(struct torrent *t, enum gt_err e, const char *what)
 	t->fatal = true;
 	log_error("%s: %s under %s: %s", t->name, what, t->dir,
 	    gt_strerror(e));
+	torrent_error(t, "%s under %s: %s", what, t->dir, gt_strerror(e));
 	if (t->ev.fatal != NULL)
 		t->ev.fatal(t->ev.arg, e);
 }
@@ -1285,7 +1357,8 @@ torrent_trackers(struct torrent *t)
 		.user_agent = t->h.user_agent,
 	};
 	struct announcer_hooks	hooks = {
-		.figures = an_figures, .peers = an_peers, .arg = t,
+		.figures = an_figures, .peers = an_peers,
+		.result = an_result, .arg = t,
 	};
 	const struct metainfo	*m = t->m;
 	size_t			 i, j, ntiers = m != NULL ? m->ntiers : 0;
@@ -1475,6 +1548,8 @@ torrent_got_metadata(struct torrent *t)
 	if (e != GT_OK) {
 		log_error("%s: the metadata matches the info-hash but is not "
 		    "usable: %s", t->name, err);
+		torrent_error(t, "the metadata matches the info-hash but is "
+		    "not usable: %s", err);
 		t->fatal = true;
 		if (t->ev.fatal != NULL)
 			t->ev.fatal(t->ev.arg, GT_EINVAL);
@@ -1495,6 +1570,7 @@ torrent_got_metadata(struct torrent *t)
 		return;
 	if ((e = torrent_open_data(t, err)) != GT_OK) {
 		log_error("%s", err);
+		torrent_error(t, "%s", err);
 		t->fatal = true;
 		if (t->ev.fatal != NULL)
 			t->ev.fatal(t->ev.arg, e);
@@ -1699,6 +1775,8 @@ torrent_tracker_refusals(const struct torrent *t, const char **reason)
 void
 torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 {
+	const struct tconn	*tc;
+
 	*ts = (struct torrent_stats){
 		.size = t->size,
 		.have = t->want_have,
@@ -1723,4 +1801,6 @@ torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 		.paused = t->paused,
 	};
 	announcer_swarm(t->an, &ts->seeders, &ts->leechers);
+	TAILQ_FOREACH(tc, &t->conns, entry)
+		ts->seeds += tc_live(tc) && peer_is_seed(tc->p);
 }

@@ -33,6 +33,7 @@ stage() {
 	cat build/stage.out >>"$log"
 	grep -E '^(unit|fuzz|layers)[: ]|^clang:|^[0-9]+ (passed|failed)' \
 	    build/stage.out
+	grep -E '^(SKIPPED|XFAIL) ' build/stage.out
 	last=$(grep -E \
 	    '^(unit|fuzz|layers): [0-9]+ passed|^[0-9]+ (passed|failed)' \
 	    build/stage.out | tail -n 1)
@@ -56,6 +57,12 @@ stage interop $MAKE --no-print-directory check-interop
 stage interop-asan $MAKE --no-print-directory $J check-interop \
     SAN=address,undefined
 
+# why tests were skipped (pytest -rsx, Criterion's cr_skip_test), once each
+skips=$(grep -E '^(SKIPPED|XFAIL) |^unit +skipped: ' "$log" | sort -u)
+if [ -n "$skips" ]; then
+	echo "skipped, and why:"
+	printf '%s\n' "$skips" | sed 's/^/  /'
+fi
 [ -n "$stages_failed" ] && echo "failed stages:$stages_failed (full log: $log)"
 echo "check: $passed passed, $failed failed"
 [ -z "$stages_failed" ] && [ "$failed" -eq 0 ]

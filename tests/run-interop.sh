@@ -62,7 +62,9 @@ closing() {
 	grep -E '^[0-9]+ [a-z]+.* in [0-9.]+s' "$tmp/$1" | tail -n 1
 }
 
-set -- -q -p no:cacheprovider \
+# -rsx: every skipped or xfailed test with its reason, in the closing
+# summary of each pass (run-check.sh lists them again at the end)
+set -- -q -rsx -p no:cacheprovider \
     -o faulthandler_timeout=$((INTEROP_TIMEOUT + 5)) tests/interop "$@"
 if [ "$INTEROP_JOBS" -le 1 ] || ! "$PYTHON" -c 'import xdist' 2>/dev/null
 then

@@ -19,7 +19,8 @@ for lane in "$tmp"/lane*; do
 	[ -f "$lane" ] || continue
 	(
 		while read -r i t; do
-			"$t" --jobs 2 </dev/null >"$tmp/$i.out" 2>&1
+			# --verbose: Criterion names a skipped test only so
+			"$t" --jobs 2 --verbose </dev/null >"$tmp/$i.out" 2>&1
 			echo $? >"$tmp/$i.rc"
 		done <"$lane"
 	) &
@@ -29,12 +30,15 @@ wait
 fail=0
 passed=0
 failed=0
+skipped=0
 i=0
 for t in "$@"; do
 	i=$((i + 1))
 	out=$(cat "$tmp/$i.out" 2>/dev/null)
 	rc=$(cat "$tmp/$i.rc" 2>/dev/null)
 	rc=${rc:-1}
+	skips=$(printf '%s\n' "$out" | sed -n 's/^\[SKIP\] //p')
+	out=$(printf '%s\n' "$out" | grep -Ev '^\[(RUN |PASS|SKIP)\]|^\[====\] Running|^\[----\] Criterion v')
 	syn=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -n 1)
 	p=$(printf '%s\n' "$syn" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
 	f=$(printf '%s\n' "$syn" | sed -n 's/.*Failing: \([0-9]*\).*Crashing: \([0-9]*\).*/\1 \2/p')
@@ -49,6 +53,10 @@ for t in "$@"; do
 	passed=$((passed + p))
 	failed=$((failed + nf))
 	printf 'unit %-28s %s\n' "$(basename "$t")" "${syn:-no result (exit $rc)}"
+	if [ -n "$skips" ]; then
+		printf '%s\n' "$skips" | sed 's/^/unit     skipped: /'
+		skipped=$((skipped + $(printf '%s\n' "$skips" | wc -l)))
+	fi
 done
-echo "unit: $passed passed, $failed failed"
+echo "unit: $passed passed, $failed failed, $skipped skipped"
 exit $fail

@@ -27,9 +27,11 @@ default, 50 in all, would queue them), and each gtorrent its own
 XDG_STATE_HOME and XDG_CONFIG_HOME under the work folder.
 
 Measured on the leecher, from /proc every BENCH_SAMPLE s (default 0.15):
-  wall       from its start until its stdout holds a "gtorrent: done:"
-             line for every torrent; the first and median completions;
-             the peers each torrent met ("peers N" of that line)
+  wall       from its start until its stderr holds a "gtorrent: NAME:
+             complete, seeding" line for every torrent (--seed: the
+             summaries come at the end); the first and median
+             completions; the peers each torrent met ("peers N" of its
+             summary line)
   CPU        user + system seconds (/proc/PID/stat) over the download
   anon RSS   the largest RssAnon of /proc/PID/status, during the
              download and during each idle window; VmHWM beside it
@@ -538,25 +540,36 @@ class Bench:
             os.path.join(self.work, "lt-leech.log"))
 
     def read_done(self, pos):
-        """Reads the leecher's new summary lines from pos; the new pos."""
-        with open(self.leech_out, "rb") as f:
+        """Reads the leecher's new "NAME: complete, seeding" lines (--seed:
+        the summaries come at the end) from pos in leech.err; the new
+        pos."""
+        with open(os.path.join(self.work, "leech.err"), "rb") as f:
             f.seek(pos)
             chunk = f.read()
         end = chunk.rfind(b"\n") + 1
         now = time.monotonic() - self.t0
         by_name = {t.name: t for t in self.set}
-        for ln in chunk[:end].decode("utf-8", "replace").splitlines():
-            m = peers.SUMMARY_RE.match(ln.rstrip("\r"))
-            if not m:
-                continue
-            t = by_name.get(m.group(2))
-            if m.group(1) == "stopped":
-                raise Failed("the leecher stopped %s: %s" % (
-                    m.group(2), ln))
+        text = chunk[:end].decode("utf-8", "replace")
+        for m in peers.COMPLETE_RE.finditer(text):
+            t = by_name.get(m.group(1))
             if t is not None and t.done_at is None:
                 t.done_at = now
-                t.peers = int(m.group(8))
         return pos + end
+
+    def read_summaries(self):
+        """The leecher's summary lines, once it exited: "peers N" each."""
+        with open(self.leech_out, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        by_name = {t.name: t for t in self.set}
+        for ln in text.splitlines():
+            m = peers.SUMMARY_RE.match(ln.rstrip("\r"))
+            t = by_name.get(m.group(2)) if m else None
+            if t is None:
+                continue
+            if m.group(1) == "stopped":
+                self.failed.append("the leecher stopped %s: %s" % (
+                    m.group(2), ln))
+            t.peers = int(m.group(8))
 
     def download(self):
         self.start_leecher()
@@ -713,6 +726,7 @@ class Bench:
             self.failed.append("the leecher did not exit within 20 s of "
                                "SIGTERM")
         self.stop(p, signal.SIGKILL, 5)
+        self.read_summaries()
 
     def check_data(self):
         bad = []
@@ -770,9 +784,10 @@ def report(b, load0):
         line("first / median completion, s", "%.1f / %.1f" % (
             done[0], statistics.median(done)))
         line("download rate, MiB/s", "%.1f" % (total / MIB / b.wall))
-        ps = [t.peers for t in b.set]
-        line("peers a torrent met, mean / most", "%.1f / %d" % (
-            statistics.mean(ps), max(ps)))
+        ps = [t.peers for t in b.set if t.peers is not None]
+        if ps:
+            line("peers a torrent met, mean / most", "%.1f / %d" % (
+                statistics.mean(ps), max(ps)))
         if lc.cpu_dl is not None:
             line("CPU during the download, s (per GiB)", "%.2f (%.2f)" % (
                 lc.cpu_dl, lc.cpu_dl / (total / GIB)))
@@ -823,7 +838,7 @@ def report(b, load0):
         for ln in b.strace_out.strip().splitlines()[:18]:
             print("    " + ln)
     print("\n".join(textwrap.wrap(
-        "(wall: the leecher's start to its last \"gtorrent: done:\" line; "
+        "(wall: the leecher's start to its last \"complete, seeding\" line; "
         "anon RSS: the most RssAnon seen in %.2f s polls; conns: "
         "established TCP; idle: %.0f s windows once its reads and writes "
         "stay under %d KiB/s, \"swarm up\" with the seeders running, "

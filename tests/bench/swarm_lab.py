@@ -819,6 +819,9 @@ class Lab:
                     if ln.startswith("gtorrent: done:") and x not in gdone:
                         gdone[x] = t
                 for ln in err.lines():
+                    # --seed: "NAME: complete, seeding", the summary later
+                    if peers.COMPLETE_RE.match(ln) and x not in gdone:
+                        gdone[x] = t
                     if spat is None or spat[1:-1] not in ln:
                         continue
                     if ": connected " in ln and x not in conn:

@@ -91,6 +91,8 @@ def _own_state_dir(tmp_path_factory, monkeypatch):
     the real home, never shared between tests running in parallel."""
     d = tmp_path_factory.mktemp("state")
     monkeypatch.setenv("XDG_STATE_HOME", str(d))
+    # ... and reads no config file but the test's own (none by default)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(d / "config"))
 
 
 @pytest.hookimpl(hookwrapper=True)

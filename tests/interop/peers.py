@@ -400,24 +400,54 @@ class LtPeer:
 
 # --- gtorrent ---------------------------------------------------------------
 
+# "12.0 MiB": a size in gtorrent's human units
+HUMAN = r"[0-9.]+ (?:B|KiB|MiB|GiB|TiB|PiB|EiB)"
+HUMAN_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30,
+               "TiB": 1 << 40, "PiB": 1 << 50, "EiB": 1 << 60}
+# The summary line (ui.h): groups 1 state, 2 name, 3 size (bytes), 4
+# seconds, 5 download rate (human), 6 downloaded, 7 uploaded, 8 peers.
 SUMMARY_RE = re.compile(
-    r"^gtorrent: (done|stopped): (.*): (\d+) bytes in ([0-9.]+) s "
-    r"\(([0-9.]+) MiB/s\), downloaded (\d+) bytes, uploaded (\d+) bytes, "
-    r"peers (\d+)$")
+    r"^gtorrent: (done|stopped): (.*): (?:%s of )?%s \((?:\d+ of )?(\d+) "
+    r"bytes\) in ([0-9.]+) s \((%s)/s\), downloaded %s \((\d+)\), "
+    r"uploaded %s \((\d+)\)(?: at %s/s)?, peers (\d+)$" % (
+        HUMAN, HUMAN, HUMAN, HUMAN, HUMAN, HUMAN))
+# its parts SUMMARY_RE leaves out: HAVE of a stopped one, a seeder's rate
+SUMMARY_HAVE_RE = re.compile(r": (?:%s) of (?:%s) \((\d+) of \d+ bytes\) "
+                             r"in [0-9.]+ s \(" % (HUMAN, HUMAN))
+SUMMARY_UPRATE_RE = re.compile(r"\) at (%s)/s, peers \d+$" % HUMAN)
+# The notice of a torrent complete that seeds on (--seed, `gtorrent seed`)
+# on stderr: the summary comes at the end only.
+COMPLETE_RE = re.compile(r"^gtorrent: (.*): complete, seeding$", re.M)
+
+
+def human_bytes(text):
+    """ "1.5 MiB" -> 1572864.0 (as shown: rounded)."""
+    v, unit = text.split()
+    return float(v) * HUMAN_UNITS[unit]
 
 
 def parse_summary(text):
-    """The last summary line of stdout as a dict, or None."""
+    """The last summary line of stdout as a dict, or None: state, name,
+    size (bytes), seconds, rate (MiB/s, the download's), downloaded,
+    uploaded, peers; have (verified bytes: size when done), up_rate (a
+    seeder's, MiB/s, else None)."""
     found = None
     for ln in text.splitlines():
-        m = SUMMARY_RE.match(ln.rstrip("\r"))
+        ln = ln.rstrip("\r")
+        m = SUMMARY_RE.match(ln)
         if m:
+            h = SUMMARY_HAVE_RE.search(ln)
+            u = SUMMARY_UPRATE_RE.search(ln)
             found = {"state": m.group(1), "name": m.group(2),
                      "size": int(m.group(3)), "seconds": float(m.group(4)),
-                     "rate": float(m.group(5)),
+                     "rate": human_bytes(m.group(5)) / (1 << 20),
                      "downloaded": int(m.group(6)),
                      "uploaded": int(m.group(7)),
-                     "peers": int(m.group(8))}
+                     "peers": int(m.group(8)),
+                     "have": int(h.group(1)) if h and m.group(1) ==
+                     "stopped" else int(m.group(3)),
+                     "up_rate": human_bytes(u.group(1)) / (1 << 20)
+                     if u else None}
     return found
 
 

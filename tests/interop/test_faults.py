@@ -385,9 +385,9 @@ def set_offset(path, secs):
     os.replace(tmp, path)
 
 
-STATUS_RE = re.compile(
-    r"^([0-9.]+)% (\S+ \S+)/(\S+ \S+)  down (\S+) (\S+)/s  up (\S+) (\S+)/s"
-    r"  peers (\d+)/(\d+)  eta (\S+)")
+STATUS_RE = re.compile(      # the torrent's name first
+    r"^(?:.*?  )?([0-9.]+)% (\S+ \S+)/(\S+ \S+)  down (\S+) (\S+)/s  "
+    r"up (\S+) (\S+)/s  peers (\d+)/(\d+)  eta (\S+)")
 UNITS = {"B": 1, "KiB": KIB, "MiB": MIB, "GiB": 1 << 30, "TiB": 1 << 40,
          "PiB": 1 << 50, "EiB": 1 << 60}
 

@@ -330,7 +330,7 @@ def test_only_tracker_failure_reason_ends_the_run(net, tmp_path):
         rc = g.wait(35)
         assert rc == 1, why(g)
         lines = g.err_lines_with("tracker says:")
-        assert lines == ["gtorrent: pc.bin: tracker says: scripted "
+        assert lines == ["gtorrent: download: pc.bin: tracker says: scripted "
                          "failure"], why(g)
         assert "stopped" in tr.events(), why(tr, g)
 

@@ -63,7 +63,7 @@ def test_seed_ratio_after_download(net, tmp_path, seed):
     g = net.gt("--no-tracker", "--peer", "127.0.0.1:%d" % s.port, "-p",
                port, "-o", out, "--seed-ratio", "1", case.torrent,
                tag="gt")
-    assert peers.wait_until(lambda: "gtorrent: done:" in g.out or
+    assert peers.wait_until(lambda: peers.COMPLETE_RE.search(g.err) or
                             not g.alive(), 20, 0.1), why(
         "download did not finish", g)
     assert g.alive(), why("exited at completion despite --seed-ratio", g)
