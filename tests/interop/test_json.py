@@ -305,7 +305,9 @@ def test_json_full_run(net, tmp_path, seed, http_tracker):
     assert "127.0.0.1:%d" % lt_seed.port in ups, why(ups.keys(), g)
     assert "127.0.0.1:%d" % seed_port in ups, why(ups.keys(), g)
     gs = ups["127.0.0.1:%d" % seed_port]
-    assert gs["incoming"] is False and gs["client"].startswith("-G"), gs
+    assert gs["incoming"] is False and gs["client"].startswith("gtorrent "), gs
+    lts = ups["127.0.0.1:%d" % lt_seed.port]
+    assert lts["client"].startswith("libtorrent "), lts
     assert len(gs["peer_id"]) == 40
     # the pieces: each verified once, the corrupt peer named in a failure
     ok = [o["piece"] for o in events_of(objs, "piece_ok")]
