@@ -260,7 +260,13 @@ tui_clip(const char *s, int w, wchar_t *out, size_t max, int *cols)
 			out[n] = L'?';
 			k = 1;
 		}
-		if ((cw = wcwidth(out[n])) < 0) {
+		/*
+		 * wcwidth counts a bidi override or a zero-width space as 0
+		 * columns: text drawn as it is (a log line, a tracker's
+		 * reason) would carry it to the terminal.
+		 */
+		if ((cw = wcwidth(out[n])) < 0 ||
+		    utf8_hidden((uint32_t)out[n])) {
 			out[n] = L'?';
 			cw = 1;
 		}
