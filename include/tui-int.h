@@ -130,15 +130,14 @@ char		 tui_map_cell(const uint8_t *state, const uint16_t *avail,
 
 /* A torrent's rates, as its row shows them. */
 struct tui_rate {
-	const struct torrent	*t;	/* whose (checked each redraw) */
-	uint64_t		 down, up;	/* counters at ms */
-	uint64_t		 ms;
+	const struct torrent	*t;	/* whose */
+	uint64_t		 ms;	/* when */
 	double			 down_bps, up_bps;
-	bool			 started;
 };
 /*
- * tt's rates at now, from its counters (tt->st) and its live peers
- * (peers[0..npeers), what its peers pane shows).
+ * tt's rates at now: the sum of its live peers' (peers[0..npeers), as
+ * torrent_peer_infos gives them at now: the figures of the peers pane,
+ * each over its last few seconds); 0 when paused, over, or gone.
  */
 void		 tui_rate_update(struct tui_rate *, const struct tui_torrent *tt,
 		    const struct torrent_peer_info *peers, size_t npeers,

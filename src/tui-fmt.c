@@ -1,6 +1,5 @@
 /* tui-fmt.c - the full-screen view's figures and text, without a terminal */
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +9,6 @@
 #include "torrent.h"
 #include "tui-int.h"
 #include "util.h"
-
-#define TUI_RATE_TAU_MS	3000.0	/* rates: exponential average over this */
 
 const struct tui_col	tui_tcols[TUI_TCOLS] = {
 	{ "Torrent", 0, 12, 0, false },
@@ -403,36 +400,23 @@ void
 tui_rate_update(struct tui_rate *rt, const struct tui_torrent *tt,
     const struct torrent_peer_info *peers, size_t npeers, uint64_t now)
 {
-	const struct torrent_stats	*st = &tt->st;
-	double				 dt, a;
+	uint64_t	down = 0, up = 0;
+	size_t		i;
 
-	(void)peers;
-	(void)npeers;
-	if (!rt->started || rt->t != tt->t || st->downloaded < rt->down ||
-	    st->uploaded < rt->up) {
-		*rt = (struct tui_rate){ .t = tt->t, .down = st->downloaded,
-		    .up = st->uploaded, .ms = now, .started = true };
-		rt->down_bps = rt->up_bps = -1;
-		return;
-	}
-	if (now - rt->ms < 100)
-		return;
-	dt = (double)(now - rt->ms);
-	a = 1.0 - exp(-dt / TUI_RATE_TAU_MS);
-	if (rt->down_bps < 0) {		/* the first real sample */
-		rt->down_bps = (double)(st->downloaded - rt->down) * 1000 / dt;
-		rt->up_bps = (double)(st->uploaded - rt->up) * 1000 / dt;
-	} else {
-		rt->down_bps += a * ((double)(st->downloaded - rt->down) *
-		    1000 / dt - rt->down_bps);
-		rt->up_bps += a * ((double)(st->uploaded - rt->up) * 1000 /
-		    dt - rt->up_bps);
-	}
-	if (tt->ended || tt->t == NULL || tui_is_paused(tt))
-		rt->down_bps = rt->up_bps = 0;
-	rt->down = st->downloaded;
-	rt->up = st->uploaded;
-	rt->ms = now;
+	/*
+	 * The peers' own windows, summed: the row is what the peers pane
+	 * shows.  (An average of the torrent's counters, started afresh at
+	 * each resume, lagged it by seconds, and its first sample, over the
+	 * 100 ms between a key and a redraw, could show a burst as 3x the
+	 * rate.)
+	 */
+	if (tt->t != NULL && !tt->ended && !tui_is_paused(tt))
+		for (i = 0; i < npeers; i++) {
+			down += peers[i].down_rate;
+			up += peers[i].up_rate;
+		}
+	*rt = (struct tui_rate){ .t = tt->t, .ms = now,
+	    .down_bps = (double)down, .up_bps = (double)up };
 }
 
 double

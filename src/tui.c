@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <locale.h>
-#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,6 +69,8 @@ struct tui {
 	struct tui_rate		*rates;		/* cap of them, by index */
 	struct torrent_peer_info *peers;
 	size_t			 npeers;
+	struct torrent_peer_info *others;	/* another torrent's, for its
+						   rates */
 	struct torrent_tracker_info *trk;
 	size_t			 ntrk;
 	uint8_t			*pstate;
@@ -218,14 +219,33 @@ tui_collect(struct tui *t)
 		t->sel = n > 0 ? n - 1 : 0;
 }
 
-/* The rates each torrent's row shows. */
+/*
+ * The rates each torrent's row shows: its peers' summed, the selected
+ * one's from the peers its pane shows (t->peers, read first).
+ */
 static void
 tui_rates(struct tui *t, uint64_t now)
 {
-	size_t	i;
+	const struct tui_torrent	*tt;
+	size_t				 i, n;
 
-	for (i = 0; i < t->ntv; i++)
-		tui_rate_update(&t->rates[i], &t->tv[i], NULL, 0, now);
+	for (i = 0; i < t->ntv; i++) {
+		tt = &t->tv[i];
+		if (i == t->sel) {
+			tui_rate_update(&t->rates[i], tt, t->peers, t->npeers,
+			    now);
+			continue;
+		}
+		n = 0;
+		if (tt->t != NULL && !tt->ended && !tui_is_paused(tt)) {
+			if (t->others == NULL)
+				t->others = xreallocarray(NULL, TUI_MAX_PEERS,
+				    sizeof(*t->others));
+			n = MIN(torrent_peer_infos(tt->t, t->others,
+			    TUI_MAX_PEERS, now), TUI_MAX_PEERS);
+		}
+		tui_rate_update(&t->rates[i], tt, t->others, n, now);
+	}
 }
 
 static double
@@ -581,7 +601,8 @@ static const char *const	tui_help_text[] = {
 	" # have   + downloading   o part of the range had   space not wanted",
 	" missing: _ no peer has it   . one peer   : 2-4 peers   = 5 or more",
 	"",
-	"Ratio: uploaded / size.  Rates: averaged over a few seconds.",
+	"Ratio: uploaded / size.  Rates: over the last 5 seconds; a torrent's",
+	"are its peers' summed.",
 };
 
 static void
@@ -678,7 +699,6 @@ tui_draw(struct tui *t)
 		return;
 	t->last_draw = now;
 	tui_collect(t);
-	tui_rates(t, now);
 	tt = t->ntv > 0 ? &t->tv[t->sel] : NULL;
 	t->npeers = t->ntrk = 0;
 	if (tt != NULL && tt->t != NULL && !tt->ended) {
@@ -699,6 +719,7 @@ tui_draw(struct tui *t)
 		if (t->ntrk > TUI_MAX_TRACKERS)
 			t->ntrk = TUI_MAX_TRACKERS;
 	}
+	tui_rates(t, now);
 	log_locked(tui_strip_copy, t);
 	erase();
 	if (LINES < 1 || COLS < 1) {
@@ -1212,6 +1233,7 @@ tui_free(struct tui *t)
 	free(t->tv);
 	free(t->rates);
 	free(t->peers);
+	free(t->others);
 	free(t->trk);
 	free(t->pstate);
 	free(t->pavail);
