@@ -296,7 +296,7 @@ Test(tui, map_shading)
 
 static const char *const	hostile[] = {
 	"\x1b[2J\x1b]0;owned\x07 evil\r\nname\x7f\x9b",
-	"invoice\xe2\x80\xae" "exe.pdf",		/* U+202E: "invoicefdp.exe" */
+	"invoice\u202Eexe.pdf",		/* U+202E: "invoicefdp.exe" */
 	"\xe2\x81\xa6isolated\xe2\x81\xa9 and \xe2\x80\x8bzero width",
 	"日本語のとても長いファイル名とフォルダー名のテスト用データ.bin",
 	"\xff\xfe not UTF-8 \xc3",
