@@ -122,6 +122,7 @@ DEPS_session	+= torrent-serve torrent-ext torrent-resume torrent-files resume st
 DEPS_session	+= share
 DEPS_torrent-view := torrent-view peerid $(DEPS_session)
 DEPS_ui		:= ui $(BASE)
+DEPS_tui	:= tui tui-fmt $(DEPS_torrent-view)
 DEPS_dht	:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))
@@ -136,6 +137,7 @@ LIBS_session	 = $(LIBS_http) $(LIBS_storage)
 LIBS_http	 = $(shell pkg-config --libs libcurl 2>/dev/null) $(LIBS_reactor)
 LIBS_storage	 = -lpthread
 LIBS_statefile	 = -lpthread
+LIBS_tui	 = $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm
 
 define unit_rule
 $(BUILD)/test-$(1): tests/unit/test-$(1).c $$(DEPS_$(1):%=$(BUILD)/obj/%.o) | $(TESTSTAMP)

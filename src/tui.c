@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <locale.h>
-#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,54 +26,17 @@
 #include "session.h"
 #include "torrent.h"
 #include "tui.h"
+#include "tui-int.h"
 #include "util.h"
 
-#define TUI_RATE_TAU_MS	3000.0	/* rates: exponential average over this */
 #define TUI_ESC_MAX	256	/* the terminal's reset strings, bytes */
 #define TUI_STRIP_MAX	8	/* log lines the strip shows at most */
-#define TUI_NAME_MAX	1024	/* a cell's text, bytes at most */
 
 enum tui_pane {
 	TUI_TORRENTS,
 	TUI_PEERS,
 	TUI_TRACKERS,
 	TUI_NPANES,
-};
-
-enum tui_color {
-	TUI_C_NONE,
-	TUI_C_TITLE,
-	TUI_C_HAVE,
-	TUI_C_PARTIAL,
-	TUI_C_NONEHAS,
-	TUI_C_MISSING,
-	TUI_C_ERROR,
-	TUI_C_WARN,
-	TUI_C_FOCUS,
-};
-
-/* One column of a pane. */
-struct tui_col {
-	const char	*head;
-	int		 w;		/* columns; 0: what is left */
-	int		 min;		/* ... at least, for w 0 */
-	int		 drop;		/* dropped first when narrow: highest
-					   first; 0: never */
-	bool		 right;		/* right-aligned */
-};
-
-/* A torrent's rates, averaged. */
-struct tui_rate {
-	const struct torrent	*t;	/* whose (checked each redraw) */
-	uint64_t		 down, up;	/* counters at ms */
-	uint64_t		 ms;
-	double			 down_bps, up_bps;
-	bool			 started;
-};
-
-struct tui_logline {
-	char		text[TUI_LINE_MAX];
-	bool		important;	/* a warning or an error */
 };
 
 struct tui {
@@ -107,17 +69,15 @@ struct tui {
 	struct tui_rate		*rates;		/* cap of them, by index */
 	struct torrent_peer_info *peers;
 	size_t			 npeers;
+	struct torrent_peer_info *others;	/* another torrent's, for its
+						   rates */
 	struct torrent_tracker_info *trk;
 	size_t			 ntrk;
 	uint8_t			*pstate;
 	uint16_t		*pavail;
 	size_t			 pcap;
 	/* Log lines (from any thread: under the log's lock) */
-	struct tui_logline	 ring[TUI_LOG_LINES];	/* ring */
-	size_t			 lhead, ln;
-	char			 keep[TUI_LOG_KEEP][TUI_LINE_MAX];	/* ring */
-	size_t			 khead, kn;
-	uint64_t		 kdropped;	/* important ones pushed out */
+	struct tui_log		 log;
 	/* ... copied out for the strip (loop thread only) */
 	struct tui_logline	 strip[TUI_STRIP_MAX];
 	size_t			 nstrip;
@@ -141,58 +101,7 @@ extern void	__sanitizer_set_death_callback(void (*)(void))
 		    __attribute__((weak));
 
 static void	tui_draw(struct tui *);
-static bool	tui_is_paused(const struct tui_torrent *);
 static void	tui_putf(int, int, int, const char *, ...) GT_PRINTF(4, 5);
-
-/* ---- formatting ------------------------------------------------------ */
-
-static void
-tui_size(char *out, size_t n, double v)
-{
-	static const char *const	 units[] = {
-		"B", "KiB", "MiB", "GiB", "TiB", "PiB",
-	};
-	size_t				 u = 0;
-
-	while (v >= 1024 && u + 1 < nitems(units)) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, n, "%.0f %s", v, units[u]);
-	else
-		snprintf(out, n, "%.1f %s", v, units[u]);
-}
-
-static void
-tui_eta(char *out, size_t n, double secs)
-{
-	uint64_t	s;
-
-	if (!(secs >= 0) || secs > 100.0 * 86400) {
-		snprintf(out, n, "-");
-		return;
-	}
-	s = (uint64_t)(secs + 0.5);
-	if (s >= 86400)
-		snprintf(out, n, "%" PRIu64 "d%02" PRIu64 "h", s / 86400,
-		    s / 3600 % 24);
-	else if (s >= 3600)
-		snprintf(out, n, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64,
-		    s / 3600, s / 60 % 60, s % 60);
-	else
-		snprintf(out, n, "%" PRIu64 ":%02" PRIu64, s / 60, s % 60);
-}
-
-/* s (from anywhere) made safe, into out. */
-static void
-tui_safe(char *out, size_t n, const char *s)
-{
-	char	*safe = text_escape(s != NULL ? s : "", TEXT_TERM);
-
-	snprintf(out, n, "%s", safe);
-	free(safe);
-}
 
 /* ---- drawing --------------------------------------------------------- */
 
@@ -213,33 +122,14 @@ static int
 tui_put(int y, int x, int w, const char *s, bool right)
 {
 	wchar_t		 wc[TUI_NAME_MAX];
-	mbstate_t	 mb;
-	size_t		 n = 0, k, len = strlen(s);
-	int		 cols = 0, cw, pad;
+	size_t		 n;
+	int		 cols, pad;
 
 	if (y < 0 || y >= LINES || x >= COLS || w <= 0)
 		return 0;
 	if (w > COLS - x)
 		w = COLS - x;
-	memset(&mb, 0, sizeof(mb));
-	while (len > 0 && n < nitems(wc) - 1) {
-		k = mbrtowc(&wc[n], s, len, &mb);
-		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
-			memset(&mb, 0, sizeof(mb));
-			wc[n] = L'?';
-			k = 1;
-		}
-		if ((cw = wcwidth(wc[n])) < 0) {
-			wc[n] = L'?';
-			cw = 1;
-		}
-		if (cols + cw > w)
-			break;
-		cols += cw;
-		n++;
-		s += k;
-		len -= k;
-	}
+	n = tui_clip(s, w, wc, nitems(wc), &cols);
 	pad = w - cols;
 	if (right && pad > 0)
 		mvhline(y, x, ' ', pad);
@@ -262,56 +152,20 @@ tui_putf(int y, int x, int w, const char *fmt, ...)
 	tui_put(y, x, w, buf, false);
 }
 
-/* Which columns fit in width: w[i] their widths, 0 hidden. */
-static void
-tui_cols_fit(const struct tui_col *c, size_t n, int width, int *w)
-{
-	size_t	i, worst;
-	int	used, flex = -1;
-
-	for (i = 0; i < n; i++) {
-		w[i] = c[i].w != 0 ? c[i].w : c[i].min;
-		if (c[i].w == 0)
-			flex = (int)i;
-	}
-	for (;;) {
-		used = -1;
-		for (i = 0; i < n; i++)
-			if (w[i] > 0)
-				used += w[i] + 1;
-		if (used <= width)
-			break;
-		worst = n;
-		for (i = 0; i < n; i++)
-			if (w[i] > 0 && c[i].drop > 0 && (worst == n ||
-			    c[i].drop > c[worst].drop))
-				worst = i;
-		if (worst == n)
-			break;		/* what fits is drawn, clipped */
-		w[worst] = 0;
-	}
-	if (flex >= 0 && used < width)
-		w[flex] += width - used;
-}
-
 static void
 tui_row(int y, const struct tui_col *c, const int *w, size_t n,
     const char *const *cell)
 {
-	size_t	i;
-	int	x = 0;
+	wchar_t	line[TUI_LINE_COLS + 1];
+	size_t	k;
 
-	for (i = 0; i < n && x < COLS; i++) {
-		if (w[i] == 0)
-			continue;
-		tui_put(y, x, w[i], cell[i], c[i].right);
-		x += w[i];
-		if (x < COLS)
-			mvaddch(y, x, ' ');
-		x++;
-	}
-	if (x < COLS)
-		mvhline(y, x, ' ', COLS - x);
+	if (y < 0 || y >= LINES)
+		return;
+	k = tui_line(c, w, n, cell, MIN(COLS, TUI_LINE_COLS), line,
+	    nitems(line));
+	mvhline(y, 0, ' ', COLS);
+	if (k > 0)
+		mvaddnwstr(y, 0, line, (int)k);
 }
 
 /* A pane's heading: its column names, marked when it has the focus. */
@@ -365,82 +219,45 @@ tui_collect(struct tui *t)
 		t->sel = n > 0 ? n - 1 : 0;
 }
 
-/* The averaged rates, from the counters of each redraw. */
+/*
+ * The rates each torrent's row shows: its peers' summed, the selected
+ * one's from the peers its pane shows (t->peers, read first).
+ */
 static void
 tui_rates(struct tui *t, uint64_t now)
 {
-	struct tui_rate		*rt;
-	const struct torrent_stats *st;
-	double			 dt, a;
-	size_t			 i;
+	const struct tui_torrent	*tt;
+	size_t				 i, n;
 
 	for (i = 0; i < t->ntv; i++) {
-		rt = &t->rates[i];
-		st = &t->tv[i].st;
-		if (!rt->started || rt->t != t->tv[i].t ||
-		    st->downloaded < rt->down || st->uploaded < rt->up) {
-			*rt = (struct tui_rate){ .t = t->tv[i].t,
-			    .down = st->downloaded, .up = st->uploaded,
-			    .ms = now, .started = true };
-			rt->down_bps = rt->up_bps = -1;
+		tt = &t->tv[i];
+		if (i == t->sel) {
+			tui_rate_update(&t->rates[i], tt, t->peers, t->npeers,
+			    now);
 			continue;
 		}
-		if (now - rt->ms < 100)
-			continue;
-		dt = (double)(now - rt->ms);
-		a = 1.0 - exp(-dt / TUI_RATE_TAU_MS);
-		if (rt->down_bps < 0) {		/* the first real sample */
-			rt->down_bps = (double)(st->downloaded - rt->down) *
-			    1000 / dt;
-			rt->up_bps = (double)(st->uploaded - rt->up) * 1000 /
-			    dt;
-		} else {
-			rt->down_bps += a * ((double)(st->downloaded -
-			    rt->down) * 1000 / dt - rt->down_bps);
-			rt->up_bps += a * ((double)(st->uploaded - rt->up) *
-			    1000 / dt - rt->up_bps);
+		n = 0;
+		if (tt->t != NULL && !tt->ended && !tui_is_paused(tt)) {
+			if (t->others == NULL)
+				t->others = xreallocarray(NULL, TUI_MAX_PEERS,
+				    sizeof(*t->others));
+			n = MIN(torrent_peer_infos(tt->t, t->others,
+			    TUI_MAX_PEERS, now), TUI_MAX_PEERS);
 		}
-		if (t->tv[i].ended || t->tv[i].t == NULL ||
-		    tui_is_paused(&t->tv[i]))
-			rt->down_bps = rt->up_bps = 0;
-		rt->down = st->downloaded;
-		rt->up = st->uploaded;
-		rt->ms = now;
+		tui_rate_update(&t->rates[i], tt, t->others, n, now);
 	}
 }
 
 static double
 tui_down(const struct tui *t, size_t i)
 {
-	return t->rates[i].down_bps > 0 ? t->rates[i].down_bps : 0;
+	return tui_rate_down(&t->rates[i]);
 }
 
 static double
 tui_up(const struct tui *t, size_t i)
 {
-	return t->rates[i].up_bps > 0 ? t->rates[i].up_bps : 0;
-}
-
-static bool
-tui_is_paused(const struct tui_torrent *tt)
-{
-	return tt->t != NULL && tt->st.paused;
-}
-
-static const char *
-tui_state(const struct tui_torrent *tt)
-{
-	if (tt->ended)
-		return tt->st.complete ? "done" : "stopped";
-	if (tt->stopping)
-		return "stopping";
-	if (tui_is_paused(tt))
-		return "paused";
-	if (tt->st.metadata)
-		return "metadata";
-	if (tt->st.complete)
-		return "seeding";
-	return "downloading";
+	return tui_rate_up(&t->rates[i]);
 }
 
 static const char *
@@ -449,29 +266,12 @@ tui_name(const struct tui_torrent *tt)
 	return tt->t != NULL ? torrent_name(tt->t) : tt->name;
 }
 
-static const struct tui_col	tui_tcols[] = {
-	{ "Torrent", 0, 12, 0, false },
-	{ "State", 11, 0, 0, false },
-	{ "Done", 6, 0, 0, true },
-	{ "Down/s", 10, 0, 0, true },
-	{ "Up/s", 10, 0, 5, true },
-	{ "Peers", 5, 0, 2, true },
-	{ "Seeds", 5, 0, 4, true },
-	{ "Ratio", 6, 0, 6, true },
-	{ "ETA", 8, 0, 3, true },
-};
-
 static void
 tui_draw_torrents(struct tui *t, int y, int rows)
 {
-	const struct tui_torrent	*tt;
-	char				 name[TUI_NAME_MAX], done[16];
-	char				 down[24], up[24], peers[16];
-	char				 seeds[24], ratio[32], eta[24];
-	const char			*cell[nitems(tui_tcols)];
-	int				 w[nitems(tui_tcols)];
-	size_t				 i, top = 0, shown;
-	double				 left, pct;
+	struct tui_trow		 row;
+	int			 w[nitems(tui_tcols)];
+	size_t			 i, top = 0, shown;
 
 	if (rows <= 0)
 		return;
@@ -484,53 +284,10 @@ tui_draw_torrents(struct tui *t, int y, int rows)
 	if (t->sel >= shown)
 		top = t->sel - shown + 1;
 	for (i = top; i < t->ntv && i < top + shown; i++) {
-		tt = &t->tv[i];
-		tui_safe(name, sizeof(name), tui_name(tt));
-		if (tt->st.metadata) {
-			if (tt->st.md_pieces > 0)
-				snprintf(done, sizeof(done), "%u/%u",
-				    tt->st.md_have, tt->st.md_pieces);
-			else
-				snprintf(done, sizeof(done), "-");
-		} else {
-			pct = tt->st.total > 0 ? 100.0 *
-			    (double)tt->st.have / (double)tt->st.total : 100;
-			if (pct > 99.9 && tt->st.have < tt->st.total)
-				pct = 99.9;
-			snprintf(done, sizeof(done), "%.1f%%", pct);
-		}
-		tui_size(down, sizeof(down), tui_down(t, i));
-		tui_size(up, sizeof(up), tui_up(t, i));
-		snprintf(peers, sizeof(peers), "%u", tt->st.peers);
-		if (tt->st.seeders >= 0)
-			snprintf(seeds, sizeof(seeds), "%" PRId64,
-			    tt->st.seeders);
-		else
-			snprintf(seeds, sizeof(seeds), "-");
-		if (tt->st.size > 0)
-			snprintf(ratio, sizeof(ratio), "%.2f",
-			    (double)tt->st.uploaded / (double)tt->st.size);
-		else
-			snprintf(ratio, sizeof(ratio), "-");
-		left = (double)(tt->st.total - tt->st.have);
-		if (tt->st.complete || tt->ended)
-			snprintf(eta, sizeof(eta), "-");
-		else if (tt->st.metadata || tui_is_paused(tt) ||
-		    tui_down(t, i) < 1)
-			snprintf(eta, sizeof(eta), "-");
-		else
-			tui_eta(eta, sizeof(eta), left / tui_down(t, i));
-		cell[0] = name;
-		cell[1] = tui_state(tt);
-		cell[2] = done;
-		cell[3] = down;
-		cell[4] = up;
-		cell[5] = peers;
-		cell[6] = seeds;
-		cell[7] = ratio;
-		cell[8] = eta;
+		tui_torrent_row(&t->tv[i], tui_name(&t->tv[i]), tui_down(t, i),
+		    tui_up(t, i), &row);
 		tui_row(y + 1 + (int)(i - top), tui_tcols, w,
-		    nitems(tui_tcols), cell);
+		    nitems(tui_tcols), row.cell);
 		if (i == t->sel)
 			tui_select_row(t, y + 1 + (int)(i - top),
 			    t->focus == TUI_TORRENTS);
@@ -540,53 +297,6 @@ tui_draw_torrents(struct tui *t, int y, int rows)
 }
 
 /* ---- the peers of the selected one ----------------------------------- */
-
-static const char *const	tui_src_names[] = {
-	[TORRENT_SRC_TRACKER] = "trk", [TORRENT_SRC_DHT] = "dht",
-	[TORRENT_SRC_PEX] = "pex", [TORRENT_SRC_INCOMING] = "in",
-	[TORRENT_SRC_GIVEN] = "given",
-};
-
-/* uTorrent's letters (explained in the help). */
-static void
-tui_flags(const struct torrent_peer_info *p, char *out, size_t n)
-{
-	char		 f[16];
-	size_t		 k = 0;
-
-	if (p->am_interested)
-		f[k++] = p->peer_choking ? 'd' : 'D';
-	else if (!p->peer_choking)
-		f[k++] = 'K';
-	if (p->peer_interested)
-		f[k++] = p->am_choking ? 'u' : 'U';
-	else if (!p->am_choking)
-		f[k++] = '?';
-	if (p->optimistic)
-		f[k++] = 'O';
-	if (p->snubbed)
-		f[k++] = 'S';
-	if (p->incoming)
-		f[k++] = 'I';
-	if (p->encrypted)
-		f[k++] = 'E';
-	if (p->utp)
-		f[k++] = 'P';
-	if (k == 0)
-		f[k++] = '-';
-	f[k] = '\0';
-	snprintf(out, n, "%s", f);
-}
-
-static const struct tui_col	tui_pcols[] = {
-	{ "Peer", 0, 15, 0, false },
-	{ "Client", 20, 0, 1, false },
-	{ "Flags", 7, 0, 0, false },
-	{ "From", 5, 0, 4, false },
-	{ "Down/s", 10, 0, 0, true },
-	{ "Up/s", 10, 0, 3, true },
-	{ "Has", 6, 0, 2, true },
-};
 
 static void
 tui_draw_peers(struct tui *t, int y, int rows)
@@ -634,9 +344,7 @@ tui_draw_peers(struct tui *t, int y, int rows)
 		cell[0] = addr;
 		cell[1] = client;
 		cell[2] = flags;
-		cell[3] = (size_t)p->source < nitems(tui_src_names) &&
-		    tui_src_names[p->source] != NULL ?
-		    tui_src_names[p->source] : "?";
+		cell[3] = tui_source(p->source);
 		cell[4] = down;
 		cell[5] = up;
 		cell[6] = has;
@@ -658,9 +366,7 @@ static void
 tui_draw_pieces(struct tui *t, int y, int rows)
 {
 	const struct tui_torrent	*tt = t->ntv > 0 ? &t->tv[t->sel] : NULL;
-	size_t				 n = 0, cells, i, a, b, j;
-	size_t				 nh, np, nm, ns;
-	unsigned			 minav;
+	size_t				 n = 0, cells, i, a, b;
 	int				 width = COLS, cx, cy;
 	chtype				 ch;
 	enum tui_color			 col;
@@ -680,9 +386,7 @@ tui_draw_pieces(struct tui *t, int y, int rows)
 		n = torrent_piece_map(tt->t, t->pstate, t->pavail,
 		    (uint32_t)n);
 	}
-	cells = (size_t)(rows - 1) * (size_t)width;
-	if (n < cells)
-		cells = n;
+	cells = tui_map_cells(n, (size_t)(rows - 1) * (size_t)width);
 	mvhline(y, 0, ' ', COLS);
 	tui_putf(y, 0, COLS, "Pieces (%zu%s)  # have  + downloading  "
 	    "o part  missing: _ none has it . 1 : 2-4 = 5+", n,
@@ -696,45 +400,8 @@ tui_draw_pieces(struct tui *t, int y, int rows)
 		return;
 	}
 	for (i = 0; i < cells; i++) {
-		a = i * n / cells;
-		b = (i + 1) * n / cells;
-		nh = np = nm = ns = 0;
-		minav = UINT16_MAX;
-		for (j = a; j < b; j++) {
-			switch (t->pstate[j]) {
-			case TORRENT_PIECE_HAVE:
-				nh++;
-				break;
-			case TORRENT_PIECE_PARTIAL:
-				np++;
-				break;
-			case TORRENT_PIECE_SKIPPED:
-				ns++;
-				break;
-			default:
-				nm++;
-				if (t->pavail[j] < minav)
-					minav = t->pavail[j];
-				break;
-			}
-		}
-		if (np > 0) {
-			ch = '+';
-			col = TUI_C_PARTIAL;
-		} else if (nm == 0 && nh > 0) {
-			ch = '#';
-			col = TUI_C_HAVE;
-		} else if (nm == 0) {
-			ch = ' ';
-			col = TUI_C_NONE;
-		} else if (nh > 0) {
-			ch = 'o';
-			col = TUI_C_HAVE;
-		} else {
-			ch = minav == 0 ? '_' : minav == 1 ? '.' : minav <= 4 ?
-			    ':' : '=';
-			col = minav == 0 ? TUI_C_NONEHAS : TUI_C_MISSING;
-		}
+		tui_map_range(i, cells, n, &a, &b);
+		ch = (chtype)tui_map_cell(t->pstate, t->pavail, a, b, &col);
 		cy = y + 1 + (int)(i / (size_t)width);
 		cx = (int)(i % (size_t)width);
 		if (cy >= LINES)
@@ -744,15 +411,6 @@ tui_draw_pieces(struct tui *t, int y, int rows)
 }
 
 /* ---- the trackers ---------------------------------------------------- */
-
-static const struct tui_col	tui_kcols[] = {
-	{ "Tracker", 0, 24, 0, false },
-	{ "Status", 8, 0, 3, false },
-	{ "Result", 24, 0, 0, false },
-	{ "Seeds", 5, 0, 4, true },
-	{ "Leech", 5, 0, 5, true },
-	{ "Next", 6, 0, 2, true },
-};
 
 static const char *
 tui_trk_status(enum torrent_tracker_status st)
@@ -831,55 +489,13 @@ tui_draw_trackers(struct tui *t, int y, int rows)
 
 /* ---- the log strip --------------------------------------------------- */
 
-static bool
-tui_important(const char *line)
-{
-	return strncmp(line, "gtorrent: info: ", 16) != 0 &&
-	    strncmp(line, "gtorrent: debug: ", 17) != 0 &&
-	    strncmp(line, "gtorrent: trace: ", 17) != 0;
-}
-
-/* The log's sink: from any thread, under its lock. */
-static void
-tui_sink(void *arg, const char *line, size_t len)
-{
-	struct tui		*t = arg;
-	struct tui_logline	*l;
-	size_t			 n = len;
-
-	if (n > 0 && line[n - 1] == '\n')
-		n--;
-	if (n >= TUI_LINE_MAX)
-		n = TUI_LINE_MAX - 1;
-	if (t->ln == TUI_LOG_LINES) {
-		t->lhead = (t->lhead + 1) % TUI_LOG_LINES;
-		t->ln--;
-	}
-	l = &t->ring[(t->lhead + t->ln++) % TUI_LOG_LINES];
-	memcpy(l->text, line, n);
-	l->text[n] = '\0';
-	l->important = tui_important(l->text);
-	if (!l->important)
-		return;
-	if (t->kn == TUI_LOG_KEEP) {
-		t->khead = (t->khead + 1) % TUI_LOG_KEEP;
-		t->kn--;
-		t->kdropped++;
-	}
-	memcpy(t->keep[(t->khead + t->kn++) % TUI_LOG_KEEP], l->text, n + 1);
-}
-
 /* Under the log's lock: the last lines, for the strip. */
 static void
 tui_strip_copy(void *arg)
 {
 	struct tui	*t = arg;
-	size_t		 i, n = t->ln < TUI_STRIP_MAX ? t->ln : TUI_STRIP_MAX;
 
-	for (i = 0; i < n; i++)
-		t->strip[i] = t->ring[(t->lhead + t->ln - n + i) %
-		    TUI_LOG_LINES];
-	t->nstrip = n;
+	t->nstrip = tui_log_last(&t->log, t->strip, TUI_STRIP_MAX);
 }
 
 static void
@@ -985,7 +601,8 @@ static const char *const	tui_help_text[] = {
 	" # have   + downloading   o part of the range had   space not wanted",
 	" missing: _ no peer has it   . one peer   : 2-4 peers   = 5 or more",
 	"",
-	"Ratio: uploaded / size.  Rates: averaged over a few seconds.",
+	"Ratio: uploaded / size.  Rates: over the last 5 seconds; a torrent's",
+	"are its peers' summed.",
 };
 
 static void
@@ -1082,7 +699,6 @@ tui_draw(struct tui *t)
 		return;
 	t->last_draw = now;
 	tui_collect(t);
-	tui_rates(t, now);
 	tt = t->ntv > 0 ? &t->tv[t->sel] : NULL;
 	t->npeers = t->ntrk = 0;
 	if (tt != NULL && tt->t != NULL && !tt->ended) {
@@ -1103,6 +719,7 @@ tui_draw(struct tui *t)
 		if (t->ntrk > TUI_MAX_TRACKERS)
 			t->ntrk = TUI_MAX_TRACKERS;
 	}
+	tui_rates(t, now);
 	log_locked(tui_strip_copy, t);
 	erase();
 	if (LINES < 1 || COLS < 1) {
@@ -1320,20 +937,20 @@ tui_print_kept(struct tui *t)
 	size_t	i;
 	int	n;
 
-	if (t->kdropped > 0) {
+	if (t->log.kdropped > 0) {
 		n = snprintf(note, sizeof(note), "gtorrent: (%" PRIu64
-		    " earlier warnings not kept)\n", t->kdropped);
+		    " earlier warnings not kept)\n", t->log.kdropped);
 		if (n > 0)
 			tui_write_all(STDERR_FILENO, note, (size_t)n);
 	}
-	for (i = 0; i < t->kn; i++) {
-		const char *s = t->keep[(t->khead + i) % TUI_LOG_KEEP];
+	for (i = 0; i < t->log.kn; i++) {
+		const char *s = tui_log_kept(&t->log, i);
 
 		tui_write_all(STDERR_FILENO, s, strlen(s));
 		tui_write_all(STDERR_FILENO, "\n", 1);
 	}
-	t->kn = 0;
-	t->kdropped = 0;
+	t->log.kn = 0;
+	t->log.kdropped = 0;
 }
 
 /* stdout and stderr back, and what came meanwhile on them. */
@@ -1590,7 +1207,7 @@ tui_new(struct tui **out, struct reactor *r, struct session *s,
 	}
 	tui_live = t;
 	tui_handlers_once();
-	log_set_sink(tui_sink, t);
+	log_set_sink(tui_log_sink, &t->log);
 	t->timer = reactor_timer_new(r, tui_timer_cb, t);
 	t->keys = reactor_fd_new(r, fileno(t->in), tui_keys_cb, t);
 	tui_draw(t);
@@ -1616,6 +1233,7 @@ tui_free(struct tui *t)
 	free(t->tv);
 	free(t->rates);
 	free(t->peers);
+	free(t->others);
 	free(t->trk);
 	free(t->pstate);
 	free(t->pavail);
