@@ -14,8 +14,8 @@ const struct tui_col	tui_tcols[TUI_TCOLS] = {
 	{ "Torrent", 0, 12, 0, false },
 	{ "State", 11, 0, 0, false },
 	{ "Done", 6, 0, 0, true },
-	{ "Down/s", 10, 0, 0, true },
-	{ "Up/s", 10, 0, 5, true },
+	{ "Down/s", 9, 0, 0, true },
+	{ "Up/s", 9, 0, 5, true },
 	{ "Peers", 5, 0, 2, true },
 	{ "Seeds", 5, 0, 4, true },
 	{ "Ratio", 6, 0, 6, true },
@@ -136,11 +136,11 @@ tui_torrent_row(const struct tui_torrent *tt, const char *name, double down,
 	tui_size(row->down, sizeof(row->down), down);
 	tui_size(row->up, sizeof(row->up), up);
 	snprintf(row->peers, sizeof(row->peers), "%u", tt->st.peers);
-	if (tt->st.seeders >= 0)
-		snprintf(row->seeds, sizeof(row->seeds), "%" PRId64,
-		    tt->st.seeders);
-	else
-		snprintf(row->seeds, sizeof(row->seeds), "-");
+	/* connected seeds, and the tracker's count when it fits */
+	if (tt->st.seeders < 0 || snprintf(row->seeds, sizeof(row->seeds),
+	    "%u/%" PRId64, tt->st.seeds, tt->st.seeders) >
+	    tui_tcols[6].w)
+		snprintf(row->seeds, sizeof(row->seeds), "%u", tt->st.seeds);
 	if (tt->st.size > 0)
 		snprintf(row->ratio, sizeof(row->ratio), "%.2f",
 		    (double)tt->st.uploaded / (double)tt->st.size);

@@ -97,7 +97,12 @@ Test(tui, torrent_row_figures)
 	cr_expect_str_eq(r.down, "100 B");
 	cr_expect_str_eq(r.up, "50 B");
 	cr_expect_str_eq(r.peers, "3");
-	cr_expect_str_eq(r.seeds, "7");
+	cr_expect_str_eq(r.seeds, "0/7");	/* connected / tracker's */
+	tt.st.seeds = 2;
+	tt.st.seeders = 123456;
+	tui_torrent_row(&tt, "x", 100, 50, &r);
+	cr_expect_str_eq(r.seeds, "2");		/* too wide: connected only */
+	tt.st.seeders = 7;
 	cr_expect_str_eq(r.ratio, "1.50");
 	cr_expect_str_eq(r.eta, "0:10");	/* 1000 B at 100 B/s */
 	cr_expect_str_eq(r.state, "downloading");
@@ -111,7 +116,7 @@ Test(tui, torrent_row_figures)
 	tt.st.total = 0;
 	tt.st.have = 0;
 	tui_torrent_row(&tt, "x", 0, 0, &r);
-	cr_expect_str_eq(r.seeds, "-");
+	cr_expect_str_eq(r.seeds, "2");		/* no tracker figure */
 	cr_expect_str_eq(r.ratio, "-");
 	cr_expect_str_eq(r.done, "100.0%");
 	tt.st.metadata = true;
@@ -329,15 +334,22 @@ Test(tui, fit_columns_by_width)
 		used += w[i] + 1;
 	}
 	cr_expect_eq(used, 200);
-	/* 80: the ratio goes first (drop 6), the rest fits */
+	/* 80: every column fits, the name takes what is left */
 	tui_cols_fit(tui_tcols, TUI_TCOLS, 80, w);
+	for (used = -1, i = 0; i < TUI_TCOLS; i++) {
+		cr_expect_gt(w[i], 0, "column %d at 80", i);
+		used += w[i] + 1;
+	}
+	cr_expect_eq(used, 80);
+	/* 73: the ratio goes first (drop 6), the rest fits */
+	tui_cols_fit(tui_tcols, TUI_TCOLS, 73, w);
 	cr_expect_eq(w[7], 0);
 	for (used = -1, i = 0; i < TUI_TCOLS; i++) {
 		if (i != 7)
-			cr_expect_gt(w[i], 0, "column %d at 80", i);
+			cr_expect_gt(w[i], 0, "column %d at 73", i);
 		used += w[i] > 0 ? w[i] + 1 : 0;
 	}
-	cr_expect_eq(used, 80);
+	cr_expect_eq(used, 73);
 	cr_expect_geq(w[0], tui_tcols[0].min);
 	/* 20: only the columns never dropped, clipped when drawn */
 	tui_cols_fit(tui_tcols, TUI_TCOLS, 20, w);
@@ -399,11 +411,12 @@ Test(tui, rows_fit_with_hostile_names, .init = utf8_locale)
 	k = tui_line(tui_tcols, w, TUI_TCOLS, r.cell, 80, line, nitems(line));
 	cr_expect_eq(tui_wcols(line, k), 80);
 	cr_expect_eq(line[0], L'日');
-	/* w[0] is 18: 9 wide characters, then the space between cells */
-	cr_expect_eq(w[0], 18);
-	cr_expect_eq(line[8], L'い');
-	cr_expect_eq(line[9], L' ');
-	cr_expect_eq(tui_wcols(line, 9), 18);
+	/* w[0] is 13: 6 wide characters, a pad, then the space between */
+	cr_expect_eq(w[0], 13);
+	cr_expect_eq(line[5], L'て');
+	cr_expect_eq(line[6], L' ');
+	cr_expect_eq(line[7], L' ');
+	cr_expect_eq(tui_wcols(line, 6), 12);
 }
 
 /* tui_clip: one column left for a wide character: it is not drawn. */
