@@ -167,8 +167,6 @@ int	cmd_add_bootstrap(const char *cmd, char *arg, char ***v, size_t *n);
  * NULL, with a warning, when there is none or it cannot be made.
  */
 char	*cmd_state_dir(void);
-/* Writes all of p to fd (EINTR retried); -1 with errno on failure. */
-int	cmd_write_all(int fd, const uint8_t *p, size_t len);
 /*
  * Writes OUT.tmp-PID beside out, syncs it and renames it to out (without
  * force, never over an existing file), then syncs the folder.  Failures

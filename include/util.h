@@ -21,6 +21,11 @@
 #endif
 
 void	*xmalloc(size_t);
+/*
+ * All n bytes of p to fd, EINTR retried: 0, or -1 with errno set (EIO
+ * for a write of 0 bytes).  Async-signal-safe (write(2) only).
+ */
+int	 write_all(int fd, const void *p, size_t n);
 void	*xcalloc(size_t, size_t);
 void	*xrealloc(void *, size_t);
 void	*xreallocarray(void *, size_t, size_t);

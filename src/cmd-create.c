@@ -838,7 +838,7 @@ cmd_create(int argc, char **argv)
 	}
 
 	if (to_stdout) {
-		if (cmd_write_all(STDOUT_FILENO, torrent, tlen) != 0) {
+		if (write_all(STDOUT_FILENO, torrent, tlen) != 0) {
 			cmd_error("standard output: %s",
 			    strerror(errno));
 			rc = EXIT_IO;

@@ -712,23 +712,6 @@ cmd_dirname(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
-int
-cmd_write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Moves tmp to out; without force, never over an existing file. */
 static int
 cmd_rename(const char *tmp, const char *out, bool force)
@@ -770,7 +753,7 @@ cmd_write_file(const char *cmd, const char *out, const uint8_t *p, size_t len,
 		free(tmp);
 		return EXIT_IO;
 	}
-	if (cmd_write_all(fd, p, len) != 0 || fsync(fd) != 0) {
+	if (write_all(fd, p, len) != 0 || fsync(fd) != 0) {
 		saved = errno;
 		close(fd);
 		goto fail;

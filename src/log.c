@@ -51,23 +51,6 @@ log_close(void)
 	pthread_mutex_unlock(&log_lock);
 }
 
-/* All of p to fd; a log line has nowhere to report a failure. */
-static void
-log_put(int fd, const char *p, size_t n)
-{
-	ssize_t	w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 void
 log_set_sink(void (*fn)(void *arg, const char *line, size_t len), void *arg)
 {
@@ -93,11 +76,11 @@ log_print(const char *line)
 
 	pthread_mutex_lock(&log_lock);
 	if (log_file != NULL)
-		log_put(fileno(log_file), line, n);
+		(void)write_all(fileno(log_file), line, n);
 	else if (log_sink != NULL)
 		log_sink(log_sink_arg, line, n);
 	else
-		log_put(STDERR_FILENO, line, n);
+		(void)write_all(STDERR_FILENO, line, n);
 	pthread_mutex_unlock(&log_lock);
 	errno = saved;
 }

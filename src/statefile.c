@@ -28,23 +28,6 @@ struct statefile {
 	char		 err[GT_ERRLEN];
 };
 
-static int
-write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The folder of path, for its fsync ("." if none); malloc'd. */
 static char *
 dir_of(const char *path)

@@ -914,21 +914,6 @@ tui_replay(int fd, int out)
 	}
 }
 
-static void
-tui_write_all(int fd, const char *s, size_t n)
-{
-	ssize_t	w;
-
-	while (n > 0) {
-		if ((w = write(fd, s, n)) == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		s += w;
-		n -= (size_t)w;
-	}
-}
-
 /* The warnings and errors that came while the view was up (stderr). */
 static void
 tui_print_kept(struct tui *t)
@@ -941,13 +926,13 @@ tui_print_kept(struct tui *t)
 		n = snprintf(note, sizeof(note), "gtorrent: (%" PRIu64
 		    " earlier warnings not kept)\n", t->log.kdropped);
 		if (n > 0)
-			tui_write_all(STDERR_FILENO, note, (size_t)n);
+			(void)write_all(STDERR_FILENO, note, (size_t)n);
 	}
 	for (i = 0; i < t->log.kn; i++) {
 		const char *s = tui_log_kept(&t->log, i);
 
-		tui_write_all(STDERR_FILENO, s, strlen(s));
-		tui_write_all(STDERR_FILENO, "\n", 1);
+		(void)write_all(STDERR_FILENO, s, strlen(s));
+		(void)write_all(STDERR_FILENO, "\n", 1);
 	}
 	t->log.kn = 0;
 	t->log.kdropped = 0;
@@ -1007,7 +992,7 @@ tui_emergency(void)
 		return;
 	tui_live = NULL;
 	t->ended = true;
-	tui_write_all(t->ttyfd, t->esc, t->nesc);
+	(void)write_all(t->ttyfd, t->esc, t->nesc);
 	if (t->has_tio)
 		tcsetattr(t->ttyfd, TCSANOW, &t->tio);
 	tui_fds_back(t);

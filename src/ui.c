@@ -47,23 +47,6 @@ struct ui {
 	size_t		 len;
 };
 
-/* All of p to fd (the sink's way: write(2) only). */
-static void
-ui_put(int fd, const char *p, size_t n)
-{
-	ssize_t	w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 /*
  * A log line while the live line shows (under the log's lock, from any
  * thread): off, the line on stderr, the live line again.
@@ -75,10 +58,10 @@ ui_sink(void *arg, const char *line, size_t len)
 	int		 out = fileno(u->out);
 
 	if (u->shown)
-		ui_put(out, UI_CLEAR, strlen(UI_CLEAR));
-	ui_put(u->err, line, len);
+		(void)write_all(out, UI_CLEAR, strlen(UI_CLEAR));
+	(void)write_all(u->err, line, len);
 	if (u->shown)
-		ui_put(out, u->line, u->len);
+		(void)write_all(out, u->line, u->len);
 }
 
 struct ui *
@@ -529,7 +512,7 @@ ui_draw_locked(void *arg)
 	    d->text);
 	if (u->len >= sizeof(u->line))
 		u->len = sizeof(u->line) - 1;
-	ui_put(fileno(u->out), u->line, u->len);
+	(void)write_all(fileno(u->out), u->line, u->len);
 	u->shown = true;
 }
 
@@ -582,7 +565,7 @@ ui_clear_locked(void *arg)
 	struct ui	*u = arg;
 
 	if (u->shown)
-		ui_put(fileno(u->out), UI_CLEAR, strlen(UI_CLEAR));
+		(void)write_all(fileno(u->out), UI_CLEAR, strlen(UI_CLEAR));
 	u->shown = false;
 }
 

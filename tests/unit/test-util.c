@@ -1,6 +1,11 @@
 /* test-util.c - byte order, hex, sizes, UTF-8 and safe text */
 #include <criterion/criterion.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -294,4 +299,36 @@ Test(util, utf8_from_legacy)
 		}
 		free(s);
 	}
+}
+
+/* write_all: every byte through a pipe; a closed reader is an error. */
+Test(util, write_all_pipe)
+{
+	static char	big[200000], back[200000];
+	int		fds[2];
+	size_t		got = 0;
+	ssize_t		n;
+	pid_t		pid;
+
+	memset(big, 'q', sizeof(big));
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		close(fds[0]);
+		_exit(write_all(fds[1], big, sizeof(big)) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], back + got, sizeof(back) - got)) > 0)
+		got += (size_t)n;
+	close(fds[0]);
+	cr_assert_eq(got, sizeof(big));
+	cr_assert_eq(memcmp(big, back, sizeof(big)), 0);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	signal(SIGPIPE, SIG_IGN);
+	cr_assert_eq(pipe(fds), 0);
+	close(fds[0]);
+	cr_assert_eq(write_all(fds[1], "x", 1), -1);
+	cr_assert_eq(errno, EPIPE);
+	close(fds[1]);
 }
