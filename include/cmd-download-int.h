@@ -100,6 +100,7 @@ struct dl {
 	int			 tui;		/* 1 --tui, -1 --no-tui, 0 auto */
 	bool			 tui_on;	/* the full-screen view wanted */
 	struct tui		*tui_view;	/* ... and up */
+	const struct dl_item	*checking;	/* its data checked now */
 	bool			 quiet;		/* -q */
 	const struct netaddr	*bind;		/* --bind, for URLs */
 	const char		*on_done;	/* --on-done CMD */

@@ -27,6 +27,11 @@ struct tui_torrent {
 	struct torrent_stats	 st;	/* when t is NULL */
 	bool			 stopping;	/* leaving the swarm */
 	bool			 ended;	/* over */
+	bool			 checking;	/* t NULL: its data is being
+						   checked (or its record
+						   read) now */
+	bool			 queued;	/* t NULL: checked after those
+						   before it */
 };
 
 struct tui_hooks {
@@ -50,6 +55,11 @@ bool		 tui_can(void);
  */
 enum gt_err	 tui_new(struct tui **, struct reactor *, struct session *,
 		    const struct tui_hooks *, char *err);
+/*
+ * Draws now: between the data checks, which hold the loop (each torrent
+ * shows "checking" while its data is read, "queued" before).
+ */
+void		 tui_redraw(struct tui *);
 /* Gives the terminal back, then prints what was kept. */
 void		 tui_free(struct tui *);
 

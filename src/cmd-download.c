@@ -1205,9 +1205,15 @@ dl_tui_torrents(void *arg, struct tui_torrent *out, size_t max)
 	struct dl_item	*it;
 	size_t		 i, n = 0;
 
+	bool		 waiting;
+
 	for (i = 0; i < d->nitems; i++) {
 		it = &d->items[i];
-		if (it->t == NULL && !it->has_final)
+		/* not in the session yet: its data check comes */
+		waiting = it->t == NULL && !it->has_final && !it->ended &&
+		    it->loaded && it->dup == NULL && it->exit == EXIT_OK &&
+		    d->checking != NULL;
+		if (it->t == NULL && !it->has_final && !waiting)
 			continue;
 		if (n < max)
 			out[n] = (struct tui_torrent){
@@ -1215,8 +1221,13 @@ dl_tui_torrents(void *arg, struct tui_torrent *out, size_t max)
 				.name = it->is_magnet ? it->label : it->m.name,
 				.st = it->final,
 				.stopping = it->stop_asked && !it->ended,
-				.ended = it->ended || it->t == NULL,
+				.ended = it->ended || (it->t == NULL &&
+				    !waiting),
+				.checking = waiting && it == d->checking,
+				.queued = waiting && it != d->checking,
 			};
+		if (n < max && waiting)
+			out[n].st.seeders = out[n].st.leechers = -1;
 		n++;
 	}
 	return n;
@@ -1342,21 +1353,27 @@ dl_run(struct dl *d, const struct session_opts *so,
 	reactor_on_signal(d->r, SIGHUP, dl_on_signal, d);	/* terminal closed */
 	d->check_timer = reactor_timer_new(d->r, dl_check_refused, d);
 	reactor_timer_in(d->check_timer, DL_CHECK_MS);
+	dl_tui_start(d);		/* the checks below show there */
 	for (i = 0; i < d->nitems; i++) {
 		it = &d->items[i];
 		if (!it->loaded || it->dup != NULL)
 			continue;
+		d->checking = it;
+		if (d->tui_view != NULL)
+			tui_redraw(d->tui_view);
 		if (item_add(it, to, peers, npeers)) {
 			it->running = true;
 			d->nrunning++;
 		}
 	}
-	if (d->nrunning == 0)
+	d->checking = NULL;
+	if (d->nrunning == 0) {
+		dl_tui_end(d);
 		return dl_worst(d);
+	}
 	for (i = 0; i < d->nitems; i++)
 		if (d->items[i].running)
 			torrent_start(d->items[i].t);
-	dl_tui_start(d);
 	dl_ui_cb(d);			/* a first sample (and line) now */
 	if (d->json) {
 		d->json_timer = reactor_timer_new(d->r, dl_json_tick, d);

@@ -101,6 +101,10 @@ tui_state(const struct tui_torrent *tt)
 {
 	if (tt->ended)
 		return tt->st.complete ? "done" : "stopped";
+	if (tt->checking)
+		return "checking";
+	if (tt->queued)
+		return "queued";
 	if (tt->stopping)
 		return "stopping";
 	if (tui_is_paused(tt))
@@ -120,7 +124,9 @@ tui_torrent_row(const struct tui_torrent *tt, const char *name, double down,
 
 	tui_safe(row->name, sizeof(row->name), name);
 	row->state = tui_state(tt);
-	if (tt->st.metadata) {
+	if (tt->t == NULL && (tt->checking || tt->queued))
+		snprintf(row->done, sizeof(row->done), "-");
+	else if (tt->st.metadata) {
 		if (tt->st.md_pieces > 0)
 			snprintf(row->done, sizeof(row->done), "%u/%u",
 			    tt->st.md_have, tt->st.md_pieces);

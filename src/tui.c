@@ -743,6 +743,12 @@ tui_draw(struct tui *t)
 	refresh();
 }
 
+void
+tui_redraw(struct tui *t)
+{
+	tui_draw(t);
+}
+
 /* Now if the last redraw is old enough, else at the next slot. */
 static void
 tui_draw_soon(struct tui *t)

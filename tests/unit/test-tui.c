@@ -85,6 +85,25 @@ Test(tui, states)
 	cr_expect_not(tui_is_paused(&tt));
 }
 
+/* Torrents whose data is checked before the loop runs. */
+Test(tui, checking_and_queued)
+{
+	struct tui_torrent	tt = { .checking = true };
+	struct tui_trow		r;
+
+	tt.st.seeders = tt.st.leechers = -1;
+	cr_expect_str_eq(tui_state(&tt), "checking");
+	tui_torrent_row(&tt, "x", 0, 0, &r);
+	cr_expect_str_eq(r.done, "-");		/* not 100 % of nothing */
+	cr_expect_str_eq(r.eta, "-");
+	cr_expect_str_eq(r.seeds, "0");
+	tt.checking = false;
+	tt.queued = true;
+	cr_expect_str_eq(tui_state(&tt), "queued");
+	tt.ended = true;
+	cr_expect_str_eq(tui_state(&tt), "stopped");
+}
+
 Test(tui, torrent_row_figures)
 {
 	struct tui_torrent	tt = { .t = fake_t };
