@@ -14,6 +14,7 @@
 #define CMD_FETCH_MS		30000	/* a .torrent by URL, at most */
 #define CMD_FETCH_REDIRECTS	5	/* ... through this many redirects */
 
+struct cmd_config;
 struct metainfo;
 struct netaddr;
 struct option;
@@ -41,9 +42,21 @@ int	cmd_seed(int argc, char **argv);
 int	cmd_verify(int argc, char **argv);
 
 /*
- * The subcommand's name ("download", "create", ...) that cmd_error puts
- * after "gtorrent: "; main sets it before running the subcommand.
+ * The command running, for its messages: main.c holds it (mutable
+ * globals live in main.c and log.c only).  cmd_error puts name after
+ * "gtorrent: "; cmd_usage_error names conf's FILE:LINE for a value of its
+ * file that getopt is parsing.
  */
+struct cmd_ctx {
+	const char		*name;	/* "download", "create", ...: main
+					   sets it before running the command */
+	const struct cmd_config	*conf;	/* the config file applied (by
+					   cmd_config, till cmd_config_clear),
+					   or NULL */
+};
+extern struct cmd_ctx	cmd_ctx;
+
+/* Sets cmd_ctx.name. */
 void	cmd_set_name(const char *);
 /*
  * "gtorrent: CMD: " + message + newline on stderr, CMD as cmd_set_name
@@ -112,19 +125,35 @@ int	cmd_parse_decimal(const char *, double lo, double hi, double *out);
  * returns EXIT_USAGE.
  */
 int	cmd_bad_option(const char *cmd, int c, char **argv);
+/* An option of the config file in the argv cmd_config made. */
+struct cmd_config_arg {
+	char		*arg;		/* "--name[=value]" (malloc'd) */
+	unsigned	 line;		/* its line in the file */
+};
+
+/* The config file applied to a command line (cmd_config's; caller's). */
+struct cmd_config {
+	char			 *path;	/* the file read; NULL: none */
+	char			**argv;	/* the argv made, NULL-terminated (its
+					   strings: args' and the caller's) */
+	struct cmd_config_arg	 *args;	/* the file's options in argv */
+	size_t			  nargs;
+};
+
 /*
  * The config file, for `download` and `seed`: $XDG_CONFIG_HOME/gtorrent/config
  * (else ~/.config/gtorrent/config; --config FILE instead, --no-config for
- * none).  Long options one a line ("max-upload-rate = 1M", also
- * "max-upload-rate 1M" or "--max-upload-rate=1M"), '#' comment lines,
- * [download] and [seed] sections; checked against longopts.  *argv becomes
- * argv[0], the file's options as "--name[=value]", then the command line's
- * without --config/--no-config (it wins: it comes last).  EXIT_OK, or the
- * error said ("FILE:LINE: ...", EXIT_USAGE).  cmd_conf_clear frees it.
+ * none), decoded by config_parse (include/config.h: the syntax) for the
+ * section cmd and checked against longopts.  *argv becomes argv[0], the
+ * file's options as "--name[=value]", then the command line's without
+ * --config/--no-config (it wins: it comes last), kept in *conf, which
+ * becomes cmd_ctx.conf.  EXIT_OK, or the error said ("FILE:LINE: ...",
+ * EXIT_USAGE) with *conf empty.  cmd_config_clear(conf) frees it either
+ * way (and unsets cmd_ctx.conf).
  */
-int	cmd_config(const char *cmd, const struct option *longopts, int *argc,
-	    char ***argv);
-void	cmd_conf_clear(void);
+int	cmd_config(struct cmd_config *conf, const char *cmd,
+	    const struct option *longopts, int *argc, char ***argv);
+void	cmd_config_clear(struct cmd_config *);
 /*
  * One line "gtorrent: CMD: message (see 'gtorrent CMD --help')"; while
  * getopt parses a value of the config file's: "gtorrent: CMD: FILE:LINE:

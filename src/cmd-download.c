@@ -1632,6 +1632,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 		.anti_snub = true,
 	};
 	struct dl		 d = { .cmd = cmd, .upload_only = seed_cmd };
+	struct cmd_config	 conf = { .path = NULL };
 	struct netaddr		*peers = NULL;
 	struct dl_src		*srcs = NULL;
 	size_t			 npeers = 0, ntrackers = 0, nboot = 0;
@@ -1646,7 +1647,7 @@ cmd_download_common(int argc, char **argv, const char *cmd, bool seed_cmd)
 	int			 c, verbose = 0, rc;
 
 	/* The config file's options first: the command line's win. */
-	if ((rc = cmd_config(cmd, longopts, &argc, &argv)) != EXIT_OK)
+	if ((rc = cmd_config(&conf, cmd, longopts, &argc, &argv)) != EXIT_OK)
 		goto out;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":o:m:i:p:dreqvhcOabS", longopts,
@@ -2073,7 +2074,7 @@ out:
 	free(d.high.v);
 	free(d.low.v);
 	free(state_dir);
-	cmd_conf_clear();
+	cmd_config_clear(&conf);
 	return rc;
 }
 

@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "cmd.h"
+#include "config.h"
 #include "dht.h"
 #include "err.h"
 #include "http.h"
@@ -29,13 +30,10 @@
 static void	cmd_vmessage(const char *, const char *, va_list,
 		    const char *) GT_PRINTF(2, 0);
 
-/* The subcommand running, for cmd_error's prefix (set once by main). */
-static const char	*cmd_name;
-
 void
 cmd_set_name(const char *name)
 {
-	cmd_name = name;
+	cmd_ctx.name = name;
 }
 
 /*
@@ -47,10 +45,10 @@ cmd_named(const char *msg)
 {
 	size_t	len;
 
-	if (cmd_name == NULL)
+	if (cmd_ctx.name == NULL)
 		return true;
-	len = strlen(cmd_name);
-	return strncmp(msg, cmd_name, len) == 0 && (msg[len] == ':' ||
+	len = strlen(cmd_ctx.name);
+	return strncmp(msg, cmd_ctx.name, len) == 0 && (msg[len] == ':' ||
 	    msg[len] == ' ');
 }
 
@@ -71,7 +69,7 @@ cmd_vmessage(const char *prefix, const char *fmt, va_list ap,
 	}
 	safe = text_escape(msg, TEXT_TERM);
 	named = strcmp(prefix, "gtorrent: ") != 0 || cmd_named(safe);
-	line = xasprintf("%s%s%s%s%s\n", prefix, named ? "" : cmd_name,
+	line = xasprintf("%s%s%s%s%s\n", prefix, named ? "" : cmd_ctx.name,
 	    named ? "" : ": ", safe, tail);
 	log_print(line);		/* around the status line */
 	free(line);
@@ -123,38 +121,17 @@ cmd_set_verbosity(int verbose)
 		log_set_level(LOG_TRACE);
 }
 
-#define CMD_CONF_MAX	65536	/* the config file's bytes, at most */
-#define CMD_CONF_LINE	4096	/* a line's bytes, at most */
-#define CMD_CONF_LINE_S	"4096"
-#define CMD_CONF_MAX_OPTS 256	/* options, at most */
-
-/* Where an option of the config file came from (cmd_config's). */
-struct cmd_conf_src {
-	const char	*arg;		/* "--name=value", in the new argv */
-	unsigned	 line;
-};
-
-/* The argv cmd_config made (its strings: cmd_conf.v's and the caller's). */
-static char	**cmd_conf_argv;
-
-/* The config file read by cmd_config, for cmd_usage_error to name. */
-static struct {
-	char			*path;
-	struct cmd_conf_src	*v;
-	size_t			 n;
-} cmd_conf;
-
-/* "FILE:LINE: " when optarg is a config file's value, else "". */
+/* "FILE:LINE: " when optarg is a value from cmd_ctx.conf's file, else "". */
 static char *
 cmd_conf_where(void)
 {
-	size_t	i;
+	const struct cmd_config	*c = cmd_ctx.conf;
+	size_t			 i;
 
-	for (i = 0; optarg != NULL && i < cmd_conf.n; i++)
-		if (optarg >= cmd_conf.v[i].arg && optarg <=
-		    cmd_conf.v[i].arg + strlen(cmd_conf.v[i].arg))
-			return xasprintf("%s:%u: ", cmd_conf.path,
-			    cmd_conf.v[i].line);
+	for (i = 0; c != NULL && optarg != NULL && i < c->nargs; i++)
+		if (optarg >= c->args[i].arg && optarg <= c->args[i].arg +
+		    strlen(c->args[i].arg))
+			return xasprintf("%s:%u: ", c->path, c->args[i].line);
 	return xstrdup("");
 }
 
@@ -836,32 +813,33 @@ static const char *const cmd_conf_refused[] = {
 	"help", "config", "no-config",
 };
 
-/* Download-only options: a config file's, outside [download], skip seed. */
-static const char *const cmd_conf_download_only[] = {
-	"magnet", "metadata-only", "preallocate", "priority-high",
-	"priority-low", "sequential", "on-done",
-};
-
-static bool
-cmd_conf_listed(const char *name, const char *const *v, size_t n)
+/* config_check_fn: the file's option name against the command's longopts. */
+static enum gt_err
+cmd_conf_check(void *arg, const char *name, const char *value, char *err)
 {
-	size_t	i;
+	const struct option	*o;
+	size_t			 i;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i], name) == 0)
-			return true;
-	return false;
-}
-
-static bool
-cmd_conf_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+	for (i = 0; i < nitems(cmd_conf_refused); i++)
+		if (strcmp(cmd_conf_refused[i], name) == 0)
+			return gt_fail(err, GT_EINVAL, "option '%s' is not "
+			    "for a config file", name);
+	for (o = arg; o->name != NULL && strcmp(o->name, name) != 0; o++)
+		;
+	if (o->name == NULL)
+		return gt_fail(err, GT_EINVAL, "unknown option '%s'", name);
+	if (o->has_arg == required_argument && value == NULL)
+		return gt_fail(err, GT_EINVAL, "option '%s' needs a value",
+		    name);
+	if (o->has_arg == no_argument && value != NULL)
+		return gt_fail(err, GT_EINVAL, "option '%s' takes no value",
+		    name);
+	return GT_OK;
 }
 
 /*
- * The config file's path: --config's, else $XDG_CONFIG_HOME/gtorrent/config,
- * else ~/.config/gtorrent/config; NULL when there is none to look at.
+ * The config file's path: $XDG_CONFIG_HOME/gtorrent/config, else
+ * ~/.config/gtorrent/config; NULL when there is none to look at.
  */
 static char *
 cmd_conf_path(void)
@@ -878,19 +856,19 @@ cmd_conf_path(void)
 }
 
 /*
- * Reads the config file (a regular file of at most CMD_CONF_MAX bytes) into
- * a NUL-terminated string; *text NULL (and EXIT_OK) when an implicit one is
- * missing.  EXIT_OK, else the error said (EXIT_USAGE).
+ * Reads the config file (a regular file of at most CONFIG_MAX_BYTES, not
+ * waited on if it is a FIFO); *text NULL (and EXIT_OK) when an implicit
+ * one is missing.  EXIT_OK, else the error said (EXIT_USAGE).
  */
 static int
-cmd_conf_read(const char *cmd, const char *path, bool given, char **text,
+cmd_conf_read(const char *cmd, const char *path, bool given, uint8_t **text,
     size_t *len)
 {
 	struct stat	 st;
-	char		*p;
-	ssize_t		 n;
+	uint8_t		*p;
+	ssize_t		 n = 0;
 	size_t		 got = 0;
-	int		 fd;
+	int		 fd, saved;
 
 	*text = NULL;
 	*len = 0;
@@ -900,94 +878,43 @@ cmd_conf_read(const char *cmd, const char *path, bool given, char **text,
 		return cmd_usage_error(cmd, "config file %s: %s", path,
 		    strerror(errno));
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > CMD_CONF_MAX) {
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		close(fd);
+		return cmd_usage_error(cmd, "config file %s: %s", path,
+		    strerror(saved));
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
 		close(fd);
 		if (!S_ISREG(st.st_mode))
 			return cmd_usage_error(cmd, "config file %s: not a "
 			    "regular file", path);
 		return cmd_usage_error(cmd, "config file %s: larger than %u "
-		    "bytes", path, CMD_CONF_MAX);
+		    "bytes", path, CONFIG_MAX_BYTES);
 	}
-	p = xmalloc(CMD_CONF_MAX + 2);
-	for (;;) {
-		n = read(fd, p + got, CMD_CONF_MAX + 1 - got);
+	/* One byte more than the cap: a file that grew is seen. */
+	p = xmalloc(CONFIG_MAX_BYTES + 1);
+	while (got <= CONFIG_MAX_BYTES) {
+		n = read(fd, p + got, CONFIG_MAX_BYTES + 1 - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		got += (size_t)n;
-		if (got > CMD_CONF_MAX)
-			break;
 	}
+	saved = errno;
 	close(fd);
-	if (n < 0 || got > CMD_CONF_MAX) {
+	if (n < 0 || got > CONFIG_MAX_BYTES) {
 		free(p);
 		if (n < 0)
 			return cmd_usage_error(cmd, "config file %s: %s", path,
-			    strerror(errno));
+			    strerror(saved));
 		return cmd_usage_error(cmd, "config file %s: larger than %u "
-		    "bytes", path, CMD_CONF_MAX);
+		    "bytes", path, CONFIG_MAX_BYTES);
 	}
-	p[got] = '\0';
 	*text = p;
 	*len = got;
 	return EXIT_OK;
-}
-
-/*
- * One line of the config file, trimmed, in place: a [section], an option
- * (name and value, NULL if none), or nothing.  NULL, or why it is bad.
- */
-static const char *
-cmd_conf_line(char *s, char **section, char **name, char **value)
-{
-	char	*e, *p, *q;
-	size_t	 len;
-
-	*section = *name = *value = NULL;
-	while (cmd_conf_space(*s))
-		s++;
-	for (e = s + strlen(s); e > s && cmd_conf_space(e[-1]); e--)
-		;
-	*e = '\0';
-	if (*s == '\0' || *s == '#')
-		return NULL;
-	if (*s == '[') {
-		if (e[-1] != ']')
-			return "a section is [download] or [seed]";
-		e[-1] = '\0';
-		*section = s + 1;
-		return NULL;
-	}
-	if (s[0] == '-' && s[1] == '-')
-		s += 2;
-	for (p = s; (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-	    *p == '-'; p++)
-		;
-	if (p == s || s[0] == '-')
-		return "an option's long name (e.g. max-upload-rate = 1M), "
-		    "then its value if it takes one";
-	if (*p != '\0' && *p != '=' && !cmd_conf_space(*p))
-		return "an option's long name (e.g. max-upload-rate = 1M), "
-		    "then its value if it takes one";
-	*name = s;
-	if (*p == '\0')
-		return NULL;
-	for (q = p; cmd_conf_space(*q); q++)
-		;
-	if (*q == '=')
-		for (q++; cmd_conf_space(*q); q++)
-			;
-	*p = '\0';			/* the name ends */
-	p = q;
-	len = strlen(p);
-	if (len >= 2 && (p[0] == '"' || p[0] == '\'') && p[len - 1] == p[0]) {
-		p[len - 1] = '\0';	/* "quoted": blanks kept */
-		p++;
-	}
-	*value = p;
-	return NULL;
 }
 
 static bool
@@ -1002,146 +929,105 @@ cmd_help_asked(int argc, char **argv)
 	return false;
 }
 
-int
-cmd_config(const char *cmd, const struct option *longopts, int *argc,
-    char ***argv)
+/*
+ * --config FILE, --config=FILE, --no-config (and --help: no file,
+ * whatever it holds) before "--": *path the file to read (malloc'd), NULL
+ * for none, *given whether --config named it.  EXIT_OK, else the usage
+ * error said.
+ */
+static int
+cmd_conf_which(const char *cmd, int argc, char **v, char **path, bool *given)
 {
-	const struct option	 *o;
-	char			**v = *argv, **nv, *text = NULL, *path = NULL;
-	char			 *line, *next, *section, *name, *value;
-	const char		 *why, *sect = NULL;
-	size_t			  len, nconf = 0, k, i;
-	unsigned		  lineno = 0;
-	bool			  given = false, none = false;
-	int			  j, rc;
+	bool	none = false;
+	int	j;
 
-	cmd_conf_clear();
-	nv = xreallocarray(NULL, (size_t)*argc + CMD_CONF_MAX_OPTS + 1,
-	    sizeof(*nv));
-	nv[0] = v[0];
-	k = 1;
-	/* --config FILE, --config=FILE, --no-config: before "--" */
-	for (j = 1; j < *argc && strcmp(v[j], "--") != 0; j++) {
+	*path = NULL;
+	*given = false;
+	for (j = 1; j < argc && strcmp(v[j], "--") != 0; j++) {
 		if (strcmp(v[j], "--no-config") == 0 ||
 		    strcmp(v[j], "--help") == 0 || strcmp(v[j], "-h") == 0)
-			none = true;	/* --help: whatever the file holds */
+			none = true;
 		else if (strncmp(v[j], "--config=", 9) == 0) {
-			free(path);
-			path = xstrdup(v[j] + 9);
-			given = true;
+			free(*path);
+			*path = xstrdup(v[j] + 9);
+			*given = true;
 		} else if (strcmp(v[j], "--config") == 0) {
-			if (j + 1 == *argc) {
-				free(path);
-				free(nv);
-				return cmd_usage_error(cmd, "option '--config' "
-				    "needs a value");
-			}
-			free(path);
-			path = xstrdup(v[++j]);
-			given = true;
+			free(*path);
+			*path = NULL;
+			if (j + 1 == argc)
+				return cmd_usage_error(cmd, "option "
+				    "'--config' needs a value");
+			*path = xstrdup(v[++j]);
+			*given = true;
 		}
 	}
-	if (given && none && !cmd_help_asked(*argc, v)) {
-		free(path);
-		free(nv);
+	if (*given && none && !cmd_help_asked(argc, v)) {
+		free(*path);
+		*path = NULL;
 		return cmd_usage_error(cmd, "--config and --no-config do not "
 		    "go together");
 	}
-	if (given && path[0] == '\0') {
-		free(path);
-		free(nv);
+	if (*given && (*path)[0] == '\0') {
+		free(*path);
+		*path = NULL;
 		return cmd_usage_error(cmd, "--config needs a file name");
 	}
 	if (none) {
-		free(path);
-		path = NULL;
-	} else if (!given)
-		path = cmd_conf_path();
+		free(*path);
+		*path = NULL;
+	} else if (!*given)
+		*path = cmd_conf_path();
+	return EXIT_OK;
+}
+
+int
+cmd_config(struct cmd_config *conf, const char *cmd,
+    const struct option *longopts, int *argc, char ***argv)
+{
+	struct config	  cf;
+	char		**v = *argv, **nv, *path, err[GT_ERRLEN];
+	uint8_t		 *text = NULL;
+	size_t		  len = 0, k, i;
+	bool		  given;
+	int		  j, rc;
+	enum gt_err	  e;
+
+	memset(conf, 0, sizeof(*conf));
+	config_init(&cf);
+	if ((rc = cmd_conf_which(cmd, *argc, v, &path, &given)) != EXIT_OK)
+		return rc;
 	if (path != NULL && (rc = cmd_conf_read(cmd, path, given, &text,
 	    &len)) != EXIT_OK) {
 		free(path);
-		free(nv);
 		return rc;
 	}
-	cmd_conf.path = path;
-	if (text != NULL && (line = memchr(text, '\0', len)) != NULL) {
-		for (next = text, lineno = 1; next < line; next++)
-			lineno += *next == '\n';
-		rc = cmd_usage_error(cmd, "%s:%u: a NUL byte", path, lineno);
-		goto fail;
-	}
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if (strlen(line) > CMD_CONF_LINE)
-			why = "longer than " CMD_CONF_LINE_S " bytes";
-		else
-			why = cmd_conf_line(line, &section, &name, &value);
-		if (why == NULL && section != NULL) {
-			if (strcmp(section, "download") == 0 ||
-			    strcmp(section, "seed") == 0) {
-				sect = section;
-				continue;
-			}
-			why = "a section is [download] or [seed]";
-		}
-		if (why == NULL && name == NULL)
-			continue;
-		if (why == NULL) {
-			for (o = longopts; o->name != NULL &&
-			    strcmp(o->name, name) != 0; o++)
-				;
-			if (cmd_conf_listed(name, cmd_conf_refused,
-			    nitems(cmd_conf_refused))) {
-				rc = cmd_usage_error(cmd, "%s:%u: option '%s' "
-				    "is not for a config file", path, lineno,
-				    name);
-				goto fail;
-			}
-			if (o->name == NULL) {
-				rc = cmd_usage_error(cmd, "%s:%u: unknown "
-				    "option '%s'", path, lineno, name);
-				goto fail;
-			}
-			if (o->has_arg == required_argument && value == NULL) {
-				rc = cmd_usage_error(cmd, "%s:%u: option '%s' "
-				    "needs a value", path, lineno, name);
-				goto fail;
-			}
-			if (o->has_arg == no_argument && value != NULL) {
-				rc = cmd_usage_error(cmd, "%s:%u: option '%s' "
-				    "takes no value", path, lineno, name);
-				goto fail;
-			}
-		}
-		if (why != NULL) {
-			rc = cmd_usage_error(cmd, "%s:%u: %s", path, lineno,
-			    why);
-			goto fail;
-		}
-		/* Another subcommand's section; download-only for seed. */
-		if ((sect != NULL && strcmp(sect, cmd) != 0) || (sect == NULL &&
-		    strcmp(cmd, "seed") == 0 && cmd_conf_listed(name,
-		    cmd_conf_download_only, nitems(cmd_conf_download_only))))
-			continue;
-		if (nconf == CMD_CONF_MAX_OPTS) {
-			rc = cmd_usage_error(cmd, "%s:%u: more than %u options",
-			    path, lineno, CMD_CONF_MAX_OPTS);
-			goto fail;
-		}
-		nv[k] = value != NULL ? xasprintf("--%s=%s", name, value) :
-		    xasprintf("--%s", name);
-		cmd_conf.v = xreallocarray(cmd_conf.v, cmd_conf.n + 1,
-		    sizeof(*cmd_conf.v));
-		cmd_conf.v[cmd_conf.n++] = (struct cmd_conf_src){
-			.arg = nv[k], .line = lineno,
-		};
-		k++;
-		nconf++;
+	if (text != NULL && (e = config_parse(text, len, cmd, cmd_conf_check,
+	    (void *)longopts, &cf, err)) != GT_OK) {
+		rc = e == GT_ETOOBIG ? cmd_usage_error(cmd, "config file %s: "
+		    "%s", path, err) : cmd_usage_error(cmd, "%s:%s", path, err);
+		free(text);
+		free(path);
+		return rc;
 	}
 	free(text);
-	/* Then the command line, without --config and --no-config. */
+	/* The file's options, then the command line's: the last one wins. */
+	nv = xreallocarray(NULL, (size_t)*argc + cf.n + 1, sizeof(*nv));
+	nv[0] = v[0];
+	k = 1;
+	if (cf.n > 0)
+		conf->args = xreallocarray(NULL, cf.n, sizeof(*conf->args));
+	for (i = 0; i < cf.n; i++) {
+		nv[k] = cf.v[i].value != NULL ? xasprintf("--%s=%s",
+		    cf.v[i].name, cf.v[i].value) : xasprintf("--%s",
+		    cf.v[i].name);
+		conf->args[i] = (struct cmd_config_arg){
+			.arg = nv[k], .line = cf.v[i].line,
+		};
+		k++;
+	}
+	conf->nargs = cf.n;
+	config_clear(&cf);
+	/* The command line, without --config and --no-config. */
 	for (j = 1; j < *argc; j++) {
 		if (strcmp(v[j], "--") == 0) {
 			for (; j < *argc; j++)
@@ -1158,33 +1044,25 @@ cmd_config(const char *cmd, const struct option *longopts, int *argc,
 		nv[k++] = v[j];
 	}
 	nv[k] = NULL;
-	cmd_conf_argv = nv;
+	conf->path = path;
+	conf->argv = nv;
+	cmd_ctx.conf = conf;
 	*argc = (int)k;
 	*argv = nv;
 	return EXIT_OK;
-
-fail:
-	free(text);
-	for (i = 0; i < cmd_conf.n; i++)
-		free((char *)cmd_conf.v[i].arg);
-	free(nv);
-	cmd_conf.n = 0;
-	cmd_conf_clear();
-	return rc;
 }
 
 void
-cmd_conf_clear(void)
+cmd_config_clear(struct cmd_config *conf)
 {
 	size_t	i;
 
-	for (i = 0; i < cmd_conf.n; i++)
-		free((char *)cmd_conf.v[i].arg);
-	free(cmd_conf.v);
-	free(cmd_conf.path);
-	free(cmd_conf_argv);
-	cmd_conf.v = NULL;
-	cmd_conf.n = 0;
-	cmd_conf.path = NULL;
-	cmd_conf_argv = NULL;
+	if (cmd_ctx.conf == conf)
+		cmd_ctx.conf = NULL;
+	for (i = 0; i < conf->nargs; i++)
+		free(conf->args[i].arg);
+	free(conf->args);
+	free(conf->path);
+	free(conf->argv);
+	memset(conf, 0, sizeof(*conf));
 }

@@ -8,6 +8,9 @@
 
 #include "cmd.h"
 
+/* The command running (cmd.h): cmd_error's name, the config file applied. */
+struct cmd_ctx	cmd_ctx;
+
 static const struct command {
 	const char	*name;
 	int		(*run)(int, char **);
