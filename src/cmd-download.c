@@ -1298,6 +1298,7 @@ dl_check_refused(void *arg)
 			continue;
 		ui_clear(d->ui);
 		cmd_error("%s: tracker says: %s", torrent_name(it->t), why);
+		dl_json_error(d, it, -1, why);
 		it->fatal = true;
 		it->rc = EXIT_FAIL;
 		item_stop(it);

@@ -17,6 +17,7 @@ and killed by PID at the end (peers.Net, conftest.run_cmd).
 
 import hashlib
 import http.server
+import json
 import os
 import signal
 import socket
@@ -325,14 +326,19 @@ def test_only_tracker_failure_reason_ends_the_run(net, tmp_path):
     the reason in one error line."""
     with trackers.HttpTracker(behaviour="failure") as tr:
         _, torrent, _ = make_case(tmp_path, tr.announce)
-        g = net.gt("-p", peers.free_port(), "-o", tmp_path / "out",
-                   torrent, tag="refused")
+        g = net.gt("--json", "-p", peers.free_port(), "-o",
+                   tmp_path / "out", torrent, tag="refused")
         rc = g.wait(35)
         assert rc == 1, why(g)
         lines = g.err_lines_with("tracker says:")
         assert lines == ["gtorrent: download: pc.bin: tracker says: scripted "
                          "failure"], why(g)
         assert "stopped" in tr.events(), why(tr, g)
+        # --json tells the same: an "error" with the reason, then "stopped"
+        objs = [json.loads(ln) for ln in g.out.splitlines() if ln]
+        errs = [o for o in objs if o["event"] == "error"]
+        assert [o["message"] for o in errs] == ["scripted failure"], objs
+        assert objs[-1]["event"] == "stopped" and objs[-1]["exit"] == 1, objs
 
 
 @pytest.mark.timeout(40)
