@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "magnet.h"
@@ -118,6 +119,33 @@ item_info_hash(const struct dl_item *it)
 {
 	return it->is_magnet ? it->mg.info_hash : it->m.info_hash;
 }
+
+/* The help (cmd-download-help.c): seed lists only what applies to it. */
+void	dl_usage(FILE *, bool seed);
+
+/* What the command is given (cmd-download-args.c) */
+/* Can the data folder (or the nearest one above it) take data?  EXIT_*. */
+int	dl_check_dir(const char *dir);
+/* A LIST option (1-based "1,3-5") appended to r, 0-based; EXIT_*. */
+int	dl_parse_files(const char *cmd, const char *opt, const char *arg,
+	    struct dl_ranges *r);
+/* The highest file index of r, -1 when empty. */
+int64_t	dl_ranges_max(const struct dl_ranges *);
+/* Exit codes ranked, worst highest: 0, 1, 130, 3, 4. */
+int	dl_rank(int rc);
+/* --show-files for each source; the exit code. */
+int	dl_show_files(const char *cmd, const struct dl_src *, size_t n);
+/* -i FILE (- : stdin): one source a line, appended; EXIT_*. */
+int	dl_read_input(const char *cmd, const char *path, struct dl_src **v,
+	    size_t *n);
+int	dl_add_src(const char *cmd, const char *arg, bool magnet,
+	    struct dl_src **v, size_t *n);
+
+/* --on-done (cmd-download-ondone.c) */
+/* Starts it for it, which completed in this run; not waited for. */
+void	dl_on_done_run(struct dl_item *);
+/* At the end: waits a while for those still running. */
+void	dl_on_done_wait(struct dl *);
 
 /* --json (cmd-download-json.c); each does nothing without --json */
 void	dl_json_start(struct dl *, int port);
