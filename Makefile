@@ -123,7 +123,7 @@ DEPS_session	+= torrent-serve torrent-ext torrent-resume torrent-files resume st
 DEPS_session	+= share
 DEPS_torrent-view := torrent-view peerid $(DEPS_session)
 DEPS_ui		:= ui $(BASE)
-DEPS_tui	:= tui tui-fmt $(DEPS_torrent-view)
+DEPS_tui	:= tui tui-fmt ui $(DEPS_torrent-view)
 DEPS_dht	:= dht krpc dht-table dht-store dht-lookup bencode addr buf crypto $(BASE)
 
 UNIT		:= $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c))

@@ -9,6 +9,7 @@
 
 #include "torrent.h"
 #include "tui.h"
+#include "ui.h"
 
 /*
  * What tui.c draws is computed here (tui-fmt.c), from figures and text
@@ -68,10 +69,10 @@ struct tui_trow {
 };
 /*
  * tt's row: name (raw, escaped here), its rates (bytes/s) as the view
- * shows them.
+ * shows them, its ETA in seconds (tui_rate_eta's; < 0: "-").
  */
 void		 tui_torrent_row(const struct tui_torrent *tt,
-		    const char *name, double down, double up,
+		    const char *name, double down, double up, double eta,
 		    struct tui_trow *row);
 bool		 tui_is_paused(const struct tui_torrent *);
 /* "downloading", "seeding", "metadata", "paused", "stopping", "done"... */
@@ -133,6 +134,8 @@ struct tui_rate {
 	const struct torrent	*t;	/* whose */
 	uint64_t		 ms;	/* when */
 	double			 down_bps, up_bps;
+	struct ui_eta		 eta;	/* the ETA, steadied (ui.h) */
+	double			 eta_s;	/* ... seconds, or -1: none */
 };
 /*
  * tt's rates at now: the sum of its live peers' (peers[0..npeers), as
@@ -143,6 +146,8 @@ void		 tui_rate_update(struct tui_rate *, const struct tui_torrent *tt,
 		    const struct torrent_peer_info *peers, size_t npeers,
 		    uint64_t now);
 double		 tui_rate_down(const struct tui_rate *);
+/* Seconds to go at tt's rate, as the status line's ETA moves; -1: none. */
+double		 tui_rate_eta(const struct tui_rate *);
 double		 tui_rate_up(const struct tui_rate *);
 
 /* ---- the log ---- */

@@ -21,6 +21,20 @@
 struct torrent_stats;
 struct ui;
 
+/* An ETA that counts down and moves at most UI_ETA_STEP times a step. */
+struct ui_eta {
+	bool		valid;		/* eta was shown */
+	double		eta;		/* seconds, as last shown */
+	uint64_t	ms;		/* ... when */
+};
+/*
+ * Seconds to go for left bytes at bps (<= 0: nothing comes), at now:
+ * left/bps, moved at most UI_ETA_STEP times from the last one's countdown;
+ * -1: unknown (nothing comes; e is reset).  0 when left is 0.
+ */
+double		 ui_eta_next(struct ui_eta *e, uint64_t left, double bps,
+		    uint64_t now);
+
 struct ui_opts {
 	bool	 quiet;		/* no status line (the summary still) */
 	bool	 tty;		/* out is a terminal: one live line */

@@ -118,9 +118,9 @@ tui_state(const struct tui_torrent *tt)
 
 void
 tui_torrent_row(const struct tui_torrent *tt, const char *name, double down,
-    double up, struct tui_trow *row)
+    double up, double eta, struct tui_trow *row)
 {
-	double	left, pct;
+	double	pct;
 
 	tui_safe(row->name, sizeof(row->name), name);
 	row->state = tui_state(tt);
@@ -152,13 +152,11 @@ tui_torrent_row(const struct tui_torrent *tt, const char *name, double down,
 		    (double)tt->st.uploaded / (double)tt->st.size);
 	else
 		snprintf(row->ratio, sizeof(row->ratio), "-");
-	left = (double)(tt->st.total - tt->st.have);
-	if (tt->st.complete || tt->ended)
-		snprintf(row->eta, sizeof(row->eta), "-");
-	else if (tt->st.metadata || tui_is_paused(tt) || down < 1)
+	if (tt->st.complete || tt->ended || tt->st.metadata ||
+	    tui_is_paused(tt) || eta < 0)
 		snprintf(row->eta, sizeof(row->eta), "-");
 	else
-		tui_eta(row->eta, sizeof(row->eta), left / down);
+		tui_eta(row->eta, sizeof(row->eta), eta);
 	row->cell[0] = row->name;
 	row->cell[1] = row->state;
 	row->cell[2] = row->done;
@@ -421,8 +419,25 @@ tui_rate_update(struct tui_rate *rt, const struct tui_torrent *tt,
 			down += peers[i].down_rate;
 			up += peers[i].up_rate;
 		}
-	*rt = (struct tui_rate){ .t = tt->t, .ms = now,
-	    .down_bps = (double)down, .up_bps = (double)up };
+	if (rt->t != tt->t)
+		memset(&rt->eta, 0, sizeof(rt->eta));	/* another torrent */
+	rt->t = tt->t;
+	rt->ms = now;
+	rt->down_bps = (double)down;
+	rt->up_bps = (double)up;
+	if (tt->t == NULL || tt->ended || tt->st.complete || tt->st.metadata ||
+	    tui_is_paused(tt)) {
+		memset(&rt->eta, 0, sizeof(rt->eta));
+		rt->eta_s = -1;
+	} else
+		rt->eta_s = ui_eta_next(&rt->eta, tt->st.total > tt->st.have ?
+		    tt->st.total - tt->st.have : 0, rt->down_bps, now);
+}
+
+double
+tui_rate_eta(const struct tui_rate *rt)
+{
+	return rt->eta_s;
 }
 
 double

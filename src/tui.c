@@ -285,7 +285,7 @@ tui_draw_torrents(struct tui *t, int y, int rows)
 		top = t->sel - shown + 1;
 	for (i = top; i < t->ntv && i < top + shown; i++) {
 		tui_torrent_row(&t->tv[i], tui_name(&t->tv[i]), tui_down(t, i),
-		    tui_up(t, i), &row);
+		    tui_up(t, i), tui_rate_eta(&t->rates[i]), &row);
 		tui_row(y + 1 + (int)(i - top), tui_tcols, w,
 		    nitems(tui_tcols), row.cell);
 		if (i == t->sel)

@@ -34,9 +34,7 @@ struct ui {
 	uint64_t	 prev_ms, prev_down, prev_up;
 	uint64_t	 last_bytes;	/* when bytes came down last */
 	struct ui_rate	 down, up;
-	bool		 eta_valid;	/* eta was shown */
-	double		 eta;		/* seconds, as last shown */
-	uint64_t	 eta_ms;	/* ... when */
+	struct ui_eta	 eta;
 	int64_t		 seeders;	/* a tracker's figures, or -1 */
 	int64_t		 leechers;
 	int64_t		 dht_nodes;	/* ui_set_dht's, or -1 */
@@ -144,35 +142,41 @@ ui_bps(const struct ui_rate *r)
 	return r->started && r->bps >= 1.0 ? (uint64_t)r->bps : 0;
 }
 
-/* Seconds to go, as shown (moved from the last), or -1: unknown. */
-static double
-ui_eta_secs(struct ui *u, uint64_t left, uint64_t now)
+double
+ui_eta_next(struct ui_eta *e, uint64_t left, double bps, uint64_t now)
 {
 	double	raw, expect, lo, hi;
 
-	if (left == 0) {
-		u->eta_valid = false;
-		return 0;
+	if (left == 0 || bps < 1.0) {
+		e->valid = false;
+		return left == 0 ? 0 : -1;
 	}
-	if (ui_bps(&u->down) == 0 || now - u->last_bytes >= UI_STALL_MS) {
-		u->eta_valid = false;
-		return -1;
-	}
-	raw = (double)left / u->down.bps;
-	if (!u->eta_valid)
-		u->eta = raw;
+	raw = (double)left / bps;
+	if (!e->valid)
+		e->eta = raw;
 	else {
 		/* Counting down since the last, moved at most a step. */
-		expect = u->eta - (double)(now - u->eta_ms) / 1000.0;
+		expect = e->eta - (double)(now - e->ms) / 1000.0;
 		if (expect < 1.0)
 			expect = 1.0;
 		lo = expect / UI_ETA_STEP;
 		hi = expect * UI_ETA_STEP;
-		u->eta = raw < lo ? lo : raw > hi ? hi : raw;
+		e->eta = raw < lo ? lo : raw > hi ? hi : raw;
 	}
-	u->eta_valid = true;
-	u->eta_ms = now;
-	return u->eta;
+	e->valid = true;
+	e->ms = now;
+	return e->eta;
+}
+
+/* Seconds to go, as shown (moved from the last), or -1: unknown. */
+static double
+ui_eta_secs(struct ui *u, uint64_t left, uint64_t now)
+{
+	if (left > 0 && now - u->last_bytes >= UI_STALL_MS) {
+		u->eta.valid = false;
+		return -1;		/* stalled */
+	}
+	return ui_eta_next(&u->eta, left, (double)ui_bps(&u->down), now);
 }
 
 /* "H:MM:SS", "M:SS", or "-" (secs < 0). */

@@ -16,6 +16,7 @@
 #include "util.h"
 
 #define KIB	1024
+#define MIB	(1024 * KIB)
 
 static void
 utf8_locale(void)
@@ -93,7 +94,7 @@ Test(tui, checking_and_queued)
 
 	tt.st.seeders = tt.st.leechers = -1;
 	cr_expect_str_eq(tui_state(&tt), "checking");
-	tui_torrent_row(&tt, "x", 0, 0, &r);
+	tui_torrent_row(&tt, "x", 0, 0, -1, &r);
 	cr_expect_str_eq(r.done, "-");		/* not 100 % of nothing */
 	cr_expect_str_eq(r.eta, "-");
 	cr_expect_str_eq(r.seeds, "0");
@@ -111,7 +112,7 @@ Test(tui, torrent_row_figures)
 
 	tt.st = (struct torrent_stats){ .size = 2000, .total = 2000,
 	    .have = 1000, .uploaded = 3000, .peers = 3, .seeders = 7 };
-	tui_torrent_row(&tt, "x", 100, 50, &r);
+	tui_torrent_row(&tt, "x", 100, 50, 10, &r);
 	cr_expect_str_eq(r.done, "50.0%");
 	cr_expect_str_eq(r.down, "100 B");
 	cr_expect_str_eq(r.up, "50 B");
@@ -119,7 +120,7 @@ Test(tui, torrent_row_figures)
 	cr_expect_str_eq(r.seeds, "0/7");	/* connected / tracker's */
 	tt.st.seeds = 2;
 	tt.st.seeders = 123456;
-	tui_torrent_row(&tt, "x", 100, 50, &r);
+	tui_torrent_row(&tt, "x", 100, 50, 10, &r);
 	cr_expect_str_eq(r.seeds, "2");		/* too wide: connected only */
 	tt.st.seeders = 7;
 	cr_expect_str_eq(r.ratio, "1.50");
@@ -127,29 +128,29 @@ Test(tui, torrent_row_figures)
 	cr_expect_str_eq(r.state, "downloading");
 	/* 99.95 % is not shown as 100 % while a byte is missing */
 	tt.st.have = 1999;
-	tui_torrent_row(&tt, "x", 0.5, 0, &r);
+	tui_torrent_row(&tt, "x", 0.5, 0, -1, &r);
 	cr_expect_str_eq(r.done, "99.9%");
-	cr_expect_str_eq(r.eta, "-");		/* under 1 B/s */
+	cr_expect_str_eq(r.eta, "-");		/* none known */
 	tt.st.seeders = -1;
 	tt.st.size = 0;
 	tt.st.total = 0;
 	tt.st.have = 0;
-	tui_torrent_row(&tt, "x", 0, 0, &r);
+	tui_torrent_row(&tt, "x", 0, 0, -1, &r);
 	cr_expect_str_eq(r.seeds, "2");		/* no tracker figure */
 	cr_expect_str_eq(r.ratio, "-");
 	cr_expect_str_eq(r.done, "100.0%");
 	tt.st.metadata = true;
 	tt.st.md_pieces = 4;
 	tt.st.md_have = 1;
-	tui_torrent_row(&tt, "x", 1000, 0, &r);
+	tui_torrent_row(&tt, "x", 1000, 0, 5, &r);
 	cr_expect_str_eq(r.done, "1/4");
 	cr_expect_str_eq(r.eta, "-");
 	tt.st.md_pieces = 0;
-	tui_torrent_row(&tt, "x", 1000, 0, &r);
+	tui_torrent_row(&tt, "x", 1000, 0, 5, &r);
 	cr_expect_str_eq(r.done, "-");
 	/* paused: no ETA */
 	tt.st = (struct torrent_stats){ .total = 10, .paused = true };
-	tui_torrent_row(&tt, "x", 1000, 0, &r);
+	tui_torrent_row(&tt, "x", 1000, 0, 5, &r);
 	cr_expect_str_eq(r.eta, "-");
 	cr_expect_str_eq(r.state, "paused");
 }
@@ -403,7 +404,8 @@ Test(tui, rows_fit_with_hostile_names, .init = utf8_locale)
 	tt.st = (struct torrent_stats){ .size = 1 << 30, .total = 1 << 30,
 	    .have = 1 << 29, .peers = 12, .seeders = 3 };
 	for (i = 0; i < nitems(hostile); i++) {
-		tui_torrent_row(&tt, hostile[i], 132 * KIB, 20 * KIB, &r);
+		tui_torrent_row(&tt, hostile[i], 132 * KIB, 20 * KIB,
+		    (double)(1 << 29) / (132 * KIB), &r);
 		for (j = 0; j < nitems(widths); j++) {
 			tui_cols_fit(tui_tcols, TUI_TCOLS, widths[j], w);
 			k = tui_line(tui_tcols, w, TUI_TCOLS, r.cell,
@@ -425,7 +427,7 @@ Test(tui, rows_fit_with_hostile_names, .init = utf8_locale)
 		cr_expect_eq(line[k - 1], L'2');	/* the ETA, at the edge */
 	}
 	/* a wide name is cut between characters, the rest padded */
-	tui_torrent_row(&tt, hostile[3], 0, 0, &r);
+	tui_torrent_row(&tt, hostile[3], 0, 0, -1, &r);
 	tui_cols_fit(tui_tcols, TUI_TCOLS, 80, w);
 	k = tui_line(tui_tcols, w, TUI_TCOLS, r.cell, 80, line, nitems(line));
 	cr_expect_eq(tui_wcols(line, k), 80);
@@ -611,6 +613,43 @@ Test(tui, rate_row_sums_peers)
 	tui_rate_update(&rt, &tt, NULL, 0, 5500);
 	cr_expect_eq(tui_rate_down(&rt), 0);
 	cr_expect_eq(tui_rate_up(&rt), 0);
+}
+
+/*
+ * The row's ETA moves as the status line's does: a burst or a lull of the
+ * peers' rates moves it at most UI_ETA_STEP times per redraw from its
+ * countdown; none while paused or complete.
+ */
+Test(tui, eta_steadied)
+{
+	struct tui_torrent		tt = { .t = fake_t };
+	struct tui_rate			rt = { 0 };
+	struct torrent_peer_info	pi = { .down_rate = 100 * KIB };
+	uint64_t			now = 10000;
+	double				prev, e;
+	int				i;
+
+	tt.st = (struct torrent_stats){ .total = 100 * MIB, .have = 0 };
+	tui_rate_update(&rt, &tt, &pi, 1, now);
+	prev = tui_rate_eta(&rt);
+	cr_expect_float_eq(prev, 1024.0, 0.01);	/* 100 MiB at 100 KiB/s */
+	for (i = 0; i < 40; i++) {
+		now += 250;
+		/* a seeder that sends in bursts: 10x, then 1/10 */
+		pi.down_rate = i % 8 < 4 ? 1000 * KIB : 10 * KIB;
+		tui_rate_update(&rt, &tt, &pi, 1, now);
+		e = tui_rate_eta(&rt);
+		cr_expect(e <= prev * UI_ETA_STEP + 0.01 &&
+		    e * UI_ETA_STEP >= prev - 0.25 - 0.01,
+		    "redraw %d: %.1f s after %.1f s", i, e, prev);
+		prev = e;
+	}
+	pi.down_rate = 0;			/* nothing comes: unknown */
+	tui_rate_update(&rt, &tt, &pi, 1, now + 250);
+	cr_expect_lt(tui_rate_eta(&rt), 0);
+	tt.st.paused = true;
+	tui_rate_update(&rt, &tt, &pi, 1, now + 500);
+	cr_expect_lt(tui_rate_eta(&rt), 0);
 }
 
 /* ---- the log ---- */
