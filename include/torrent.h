@@ -136,6 +136,8 @@ struct torrent_stats {
 					   summary line shows */
 	uint64_t	downloaded;	/* payload received this run */
 	uint64_t	uploaded;	/* payload sent this run */
+	uint64_t	uploaded_ever;	/* ... and in the runs before (the
+					   resume record's), for a ratio */
 	uint64_t	wasted;		/* payload received twice this run
 					   (end game, --bbs-plus) */
 	uint64_t	resent;		/* payload sent this run of pieces

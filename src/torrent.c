@@ -1783,6 +1783,7 @@ torrent_stats(const struct torrent *t, struct torrent_stats *ts)
 		.total = t->want_total,
 		.downloaded = t->downloaded,
 		.uploaded = t->uploaded,
+		.uploaded_ever = t->up_before + t->uploaded,
 		.wasted = t->wasted,
 		.resent = t->resent,
 		.npieces = t->pk != NULL ? t->m->npieces : 0,

@@ -149,7 +149,7 @@ tui_torrent_row(const struct tui_torrent *tt, const char *name, double down,
 		snprintf(row->seeds, sizeof(row->seeds), "%u", tt->st.seeds);
 	if (tt->st.size > 0)
 		snprintf(row->ratio, sizeof(row->ratio), "%.2f",
-		    (double)tt->st.uploaded / (double)tt->st.size);
+		    (double)tt->st.uploaded_ever / (double)tt->st.size);
 	else
 		snprintf(row->ratio, sizeof(row->ratio), "-");
 	if (tt->st.complete || tt->ended || tt->st.metadata ||

@@ -111,7 +111,8 @@ Test(tui, torrent_row_figures)
 	struct tui_trow		r;
 
 	tt.st = (struct torrent_stats){ .size = 2000, .total = 2000,
-	    .have = 1000, .uploaded = 3000, .peers = 3, .seeders = 7 };
+	    .have = 1000, .uploaded = 1000, .uploaded_ever = 3000, .peers = 3,
+	    .seeders = 7 };	/* the ratio: over every run */
 	tui_torrent_row(&tt, "x", 100, 50, 10, &r);
 	cr_expect_str_eq(r.done, "50.0%");
 	cr_expect_str_eq(r.down, "100 B");
