@@ -964,12 +964,12 @@ tconn_free(void *arg)
 	free(tc);
 }
 
-/* A dial of candidate id failed: said once for a --peer (a warning). */
+/* A dial of candidate id failed: said once for a given one (--peer, x.pe=). */
 static void
 torrent_dial_failed(struct torrent *t, uint32_t id, const char *name, int err)
 {
 	if (swarm_warn_once(t->sw, id))
-		log_warn("%s: --peer %s: %s (tried again later)", t->name,
+		log_warn("%s: given peer %s: %s (tried again later)", t->name,
 		    name, strerror(err));
 }
 
