@@ -66,6 +66,8 @@ struct dl_item {
 	int			 exit;		/* its exit code, once ended */
 	struct torrent_stats	 final;		/* t's last, once taken out */
 	bool			 has_final;
+	uint64_t		 check_done;	/* its data check: bytes hashed */
+	uint64_t		 check_total;	/* ... of these */
 	/* --json */
 	uint64_t		 js_ms;		/* the last "stats" */
 	uint64_t		 js_down, js_up;	/* ... its totals */
@@ -102,6 +104,7 @@ struct dl {
 	bool			 tui_on;	/* the full-screen view wanted */
 	struct tui		*tui_view;	/* ... and up */
 	const struct dl_item	*checking;	/* its data checked now */
+	uint64_t		 check_drawn;	/* ... its progress shown at */
 	bool			 quiet;		/* -q */
 	const struct netaddr	*bind;		/* --bind, for URLs */
 	const char		*on_done;	/* --on-done CMD */

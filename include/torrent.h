@@ -221,6 +221,12 @@ struct torrent_events {
 	 */
 	void		(*seed_limit)(void *arg, enum seedlimit_reason,
 			    const char *why);
+	/*
+	 * The data on disk is being checked (torrent_new, or a magnet's
+	 * metadata arrived): done of total bytes hashed so far.  Called from
+	 * a hashing thread, one call at a time, while the loop is held.
+	 */
+	void		(*checking)(void *arg, uint64_t done, uint64_t total);
 	/* Each torrent_event as it happens (NULL: none made). */
 	void		(*event)(void *arg, const struct torrent_event *);
 	void		*arg;

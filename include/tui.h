@@ -32,6 +32,8 @@ struct tui_torrent {
 						   read) now */
 	bool			 queued;	/* t NULL: checked after those
 						   before it */
+	uint64_t		 check_done;	/* checking: bytes hashed */
+	uint64_t		 check_total;	/* ... of these */
 };
 
 struct tui_hooks {

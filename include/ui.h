@@ -52,6 +52,9 @@ struct ui_view {
 	unsigned	 n;		/* several: how many */
 	unsigned	 done;		/* ... complete */
 	unsigned	 metadata;	/* ... magnets fetching their metadata */
+	bool		 checking;	/* one torrent's data being checked:
+					   ts->have of ts->total hashed,
+					   "NAME  checking PCT% HAVE/TOTAL" */
 };
 
 struct ui	*ui_new(const struct ui_opts *);

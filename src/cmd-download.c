@@ -480,6 +480,32 @@ dl_on_metadata(void *arg, const struct metainfo *m)
 	item_stop(it);
 }
 
+/*
+ * Its data is being checked (from a hashing thread; the loop is held):
+ * the view or the status line shows how far, 4 times a second at most.
+ */
+static void
+dl_on_checking(void *arg, uint64_t done, uint64_t total)
+{
+	struct dl_item		*it = arg;
+	struct dl		*d = it->d;
+	struct torrent_stats	 ts = { .have = done, .total = total };
+	uint64_t		 now = reactor_clock_ms();
+
+	it->check_done = done;
+	it->check_total = total;
+	if (d->json || (now - d->check_drawn < UI_TTY_MS && done < total))
+		return;
+	d->check_drawn = now;
+	if (d->tui_view != NULL)
+		tui_redraw(d->tui_view);
+	else
+		ui_update(d->ui, &(struct ui_view){
+			.name = it->is_magnet ? it->label : it->m.name,
+			.checking = true,
+		}, &ts, now);
+}
+
 /* Into the session; false (said why, it->exit set) when it cannot run. */
 static bool
 item_add(struct dl_item *it, const struct torrent_opts *base,
@@ -489,6 +515,7 @@ item_add(struct dl_item *it, const struct torrent_opts *base,
 	struct torrent_events	 ev = {
 		.complete = dl_on_complete, .fatal = dl_on_fatal,
 		.metadata = dl_on_metadata, .seed_limit = dl_on_seed_limit,
+		.checking = dl_on_checking,
 		.event = dl_on_event, .arg = it,
 	};
 	struct torrent_opts	 to = *base;
@@ -617,6 +644,8 @@ dl_tui_torrents(void *arg, struct tui_torrent *out, size_t max)
 				    !waiting),
 				.checking = waiting && it == d->checking,
 				.queued = waiting && it != d->checking,
+				.check_done = it->check_done,
+				.check_total = it->check_total,
 			};
 		if (n < max && waiting)
 			out[n].st.seeders = out[n].st.leechers = -1;

@@ -1322,12 +1322,23 @@ any_file_exists(const struct metainfo *m, const char *dir)
 	return found;
 }
 
+static void
+torrent_check_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct torrent	*t = arg;
+
+	t->ev.checking(t->ev.arg, done, total);
+}
+
 /* Marks the pieces already on disk and good. */
 static enum gt_err
 torrent_check(struct torrent *t, char *err)
 {
 	struct storage_hash_opts	 ho = {
 		.nthreads = 0, .expected = t->m->pieces,
+		.progress = t->ev.checking != NULL ? torrent_check_progress :
+		    NULL,
+		.arg = t,
 	};
 	bool				*ok;
 	uint32_t			 i, n = t->m->npieces, good = 0;

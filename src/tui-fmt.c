@@ -124,7 +124,10 @@ tui_torrent_row(const struct tui_torrent *tt, const char *name, double down,
 
 	tui_safe(row->name, sizeof(row->name), name);
 	row->state = tui_state(tt);
-	if (tt->t == NULL && (tt->checking || tt->queued))
+	if (tt->t == NULL && tt->checking && tt->check_total > 0)
+		snprintf(row->done, sizeof(row->done), "%.1f%%", 100.0 *
+		    (double)tt->check_done / (double)tt->check_total);
+	else if (tt->t == NULL && (tt->checking || tt->queued))
 		snprintf(row->done, sizeof(row->done), "-");
 	else if (tt->st.metadata) {
 		if (tt->st.md_pieces > 0)

@@ -368,6 +368,16 @@ ui_fill(struct ui *u, const struct ui_view *v, const struct torrent_stats *ts,
 	if (v->name == NULL && v->metadata > 0)
 		snprintf(sg->name + strlen(sg->name), sizeof(sg->name) -
 		    strlen(sg->name), " %u metadata", v->metadata);
+	if (v->checking) {
+		pct = ts->total == 0 ? 100.0 : 100.0 * (double)ts->have /
+		    (double)ts->total;
+		snprintf(sg->seg[SEG_PCT], sizeof(sg->seg[0]),
+		    "checking %.1f%%", pct);
+		snprintf(sg->seg[SEG_SIZE], sizeof(sg->seg[0]), "%s/%s",
+		    human_size(have, sizeof(have), ts->have, 1),
+		    human_size(total, sizeof(total), ts->total, 1));
+		return;
+	}
 	if (u->dht_nodes >= 0)
 		snprintf(sg->seg[SEG_DHT], sizeof(sg->seg[0]),
 		    "dht %lld nodes (%lld good) %u peers",

@@ -203,3 +203,24 @@ def test_status_on_a_pipe_every_5s(net, tmp_path, rng):
     gaps = [b - a for a, b in zip(st, st[1:])]
     assert all(4.0 <= d <= 6.5 for d in gaps), (gaps, lines)
     assert lines[-1].startswith("gtorrent: done: "), lines
+
+
+@pytest.mark.timeout(60)
+def test_checking_shown_on_a_terminal(net, tmp_path, rng):
+    """Data already there, --recheck: while it is hashed the line says
+    "NAME  checking PCT% HAVE/TOTAL" (at least the last, 100 %), within
+    the width; then the summary says done."""
+    p = Payload(tmp_path, rng)
+    rc, raw = run_in_pty(net.gtorrent, [
+        "--no-tracker", "--no-dht", "--recheck", "-p", peers.free_port(),
+        "--peer", "127.0.0.1:%d" % refused_port(), "-o", p.src, p.torrent],
+        100, 30)
+    assert rc == 0, raw
+    segs = [s for s in segments(raw) if " checking " in s]
+    assert segs, raw
+    for s in segs:
+        assert re.search(r" checking \d+\.\d% [0-9.]+ [KMG]?i?B/6\.0 MiB$",
+                         s), s
+        assert cols_of(s) <= 99, s
+    assert re.search(r" checking 100\.0% 6\.0 MiB/6\.0 MiB$", segs[-1]), segs
+    assert "gtorrent: done: " in raw, raw

@@ -98,6 +98,10 @@ Test(tui, checking_and_queued)
 	cr_expect_str_eq(r.done, "-");		/* not 100 % of nothing */
 	cr_expect_str_eq(r.eta, "-");
 	cr_expect_str_eq(r.seeds, "0");
+	tt.check_done = 1 << 20;		/* hashed so far */
+	tt.check_total = 4 << 20;
+	tui_torrent_row(&tt, "x", 0, 0, -1, &r);
+	cr_expect_str_eq(r.done, "25.0%");
 	tt.checking = false;
 	tt.queued = true;
 	cr_expect_str_eq(tui_state(&tt), "queued");

@@ -596,3 +596,20 @@ Test(ui, summary_seeder_upload_rate)
 	    "(31457280) at 3.0 MiB/s, peers 2\n");
 	free(out);
 }
+
+/* The data check at the start: its own line, the bytes hashed so far. */
+Test(ui, checking_line)
+{
+	struct torrent_stats	ts = { .have = 3 * MIB, .total = 12 * MIB };
+	struct ui_view		v = { .name = "big.iso", .checking = true };
+	struct rig		r;
+	char			*out;
+
+	rig_open(&r, true, 200);
+	ui_update(r.u, &v, &ts, 1000);
+	out = rig_read(&r);
+	cr_assert_str_eq(last_line(out), "big.iso  checking 25.0% "
+	    "3.0 MiB/12.0 MiB");
+	free(out);
+	rig_close(&r);
+}
