@@ -497,9 +497,11 @@ dl_on_checking(void *arg, uint64_t done, uint64_t total)
 	if (d->json || (now - d->check_drawn < UI_TTY_MS && done < total))
 		return;
 	d->check_drawn = now;
-	if (d->tui_view != NULL)
-		tui_redraw(d->tui_view);
-	else
+	if (d->tui_view != NULL) {
+		/* not a magnet's (its torrent is half made): those to add */
+		if (d->checking == it)
+			tui_redraw(d->tui_view);
+	} else
 		ui_update(d->ui, &(struct ui_view){
 			.name = it->is_magnet ? it->label : it->m.name,
 			.checking = true,
