@@ -17,6 +17,12 @@ struct event_base *reactor_base(struct reactor *);
 /* Runs until reactor_stop; returns 0, or -1 if libevent failed. */
 int		 reactor_run(struct reactor *);
 void		 reactor_stop(struct reactor *);
+/*
+ * Runs the callbacks ready now (a signal that came, a key, a timer due)
+ * without waiting, between steps that hold the loop (the data checks);
+ * 0, or -1 if libevent failed.
+ */
+int		 reactor_poll(struct reactor *);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC, read on each call). */
 uint64_t	 reactor_now_ms(struct reactor *);

@@ -754,7 +754,7 @@ dl_run(struct dl *d, const struct session_opts *so,
 {
 	struct dl_item	*it;
 	char		 err[GT_ERRLEN];
-	size_t		 i;
+	size_t		 i, left;
 
 	if ((d->r = reactor_new()) == NULL) {
 		cmd_error("%s: cannot start the event loop", d->cmd);
@@ -782,6 +782,15 @@ dl_run(struct dl *d, const struct session_opts *so,
 		it = &d->items[i];
 		if (!it->loaded || it->dup != NULL)
 			continue;
+		/*
+		 * Each check holds the loop: a Ctrl-C (or `q`) that came
+		 * during one is taken before the next, and the torrents not
+		 * added yet are not.
+		 */
+		if (reactor_poll(d->r) != 0 || d->interrupted) {
+			it->exit = EXIT_INTERRUPTED;
+			continue;
+		}
 		d->checking = it;
 		if (d->tui_view != NULL)
 			tui_redraw(d->tui_view);
@@ -791,12 +800,19 @@ dl_run(struct dl *d, const struct session_opts *so,
 		}
 	}
 	d->checking = NULL;
+	(void)reactor_poll(d->r);	/* a Ctrl-C during the last check */
+	for (i = 0, left = 0; i < d->nitems; i++)
+		left += d->items[i].loaded && d->items[i].dup == NULL &&
+		    d->items[i].exit == EXIT_INTERRUPTED && !d->items[i].ended;
+	if (left > 0)
+		cmd_warn("interrupted: %zu torrent%s not started", left,
+		    left == 1 ? "" : "s");
 	if (d->nrunning == 0) {
 		dl_tui_end(d);
 		return dl_worst(d);
 	}
 	for (i = 0; i < d->nitems; i++)
-		if (d->items[i].running)
+		if (d->items[i].running && !d->items[i].stop_asked)
 			torrent_start(d->items[i].t);
 	dl_ui_cb(d);			/* a first sample (and line) now */
 	if (d->json) {

@@ -174,6 +174,16 @@ reactor_run(struct reactor *r)
 	return 0;
 }
 
+int
+reactor_poll(struct reactor *r)
+{
+	if (event_base_loop(r->base, EVLOOP_NONBLOCK) == -1) {
+		log_error("%s: event_base_loop failed", __func__);
+		return -1;
+	}
+	return 0;
+}
+
 void
 reactor_stop(struct reactor *r)
 {

@@ -344,6 +344,26 @@ Test(reactor, signal_delivered_from_loop)
 	reactor_timer_free(t);
 }
 
+/* A signal that came while the loop was held, taken without waiting. */
+Test(reactor, poll_takes_what_is_ready_without_waiting)
+{
+	uint64_t	start;
+
+	got_signo = 0;
+	got_count = 0;
+	cr_assert_eq(reactor_on_signal(r, SIGUSR2, signal_cb, &got_signo), 0);
+	start = reactor_clock_ms();
+	cr_assert_eq(reactor_poll(r), 0);	/* nothing ready: back at once */
+	cr_assert_eq(got_count, 0);
+	raise(SIGUSR2);
+	cr_assert_eq(reactor_poll(r), 0);
+	if (got_count == 0)			/* the wakeup pipe, a step late */
+		cr_assert_eq(reactor_poll(r), 0);
+	cr_assert_eq(got_count, 1);
+	cr_assert_eq(got_signo, SIGUSR2);
+	cr_assert_lt(reactor_clock_ms() - start, 500);
+}
+
 Test(reactor, bad_signal_refused)
 {
 	log_set_level(LOG_ERROR);	/* libevent's warning is expected */
