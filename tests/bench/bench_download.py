@@ -236,7 +236,43 @@ class Result:
         self.base_anon_kib = None
 
 
-class Bench:
+class Procs:
+    """The processes a bench starts (self.procs, Popen objects), run in
+    self.work and each stopped by PID; bench_many.py's Bench uses it too."""
+
+    def spawn(self, argv, log, **kw):
+        with open(log, "wb") as lf:
+            p = subprocess.Popen(argv, stdout=kw.pop("stdout", lf),
+                                 stderr=lf, cwd=kw.pop("cwd", self.work),
+                                 stdin=kw.pop("stdin", subprocess.DEVNULL),
+                                 **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, grace=5.0):
+        """Signals p (by PID) and waits; SIGKILL after grace seconds."""
+        if p is None:
+            return
+        if p.returncode is None and p.poll() is None:
+            try:
+                p.send_signal(sig)
+                p.wait(grace)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+        if p in self.procs:
+            self.procs.remove(p)
+
+    def stop_all(self):
+        """SIGKILL to every process still running, newest first."""
+        for p in reversed(list(self.procs)):
+            try:
+                self.stop(p, signal.SIGKILL, 2)
+            except Exception:           # keep stopping the others
+                pass
+
+
+class Bench(Procs):
     def __init__(self):
         self.gt = os.environ.get("GTORRENT") or os.path.abspath("gtorrent")
         self.runs = int(os.environ.get("BENCH_RUNS", "3"))
@@ -263,37 +299,10 @@ class Bench:
         self.missed = False
         self.failed = False
 
-    # processes ---------------------------------------------------------
-
-    def spawn(self, argv, log, **kw):
-        with open(log, "wb") as lf:
-            p = subprocess.Popen(argv, stdout=kw.pop("stdout", lf),
-                                 stderr=lf, cwd=kw.pop("cwd", self.work),
-                                 stdin=kw.pop("stdin", subprocess.DEVNULL),
-                                 **kw)
-        self.procs.append(p)
-        return p
-
-    def stop(self, p, sig=signal.SIGTERM, grace=5.0):
-        """Signals p (by PID) and waits; SIGKILL after grace seconds."""
-        if p is None:
-            return
-        if p.returncode is None and p.poll() is None:
-            try:
-                p.send_signal(sig)
-                p.wait(grace)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
-        if p in self.procs:
-            self.procs.remove(p)
+    # processes: Procs ---------------------------------------------------
 
     def cleanup(self):
-        for p in reversed(list(self.procs)):
-            try:
-                self.stop(p, signal.SIGKILL, 2)
-            except Exception:           # keep stopping the others
-                pass
+        self.stop_all()
         if self.tracker is not None:
             self.tracker.stop()
         shutil.rmtree(self.work, ignore_errors=True)

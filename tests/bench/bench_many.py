@@ -71,7 +71,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "interop"))
 
 import peers    # noqa: E402
-from bench_download import loadavg, proc_cpu  # noqa: E402
+from bench_download import Procs, loadavg, proc_cpu  # noqa: E402
 
 LOOPBACK = peers.LOOPBACK
 KIB = 1024
@@ -306,7 +306,7 @@ class Proc:
         return s
 
 
-class Bench:
+class Bench(Procs):
     def __init__(self):
         self.gt = os.environ.get("GTORRENT") or os.path.abspath("gtorrent")
         self.n = int(os.environ.get("BENCH_MANY_N", "100"))
@@ -352,34 +352,8 @@ class Bench:
             e[v] = d
         return e
 
-    def spawn(self, argv, log, **kw):
-        with open(log, "wb") as lf:
-            p = subprocess.Popen(argv, stdout=kw.pop("stdout", lf),
-                                 stderr=lf, cwd=self.work,
-                                 stdin=subprocess.DEVNULL, **kw)
-        self.procs.append(p)
-        return p
-
-    def stop(self, p, sig=signal.SIGTERM, grace=5.0):
-        """Signals p (by PID) and waits; SIGKILL after grace seconds."""
-        if p is None:
-            return
-        if p.returncode is None and p.poll() is None:
-            try:
-                p.send_signal(sig)
-                p.wait(grace)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
-        if p in self.procs:
-            self.procs.remove(p)
-
     def cleanup(self):
-        for p in reversed(list(self.procs)):
-            try:
-                self.stop(p, signal.SIGKILL, 2)
-            except Exception:           # keep stopping the others
-                pass
+        self.stop_all()
         shutil.rmtree(self.work, ignore_errors=True)
 
     def log_tail(self, name, n=1500):
