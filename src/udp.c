@@ -405,6 +405,21 @@ udp_ready(struct udp *u, int fd, uint16_t port)
 	    u->v6only ? "IPv6" : u->v6 ? "dual-stack" : "IPv4");
 }
 
+/* A non-blocking UDP socket of family, or -1 (said in err, may be NULL). */
+static int
+udp_socket(int family, char *err)
+{
+	int	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		if (err != NULL)
+			(void)gt_fail(err, GT_EIO, "UDP socket: %s",
+			    strerror(errno));
+		log_warn("udp: socket: %s", strerror(errno));
+	}
+	return fd;
+}
+
 /* udp_open on the address of udp_set_bind alone (its family only). */
 static bool
 udp_open_bound(struct udp *u, uint16_t port, char *err)
@@ -417,15 +432,8 @@ udp_open_bound(struct udp *u, uint16_t port, char *err)
 
 	l.port = port;
 	sl = sockaddr_from_netaddr(&l, false, &ss);
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd < 0) {
-		if (err != NULL)
-			(void)gt_fail(err, GT_EIO, "UDP socket: %s",
-			    strerror(errno));
-		log_warn("udp: socket: %s", strerror(errno));
+	if ((fd = udp_socket(ss.ss_family, err)) < 0)
 		return false;
-	}
 	if (l.family == ADDR_V6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
 		    sizeof(on));
@@ -489,14 +497,8 @@ udp_open(struct udp *u, uint16_t port, char *err)
 	}
 	if (fd >= 0)
 		close(fd);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		if (err != NULL)
-			(void)gt_fail(err, GT_EIO, "UDP socket: %s",
-			    strerror(errno));
-		log_warn("udp: socket: %s", strerror(errno));
+	if ((fd = udp_socket(AF_INET, err)) < 0)
 		return false;
-	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
