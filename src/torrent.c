@@ -1638,11 +1638,27 @@ torrent_start(struct torrent *t)
 		torrent_run(t);
 }
 
-void
-torrent_pause(struct torrent *t, bool paused)
+/*
+ * Off the swarm for a while (torrent_pause) or for good (torrent_stop):
+ * off the DHT, no dialling, no ticks, every connection closed for why.
+ */
+static void
+torrent_quiet(struct torrent *t, const char *why)
 {
 	struct tconn	*tc;
 
+	dht_stop(t);
+	swarm_stop(t->sw);
+	reactor_timer_cancel(t->tick_timer);
+	reactor_timer_cancel(t->refill_timer);
+	reactor_timer_cancel(t->seed_timer);
+	while ((tc = TAILQ_FIRST(&t->conns)) != NULL)
+		net_close(tc->c, "%s", why);
+}
+
+void
+torrent_pause(struct torrent *t, bool paused)
+{
 	if (t->stopped || t->paused == paused)
 		return;
 	t->paused = paused;
@@ -1660,13 +1676,7 @@ torrent_pause(struct torrent *t, bool paused)
 	log_info("%s: paused", t->name);
 	t->paused_ms = now_ms(t);
 	announcer_pause(t->an, true);
-	dht_stop(t);
-	swarm_stop(t->sw);
-	reactor_timer_cancel(t->tick_timer);
-	reactor_timer_cancel(t->refill_timer);
-	reactor_timer_cancel(t->seed_timer);
-	while ((tc = TAILQ_FIRST(&t->conns)) != NULL)
-		net_close(tc->c, "paused");
+	torrent_quiet(t, "paused");
 	/* it holds and wants nothing now: the others' shares grow at once
 	   (and a torrent not started yet no longer counts as wanting) */
 	if (t->h.room != NULL)
@@ -1677,8 +1687,6 @@ torrent_pause(struct torrent *t, bool paused)
 void
 torrent_stop(struct torrent *t)
 {
-	struct tconn	*tc;
-
 	if (!t->stopped && t->st != NULL) {
 		hash_run(t);	/* what is complete gets verified and kept */
 		if (!t->o.upload_only && storage_sync(t->st) != GT_OK)
@@ -1687,16 +1695,10 @@ torrent_stop(struct torrent *t)
 		torrent_resume_save(t, true);
 	}
 	t->stopped = true;
-	dht_stop(t);
-	swarm_stop(t->sw);
-	reactor_timer_cancel(t->tick_timer);
-	reactor_timer_cancel(t->refill_timer);
+	torrent_quiet(t, "stopping");
 	reactor_timer_cancel(t->md_timer);
 	reactor_timer_cancel(t->pex_timer);
-	reactor_timer_cancel(t->seed_timer);
 	reactor_timer_cancel(t->ss_timer);
-	while ((tc = TAILQ_FIRST(&t->conns)) != NULL)
-		net_close(tc->c, "stopping");
 }
 
 void
