@@ -30,16 +30,41 @@ enum sha1_kernel {
 /* False, changing nothing, if this CPU or build lacks the kernel. */
 bool	sha1_multi_force(enum sha1_kernel);
 void	sha1_multi_force_scalar(bool);
+/*
+ * Times SHA-NI against AVX2 on this CPU with the caller's clock (ns; a
+ * quarter of a millisecond in all): where eight AVX2 lanes beat SHA-NI
+ * streams, sha1_multi and sha1_lanes_update use them from the number of
+ * messages on which they win.  Without it, SHA-NI wherever the CPU has it.
+ */
+void	sha1_kernel_tune(uint64_t (*clock_ns)(void));
 
-/* Streaming SHA-1 for hashing a piece as its blocks arrive. */
-struct sha1_stream;
-struct sha1_stream	*sha1_stream_new(void);
-void			 sha1_stream_free(struct sha1_stream *);
-void			 sha1_stream_reset(struct sha1_stream *);
-void			 sha1_stream_update(struct sha1_stream *, const void *,
-			     size_t);
-void			 sha1_stream_final(struct sha1_stream *,
-			     uint8_t out[SHA1_LEN]);
+/*
+ * SHA-1 of messages that grow by whole 64-byte blocks, several side by side
+ * (a piece per lane as its blocks arrive): sha1_lanes_update interleaves
+ * them in the kernel sha1_multi uses, so n lanes cost about as much as n
+ * messages hashed by sha1_multi.  On CPUs without SHA-NI or AVX2 a plain C
+ * kernel runs them one at a time.
+ */
+struct sha1_lane {
+	uint32_t	h[5];	/* the chaining state */
+	uint64_t	len;	/* bytes hashed so far, a multiple of 64 */
+};
+
+/*
+ * How many lanes hash at the kernel's best rate per byte: with fewer,
+ * each byte costs more (on CPUs where SHA-NI streams are slow, over twice
+ * as much in one lane as in eight).  1 with the plain C kernel.
+ */
+#define SHA1_LANES_MAX	8
+size_t	sha1_lanes_width(void);
+void	sha1_lane_init(struct sha1_lane *);
+/* Adds len bytes (a multiple of 64) read from p[i] to l[i], for i < n. */
+void	sha1_lanes_update(struct sha1_lane *const *l,
+	    const uint8_t *const *p, size_t n, size_t len);
+/* Adds the last n bytes (any length; tail may be NULL if n is 0), writes
+ * the digest and starts l again. */
+void	sha1_lane_final(struct sha1_lane *l, const void *tail, size_t n,
+	    uint8_t out[SHA1_LEN]);
 
 /* Cryptographically strong random bytes; aborts if none can be had. */
 void	rand_bytes(void *, size_t);

@@ -30,7 +30,7 @@
 #include "swarm.h"
 #include "torrent.h"
 
-#define TORRENT_HASH_LANES	4	/* pieces hashed together, at most */
+#define TORRENT_HQ_MAX		64	/* complete pieces awaiting a verdict */
 #define TORRENT_WQ_MAX		256	/* blocks waiting to be written */
 #define TORRENT_RECENT_READS	8	/* pieces read to serve: suggested */
 #define TORRENT_RESUME_MS	3000	/* a checkpoint after a change, within */
@@ -108,11 +108,11 @@ struct torrent {
 	struct prog		**ptab;		/* pieces in progress */
 	uint32_t		  pmask;	/* ptab size - 1 */
 	size_t			  pcount;
-	unsigned		  lanes;	/* batch hashing; 0: stream */
-	uint32_t		  hq[TORRENT_HASH_LANES]; /* to hash */
+	uint32_t		  hq[TORRENT_HQ_MAX]; /* complete */
 	size_t			  nhq;
-	uint8_t			 *hbuf;		/* lanes * piece length at
-						   least: the session's */
+	size_t			  hash_width;	/* sha1_lanes_width() */
+	uint8_t			 *hbuf;		/* TORRENT_HASH_BUF bytes: the
+						   session's */
 	uint8_t			 *own_hbuf;	/* ... or this, or NULL */
 	struct reactor_timer	 *hash_timer;
 	struct prog		 *free_prog;
@@ -189,7 +189,9 @@ now_ms(const struct torrent *t)
 static inline bool
 tc_live(const struct tconn *tc)
 {
-	return tc->active_ms != 0 && peer_state(tc->p) == PEER_ACTIVE;
+	/* p is NULL once the connection closed (tc_closed) */
+	return tc->active_ms != 0 && tc->p != NULL &&
+	    peer_state(tc->p) == PEER_ACTIVE;
 }
 
 static inline bool

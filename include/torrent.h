@@ -7,13 +7,15 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "crypto.h"
 #include "err.h"
 #include "seedlimit.h"
 #include "wire.h"
 
 #define TORRENT_DEFAULT_PEERS	50	/* connections for one torrent */
 #define TORRENT_CONTRIB_MAX	8	/* peers tracked per piece */
-#define TORRENT_HASH_BUF	(4u << 20)	/* batch hashing buffer */
+#define TORRENT_HASH_CHUNK	WIRE_MAX_REQUEST /* read back at once */
+#define TORRENT_HASH_BUF	(SHA1_LANES_MAX * TORRENT_HASH_CHUNK)
 #define TORRENT_SEED_DRAIN_MS	2000	/* a seeding limit reached: what is
 					   queued goes out, this long at most */
 

@@ -1,4 +1,5 @@
 /* crypto.c - SHA-1/SHA-256, multi-buffer SHA-1, random bytes, a PRNG */
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +16,6 @@
 
 #include "crypto.h"
 #include "util.h"
-
-struct sha1_stream {
-	EVP_MD_CTX	*ctx;	/* owned; initialised for SHA-1 */
-};
 
 static void
 crypto_fail(const char *what)
@@ -59,8 +56,6 @@ sha256(const void *p, size_t n, uint8_t out[SHA256_LEN])
  * section 5.1.1) and writes the digests.  Kernels are compiled for their
  * instruction set alone and picked at run time from CPUID.
  */
-#ifdef SHA1_X86
-
 typedef void	sha1_blocks_fn(uint32_t (*)[5], const uint8_t *const *,
 		    size_t);
 
@@ -68,7 +63,65 @@ static const uint32_t sha1_iv[5] = {
 	0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0,
 };
 
-#define SHA1_MAX_LANES	8
+
+/* From how many lanes AVX2's eight beat SHA-NI (sha1_kernel_tune). */
+static _Atomic size_t	sha1_avx2_from = SIZE_MAX;
+
+static inline uint32_t
+rol32(uint32_t x, unsigned n)
+{
+	return x << n | x >> (32 - n);
+}
+
+/* One stream in plain C, for CPUs with neither SHA-NI nor AVX2. */
+static void
+sha1_scalar_x1(uint32_t (*st)[5], const uint8_t *const *p, size_t nblocks)
+{
+	const uint8_t	*q = p[0];
+	uint32_t	 w[80], a, b, c, d, e, f, k, x;
+	size_t		 i;
+
+	for (; nblocks > 0; nblocks--, q += 64) {
+		for (i = 0; i < 16; i++)
+			w[i] = load_be32(q + 4 * i);
+		for (; i < 80; i++)
+			w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^
+			    w[i - 16], 1);
+		a = st[0][0];
+		b = st[0][1];
+		c = st[0][2];
+		d = st[0][3];
+		e = st[0][4];
+		for (i = 0; i < 80; i++) {
+			if (i < 20) {
+				f = (b & c) | (~b & d);
+				k = 0x5a827999;
+			} else if (i < 40) {
+				f = b ^ c ^ d;
+				k = 0x6ed9eba1;
+			} else if (i < 60) {
+				f = (b & c) | (b & d) | (c & d);
+				k = 0x8f1bbcdc;
+			} else {
+				f = b ^ c ^ d;
+				k = 0xca62c1d6;
+			}
+			x = rol32(a, 5) + f + e + k + w[i];
+			e = d;
+			d = c;
+			c = rol32(b, 30);
+			b = a;
+			a = x;
+		}
+		st[0][0] += a;
+		st[0][1] += b;
+		st[0][2] += c;
+		st[0][3] += d;
+		st[0][4] += e;
+	}
+}
+
+#ifdef SHA1_X86
 
 /*
  * Hashes msgs[0..k) through fn, a kernel of width lanes (k <= width):
@@ -80,9 +133,9 @@ sha1_multi_group(sha1_blocks_fn *fn, size_t width,
     const uint8_t *const *msgs, size_t k, size_t len,
     uint8_t (*out)[SHA1_LEN])
 {
-	uint32_t	 st[SHA1_MAX_LANES][5];
-	uint8_t		 tail[SHA1_MAX_LANES][128];
-	const uint8_t	*p[SHA1_MAX_LANES];
+	uint32_t	 st[SHA1_LANES_MAX][5];
+	uint8_t		 tail[SHA1_LANES_MAX][128];
+	const uint8_t	*p[SHA1_LANES_MAX];
 	size_t		 full = len / 64, rest = len % 64, ntail, i, j;
 	uint64_t	 bits = (uint64_t)len << 3;
 
@@ -169,6 +222,23 @@ sha1_multi_group(sha1_blocks_fn *fn, size_t width,
 
 #define NI_BSWAP							\
 	_mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL)
+
+NI_TARGET static void
+sha1_shani_x1(uint32_t (*st)[5], const uint8_t *const *p, size_t nblocks)
+{
+	const __m128i	bswap = NI_BSWAP;
+	NI_DECL(0);
+
+	NI_LOAD(0);
+	while (nblocks-- > 0) {
+		NI_BLOCK_START(0);
+#define NI_G1(g)	NI_GROUP(g, 0);
+		NI_ROUNDS(NI_G1)
+#undef NI_G1
+		NI_BLOCK_END(0);
+	}
+	NI_STORE(0);
+}
 
 NI_TARGET static void
 sha1_shani_x2(uint32_t (*st)[5], const uint8_t *const *p, size_t nblocks)
@@ -413,10 +483,16 @@ static size_t
 sha1_multi_shani(const uint8_t *const *msgs, size_t len, size_t n,
     uint8_t (*out)[SHA1_LEN])
 {
-	size_t	i, k;
+	size_t	i, k, from = atomic_load_explicit(&sha1_avx2_from,
+		    memory_order_relaxed);
 
+	/* Where AVX2 is the faster for this many (sha1_kernel_tune). */
+	for (i = 0; n - i >= from; i += k) {
+		k = MIN(8, n - i);
+		sha1_multi_group(sha1_avx2_x8, 8, msgs + i, k, len, out + i);
+	}
 	/* One stream left over runs as fast through sha1(). */
-	for (i = 0; n - i >= 3; i += k) {
+	for (; n - i >= 3; i += k) {
 		k = MIN(4, n - i);
 		sha1_multi_group(sha1_shani_x4, 4, msgs + i, k, len, out + i);
 	}
@@ -441,7 +517,95 @@ sha1_multi_avx2(const uint8_t *const *msgs, size_t len, size_t n,
 	return i;
 }
 
+/*
+ * The kernel for lanes, n of them still to hash: its function, its width
+ * (spare lanes rehash the first and are thrown away) and how many of the
+ * n it takes.
+ */
+
+static size_t
+lanes_kernel(enum sha1_kernel k, size_t n, sha1_blocks_fn **fn,
+    size_t *width)
+{
+	if (k == SHA1_KERNEL_AVX2 ? n >= 3 : k == SHA1_KERNEL_SHANI &&
+	    n >= atomic_load_explicit(&sha1_avx2_from, memory_order_relaxed)) {
+		*fn = sha1_avx2_x8;
+		*width = 8;
+		return MIN(8, n);
+	}
+	if (k == SHA1_KERNEL_SHANI) {
+		*width = n >= 4 ? 4 : n >= 2 ? 2 : 1;
+		*fn = *width == 4 ? sha1_shani_x4 : *width == 2 ?
+		    sha1_shani_x2 : sha1_shani_x1;
+		return *width;
+	}
+	*fn = sha1_scalar_x1;
+	*width = 1;
+	return 1;
+}
+
+/* The fastest of three runs of fn over w lanes of len bytes, in ns. */
+static uint64_t
+kernel_time(sha1_blocks_fn *fn, const uint8_t *const *p, size_t len,
+    uint64_t (*clock_ns)(void))
+{
+	uint32_t	st[SHA1_LANES_MAX][5];
+	uint64_t	t0, t, best = UINT64_MAX;
+	int		run;
+
+	memset(st, 0, sizeof(st));
+	for (run = 0; run < 3; run++) {
+		t0 = clock_ns();
+		fn(st, p, len / 64);
+		t = clock_ns() - t0;
+		best = MIN(best, t);
+	}
+	return best;
+}
+
+void
+sha1_kernel_tune(uint64_t (*clock_ns)(void))
+{
+	const uint8_t	*p[SHA1_LANES_MAX];
+	uint8_t		*buf;
+	uint64_t	 ni, av;
+	size_t		 i, len = 16384, from = SIZE_MAX;
+
+	if (!cpu_has(SHA1_KERNEL_SHANI) || !cpu_has(SHA1_KERNEL_AVX2))
+		return;
+	buf = xmalloc(SHA1_LANES_MAX * len);
+	for (i = 0; i < SHA1_LANES_MAX * len; i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	for (i = 0; i < SHA1_LANES_MAX; i++)
+		p[i] = buf + i * len;
+	(void)kernel_time(sha1_shani_x4, p, len, clock_ns);	/* warm up */
+	ni = kernel_time(sha1_shani_x4, p, len, clock_ns);	/* 4 lanes */
+	av = kernel_time(sha1_avx2_x8, p, len, clock_ns);	/* 8 lanes */
+	free(buf);
+	/* n SHA-NI lanes cost n * ni / 4; AVX2 costs av for up to 8 */
+	if (ni > 0 && 4 * av / ni + 1 <= 8)
+		from = (size_t)MAX(3, 4 * av / ni + 1);
+	atomic_store_explicit(&sha1_avx2_from, from, memory_order_relaxed);
+}
+
 #else /* !SHA1_X86 */
+
+void
+sha1_kernel_tune(uint64_t (*clock_ns)(void))
+{
+	(void)clock_ns;
+}
+
+static size_t
+lanes_kernel(enum sha1_kernel k, size_t n, sha1_blocks_fn **fn,
+    size_t *width)
+{
+	(void)k;
+	(void)n;
+	*fn = sha1_scalar_x1;
+	*width = 1;
+	return 1;
+}
 
 static bool
 cpu_has(enum sha1_kernel k)
@@ -534,48 +698,78 @@ sha1_multi(const uint8_t *const *msgs, size_t len, size_t n,
 		sha1(msgs[i], len, out[i]);
 }
 
-struct sha1_stream *
-sha1_stream_new(void)
+size_t
+sha1_lanes_width(void)
 {
-	struct sha1_stream	*s;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		crypto_fail("calloc");
-	if ((s->ctx = EVP_MD_CTX_new()) == NULL)
-		crypto_fail("EVP_MD_CTX_new");
-	sha1_stream_reset(s);
-	return s;
+	switch (sha1_kernel_get()) {
+	case SHA1_KERNEL_SHANI:
+		return atomic_load_explicit(&sha1_avx2_from,
+		    memory_order_relaxed) <= 8 ? 8 : 4;
+	case SHA1_KERNEL_AVX2:
+		return 8;
+	default:
+		return 1;
+	}
 }
 
 void
-sha1_stream_free(struct sha1_stream *s)
+sha1_lane_init(struct sha1_lane *l)
 {
-	if (s == NULL)
+	memcpy(l->h, sha1_iv, sizeof(l->h));
+	l->len = 0;
+}
+
+void
+sha1_lanes_update(struct sha1_lane *const *l, const uint8_t *const *p,
+    size_t n, size_t len)
+{
+	uint32_t		 st[SHA1_LANES_MAX][5];
+	const uint8_t		*q[SHA1_LANES_MAX];
+	sha1_blocks_fn		*fn;
+	enum sha1_kernel	 kern;
+	size_t			 i, j, k, w, from;
+
+	assert(len % 64 == 0);
+	if (len == 0 || n == 0)
 		return;
-	EVP_MD_CTX_free(s->ctx);
-	free(s);
+	kern = sha1_kernel_get();
+	for (i = 0; i < n; i += k) {
+		k = lanes_kernel(kern, n - i, &fn, &w);
+		for (j = 0; j < w; j++) {
+			from = i + (j < k ? j : 0);
+			memcpy(st[j], l[from]->h, sizeof(st[j]));
+			q[j] = p[from];
+		}
+		fn(st, q, len / 64);
+		for (j = 0; j < k; j++) {
+			memcpy(l[i + j]->h, st[j], sizeof(st[j]));
+			l[i + j]->len += len;
+		}
+	}
 }
 
 void
-sha1_stream_reset(struct sha1_stream *s)
+sha1_lane_final(struct sha1_lane *l, const void *tail, size_t n,
+    uint8_t out[SHA1_LEN])
 {
-	if (EVP_DigestInit_ex(s->ctx, EVP_sha1(), NULL) != 1)
-		crypto_fail("EVP_DigestInit_ex");
-}
+	struct sha1_lane	*lp = l;
+	const uint8_t		*q = tail;
+	uint8_t			 pad[128];
+	uint64_t		 bits = (l->len + n) << 3;
+	size_t			 full = n - n % 64, rest = n % 64, j;
+	size_t			 npad = rest < 56 ? 64 : 128;
 
-void
-sha1_stream_update(struct sha1_stream *s, const void *p, size_t n)
-{
-	if (EVP_DigestUpdate(s->ctx, p, n) != 1)
-		crypto_fail("EVP_DigestUpdate");
-}
-
-void
-sha1_stream_final(struct sha1_stream *s, uint8_t out[SHA1_LEN])
-{
-	if (EVP_DigestFinal_ex(s->ctx, out, NULL) != 1)
-		crypto_fail("EVP_DigestFinal_ex");
-	sha1_stream_reset(s);
+	sha1_lanes_update(&lp, &q, 1, full);
+	memset(pad, 0, npad);
+	if (rest > 0)
+		memcpy(pad, q + full, rest);
+	pad[rest] = 0x80;
+	store_be64(pad + npad - 8, bits);
+	q = pad;
+	sha1_lanes_update(&lp, &q, 1, npad);
+	for (j = 0; j < 5; j++)
+		store_be32(out + 4 * j, l->h[j]);
+	sha1_lane_init(l);
 }
 
 void

@@ -717,9 +717,7 @@ session_host(struct session *s, const uint8_t *info_hash,
 		.dht_changed = session_dht_soon,
 		.is_self = session_self_cb, .room = session_room, .arg = s,
 	};
-	/* Shared: 4 MiB of hashing buffer a torrent, 100 of them, was most
-	   of a 100-torrent session's memory (tests/bench/bench-many.sh). */
-	if (s->hash_buf == NULL) {
+	if (s->scratch == NULL) {
 		s->hash_buf = xmalloc(TORRENT_HASH_BUF);
 		s->scratch = xmalloc(WIRE_MAX_REQUEST);
 	}

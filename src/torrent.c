@@ -57,12 +57,11 @@ _Static_assert(TORRENT_CONTRIB_MAX < 256, "pr->nc is a uint8_t");
 
 /*
  * A piece in progress: its SHA-1 over the blocks received in order so far
- * (next bytes) and who sent them; which blocks arrived, the picker knows.
+ * (hs.len bytes) and who sent them; which blocks arrived, the picker knows.
  */
 struct prog {
 	uint32_t		 piece;
-	uint32_t		 next;		/* bytes hashed */
-	struct sha1_stream	*sha;
+	struct sha1_lane	 hs;		/* the prefix hashed */
 	struct swarm_contrib	 c[TORRENT_CONTRIB_MAX];
 	uint8_t			 nc;
 	bool			 many;		/* more senders than c[] */
@@ -314,7 +313,7 @@ prog_get(struct torrent *t, uint32_t piece)
 		t->free_prog = pr->free_next;
 	else {
 		pr = xcalloc(1, sizeof(*pr));
-		pr->sha = sha1_stream_new();
+		sha1_lane_init(&pr->hs);
 	}
 	pr->piece = piece;
 	/* blocks from the resume record: not all senders are known */
@@ -350,8 +349,7 @@ prog_release(struct torrent *t, uint32_t piece)
 			i = j;
 		}
 	}
-	sha1_stream_reset(pr->sha);
-	pr->next = 0;
+	sha1_lane_init(&pr->hs);
 	pr->nc = 0;
 	pr->many = false;
 	pr->free_next = t->free_prog;
@@ -379,7 +377,80 @@ prog_contrib(struct prog *pr, const struct tconn *tc)
 	pr->nc++;
 }
 
-/* ---- writing ------------------------------------------------------------- */
+/* ---- writing and hashing ------------------------------------------------- */
+
+/* A piece's blocks in a write batch that extend its hashed prefix. */
+struct wq_lane {
+	struct prog	*pr;
+	size_t		 i, end;	/* the blocks: wq[i .. end) */
+	size_t		 off;		/* bytes of wq[i] hashed */
+};
+
+/*
+ * Hashes the blocks of q[0 .. n) (sorted by offset) that extend their
+ * piece's hashed prefix, straight from the receive buffers they are still
+ * pinned in: a lane per piece, the lanes side by side in the multi-lane
+ * kernel, so that such pieces are never read back.  That pays only when
+ * the batch holds blocks of t->hash_width pieces at least: below that
+ * width the kernels cost more a byte than the page-cache copy saved (on
+ * the CPU this was measured on, one SHA-NI lane runs at 1.8 GB/s, eight
+ * AVX2 lanes at 3.2 GB/s and the copy at 12 GB/s), and a seeder that
+ * serves its pieces one after another (libtorrent does, whatever the
+ * order of the requests) gives one or two pieces a batch.  Then the pieces
+ * are left to hash_run, which reads them back t->hash_width at a time.
+ * A block that came before the one it follows is never hashed here, nor
+ * a last block's tail short of 64 bytes.
+ */
+static void
+wq_hash(struct torrent *t, const struct wq_block *q, size_t n)
+{
+	struct wq_lane		 ln[TORRENT_WQ_MAX];
+	struct sha1_lane	*ls[TORRENT_WQ_MAX];
+	const uint8_t		*ps[TORRENT_WQ_MAX];
+	uint64_t		 pl = t->m->piece_length;
+	uint32_t		 piece, whole;
+	struct prog		*pr;
+	size_t			 i, j, k, nl = 0, step;
+
+	for (i = 0; i < n; i = j) {
+		piece = (uint32_t)(q[i].off / pl);
+		for (j = i + 1; j < n && q[j].off / pl == piece; j++)
+			continue;
+		pr = prog_find(t, piece);
+		if (pr == NULL || q[i].off - piece * pl != pr->hs.len)
+			continue;
+		for (k = i + 1; k < j && q[k].off == q[k - 1].off +
+		    q[k - 1].len && q[k - 1].len % 64 == 0; k++)
+			continue;
+		ln[nl++] = (struct wq_lane){ .pr = pr, .i = i, .end = k };
+	}
+	/* Fewer lanes cost more a byte than a batch read back (hash_run). */
+	if (nl < t->hash_width)
+		return;
+	while (nl > 0) {
+		step = SIZE_MAX;
+		for (k = 0; k < nl; k++)
+			step = MIN(step, (q[ln[k].i].len & ~63u) - ln[k].off);
+		for (k = 0; k < nl && step > 0; k++) {
+			ls[k] = &ln[k].pr->hs;
+			ps[k] = q[ln[k].i].data + ln[k].off;
+		}
+		sha1_lanes_update(ls, ps, nl, step);
+		for (k = j = 0; k < nl; k++) {
+			ln[k].off += step;
+			whole = q[ln[k].i].len & ~63u;
+			if (ln[k].off == whole) {
+				if (whole < q[ln[k].i].len)
+					continue;	/* a tail: ends */
+				ln[k].off = 0;
+				if (++ln[k].i == ln[k].end)
+					continue;
+			}
+			ln[j++] = ln[k];
+		}
+		nl = j;
+	}
+}
 
 /*
  * Blocks are written straight from the receive buffer they were decoded
@@ -408,6 +479,7 @@ torrent_wq_flush(struct torrent *t)
 			q[j] = q[j - 1];
 		q[j] = b;
 	}
+	wq_hash(t, q, n);
 	for (i = 0; i < n && e == GT_OK; i = j) {
 		for (j = i; j < n && (j == i ||
 		    q[j].off == q[j - 1].off + q[j - 1].len); j++)
@@ -446,28 +518,6 @@ wq_add(struct torrent *t, struct tconn *tc, const struct block_req *r,
 		.len = r->length,
 		.tc = tc,
 	};
-	return GT_OK;
-}
-
-/* Hashes blocks that arrived out of order and now follow the prefix. */
-static enum gt_err
-prog_catch_up(struct torrent *t, struct prog *pr, uint32_t piece,
-    uint32_t size)
-{
-	uint32_t	len;
-	enum gt_err	e;
-
-	while (pr->next < size && picker_block_received(t->pk, piece,
-	    pr->next / WIRE_BLOCK)) {
-		if ((e = torrent_wq_flush(t)) != GT_OK)
-			return e;
-		len = MIN(WIRE_BLOCK, size - pr->next);
-		if ((e = storage_read(t->st, piece, pr->next, t->scratch,
-		    len)) != GT_OK)
-			return e;
-		sha1_stream_update(pr->sha, t->scratch, len);
-		pr->next += len;
-	}
 	return GT_OK;
 }
 
@@ -674,47 +724,85 @@ piece_verdict(struct torrent *t, uint32_t piece, const uint8_t *digest)
 		piece_failed(t, piece, prog_get(t, piece));
 }
 
-/* Streaming: the piece's SHA-1 grew block by block; finish it. */
-static void
-piece_done(struct torrent *t, uint32_t piece, struct prog *pr)
+/*
+ * Finishes the piece's SHA-1: what its lane has not hashed (all of it,
+ * blocks that came out of order, a short tail, or blocks from the resume
+ * record) is read back from storage.
+ */
+static enum gt_err
+prog_finish(struct torrent *t, struct prog *pr, uint8_t digest[SHA1_LEN])
 {
-	uint8_t		digest[SHA1_LEN];
-	uint32_t	size = metainfo_piece_size(t->m, piece);
-	enum gt_err	e;
+	struct sha1_lane	*lp = &pr->hs;
+	const uint8_t		*p = t->scratch;
+	uint32_t		 size = metainfo_piece_size(t->m, pr->piece);
+	uint32_t		 at = (uint32_t)pr->hs.len, len;
+	enum gt_err		 e;
 
-	if (torrent_wq_flush(t) != GT_OK)
-		return;
-	if (pr->next != size) {
-		/* Cannot happen (every block chains in); hash it whole. */
-		log_debug("piece %u: hashed %u of %u bytes, rehashing", piece,
-		    pr->next, size);
-		if ((e = storage_hash_piece(t->st, piece, digest)) != GT_OK) {
-			torrent_fatal(t, e, "cannot read back a piece");
-			return;
-		}
-	} else
-		sha1_stream_final(pr->sha, digest);
-	piece_verdict(t, piece, digest);
+	for (;;) {
+		len = MIN(WIRE_MAX_REQUEST, size - at);
+		if (len > 0 && (e = storage_read(t->st, pr->piece, at,
+		    t->scratch, len)) != GT_OK)
+			return e;
+		if (at + len == size)
+			break;
+		sha1_lanes_update(&lp, &p, 1, len);
+		at += len;
+	}
+	sha1_lane_final(&pr->hs, t->scratch, len, digest);
+	return GT_OK;
 }
 
 /*
- * Batch hashing: complete pieces (in the page cache by now) are read back
- * and hashed several at a time with sha1_multi, whose interleaved SHA-NI
- * or AVX2 lanes run more than twice as fast as one stream: well worth the
- * read-back copy.  (Hashing through a mapping instead costs as much: the
- * mmap, the faults and the munmap of freshly written pages.)  A partial
- * batch waits at most TORRENT_HASH_WAIT_MS.
+ * prog_finish for n whole pieces of the torrent's piece length that no
+ * lane has started (n <= SHA1_LANES_MAX): read back side by side, a chunk
+ * of each at a time, and hashed in lanes.
+ */
+static enum gt_err
+prog_finish_many(struct torrent *t, struct prog **prs, size_t n,
+    uint8_t (*digest)[SHA1_LEN])
+{
+	struct sha1_lane	*ls[SHA1_LANES_MAX];
+	const uint8_t		*ps[SHA1_LANES_MAX];
+	uint32_t		 size = (uint32_t)t->m->piece_length;
+	uint32_t		 at, len, whole;
+	size_t			 k;
+	enum gt_err		 e;
+
+	for (k = 0; k < n; k++) {
+		assert(prs[k]->hs.len == 0);
+		ls[k] = &prs[k]->hs;
+		ps[k] = t->hbuf + k * TORRENT_HASH_CHUNK;
+	}
+	for (at = 0; at < size; at += len) {
+		len = MIN(TORRENT_HASH_CHUNK, size - at);
+		for (k = 0; k < n; k++)
+			if ((e = storage_read(t->st, prs[k]->piece, at,
+			    t->hbuf + k * TORRENT_HASH_CHUNK, len)) != GT_OK)
+				return e;
+		whole = len & ~63u;
+		sha1_lanes_update(ls, ps, n, whole);
+		if (at + len == size)
+			for (k = 0; k < n; k++)
+				sha1_lane_final(ls[k], ps[k] + whole,
+				    len - whole, digest[k]);
+	}
+	return GT_OK;
+}
+
+/*
+ * The verdicts on the pieces whose last block came (t->hq), once the
+ * write batch is hashed (wq_hash): the pieces no lane has started are read
+ * back and hashed t->hash_width at a time, the others finished alone.
  */
 static void
 hash_run(struct torrent *t)
 {
-	const uint8_t	*msgs[TORRENT_HASH_LANES], *full[TORRENT_HASH_LANES];
-	uint8_t		 out[TORRENT_HASH_LANES][SHA1_LEN];
-	uint8_t		 fout[TORRENT_HASH_LANES][SHA1_LEN];
-	uint32_t	 pieces[TORRENT_HASH_LANES], size;
-	size_t		 pl = (size_t)t->m->piece_length, n = t->nhq, i, k;
-	size_t		 fidx[TORRENT_HASH_LANES], nfull = 0;
-	enum gt_err	 e;
+	struct prog	*prs[TORRENT_HQ_MAX], *grp[SHA1_LANES_MAX];
+	uint32_t	 pieces[TORRENT_HQ_MAX];
+	uint8_t		 digest[TORRENT_HQ_MAX][SHA1_LEN];
+	uint8_t		 gd[SHA1_LANES_MAX][SHA1_LEN];
+	size_t		 gi[SHA1_LANES_MAX], i, k, ng = 0, n = t->nhq;
+	enum gt_err	 e = GT_OK;
 
 	reactor_timer_cancel(t->hash_timer);
 	if (n == 0 || t->fatal)
@@ -724,28 +812,34 @@ hash_run(struct torrent *t)
 	memcpy(pieces, t->hq, n * sizeof(*pieces));
 	t->nhq = 0;
 	if (t->hbuf == NULL)	/* no session's: its own, as large */
-		t->hbuf = t->own_hbuf = xmalloc(t->lanes * pl);
-	for (i = 0; i < n; i++) {
-		size = metainfo_piece_size(t->m, pieces[i]);
-		msgs[i] = t->hbuf + i * pl;
-		e = storage_read(t->st, pieces[i], 0, t->hbuf + i * pl, size);
-		if (e != GT_OK) {
-			torrent_fatal(t, e, "cannot read back a piece");
-			return;
+		t->hbuf = t->own_hbuf = xmalloc(TORRENT_HASH_BUF);
+	for (i = 0; i < n && e == GT_OK; i++) {
+		prs[i] = prog_get(t, pieces[i]);
+		if (prs[i]->hs.len != 0 || metainfo_piece_size(t->m,
+		    pieces[i]) != t->m->piece_length) {
+			e = prog_finish(t, prs[i], digest[i]);
+			continue;
 		}
-		if (size == pl) {
-			full[nfull] = msgs[i];
-			fidx[nfull++] = i;
-		} else
-			sha1(msgs[i], size, out[i]);
+		grp[ng] = prs[i];
+		gi[ng++] = i;
+		if (ng == SHA1_LANES_MAX || i + 1 == n) {
+			e = prog_finish_many(t, grp, ng, gd);
+			for (k = 0; k < ng && e == GT_OK; k++)
+				memcpy(digest[gi[k]], gd[k], SHA1_LEN);
+			ng = 0;
+		}
 	}
-	if (nfull > 0) {
-		sha1_multi(full, pl, nfull, fout);
-		for (k = 0; k < nfull; k++)
-			memcpy(out[fidx[k]], fout[k], SHA1_LEN);
+	if (e == GT_OK && ng > 0) {
+		e = prog_finish_many(t, grp, ng, gd);
+		for (k = 0; k < ng && e == GT_OK; k++)
+			memcpy(digest[gi[k]], gd[k], SHA1_LEN);
+	}
+	if (e != GT_OK) {
+		torrent_fatal(t, e, "cannot read back a piece");
+		return;
 	}
 	for (i = 0; i < n && !t->fatal; i++)
-		piece_verdict(t, pieces[i], out[i]);
+		piece_verdict(t, pieces[i], digest[i]);
 }
 
 static void
@@ -754,12 +848,32 @@ hash_timer_cb(void *arg)
 	hash_run(arg);
 }
 
+/* Are the pieces waiting all hashed, with nothing to read back? */
+static bool
+hash_ready(struct torrent *t)
+{
+	struct prog	*pr;
+	size_t		 i;
+
+	for (i = 0; i < t->nhq; i++)
+		if ((pr = prog_find(t, t->hq[i])) == NULL || pr->hs.len !=
+		    metainfo_piece_size(t->m, t->hq[i]))
+			return false;
+	return t->nhq > 0;
+}
+
+/*
+ * A piece's last block came: its verdict waits for the write batch to be
+ * hashed, and for t->hash_width pieces to read back together, or at most
+ * TORRENT_HASH_WAIT_MS.
+ */
 static void
 hash_queue(struct torrent *t, uint32_t piece)
 {
-	assert(t->nhq < t->lanes);
+	if (t->nhq == TORRENT_HQ_MAX)
+		hash_run(t);
 	t->hq[t->nhq++] = piece;
-	if (t->nhq == t->lanes)
+	if (t->nhq >= t->hash_width)
 		hash_run(t);
 	else if (!reactor_timer_pending(t->hash_timer))
 		reactor_timer_in(t->hash_timer, TORRENT_HASH_WAIT_MS);
@@ -794,8 +908,6 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 	struct tconn	*tc = ctx;
 	struct torrent	*t = tc->t;
 	struct prog	*pr;
-	uint32_t	 size;
-	enum gt_err	 e;
 	bool		 done;
 
 	(void)p;
@@ -811,22 +923,10 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 	torrent_resume_touch(t);
 	pr = prog_get(t, r->piece);
 	prog_contrib(pr, tc);
-	/* streaming: hash what now follows the hashed prefix */
-	if (t->lanes == 0 && r->offset == pr->next) {
-		size = metainfo_piece_size(t->m, r->piece);
-		sha1_stream_update(pr->sha, data, r->length);
-		pr->next += r->length;
-		if ((e = prog_catch_up(t, pr, r->piece, size)) != GT_OK) {
-			torrent_fatal(t, e, "cannot read back a block");
-			return GT_OK;
-		}
-	}
 	if (picker_requesters(t->pk, r) > 0)
 		cancel_others(t, tc, r);
-	if (done && t->lanes > 0)
+	if (done)
 		hash_queue(t, r->piece);
-	else if (done)
-		piece_done(t, r->piece, pr);
 	return GT_OK;
 }
 
@@ -863,6 +963,8 @@ tc_after_input(void *ctx)
 
 	if (torrent_wq_flush(t) != GT_OK)
 		return;
+	if (hash_ready(t))
+		hash_run(t);
 	if (!tc_live(tc))
 		return;
 	if ((t->complete || t->o.upload_only) && peer_is_seed(tc->p)) {
@@ -1419,9 +1521,6 @@ torrent_open_data(struct torrent *t, char *err)
 	t->pcfg.npieces = m->npieces;
 	t->pcfg.piece_length = (uint32_t)m->piece_length;
 	t->pcfg.last_size = metainfo_piece_size(m, m->npieces - 1);
-	if (m->piece_length * 2 <= TORRENT_HASH_BUF)
-		t->lanes = (unsigned)MIN(TORRENT_HASH_LANES,
-		    TORRENT_HASH_BUF / m->piece_length);
 	torrent_files_apply(t);
 	bitfield_clear(&t->rs_partial);
 	bitfield_init(&t->rs_partial, m->npieces);
@@ -1474,8 +1573,9 @@ torrent_alloc(const struct torrent_host *h, const struct torrent_opts *o,
 	};
 	t->pmask = 63;
 	t->ptab = xcalloc((size_t)t->pmask + 1, sizeof(*t->ptab));
-	t->hbuf = h->hash_buf;
 	t->scratch = h->scratch;
+	t->hbuf = h->hash_buf;
+	t->hash_width = sha1_lanes_width();
 	if (t->scratch == NULL)
 		t->scratch = t->own_scratch = xmalloc(WIRE_MAX_REQUEST);
 	t->tick_timer = reactor_timer_new(t->r, tick_cb, t);
@@ -1736,17 +1836,16 @@ torrent_free(struct torrent *t)
 	bitfield_clear(&t->sug_rare);
 	bitfield_clear(&t->ss_none);
 	metadata_free(t->md);
-	free(t->own_hbuf);
 	for (i = 0; i <= t->pmask; i++)
 		while (t->ptab[i] != NULL)
 			prog_release(t, t->ptab[i]->piece);
 	while ((pr = t->free_prog) != NULL) {
 		t->free_prog = pr->free_next;
-		sha1_stream_free(pr->sha);
 		free(pr);
 	}
 	free(t->ptab);
 	free(t->own_scratch);
+	free(t->own_hbuf);
 	swarm_free(t->sw);
 	bitfield_clear(&t->have);
 	torrent_resume_free(t);

@@ -1,4 +1,4 @@
-/* test-crypto.c - SHA-1/SHA-256 vectors, streaming, multi-buffer, PRNG */
+/* test-crypto.c - SHA-1/SHA-256 vectors, lanes, multi-buffer, PRNG */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,26 +33,6 @@ Test(crypto, sha256_vector)
 	sha256("abc", 3, d);
 	assert_hex(d, SHA256_LEN, "ba7816bf8f01cfea414140de5dae2223"
 	    "b00361a396177a9cb410ff61f20015ad");
-}
-
-Test(crypto, sha1_stream_matches_one_shot)
-{
-	struct sha1_stream	*s = sha1_stream_new();
-	uint8_t			 data[100000], a[SHA1_LEN], b[SHA1_LEN];
-	size_t			 i, step;
-
-	for (i = 0; i < sizeof(data); i++)
-		data[i] = (uint8_t)(i * 7 + 3);
-	sha1(data, sizeof(data), a);
-	for (step = 1; step < sizeof(data); step = step * 3 + 1) {
-		for (i = 0; i < sizeof(data); i += step)
-			sha1_stream_update(s, data + i,
-			    MIN(step, sizeof(data) - i));
-		sha1_stream_final(s, b);	/* also resets */
-		cr_assert_eq(memcmp(a, b, SHA1_LEN), 0, "step %zu", step);
-	}
-	sha1_stream_free(s);
-	sha1_stream_free(NULL);
 }
 
 Test(crypto, prng_repeatable_and_bounded)
@@ -226,5 +206,170 @@ Test(crypto, sha1_multi_force_scalar)
 	}
 	sha1_multi_force_scalar(false);
 	cr_assert(sha1_multi_force(SHA1_KERNEL_SCALAR));
+	cr_assert(sha1_multi_force(SHA1_KERNEL_BEST));
+}
+
+/* ---- sha1_lane ----------------------------------------------------------- */
+
+#define LANES_MAX	11
+
+/*
+ * n messages of different lengths fed in steps of step bytes (a multiple
+ * of 64), all the lanes that still have a whole step at once, then
+ * finished with their tails: each digest is sha1()'s.
+ */
+static void
+lanes_check(enum sha1_kernel k, size_t n, size_t step, struct prng *r)
+{
+	struct sha1_lane	 ln[LANES_MAX], *lp[LANES_MAX];
+	uint8_t			*mem[LANES_MAX], want[SHA1_LEN], got[SHA1_LEN];
+	const uint8_t		*p[LANES_MAX];
+	size_t			 len[LANES_MAX], off[LANES_MAX], i, j, m;
+
+	cr_assert(sha1_multi_force(k));
+	for (i = 0; i < n; i++) {
+		len[i] = (size_t)prng_below(r, 5 * step) + i * 3;
+		mem[i] = malloc(len[i] + 1);
+		cr_assert_not_null(mem[i]);
+		for (j = 0; j < len[i]; j++)
+			mem[i][j] = (uint8_t)prng_next(r);
+		off[i] = 0;
+		sha1_lane_init(&ln[i]);
+	}
+	for (;;) {
+		for (i = m = 0; i < n; i++)
+			if (len[i] - off[i] >= step) {
+				lp[m] = &ln[i];
+				p[m++] = mem[i] + off[i];
+				off[i] += step;
+			}
+		if (m == 0)
+			break;
+		sha1_lanes_update(lp, p, m, step);
+	}
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(ln[i].len, off[i]);
+		sha1_lane_final(&ln[i], len[i] > off[i] ? mem[i] + off[i] :
+		    NULL, len[i] - off[i], got);
+		sha1(mem[i], len[i], want);
+		cr_assert_eq(memcmp(got, want, SHA1_LEN), 0,
+		    "kernel %d n %zu step %zu lane %zu len %zu", (int)k, n,
+		    step, i, len[i]);
+		cr_assert_eq(ln[i].len, 0, "final starts the lane again");
+		free(mem[i]);
+	}
+	cr_assert(sha1_multi_force(SHA1_KERNEL_BEST));
+}
+
+static void
+lanes_check_kernel(enum sha1_kernel k)
+{
+	static const size_t	steps[] = { 64, 128, 16384 };
+	struct prng		r;
+	size_t			n, s;
+
+	if (!sha1_multi_force(k)) {
+		cr_log_warn("kernel %d not on this CPU: skipped", (int)k);
+		return;
+	}
+	prng_seed(&r, 99 + (uint64_t)k);
+	for (s = 0; s < nitems(steps); s++)
+		for (n = 1; n <= LANES_MAX; n++)
+			lanes_check(k, n, steps[s], &r);
+	cr_assert(sha1_multi_force(SHA1_KERNEL_BEST));
+}
+
+Test(crypto, sha1_lanes_best)
+{
+	lanes_check_kernel(SHA1_KERNEL_BEST);
+}
+
+Test(crypto, sha1_lanes_scalar)
+{
+	lanes_check_kernel(SHA1_KERNEL_SCALAR);
+}
+
+Test(crypto, sha1_lanes_shani)
+{
+	lanes_check_kernel(SHA1_KERNEL_SHANI);
+}
+
+Test(crypto, sha1_lanes_avx2)
+{
+	lanes_check_kernel(SHA1_KERNEL_AVX2);
+}
+
+Test(crypto, sha1_lane_vectors_and_tails)
+{
+	struct sha1_lane	l;
+	uint8_t			d[SHA1_LEN], want[SHA1_LEN], data[200];
+	size_t			n;
+
+	sha1_lane_init(&l);
+	sha1_lane_final(&l, NULL, 0, d);
+	assert_hex(d, SHA1_LEN, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	sha1_lane_final(&l, "abc", 3, d);
+	assert_hex(d, SHA1_LEN, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	for (n = 0; n < sizeof(data); n++)
+		data[n] = (uint8_t)(n * 13 + 1);
+	/* every tail length around the one- and two-block paddings */
+	for (n = 0; n <= sizeof(data); n++) {
+		sha1(data, n, want);
+		sha1_lane_final(&l, data, n, d);
+		cr_assert_eq(memcmp(d, want, SHA1_LEN), 0, "len %zu", n);
+	}
+}
+
+/* A clock that says AVX2 is slow, then one that says it is fast. */
+static uint64_t	fake_ns;
+static uint64_t	fake_step_ni, fake_step_av;
+static int	fake_calls;
+
+static uint64_t
+fake_clock(void)
+{
+	/* kernel_time reads it twice a run: runs 0-5 SHA-NI, 6-8 AVX2 */
+	fake_ns += (fake_calls++ / 2) < 6 ? fake_step_ni / 2 :
+	    fake_step_av / 2;
+	return fake_ns;
+}
+
+Test(crypto, sha1_kernel_tune_picks_by_time)
+{
+	struct prng	r;
+
+	if (!sha1_multi_force(SHA1_KERNEL_SHANI) ||
+	    !sha1_multi_force(SHA1_KERNEL_AVX2)) {
+		cr_log_warn("needs SHA-NI and AVX2: skipped");
+		return;
+	}
+	cr_assert(sha1_multi_force(SHA1_KERNEL_SHANI));
+	cr_assert_eq(sha1_lanes_width(), 4, "untuned: SHA-NI's four");
+	/* AVX2's eight lanes as slow as 16 SHA-NI lanes: never AVX2 */
+	fake_calls = 0;
+	fake_step_ni = 1000;
+	fake_step_av = 4000;
+	sha1_kernel_tune(fake_clock);
+	cr_assert_eq(sha1_lanes_width(), 4);
+	/* AVX2's eight as fast as five SHA-NI lanes: AVX2 from 6 */
+	fake_calls = 0;
+	fake_step_av = 1250;
+	sha1_kernel_tune(fake_clock);
+	cr_assert_eq(sha1_lanes_width(), 8);
+	prng_seed(&r, 5);
+	lanes_check(SHA1_KERNEL_SHANI, LANES_MAX, 64, &r);
+	multi_check(SHA1_KERNEL_SHANI, 1000, MULTI_MAX, &r);
+	/* back to SHA-NI alone for the other tests */
+	fake_calls = 0;
+	fake_step_av = 100000;
+	sha1_kernel_tune(fake_clock);
+	cr_assert_eq(sha1_lanes_width(), 4);
+	cr_assert(sha1_multi_force(SHA1_KERNEL_BEST));
+}
+
+Test(crypto, sha1_lanes_width_scalar)
+{
+	cr_assert(sha1_multi_force(SHA1_KERNEL_SCALAR));
+	cr_assert_eq(sha1_lanes_width(), 1);
 	cr_assert(sha1_multi_force(SHA1_KERNEL_BEST));
 }
