@@ -26,15 +26,17 @@ enum sha1_kernel {
 	SHA1_KERNEL_SCALAR,	/* sha1() per message */
 	SHA1_KERNEL_AVX2,	/* 8 lanes of AVX2 */
 	SHA1_KERNEL_SHANI,	/* interleaved SHA-NI streams */
+	SHA1_KERNEL_AVX512,	/* 16 lanes of AVX-512 */
 };
 /* False, changing nothing, if this CPU or build lacks the kernel. */
 bool	sha1_multi_force(enum sha1_kernel);
 void	sha1_multi_force_scalar(bool);
 /*
- * Times SHA-NI against AVX2 on this CPU with the caller's clock (ns; a
- * quarter of a millisecond in all): where eight AVX2 lanes beat SHA-NI
- * streams, sha1_multi and sha1_lanes_update use them from the number of
- * messages on which they win.  Without it, SHA-NI wherever the CPU has it.
+ * Times each kernel this CPU has with the caller's clock (ns; about half
+ * a millisecond in all) and from then on uses, for each number of lanes,
+ * the one that costs least a lane: on some CPUs SHA-NI streams are slow
+ * and the vector kernels' eight or sixteen lanes win.  Without it, SHA-NI
+ * wherever the CPU has it.
  */
 void	sha1_kernel_tune(uint64_t (*clock_ns)(void));
 
@@ -55,7 +57,7 @@ struct sha1_lane {
  * each byte costs more (on CPUs where SHA-NI streams are slow, over twice
  * as much in one lane as in eight).  1 with the plain C kernel.
  */
-#define SHA1_LANES_MAX	8
+#define SHA1_LANES_MAX	16
 size_t	sha1_lanes_width(void);
 void	sha1_lane_init(struct sha1_lane *);
 /* Adds len bytes (a multiple of 64) read from p[i] to l[i], for i < n. */

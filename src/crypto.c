@@ -64,8 +64,6 @@ static const uint32_t sha1_iv[5] = {
 };
 
 
-/* From how many lanes AVX2's eight beat SHA-NI (sha1_kernel_tune). */
-static _Atomic size_t	sha1_avx2_from = SIZE_MAX;
 
 static inline uint32_t
 rol32(uint32_t x, unsigned n)
@@ -135,10 +133,11 @@ sha1_multi_group(sha1_blocks_fn *fn, size_t width,
 {
 	uint32_t	 st[SHA1_LANES_MAX][5];
 	uint8_t		 tail[SHA1_LANES_MAX][128];
-	const uint8_t	*p[SHA1_LANES_MAX];
+	const uint8_t	*p[SHA1_LANES_MAX] = { NULL };
 	size_t		 full = len / 64, rest = len % 64, ntail, i, j;
 	uint64_t	 bits = (uint64_t)len << 3;
 
+	assert(width <= SHA1_LANES_MAX);
 	ntail = rest < 56 ? 1 : 2;
 	for (i = 0; i < width; i++) {
 		memcpy(st[i], sha1_iv, sizeof(sha1_iv));
@@ -457,7 +456,152 @@ sha1_avx2_x8(uint32_t (*st)[5], const uint8_t *const *p, size_t nblocks)
 		st[i % 8][i / 8] = v[i / 8][i % 8];
 }
 
-/* CPUID leaf 7 EBX: bit 5 AVX2, bit 29 SHA; leaf 1 ECX: SSE4.1, OSXSAVE. */
+/*
+ * AVX-512: sixteen lanes in a zmm register, as AVX2's eight, with a
+ * rotate instruction and vpternlogd for the round functions (one
+ * instruction for Ch, Maj or the parity, and for three of the four XORs
+ * of the message schedule).  Words are loaded 64 bytes a lane and
+ * transposed 16 x 16.
+ */
+#define X5_TARGET	__attribute__((target("avx512f,avx512bw")))
+
+#define X5_ADD(x, y)	_mm512_add_epi32((x), (y))
+#define X5_ROTL(x, n)	_mm512_rol_epi32((x), (n))
+/* vpternlogd truth tables: b ? c : d, b ^ c ^ d, majority */
+#define X5_CH(b, c, d)	_mm512_ternarylogic_epi32((b), (c), (d), 0xca)
+#define X5_PAR(b, c, d)	_mm512_ternarylogic_epi32((b), (c), (d), 0x96)
+#define X5_MAJ(b, c, d)	_mm512_ternarylogic_epi32((b), (c), (d), 0xe8)
+
+#define X5_F(t, b, c, d)						\
+	((t) < 20 ? X5_ADD(X5_CH(b, c, d), k0) :			\
+	(t) < 40 ? X5_ADD(X5_PAR(b, c, d), k1) :			\
+	(t) < 60 ? X5_ADD(X5_MAJ(b, c, d), k2) :			\
+	X5_ADD(X5_PAR(b, c, d), k3))
+
+#define X5_W(t)								\
+	((t) < 16 ? w[(t)] : (w[(t) & 15] = X5_ROTL(			\
+	    _mm512_xor_si512(X5_PAR(w[((t) - 3) & 15],			\
+	    w[((t) - 8) & 15], w[((t) - 14) & 15]), w[(t) & 15]), 1)))
+
+#define X5_ROUND(t, a, b, c, d, e) do {					\
+	__m512i	wt_ = X5_W(t);						\
+									\
+	e = X5_ADD(X5_ADD(e, X5_ROTL(a, 5)),				\
+	    X5_ADD(X5_F(t, b, c, d), wt_));				\
+	b = X5_ROTL(b, 30);						\
+} while (0)
+
+#define X5_ROUND5(t) do {						\
+	X5_ROUND((t), a, b, c, d, e);					\
+	X5_ROUND((t) + 1, e, a, b, c, d);				\
+	X5_ROUND((t) + 2, d, e, a, b, c);				\
+	X5_ROUND((t) + 3, c, d, e, a, b);				\
+	X5_ROUND((t) + 4, b, c, d, e, a);				\
+} while (0)
+
+/* w[0..15] = the big-endian words of the 64 bytes at p[l] + off, lane l. */
+X5_TARGET static void
+sha1_avx512_words(__m512i *w, const uint8_t *const *p, size_t off)
+{
+	const __m512i	bswap = _mm512_set_epi32(
+	    0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203,
+	    0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203,
+	    0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203,
+	    0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
+	__m512i		r[16], t[16], lo, hi, lo2, hi2;
+	size_t		i, j;
+
+	for (i = 0; i < 16; i++)
+		r[i] = _mm512_loadu_si512((const void *)(p[i] + off));
+	/* pairs of lanes, then fours: t[4g + j] holds, for lanes 4g..4g+3,
+	   words j, j + 4, j + 8 and j + 12 in its four 128-bit parts */
+	for (i = 0; i < 16; i += 2) {
+		t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+		t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+	}
+	for (i = 0; i < 16; i += 4) {
+		r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+		r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+		r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+		r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+	}
+	/* sixteen lanes: part k of r[j], r[4 + j], r[8 + j], r[12 + j] */
+	for (j = 0; j < 4; j++) {
+		lo = _mm512_shuffle_i32x4(r[j], r[4 + j], 0x44);
+		hi = _mm512_shuffle_i32x4(r[j], r[4 + j], 0xee);
+		lo2 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0x44);
+		hi2 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0xee);
+		w[j] = _mm512_shuffle_epi8(_mm512_shuffle_i32x4(lo, lo2,
+		    0x88), bswap);
+		w[j + 4] = _mm512_shuffle_epi8(_mm512_shuffle_i32x4(lo, lo2,
+		    0xdd), bswap);
+		w[j + 8] = _mm512_shuffle_epi8(_mm512_shuffle_i32x4(hi, hi2,
+		    0x88), bswap);
+		w[j + 12] = _mm512_shuffle_epi8(_mm512_shuffle_i32x4(hi,
+		    hi2, 0xdd), bswap);
+	}
+}
+
+X5_TARGET static void
+sha1_avx512_x16(uint32_t (*st)[5], const uint8_t *const *p, size_t nblocks)
+{
+	const __m512i	k0 = _mm512_set1_epi32(0x5a827999);
+	const __m512i	k1 = _mm512_set1_epi32(0x6ed9eba1);
+	const __m512i	k2 = _mm512_set1_epi32((int)0x8f1bbcdc);
+	const __m512i	k3 = _mm512_set1_epi32((int)0xca62c1d6);
+	__m512i		a, b, c, d, e, sa, sb, sc, sd, se, w[16];
+	uint32_t	v[5][16];
+	size_t		i, off;
+
+	for (i = 0; i < 80; i++)
+		v[i / 16][i % 16] = st[i % 16][i / 16];
+	a = _mm512_loadu_si512((const void *)v[0]);
+	b = _mm512_loadu_si512((const void *)v[1]);
+	c = _mm512_loadu_si512((const void *)v[2]);
+	d = _mm512_loadu_si512((const void *)v[3]);
+	e = _mm512_loadu_si512((const void *)v[4]);
+	for (off = 0; off < nblocks * 64; off += 64) {
+		sha1_avx512_words(w, p, off);
+		sa = a;
+		sb = b;
+		sc = c;
+		sd = d;
+		se = e;
+		X5_ROUND5(0);
+		X5_ROUND5(5);
+		X5_ROUND5(10);
+		X5_ROUND5(15);
+		X5_ROUND5(20);
+		X5_ROUND5(25);
+		X5_ROUND5(30);
+		X5_ROUND5(35);
+		X5_ROUND5(40);
+		X5_ROUND5(45);
+		X5_ROUND5(50);
+		X5_ROUND5(55);
+		X5_ROUND5(60);
+		X5_ROUND5(65);
+		X5_ROUND5(70);
+		X5_ROUND5(75);
+		a = X5_ADD(a, sa);
+		b = X5_ADD(b, sb);
+		c = X5_ADD(c, sc);
+		d = X5_ADD(d, sd);
+		e = X5_ADD(e, se);
+	}
+	_mm512_storeu_si512((void *)v[0], a);
+	_mm512_storeu_si512((void *)v[1], b);
+	_mm512_storeu_si512((void *)v[2], c);
+	_mm512_storeu_si512((void *)v[3], d);
+	_mm512_storeu_si512((void *)v[4], e);
+	for (i = 0; i < 80; i++)
+		st[i % 16][i / 16] = v[i / 16][i % 16];
+}
+
+/*
+ * CPUID leaf 7 EBX: bit 5 AVX2, 16 AVX-512F, 29 SHA, 30 AVX-512BW; leaf 1
+ * ECX: bit 19 SSE4.1, 27 OSXSAVE.  Called once a kernel (cpu_kernels).
+ */
 static bool
 cpu_has(enum sha1_kernel k)
 {
@@ -469,143 +613,21 @@ cpu_has(enum sha1_kernel k)
 		return false;
 	if (k == SHA1_KERNEL_SHANI)
 		return (b & (1u << 29)) != 0 && (ecx1 & (1u << 19)) != 0;
-	if (k != SHA1_KERNEL_AVX2 || (b & (1u << 5)) == 0 ||
-	    (ecx1 & (1u << 27)) == 0)
+	if ((ecx1 & (1u << 27)) == 0)
 		return false;
-	/* The OS must save ymm state: XCR0 bits 1 (SSE) and 2 (AVX). */
+	/* The OS must save the registers: XCR0 bits 1 (SSE), 2 (AVX), and
+	   5-7 (opmasks and zmm) for AVX-512. */
 	__asm__ ("xgetbv" : "=a" (lo), "=d" (hi) : "c" (0));
 	(void)hi;
-	return (lo & 6) == 6;
-}
-
-/* Each returns how many of the n messages it hashed: sha1() does the rest. */
-static size_t
-sha1_multi_shani(const uint8_t *const *msgs, size_t len, size_t n,
-    uint8_t (*out)[SHA1_LEN])
-{
-	size_t	i, k, from = atomic_load_explicit(&sha1_avx2_from,
-		    memory_order_relaxed);
-
-	/* Where AVX2 is the faster for this many (sha1_kernel_tune). */
-	for (i = 0; n - i >= from; i += k) {
-		k = MIN(8, n - i);
-		sha1_multi_group(sha1_avx2_x8, 8, msgs + i, k, len, out + i);
-	}
-	/* One stream left over runs as fast through sha1(). */
-	for (; n - i >= 3; i += k) {
-		k = MIN(4, n - i);
-		sha1_multi_group(sha1_shani_x4, 4, msgs + i, k, len, out + i);
-	}
-	if (n - i == 2) {
-		sha1_multi_group(sha1_shani_x2, 2, msgs + i, 2, len, out + i);
-		i += 2;
-	}
-	return i;
-}
-
-static size_t
-sha1_multi_avx2(const uint8_t *const *msgs, size_t len, size_t n,
-    uint8_t (*out)[SHA1_LEN])
-{
-	size_t	i, k;
-
-	/* Three of eight lanes still beat one scalar stream. */
-	for (i = 0; n - i >= 3; i += k) {
-		k = MIN(8, n - i);
-		sha1_multi_group(sha1_avx2_x8, 8, msgs + i, k, len, out + i);
-	}
-	return i;
-}
-
-/*
- * The kernel for lanes, n of them still to hash: its function, its width
- * (spare lanes rehash the first and are thrown away) and how many of the
- * n it takes.
- */
-
-static size_t
-lanes_kernel(enum sha1_kernel k, size_t n, sha1_blocks_fn **fn,
-    size_t *width)
-{
-	if (k == SHA1_KERNEL_AVX2 ? n >= 3 : k == SHA1_KERNEL_SHANI &&
-	    n >= atomic_load_explicit(&sha1_avx2_from, memory_order_relaxed)) {
-		*fn = sha1_avx2_x8;
-		*width = 8;
-		return MIN(8, n);
-	}
-	if (k == SHA1_KERNEL_SHANI) {
-		*width = n >= 4 ? 4 : n >= 2 ? 2 : 1;
-		*fn = *width == 4 ? sha1_shani_x4 : *width == 2 ?
-		    sha1_shani_x2 : sha1_shani_x1;
-		return *width;
-	}
-	*fn = sha1_scalar_x1;
-	*width = 1;
-	return 1;
-}
-
-/* The fastest of three runs of fn over w lanes of len bytes, in ns. */
-static uint64_t
-kernel_time(sha1_blocks_fn *fn, const uint8_t *const *p, size_t len,
-    uint64_t (*clock_ns)(void))
-{
-	uint32_t	st[SHA1_LANES_MAX][5];
-	uint64_t	t0, t, best = UINT64_MAX;
-	int		run;
-
-	memset(st, 0, sizeof(st));
-	for (run = 0; run < 3; run++) {
-		t0 = clock_ns();
-		fn(st, p, len / 64);
-		t = clock_ns() - t0;
-		best = MIN(best, t);
-	}
-	return best;
-}
-
-void
-sha1_kernel_tune(uint64_t (*clock_ns)(void))
-{
-	const uint8_t	*p[SHA1_LANES_MAX];
-	uint8_t		*buf;
-	uint64_t	 ni, av;
-	size_t		 i, len = 16384, from = SIZE_MAX;
-
-	if (!cpu_has(SHA1_KERNEL_SHANI) || !cpu_has(SHA1_KERNEL_AVX2))
-		return;
-	buf = xmalloc(SHA1_LANES_MAX * len);
-	for (i = 0; i < SHA1_LANES_MAX * len; i++)
-		buf[i] = (uint8_t)(i * 131 + 7);
-	for (i = 0; i < SHA1_LANES_MAX; i++)
-		p[i] = buf + i * len;
-	(void)kernel_time(sha1_shani_x4, p, len, clock_ns);	/* warm up */
-	ni = kernel_time(sha1_shani_x4, p, len, clock_ns);	/* 4 lanes */
-	av = kernel_time(sha1_avx2_x8, p, len, clock_ns);	/* 8 lanes */
-	free(buf);
-	/* n SHA-NI lanes cost n * ni / 4; AVX2 costs av for up to 8 */
-	if (ni > 0 && 4 * av / ni + 1 <= 8)
-		from = (size_t)MAX(3, 4 * av / ni + 1);
-	atomic_store_explicit(&sha1_avx2_from, from, memory_order_relaxed);
+	if (k == SHA1_KERNEL_AVX2)
+		return (b & (1u << 5)) != 0 && (lo & 0x6) == 0x6;
+	if (k == SHA1_KERNEL_AVX512)
+		return (b & (1u << 16)) != 0 && (b & (1u << 30)) != 0 &&
+		    (lo & 0xe6) == 0xe6;
+	return false;
 }
 
 #else /* !SHA1_X86 */
-
-void
-sha1_kernel_tune(uint64_t (*clock_ns)(void))
-{
-	(void)clock_ns;
-}
-
-static size_t
-lanes_kernel(enum sha1_kernel k, size_t n, sha1_blocks_fn **fn,
-    size_t *width)
-{
-	(void)k;
-	(void)n;
-	*fn = sha1_scalar_x1;
-	*width = 1;
-	return 1;
-}
 
 static bool
 cpu_has(enum sha1_kernel k)
@@ -614,58 +636,96 @@ cpu_has(enum sha1_kernel k)
 	return false;
 }
 
-static size_t
-sha1_multi_shani(const uint8_t *const *msgs, size_t len, size_t n,
-    uint8_t (*out)[SHA1_LEN])
-{
-	(void)msgs;
-	(void)len;
-	(void)n;
-	(void)out;
-	return 0;
-}
-
-static size_t
-sha1_multi_avx2(const uint8_t *const *msgs, size_t len, size_t n,
-    uint8_t (*out)[SHA1_LEN])
-{
-	return sha1_multi_shani(msgs, len, n, out);
-}
-
 #endif /* SHA1_X86 */
 
+/*
+ * The kernels, each with what one call costs (16 KiB a lane): relative
+ * guesses until sha1_kernel_tune times them.  The guesses have four SHA-NI
+ * streams run twice as fast as one (as on the CPUs the interleaving was
+ * first measured on) and the vector kernels lose to SHA-NI.
+ */
+struct sha1_kern {
+	sha1_blocks_fn		*fn;
+	size_t			 width;		/* lanes */
+	enum sha1_kernel	 family;
+	_Atomic uint64_t	 cost;
+};
+
+static struct sha1_kern	sha1_kerns[] = {
+	{ sha1_scalar_x1, 1, SHA1_KERNEL_SCALAR, 400 },
+#ifdef SHA1_X86
+	{ sha1_shani_x1, 1, SHA1_KERNEL_SHANI, 100 },
+	{ sha1_shani_x2, 2, SHA1_KERNEL_SHANI, 110 },
+	{ sha1_shani_x4, 4, SHA1_KERNEL_SHANI, 200 },
+	{ sha1_avx2_x8, 8, SHA1_KERNEL_AVX2, 800 },
+	{ sha1_avx512_x16, 16, SHA1_KERNEL_AVX512, 1600 },
+#endif
+};
+
+static _Atomic int	sha1_cpu = -1;		/* families the CPU has, bits */
 static _Atomic int	sha1_kernel_cur = -1;	/* enum sha1_kernel, or -1 */
 
-static enum sha1_kernel
-sha1_kernel_best(void)
+static int
+cpu_kernels(void)
 {
-	if (cpu_has(SHA1_KERNEL_SHANI))
-		return SHA1_KERNEL_SHANI;
-	if (cpu_has(SHA1_KERNEL_AVX2))
-		return SHA1_KERNEL_AVX2;
-	return SHA1_KERNEL_SCALAR;
+	int	m = atomic_load_explicit(&sha1_cpu, memory_order_relaxed);
+
+	if (m < 0) {
+		m = 1 << SHA1_KERNEL_SCALAR;
+		if (cpu_has(SHA1_KERNEL_SHANI))
+			m |= 1 << SHA1_KERNEL_SHANI;
+		if (cpu_has(SHA1_KERNEL_AVX2))
+			m |= 1 << SHA1_KERNEL_AVX2;
+		if (cpu_has(SHA1_KERNEL_AVX512))
+			m |= 1 << SHA1_KERNEL_AVX512;
+		atomic_store_explicit(&sha1_cpu, m, memory_order_relaxed);
+	}
+	return m;
 }
 
-static enum sha1_kernel
-sha1_kernel_get(void)
+/* The families allowed now: the CPU's, or the one forced, and scalar. */
+static int
+kernels_allowed(void)
 {
 	int	k = atomic_load_explicit(&sha1_kernel_cur,
 		    memory_order_relaxed);
 
-	if (k < 0) {
-		k = (int)sha1_kernel_best();
-		atomic_store_explicit(&sha1_kernel_cur, k,
-		    memory_order_relaxed);
+	if (k < 0 || k == SHA1_KERNEL_BEST)
+		return cpu_kernels();
+	return 1 << k | 1 << SHA1_KERNEL_SCALAR;
+}
+
+/*
+ * The kernel for n lanes still to hash: the cheapest a lane used (ties go
+ * to the narrower); how many of the n it takes is min(n, width).
+ */
+static const struct sha1_kern *
+kernel_for(size_t n)
+{
+	const struct sha1_kern	*best = &sha1_kerns[0], *k;
+	uint64_t		 c, bc = UINT64_MAX;
+	int			 allowed = kernels_allowed();
+	size_t			 i, m;
+
+	for (i = 0; i < nitems(sha1_kerns); i++) {
+		k = &sha1_kerns[i];
+		if ((allowed & 1 << k->family) == 0)
+			continue;
+		m = MIN(n, k->width);
+		c = atomic_load_explicit(&sha1_kerns[i].cost,
+		    memory_order_relaxed) * SHA1_LANES_MAX * 2 / m;
+		if (c < bc) {
+			bc = c;
+			best = k;
+		}
 	}
-	return (enum sha1_kernel)k;
+	return best;
 }
 
 bool
 sha1_multi_force(enum sha1_kernel k)
 {
-	if (k == SHA1_KERNEL_BEST)
-		k = sha1_kernel_best();
-	else if (k != SHA1_KERNEL_SCALAR && !cpu_has(k))
+	if (k != SHA1_KERNEL_BEST && (cpu_kernels() & 1 << k) == 0)
 		return false;
 	atomic_store_explicit(&sha1_kernel_cur, (int)k, memory_order_relaxed);
 	return true;
@@ -681,35 +741,73 @@ void
 sha1_multi(const uint8_t *const *msgs, size_t len, size_t n,
     uint8_t (*out)[SHA1_LEN])
 {
-	size_t	i;
+	const struct sha1_kern	*k;
+	size_t			 i, m;
 
-	switch (sha1_kernel_get()) {
-	case SHA1_KERNEL_SHANI:
-		i = sha1_multi_shani(msgs, len, n, out);
-		break;
-	case SHA1_KERNEL_AVX2:
-		i = sha1_multi_avx2(msgs, len, n, out);
-		break;
-	default:
-		i = 0;
-		break;
+	for (i = 0; i < n; i += m) {
+		k = kernel_for(n - i);
+		m = MIN(n - i, k->width);
+		if (k->width == 1)	/* one stream: libcrypto's as fast */
+			sha1(msgs[i], len, out[i]);
+		else
+			sha1_multi_group(k->fn, k->width, msgs + i, m, len,
+			    out + i);
 	}
-	for (; i < n; i++)
-		sha1(msgs[i], len, out[i]);
+}
+
+/* The fastest of three runs of k over its lanes of len bytes, in ns. */
+static uint64_t
+kernel_time(const struct sha1_kern *k, const uint8_t *const *p, size_t len,
+    uint64_t (*clock_ns)(void))
+{
+	uint32_t	st[SHA1_LANES_MAX][5];
+	uint64_t	t0, t, best = UINT64_MAX;
+	int		run;
+
+	memset(st, 0, sizeof(st));
+	for (run = 0; run < 3; run++) {
+		t0 = clock_ns();
+		k->fn(st, p, len / 64);
+		t = clock_ns() - t0;
+		best = MIN(best, t);
+	}
+	return MAX(best, 1);
+}
+
+void
+sha1_kernel_tune(uint64_t (*clock_ns)(void))
+{
+	const uint8_t	*p[SHA1_LANES_MAX];
+	uint64_t	 c[nitems(sha1_kerns)];
+	uint8_t		*buf;
+	size_t		 i, len = 16384;
+	int		 has = cpu_kernels();
+
+	if ((has & ~(1 << SHA1_KERNEL_SCALAR)) == 0)
+		return;			/* nothing to choose from */
+	buf = xmalloc(SHA1_LANES_MAX * len);
+	for (i = 0; i < SHA1_LANES_MAX * len; i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	for (i = 0; i < SHA1_LANES_MAX; i++)
+		p[i] = buf + i * len;
+	for (i = 0; i < nitems(sha1_kerns); i++) {
+		c[i] = 0;
+		if ((has & 1 << sha1_kerns[i].family) == 0)
+			continue;
+		(void)kernel_time(&sha1_kerns[i], p, len, clock_ns);
+		c[i] = kernel_time(&sha1_kerns[i], p, len, clock_ns);
+	}
+	free(buf);
+	for (i = 0; i < nitems(sha1_kerns); i++)
+		if (c[i] != 0)
+			atomic_store_explicit(&sha1_kerns[i].cost, c[i],
+			    memory_order_relaxed);
 }
 
 size_t
 sha1_lanes_width(void)
 {
-	switch (sha1_kernel_get()) {
-	case SHA1_KERNEL_SHANI:
-		return atomic_load_explicit(&sha1_avx2_from,
-		    memory_order_relaxed) <= 8 ? 8 : 4;
-	case SHA1_KERNEL_AVX2:
-		return 8;
-	default:
-		return 1;
-	}
+	return kernel_for(SHA1_LANES_MAX)->width;
 }
 
 void
@@ -725,23 +823,22 @@ sha1_lanes_update(struct sha1_lane *const *l, const uint8_t *const *p,
 {
 	uint32_t		 st[SHA1_LANES_MAX][5];
 	const uint8_t		*q[SHA1_LANES_MAX];
-	sha1_blocks_fn		*fn;
-	enum sha1_kernel	 kern;
-	size_t			 i, j, k, w, from;
+	const struct sha1_kern	*k;
+	size_t			 i, j, m, from;
 
 	assert(len % 64 == 0);
-	if (len == 0 || n == 0)
+	if (len == 0)
 		return;
-	kern = sha1_kernel_get();
-	for (i = 0; i < n; i += k) {
-		k = lanes_kernel(kern, n - i, &fn, &w);
-		for (j = 0; j < w; j++) {
-			from = i + (j < k ? j : 0);
+	for (i = 0; i < n; i += m) {
+		k = kernel_for(n - i);
+		m = MIN(n - i, k->width);
+		for (j = 0; j < k->width; j++) {
+			from = i + (j < m ? j : 0);
 			memcpy(st[j], l[from]->h, sizeof(st[j]));
 			q[j] = p[from];
 		}
-		fn(st, q, len / 64);
-		for (j = 0; j < k; j++) {
+		k->fn(st, q, len / 64);
+		for (j = 0; j < m; j++) {
 			memcpy(l[i + j]->h, st[j], sizeof(st[j]));
 			l[i + j]->len += len;
 		}

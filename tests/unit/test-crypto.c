@@ -135,6 +135,11 @@ Test(crypto, sha1_multi_shani)
 	multi_check_kernel(SHA1_KERNEL_SHANI);
 }
 
+Test(crypto, sha1_multi_avx512)
+{
+	multi_check_kernel(SHA1_KERNEL_AVX512);
+}
+
 Test(crypto, sha1_multi_avx2)
 {
 	multi_check_kernel(SHA1_KERNEL_AVX2);
@@ -144,7 +149,7 @@ Test(crypto, sha1_multi_avx2)
 Test(crypto, sha1_multi_every_short_length)
 {
 	static const enum sha1_kernel	ks[] = { SHA1_KERNEL_SCALAR,
-	    SHA1_KERNEL_SHANI, SHA1_KERNEL_AVX2 };
+	    SHA1_KERNEL_SHANI, SHA1_KERNEL_AVX2, SHA1_KERNEL_AVX512 };
 	struct prng			r;
 	size_t				i, len, n;
 
@@ -211,7 +216,7 @@ Test(crypto, sha1_multi_force_scalar)
 
 /* ---- sha1_lane ----------------------------------------------------------- */
 
-#define LANES_MAX	11
+#define LANES_MAX	19
 
 /*
  * n messages of different lengths fed in steps of step bytes (a multiple
@@ -299,6 +304,11 @@ Test(crypto, sha1_lanes_avx2)
 	lanes_check_kernel(SHA1_KERNEL_AVX2);
 }
 
+Test(crypto, sha1_lanes_avx512)
+{
+	lanes_check_kernel(SHA1_KERNEL_AVX512);
+}
+
 Test(crypto, sha1_lane_vectors_and_tails)
 {
 	struct sha1_lane	l;
@@ -320,18 +330,33 @@ Test(crypto, sha1_lane_vectors_and_tails)
 	}
 }
 
-/* A clock that says AVX2 is slow, then one that says it is fast. */
+/*
+ * A clock for sha1_kernel_tune: it times each kernel the CPU has, in
+ * table order (scalar, SHA-NI x1, x2, x4, AVX2, AVX-512), six runs a
+ * kernel (three to warm up), reading the clock twice a run.
+ */
 static uint64_t	fake_ns;
-static uint64_t	fake_step_ni, fake_step_av;
+static uint64_t	fake_cost[6];
 static int	fake_calls;
 
 static uint64_t
 fake_clock(void)
 {
-	/* kernel_time reads it twice a run: runs 0-5 SHA-NI, 6-8 AVX2 */
-	fake_ns += (fake_calls++ / 2) < 6 ? fake_step_ni / 2 :
-	    fake_step_av / 2;
+	fake_ns += fake_cost[fake_calls++ / 12 % 6];
 	return fake_ns;
+}
+
+static size_t
+tune_with(uint64_t scalar, uint64_t x1, uint64_t x2, uint64_t x4,
+    uint64_t avx2, uint64_t avx512)
+{
+	uint64_t	c[6] = { scalar, x1, x2, x4, avx2, avx512 };
+
+	memcpy(fake_cost, c, sizeof(c));
+	fake_calls = 0;
+	sha1_kernel_tune(fake_clock);
+	cr_assert_eq(fake_calls, 6 * 12, "every kernel timed");
+	return sha1_lanes_width();
 }
 
 Test(crypto, sha1_kernel_tune_picks_by_time)
@@ -339,32 +364,27 @@ Test(crypto, sha1_kernel_tune_picks_by_time)
 	struct prng	r;
 
 	if (!sha1_multi_force(SHA1_KERNEL_SHANI) ||
-	    !sha1_multi_force(SHA1_KERNEL_AVX2)) {
-		cr_log_warn("needs SHA-NI and AVX2: skipped");
+	    !sha1_multi_force(SHA1_KERNEL_AVX2) ||
+	    !sha1_multi_force(SHA1_KERNEL_AVX512)) {
+		cr_log_warn("needs SHA-NI, AVX2 and AVX-512: skipped");
 		return;
 	}
-	cr_assert(sha1_multi_force(SHA1_KERNEL_SHANI));
-	cr_assert_eq(sha1_lanes_width(), 4, "untuned: SHA-NI's four");
-	/* AVX2's eight lanes as slow as 16 SHA-NI lanes: never AVX2 */
-	fake_calls = 0;
-	fake_step_ni = 1000;
-	fake_step_av = 4000;
-	sha1_kernel_tune(fake_clock);
-	cr_assert_eq(sha1_lanes_width(), 4);
-	/* AVX2's eight as fast as five SHA-NI lanes: AVX2 from 6 */
-	fake_calls = 0;
-	fake_step_av = 1250;
-	sha1_kernel_tune(fake_clock);
-	cr_assert_eq(sha1_lanes_width(), 8);
-	prng_seed(&r, 5);
-	lanes_check(SHA1_KERNEL_SHANI, LANES_MAX, 64, &r);
-	multi_check(SHA1_KERNEL_SHANI, 1000, MULTI_MAX, &r);
-	/* back to SHA-NI alone for the other tests */
-	fake_calls = 0;
-	fake_step_av = 100000;
-	sha1_kernel_tune(fake_clock);
-	cr_assert_eq(sha1_lanes_width(), 4);
 	cr_assert(sha1_multi_force(SHA1_KERNEL_BEST));
+	cr_assert_eq(sha1_lanes_width(), 4, "untuned: SHA-NI's four");
+	/* SHA-NI streams twice as fast four at a time: four */
+	cr_assert_eq(tune_with(400, 100, 110, 200, 800, 1600), 4);
+	/* eight AVX2 lanes cheaper a lane than SHA-NI's best: eight */
+	cr_assert_eq(tune_with(900, 100, 200, 400, 600, 1600), 8);
+	/* sixteen AVX-512 lanes cheapest: sixteen */
+	cr_assert_eq(tune_with(900, 100, 200, 400, 600, 900), 16);
+	/* results stay right whichever kernels the lanes get */
+	prng_seed(&r, 5);
+	lanes_check(SHA1_KERNEL_BEST, LANES_MAX, 64, &r);
+	multi_check(SHA1_KERNEL_BEST, 1000, MULTI_MAX, &r);
+	/* one SHA-NI stream as cheap a lane as any: one */
+	cr_assert_eq(tune_with(900, 100, 200, 400, 800, 1600), 1);
+	lanes_check(SHA1_KERNEL_BEST, LANES_MAX, 128, &r);
+	multi_check(SHA1_KERNEL_BEST, 100, MULTI_MAX, &r);
 }
 
 Test(crypto, sha1_lanes_width_scalar)
