@@ -31,6 +31,8 @@ uint64_t	 reactor_now_ms(struct reactor *);
  * verify): no module but this one reads the clock.
  */
 uint64_t	 reactor_clock_ms(void);
+/* ... in nanoseconds, to time short runs (sha1_kernel_tune). */
+uint64_t	 reactor_clock_ns(void);
 /* Wall-clock seconds since the epoch (a .torrent's creation date). */
 int64_t		 reactor_wall_s(void);
 

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "cmd.h"
 #include "crypto.h"
+#include "reactor.h"
 
 /* The command running (cmd.h): cmd_error's name, the config file applied. */
 struct cmd_ctx	cmd_ctx;
@@ -68,16 +68,6 @@ is_torrent_arg(const char *arg)
 	return stat(arg, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* For sha1_kernel_tune. */
-static uint64_t
-clock_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -100,7 +90,7 @@ main(int argc, char **argv)
 		printf("gtorrent %s\n", GT_VERSION);
 		return EXIT_OK;
 	}
-	sha1_kernel_tune(clock_ns);
+	sha1_kernel_tune(reactor_clock_ns);
 	for (i = 0; i < nitems(commands); i++) {
 		if (strcmp(arg, commands[i].name) == 0) {
 			cmd_set_name(commands[i].name);

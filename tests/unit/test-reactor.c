@@ -418,6 +418,12 @@ Test(reactor, clock_accessors)
 	cr_assert(a <= b && b <= c);
 	cr_assert(c - a >= 30 && c - a < 30 + 1000, "%llu ms",
 	    (unsigned long long)(c - a));
+	/* nanoseconds: the same clock, finer */
+	a = reactor_clock_ns();
+	b = reactor_clock_ms();
+	c = reactor_clock_ns();
+	cr_assert(a <= c);
+	cr_assert(a / 1000000 <= b && b <= c / 1000000);
 	w = reactor_wall_s();
 	cr_assert(w > 1700000000, "%lld", (long long)w);	/* 2023 on */
 	cr_assert(w < 4102444800LL, "%lld", (long long)w);	/* 2100 */

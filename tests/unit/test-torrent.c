@@ -5,8 +5,6 @@
 #define PL		16384		/* piece length */
 #define NPIECES		200		/* 3.1 MiB */
 
-#include <time.h>
-
 #include "torrent-pair.h"
 
 static void
@@ -77,18 +75,9 @@ Test(torrent, pieces_hashed_from_the_receive_buffer)
 	transfer();
 }
 
-static uint64_t
-clock_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* As gtorrent runs: the kernels timed, the widest that pays used. */
 Test(torrent, pieces_hashed_by_the_tuned_kernels)
 {
-	sha1_kernel_tune(clock_ns);
+	sha1_kernel_tune(reactor_clock_ns);
 	transfer();
 }
