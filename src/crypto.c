@@ -71,12 +71,22 @@ rol32(uint32_t x, unsigned n)
 	return x << n | x >> (32 - n);
 }
 
-/* One stream in plain C, for CPUs with neither SHA-NI nor AVX2. */
+/* One round of the C kernel: f is the round function's value. */
+#define C_ROUND(f, k, i) do {						\
+	x = rol32(a, 5) + (f) + e + (k) + w[(i)];			\
+	e = d;								\
+	d = c;								\
+	c = rol32(b, 30);						\
+	b = a;								\
+	a = x;								\
+} while (0)
+
+/* One stream in plain C, for CPUs with no SHA-NI, AVX2 or AVX-512. */
 static void
 sha1_scalar_x1(uint32_t (*st)[5], const uint8_t *const *p, size_t nblocks)
 {
 	const uint8_t	*q = p[0];
-	uint32_t	 w[80], a, b, c, d, e, f, k, x;
+	uint32_t	 w[80], a, b, c, d, e, x;
 	size_t		 i;
 
 	for (; nblocks > 0; nblocks--, q += 64) {
@@ -90,27 +100,14 @@ sha1_scalar_x1(uint32_t (*st)[5], const uint8_t *const *p, size_t nblocks)
 		c = st[0][2];
 		d = st[0][3];
 		e = st[0][4];
-		for (i = 0; i < 80; i++) {
-			if (i < 20) {
-				f = (b & c) | (~b & d);
-				k = 0x5a827999;
-			} else if (i < 40) {
-				f = b ^ c ^ d;
-				k = 0x6ed9eba1;
-			} else if (i < 60) {
-				f = (b & c) | (b & d) | (c & d);
-				k = 0x8f1bbcdc;
-			} else {
-				f = b ^ c ^ d;
-				k = 0xca62c1d6;
-			}
-			x = rol32(a, 5) + f + e + k + w[i];
-			e = d;
-			d = c;
-			c = rol32(b, 30);
-			b = a;
-			a = x;
-		}
+		for (i = 0; i < 20; i++)
+			C_ROUND(d ^ (b & (c ^ d)), 0x5a827999, i);
+		for (; i < 40; i++)
+			C_ROUND(b ^ c ^ d, 0x6ed9eba1, i);
+		for (; i < 60; i++)
+			C_ROUND((b & c) | (d & (b | c)), 0x8f1bbcdc, i);
+		for (; i < 80; i++)
+			C_ROUND(b ^ c ^ d, 0xca62c1d6, i);
 		st[0][0] += a;
 		st[0][1] += b;
 		st[0][2] += c;
