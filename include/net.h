@@ -12,7 +12,12 @@
 #include "wire.h"
 
 #define NET_CONNECT_MS		5000	/* outbound TCP connect, at most */
-#define NET_RBUF_SIZE		(2 * WIRE_MAX_FRAME)	/* receive buffer */
+#define NET_RBUF_SIZE		(2 * WIRE_MAX_FRAME)	/* receive buffer of a
+					   fast connection (and the net's) */
+#define NET_RBUF_FAST		(64u << 10)	/* a read this big: fast */
+#define NET_RBUF_IDLE_MS	2000	/* a fast connection's buffer is kept
+					   this long after its last big read */
+#define NET_RBUF_MIN		256	/* a partial frame's buffer, at least */
 #define NET_READ_BUDGET		(1u << 20)	/* bytes per read callback */
 #define NET_WRITE_BUDGET	(4u << 20)	/* bytes per write callback */
 #define NET_LISTEN_TRIES	10	/* ports tried from -p upwards */
@@ -119,6 +124,11 @@ size_t		 net_out_pending(const struct conn *);
  * input unread resets the connection and drops the send queue.
  */
 size_t		 net_out_unacked(const struct conn *);
+/*
+ * Bytes of receive buffer c holds between reads: 0 with nothing unread,
+ * a partial frame's size, or NET_RBUF_SIZE while c is fast.
+ */
+size_t		 net_conn_rbuf(const struct conn *);
 /*
  * The owner keeps pointers into c's receive buffer (blocks it writes
  * later): the buffer must not move until the matching net_unpin.  net

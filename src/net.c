@@ -37,7 +37,18 @@
  * left; frames are decoded in place and a PIECE's block goes to the owner
  * straight from that buffer.  The owner pins the buffer while it keeps
  * such pointers and writes them in hooks.after_input, which runs before
- * the buffer is read into or compacted again (asserted).  Output is written
+ * the buffer is read into or compacted again (asserted).
+ *
+ * Receive buffers cost what the connection uses (a thousand idle peers
+ * would otherwise hold 512 KiB each, touched as reads wander through
+ * them).  A connection with nothing unread has no buffer: it reads into
+ * the net's one (reads are never nested), and what is left at the end of
+ * the pass, a partial frame, moves to a buffer of its own just big enough
+ * for that frame, which it reads into until the frame is whole and then
+ * frees.  A connection that is fast (a read of NET_RBUF_FAST bytes or
+ * more) keeps a buffer of its own of the full size, as above, until
+ * NET_RBUF_IDLE_MS after its last big read (its timer), so a fast
+ * transfer reads exactly as before.  Output is written
  * straight from the peer's queue; when it is all out, hooks.writable lets
  * the owner queue more (serving requests), within a budget per callback,
  * so a peer that sends nothing keeps getting what it asked for.  One timer
@@ -99,8 +110,11 @@ struct conn {
 	bool			 dead;		/* closed; freed by the loop */
 	bool			 dirty;		/* on the flush list */
 	uint64_t		 created;	/* ms */
-	uint8_t			*rbuf;		/* NET_RBUF_SIZE bytes */
+	uint8_t			*rbuf;		/* own, the net's, or NULL */
+	size_t			 rcap;		/* its size */
 	size_t			 roff, rlen;	/* unread bytes: [roff, rlen) */
+	bool			 rshared;	/* rbuf is the net's (a pass) */
+	uint64_t		 rfast_until;	/* ms: fast until then */
 	unsigned		 pins;		/* owner's pointers into rbuf */
 	size_t			 out_off;	/* bytes of peer_out() sent */
 	struct netaddr		 addr;
@@ -152,12 +166,15 @@ struct net {
 	struct conn_list	 dirty;		/* output to write soon */
 	size_t			 nconns;
 	size_t			 nwaiting;	/* inbound, not yet owned */
+	uint8_t			*rbuf;		/* shared: NET_RBUF_SIZE bytes */
+	struct conn		*rbuf_user;	/* reading into it now */
 	struct net_limit	*global;	/* net_opts' rates */
 };
 
 static void	conn_read_cb(evutil_socket_t, short, void *);
 static void	conn_write_cb(evutil_socket_t, short, void *);
 static void	conn_timer_cb(void *);
+static uint64_t	rbuf_deadline(const struct conn *);
 static void	conn_resume(struct conn *, enum net_dir, struct net_limit *,
 		    uint64_t);
 
@@ -485,7 +502,6 @@ conn_new(struct net *n, int fd, const struct netaddr *a, bool outbound)
 	c->created = reactor_now_ms(n->r);
 	c->addr = *a;
 	addr_str(a, c->name);
-	c->rbuf = xmalloc(NET_RBUF_SIZE);
 	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
 	if (c->rev == NULL || c->wev == NULL)
@@ -505,7 +521,7 @@ conn_free(void *arg)
 {
 	struct conn	*c = arg;
 
-	assert(c->pins == 0);
+	assert(c->pins == 0 && !c->rshared);
 	event_free(c->rev);
 	event_free(c->wev);
 	reactor_timer_free(c->timer);
@@ -625,6 +641,8 @@ conn_check_peer(struct conn *c, enum gt_err e)
 static uint64_t
 conn_deadline(const struct conn *c)
 {
+	uint64_t	d;
+
 	switch (c->state) {
 	case CONN_CONNECTING:
 		return c->created + NET_CONNECT_MS;
@@ -635,7 +653,8 @@ conn_deadline(const struct conn *c)
 	case CONN_ACTIVE:
 		break;
 	}
-	return peer_deadline(c->peer);
+	d = peer_deadline(c->peer);
+	return MIN(d, rbuf_deadline(c));
 }
 
 /* The peer's deadline may have moved earlier: re-arm the timer. */
@@ -911,18 +930,138 @@ conn_process(struct conn *c, uint64_t now)
 	return !c->dead;
 }
 
-/* The consumed bytes may go (nothing points into them: asserted). */
-static void
-conn_compact(struct conn *c)
+/* ---- receive buffers ----------------------------------------------------- */
+
+/*
+ * The bytes the frame at roff takes in all, header included; always more
+ * than is unread (the frame is partial, else it would have been decoded).
+ */
+static size_t
+rbuf_need(const struct conn *c)
 {
+	size_t	unread = c->rlen - c->roff, need;
+
+	if (c->state != CONN_ACTIVE)
+		need = WIRE_HANDSHAKE_LEN;
+	else if (unread < 4)
+		need = 4;
+	else
+		need = 4 + (size_t)MIN(load_be32(c->rbuf + c->roff),
+		    WIRE_MAX_MSG);
+	return MAX(need, unread + 1);
+}
+
+/* c's unread bytes move to a buffer of its own of cap bytes (0: none). */
+static void
+rbuf_move(struct conn *c, size_t cap)
+{
+	size_t	 unread = c->rlen - c->roff;
+	uint8_t	*nb = NULL;
+
+	assert(c->pins == 0 && unread <= cap);
+	if (cap > 0) {
+		nb = xmalloc(cap);
+		if (unread > 0)
+			memcpy(nb, c->rbuf + c->roff, unread);
+	}
+	if (c->rshared) {
+		assert(c->net->rbuf_user == c);
+		c->net->rbuf_user = NULL;
+		c->rshared = false;
+	} else
+		free(c->rbuf);
+	c->rbuf = nb;
+	c->rcap = cap;
+	c->roff = 0;
+	c->rlen = unread;
+}
+
+/*
+ * Before a read (nothing pinned): room for at least the rest of the frame
+ * at roff.  With nothing unread, c reads into the net's buffer unless it
+ * keeps a full-size one of its own (it is fast); a full-size buffer is
+ * compacted when less than a frame of room is left, a small one holds its
+ * partial frame at the front and grows to the frame's size.
+ */
+static void
+rbuf_prepare(struct conn *c)
+{
+	struct net	*n = c->net;
+	size_t		 unread = c->rlen - c->roff, need;
+
 	assert(c->pins == 0);
-	if (c->roff == c->rlen)
+	if (unread == 0 && c->rcap < NET_RBUF_SIZE) {
+		rbuf_move(c, 0);
+		if (n->rbuf == NULL)
+			n->rbuf = xmalloc(NET_RBUF_SIZE);
+		assert(n->rbuf_user == NULL);
+		n->rbuf_user = c;
+		c->rbuf = n->rbuf;
+		c->rcap = NET_RBUF_SIZE;
+		c->rshared = true;
+		return;
+	}
+	if (unread == 0)
 		c->roff = c->rlen = 0;
-	else if (NET_RBUF_SIZE - c->rlen < WIRE_MAX_FRAME) {
-		memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
-		c->rlen -= c->roff;
+	else if (c->roff > 0 && (c->rcap < NET_RBUF_SIZE ||
+	    c->rcap - c->rlen < WIRE_MAX_FRAME)) {
+		memmove(c->rbuf, c->rbuf + c->roff, unread);
+		c->rlen = unread;
 		c->roff = 0;
 	}
+	if (c->rcap < NET_RBUF_SIZE && (need = rbuf_need(c)) > c->rcap) {
+		c->rbuf = xrealloc(c->rbuf, need);
+		c->rcap = need;
+	}
+	assert(c->rcap - c->roff >= rbuf_need(c));
+}
+
+/*
+ * After a read pass, and at c's timer (nothing pinned): the net's buffer
+ * goes back, what is unread moving to c's own, full-size while c is fast,
+ * else just big enough for the partial frame; c's own buffer goes once
+ * nothing is unread, a full-size one only once c is not fast any more
+ * (down to its partial frame, if any).
+ */
+static void
+rbuf_trim(struct conn *c, uint64_t now)
+{
+	bool	fast = now < c->rfast_until;
+	size_t	small;
+
+	if (c->rbuf == NULL)
+		return;
+	if (c->dead) {
+		if (c->rshared)
+			c->roff = c->rlen;	/* dropped with c */
+		else
+			return;			/* freed with c */
+	}
+	small = MAX(rbuf_need(c), NET_RBUF_MIN);
+	if (c->roff == c->rlen && (c->rshared || c->rcap < NET_RBUF_SIZE ||
+	    !fast))
+		rbuf_move(c, 0);
+	else if (c->rshared)
+		rbuf_move(c, fast ? NET_RBUF_SIZE : small);
+	else if (c->rcap == NET_RBUF_SIZE && !fast)
+		rbuf_move(c, small);
+	else if (c->roff == c->rlen)
+		c->roff = c->rlen = 0;
+}
+
+/* When a full-size buffer of c's own may shrink (UINT64_MAX: never). */
+static uint64_t
+rbuf_deadline(const struct conn *c)
+{
+	if (c->rbuf == NULL || c->rshared || c->rcap < NET_RBUF_SIZE)
+		return UINT64_MAX;
+	return c->rfast_until;
+}
+
+size_t
+net_conn_rbuf(const struct conn *c)
+{
+	return c->rshared ? 0 : c->rcap;
 }
 
 /*
@@ -936,18 +1075,16 @@ conn_input(struct conn *c, size_t budget)
 	struct net_limit	*empty = NULL;
 	uint64_t		 now = reactor_now_ms(c->net->r);
 	enum net_io		 r = IO_BUDGET;
-	size_t			 room, want, allow;
+	size_t			 want, allow;
 	ssize_t			 n;
 
 	while (!c->dead && budget > 0) {
-		assert(c->pins == 0);
-		room = NET_RBUF_SIZE - c->rlen;
-		assert(room >= WIRE_MAX_FRAME - WIRE_HANDSHAKE_LEN);
 		if ((allow = conn_allow(c, NET_DOWN, now, &empty)) == 0) {
 			r = IO_LIMITED;
 			break;
 		}
-		want = MIN(MIN(room, budget), allow);
+		rbuf_prepare(c);
+		want = MIN(MIN(c->rcap - c->rlen, budget), allow);
 		n = read(c->fd, c->rbuf + c->rlen, want);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -955,36 +1092,42 @@ conn_input(struct conn *c, size_t budget)
 			r = IO_DONE;
 			break;
 		}
-		if (n == -1) {
-			net_close(c, "read: %s", strerror(errno));
-			return IO_DEAD;
-		}
-		if (n == 0) {
-			net_close(c, "closed by the peer");
-			return IO_DEAD;
+		if (n <= 0) {
+			if (n == -1)
+				net_close(c, "read: %s", strerror(errno));
+			else
+				net_close(c, "closed by the peer");
+			r = IO_DEAD;
+			break;
 		}
 		conn_charge(c, NET_DOWN, (size_t)n);
 		c->rlen += (size_t)n;
 		budget -= (size_t)n;
 		now = reactor_now_ms(c->net->r);
-		if (!conn_process(c, now))
-			return IO_DEAD;
+		if ((size_t)n >= NET_RBUF_FAST)
+			c->rfast_until = now + NET_RBUF_IDLE_MS;
+		if (!conn_process(c, now)) {
+			r = IO_DEAD;
+			break;
+		}
 		if ((size_t)n < want) {
 			r = IO_DONE;		/* drained the socket */
 			break;
 		}
 		/* Blocks are written from rbuf before it is read into again. */
-		if (!conn_after_input(c))
-			return IO_DEAD;
-		conn_compact(c);
+		if (!conn_after_input(c)) {
+			r = IO_DEAD;
+			break;
+		}
 	}
 	/* queued before the owner runs: it may close c or free the bucket */
 	if (r == IO_LIMITED)
 		conn_throttle(c, NET_DOWN, empty, now);
 	conn_settle(c);
+	rbuf_trim(c, now);
 	if (c->dead)
 		return IO_DEAD;
-	conn_compact(c);
+	net_rearm(c);
 	return r;
 }
 
@@ -1070,6 +1213,7 @@ conn_timer_cb(void *arg)
 	c->armed = 0;
 	if (c->dead)
 		return;
+	rbuf_trim(c, now);
 	switch (c->state) {
 	case CONN_CONNECTING:
 		if (now >= c->created + NET_CONNECT_MS) {
@@ -1424,5 +1568,6 @@ net_free(struct net *n)
 		close(n->spare);
 	reactor_timer_free(n->resume);
 	event_free(n->flush_ev);
+	free(n->rbuf);
 	free(n);
 }

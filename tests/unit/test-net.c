@@ -1,5 +1,5 @@
 /* test-net.c - connections on 127.0.0.1: serving a silent peer, caps, pins,
-   rate limits */
+   receive buffers, rate limits */
 #include <criterion/criterion.h>
 
 #include <sys/resource.h>
@@ -43,6 +43,7 @@ struct owner {
 	size_t			 queued;	/* filler bytes queued */
 	size_t			 target;
 	bool			 pin_forever;	/* break the pin invariant */
+	const struct peer_hooks	*ph;		/* NULL: peer_hooks */
 	bool			 closed;
 	int			 accepts;
 	atomic_bool		 done;		/* set by the client thread */
@@ -139,7 +140,8 @@ o_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
 		return GT_ENOENT;
 	}
 	o->c = c;
-	o->p = peer_new(&cfg, &peer_hooks, o, reactor_now_ms(o->r));
+	o->p = peer_new(&cfg, o->ph != NULL ? o->ph : &peer_hooks, o,
+	    reactor_now_ms(o->r));
 	memset(&ours, 0, sizeof(ours));
 	memcpy(ours.info_hash, info_hash, 20);
 	memcpy(ours.peer_id, "-GQ0100-testtesttest", 20);
@@ -328,6 +330,332 @@ Test(net, pinned_buffer_is_never_reused, .signal = SIGABRT)
 	reactor_run(o.r);
 	pthread_join(th, NULL);
 	owner_clear(&o);
+}
+
+/* ---- receive buffers: a scripted sender ---------------------------------- */
+
+#define RB_PORTS	3000		/* PORT messages in the script */
+#define RB_BIG		(100u << 10)	/* unknown messages of this payload */
+#define RB_NBIG		3
+#define RB_SAMPLE_MS	5
+
+/* The owner's view: PORT messages decoded, buffer sizes seen. */
+struct rb_seen {
+	size_t		ports;
+	uint64_t	sum;		/* of their port numbers */
+	size_t		max;		/* largest net_conn_rbuf */
+	size_t		at_idle;	/* ... when the sender had gone idle */
+	bool		idle_taken;
+};
+
+struct rb_sender {
+	uint16_t	 port;
+	const uint8_t	*data;		/* sent after the handshake */
+	size_t		 len;
+	size_t		 chunk_min, chunk_max;	/* bytes per write */
+	int		 pause_us;	/* between writes */
+	int		 idle_ms;	/* then silent this long, connected */
+	atomic_int	 phase;		/* 0 sending, 1 idle, 2 sampled */
+	atomic_bool	 done;
+};
+
+static struct rb_seen	 rb;
+static struct rb_sender	*rb_cl;
+
+static void
+rb_port(void *c, struct peer *p, uint16_t port)
+{
+	(void)c;
+	(void)p;
+	rb.ports++;
+	rb.sum += port;
+}
+
+static const struct peer_hooks	rb_hooks = {
+	.have = h_have, .bitfield = h_bitfield, .pick = h_pick,
+	.abandon = h_abandon, .block = h_block, .has_piece = h_has,
+	.wants = h_wants, .request = h_request, .port = rb_port,
+};
+
+/* Every few ms: the connection's buffer; at the sender's idle, once. */
+static void
+rb_sample_cb(void *arg)
+{
+	struct owner	*o = arg;
+	size_t		 sz;
+
+	if (atomic_load(&rb_cl->done) || o->closed) {
+		reactor_stop(o->r);
+		return;
+	}
+	if (o->c != NULL) {
+		sz = net_conn_rbuf(o->c);
+		rb.max = MAX(rb.max, sz);
+		if (atomic_load(&rb_cl->phase) == 1 && !rb.idle_taken) {
+			rb.at_idle = sz;
+			rb.idle_taken = true;
+			atomic_store(&rb_cl->phase, 2);
+		}
+	}
+	reactor_timer_in(o->poll, RB_SAMPLE_MS);
+}
+
+static void *
+rb_sender_main(void *arg)
+{
+	struct rb_sender	*cl = arg;
+	struct wire_handshake	 hs;
+	uint8_t			 raw[WIRE_HANDSHAKE_LEN];
+	size_t			 off = 0, k;
+	unsigned		 seed = 7;
+	int			 fd, i;
+	ssize_t			 n;
+
+	if ((fd = dial(cl->port)) == -1)
+		goto out;
+	memset(&hs, 0, sizeof(hs));
+	memcpy(hs.info_hash, info_hash, 20);
+	memcpy(hs.peer_id, "-XX0000-remoteremote", 20);
+	wire_encode_handshake(raw, &hs);
+	if (write(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw))
+		goto out;
+	while (off < cl->len) {
+		k = cl->chunk_min + (size_t)rand_r(&seed) %
+		    (cl->chunk_max - cl->chunk_min + 1);
+		k = MIN(k, cl->len - off);
+		if ((n = write(fd, cl->data + off, k)) <= 0)
+			goto out;
+		off += (size_t)n;
+		if (cl->pause_us > 0)
+			usleep((useconds_t)cl->pause_us);
+	}
+	usleep((useconds_t)cl->idle_ms * 1000);
+	atomic_store(&cl->phase, 1);
+	for (i = 0; i < 200 && atomic_load(&cl->phase) != 2; i++)
+		usleep(10000);
+out:
+	atomic_store(&cl->done, true);	/* before the close: it is seen */
+	usleep(50000);
+	if (fd != -1)
+		close(fd);
+	return NULL;
+}
+
+/*
+ * PORT messages (the peer reports each) around unknown ones of RB_BIG
+ * bytes; *nports and *sum say what it should see.
+ */
+static uint8_t *
+rb_script(size_t *len, size_t *nports, uint64_t *sum)
+{
+	uint8_t	*d, *q;
+	size_t	 i, j;
+
+	*len = RB_PORTS * 7 + RB_NBIG * (5 + RB_BIG);
+	q = d = xcalloc(1, *len);
+	*nports = 0;
+	*sum = 0;
+	for (i = 0, j = 0; i < RB_PORTS; i++) {
+		if (i % (RB_PORTS / RB_NBIG) == 7 && j++ < RB_NBIG) {
+			store_be32(q, 1 + RB_BIG);
+			q[4] = 99;		/* unknown: skipped */
+			memset(q + 5, 0xab, RB_BIG);
+			q += 5 + RB_BIG;
+		}
+		store_be32(q, 3);
+		q[4] = WIRE_PORT;
+		q[5] = (uint8_t)((i + 1) >> 8);
+		q[6] = (uint8_t)(i + 1);
+		q += 7;
+		(*nports)++;
+		*sum += i + 1;
+	}
+	cr_assert_eq((size_t)(q - d), *len);
+	return d;
+}
+
+static void
+rb_run(struct rb_sender *cl)
+{
+	struct owner	o;
+	pthread_t	th;
+	size_t		nports;
+	uint64_t	sum;
+	uint8_t		*d;
+
+	memset(&rb, 0, sizeof(rb));
+	d = rb_script(&cl->len, &nports, &sum);
+	cl->data = d;
+	rb_cl = cl;
+	owner_init(&o, 10, &cl->port);
+	o.ph = &rb_hooks;
+	reactor_timer_free(o.poll);
+	o.poll = reactor_timer_new(o.r, rb_sample_cb, &o);
+	reactor_timer_in(o.poll, RB_SAMPLE_MS);
+	cr_assert_eq(pthread_create(&th, NULL, rb_sender_main, cl), 0);
+	reactor_run(o.r);
+	pthread_join(th, NULL);
+	cr_assert(!o.closed, "the connection was closed");
+	cr_assert_eq(rb.ports, nports, "%zu of %zu PORT messages", rb.ports,
+	    nports);
+	cr_assert_eq(rb.sum, sum);
+	cr_assert(rb.idle_taken);
+	owner_clear(&o);
+	free(d);
+}
+
+/*
+ * Frames cut anywhere, a few bytes at a time: each is decoded whole, and
+ * the connection never holds more than its partial frame (the big one of
+ * RB_BIG bytes at most), nothing at all once it is idle.
+ */
+Test(net, trickled_frames_need_only_their_own_size)
+{
+	struct rb_sender	cl = {
+		.chunk_min = 1, .chunk_max = 1500, .pause_us = 1000,
+		.idle_ms = 100,
+	};
+
+	rb_run(&cl);
+	cr_assert_leq(rb.max, 4 + 1 + RB_BIG, "held %zu bytes", rb.max);
+	cr_assert_gt(rb.max, 0, "partial frames are kept between reads");
+	cr_assert_eq(rb.at_idle, 0, "idle, it holds %zu bytes", rb.at_idle);
+}
+
+/*
+ * A fast sender: big reads into a full-size buffer of its own, kept while
+ * the data flows and NET_RBUF_IDLE_MS after, then given back.
+ */
+Test(net, fast_sender_gets_a_full_buffer_until_idle)
+{
+	struct rb_sender	cl = {
+		.chunk_min = 1 << 20, .chunk_max = 1 << 20,
+		.idle_ms = NET_RBUF_IDLE_MS + 1000,
+	};
+
+	rb_run(&cl);
+	cr_assert_eq(rb.max, NET_RBUF_SIZE, "held %zu bytes at most", rb.max);
+	cr_assert_eq(rb.at_idle, 0, "idle, it holds %zu bytes", rb.at_idle);
+}
+
+/* Many connections on one net, each with its own peer. */
+#define M_CONNS		32
+
+static struct reactor	*m_r;
+static struct bitfield	 m_have;
+static struct conn	*m_conns[M_CONNS];
+static struct peer	*m_peers[M_CONNS];
+static int		 m_nconns;
+
+static enum gt_err
+m_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
+{
+	struct peer	*p = m_peers[(intptr_t)ctx];
+
+	if (peer_on_handshake(p, hs, &m_have, reactor_now_ms(m_r)) !=
+	    GT_OK) {
+		*why = "peer refused";
+		return GT_EPROTO;
+	}
+	return GT_OK;
+}
+
+static void
+m_nop(void *ctx)
+{
+	(void)ctx;
+}
+
+static const struct conn_hooks	m_conn_hooks = {
+	.handshake = m_handshake, .after_input = m_nop,
+	.writable = m_nop, .closed = m_nop,
+};
+
+static enum gt_err
+m_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
+    const char **why)
+{
+	struct peer_config	 cfg = {
+		.npieces = 8, .piece_length = 16384, .last_size = 16384,
+	};
+	struct wire_handshake	 ours;
+	uint8_t			 raw[WIRE_HANDSHAKE_LEN];
+	struct peer		*p;
+
+	(void)arg;
+	(void)hs;
+	if (m_nconns == M_CONNS) {
+		*why = "full";
+		return GT_ERANGE;
+	}
+	p = peer_new(&cfg, &peer_hooks, NULL, reactor_now_ms(m_r));
+	memset(&ours, 0, sizeof(ours));
+	memcpy(ours.info_hash, info_hash, 20);
+	memcpy(ours.peer_id, "-GQ0100-testtesttest", 20);
+	wire_encode_handshake(raw, &ours);
+	(void)buf_append(peer_out(p), raw, sizeof(raw));
+	m_conns[m_nconns] = c;
+	m_peers[m_nconns] = p;
+	net_attach(c, p, &m_conn_hooks, (void *)(intptr_t)m_nconns);
+	m_nconns++;
+	return GT_OK;
+}
+
+/*
+ * Connections waiting for the rest of a frame hold that frame's bytes
+ * each, not a full-size buffer; the rest of it comes, they hold nothing.
+ */
+Test(net, waiting_connections_hold_their_partial_frame_only)
+{
+	struct net_opts		 no = { .max_conns = 64 };
+	struct net_hooks	 nh = { .accept = m_accept };
+	struct wire_handshake	 hs;
+	struct net		*n;
+	struct reactor_timer	*t;
+	static uint8_t		 rest[9 + 16384 - 1];
+	uint8_t			 raw[WIRE_HANDSHAKE_LEN + 5];
+	uint16_t		 port;
+	int			 fds[M_CONNS], i;
+
+	m_r = reactor_new();
+	n = net_new(m_r, &no, &nh);
+	bitfield_init(&m_have, 8);
+	cr_assert_eq(net_listen(n, 0, 1, &port, NULL), GT_OK);
+	memset(&hs, 0, sizeof(hs));
+	memcpy(hs.info_hash, info_hash, 20);
+	wire_encode_handshake(raw, &hs);
+	/* then the first byte of an unknown message of 16 KiB */
+	store_be32(raw + WIRE_HANDSHAKE_LEN, 9 + 16384);
+	raw[WIRE_HANDSHAKE_LEN + 4] = 99;
+	for (i = 0; i < M_CONNS; i++) {
+		cr_assert_neq(fds[i] = dial(port), -1);
+		cr_assert_eq(write(fds[i], raw, sizeof(raw)),
+		    (ssize_t)sizeof(raw));
+	}
+	t = reactor_timer_new(m_r, (void (*)(void *))reactor_stop, m_r);
+	reactor_timer_in(t, 300);
+	reactor_run(m_r);
+	cr_assert_eq(m_nconns, M_CONNS);
+	for (i = 0; i < M_CONNS; i++)
+		cr_assert_eq(net_conn_rbuf(m_conns[i]), 4 + 9 + 16384,
+		    "connection %d holds %zu bytes", i,
+		    net_conn_rbuf(m_conns[i]));
+	for (i = 0; i < M_CONNS; i++)
+		cr_assert_eq(write(fds[i], rest, sizeof(rest)),
+		    (ssize_t)sizeof(rest));
+	reactor_timer_in(t, 300);
+	reactor_run(m_r);
+	cr_assert_eq(net_nconns(n), M_CONNS);
+	for (i = 0; i < M_CONNS; i++)
+		cr_assert_eq(net_conn_rbuf(m_conns[i]), 0,
+		    "connection %d holds %zu bytes", i,
+		    net_conn_rbuf(m_conns[i]));
+	reactor_timer_free(t);
+	for (i = 0; i < M_CONNS; i++)
+		close(fds[i]);
+	net_free(n);
+	reactor_free(m_r);
+	bitfield_clear(&m_have);
 }
 
 /* ---- rate limits: real sockets, a client thread per connection ----------- */
