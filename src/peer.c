@@ -13,6 +13,7 @@
 #define PEER_PIPELINE_MS	2000	/* keep this much data requested */
 #define PEER_SLOW_START_MS	2000	/* rate estimate meaningless before */
 #define PEER_DROPPED_MAX	PEER_MAX_QUEUE	/* late replies tolerated */
+#define PEER_DROPPED_MIN	16	/* ... room for, at first */
 #define RATE_SHORT		5	/* seconds: the pipeline's rate */
 #define RATE_BUCKETS		(PEER_RATE_AVG_MS / 1000) /* one-second
 						   buckets: the choker's */
@@ -99,6 +100,8 @@ struct peer {
 	struct block_req	*dropped;	/* ring of requests given up
 						   (cancel, timeout, choke) */
 	size_t			 ndropped, dropped_pos;
+	size_t			 dropped_cap;	/* allocated, up to
+						   PEER_DROPPED_MAX */
 	size_t			 dropped_lost;	/* pushed out of the ring
 						   unanswered */
 
@@ -379,8 +382,13 @@ reqq_remove(struct reqq *q, size_t i)
 static void
 dropped_add(struct peer *p, const struct block_req *r)
 {
-	if (p->dropped == NULL)
-		p->dropped = xcalloc(PEER_DROPPED_MAX, sizeof(*p->dropped));
+	/* The ring wraps only when full: it grows as it fills. */
+	if (p->dropped_pos == p->dropped_cap) {
+		p->dropped_cap = p->dropped_cap == 0 ? PEER_DROPPED_MIN :
+		    MIN(2 * p->dropped_cap, PEER_DROPPED_MAX);
+		p->dropped = xreallocarray(p->dropped, p->dropped_cap,
+		    sizeof(*p->dropped));
+	}
 	/*
 	 * A full ring forgets its oldest entry; if that one was still
 	 * unanswered, one late answer we cannot match is no error.
