@@ -1,4 +1,5 @@
 /* main.c - gtorrent's entry point: global options and the subcommand table */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <stdio.h>
@@ -56,6 +57,22 @@ usage(FILE *f)
 	    "interrupted.\n");
 }
 
+/*
+ * One descriptor per peer connection: the soft limit (often 1024) goes up
+ * to the hard one, so --max-peers in the thousands is not refused for
+ * want of descriptors (net pauses accepting when they run out anyway).
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* A .torrent file named without a subcommand. */
 static int
 is_torrent_arg(const char *arg)
@@ -80,6 +97,7 @@ main(int argc, char **argv)
 		    "--help')");
 		return EXIT_USAGE;
 	}
+	raise_fd_limit();
 	arg = argv[1];
 	if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 ||
 	    strcmp(arg, "help") == 0) {
