@@ -54,6 +54,14 @@ struct storage_ops {
 	enum gt_err	(*sync)(void *ctx, size_t file);
 	/* Deletes the file (GT_OK if it was not there). */
 	enum gt_err	(*remove)(void *ctx, size_t file);
+	/*
+	 * Optional (NULL: none): the file's bytes [off, off + len) mapped
+	 * read-only and paged in, for hashing without a copy: *p points at
+	 * them, *base and *maplen go to munmap.  false when they cannot be
+	 * (a shorter file, an error): the caller reads them instead.
+	 */
+	bool		(*map)(void *ctx, size_t file, uint64_t off, size_t len,
+			    const uint8_t **p, void **base, size_t *maplen);
 	void		(*free)(void *ctx);
 };
 

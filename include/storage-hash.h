@@ -27,9 +27,10 @@ struct storage_hash_opts {
 };
 
 /*
- * storage_hash_all() without the error text: reads v's files through its
- * ops with large preads into per-thread buffers.  On GT_ECHANGED,
- * *changed is the file that changed.
+ * storage_hash_all() without the error text: hashes v's files where the
+ * page cache holds them (the ops' map), else reads them through its ops
+ * with large preads into per-thread buffers.  On GT_ECHANGED, *changed is
+ * the file that changed.
  */
 enum gt_err	 storage_hash_run(const struct storage_view *v,
 		    const struct storage_hash_opts *, uint8_t *hashes,
