@@ -550,7 +550,7 @@ storage_send(struct storage *s, uint32_t piece, uint32_t off, uint32_t len,
 		}
 	}
 out:
-	if (done == 0)
+	if (done == 0 && e != GT_OK)
 		return e;
 	*sent = done;		/* an error after some bytes: next call */
 	return GT_OK;
