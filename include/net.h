@@ -55,7 +55,9 @@ struct conn_hooks {
 	 * on to fd, the connection's non-blocking socket (storage_send).
 	 * GT_OK: *sent bytes (> 0) went; GT_EAGAIN: the socket is full;
 	 * else the connection is closed (errno says why).  May be NULL for
-	 * an owner that never queues spans.
+	 * an owner that never queues spans.  The bytes go to the socket
+	 * as they are: a transport that transforms them (encryption) must
+	 * queue blocks by copy instead.
 	 */
 	enum gt_err	(*payload)(void *ctx, int fd, const struct block_req *r,
 			    uint32_t off, size_t len, size_t *sent);

@@ -38,11 +38,15 @@
  * straight from that buffer.  The owner pins the buffer while it keeps
  * such pointers and writes them in hooks.after_input, which runs before
  * the buffer is read into or compacted again (asserted).  Output is written
- * straight from the peer's queue; when it is all out, hooks.writable lets
- * the owner queue more (serving requests), within a budget per callback,
- * so a peer that sends nothing keeps getting what it asked for.  One timer
- * per connection is armed to the next deadline, moved only when the
- * deadline comes earlier (a timer firing early just re-arms).
+ * straight from the peer's queue, and a block's payload queued there by
+ * reference (a span, peer.h) straight from the owner's files to the socket
+ * through hooks.payload (sendfile: no copy through our memory nor into the
+ * socket's, the PIECE header just before it with MSG_MORE); when it is all
+ * out, hooks.writable lets the owner queue more (serving requests), within
+ * a budget per callback, so a peer that sends nothing keeps getting what it
+ * asked for.  One timer per connection is armed to the next deadline,
+ * moved only when the deadline comes earlier (a timer firing early just
+ * re-arms).
  *
  * Under a flood: connections over max_conns are closed at accept, at most
  * NET_MAX_INBOUND_WAIT inbound ones wait for their handshake, each at most
