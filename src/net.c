@@ -680,7 +680,10 @@ net_out_unacked(const struct conn *c)
  * One write of what is queued: out's bytes up to the oldest span (with
  * MSG_MORE before a payload: header and payload leave together), else
  * that span's payload (hooks.payload, sendfile).  Bytes written, 0 when
- * the socket is full, -1 when c was closed.
+ * the socket is full, -1 when c was closed.  Not corked: each sendfile
+ * pushes a block's segment, and bigger segments of page-cache pages
+ * (TCP_CORK per pass, per 2 or 4 blocks, Nagle) cost the seeder 50 to
+ * 100 % more CPU on loopback and did not speed the leecher up.
  */
 static ssize_t
 conn_send_once(struct conn *c, size_t len)
