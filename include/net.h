@@ -54,6 +54,18 @@ struct conn_hooks {
 	void		(*after_input)(void *ctx);
 	/* Everything queued went out: the owner may queue more now. */
 	void		(*writable)(void *ctx);
+	/*
+	 * The payload of a block the peer queued by reference (a span, see
+	 * peer_out): writes at most len bytes of block r from its byte off
+	 * on to fd, the connection's non-blocking socket (storage_send).
+	 * GT_OK: *sent bytes (> 0) went; GT_EAGAIN: the socket is full;
+	 * else the connection is closed (errno says why).  May be NULL for
+	 * an owner that never queues spans.  The bytes go to the socket
+	 * as they are: a transport that transforms them (encryption) must
+	 * queue blocks by copy instead.
+	 */
+	enum gt_err	(*payload)(void *ctx, int fd, const struct block_req *r,
+			    uint32_t off, size_t len, size_t *sent);
 	/* The connection is closed; ctx is not used by net afterwards. */
 	void		(*closed)(void *ctx);
 };
@@ -116,7 +128,7 @@ void		 net_close(struct conn *, const char *fmt, ...)
 		    GT_PRINTF(2, 3);
 /* Writes what the peer queued, from the loop once the callback is over. */
 void		 net_flush_soon(struct conn *);
-/* Bytes queued and not yet written. */
+/* Bytes queued and not yet written (the spans' payloads too). */
 size_t		 net_out_pending(const struct conn *);
 /*
  * Those, and the bytes written that the peer has not acknowledged yet (the

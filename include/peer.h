@@ -185,8 +185,33 @@ enum gt_err	 peer_tick(struct peer *, uint64_t now);
 /* When peer_tick is next due (monotonic ms). */
 uint64_t	 peer_deadline(const struct peer *);
 
-/* Bytes to send; the caller drains it (buf_reset once written out). */
+/*
+ * Output.  peer_out() holds the bytes to send, but a block answered by
+ * reference (peer_queue_block) is only its 13-byte PIECE header there:
+ * its payload, which the torrent's storage holds, is a span queued beside
+ * the buffer, to go on the wire right before out byte `at` (after the
+ * header).  The writer (net) sends out's bytes up to the first span's at,
+ * then that payload, which it gets from the owner without a copy through
+ * our memory (conn_hooks.payload: storage_send), then pops the span
+ * (peer_out_span_done), and so on; it drops what went from out's front
+ * with peer_out_drain, which moves the spans' `at` along.  No socket or
+ * file is touched here: a span is a description.  The bytes of out and
+ * the payloads queued stay within PEER_OUT_MAX together; a drained queue
+ * gives its memory back (over PEER_OUT_KEEP).
+ */
+struct peer_span {
+	size_t			at;	/* payload goes before out byte at */
+	struct block_req	r;	/* the block: r.length payload bytes */
+};
 struct buf	*peer_out(struct peer *);
+/* The oldest span not yet written, or NULL. */
+const struct peer_span *peer_out_span(const struct peer *);
+/* Its payload is all out: the next one becomes the oldest. */
+void		 peer_out_span_done(struct peer *);
+/* n bytes of out went (no further than the oldest span's at): drop them. */
+void		 peer_out_drain(struct peer *, size_t n);
+/* Bytes of out plus the payloads of the spans queued. */
+size_t		 peer_out_pending(const struct peer *);
 
 /* Decisions from the torrent and the choker. */
 void		 peer_set_choking(struct peer *, bool choke, uint64_t now);
@@ -201,6 +226,12 @@ void		 peer_cancel_block(struct peer *, const struct block_req *);
 /* Answer a request the torrent accepted; data is copied. */
 enum gt_err	 peer_send_block(struct peer *, const struct block_req *,
 		    const uint8_t *data);
+/*
+ * The same, the payload by reference: the header is queued and a span
+ * (see peer_out) for the writer to fill from storage.  Accounting (upload,
+ * rates, fast-set allowances) is the same; so are the errors.
+ */
+enum gt_err	 peer_queue_block(struct peer *, const struct block_req *);
 /* The oldest request the peer queued and we have not answered. */
 bool		 peer_next_request(const struct peer *, struct block_req *);
 /*

@@ -11,9 +11,12 @@
 
 #include <sys/uio.h>
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <unistd.h>
 
 #include "err.h"
 
@@ -47,6 +50,15 @@ struct storage_ops {
 	   n <= STORAGE_IOV. */
 	enum gt_err	(*writev)(void *ctx, size_t file, uint64_t off,
 			    const struct iovec *iov, size_t n);
+	/*
+	 * Copies len bytes of the file from off on to outfd (a socket or a
+	 * pipe, maybe non-blocking) without passing them through a buffer
+	 * of ours where it can (sendfile): *sent bytes went, GT_OK even when
+	 * outfd filled up after some; GT_EAGAIN when not one did; GT_EIO
+	 * (errno kept) when reading or writing failed.
+	 */
+	enum gt_err	(*send)(void *ctx, size_t file, uint64_t off,
+			    size_t len, int outfd, size_t *sent);
 	/* Size and mtime (ns) of the file on disk; GT_ENOENT if missing. */
 	enum gt_err	(*stat)(void *ctx, size_t file, uint64_t *size,
 			    int64_t *mtime_ns);
@@ -92,6 +104,29 @@ storage_span_file(const struct storage_view *v, size_t file, uint64_t foff,
 	}
 	*off = foff;
 	return file;
+}
+
+/*
+ * ops->send's contract for bytes in memory (the memory back end, padding):
+ * one write(2) of p[0 .. len) to outfd.
+ */
+static inline enum gt_err
+storage_send_mem(int outfd, const void *p, size_t len, size_t *sent)
+{
+	ssize_t	n;
+
+	do
+		n = write(outfd, p, len);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? GT_EAGAIN :
+		    GT_EIO;
+	if (n == 0 && len > 0) {
+		errno = EPIPE;
+		return GT_EIO;
+	}
+	*sent = (size_t)n;
+	return GT_OK;
 }
 
 #endif /* GT_STORAGE_BACKEND_H */

@@ -74,6 +74,19 @@ enum gt_err	 storage_read(struct storage *, uint32_t piece, uint32_t off,
 		    void *buf, uint32_t len);
 enum gt_err	 storage_write(struct storage *, uint32_t piece, uint32_t off,
 		    const void *buf, uint32_t len);
+/*
+ * Copies len bytes of a piece from off on (off + len <= piece size) to
+ * outfd, a socket or a pipe, maybe non-blocking, without passing them
+ * through a buffer of ours (sendfile(2) from the files; padding as zeros;
+ * the memory back end by write(2)), across file boundaries.  GT_OK with
+ * *sent bytes gone, fewer than len when outfd filled up (or an error came
+ * after some: the next call says it); GT_EAGAIN when not one byte went;
+ * GT_EIO (errno kept: EPIPE, ECONNRESET, EIO ...) when reading or writing
+ * failed.  A write to a closed socket raises SIGPIPE: the process ignores
+ * it.
+ */
+enum gt_err	 storage_send(struct storage *, uint32_t piece, uint32_t off,
+		    uint32_t len, int outfd, size_t *sent);
 /* Torrent-relative I/O across file boundaries. */
 enum gt_err	 storage_read_at(struct storage *, uint64_t off, void *buf,
 		    uint64_t len);

@@ -231,6 +231,8 @@ void		torrent_seed_begin(struct torrent *);
 void		torrent_seed_on_upload(struct torrent *);
 void		torrent_spread_top(struct torrent *, struct tconn *, uint64_t);
 void		torrent_serve(struct torrent *, struct tconn *);
+enum gt_err	torrent_payload(void *ctx, int fd, const struct block_req *,
+		    uint32_t off, size_t len, size_t *sent);
 void		torrent_rechoke(struct torrent *, bool);
 void		torrent_unchoke_newcomer(struct torrent *, struct tconn *);
 bool		torrent_ss_applies(const struct torrent *);

@@ -20,6 +20,9 @@
 #define RATE_MIN_SPAN_MS	1000	/* divide by no less than this */
 #define PEER_PENDING_HAVES	4096	/* HAVEs held before the metadata */
 #define PEER_FAST_SERVE_X	2	/* pieces' worth served while choked */
+#define PEER_OUT_KEEP		16384	/* output bytes kept allocated once
+					   it drained; more are freed */
+#define PEER_SPANS_KEEP		64	/* the same for queued spans */
 
 /* Serving the largest request must not overflow our output. */
 _Static_assert(PEER_OUT_MAX >= 4 + 9 + WIRE_MAX_REQUEST,
@@ -93,7 +96,16 @@ struct peer {
 	bool			 pend_all;	/* HAVE_ALL */
 	bool			 pend_lost;	/* HAVEs over the cap dropped */
 	size_t			 reqq;		/* its "reqq"; 0: unknown */
-	struct buf		 out;		/* bytes to send */
+	struct buf		 out;		/* bytes to send; its max is
+						   PEER_OUT_MAX less span_bytes */
+	/*
+	 * Blocks answered by reference (peer_queue_block), oldest first:
+	 * spans[span_head .. span_head + nspans).  Each one's payload goes
+	 * on the wire before out byte `at`.
+	 */
+	struct peer_span	*spans;
+	size_t			 nspans, span_head, spans_cap;
+	size_t			 span_bytes;	/* their payloads' bytes */
 
 	struct reqq		 ours;		/* our requests, oldest first */
 	struct reqq		 theirs;	/* the peer's, unanswered */
@@ -554,6 +566,7 @@ peer_free(struct peer *p)
 		return;
 	bitfield_clear(&p->has);
 	buf_clear(&p->out);
+	free(p->spans);
 	reqq_clear(&p->ours);
 	reqq_clear(&p->theirs);
 	free(p->dropped);
@@ -1519,17 +1532,18 @@ peer_cancel_block(struct peer *p, const struct block_req *r)
 	    r->offset, r->length));
 }
 
-enum gt_err
-peer_send_block(struct peer *p, const struct block_req *r,
-    const uint8_t *data)
+/*
+ * The bookkeeping of an answer to r (peer_send_block, peer_queue_block):
+ * false when r is not to be answered (cancelled, or dropped by a choke).
+ */
+static bool
+answer_take(struct peer *p, const struct block_req *r)
 {
 	size_t	i;
 
-	if (p->state != PEER_ACTIVE)
-		return p->state == PEER_CLOSING ? p->err : GT_EINVAL;
 	/* Cancelled, or dropped by a choke: not sent. */
 	if ((i = reqq_find(&p->theirs, r)) == SIZE_MAX)
-		return GT_OK;
+		return false;
 	reqq_remove(&p->theirs, i);
 	if (p->am_choking && p->finishing == r->piece + 1)
 		p->finishing_sent += r->length;	/* the piece it finishes */
@@ -1537,13 +1551,116 @@ peer_send_block(struct peer *p, const struct block_req *r,
 	    r->piece)) != SIZE_MAX)
 		p->af_served[i] += r->length;	/* an allowed-fast piece */
 	p->last_sent = r->piece + 1;
+	return true;
+}
+
+static void
+answer_sent(struct peer *p, const struct block_req *r)
+{
+	p->uploaded += r->length;
+	rate_add(&p->up, r->length, p->now);
+}
+
+enum gt_err
+peer_send_block(struct peer *p, const struct block_req *r,
+    const uint8_t *data)
+{
+	if (p->state != PEER_ACTIVE)
+		return p->state == PEER_CLOSING ? p->err : GT_EINVAL;
+	if (!answer_take(p, r))
+		return GT_OK;
 	peer_sent(p, wire_put_piece(&p->out, r->piece, r->offset, data,
 	    r->length));
 	if (p->state != PEER_ACTIVE)
 		return p->err;
-	p->uploaded += r->length;
-	rate_add(&p->up, r->length, p->now);
+	answer_sent(p, r);
 	return GT_OK;
+}
+
+enum gt_err
+peer_queue_block(struct peer *p, const struct block_req *r)
+{
+	struct peer_span	*sp;
+	uint8_t			 h[13];
+
+	if (p->state != PEER_ACTIVE)
+		return p->state == PEER_CLOSING ? p->err : GT_EINVAL;
+	if (r->length == 0 || r->length > WIRE_MAX_REQUEST)
+		return GT_EINVAL;
+	if (!answer_take(p, r))
+		return GT_OK;
+	/* Header and payload within PEER_OUT_MAX, as one frame would be. */
+	if (sizeof(h) + r->length > p->out.max ||
+	    p->out.len > p->out.max - sizeof(h) - r->length) {
+		peer_sent(p, GT_ETOOBIG);
+		return p->err;
+	}
+	wire_piece_header(h, r->piece, r->offset, r->length);
+	(void)buf_append(&p->out, h, sizeof(h));
+	if (p->span_head + p->nspans == p->spans_cap) {
+		if (p->span_head > 0) {		/* room at the front */
+			memmove(p->spans, p->spans + p->span_head,
+			    p->nspans * sizeof(*p->spans));
+			p->span_head = 0;
+		} else {
+			p->spans_cap = p->spans_cap == 0 ? 16 :
+			    p->spans_cap * 2;
+			p->spans = xreallocarray(p->spans, p->spans_cap,
+			    sizeof(*p->spans));
+		}
+	}
+	sp = &p->spans[p->span_head + p->nspans++];
+	*sp = (struct peer_span){ .at = p->out.len, .r = *r };
+	p->span_bytes += r->length;
+	p->out.max = PEER_OUT_MAX - p->span_bytes;
+	p->last_send = p->now;
+	answer_sent(p, r);
+	return GT_OK;
+}
+
+const struct peer_span *
+peer_out_span(const struct peer *p)
+{
+	return p->nspans > 0 ? &p->spans[p->span_head] : NULL;
+}
+
+void
+peer_out_span_done(struct peer *p)
+{
+	assert(p->nspans > 0);
+	p->span_bytes -= p->spans[p->span_head].r.length;
+	p->out.max = PEER_OUT_MAX - p->span_bytes;
+	p->span_head++;
+	if (--p->nspans == 0) {
+		p->span_head = 0;
+		if (p->spans_cap > PEER_SPANS_KEEP) {
+			free(p->spans);
+			p->spans = NULL;
+			p->spans_cap = 0;
+		}
+	}
+}
+
+void
+peer_out_drain(struct peer *p, size_t n)
+{
+	size_t	i;
+
+	assert(n <= p->out.len);
+	assert(p->nspans == 0 || n <= p->spans[p->span_head].at);
+	if (n == p->out.len && p->out.cap > PEER_OUT_KEEP)
+		buf_clear(&p->out);	/* a drained queue gives its memory
+					   back */
+	else
+		buf_drain(&p->out, n);
+	for (i = 0; i < p->nspans; i++)
+		p->spans[p->span_head + i].at -= n;
+}
+
+size_t
+peer_out_pending(const struct peer *p)
+{
+	return p->out.len + p->span_bytes;
 }
 
 bool

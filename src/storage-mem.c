@@ -61,6 +61,26 @@ mem_writev(void *ctx, size_t file, uint64_t off, const struct iovec *iov,
 }
 
 static enum gt_err
+mem_send(void *ctx, size_t file, uint64_t off, size_t len, int outfd,
+    size_t *sent)
+{
+	static const uint8_t	 zeros[4096];
+	struct storage_mem	*mb = ctx;
+	enum gt_err		 e;
+
+	if (!mem_range_ok(mb, file, off, len))
+		return GT_ERANGE;
+	pthread_mutex_lock(&mb->lock);
+	if (mb->data[file] != NULL)
+		e = storage_send_mem(outfd, mb->data[file] + off, len, sent);
+	else
+		e = storage_send_mem(outfd, zeros, MIN(len, sizeof(zeros)),
+		    sent);
+	pthread_mutex_unlock(&mb->lock);
+	return e;
+}
+
+static enum gt_err
 mem_stat(void *ctx, size_t file, uint64_t *size, int64_t *mtime_ns)
 {
 	struct storage_mem	*mb = ctx;
@@ -115,6 +135,7 @@ mem_free(void *ctx)
 const struct storage_ops storage_mem_ops = {
 	.read = mem_read,
 	.writev = mem_writev,
+	.send = mem_send,
 	.stat = mem_stat,
 	.sync = mem_sync,
 	.remove = mem_remove,

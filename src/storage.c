@@ -511,6 +511,52 @@ storage_read(struct storage *s, uint32_t piece, uint32_t off, void *buf,
 }
 
 enum gt_err
+storage_send(struct storage *s, uint32_t piece, uint32_t off, uint32_t len,
+    int outfd, size_t *sent)
+{
+	static const uint8_t	zeros[4096];
+	struct filemap_span	sp[STORAGE_SPANS];
+	uint64_t		toff, foff;
+	size_t			n, i, f, done = 0, got;
+	enum gt_err		e = GT_OK;
+
+	if (piece >= filemap_npieces(s->fm) ||
+	    (uint64_t)off + len > filemap_piece_size(s->fm, piece))
+		return GT_ERANGE;
+	toff = (uint64_t)piece * filemap_piece_length(s->fm) + off;
+	/* Span by span, until one is cut short (outfd is full). */
+	while (done < len) {
+		n = filemap_spans(s->fm, toff, len - done, sp, nitems(sp));
+		if (n == 0)
+			return GT_ERANGE;
+		n = MIN(n, nitems(sp));
+		for (i = 0; i < n; i++) {
+			f = storage_span_file(&s->v, sp[i].file, sp[i].off,
+			    toff, &foff);
+			got = 0;
+			if (s->files[sp[i].file].pad)
+				e = storage_send_mem(outfd, zeros,
+				    (size_t)MIN(sp[i].len, sizeof(zeros)),
+				    &got);
+			else
+				e = s->v.ops->send(s->v.ctx, f, foff,
+				    (size_t)sp[i].len, outfd, &got);
+			if (e != GT_OK)
+				goto out;
+			done += got;
+			toff += got;
+			if (got < sp[i].len)
+				goto out;
+		}
+	}
+out:
+	if (done == 0 && e != GT_OK)
+		return e;
+	*sent = done;		/* an error after some bytes: next call */
+	return GT_OK;
+}
+
+enum gt_err
 storage_write(struct storage *s, uint32_t piece, uint32_t off,
     const void *buf, uint32_t len)
 {

@@ -2,10 +2,13 @@
  * torrent-serve.c - a torrent's serving side: seeding limits, serving,
  * choking, super-seeding (BEP 16)
  */
+#include <assert.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bitfield.h"
 #include "choke.h"
@@ -280,7 +283,6 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 {
 	struct block_req	r;
 	uint64_t		up0;
-	enum gt_err		e;
 	bool			have;
 
 	while (!t->stopped && !t->seed_over &&
@@ -305,20 +307,14 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 			refuse_piece(tc, r.piece);
 			continue;
 		}
-		e = storage_read(t->st, r.piece, r.offset, t->scratch,
-		    r.length);
-		if (e != GT_OK) {
-			log_warn("%s: cannot read piece %u: %s", t->name,
-			    r.piece, gt_strerror(e));
-			net_close(tc->c, "cannot read piece %u", r.piece);
-			return;
-		}
 		suggest_read(t, tc, r.piece);
 		if (t->spread != NULL)
 			spread_requested(t->spread, &tc->sp, r.piece,
 			    now_ms(t));
 		up0 = peer_uploaded(tc->p);
-		if (peer_send_block(tc->p, &r, t->scratch) != GT_OK)
+		/* The payload goes from the file to the socket when net
+		   writes it (torrent_payload): no copy through us. */
+		if (peer_queue_block(tc->p, &r) != GT_OK)
 			return;
 		t->uploaded += peer_uploaded(tc->p) - up0;
 		count_sent(t, tc, &r);
@@ -326,6 +322,37 @@ torrent_serve(struct torrent *t, struct tconn *tc)
 			superseed_peer_served(t->ss, tc->seq, r.piece,
 			    now_ms(t));
 	}
+}
+
+/*
+ * conn_hooks.payload: the bytes of a block queued by reference, from the
+ * files straight to the socket (storage_send, sendfile).  A block that
+ * cannot be read closes the connection (net_close, with errno's text).
+ */
+enum gt_err
+torrent_payload(void *ctx, int fd, const struct block_req *r, uint32_t off,
+    size_t len, size_t *sent)
+{
+	struct tconn	*tc = ctx;
+	struct torrent	*t = tc->t;
+	enum gt_err	 e;
+	int		 saved;
+
+	assert(off < r->length && len <= r->length - off);
+	if (t->st == NULL) {
+		errno = EIO;
+		return GT_EIO;
+	}
+	e = storage_send(t->st, r->piece, r->offset + off, (uint32_t)len, fd,
+	    sent);
+	if (e != GT_OK && e != GT_EAGAIN) {
+		saved = errno;
+		if (saved != EPIPE && saved != ECONNRESET)
+			log_warn("%s: cannot send piece %u: %s", t->name,
+			    r->piece, strerror(saved));
+		errno = saved;
+	}
+	return e;
 }
 
 /* ---- choking ------------------------------------------------------------- */

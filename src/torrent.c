@@ -1133,6 +1133,7 @@ static const struct conn_hooks torrent_conn_hooks = {
 	.handshake = tc_handshake,
 	.after_input = tc_after_input,
 	.writable = tc_writable,
+	.payload = torrent_payload,
 	.closed = tc_closed,
 };
 

@@ -1,5 +1,5 @@
 /* test-net.c - connections on 127.0.0.1: serving a silent peer, caps, pins,
-   receive buffers, rate limits */
+   receive buffers, blocks by reference, rate limits */
 #include <criterion/criterion.h>
 
 #include <sys/resource.h>
@@ -656,6 +656,286 @@ Test(net, waiting_connections_hold_their_partial_frame_only)
 	net_free(n);
 	reactor_free(m_r);
 	bitfield_clear(&m_have);
+}
+
+/* ---- blocks by reference: headers in the queue, payloads from a hook ----- */
+
+#define REF_BLOCKS	32		/* 8 pieces of 4 blocks */
+#define REF_BLK		4096u
+
+static uint8_t
+ref_byte(uint32_t piece, uint32_t pos)
+{
+	return (uint8_t)(piece * 31 + pos * 7 + pos / 251);
+}
+
+struct rowner {
+	struct reactor		*r;
+	struct net		*n;
+	struct conn		*c;
+	struct peer		*p;
+	struct bitfield		 have;
+	size_t			 payload_max;	/* bytes per hook call */
+	size_t			 calls;
+	bool			 closed;
+	uint64_t		 uploaded;	/* at the end, or the close */
+	size_t			 pending;
+	bool			 spans_left;
+	atomic_bool		 done;
+	struct reactor_timer	*poll;
+};
+
+static void
+r_request(void *ctx, struct peer *p, const struct block_req *r)
+{
+	(void)ctx;
+	cr_assert_eq(peer_queue_block(p, r), GT_OK);
+}
+
+static const struct peer_hooks	rpeer_hooks = {
+	.have = h_have, .bitfield = h_bitfield, .pick = h_pick,
+	.abandon = h_abandon, .block = h_block, .has_piece = h_has,
+	.wants = h_wants, .request = r_request,
+};
+
+static enum gt_err
+r_handshake(void *ctx, const struct wire_handshake *hs, const char **why)
+{
+	struct rowner	*o = ctx;
+
+	if (peer_on_handshake(o->p, hs, &o->have,
+	    reactor_now_ms(o->r)) != GT_OK) {
+		*why = "peer refused";
+		return GT_EPROTO;
+	}
+	peer_set_choking(o->p, false, reactor_now_ms(o->r));
+	return GT_OK;
+}
+
+static void
+r_writable(void *ctx)
+{
+	(void)ctx;
+}
+
+/* The payload, a few bytes a call: partial sends, spans resumed. */
+static enum gt_err
+r_payload(void *ctx, int fd, const struct block_req *r, uint32_t off,
+    size_t len, size_t *sent)
+{
+	struct rowner	*o = ctx;
+	uint8_t		 b[REF_BLK];
+	size_t		 i;
+	ssize_t		 n;
+
+	cr_assert_lt(off, r->length);
+	cr_assert_leq(len, r->length - off);
+	len = MIN(len, o->payload_max);
+	for (i = 0; i < len; i++)
+		b[i] = ref_byte(r->piece, r->offset + off + (uint32_t)i);
+	o->calls++;
+	if ((n = write(fd, b, len)) == -1)
+		return errno == EAGAIN ? GT_EAGAIN : GT_EIO;
+	*sent = (size_t)n;
+	return GT_OK;
+}
+
+/* What the test checks, while the peer is there. */
+static void
+r_snapshot(struct rowner *o)
+{
+	if (o->closed || o->p == NULL)
+		return;
+	o->uploaded = peer_uploaded(o->p);
+	o->pending = net_out_pending(o->c);
+	o->spans_left = peer_out_span(o->p) != NULL;
+}
+
+static void
+r_closed(void *ctx)
+{
+	struct rowner	*o = ctx;
+
+	r_snapshot(o);
+	o->closed = true;
+}
+
+static const struct conn_hooks	rconn_hooks = {
+	.handshake = r_handshake, .after_input = o_after_input,
+	.writable = r_writable, .payload = r_payload, .closed = r_closed,
+};
+
+static enum gt_err
+r_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
+    const char **why)
+{
+	struct rowner		*o = arg;
+	struct peer_config	 cfg = {
+		.npieces = 8, .piece_length = 4 * REF_BLK,
+		.last_size = 4 * REF_BLK, .fast = true,
+	};
+	struct wire_handshake	 ours;
+	uint8_t			 raw[WIRE_HANDSHAKE_LEN];
+
+	(void)hs;
+	(void)why;
+	o->c = c;
+	o->p = peer_new(&cfg, &rpeer_hooks, o, reactor_now_ms(o->r));
+	memset(&ours, 0, sizeof(ours));
+	memcpy(ours.info_hash, info_hash, 20);
+	memcpy(ours.peer_id, "-GQ0100-testtesttest", 20);
+	wire_encode_handshake(raw, &ours);
+	(void)buf_append(peer_out(o->p), raw, sizeof(raw));
+	net_attach(c, o->p, &rconn_hooks, o);
+	return GT_OK;
+}
+
+static void
+r_poll_cb(void *arg)
+{
+	struct rowner	*o = arg;
+
+	if (atomic_load(&o->done)) {
+		r_snapshot(o);
+		reactor_stop(o->r);
+	} else
+		reactor_timer_in(o->poll, 10);
+}
+
+struct rclient {
+	uint16_t	 port;
+	struct rowner	*o;
+	size_t		 pieces;	/* PIECE messages, right bytes */
+	size_t		 bad;		/* ... wrong bytes */
+	size_t		 other;		/* other messages */
+};
+
+/* Requests every block, then decodes what comes until all are in. */
+static void *
+rclient_main(void *arg)
+{
+	static uint8_t		 in[1 << 20];
+	struct rclient		*cl = arg;
+	struct wire_handshake	 hs;
+	struct wire_msg		 m;
+	struct buf		 req;
+	struct pollfd		 pfd;
+	size_t			 len = 0, off = WIRE_HANDSHAKE_LEN, used, i;
+	ssize_t			 n;
+	int			 fd;
+	uint32_t		 k;
+
+	if ((fd = dial(cl->port)) == -1)
+		goto out;
+	memset(&hs, 0, sizeof(hs));
+	hs.reserved[7] = WIRE_RSV_FAST;
+	memcpy(hs.info_hash, info_hash, 20);
+	memcpy(hs.peer_id, "-XX0000-remoteremote", 20);
+	buf_init(&req, 1 << 20);
+	(void)buf_reserve(&req, WIRE_HANDSHAKE_LEN);
+	wire_encode_handshake(req.data, &hs);
+	req.len = WIRE_HANDSHAKE_LEN;
+	(void)wire_put_simple(&req, WIRE_INTERESTED);
+	for (k = 0; k < REF_BLOCKS; k++)
+		(void)wire_put_block_msg(&req, WIRE_REQUEST, k / 4,
+		    k % 4 * REF_BLK, REF_BLK);
+	if (write(fd, req.data, req.len) != (ssize_t)req.len)
+		goto out;
+	buf_clear(&req);
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	while (cl->pieces + cl->bad < REF_BLOCKS &&
+	    poll(&pfd, 1, 3000) == 1) {
+		if ((n = read(fd, in + len, sizeof(in) - len)) <= 0)
+			break;
+		len += (size_t)n;
+		while (off < len && wire_decode(in + off, len - off, &m,
+		    &used) == GT_OK) {
+			off += used;
+			if (m.type != WIRE_PIECE) {
+				cl->other++;
+				continue;
+			}
+			for (i = 0; i < m.len; i++)
+				if (m.data[i] != ref_byte(m.index,
+				    m.begin + (uint32_t)i))
+					break;
+			if (i == m.len && m.len == REF_BLK)
+				cl->pieces++;
+			else
+				cl->bad++;
+		}
+	}
+	close(fd);
+out:
+	atomic_store(&cl->o->done, true);
+	return NULL;
+}
+
+static void
+ref_run(size_t payload_max, uint64_t up_rate, size_t *calls)
+{
+	struct net_opts		no = { .max_conns = 4, .max_up_rate = up_rate };
+	struct net_hooks	nh;
+	struct rowner		o;
+	struct rclient		cl;
+	pthread_t		th;
+	uint16_t		port;
+
+	memset(&o, 0, sizeof(o));
+	nh = (struct net_hooks){ .accept = r_accept, .arg = &o };
+	o.payload_max = payload_max;
+	o.r = reactor_new();
+	o.n = net_new(o.r, &no, &nh);
+	bitfield_init(&o.have, 8);
+	bitfield_set_all(&o.have);
+	cr_assert_eq(net_listen(o.n, 0, 1, &port, NULL), GT_OK);
+	o.poll = reactor_timer_new(o.r, r_poll_cb, &o);
+	reactor_timer_in(o.poll, 10);
+	cl = (struct rclient){ .port = port, .o = &o };
+	cr_assert_eq(pthread_create(&th, NULL, rclient_main, &cl), 0);
+	reactor_run(o.r);
+	pthread_join(th, NULL);
+	cr_assert_eq(cl.bad, 0);
+	cr_assert_eq(cl.pieces, REF_BLOCKS);
+	cr_assert_geq(cl.other, 2, "HAVE_ALL and UNCHOKE");
+	cr_assert_eq(o.uploaded, REF_BLOCKS * REF_BLK);
+	cr_assert_eq(o.pending, 0);
+	cr_assert_not(o.spans_left);
+	*calls = o.calls;
+	reactor_timer_free(o.poll);
+	net_free(o.n);
+	reactor_free(o.r);
+	bitfield_clear(&o.have);
+}
+
+/*
+ * Blocks queued by reference go out whole and in order: each PIECE header
+ * from the queue, its payload from the owner's hook right after it, also
+ * when the hook writes a few bytes a call.
+ */
+Test(net, payloads_by_reference_in_order)
+{
+	size_t	calls;
+
+	ref_run(SIZE_MAX, 0, &calls);
+	cr_assert_geq(calls, REF_BLOCKS);
+	ref_run(1000, 0, &calls);
+	cr_assert_geq(calls, REF_BLOCKS * 5, "partial payloads resumed");
+}
+
+/* An upload limit holds payloads back too: 128 KiB at 256 KiB/s. */
+Test(net, payloads_by_reference_rate_limited)
+{
+	struct timespec	a, b;
+	size_t		calls;
+	double		s;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ref_run(SIZE_MAX, 256u << 10, &calls);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	s = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	cr_assert_gt(s, 0.3, "%.2f s: the limit was not applied", s);
+	cr_assert_gt(calls, REF_BLOCKS, "payloads cut to the tokens");
 }
 
 /* ---- rate limits: real sockets, a client thread per connection ----------- */

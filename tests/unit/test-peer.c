@@ -26,6 +26,7 @@ struct fake {
 	struct peer		*peer;
 	bool			 check_data;
 	bool			 serve;		/* answer requests at once */
+	bool			 serve_ref;	/* ... by reference */
 	bool			 reject;	/* reject them at once */
 	bool			 skip_stalled;	/* pick nothing for a stalled
 						   peer (as the torrent) */
@@ -221,6 +222,8 @@ h_request(void *ctx, struct peer *p, const struct block_req *r)
 	f->last_request = *r;
 	if (f->reject)
 		(void)peer_reject_request(p, r);
+	else if (f->serve_ref)
+		(void)peer_queue_block(p, r);
 	else if (f->serve) {
 		fill_pat(data, r->piece, r->offset, r->length);
 		(void)peer_send_block(p, r, data);
@@ -1411,6 +1414,123 @@ Test(peer, output_cap_closes)
 	cr_assert_eq(i, PEER_OUT_MAX / (64 * KIB + 13) + 1);
 	cr_assert_eq(peer_state(x.p), PEER_CLOSING);
 	cr_assert(strstr(peer_error(x.p), "output") != NULL);
+	fx_free(&x);
+}
+
+/* By reference, the cap counts the payloads queued as well. */
+Test(peer, output_cap_closes_by_reference)
+{
+	struct fx	x;
+	uint32_t	i;
+	enum gt_err	e = GT_OK;
+
+	fx_std(&x, false);
+	x.f.serve_ref = true;
+	peer_set_choking(x.p, false, x.now);
+	for (i = 0; i < 100 && e == GT_OK; i++)
+		e = feed_blk(&x, WIRE_REQUEST, 0, 0, 64 * KIB);
+	cr_assert_eq(e, GT_ETOOBIG);
+	cr_assert_leq(peer_out_pending(x.p), PEER_OUT_MAX);
+	cr_assert_eq(i, PEER_OUT_MAX / (64 * KIB + 13) + 1);
+	cr_assert_eq(peer_state(x.p), PEER_CLOSING);
+	cr_assert(strstr(peer_error(x.p), "output") != NULL);
+	/* A control message cannot take the room the payloads hold. */
+	cr_assert_lt(peer_out(x.p)->len, (size_t)64 * KIB);
+	fx_free(&x);
+}
+
+/*
+ * Blocks queued by reference: the PIECE header in the output, the payload
+ * a span after it, in order with the other messages; the writer's side
+ * (drain, span done) moves the spans along; cancelled: nothing queued.
+ */
+Test(peer, queue_block_by_reference)
+{
+	const struct peer_span	*sp;
+	struct block_req	 r;
+	struct wire_msg		 m;
+	struct buf		*b;
+	struct fx		 x;
+	size_t			 used, at0;
+	uint32_t		 k;
+
+	fx_std(&x, true);
+	peer_set_choking(x.p, false, x.now);
+	drain(&x);
+	for (k = 0; k < 4; k++)
+		cr_assert_eq(feed_blk(&x, WIRE_REQUEST, 0, k * BLK, BLK),
+		    GT_OK);
+	/* The fourth is cancelled before it is answered: a REJECT. */
+	cr_assert_eq(feed_blk(&x, WIRE_CANCEL, 0, 3 * BLK, BLK), GT_OK);
+	drain(&x);
+	cr_assert_null(peer_out_span(x.p));
+	for (k = 0; k < 4; k++) {
+		r = (struct block_req){ 0, k * BLK, BLK };
+		cr_assert_eq(peer_queue_block(x.p, &r), GT_OK);
+		if (k == 0)
+			peer_announce_have(x.p, 0, x.now);	/* between */
+	}
+	cr_assert_eq(peer_uploaded(x.p), 3 * BLK);
+	b = peer_out(x.p);
+	cr_assert_eq(b->len, 3 * 13 + 9);
+	cr_assert_eq(peer_out_pending(x.p), b->len + 3 * BLK);
+
+	/* [PIECE 0+0 header] payload [HAVE][PIECE 0+BLK header] payload ... */
+	sp = peer_out_span(x.p);
+	cr_assert_not_null(sp);
+	cr_assert_eq(sp->at, 13);
+	cr_assert_eq(sp->r.offset, 0);
+	cr_assert_eq(load_be32(b->data), 9 + BLK);
+	cr_assert_eq(b->data[4], WIRE_PIECE);
+	cr_assert_eq(load_be32(b->data + 9), 0);
+	/* The writer: the header went, then the payload. */
+	peer_out_drain(x.p, 13);
+	sp = peer_out_span(x.p);
+	cr_assert_eq(sp->at, 0);
+	peer_out_span_done(x.p);
+	sp = peer_out_span(x.p);
+	cr_assert_eq(sp->r.offset, BLK);
+	cr_assert_eq(sp->at, 9 + 13);
+	cr_assert_eq(wire_decode(b->data, b->len, &m, &used), GT_OK);
+	cr_assert_eq(m.type, WIRE_HAVE);
+	cr_assert_eq(wire_decode(b->data + used, b->len - used, &m, &used),
+	    GT_EAGAIN, "a PIECE whose bytes are not in the buffer");
+	at0 = sp->at;
+	peer_out_drain(x.p, 5);		/* part of the HAVE */
+	cr_assert_eq(peer_out_span(x.p)->at, at0 - 5);
+	peer_out_drain(x.p, at0 - 5);
+	peer_out_span_done(x.p);
+	cr_assert_eq(peer_out_span(x.p)->r.offset, 2 * BLK);
+	cr_assert_eq(peer_out_span(x.p)->at, 13);
+	peer_out_drain(x.p, 13);
+	peer_out_span_done(x.p);
+	cr_assert_null(peer_out_span(x.p));
+	cr_assert_eq(peer_out_pending(x.p), 0);
+	cr_assert_not(peer_next_request(x.p, &r));
+	fx_free(&x);
+}
+
+/* A queue that drained gives its memory back. */
+Test(peer, drained_output_gives_memory_back)
+{
+	static uint8_t	big[64 * KIB];
+	struct fx	x;
+	struct buf	*b;
+
+	fx_std(&x, true);
+	drain(&x);
+	b = peer_out(x.p);
+	cr_assert_eq(peer_send_extended(x.p, 0, big, sizeof(big)), GT_OK);
+	cr_assert_geq(b->cap, sizeof(big));
+	peer_out_drain(x.p, 1000);
+	cr_assert_geq(b->cap, sizeof(big), "not drained yet");
+	peer_out_drain(x.p, b->len);
+	cr_assert_eq(b->len, 0);
+	cr_assert_eq(b->cap, 0, "drained: freed");
+	/* Small queues keep their buffer. */
+	peer_announce_have(x.p, 0, x.now);
+	peer_out_drain(x.p, b->len);
+	cr_assert_gt(b->cap, 0);
 	fx_free(&x);
 }
 

@@ -519,6 +519,145 @@ Test(storage, writev_memory_and_fail_write)
 	storage_free(s);
 }
 
+/*
+ * Every block of s (pieces of pl bytes, total bytes) through storage_send
+ * into a pipe, read back whole: the bytes of data.
+ */
+static void
+send_check(struct storage *s, const uint8_t *data, uint64_t total,
+    uint32_t pl, uint32_t blk)
+{
+	uint8_t		*back = xmalloc(blk);
+	uint64_t	 toff;
+	uint32_t	 piece, off, len;
+	size_t		 sent, got;
+	ssize_t		 n;
+	int		 pp[2];
+
+	cr_assert_eq(pipe(pp), 0);
+	for (toff = 0; toff < total; toff += len) {
+		piece = (uint32_t)(toff / pl);
+		off = (uint32_t)(toff % pl);
+		len = (uint32_t)MIN(MIN(blk, pl - off), total - toff);
+		for (got = 0; got < len; got += sent) {
+			sent = 0;
+			cr_assert_eq(storage_send(s, piece, off + (uint32_t)got,
+			    len - (uint32_t)got, pp[1], &sent), GT_OK,
+			    "piece %u+%u", piece, off);
+			cr_assert_gt(sent, 0);
+			cr_assert_leq(sent, len - got);
+			n = read(pp[0], back + got, sent);
+			cr_assert_eq(n, (ssize_t)sent);
+		}
+		cr_assert_arr_eq(back, data + toff, len, "piece %u+%u", piece,
+		    off);
+	}
+	close(pp[0]);
+	close(pp[1]);
+	free(back);
+}
+
+Test(storage, send_across_files_and_padding)
+{
+	struct storage_file	 f[] = {
+		{ .path = "s/a", .length = 10 },
+		{ .path = "s/.pad/6", .length = 6, .pad = true },
+		{ .path = "s/empty", .length = 0 },
+		{ .path = "s/b", .length = 300 },
+		{ .path = "s/c", .length = 1 },
+	};
+	uint8_t			 data[317];
+	struct storage		*s;
+	size_t			 sent = 7;
+	int			 pp[2];
+
+	fill(data, sizeof(data), 5);
+	memset(data + 10, 0, 6);
+	s = open_ok("root", f, nitems(f), 32, STORAGE_WRITE);
+	cr_assert_eq(storage_write_at(s, 0, data, sizeof(data)), GT_OK);
+	send_check(s, data, sizeof(data), 32, 32);
+	send_check(s, data, sizeof(data), 32, 5);
+	send_check(s, data, sizeof(data), 32, 3);
+	/* Past the piece: nothing sent, *sent untouched. */
+	cr_assert_eq(pipe(pp), 0);
+	cr_assert_eq(storage_send(s, 0, 30, 3, pp[1], &sent), GT_ERANGE);
+	cr_assert_eq(storage_send(s, 10, 0, 1, pp[1], &sent), GT_ERANGE);
+	cr_assert_eq(storage_send(s, 9, 28, 2, pp[1], &sent), GT_ERANGE);
+	cr_assert_eq(sent, 7);
+	/* A closed reader: EPIPE (SIGPIPE ignored, as the program does). */
+	signal(SIGPIPE, SIG_IGN);
+	close(pp[0]);
+	cr_assert_eq(storage_send(s, 0, 0, 8, pp[1], &sent), GT_EIO);
+	cr_assert_eq(errno, EPIPE);
+	close(pp[1]);
+	storage_free(s);
+}
+
+Test(storage, send_memory_backend)
+{
+	struct storage_file	 f[] = {
+		{ .path = "a", .length = 20 },
+		{ .path = "p", .length = 4, .pad = true },
+		{ .path = "b", .length = 12 },
+	};
+	uint8_t			 data[36];
+	struct storage		*s;
+
+	fill(data, sizeof(data), 6);
+	memset(data + 20, 0, 4);
+	s = storage_new_memory(f, nitems(f), 16, 0);
+	cr_assert_not_null(s);
+	cr_assert_eq(storage_write_at(s, 0, data, sizeof(data)), GT_OK);
+	send_check(s, data, sizeof(data), 16, 16);
+	send_check(s, data, sizeof(data), 16, 7);
+	storage_free(s);
+}
+
+/* A full non-blocking pipe: some bytes, then GT_EAGAIN, then the rest. */
+Test(storage, send_stops_when_full)
+{
+	struct storage_file	 f[] = {
+		{ .path = "big", .length = 1 << 20 },
+	};
+	uint8_t			*data = xmalloc(1 << 20), *back;
+	struct storage		*s;
+	size_t			 sent, total = 0, got = 0;
+	enum gt_err		 e;
+	ssize_t			 n;
+	int			 pp[2];
+
+	fill(data, 1 << 20, 7);
+	s = open_ok("root", f, nitems(f), 1 << 20, STORAGE_WRITE);
+	cr_assert_eq(storage_write_at(s, 0, data, 1 << 20), GT_OK);
+	cr_assert_eq(pipe2(pp, O_NONBLOCK), 0);
+	back = xmalloc(1 << 20);
+	while (got < (1u << 20)) {
+		if (total < (1u << 20)) {
+			sent = 0;
+			e = storage_send(s, 0, (uint32_t)total,
+			    (uint32_t)((1u << 20) - total), pp[1], &sent);
+			cr_assert(e == GT_OK || e == GT_EAGAIN, "%s",
+			    gt_strerror(e));
+			if (e == GT_OK) {
+				cr_assert_lt(sent, (size_t)1 << 20);
+				total += sent;
+			}
+		}
+		n = read(pp[0], back + got, (1u << 20) - got);
+		if (n > 0)
+			got += (size_t)n;
+		if (total == (1u << 20) && n <= 0)
+			break;
+	}
+	cr_assert_eq(got, (size_t)1 << 20);
+	cr_assert_arr_eq(back, data, 1 << 20);
+	close(pp[0]);
+	close(pp[1]);
+	free(back);
+	free(data);
+	storage_free(s);
+}
+
 Test(storage, padding_never_on_disk)
 {
 	struct storage_file	 f[] = {
