@@ -1115,8 +1115,8 @@ def goals(bench, b, gib, others, case):
                 "<=%.0f" % GOAL_RSS_MIB, "", "")).rstrip(),
         (FMT % ("", marks[0], "", marks[1], cpu_mark, marks[4], "",
                 "")).rstrip(),
-        "    (goals: wall <= %.2fx the best other's; CPU <= %.2f s/GiB, "
-        "<= %.2fx aria2c's)" % (GOAL_WALL_VS_BEST, GOAL_CPU_PER_GIB,
+        "    (goals: wall <= %.2fx best other's; CPU <= %.2f s/GiB and "
+        "%.2fx aria2c's)" % (GOAL_WALL_VS_BEST, GOAL_CPU_PER_GIB,
                                 GOAL_CPU_VS_ARIA2),
     ]
 
@@ -1363,10 +1363,10 @@ def recheck_table(bench, machine, runs, notes):
     top = max(v for _, v in machine)
     m = goal(bench, case, "verify >= %.0f%% of machine SHA-1 "
              "(%.0f MiB/s)" % (GOAL_RECHECK_SHARE * 100, top),
-             "%.1f MiB/s = %.0f%%" % (rate, 100 * rate / top),
+             "%.1f MiB/s = %.1f%%" % (rate, 100 * rate / top),
              rate >= GOAL_RECHECK_SHARE * top)
     print("  goal: >= %.0f%% of the best machine figure (%.1f MiB/s): "
-          "%.0f%% %s" % (GOAL_RECHECK_SHARE * 100, top, 100 * rate / top, m))
+          "%.1f%% %s" % (GOAL_RECHECK_SHARE * 100, top, 100 * rate / top, m))
 
 
 def summary(bench):
@@ -1375,7 +1375,7 @@ def summary(bench):
         return
     print()
     say("issue 14's goals in this run")
-    fmt = "  %-13s %-50s %-20s %s"
+    fmt = "  %-13s %-54s %-22s %s"
     for case, what, figure, mark in bench.goal_rows:
         print(fmt % (case, what, figure, mark))
 
@@ -1624,7 +1624,7 @@ def bench_main():
                       .replace("gtorrent / best ", "gtorrent / aria2c"))
         if r4 is not None:
             bs4 = table(b, "four libtorrent seeders, best of %d" % b.runs,
-                        r4, case="2 four seeders")
+                        r4, case="2 4 seeders")
             print("\n".join(ratios(bs4.get("gtorrent"),
                                    [v for k, v in bs4.items()
                                     if k != "gtorrent"], "the best other")))
