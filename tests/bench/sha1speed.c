@@ -1,0 +1,102 @@
+/*
+ * sha1speed.c - the machine's in-memory SHA-1 throughput with gtorrent's
+ * best kernel: sha1_multi() (src/crypto.c) on N threads, each hashing 16
+ * buffers of 256 KiB (a piece each) again and again for SECONDS.  Prints
+ * "sha1_multi threads N MiB/s X" (all threads together).  Built by
+ * bench_download.py into its work folder (case 8, the recheck):
+ *   cc -O2 -pthread -Iinclude tests/bench/sha1speed.c src/crypto.c
+ *       src/util.c -lcrypto
+ * Usage: sha1speed [THREADS [SECONDS]]
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+
+#define PIECE	(256 * 1024)
+#define NBUF	16
+
+static atomic_bool	 stop;
+
+struct job {
+	pthread_t	 th;
+	uint64_t	 bytes;
+};
+
+static double
+now_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *
+run(void *arg)
+{
+	struct job	*j = arg;
+	uint8_t		*mem, (*out)[SHA1_LEN];
+	const uint8_t	*msgs[NBUF];
+	size_t		 i;
+
+	mem = malloc((size_t)NBUF * PIECE);
+	out = malloc(NBUF * sizeof(*out));
+	if (mem == NULL || out == NULL)
+		abort();
+	for (i = 0; i < (size_t)NBUF * PIECE; i++)
+		mem[i] = (uint8_t)(i * 2654435761u >> 13);
+	for (i = 0; i < NBUF; i++)
+		msgs[i] = mem + i * PIECE;
+	while (!atomic_load(&stop)) {
+		sha1_multi(msgs, PIECE, NBUF, out);
+		j->bytes += (uint64_t)NBUF * PIECE;
+	}
+	free(out);
+	free(mem);
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct job	*jobs;
+	struct timespec	 ts;
+	double		 secs = 3.0, t0, t1;
+	uint64_t	 total = 0;
+	int		 n = 2, i;
+
+	if (argc > 1)
+		n = atoi(argv[1]);
+	if (argc > 2)
+		secs = atof(argv[2]);
+	if (n < 1 || n > 1024 || secs <= 0) {
+		fprintf(stderr, "usage: sha1speed [THREADS [SECONDS]]\n");
+		return 2;
+	}
+	jobs = calloc((size_t)n, sizeof(*jobs));
+	if (jobs == NULL)
+		return 1;
+	t0 = now_s();
+	for (i = 0; i < n; i++)
+		if (pthread_create(&jobs[i].th, NULL, run, &jobs[i]) != 0)
+			return 1;
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+	atomic_store(&stop, true);
+	for (i = 0; i < n; i++) {
+		pthread_join(jobs[i].th, NULL);
+		total += jobs[i].bytes;
+	}
+	t1 = now_s();
+	printf("sha1_multi threads %d MiB/s %.1f\n", n,
+	    (double)total / (1024.0 * 1024.0) / (t1 - t0));
+	free(jobs);
+	return 0;
+}
