@@ -122,6 +122,20 @@ static const struct conn_hooks	conn_hooks = {
 	.writable = o_writable, .closed = o_closed,
 };
 
+/* Our handshake, first in p's output. */
+static void
+queue_handshake(struct peer *p)
+{
+	struct wire_handshake	ours;
+	uint8_t			raw[WIRE_HANDSHAKE_LEN];
+
+	memset(&ours, 0, sizeof(ours));
+	memcpy(ours.info_hash, info_hash, 20);
+	memcpy(ours.peer_id, "-GQ0100-testtesttest", 20);
+	wire_encode_handshake(raw, &ours);
+	(void)buf_append(peer_out(p), raw, sizeof(raw));
+}
+
 static enum gt_err
 o_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
     const char **why)
@@ -131,9 +145,6 @@ o_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
 		.npieces = 8, .piece_length = 16384, .last_size = 16384,
 		.fast = true,
 	};
-	struct wire_handshake	 ours;
-	uint8_t			 raw[WIRE_HANDSHAKE_LEN];
-
 	o->accepts++;
 	if (memcmp(hs->info_hash, info_hash, 20) != 0) {
 		*why = "unknown info-hash";
@@ -142,11 +153,7 @@ o_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
 	o->c = c;
 	o->p = peer_new(&cfg, o->ph != NULL ? o->ph : &peer_hooks, o,
 	    reactor_now_ms(o->r));
-	memset(&ours, 0, sizeof(ours));
-	memcpy(ours.info_hash, info_hash, 20);
-	memcpy(ours.peer_id, "-GQ0100-testtesttest", 20);
-	wire_encode_handshake(raw, &ours);
-	(void)buf_append(peer_out(o->p), raw, sizeof(raw));
+	queue_handshake(o->p);
 	net_attach(c, o->p, &conn_hooks, o);
 	return GT_OK;
 }
@@ -578,8 +585,6 @@ m_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
 	struct peer_config	 cfg = {
 		.npieces = 8, .piece_length = 16384, .last_size = 16384,
 	};
-	struct wire_handshake	 ours;
-	uint8_t			 raw[WIRE_HANDSHAKE_LEN];
 	struct peer		*p;
 
 	(void)arg;
@@ -589,11 +594,7 @@ m_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
 		return GT_ERANGE;
 	}
 	p = peer_new(&cfg, &peer_hooks, NULL, reactor_now_ms(m_r));
-	memset(&ours, 0, sizeof(ours));
-	memcpy(ours.info_hash, info_hash, 20);
-	memcpy(ours.peer_id, "-GQ0100-testtesttest", 20);
-	wire_encode_handshake(raw, &ours);
-	(void)buf_append(peer_out(p), raw, sizeof(raw));
+	queue_handshake(p);
 	m_conns[m_nconns] = c;
 	m_peers[m_nconns] = p;
 	net_attach(c, p, &m_conn_hooks, (void *)(intptr_t)m_nconns);
@@ -774,18 +775,11 @@ r_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
 		.npieces = 8, .piece_length = 4 * REF_BLK,
 		.last_size = 4 * REF_BLK, .fast = true,
 	};
-	struct wire_handshake	 ours;
-	uint8_t			 raw[WIRE_HANDSHAKE_LEN];
-
 	(void)hs;
 	(void)why;
 	o->c = c;
 	o->p = peer_new(&cfg, &rpeer_hooks, o, reactor_now_ms(o->r));
-	memset(&ours, 0, sizeof(ours));
-	memcpy(ours.info_hash, info_hash, 20);
-	memcpy(ours.peer_id, "-GQ0100-testtesttest", 20);
-	wire_encode_handshake(raw, &ours);
-	(void)buf_append(peer_out(o->p), raw, sizeof(raw));
+	queue_handshake(o->p);
 	net_attach(c, o->p, &rconn_hooks, o);
 	return GT_OK;
 }
@@ -1009,8 +1003,6 @@ l_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
 		.npieces = 8, .piece_length = 16384, .last_size = 16384,
 		.fast = true,
 	};
-	struct wire_handshake	 ours;
-	uint8_t			 raw[WIRE_HANDSHAKE_LEN];
 
 	(void)hs;
 	if (o->nconns == LIM_CONNS) {
@@ -1021,11 +1013,7 @@ l_accept(void *arg, struct conn *c, const struct wire_handshake *hs,
 	lc->o = o;
 	lc->c = c;
 	lc->p = peer_new(&cfg, &peer_hooks, lc, reactor_now_ms(o->r));
-	memset(&ours, 0, sizeof(ours));
-	memcpy(ours.info_hash, info_hash, 20);
-	memcpy(ours.peer_id, "-GQ0100-testtesttest", 20);
-	wire_encode_handshake(raw, &ours);
-	(void)buf_append(peer_out(lc->p), raw, sizeof(raw));
+	queue_handshake(lc->p);
 	if (o->lim2 != NULL && o->nconns == o->split)
 		net_conn_limit(c, o->lim2);
 	else if (o->lim != NULL)
