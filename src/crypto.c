@@ -63,8 +63,6 @@ static const uint32_t sha1_iv[5] = {
 	0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0,
 };
 
-
-
 static inline uint32_t
 rol32(uint32_t x, unsigned n)
 {

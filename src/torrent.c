@@ -930,7 +930,6 @@ hook_block(void *ctx, struct peer *p, const struct block_req *r,
 	return GT_OK;
 }
 
-
 /* ---- connection hooks (ctx is the tconn) --------------------------------- */
 
 /*
