@@ -220,24 +220,47 @@ dial(uint16_t port)
 	return fd;
 }
 
+/* The remote side's handshake (with BEP 6 if fast), encoded into raw. */
+static void
+remote_handshake(uint8_t raw[WIRE_HANDSHAKE_LEN], bool fast)
+{
+	struct wire_handshake	hs;
+
+	memset(&hs, 0, sizeof(hs));
+	if (fast)
+		hs.reserved[7] = WIRE_RSV_FAST;
+	memcpy(hs.info_hash, info_hash, 20);
+	memcpy(hs.peer_id, "-XX0000-remoteremote", 20);
+	wire_encode_handshake(raw, &hs);
+}
+
+/* Connects to port and sends the remote handshake: the socket, or -1. */
+static int
+dial_remote(uint16_t port, bool fast)
+{
+	uint8_t	raw[WIRE_HANDSHAKE_LEN];
+	int	fd;
+
+	if ((fd = dial(port)) == -1)
+		return -1;
+	remote_handshake(raw, fast);
+	if (write(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void *
 client_main(void *arg)
 {
 	struct client		*cl = arg;
-	struct wire_handshake	 hs;
-	uint8_t			 raw[WIRE_HANDSHAKE_LEN], buf[1 << 16];
+	uint8_t			 buf[1 << 16];
 	struct pollfd		 pfd;
 	ssize_t			 n;
 	int			 fd;
 
-	if ((fd = dial(cl->port)) == -1)
-		goto out;
-	memset(&hs, 0, sizeof(hs));
-	hs.reserved[7] = WIRE_RSV_FAST;
-	memcpy(hs.info_hash, info_hash, 20);
-	memcpy(hs.peer_id, "-XX0000-remoteremote", 20);
-	wire_encode_handshake(raw, &hs);
-	if (write(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw))
+	if ((fd = dial_remote(cl->port, true)) == -1)
 		goto out;
 	/* and then silence: we only read */
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
@@ -411,20 +434,12 @@ static void *
 rb_sender_main(void *arg)
 {
 	struct rb_sender	*cl = arg;
-	struct wire_handshake	 hs;
-	uint8_t			 raw[WIRE_HANDSHAKE_LEN];
 	size_t			 off = 0, k;
 	unsigned		 seed = 7;
 	int			 fd, i;
 	ssize_t			 n;
 
-	if ((fd = dial(cl->port)) == -1)
-		goto out;
-	memset(&hs, 0, sizeof(hs));
-	memcpy(hs.info_hash, info_hash, 20);
-	memcpy(hs.peer_id, "-XX0000-remoteremote", 20);
-	wire_encode_handshake(raw, &hs);
-	if (write(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw))
+	if ((fd = dial_remote(cl->port, false)) == -1)
 		goto out;
 	while (off < cl->len) {
 		k = cl->chunk_min + (size_t)rand_r(&seed) %
@@ -810,7 +825,6 @@ rclient_main(void *arg)
 {
 	static uint8_t		 in[1 << 20];
 	struct rclient		*cl = arg;
-	struct wire_handshake	 hs;
 	struct wire_msg		 m;
 	struct buf		 req;
 	struct pollfd		 pfd;
@@ -821,13 +835,9 @@ rclient_main(void *arg)
 
 	if ((fd = dial(cl->port)) == -1)
 		goto out;
-	memset(&hs, 0, sizeof(hs));
-	hs.reserved[7] = WIRE_RSV_FAST;
-	memcpy(hs.info_hash, info_hash, 20);
-	memcpy(hs.peer_id, "-XX0000-remoteremote", 20);
 	buf_init(&req, 1 << 20);
 	(void)buf_reserve(&req, WIRE_HANDSHAKE_LEN);
-	wire_encode_handshake(req.data, &hs);
+	remote_handshake(req.data, true);
 	req.len = WIRE_HANDSHAKE_LEN;
 	(void)wire_put_simple(&req, WIRE_INTERESTED);
 	for (k = 0; k < REF_BLOCKS; k++)
@@ -1104,22 +1114,15 @@ static void *
 lclient_main(void *arg)
 {
 	struct lclient		*cl = arg;
-	struct wire_handshake	 hs;
 	static uint8_t		 msg[4 + 1 + LIM_MSG];
-	uint8_t			 raw[WIRE_HANDSHAKE_LEN], buf[1 << 16];
+	uint8_t			 buf[1 << 16];
 	struct pollfd		 pfd;
 	uint64_t		 t0, b;
 	ssize_t			 n;
 	int			 fd;
 
-	if ((fd = dial(cl->port)) == -1)
+	if ((fd = dial_remote(cl->port, false)) == -1)
 		return NULL;
-	memset(&hs, 0, sizeof(hs));
-	memcpy(hs.info_hash, info_hash, 20);
-	memcpy(hs.peer_id, "-XX0000-remoteremote", 20);
-	wire_encode_handshake(raw, &hs);
-	if (write(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw))
-		goto out;
 	store_be32(msg, 1 + LIM_MSG);
 	msg[4] = 99;			/* unknown: skipped by the peer */
 	cl->t0 = t0 = mono_ms();
@@ -1139,7 +1142,6 @@ lclient_main(void *arg)
 			cl->bins[b] += (uint64_t)n;
 		cl->total += (uint64_t)n;
 	}
-out:
 	close(fd);
 	return NULL;
 }
