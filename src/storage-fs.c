@@ -312,6 +312,16 @@ fs_release(struct storage_fs *fb, int fd, int slot)
 	pthread_mutex_unlock(&fb->lock);
 }
 
+/* A read or send found the file ending before off + len. */
+static void
+fs_log_short(const struct storage_fs *fb, size_t file, size_t len,
+    uint64_t off, const char *fn)
+{
+	log_debug("%s: %s/%s: short file (%zu bytes missing at %llu)", fn,
+	    fb->v->root, fb->v->files[file].path, len,
+	    (unsigned long long)off);
+}
+
 static enum gt_err
 fs_read(void *ctx, size_t file, uint64_t off, void *buf, size_t len)
 {
@@ -334,10 +344,7 @@ fs_read(void *ctx, size_t file, uint64_t off, void *buf, size_t len)
 			break;
 		}
 		if (n == 0) {
-			log_debug("%s: %s/%s: short file (%zu bytes missing "
-			    "at %llu)", __func__, fb->v->root,
-			    fb->v->files[file].path, len,
-			    (unsigned long long)off);
+			fs_log_short(fb, file, len, off, __func__);
 			e = GT_EIO;
 			break;
 		}
@@ -423,10 +430,7 @@ fs_send(void *ctx, size_t file, uint64_t off, size_t len, int outfd,
 		e = GT_EAGAIN;
 	} else {
 		if (n == 0) {
-			log_debug("%s: %s/%s: short file (%zu bytes missing "
-			    "at %llu)", __func__, fb->v->root,
-			    fb->v->files[file].path, len,
-			    (unsigned long long)off);
+			fs_log_short(fb, file, len, off, __func__);
 			saved = EIO;
 		}
 		e = GT_EIO;
