@@ -755,11 +755,11 @@ prog_finish(struct torrent *t, struct prog *pr, uint8_t digest[SHA1_LEN])
 /*
  * prog_finish for n whole pieces of the torrent's piece length that no
  * lane has started (n <= SHA1_LANES_MAX): read back side by side, a chunk
- * of each at a time, and hashed in lanes.
+ * of each at a time, and hashed in lanes; digest[k] receives prs[k]'s.
  */
 static enum gt_err
 prog_finish_many(struct torrent *t, struct prog **prs, size_t n,
-    uint8_t (*digest)[SHA1_LEN])
+    uint8_t *const *digest)
 {
 	struct sha1_lane	*ls[SHA1_LANES_MAX];
 	const uint8_t		*ps[SHA1_LANES_MAX];
@@ -797,11 +797,11 @@ prog_finish_many(struct torrent *t, struct prog **prs, size_t n,
 static void
 hash_run(struct torrent *t)
 {
-	struct prog	*prs[TORRENT_HQ_MAX], *grp[SHA1_LANES_MAX];
+	struct prog	*pr, *grp[SHA1_LANES_MAX];
 	uint32_t	 pieces[TORRENT_HQ_MAX];
 	uint8_t		 digest[TORRENT_HQ_MAX][SHA1_LEN];
-	uint8_t		 gd[SHA1_LANES_MAX][SHA1_LEN];
-	size_t		 gi[SHA1_LANES_MAX], i, k, ng = 0, n = t->nhq;
+	uint8_t		*gd[SHA1_LANES_MAX];
+	size_t		 i, ng = 0, n = t->nhq;
 	enum gt_err	 e = GT_OK;
 
 	reactor_timer_cancel(t->hash_timer);
@@ -814,26 +814,21 @@ hash_run(struct torrent *t)
 	if (t->hbuf == NULL)	/* no session's: its own, as large */
 		t->hbuf = t->own_hbuf = xmalloc(TORRENT_HASH_BUF);
 	for (i = 0; i < n && e == GT_OK; i++) {
-		prs[i] = prog_get(t, pieces[i]);
-		if (prs[i]->hs.len != 0 || metainfo_piece_size(t->m,
-		    pieces[i]) != t->m->piece_length) {
-			e = prog_finish(t, prs[i], digest[i]);
+		pr = prog_get(t, pieces[i]);
+		if (pr->hs.len != 0 || metainfo_piece_size(t->m, pieces[i]) !=
+		    t->m->piece_length) {
+			e = prog_finish(t, pr, digest[i]);
 			continue;
 		}
-		grp[ng] = prs[i];
-		gi[ng++] = i;
-		if (ng == SHA1_LANES_MAX || i + 1 == n) {
+		grp[ng] = pr;
+		gd[ng++] = digest[i];
+		if (ng == SHA1_LANES_MAX) {
 			e = prog_finish_many(t, grp, ng, gd);
-			for (k = 0; k < ng && e == GT_OK; k++)
-				memcpy(digest[gi[k]], gd[k], SHA1_LEN);
 			ng = 0;
 		}
 	}
-	if (e == GT_OK && ng > 0) {
+	if (e == GT_OK && ng > 0)
 		e = prog_finish_many(t, grp, ng, gd);
-		for (k = 0; k < ng && e == GT_OK; k++)
-			memcpy(digest[gi[k]], gd[k], SHA1_LEN);
-	}
 	if (e != GT_OK) {
 		torrent_fatal(t, e, "cannot read back a piece");
 		return;
