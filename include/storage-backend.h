@@ -64,6 +64,11 @@ struct storage_ops {
 			    int64_t *mtime_ns);
 	/* Written data of the file to stable storage (fdatasync). */
 	enum gt_err	(*sync)(void *ctx, size_t file);
+	/*
+	 * Optional (NULL: none): starts writing the file's dirty data out,
+	 * without waiting for it and without making it durable.
+	 */
+	void		(*writeback)(void *ctx, size_t file);
 	/* Deletes the file (GT_OK if it was not there). */
 	enum gt_err	(*remove)(void *ctx, size_t file);
 	/*

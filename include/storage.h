@@ -104,6 +104,17 @@ enum gt_err	 storage_hash_piece(struct storage *, uint32_t piece,
 		    uint8_t out[SHA1_LEN]);
 
 /*
+ * From now on, whenever bytes (0: never, the default) more have been
+ * written, the disk is set to write out what the files hold unsynced,
+ * on a thread, without waiting for it (sync_file_range WRITE), so that a
+ * storage_sync has little left to wait for.  Durability is unchanged:
+ * only storage_sync makes data durable.
+ */
+void		 storage_writeback_every(struct storage *, uint64_t bytes);
+/* Tests: writeback runs started so far, after the last one finished. */
+unsigned	 storage_writebacks(struct storage *);
+
+/*
  * Every file written since the last call to stable storage (fdatasync):
  * at download completion and at a clean stop.  The first error, if any;
  * the files that failed are tried again next time.

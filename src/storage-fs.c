@@ -536,6 +536,26 @@ fs_sync(void *ctx, size_t file)
 	return e;
 }
 
+/* Linux's sync_file_range; elsewhere nothing (the sync does it all). */
+static void
+fs_writeback(void *ctx, size_t file)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	struct storage_fs	*fb = ctx;
+	int			 fd, slot;
+
+	if (fs_acquire(fb, file, false, &fd, &slot) != GT_OK)
+		return;
+	if (sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) == -1)
+		log_debug("%s/%s: sync_file_range: %s", fb->v->root,
+		    fb->v->files[file].path, strerror(errno));
+	fs_release(fb, fd, slot);
+#else
+	(void)ctx;
+	(void)file;
+#endif
+}
+
 static enum gt_err
 fs_remove(void *ctx, size_t file)
 {
@@ -604,6 +624,7 @@ const struct storage_ops storage_fs_ops = {
 	.send = fs_send,
 	.stat = fs_stat,
 	.sync = fs_sync,
+	.writeback = fs_writeback,
 	.remove = fs_remove,
 	.map = fs_map,
 	.free = fs_free,

@@ -31,9 +31,17 @@ struct storage {
 	atomic_bool		*dirty;		/* per file: written since the
 						   last sync */
 
-	pthread_mutex_t		 lock;		/* guards nwrites */
+	pthread_mutex_t		 lock;		/* guards nwrites and wb_ */
 	unsigned		 fail_write;	/* memory: this write fails */
 	unsigned		 nwrites;
+
+	/* early writeback (storage_writeback_every) */
+	uint64_t		 wb_every;	/* bytes between runs; 0: off */
+	uint64_t		 wb_bytes;	/* written since the last run */
+	unsigned		 wb_runs;	/* runs started */
+	bool			 wb_running;	/* wb_th is to be joined */
+	atomic_bool		 wb_done;	/* ... and has finished */
+	pthread_t		 wb_th;
 };
 
 /* ---- opening ----------------------------------------------------------- */
@@ -104,6 +112,7 @@ storage_new_common(const struct storage_file *files, size_t nfiles,
 	}
 	for (i = 0; i < nall; i++)
 		atomic_init(&s->dirty[i], false);
+	atomic_init(&s->wb_done, false);
 	pthread_mutex_init(&s->lock, NULL);
 	s->v = (struct storage_view){
 		.fm = s->fm, .files = s->files, .nfiles = nall,
@@ -202,6 +211,8 @@ storage_free(struct storage *s)
 
 	if (s == NULL)
 		return;
+	if (s->wb_running)
+		pthread_join(s->wb_th, NULL);
 	if (s->v.ops != NULL)
 		s->v.ops->free(s->v.ctx);
 	for (i = 0; i < s->nfiles; i++) {
@@ -396,6 +407,81 @@ write_fails(struct storage *s)
 	return fail;
 }
 
+/* ---- early writeback ---------------------------------------------------- */
+
+/*
+ * The disk is set to work on what was written while the download goes
+ * on, instead of all of it at the sync that makes it durable (at
+ * completion, a checkpoint, the stop): with one GiB on loopback, the
+ * fdatasync at completion took 0.5 to 0.7 s, against 25 ms with this.
+ * The back end's writeback only starts the writing (sync_file_range
+ * with SYNC_FILE_RANGE_WRITE): nothing is durable until storage_sync,
+ * whose dirty flags it leaves alone.  Starting it can wait for the block
+ * layer and for the file system's allocation, so it runs on a thread of
+ * its own, one run at a time; a run due while one is going is skipped
+ * (the next write tries again).
+ */
+static void *
+writeback_main(void *arg)
+{
+	struct storage	*s = arg;
+	size_t		 i;
+
+	for (i = 0; i < s->nfiles; i++)
+		if (atomic_load_explicit(&s->dirty[i], memory_order_acquire))
+			s->v.ops->writeback(s->v.ctx, i);
+	atomic_store_explicit(&s->wb_done, true, memory_order_release);
+	return NULL;
+}
+
+static void
+writeback_after(struct storage *s, uint64_t written)
+{
+	int	r;
+
+	if (s->wb_every == 0 || s->v.ops->writeback == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->wb_bytes += written;
+	if (s->wb_bytes < s->wb_every || (s->wb_running &&
+	    !atomic_load_explicit(&s->wb_done, memory_order_acquire))) {
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	if (s->wb_running)
+		pthread_join(s->wb_th, NULL);
+	s->wb_bytes = 0;
+	atomic_store_explicit(&s->wb_done, false, memory_order_relaxed);
+	if ((r = pthread_create(&s->wb_th, NULL, writeback_main, s)) != 0)
+		log_debug("%s: pthread_create: %s", __func__, strerror(r));
+	s->wb_running = r == 0;
+	s->wb_runs += r == 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+storage_writeback_every(struct storage *s, uint64_t bytes)
+{
+	pthread_mutex_lock(&s->lock);
+	s->wb_every = bytes;
+	pthread_mutex_unlock(&s->lock);
+}
+
+unsigned
+storage_writebacks(struct storage *s)
+{
+	unsigned	n;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->wb_running) {
+		pthread_join(s->wb_th, NULL);
+		s->wb_running = false;
+	}
+	n = s->wb_runs;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
 enum gt_err
 storage_write_at(struct storage *s, uint64_t off, const void *buf,
     uint64_t len)
@@ -470,7 +556,7 @@ storage_writev_at(struct storage *s, uint64_t off, const struct iovec *iov,
     size_t n)
 {
 	struct filemap_span	 sp[STORAGE_SPANS];
-	uint64_t		 len = 0;
+	uint64_t		 len = 0, total;
 	size_t			 nsp, i, k = 0, skip = 0;
 	enum gt_err		 e;
 
@@ -483,6 +569,7 @@ storage_writev_at(struct storage *s, uint64_t off, const struct iovec *iov,
 		return GT_ERANGE;
 	if (write_fails(s))
 		return GT_EIO;
+	total = len;
 	while (len > 0) {
 		nsp = filemap_spans(s->fm, off, len, sp, nitems(sp));
 		if (nsp == 0)
@@ -496,6 +583,7 @@ storage_writev_at(struct storage *s, uint64_t off, const struct iovec *iov,
 			len -= sp[i].len;
 		}
 	}
+	writeback_after(s, total);
 	return GT_OK;
 }
 

@@ -1502,6 +1502,8 @@ torrent_open_data(struct torrent *t, char *err)
 	    STORAGE_WRITE | (t->o.preallocate ? STORAGE_PREALLOC : 0), err);
 	if (e != GT_OK)
 		return e;
+	if (!t->o.upload_only)
+		storage_writeback_every(t->st, TORRENT_WRITEBACK);
 	if ((e = torrent_resume_lock(t, err)) != GT_OK)
 		return e;
 	po = (struct picker_opts){

@@ -520,6 +520,52 @@ Test(storage, writev_memory_and_fail_write)
 }
 
 /*
+ * Early writeback: off by default; on, a run every so many bytes written
+ * (none while one is going, so at most one per threshold), the data
+ * intact, and no run with a back end that has no writeback.
+ */
+Test(storage, writeback_every)
+{
+	struct storage_file	 f[] = {
+		{ .path = "w/a", .length = 96 << 10 },
+		{ .path = "w/b", .length = 160 << 10 },
+	};
+	uint8_t			*data = xmalloc(256 << 10), *back;
+	struct storage		*s;
+	uint64_t		 off;
+	unsigned		 runs;
+
+	fill(data, 256 << 10, 7);
+	s = open_ok("root", f, nitems(f), 16 << 10, STORAGE_WRITE);
+	for (off = 0; off < (64 << 10); off += 16 << 10)
+		cr_assert_eq(storage_write_at(s, off, data + off, 16 << 10),
+		    GT_OK);
+	cr_assert_eq(storage_writebacks(s), 0);		/* off */
+	storage_writeback_every(s, 64 << 10);
+	for (; off < (256 << 10); off += 16 << 10)
+		cr_assert_eq(storage_write_at(s, off, data + off, 16 << 10),
+		    GT_OK);
+	runs = storage_writebacks(s);
+	cr_assert(runs >= 1 && runs <= 3, "%u runs", runs);
+	back = xmalloc(256 << 10);
+	cr_assert_eq(storage_read_at(s, 0, back, 256 << 10), GT_OK);
+	cr_assert_arr_eq(back, data, 256 << 10);
+	cr_assert_eq(storage_sync(s), GT_OK);
+	/* a run is joined by storage_free, even one still going */
+	storage_writeback_every(s, 1);
+	cr_assert_eq(storage_write_at(s, 0, data, 16 << 10), GT_OK);
+	storage_free(s);
+
+	s = storage_new_memory(f, nitems(f), 16 << 10, 0);
+	storage_writeback_every(s, 1);
+	cr_assert_eq(storage_write_at(s, 0, data, 64 << 10), GT_OK);
+	cr_assert_eq(storage_writebacks(s), 0);
+	storage_free(s);
+	free(back);
+	free(data);
+}
+
+/*
  * Every block of s (pieces of pl bytes, total bytes) through storage_send
  * into a pipe, read back whole: the bytes of data.
  */
