@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto.h"
 #include "err.h"
 
 struct storage_view;
@@ -35,5 +36,16 @@ struct storage_hash_opts {
 enum gt_err	 storage_hash_run(const struct storage_view *v,
 		    const struct storage_hash_opts *, uint8_t *hashes,
 		    bool *ok, size_t *changed);
+
+/*
+ * SHA-1 of n whole pieces of v (n <= SHA1_LANES_MAX, none the short last
+ * one), side by side with sha1_multi, where the page cache holds them
+ * (mapped, as storage_hash_run does): no copy.  False when one cannot be
+ * (it spans files, a back end that maps nothing, a file shorter than
+ * it, cut short while hashed): read them instead.
+ */
+bool		 storage_hash_view_mapped(const struct storage_view *v,
+		    const uint32_t *pieces, size_t n,
+		    uint8_t (*out)[SHA1_LEN]);
 
 #endif /* GT_STORAGE_HASH_H */

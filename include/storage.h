@@ -104,6 +104,15 @@ enum gt_err	 storage_hash_piece(struct storage *, uint32_t piece,
 		    uint8_t out[SHA1_LEN]);
 
 /*
+ * SHA-1 of n whole pieces (n <= SHA1_LANES_MAX, each of the full piece
+ * length) side by side, read where the page cache holds them, without a
+ * copy (mmap).  False when they cannot be (a piece across files, the
+ * memory back end, a short file): hash them from storage_read instead.
+ */
+bool		 storage_hash_mapped(struct storage *, const uint32_t *pieces,
+		    size_t n, uint8_t (*out)[SHA1_LEN]);
+
+/*
  * From now on, whenever bytes (0: never, the default) more have been
  * written, the disk is set to write out what the files hold unsynced,
  * on a thread, without waiting for it (sync_file_range WRITE), so that a

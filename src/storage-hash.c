@@ -1,6 +1,7 @@
 /* storage-hash.c - hashing every piece of a storage on several threads */
 #include <sys/mman.h>
 
+#include <assert.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -44,10 +45,13 @@
  */
 
 struct hash_guard {
-	uint8_t		*lo, *hi;	/* the mapping being hashed (page
-					   aligned), or NULL */
+	struct {
+		uint8_t	*lo, *hi;	/* a mapping being hashed (page
+					   aligned) */
+	}		 m[SHA1_LANES_MAX];
+	volatile sig_atomic_t n;	/* how many; 0: none */
 	uintptr_t	 pagesize;
-	volatile sig_atomic_t cut;	/* zeros were mapped over it */
+	volatile sig_atomic_t cut;	/* zeros were mapped over one */
 };
 
 static _Thread_local struct hash_guard	 hash_guard;
@@ -61,15 +65,18 @@ hash_on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	struct hash_guard	*g = &hash_guard;
 	uint8_t			*a = si != NULL ? si->si_addr : NULL, *pg;
+	sig_atomic_t		 k;
 
-	if (g->lo != NULL && si != NULL && si->si_code > 0 &&
-	    a >= g->lo && a < g->hi) {
+	for (k = 0; si != NULL && si->si_code > 0 && k < g->n; k++) {
+		if (a < g->m[k].lo || a >= g->m[k].hi)
+			continue;
 		pg = (uint8_t *)((uintptr_t)a & ~(g->pagesize - 1));
-		if (mmap(pg, (size_t)(g->hi - pg), PROT_READ, MAP_FIXED |
+		if (mmap(pg, (size_t)(g->m[k].hi - pg), PROT_READ, MAP_FIXED |
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED) {
 			g->cut = 1;
 			return;		/* the read is tried again: zeros */
 		}
+		break;
 	}
 	/* Not ours: what the program would have had without us. */
 	if (hash_sig_old.sa_flags & SA_SIGINFO) {
@@ -324,6 +331,25 @@ hash_pieces(struct hash_job *j, struct hash_batch *hb, const uint8_t *data)
 	hash_flush(j, &q);
 }
 
+/* The guard over n mappings (base[i], maplen[i] bytes) about to be read. */
+static void
+guard_set(struct hash_guard *g, void *const *base, const size_t *maplen,
+    size_t n)
+{
+	long	ps = sysconf(_SC_PAGESIZE);
+	size_t	k;
+
+	g->n = 0;
+	g->pagesize = (uintptr_t)ps;
+	g->cut = 0;
+	for (k = 0; k < n; k++) {
+		g->m[k].lo = base[k];
+		g->m[k].hi = (uint8_t *)base[k] + (maplen[k] + g->pagesize -
+		    1) / g->pagesize * g->pagesize;
+	}
+	g->n = (sig_atomic_t)n;
+}
+
 /*
  * hash_pieces() over data, in the mapping base (maplen bytes); false if
  * the file was cut short meanwhile (the hashes are of zeros then).
@@ -333,15 +359,10 @@ hash_pieces_guarded(struct hash_job *j, struct hash_batch *hb,
     const uint8_t *data, void *base, size_t maplen)
 {
 	struct hash_guard	*g = &hash_guard;
-	long			 ps = sysconf(_SC_PAGESIZE);
 
-	g->pagesize = (uintptr_t)ps;
-	g->cut = 0;
-	g->hi = (uint8_t *)base + (maplen + g->pagesize - 1) /
-	    g->pagesize * g->pagesize;
-	g->lo = base;
+	guard_set(g, &base, &maplen, 1);
 	hash_pieces(j, hb, data);
-	g->lo = NULL;
+	g->n = 0;
 	return !g->cut;
 }
 
@@ -516,4 +537,43 @@ storage_hash_run(const struct storage_view *v,
 		return GT_ECHANGED;
 	}
 	return GT_OK;
+}
+
+bool
+storage_hash_view_mapped(const struct storage_view *v,
+    const uint32_t *pieces, size_t n, uint8_t (*out)[SHA1_LEN])
+{
+	struct hash_guard	*g = &hash_guard;
+	struct filemap_span	 sp;
+	const uint8_t		*data[SHA1_LANES_MAX];
+	void			*base[SHA1_LANES_MAX];
+	size_t			 maplen[SHA1_LANES_MAX], m, k, f;
+	uint64_t		 pl = filemap_piece_length(v->fm), off, foff;
+	bool			 done = false;
+
+	assert(n <= SHA1_LANES_MAX);
+	if (v->ops->map == NULL || n == 0 || pl > SIZE_MAX)
+		return false;
+	for (m = 0; m < n; m++) {
+		off = (uint64_t)pieces[m] * pl;
+		if (pieces[m] >= filemap_npieces(v->fm) ||
+		    filemap_spans(v->fm, off, pl, &sp, 1) != 1 ||
+		    sp.len != pl || v->files[sp.file].pad)
+			break;
+		f = storage_span_file(v, sp.file, sp.off, off, &foff);
+		if (!v->ops->map(v->ctx, f, foff, (size_t)pl, &data[m],
+		    &base[m], &maplen[m]))
+			break;
+	}
+	if (m == n) {
+		hash_sig_install();
+		guard_set(g, base, maplen, n);
+		sha1_multi(data, (size_t)pl, n, out);
+		g->n = 0;
+		hash_sig_remove();
+		done = !g->cut;
+	}
+	for (k = 0; k < m; k++)
+		munmap(base[k], maplen[k]);
+	return done;
 }

@@ -673,6 +673,13 @@ storage_hash_piece(struct storage *s, uint32_t piece, uint8_t out[SHA1_LEN])
 	return e;
 }
 
+bool
+storage_hash_mapped(struct storage *s, const uint32_t *pieces, size_t n,
+    uint8_t (*out)[SHA1_LEN])
+{
+	return storage_hash_view_mapped(&s->v, pieces, n, out);
+}
+
 /* ---- sync, hashing, symlinks ------------------------------------------ */
 
 enum gt_err

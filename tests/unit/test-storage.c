@@ -520,6 +520,52 @@ Test(storage, writev_memory_and_fail_write)
 }
 
 /*
+ * Whole pieces hashed where the page cache holds them: the same digests
+ * as sha1() of the bytes, in any order; false for a piece across two
+ * files, a piece the file is too short for, the memory back end.
+ */
+Test(storage, hash_mapped_whole_pieces)
+{
+	struct storage_file	 f[] = {
+		{ .path = "m/a", .length = 40 << 10 },	/* pieces 0, 1, half 2 */
+		{ .path = "m/b", .length = 88 << 10 },
+	};
+	uint8_t			*data = xmalloc(128 << 10);
+	uint8_t			 got[SHA1_LANES_MAX][SHA1_LEN], want[SHA1_LEN];
+	uint32_t		 pieces[] = { 7, 0, 4, 1, 6 }, across[] = { 0, 2 };
+	struct storage		*s;
+	size_t			 k;
+	char			*p;
+
+	fill(data, 128 << 10, 11);
+	s = open_ok("root", f, nitems(f), 16 << 10, STORAGE_WRITE);
+	cr_assert_eq(storage_write_at(s, 0, data, 128 << 10), GT_OK);
+	cr_assert(storage_hash_mapped(s, pieces, nitems(pieces), got));
+	for (k = 0; k < nitems(pieces); k++) {
+		sha1(data + ((size_t)pieces[k] << 14), 16 << 10, want);
+		cr_assert_arr_eq(got[k], want, SHA1_LEN, "piece %u",
+		    pieces[k]);
+	}
+	cr_assert_not(storage_hash_mapped(s, across, nitems(across), got));
+	storage_free(s);
+
+	/* b cut short: its last piece cannot be mapped */
+	p = tpath("root/m/b");
+	cr_assert_eq(truncate(p, 80 << 10), 0);
+	free(p);
+	s = open_ok("root", f, nitems(f), 16 << 10, 0);
+	cr_assert(storage_hash_mapped(s, pieces + 2, 1, got));	/* 4 */
+	cr_assert_not(storage_hash_mapped(s, pieces, 1, got));	/* 7 */
+	storage_free(s);
+
+	s = storage_new_memory(f, nitems(f), 16 << 10, 0);
+	cr_assert_eq(storage_write_at(s, 0, data, 128 << 10), GT_OK);
+	cr_assert_not(storage_hash_mapped(s, pieces + 1, 1, got));
+	storage_free(s);
+	free(data);
+}
+
+/*
  * Early writeback: off by default; on, a run every so many bytes written
  * (none while one is going, so at most one per threshold), the data
  * intact, and no run with a back end that has no writeback.
