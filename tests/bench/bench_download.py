@@ -17,7 +17,11 @@ in turn into an empty folder; the bench measures, per run:
   seeder CPU user + system seconds of the seeding process during the run
 
 Every output is compared with the payload (cmp); a client whose copy
-differs or that times out is FAILED.  Runs go round-robin (every client
+differs or that times out is FAILED.  Just before each leecher starts,
+the bench writes and frees memory the size of the payload and a quarter
+(prefault: on a VM that gives freed pages back to its host, the next
+writer into them pays a host fault per page, up to 3 CPU-s a GiB, in
+whichever client comes next).  Runs go round-robin (every client
 once, then again), and the table shows the best of BENCH_RUNS runs.
 
 Cases (BENCH_CASES, e.g. "1,5" or "seed,recheck"; default all):
