@@ -547,24 +547,28 @@ storage_hash_view_mapped(const struct storage_view *v,
 	struct filemap_span	 sp;
 	const uint8_t		*data[SHA1_LANES_MAX];
 	void			*base[SHA1_LANES_MAX];
-	size_t			 maplen[SHA1_LANES_MAX], m, k, f;
-	uint64_t		 pl = filemap_piece_length(v->fm), off, foff;
+	size_t			 maplen[SHA1_LANES_MAX], file[SHA1_LANES_MAX];
+	size_t			 m, k;
+	uint64_t		 pl = filemap_piece_length(v->fm), off;
+	uint64_t		 foff[SHA1_LANES_MAX];
 	bool			 done = false;
 
 	assert(n <= SHA1_LANES_MAX);
 	if (v->ops->map == NULL || n == 0 || pl > SIZE_MAX)
 		return false;
-	for (m = 0; m < n; m++) {
-		off = (uint64_t)pieces[m] * pl;
-		if (pieces[m] >= filemap_npieces(v->fm) ||
+	/* every piece in one file, before any is mapped */
+	for (k = 0; k < n; k++) {
+		off = (uint64_t)pieces[k] * pl;
+		if (pieces[k] >= filemap_npieces(v->fm) ||
 		    filemap_spans(v->fm, off, pl, &sp, 1) != 1 ||
 		    sp.len != pl || v->files[sp.file].pad)
-			break;
-		f = storage_span_file(v, sp.file, sp.off, off, &foff);
-		if (!v->ops->map(v->ctx, f, foff, (size_t)pl, &data[m],
-		    &base[m], &maplen[m]))
-			break;
+			return false;
+		file[k] = storage_span_file(v, sp.file, sp.off, off, &foff[k]);
 	}
+	for (m = 0; m < n; m++)
+		if (!v->ops->map(v->ctx, file[m], foff[m], (size_t)pl,
+		    &data[m], &base[m], &maplen[m]))
+			break;
 	if (m == n) {
 		hash_sig_install();
 		guard_set(g, base, maplen, n);
