@@ -872,7 +872,8 @@ hash_ready(struct torrent *t)
 /*
  * A piece's last block came: its verdict waits for the write batch to be
  * hashed, and for t->hash_width pieces to read back together, or at most
- * TORRENT_HASH_WAIT_MS.
+ * TORRENT_HASH_WAIT_MS; not at all once every wanted piece is here or
+ * waiting (the end of the download: no more are coming).
  */
 static void
 hash_queue(struct torrent *t, uint32_t piece)
@@ -880,7 +881,8 @@ hash_queue(struct torrent *t, uint32_t piece)
 	if (t->nhq == TORRENT_HQ_MAX)
 		hash_run(t);
 	t->hq[t->nhq++] = piece;
-	if (t->nhq >= t->hash_width)
+	if (t->nhq >= t->hash_width || picker_npieces_have(t->pk) + t->nhq >=
+	    picker_npieces_wanted(t->pk))
 		hash_run(t);
 	else if (!reactor_timer_pending(t->hash_timer))
 		reactor_timer_in(t->hash_timer, TORRENT_HASH_WAIT_MS);

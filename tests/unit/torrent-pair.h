@@ -171,24 +171,48 @@ never(void *arg)
 
 /* ---- a seed and a leecher ---------------------------------------------- */
 
-/* A one-file torrent of NPIECES pieces; its data written under tmp/seed. */
+/* Writes len bytes of data to the file tmp/rel. */
 static inline void
-make_torrent(struct metainfo *m, const char *announce)
+pair_put_file(const char *rel, const uint8_t *data, size_t len)
+{
+	char	*path = tpath(rel);
+	int	 fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_neq(fd, -1, "%s", path);
+	cr_assert_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	free(path);
+}
+
+/*
+ * A torrent of NPIECES pieces, its data written under tmp/seed: one file,
+ * v.bin, or with split (bytes, not a multiple of PL) two, v/a of split
+ * bytes and v/b of the rest, so that a piece lies across both.
+ */
+static inline void
+make_torrent_split(struct metainfo *m, const char *announce, int split)
 {
 	struct buf	 b;
 	uint8_t		*data, sha[20];
 	char		 err[GT_ERRLEN], *path;
-	int		 fd, i;
+	int		 i;
 
 	data = xmalloc(NPIECES * PL);
 	for (i = 0; i < NPIECES * PL; i++)
 		data[i] = (uint8_t)(i * 131 + (i >> 9));
-	buf_init(&b, 4096);
+	buf_init(&b, 8192);	/* the pieces' hashes: 20 * NPIECES */
 	buf_puts(&b, "d");
 	if (announce != NULL)
 		buf_printf(&b, "8:announce%zu:%s", strlen(announce), announce);
-	buf_printf(&b, "4:infod6:lengthi%de4:name5:v.bin12:piece lengthi%de"
-	    "6:pieces%d:", NPIECES * PL, PL, 20 * NPIECES);
+	if (split == 0)
+		buf_printf(&b, "4:infod6:lengthi%de4:name5:v.bin",
+		    NPIECES * PL);
+	else
+		buf_printf(&b, "4:infod5:filesld6:lengthi%de4:pathl1:aeed"
+		    "6:lengthi%de4:pathl1:beee4:name1:v", split,
+		    NPIECES * PL - split);
+	buf_printf(&b, "12:piece lengthi%de6:pieces%d:", PL, 20 * NPIECES);
 	for (i = 0; i < NPIECES; i++) {
 		sha1(data + i * PL, PL, sha);
 		buf_append(&b, sha, 20);
@@ -202,13 +226,24 @@ make_torrent(struct metainfo *m, const char *announce)
 	path = tpath("leech");
 	cr_assert_eq(mkdir(path, 0777), 0);
 	free(path);
-	path = tpath("seed/v.bin");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	cr_assert_neq(fd, -1);
-	cr_assert_eq(write(fd, data, NPIECES * PL), NPIECES * PL);
-	close(fd);
-	free(path);
+	if (split == 0) {
+		pair_put_file("seed/v.bin", data, NPIECES * PL);
+	} else {
+		path = tpath("seed/v");
+		cr_assert_eq(mkdir(path, 0777), 0);
+		free(path);
+		pair_put_file("seed/v/a", data, (size_t)split);
+		pair_put_file("seed/v/b", data + split,
+		    (size_t)(NPIECES * PL - split));
+	}
 	free(data);
+}
+
+/* A one-file torrent of NPIECES pieces; its data written under tmp/seed. */
+static inline void
+make_torrent(struct metainfo *m, const char *announce)
+{
+	make_torrent_split(m, announce, 0);
 }
 
 struct pair {
@@ -229,9 +264,10 @@ loopback(uint16_t port)
 }
 
 /* The seed (uploading at up_rate, 0: no limit) and the leecher, started,
-   the leecher given the seed's address. */
+   the leecher given the seed's address; the torrent's files as
+   make_torrent_split makes them. */
 static inline void
-pair_start(struct pair *p, uint64_t up_rate)
+pair_start_split(struct pair *p, uint64_t up_rate, int split)
 {
 	struct session_opts	 so = { .listen = true };
 	struct torrent_opts	 to = { .max_peers = 8, .seed = true };
@@ -239,7 +275,7 @@ pair_start(struct pair *p, uint64_t up_rate)
 	char			 err[GT_ERRLEN];
 
 	p->r = reactor_new();
-	make_torrent(&p->m, NULL);
+	make_torrent_split(&p->m, NULL, split);
 	p->sdir = tpath("seed");
 	p->ldir = tpath("leech");
 	cr_assert_eq(session_new(&p->ss, p->r, &so, err), GT_OK, "%s", err);
@@ -257,6 +293,12 @@ pair_start(struct pair *p, uint64_t up_rate)
 	torrent_start(p->tl);
 	a = loopback(session_port(p->ss));
 	cr_assert_eq(torrent_add_peers(p->tl, &a, 1, true), 1);
+}
+
+static inline void
+pair_start(struct pair *p, uint64_t up_rate)
+{
+	pair_start_split(p, up_rate, 0);
 }
 
 static inline void
