@@ -33,7 +33,7 @@
 #define TORRENT_HQ_MAX		64	/* complete pieces awaiting a verdict */
 #define TORRENT_WQ_MAX		256	/* blocks waiting to be written */
 #define TORRENT_RECENT_READS	8	/* pieces read to serve: suggested */
-#define TORRENT_WRITEBACK	(32u << 20) /* bytes written between writebacks
+#define TORRENT_WRITEBACK	(16u << 20) /* bytes written between writebacks
 					   (storage_writeback_every) */
 #define TORRENT_RESUME_MS	3000	/* a checkpoint after a change, within */
 #define TORRENT_RESUME_IDLE_MS	300000	/* ... when only upload totals moved */
