@@ -255,4 +255,4 @@ clean:
 	rm -rf build-san build-clang build-san-clang build-fuzz build/obj \
 	    build/test-* build/gtorrent gtorrent
 
--include $(wildcard $(BUILD)/obj/*.d build-fuzz/obj/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/*.d build-fuzz/obj/*.d)
