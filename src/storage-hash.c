@@ -367,6 +367,23 @@ hash_pieces_guarded(struct hash_job *j, struct hash_batch *hb,
 }
 
 /*
+ * Do the torrent bytes [off, off + len) lie in one file on disk (not
+ * padding)?  Then *file and *foff say where.
+ */
+static bool
+in_one_file(const struct storage_view *v, uint64_t off, uint64_t len,
+    size_t *file, uint64_t *foff)
+{
+	struct filemap_span	sp;
+
+	if (filemap_spans(v->fm, off, len, &sp, 1) != 1 || sp.len != len ||
+	    v->files[sp.file].pad)
+		return false;
+	*file = storage_span_file(v, sp.file, sp.off, off, foff);
+	return true;
+}
+
+/*
  * The batch hashed where the page cache holds it, when it lies in one
  * file that has all of it; false if it could not be (read it instead).
  */
@@ -374,7 +391,6 @@ static bool
 hash_batch_mapped(struct hash_job *j, struct hash_batch *hb)
 {
 	const struct storage_view *v = j->v;
-	struct filemap_span	 sp;
 	const uint8_t		*data;
 	uint64_t		 foff;
 	size_t			 f, maplen;
@@ -382,10 +398,8 @@ hash_batch_mapped(struct hash_job *j, struct hash_batch *hb)
 	bool			 done;
 
 	if (v->ops->map == NULL || hb->len < STORAGE_MAP_MIN ||
-	    filemap_spans(v->fm, hb->off, hb->len, &sp, 1) != 1 ||
-	    sp.len != hb->len || v->files[sp.file].pad)
+	    !in_one_file(v, hb->off, hb->len, &f, &foff))
 		return false;
-	f = storage_span_file(v, sp.file, sp.off, hb->off, &foff);
 	if (!v->ops->map(v->ctx, f, foff, (size_t)hb->len, &data, &base,
 	    &maplen))
 		return false;
@@ -544,12 +558,11 @@ storage_hash_view_mapped(const struct storage_view *v,
     const uint32_t *pieces, size_t n, uint8_t (*out)[SHA1_LEN])
 {
 	struct hash_guard	*g = &hash_guard;
-	struct filemap_span	 sp;
 	const uint8_t		*data[SHA1_LANES_MAX];
 	void			*base[SHA1_LANES_MAX];
 	size_t			 maplen[SHA1_LANES_MAX], file[SHA1_LANES_MAX];
 	size_t			 m, k;
-	uint64_t		 pl = filemap_piece_length(v->fm), off;
+	uint64_t		 pl = filemap_piece_length(v->fm);
 	uint64_t		 foff[SHA1_LANES_MAX];
 	bool			 done = false;
 
@@ -557,14 +570,10 @@ storage_hash_view_mapped(const struct storage_view *v,
 	if (v->ops->map == NULL || n == 0 || pl > SIZE_MAX)
 		return false;
 	/* every piece in one file, before any is mapped */
-	for (k = 0; k < n; k++) {
-		off = (uint64_t)pieces[k] * pl;
-		if (pieces[k] >= filemap_npieces(v->fm) ||
-		    filemap_spans(v->fm, off, pl, &sp, 1) != 1 ||
-		    sp.len != pl || v->files[sp.file].pad)
+	for (k = 0; k < n; k++)
+		if (pieces[k] >= filemap_npieces(v->fm) || !in_one_file(v,
+		    (uint64_t)pieces[k] * pl, pl, &file[k], &foff[k]))
 			return false;
-		file[k] = storage_span_file(v, sp.file, sp.off, off, &foff[k]);
-	}
 	for (m = 0; m < n; m++)
 		if (!v->ops->map(v->ctx, file[m], foff[m], (size_t)pl,
 		    &data[m], &base[m], &maplen[m]))
