@@ -85,6 +85,13 @@ void		resume_clear(struct resume *);
  * last_size bytes). */
 uint32_t	resume_piece_blocks(const struct resume *, uint32_t piece);
 /*
+ * Does r claim any of the payload bytes [offset, offset + len): a piece in
+ * have holding some of them, or a received block of a partial piece that
+ * does?  (A piece shared by two files may have blocks of one alone.)
+ */
+bool		resume_claims(const struct resume *r, uint64_t offset,
+		    uint64_t len);
+/*
  * r must be self-consistent (the invariants above are asserted); appends
  * the bencoded record to out.  GT_ETOOBIG, out as it was, when the record
  * would pass RESUME_MAX_BYTES (which resume_decode refuses) or out's cap.

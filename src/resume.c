@@ -98,6 +98,39 @@ resume_piece_blocks(const struct resume *r, uint32_t piece)
 	return piece_blocks(r->npieces, r->piece_length, r->last_size, piece);
 }
 
+bool
+resume_claims(const struct resume *r, uint64_t offset, uint64_t len)
+{
+	const struct resume_partial	*p;
+	uint64_t			 end = offset + len, pl = r->piece_length;
+	uint64_t			 first, last, at, top, i;
+	uint32_t			 b, nb;
+	size_t				 k;
+
+	if (len == 0 || pl == 0 || r->npieces == 0)
+		return false;
+	first = offset / pl;
+	last = (end - 1) / pl;
+	for (i = first; i <= last && i < r->npieces; i++)
+		if (bit_get(r->have, (uint32_t)i))
+			return true;
+	for (k = 0; k < r->npartial; k++) {
+		p = &r->partial[k];
+		if (p->piece < first || p->piece > last)
+			continue;
+		nb = resume_piece_blocks(r, p->piece);
+		top = p->piece * pl + (p->piece + 1 == r->npieces ?
+		    r->last_size : pl);
+		for (b = 0; b < nb; b++) {
+			at = p->piece * pl + (uint64_t)b * RESUME_BLOCK;
+			if (bit_get(p->blocks, b) && at < end &&
+			    MIN(at + RESUME_BLOCK, top) > offset)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Encoder. */
 
 static int64_t

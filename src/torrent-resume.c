@@ -168,30 +168,21 @@ expect_of(const struct torrent *t, struct resume_expect *x)
 }
 
 /*
- * Does the record claim data of file i: a verified piece, or a partial one
- * with blocks, holding bytes of it?  Never for a file without bytes on
- * disk (empty, padding, a link) or skipped (priority 0: what pieces bring
- * of it is kept in the part file).
+ * Does the record claim data of file i: a verified piece holding bytes of
+ * it, or a received block of a partial one?  (A piece shared with the next
+ * file may have blocks of that file only: this one is not written yet.)
+ * Never for a file without bytes on disk (empty, padding, a link) or
+ * skipped (priority 0: what pieces bring of it is kept in the part file).
  */
 static bool
 record_claims(const struct metainfo *m, const struct resume *r, size_t i)
 {
 	const struct mi_file	*mf = &m->files[i];
-	uint64_t		 first, last, p;
-	size_t			 k;
 
 	if (r->files[i].priority == 0 || mf->length == 0 ||
 	    (mf->attr & (MI_ATTR_PAD | MI_ATTR_SYMLINK)) != 0)
 		return false;
-	first = mf->offset / m->piece_length;
-	last = (mf->offset + mf->length - 1) / m->piece_length;
-	for (p = first; p <= last && p < r->npieces; p++)
-		if (bitfield_bit_get(r->have, (uint32_t)p))
-			return true;
-	for (k = 0; k < r->npartial; k++)
-		if (r->partial[k].piece >= first && r->partial[k].piece <= last)
-			return true;
-	return false;
+	return resume_claims(r, mf->offset, mf->length);
 }
 
 /*

@@ -212,6 +212,38 @@ Test(resume, round_trip_odd)
 	resume_clear(&r);
 }
 
+/*
+ * What the record claims of a byte range: pieces in have, and the received
+ * blocks of partial pieces only (a piece two files share may have blocks
+ * of the second alone, before the first file exists).
+ */
+Test(resume, claims)
+{
+	static const uint32_t	pp[] = { 2, 9 };
+	static const uint8_t	pb[] = { 0x60, 0x80 };	/* blocks 1, 2; 0 */
+	struct resume		r;
+	uint64_t		p2 = 2 * (uint64_t)PL, p9 = 9 * (uint64_t)PL;
+
+	make(&r, &X, pp, pb, nitems(pp));
+	set_have(&r, 5);
+	cr_assert(!resume_claims(&r, 0, 2 * PL));		/* pieces 0-1 */
+	cr_assert(!resume_claims(&r, 0, 0));
+	cr_assert(resume_claims(&r, 5 * (uint64_t)PL + PL - 1, 1));
+	cr_assert(resume_claims(&r, 4 * (uint64_t)PL, PL + 1));
+	/* Piece 2: block 0 not received, blocks 1 and 2 are. */
+	cr_assert(!resume_claims(&r, p2, RESUME_BLOCK));
+	cr_assert(resume_claims(&r, p2, RESUME_BLOCK + 1));
+	cr_assert(resume_claims(&r, p2 + 3 * RESUME_BLOCK - 1, 1));
+	/* Block 3 (5 bytes), not received; nor is piece 3. */
+	cr_assert(!resume_claims(&r, p2 + 3 * RESUME_BLOCK, 5));
+	cr_assert(!resume_claims(&r, p2 + 3 * RESUME_BLOCK, PL + 5));
+	/* The last piece (20000 bytes): block 0 only. */
+	cr_assert(resume_claims(&r, p9 + RESUME_BLOCK - 1, 100));
+	cr_assert(!resume_claims(&r, p9 + RESUME_BLOCK, 20000 - RESUME_BLOCK));
+	cr_assert(!resume_claims(&r, p9 + 20000, 1000));	/* past it */
+	resume_clear(&r);
+}
+
 /* A negative mtime is recorded as absent; huge totals as INT64_MAX. */
 Test(resume, encode_clamps)
 {
