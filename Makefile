@@ -32,7 +32,8 @@ DEPSTAMP	:= build/.deps-build
 TESTSTAMP	:= build/.deps-test
 
 .PHONY: all deps test-deps check check-unit check-interop check-fuzz \
-	check-clang check-layers fuzz bench bench-swarm demo install uninstall clean
+	check-clang unit-bins check-layers fuzz bench bench-swarm demo \
+	install uninstall clean
 
 all: gtorrent
 
@@ -213,8 +214,13 @@ fuzz: $(FUZZ:%=build-fuzz/fuzz-%)
 check-fuzz: $(FUZZ:%=build-fuzz/fuzz-%)
 	@sh tests/fuzz/run.sh 15 $(FUZZ)
 
+# The binary and the unit tests built with clang (not run: check-unit runs
+# them), so that its warnings fail the check as gcc's do.
 check-clang: | $(TESTSTAMP)
-	$(MAKE) --no-print-directory CC=$(CLANG) build-clang/gtorrent
+	$(MAKE) --no-print-directory CC=$(CLANG) build-clang/gtorrent \
+	    unit-bins
+
+unit-bins: $(UNIT_BINS)
 
 # Module layering and include cycles, and the unit tests' link sets, against
 # the module table in tests/layers.txt.

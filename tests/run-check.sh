@@ -1,8 +1,9 @@
 #!/bin/sh
 # What `make check` runs: every stage, then one closing line of counts.
 #   the module layering check; unit tests; the same under ASan+UBSan; a
-#   clang build of the binary; a short run of each fuzz target; the pytest
-#   interop tests, also with gtorrent built with ASan+UBSan.
+#   clang build of the binary and the unit tests; a short run of each fuzz
+#   target; the pytest interop tests, also with gtorrent built with
+#   ASan+UBSan.
 cd "$(dirname "$0")/.." || exit 1
 MAKE=${MAKE:-make}
 # The builds run one compile per core (.ci/run says plain `make check`,
@@ -51,7 +52,7 @@ stage unit $MAKE --no-print-directory $J check-unit
 stage unit-asan $MAKE --no-print-directory $J check-unit \
     SAN=address,undefined
 stage clang sh -c "$MAKE --no-print-directory $J check-clang >/dev/null &&
-    echo 'clang: gtorrent builds warning-free with clang'"
+    echo 'clang: gtorrent and the unit tests build warning-free with clang'"
 stage fuzz $MAKE --no-print-directory $J check-fuzz
 stage interop $MAKE --no-print-directory check-interop
 stage interop-asan $MAKE --no-print-directory $J check-interop \

@@ -668,8 +668,8 @@ Test(dht, hostile_state_files_are_refused_and_change_nothing)
 		"i1e",
 		"d2:id3:abce",
 		"d2:id20:aaaaaaaaaaaaaaaaaaaa5:nodes5:abcdee",
-		"d2:id20:aaaaaaaaaaaaaaaaaaaa5:nodes26:"
-		    "bbbbbbbbbbbbbbbbbbbb\x7f\0\0\x01\0\0e",
+		("d2:id20:aaaaaaaaaaaaaaaaaaaa5:nodes26:"
+		    "bbbbbbbbbbbbbbbbbbbb\x7f\0\0\x01\0\0e"),	/* one */
 		"d2:id20:aaaaaaaaaaaaaaaaaaaa6:nodes64:abcdee",
 		"llllllllllllllllllllllllllllllllllllllllllllllllllllllllee",
 	};
