@@ -43,6 +43,7 @@ uint32_t	 picker_npieces_have(const struct picker *);
  * Wanted pieces (priority above 0) not yet verified, and whether we want
  * anything that peer has.
  */
+uint32_t	 picker_npieces_missing(const struct picker *);
 bool		 picker_interesting(const struct picker *,
 		    const struct bitfield *peer_has);
 

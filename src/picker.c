@@ -725,6 +725,12 @@ picker_npieces_wanted(const struct picker *p)
 	return p->nwant;
 }
 
+uint32_t
+picker_npieces_missing(const struct picker *p)
+{
+	return p->nwant - p->nwant_have;
+}
+
 bool
 picker_interesting(const struct picker *p, const struct bitfield *peer_has)
 {

@@ -881,8 +881,7 @@ hash_queue(struct torrent *t, uint32_t piece)
 	if (t->nhq == TORRENT_HQ_MAX)
 		hash_run(t);
 	t->hq[t->nhq++] = piece;
-	if (t->nhq >= t->hash_width || picker_npieces_have(t->pk) + t->nhq >=
-	    picker_npieces_wanted(t->pk))
+	if (t->nhq >= t->hash_width || t->nhq >= picker_npieces_missing(t->pk))
 		hash_run(t);
 	else if (!reactor_timer_pending(t->hash_timer))
 		reactor_timer_in(t->hash_timer, TORRENT_HASH_WAIT_MS);

@@ -1446,6 +1446,7 @@ m_check_prios(const struct model *m, uint32_t op)
 	}
 	cr_assert_eq(picker_rarest(m->p), low, "op %u", op);
 	cr_assert_eq(picker_npieces_wanted(m->p), nwant);
+	cr_assert_eq(picker_npieces_missing(m->p), nwant - nwant_have);
 	cr_assert_eq(picker_wanted_complete(m->p), nwant == nwant_have);
 	for (k = 0; k < M_PEERS; k++)
 		cr_assert_eq(picker_interesting(m->p, &m->bf[k]), interest[k],
