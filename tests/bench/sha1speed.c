@@ -82,7 +82,6 @@ struct stream {
 	const uint8_t	*mem;
 	size_t		 nbatches;
 	atomic_size_t	 next;
-	pthread_t	 th;
 };
 
 static void *
